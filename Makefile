@@ -1,0 +1,44 @@
+# Everything runs from a local virtualenv built from pyproject.toml, so a fresh machine with
+# only Python 3 can run `make test`. The stamp makes reinstalls happen only when
+# pyproject.toml changes (the package itself is installed editable).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: all venv test lint pytest demo bench clean
+
+all: test
+
+venv: $(STAMP)
+
+# A failed `python -m venv` (e.g. no ensurepip) would leave a half-built .venv whose
+# bin/python makes make think the venv exists; remove it so the next run retries.
+$(PY):
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "error: '$(PYTHON) -m venv' failed (on Debian: apt-get install python3-venv)" >&2; \
+		exit 1; }
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[dev]'
+	@touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check tensorgrad tests benchmarks
+
+pytest: venv
+	$(PY) -m pytest
+
+test: lint pytest
+
+demo: venv
+	$(PY) -m tensorgrad.examples.demo
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,84 @@
+"""tensorgrad: a deep learning framework on NumPy (CPU) and CuPy (GPU) with a PyTorch-shaped API.
+
+``import tensorgrad as tg``; ``tg.Tensor`` is ``tensorgrad.tensor.Tensor``.
+"""
+
+from . import tensor as _tensor_module  # noqa: I001 (Tensor first: the ops import it)
+from .tensor import (
+    Tensor,
+    arange,
+    as_tensor,
+    cat,
+    concat,
+    concatenate,
+    einsum,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    matmul,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+from . import autograd, nn
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (
+    Device as device,
+    bool_ as bool,  # noqa: A004
+    dtype,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+__version__ = "0.1.0"
+
+
+def _function(name):
+    method = getattr(Tensor, name)
+
+    def fn(input, *args, **kwargs):  # noqa: A002
+        return method(input, *args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = method.__doc__
+    return fn
+
+
+# torch.exp(x) and friends: the functional form of every Tensor method of the same name
+for _name in (
+    "abs add sub mul div pow exp log log1p expm1 log2 log10 sqrt rsqrt sin cos tan tanh sigmoid "
+    "relu erf square reciprocal sign floor ceil round trunc clamp clip maximum minimum "
+    "sum mean prod var std max min amax amin argmax argmin logsumexp norm cumsum all any "
+    "softmax log_softmax reshape transpose permute squeeze unsqueeze flatten unflatten flip roll "
+    "narrow split chunk unbind tril triu masked_fill gather scatter scatter_add index_select "
+    "isnan isinf isfinite logical_not logical_and logical_or eq ne lt le gt ge allclose equal "
+    "neg dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
+).split():
+    if hasattr(Tensor, _name):
+        globals()[_name] = _function(_name)
+del _name, _tensor_module

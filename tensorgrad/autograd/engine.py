@@ -1,0 +1,277 @@
+"""The backward engine: reverse-mode accumulation over the graph of nodes.
+
+1. Walk the graph from the roots (an explicit stack: no recursion limit) and count, for every
+   node, how many edges lead into it.
+2. Run nodes in dependency order (Kahn's algorithm): a node runs once every node that feeds it a
+   gradient has run, so its gradient buffer is complete. Gradients reaching the same node output
+   are summed out of place.
+3. After a node runs its saved tensors are released, unless ``retain_graph``.
+
+Backward runs with grad mode set to ``create_graph``: the backward formulas are tensor ops, so
+with ``create_graph=True`` they record a graph of their own (higher-order gradients) and without
+it they cost no more than the arithmetic.
+"""
+
+from __future__ import annotations
+
+from ..grad_mode import GradMode
+from ..tensor import Tensor
+from .function import AccumulateGrad, Node, grad_accumulator
+
+
+def _root_edge(t: Tensor):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    return (grad_accumulator(t), 0)
+
+
+def _make_grads(outputs, grad_outputs, create_graph) -> list:
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs; pass a gradient of "
+                    f"shape {out.shape} to backward()"
+                )
+            g = Tensor._make(out.data.dtype.type(1) * (out.data * 0 + 1))
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=out.dtype, device=out.device)
+        if g.shape != out.shape:
+            raise RuntimeError(
+                f"gradient has shape {g.shape} but the output it belongs to has shape {out.shape}"
+            )
+        if g.dtype != out.dtype:
+            g = g.to(out.dtype)
+        if not create_graph:
+            g = g.detach()
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of every leaf they depend on."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    roots = [(_root_edge(t), g) for t, g in zip(tensors, grads)]
+    only = None
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        only = {_root_edge(t)[0] for t in inputs if t.grad_fn is None}
+    _run(roots, retain_graph, create_graph, capture=None, accumulate_only=only)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"input {i} of autograd.grad does not require grad")
+    grads = _make_grads(outputs, grad_outputs, create_graph)
+    roots = [(_root_edge(t), g) for t, g in zip(outputs, grads)]
+    capture = {}
+    for i, x in enumerate(inputs):
+        capture.setdefault(_root_edge(x), []).append(i)
+    results = _run(roots, retain_graph, create_graph, capture=capture)
+    out = []
+    for i, x in enumerate(inputs):
+        g = results.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"input {i} (shape {x.shape}) appears to not have been used in the graph; set "
+                "allow_unused=True if this is the desired behavior"
+            )
+        out.append(g)
+    return tuple(out)
+
+
+def _graph(roots) -> dict:
+    """Number of edges into every node reachable from the roots."""
+    deps: dict = {}
+    stack = []
+    for (node, _), _g in roots:
+        if node not in deps:
+            deps[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+    return deps
+
+
+def _needed(deps: dict, targets: set) -> set:
+    """Nodes from which a target can be reached (only those run for ``autograd.grad``)."""
+    needed = set(targets)
+    # process in reverse topological order: children before parents
+    order = _topological(deps)
+    for node in reversed(order):
+        if node in needed:
+            continue
+        for edge in node.next_functions:
+            if edge is not None and edge[0] in needed:
+                needed.add(node)
+                break
+    return needed
+
+
+def _topological(deps: dict) -> list:
+    remaining = dict(deps)
+    ready = [n for n, d in remaining.items() if d == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next_functions:
+            if edge is not None:
+                remaining[edge[0]] -= 1
+                if remaining[edge[0]] == 0:
+                    ready.append(edge[0])
+    return order
+
+
+def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) -> dict:
+    deps = _graph(roots)
+    needed = _needed(deps, {edge[0] for edge in capture}) if capture is not None else None
+    buffers: dict = {}
+    for (node, nr), g in roots:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    results: dict = {}
+    stored = {id(g.data) for _, g in roots}  # a user's gradient is never stored as a .grad
+    ready = [node for node, d in deps.items() if d == 0]
+    prev_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            for edge in node.next_functions:
+                if edge is not None:
+                    nxt = edge[0]
+                    deps[nxt] -= 1
+                    if deps[nxt] == 0:
+                        ready.append(nxt)
+            if grads is None or (needed is not None and node not in needed):
+                continue
+            if node._hooks:
+                grads = _call_hooks(node._hooks, grads)
+            if capture is not None:
+                for nr, g in enumerate(grads):
+                    for i in capture.get((node, nr), ()):
+                        results[i] = g
+            if type(node) is AccumulateGrad:
+                if capture is None and (accumulate_only is None or node in accumulate_only):
+                    _accumulate(node.variable, grads[0], create_graph, stored)
+                continue
+            _backward_node(node, grads, buffers, retain_graph)
+    finally:
+        GradMode.enabled = prev_mode
+    return results
+
+
+def _call_hooks(hooks: dict, grads: list) -> list:
+    grads = list(grads)
+    for nr, fns in hooks.items():
+        if grads[nr] is None:
+            continue
+        for fn in fns:
+            out = fn(grads[nr])
+            if out is not None:
+                grads[nr] = out
+    return grads
+
+
+def _backward_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> None:
+    if node._n_outputs > 1 and any(
+        g is None for g in grads
+    ):  # outputs that got no gradient count as zeros (PyTorch's materialize)
+        grads = [g if g is not None else _zeros(node._output_meta[i]) for i, g in enumerate(grads)]
+    in_grads = type(node).backward(node, *grads)
+    if not isinstance(in_grads, tuple):
+        in_grads = (in_grads,)
+    edges = node.next_functions
+    if len(in_grads) < len(edges):
+        raise RuntimeError(
+            f"{node.name()} returned {len(in_grads)} gradients but expected {len(edges)}"
+        )
+    if not retain_graph:
+        node._saved = None
+    for edge, g, shape in zip(edges, in_grads, node._input_shapes):
+        if edge is None or g is None:
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{node.name()} returned a {type(g).__name__}, expected a Tensor")
+        if g.data.shape != shape:
+            raise RuntimeError(
+                f"{node.name()} returned a gradient of shape {g.shape} for an input of shape "
+                f"{shape}"
+            )
+        nxt, nr = edge
+        buf = buffers.get(nxt)
+        if buf is None:
+            buf = buffers[nxt] = [None] * nxt._n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _zeros(meta) -> Tensor:
+    shape, np_dtype, xp = meta
+    return Tensor._make(xp.zeros(shape, dtype=np_dtype))
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> None:
+    """``leaf.grad += g``. A gradient array that may be shared (a view, or one already stored
+    in another leaf this pass) is copied first, so no two ``.grad`` ever alias."""
+    if leaf._hooks:
+        for fn in leaf._hooks:
+            out = fn(g)
+            if out is not None:
+                g = out
+    if g.dtype != leaf.dtype:
+        g = g.to(leaf.dtype)
+    old = leaf._grad
+    if old is None:
+        if not create_graph:
+            data = g.data
+            if data.base is not None or id(data) in stored:
+                data = data.copy()
+            stored.add(id(data))
+            g = Tensor._make(data)
+        leaf._grad = g
+    elif create_graph or old.requires_grad:
+        leaf._grad = old + g
+    else:
+        old.data += g.data
+        old._version[0] += 1

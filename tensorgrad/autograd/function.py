@@ -1,0 +1,283 @@
+"""Graph nodes: ``Node`` (a ``grad_fn``), user-defined ``Function`` and built-in ``Op``.
+
+During forward a node is the op's context ``ctx``: it keeps what backward needs. Afterwards it is
+the tensor's ``grad_fn``: ``next_functions`` holds one edge ``(node, output_nr)`` per input (or
+``None`` where the input needs no gradient); a leaf that requires grad is reached through its
+``AccumulateGrad`` node, as in PyTorch.
+
+Saved tensors remember their version counter at save time. Modifying one in place before backward
+bumps the counter, and reading ``ctx.saved_tensors`` then raises instead of giving a wrong gradient.
+An op's own output is saved as its array (not the Tensor, whose ``grad_fn`` is this node) so the
+graph has no reference cycles and is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from ..backend import xp_of
+from ..grad_mode import GradMode
+from ..tensor import Tensor
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through "
+    "the graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class _SavedOutput:
+    """An output of the node itself, kept as its array so the node does not own its output."""
+
+    __slots__ = ("data", "version", "output_nr")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.data, self.version, self.output_nr = tensor.data, tensor._version, tensor._output_nr
+
+
+class Node:
+    """A backward node; subclasses define ``backward(ctx, *grad_outputs)``."""
+
+    __slots__ = (
+        "next_functions",
+        "needs_input_grad",
+        "_input_shapes",
+        "_saved",
+        "_saved_versions",
+        "_hooks",
+        "_n_outputs",
+        "_output_meta",
+        "__weakref__",
+        "__dict__",
+    )
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        out = []
+        for i, (x, version) in enumerate(zip(saved, self._saved_versions)):
+            if version is not None:
+                box = x.version if type(x) is _SavedOutput else x._version
+                if box[0] != version:
+                    shape = tuple(x.data.shape)
+                    raise RuntimeError(
+                        "one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: saved tensor {i} of {self.name()}, of shape "
+                        f"{shape}, is at version {box[0]}; expected version {version} instead."
+                    )
+                if type(x) is _SavedOutput:
+                    x = Tensor._make(x.data, self, True, x.output_nr, x.version)
+            out.append(x)
+        return tuple(out)
+
+    def register_hook(self, output_nr: int, fn) -> None:
+        """Call ``fn(grad)`` on the gradient of output ``output_nr``; a return value replaces it."""
+        if self._hooks is None:
+            self._hooks = {}
+        self._hooks.setdefault(output_nr, []).append(fn)
+
+    def _release(self) -> None:
+        self._saved = None
+
+
+def _edge(x) -> tuple | None:
+    """The edge backward follows from a node to its input ``x``."""
+    if type(x) is not Tensor and not isinstance(x, Tensor):
+        return None
+    if x.grad_fn is not None:
+        return (x.grad_fn, x._output_nr)
+    if x.requires_grad:
+        return (x._grad_accumulator(), 0)
+    return None
+
+
+def _versions(saved: tuple) -> tuple:
+    return tuple(
+        x._version[0]
+        if isinstance(x, Tensor)
+        else x.version[0]
+        if type(x) is _SavedOutput
+        else None
+        for x in saved
+    )
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: backward adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+        self.next_functions = ()
+        self.needs_input_grad = ()
+        self._input_shapes = ()
+        self._saved = ()
+        self._hooks = None
+        self._n_outputs = 1
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+class Op(Node):
+    """A built-in primitive: ``forward`` computes on raw arrays, ``backward`` in tensor ops.
+
+    ``forward(ctx, *inputs, **params)`` gets the inputs' arrays (Python scalars pass through) and
+    returns the output array. ``backward(ctx, grad)`` gets the output gradient as a Tensor and
+    returns one gradient per input (a bare Tensor for a single input), ``None`` where
+    ``ctx.needs_input_grad`` is False. Written in tensor ops, it is itself differentiable, which
+    is what makes ``create_graph=True`` work.
+
+    Class flags say what backward needs: ``saves_inputs`` (the input tensors, in
+    ``ctx.saved_tensors``), ``saves_output`` (the output, appended to ``ctx.saved_tensors``) and
+    ``is_view`` (the output aliases input 0's memory and shares its version counter).
+    """
+
+    saves_inputs = False
+    saves_output = False
+    is_view = False
+    differentiable = True
+
+    @classmethod
+    def apply(cls, *inputs, **params) -> Tensor:
+        ctx = cls.__new__(cls)
+        requires_grad = False
+        if len(inputs) == 1:
+            x = inputs[0]
+            datas = (x.data,)
+            requires_grad = x.requires_grad
+        else:
+            datas = []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    datas.append(x.data)
+                    requires_grad = requires_grad or x.requires_grad
+                else:
+                    datas.append(x)
+        out = cls.forward(ctx, *datas, **params)
+        version = inputs[0]._version if cls.is_view else [0]
+        if not (requires_grad and GradMode.enabled and cls.differentiable):
+            return Tensor._make(out, None, False, 0, version)
+        result = Tensor._make(out, ctx, True, 0, version)
+        edges = tuple([_edge(x) for x in inputs])
+        ctx.next_functions = edges
+        ctx.needs_input_grad = tuple([e is not None for e in edges])
+        ctx._input_shapes = tuple([x.data.shape if isinstance(x, Tensor) else None for x in inputs])
+        ctx._hooks = None
+        ctx._n_outputs = 1
+        if cls.saves_inputs or cls.saves_output:
+            saved = inputs if cls.saves_inputs else ()
+            if cls.saves_output:
+                saved = (*saved, _SavedOutput(result))
+            ctx._saved = saved
+            ctx._saved_versions = _versions(saved)
+        else:
+            ctx._saved = ()
+        return result
+
+    def forward(ctx, *inputs, **params):
+        raise NotImplementedError
+
+    def backward(ctx, grad: Tensor):
+        raise NotImplementedError
+
+
+class Function(Node):
+    """User-defined differentiable op, PyTorch's ``torch.autograd.Function``::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                (y,) = ctx.saved_tensors
+                return grad * y
+
+        y = Exp.apply(x)
+
+    ``forward`` runs without recording a graph and gets the Tensor arguments as they are;
+    ``backward`` returns one gradient per ``forward`` argument (``None`` for non-tensors).
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, ...)")
+
+    def save_for_backward(self, *tensors) -> None:
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable = {id(t) for t in tensors}
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        ctx._to_save = ()
+        ctx._non_differentiable = set()
+        edges = tuple([_edge(a) for a in args])
+        record = GradMode.enabled and any(e is not None for e in edges)
+        prev, GradMode.enabled = GradMode.enabled, False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            GradMode.enabled = prev
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        input_ids = {id(a) for a in args}
+        wrapped = []
+        for nr, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if id(o) in input_ids:  # an input returned as is: a new tensor sharing its data
+                o = Tensor._make(o.data, None, False, 0, o._version)
+            if record and id(outs[nr]) not in ctx._non_differentiable:
+                o.grad_fn, o.requires_grad, o._output_nr = ctx, True, nr
+            wrapped.append(o)
+        if record:
+            ctx.next_functions = edges
+            ctx.needs_input_grad = tuple([e is not None for e in edges])
+            ctx._input_shapes = tuple([a.shape if isinstance(a, Tensor) else None for a in args])
+            ctx._hooks = None
+            ctx._n_outputs = len(outs)
+            ctx._output_meta = [_meta(o) for o in wrapped]
+            out_index = {id(o): w for o, w in zip(outs, wrapped)}
+            saved = tuple(
+                _SavedOutput(out_index[id(t)]) if id(t) in out_index else t for t in ctx._to_save
+            )
+            ctx._saved = saved
+            ctx._saved_versions = _versions(saved)
+        ctx._to_save = None
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def _meta(o) -> tuple | None:
+    """What the engine needs to make a zero gradient for an output that received none."""
+    if not isinstance(o, Tensor):
+        return None
+    return (o.data.shape, o.data.dtype, xp_of(o.data))
+
+
+def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
+    """The leaf's ``AccumulateGrad`` node, made once and shared while the graph holds it."""
+    acc = tensor._accumulator() if tensor._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(acc)
+    return acc

@@ -1,0 +1,224 @@
+"""Array backends, devices and dtypes.
+
+A tensor's storage is a NumPy array on ``'cpu'`` and a CuPy array on ``'cuda'``/``'cuda:N'``.
+Code that must work on both asks for the array module with ``xp = xp_of(array)``
+(Chainer's ``get_array_module``). This is the only module that imports CuPy, lazily.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# dtypes
+
+
+class dtype:
+    """A tensor element type; ``tg.float32`` and friends are the instances."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype: type) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"tensorgrad.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+uint8 = dtype("uint8", np.uint8)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+bool_ = dtype("bool", np.bool_)
+
+DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+_BY_NP = {d.np: d for d in DTYPES}
+_BY_NAME = {d.name: d for d in DTYPES}
+DEFAULT_FLOAT = np.dtype(np.float32)
+DEFAULT_INT = np.dtype(np.int64)
+
+
+def to_dtype(d) -> dtype:
+    """Accept a tensorgrad dtype, a NumPy dtype or type, a name, or Python float/int/bool."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins.float:
+        return float32
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool_
+    try:
+        return _BY_NP[np.dtype(d)]
+    except (TypeError, KeyError):
+        raise TypeError(f"unsupported dtype {d!r}; use one of {', '.join(_BY_NAME)}") from None
+
+
+def from_np(np_dtype: np.dtype) -> dtype:
+    try:
+        return _BY_NP[np_dtype]
+    except KeyError:
+        raise TypeError(f"unsupported array dtype {np_dtype}") from None
+
+
+def _category(d: np.dtype) -> int:
+    """0 bool, 1 integer, 2 floating point."""
+    return 2 if d.kind == "f" else 0 if d.kind == "b" else 1
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion: the higher category wins whole (int64 + float16 -> float16)."""
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def result_type(*operands) -> np.dtype:
+    """The dtype of an elementwise op over tensors and Python scalars, as PyTorch computes it.
+
+    Operands fall in three priority groups: tensors with dimensions, zero-dim tensors, and
+    Python scalars (float -> the default float32, int -> int64). A lower group only matters
+    when its category (bool < int < float) is above every higher group's.
+    """
+    groups: list[np.dtype | None] = [None, None, None]  # dims, zero-dim, scalar
+    for x in operands:
+        if hasattr(x, "data") and hasattr(x, "grad_fn"):
+            d, g = x.data.dtype, 0 if x.data.ndim else 1
+        else:
+            d, g = _scalar_dtype(x), 2
+        groups[g] = d if groups[g] is None else promote_types(groups[g], d)
+
+    def combine(higher, lower):
+        if higher is None:
+            return lower
+        if lower is None or higher.kind == "f":
+            return higher
+        if higher.kind == "b" or lower.kind == "f":
+            return promote_types(higher, lower)
+        return higher
+
+    return combine(groups[0], combine(groups[1], groups[2]))
+
+
+def _scalar_dtype(x) -> np.dtype:
+    if isinstance(x, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(x, (builtins.int, np.integer)):
+        return DEFAULT_INT
+    if isinstance(x, (builtins.float, np.floating)):
+        return DEFAULT_FLOAT
+    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# devices
+
+
+class Device:
+    """``Device('cpu')``, ``Device('cuda')`` (index 0), ``Device('cuda:1')``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda") or (idx and not idx.isdigit()) or (kind == "cpu" and idx):
+            raise ValueError(f"unknown device {spec!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+        self.type = kind
+        self.index = None if kind == "cpu" else (builtins.int(idx) if idx else index or 0)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = Device("cpu")
+_cupy = None
+
+
+def cupy():
+    """Import CuPy on first use, with an error that says what to install."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy as cp
+
+            if cp.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device visible")
+        except Exception as e:  # ImportError, CUDA driver errors
+            raise RuntimeError(
+                f"device 'cuda' needs CuPy and a CUDA GPU ({type(e).__name__}: {e}); "
+                "install it with `pip install tensorgrad[cuda]`"
+            ) from None
+        _cupy = cp
+    return _cupy
+
+
+def xp_of(array):
+    """The array module (numpy or cupy) that owns ``array``."""
+    return np if type(array) is np.ndarray else _cupy if _cupy is not None else cupy()
+
+
+def xp_for(device: Device):
+    return np if device.type == "cpu" else cupy()
+
+
+def device_of(array) -> Device:
+    if type(array) is np.ndarray:
+        return CPU
+    return Device("cuda", array.device.id)
+
+
+def to_device(array, device: Device):
+    """Copy ``array`` to ``device`` (no copy when it is already there)."""
+    if device.type == "cpu":
+        return array if type(array) is np.ndarray else array.get()
+    cp = cupy()
+    if type(array) is not np.ndarray and array.device.id == device.index:
+        return array
+    with cp.cuda.Device(device.index):
+        return cp.asarray(array)
+
+
+def is_array(x) -> bool:
+    return type(x) is np.ndarray or (_cupy is not None and type(x) is _cupy.ndarray)
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` where repeated indices all add (``np.add.at``)."""
+    if type(target) is np.ndarray:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)

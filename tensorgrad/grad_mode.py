@@ -1,0 +1,77 @@
+"""Grad mode: whether ops record the graph. ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag is process-global (not thread-local as in PyTorch): reading a class attribute is the
+cheapest check on the hot path, and tensorgrad runs ops from one thread.
+"""
+
+from __future__ import annotations
+
+import functools
+
+
+class GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return GradMode.enabled
+
+
+class _GradModeContext:
+    """Base of the three context managers; each also works as a decorator."""
+
+    mode = True
+
+    def __new__(cls, fn=None, *args):
+        if callable(fn) and cls is not set_grad_enabled:  # bare decorator: @tg.no_grad
+            return cls()(fn)
+        return super().__new__(cls)
+
+    def __enter__(self) -> None:
+        self.prev = GradMode.enabled
+        GradMode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        GradMode.enabled = self.prev
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = GradMode.enabled
+            GradMode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                GradMode.enabled = prev
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Ops inside record no graph: ``with tg.no_grad(): ...`` or ``@tg.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` switches at once; used with ``with`` it restores on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev = GradMode.enabled
+        GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, fn):
+        GradMode.enabled = self.prev  # used as a decorator: switch only inside the calls
+        return super().__call__(fn)

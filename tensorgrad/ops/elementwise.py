@@ -1,0 +1,382 @@
+"""Elementwise primitives. Each forward sits beside its derivative.
+
+Binary ops broadcast; their backward reduces each gradient to its input's shape with
+``sum_to``. Inputs may be Python scalars (``x * 2.0``), which need no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import _special
+from ..autograd.function import Op
+from ..backend import xp_of
+
+
+def sum_to(grad, shape):
+    """Reduce a broadcast gradient back to ``shape`` (the adjoint of broadcasting)."""
+    if shape is None or grad.shape == shape:
+        return grad
+    return grad.sum_to(shape)
+
+
+# ------------------------------------------------------------------------- binary arithmetic
+
+
+class Add(Op):
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, g):  # d(a+b)/da = d(a+b)/db = 1
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return sum_to(g, sa) if ga else None, sum_to(g, sb) if gb else None
+
+
+class Sub(Op):
+    def forward(ctx, a, b):
+        return a - b
+
+    def backward(ctx, g):  # d(a-b)/da = 1, d(a-b)/db = -1
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return sum_to(g, sa) if ga else None, sum_to(-g, sb) if gb else None
+
+
+class Mul(Op):
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return a * b
+
+    def backward(ctx, g):  # d(ab)/da = b, d(ab)/db = a
+        a, b = ctx.saved_tensors
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return sum_to(g * b, sa) if ga else None, sum_to(g * a, sb) if gb else None
+
+
+class Div(Op):
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return a / b
+
+    def backward(ctx, g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        a, b = ctx.saved_tensors
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return (
+            sum_to(g / b, sa) if ga else None,
+            sum_to(-g * a / (b * b), sb) if gb else None,
+        )
+
+
+class Remainder(Op):
+    """Python's ``a % b`` (sign of the divisor), as ``torch.remainder``."""
+
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return xp_of(a if not isinstance(a, (int, float)) else b).remainder(a, b)
+
+    def backward(ctx, g):  # a % b = a - floor(a/b) * b
+        a, b = ctx.saved_tensors
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return (
+            sum_to(g, sa) if ga else None,
+            sum_to(-g * (a / b).floor(), sb) if gb else None,
+        )
+
+
+class Pow(Op):
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, a, b):
+        return a**b
+
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if ga:  # d(a^b)/da = b a^(b-1); 0 where b == 0 (PyTorch: no nan from 0^-1)
+            if isinstance(b, (int, float)):
+                grad_a = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                grad_a = (g * b * a ** (b - 1)).where(b != 0, 0.0)
+            grad_a = sum_to(grad_a, sa)
+        if gb:  # d(a^b)/db = a^b log(a); 0 where a == 0 and b >= 0
+            grad_b = g * out * (a.log() if not isinstance(a, (int, float)) else math.log(a))
+            if not isinstance(a, (int, float)):
+                grad_b = grad_b.where(~((a == 0) & (b >= 0)), 0.0)
+            grad_b = sum_to(grad_b, sb)
+        return grad_a, grad_b
+
+
+class Maximum(Op):
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return xp_of(a).maximum(a, b)
+
+    def backward(ctx, g):  # 1 to the larger input; a tie splits the gradient in halves
+        a, b = ctx.saved_tensors
+        return _select_backward(ctx, g, (a > b).to(g.dtype), a == b)
+
+
+class Minimum(Op):
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return xp_of(a).minimum(a, b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _select_backward(ctx, g, (a < b).to(g.dtype), a == b)
+
+
+def _select_backward(ctx, g, a_wins, tie):
+    share_a = a_wins + tie.to(g.dtype) * 0.5
+    sa, sb = ctx._input_shapes
+    ga, gb = ctx.needs_input_grad
+    return (
+        sum_to(g * share_a, sa) if ga else None,
+        sum_to(g * (1 - share_a), sb) if gb else None,
+    )
+
+
+class Where(Op):
+    """``where(cond, a, b)``: a where cond else b. ``cond`` is a bool tensor (no gradient)."""
+
+    saves_inputs = True
+
+    def forward(ctx, cond, a, b):
+        return xp_of(cond).where(cond, a, b)
+
+    def backward(ctx, g):
+        cond, _, _ = ctx.saved_tensors
+        _, sa, sb = ctx._input_shapes
+        _, ga, gb = ctx.needs_input_grad
+        zero = g.new_zeros(())
+        return (
+            None,
+            sum_to(g.where(cond, zero), sa) if ga else None,
+            sum_to(zero.where(cond, g), sb) if gb else None,
+        )
+
+
+# ----------------------------------------------------------------------------- unary
+
+
+class Neg(Op):
+    def forward(ctx, x):
+        return -x
+
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).exp(x)
+
+    def backward(ctx, g):  # d e^x/dx = e^x
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).log(x)
+
+    def backward(ctx, g):  # d log x/dx = 1/x
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Log1p(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).log1p(x)
+
+    def backward(ctx, g):  # d log(1+x)/dx = 1/(1+x)
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).expm1(x)
+
+    def backward(ctx, g):  # d (e^x - 1)/dx = e^x = y + 1
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Sqrt(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).sqrt(x)
+
+    def backward(ctx, g):  # d sqrt(x)/dx = 1/(2 sqrt(x))
+        (y,) = ctx.saved_tensors
+        return g / (y * 2)
+
+
+class Sin(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).sin(x)
+
+    def backward(ctx, g):  # d sin x/dx = cos x
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).cos(x)
+
+    def backward(ctx, g):  # d cos x/dx = -sin x
+        (x,) = ctx.saved_tensors
+        return -g * x.sin()
+
+
+class Tanh(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).tanh(x)
+
+    def backward(ctx, g):  # d tanh(x)/dx = 1 - tanh(x)^2
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        # 1 / (1 + e^-x) = e^(-log(1 + e^-x)); logaddexp never overflows
+        xp = xp_of(x)
+        return xp.exp(-xp.logaddexp(x.dtype.type(0), -x))
+
+    def backward(ctx, g):  # d sigmoid(x)/dx = s (1 - s)
+        (s,) = ctx.saved_tensors
+        return g * s * (1 - s)
+
+
+class Relu(Op):
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).maximum(x, x.dtype.type(0))
+
+    def backward(ctx, g):  # d relu(x)/dx = 1 if x > 0 else 0
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class Abs(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).abs(x)
+
+    def backward(ctx, g):  # d |x|/dx = sign(x), 0 at 0
+        (x,) = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Erf(Op):
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return _special.erf(x, xp_of(x))
+
+    def backward(ctx, g):  # d erf(x)/dx = 2/sqrt(pi) e^(-x^2)
+        (x,) = ctx.saved_tensors
+        return g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class Softplus(Op):
+    """``log(1 + e^(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.beta, ctx.threshold = beta, threshold
+        xp = xp_of(x)
+        bx = x * beta
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow for large z
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(ctx, g):  # d softplus/dx = sigmoid(beta x) (1 above the threshold)
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        return g * bx.sigmoid().where(bx <= ctx.threshold, 1.0)
+
+
+class Clamp(Op):
+    """``min(max(x, lo), hi)`` with scalar bounds; either may be None."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, lo=None, hi=None):
+        ctx.lo, ctx.hi = lo, hi
+        return xp_of(x).clip(x, lo, hi)
+
+    def backward(ctx, g):  # 1 inside [lo, hi] (bounds included, as PyTorch), 0 outside
+        (x,) = ctx.saved_tensors
+        inside = None
+        if ctx.lo is not None:
+            inside = x >= ctx.lo
+        if ctx.hi is not None:
+            inside = (x <= ctx.hi) if inside is None else inside & (x <= ctx.hi)
+        return g if inside is None else g * inside
+
+
+class Cast(Op):
+    """``x.to(dtype)``; the gradient is cast back to the input's dtype."""
+
+    def forward(ctx, x, dtype=None):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(ctx, g):
+        return g.to(ctx.in_dtype)
+
+
+class Piecewise(Op):
+    """floor, ceil, round, sign: piecewise constant, so the gradient is 0 almost everywhere."""
+
+    def forward(ctx, x, fn=None):
+        return fn(x)
+
+    def backward(ctx, g):
+        return g * 0
+
+
+def round_half_even(x, decimals: int = 0):
+    xp = xp_of(x)
+    return xp.round(x, decimals) if decimals else xp.rint(x)
+
+
+def floor_divide(a, b):
+    xp = xp_of(a if not isinstance(a, (int, float)) else b)
+    return xp.floor_divide(a, b)

@@ -1,0 +1,269 @@
+"""Indexing: ``x[index]``, ``x[index] = v``, gather and scatter.
+
+``GetItem`` and ``IndexAdd`` are each other's gradient: reading ``x[index]`` sends the gradient
+back by adding it into zeros at ``index`` (repeated indices add up), and the gradient of that
+addition is reading at ``index`` again. So indexing is differentiable to any order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Op
+from ..backend import xp_of
+from ..tensor import Tensor, _as_tensor
+from . import inplace
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def normalize_index(x: Tensor, index) -> tuple:
+    """The index as a tuple NumPy understands; integer/bool tensors become arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, _BASIC) and not isinstance(item, bool):
+            out.append(item)
+            continue
+        if isinstance(item, Tensor):
+            array = item.data
+            if type(array) is not type(x.data):
+                raise IndexError(
+                    f"indices are on {item.device} but the indexed tensor is on {x.device}"
+                )
+        elif isinstance(item, (list, np.ndarray, bool, np.integer, np.bool_)):
+            array = np.asarray(item)
+            if array.dtype.kind not in "iub":
+                array = array.astype(np.int64) if array.size == 0 else array
+            if type(x.data) is not np.ndarray:
+                array = backend.to_device(array, x.device)
+        else:
+            raise IndexError(
+                f"invalid index {item!r} of type {type(item).__name__} into a tensor of shape "
+                f"{x.shape}: only integers, slices, None, ..., and integer or bool tensors are "
+                "valid indices"
+            )
+        if array.dtype.kind not in "iub":
+            raise IndexError(
+                f"tensors used as indices must be integer or bool, got dtype {array.dtype} "
+                f"(indexing a tensor of shape {x.shape})"
+            )
+        out.append(array)
+    return tuple(out)
+
+
+def _is_basic(index: tuple) -> bool:
+    return all(isinstance(i, _BASIC) for i in index)
+
+
+def _check_slices(index: tuple, shape) -> None:
+    for i in index:
+        if isinstance(i, slice) and i.step is not None and i.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice {i} (shape {shape})")
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    idx = normalize_index(x, index)
+    _check_slices(idx, x.shape)
+    op = GetItemView if _is_basic(idx) else GetItem
+    try:
+        return op.apply(x, index=idx)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {x.shape})") from None
+
+
+def setitem(x: Tensor, index, value) -> None:
+    idx = normalize_index(x, index)
+    _check_slices(idx, x.shape)
+    value = _as_tensor(value, x)
+    if value.data.dtype != x.data.dtype:
+        value = value.to(x.dtype)
+    try:
+        if inplace.recording(x, value):
+            inplace.check_can_modify(x)
+            inplace.rebase(x, IndexPut.apply(x, value, index=idx))
+        else:
+            x.data[idx] = value.data
+            x._version[0] += 1
+    except (IndexError, ValueError) as e:
+        raise type(e)(
+            f"{e} (assigning a value of shape {value.shape} into a tensor of shape {x.shape})"
+        ) from None
+
+
+class GetItem(Op):
+    """``x[index]`` with integer/bool arrays in the index (a copy)."""
+
+    def forward(ctx, x, index=()):
+        ctx.index = index
+        return x[index]
+
+    def backward(ctx, g):
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx._input_shapes[0], basic=False)
+
+
+class GetItemView(GetItem):
+    """``x[index]`` with ints, slices, None and ... only (a view)."""
+
+    is_view = True
+
+    def backward(ctx, g):
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx._input_shapes[0], basic=True)
+
+
+class IndexAdd(Op):
+    """zeros(shape) with ``g`` added at ``index``: the gradient of ``x[index]``."""
+
+    def forward(ctx, g, index=(), shape=(), basic=True):
+        ctx.index, ctx.basic = index, basic
+        out = xp_of(g).zeros(shape, dtype=g.dtype)
+        if basic:  # basic indices never repeat an element
+            out[index] = g
+        else:
+            backend.scatter_add(out, index, g)
+        return out
+
+    def backward(ctx, gg):
+        return gg[ctx.index]
+
+
+class IndexPut(Op):
+    """``x[index] = v`` in place, for ``Tensor.__setitem__``; x's storage is the output."""
+
+    def forward(ctx, x, v, index=()):
+        ctx.index = index
+        x[index] = v
+        return x
+
+    def backward(ctx, g):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:  # overwritten elements get no gradient
+            gx = g.clone()
+            gx[ctx.index] = 0.0
+        if ctx.needs_input_grad[1]:
+            gv = g[ctx.index].sum_to(ctx._input_shapes[1])
+        return gx, gv
+
+
+def _along(index, dim: int) -> tuple:
+    """An advanced index that picks ``x[i_0, .., index[i], .., i_n]`` for every position i."""
+    xp = xp_of(index)
+    grids = []
+    for d, n in enumerate(index.shape):
+        if d == dim:
+            grids.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = n
+            grids.append(xp.arange(n).reshape(shape))
+    return tuple(grids)
+
+
+def check_index_tensor(x: Tensor, dim: int, index: Tensor, name: str) -> None:
+    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}(): index must be an integer tensor, got "
+            f"{getattr(index, 'dtype', type(index).__name__)}"
+        )
+    if index.ndim != x.ndim:
+        raise RuntimeError(
+            f"{name}(): index has {index.ndim} dimensions (shape {index.shape}) but the tensor "
+            f"has {x.ndim} (shape {x.shape})"
+        )
+    for d in range(x.ndim):
+        if d != dim and index.shape[d] > x.shape[d]:
+            raise RuntimeError(
+                f"{name}(): index of shape {index.shape} is larger than the tensor's shape "
+                f"{x.shape} at dimension {d}"
+            )
+    if index.data.size:
+        lo, hi = int(index.data.min()), int(index.data.max())
+        if lo < 0 or hi >= x.shape[dim]:
+            raise IndexError(
+                f"{name}(): index {lo if lo < 0 else hi} is out of bounds for dimension {dim} "
+                f"with size {x.shape[dim]}"
+            )
+
+
+def _src_part(src, index):
+    return src[tuple(slice(0, n) for n in index.shape)] if src.ndim else src
+
+
+def _pad_to(g: Tensor, shape) -> Tensor:
+    if g.shape == tuple(shape):
+        return g
+    from .movement import ConstantPad
+
+    return ConstantPad.apply(g, widths=tuple((0, s - n) for s, n in zip(shape, g.shape)))
+
+
+class Gather(Op):
+    """out[i][j] = x[i][index[i][j]] (for dim=1)."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, index, dim=0):
+        ctx.dim = dim
+        return x[_along(index, dim)]
+
+    def backward(ctx, g):
+        x, index = ctx.saved_tensors
+        return x.new_zeros(x.shape).scatter_add(ctx.dim, index, g), None
+
+
+class ScatterAdd(Op):
+    """out = x; out[i][index[i][j]] += src[i][j] (for dim=1)."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, index, src, dim=0):
+        ctx.dim = dim
+        out = x.copy()
+        backend.scatter_add(out, _along(index, dim), _src_part(src, index))
+        return out
+
+    def backward(ctx, g):
+        _, index, _ = ctx.saved_tensors
+        gx = g if ctx.needs_input_grad[0] else None
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            gsrc = _pad_to(g.gather(ctx.dim, index), ctx._input_shapes[2])
+        return gx, None, gsrc
+
+
+class Scatter(Op):
+    """out = x; out[i][index[i][j]] = src[i][j] (for dim=1)."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, index, src, dim=0):
+        ctx.dim = dim
+        out = x.copy()
+        out[_along(index, dim)] = _src_part(src, index)
+        return out
+
+    def backward(ctx, g):
+        _, index, _ = ctx.saved_tensors
+        gx = g.scatter(ctx.dim, index, 0.0) if ctx.needs_input_grad[0] else None
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            gsrc = _pad_to(g.gather(ctx.dim, index), ctx._input_shapes[2])
+        return gx, None, gsrc
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 tensor with a trailing axis of size ``num_classes``: 1 at each label."""
+    if tensor.data.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype}")
+    xp = xp_of(tensor.data)
+    if tensor.data.size and int(tensor.data.min()) < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
+    if num_classes == -1:
+        num_classes = int(tensor.data.max()) + 1 if tensor.data.size else 0
+    elif tensor.data.size and int(tensor.data.max()) >= num_classes:
+        raise RuntimeError(
+            f"one_hot: class value {int(tensor.data.max())} is out of range for "
+            f"num_classes={num_classes}"
+        )
+    return Tensor._make((tensor.data[..., None] == xp.arange(num_classes)).astype(np.int64))

@@ -1,0 +1,117 @@
+"""Ops that move elements without arithmetic: reshape, permute, expand, flip, roll, cat, pad,
+triangles, copies. Each backward moves the gradient back the other way.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Op
+from ..backend import xp_of
+
+
+class Reshape(Op):
+    is_view = True
+
+    def forward(ctx, x, shape=()):
+        return x.reshape(shape)
+
+    def backward(ctx, g):
+        return g.reshape(ctx._input_shapes[0])
+
+
+class Permute(Op):
+    is_view = True
+
+    def forward(ctx, x, dims=()):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    def backward(ctx, g):  # the inverse permutation
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.permute(*inverse)
+
+
+class Expand(Op):
+    """Broadcast to ``shape``; the gradient sums over the broadcast axes."""
+
+    is_view = True
+
+    def forward(ctx, x, shape=()):
+        return xp_of(x).broadcast_to(x, shape)
+
+    def backward(ctx, g):
+        return g.sum_to(ctx._input_shapes[0])
+
+
+class Flip(Op):
+    is_view = True
+
+    def forward(ctx, x, dims=()):
+        ctx.dims = dims
+        return xp_of(x).flip(x, dims) if dims else x
+
+    def backward(ctx, g):
+        return g.flip(ctx.dims)
+
+
+class Roll(Op):
+    def forward(ctx, x, shifts=(), dims=()):
+        ctx.shifts, ctx.dims = shifts, dims
+        return xp_of(x).roll(x, shifts, dims)
+
+    def backward(ctx, g):
+        return g.roll(tuple(-s for s in ctx.shifts), ctx.dims)
+
+
+class Cat(Op):
+    def forward(ctx, *xs, dim=0):
+        ctx.dim = dim
+        return xp_of(xs[0]).concatenate(xs, axis=dim)
+
+    def backward(ctx, g):  # each input gets back its own slice of the gradient
+        grads, start = [], 0
+        for shape, needed in zip(ctx._input_shapes, ctx.needs_input_grad):
+            n = shape[ctx.dim]
+            grads.append(g.narrow(ctx.dim, start, n) if needed else None)
+            start += n
+        return tuple(grads)
+
+
+class ConstantPad(Op):
+    """Pad with a constant; ``widths`` is ((before, after), ...) for every axis."""
+
+    def forward(ctx, x, widths=(), value=0.0):
+        ctx.widths = widths
+        return xp_of(x).pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(ctx, g):  # the gradient of the padding is dropped
+        return g[tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(ctx.widths))]
+
+
+class Triangle(Op):
+    def forward(ctx, x, k=0, upper=False):
+        ctx.k, ctx.upper = k, upper
+        xp = xp_of(x)
+        return xp.triu(x, k) if upper else xp.tril(x, k)
+
+    def backward(ctx, g):
+        return g.triu(ctx.k) if ctx.upper else g.tril(ctx.k)
+
+
+class Clone(Op):
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, g):
+        return g
+
+
+class ToDevice(Op):
+    def forward(ctx, x, device=None):
+        ctx.source = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    def backward(ctx, g):
+        return g.to(ctx.source)

@@ -1,0 +1,1712 @@
+"""``Tensor``: an n-dimensional array that records the ops applied to it.
+
+A tensor holds its storage in ``data`` (a NumPy array on the CPU, a CuPy array on a GPU).
+When it ``requires_grad`` and grad mode is on, every op on it creates a node (``grad_fn``) that
+knows how to send the output gradient back to the op's inputs; ``backward()`` walks those nodes.
+
+Primitives with calculus live in ``tensorgrad.ops``; the methods here either call one
+primitive or compose several (``mean`` is ``sum / n``), so only primitives carry derivatives.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from . import backend
+from .backend import Device, dtype, from_np, xp_of
+from .grad_mode import GradMode
+
+_new = object.__new__
+_ndarray = np.ndarray
+_PY_SCALARS = (int, float, bool)
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, PyTorch-shaped.
+
+    ``Tensor(data, dtype=None, device=None, requires_grad=False)`` copies ``data`` (a nested list,
+    a Python number, a NumPy/CuPy array or another Tensor). Python floats become float32, Python
+    ints int64; NumPy arrays keep their dtype.
+    """
+
+    __slots__ = (
+        "data",
+        "grad_fn",
+        "requires_grad",
+        "_grad",
+        "_output_nr",
+        "_version",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
+        array = _to_array(data, dtype, device, copy=True)
+        self._init(array, None, False, 0, [0])
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, data, grad_fn, requires_grad, output_nr, version) -> None:
+        self.data = data
+        self.grad_fn = grad_fn
+        self.requires_grad = requires_grad
+        self._grad = None
+        self._output_nr = output_nr
+        self._version = version
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+
+    @staticmethod
+    def _make(data, grad_fn=None, requires_grad=False, output_nr=0, version=None) -> Tensor:
+        """Wrap an array without copying or checks (the ops' fast path)."""
+        t = _new(Tensor)
+        if type(data) is not _ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy returns scalars from ops on 0-d arrays
+        t.data = data
+        t.grad_fn = grad_fn
+        t.requires_grad = requires_grad
+        t._grad = None
+        t._output_nr = output_nr
+        t._version = version if version is not None else [0]
+        t._hooks = None
+        t._accumulator = None
+        t._retains_grad = False
+        return t
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def nelement(self) -> int:
+        return self.data.size
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
+
+    @property
+    def dtype(self) -> dtype:
+        return from_np(self.data.dtype)
+
+    @property
+    def device(self) -> Device:
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return type(self.data) is not np.ndarray
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {value.shape} but the tensor has shape {self.shape}"
+                )
+        self._grad = value
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"mT needs at least 2 dimensions, got a tensor of shape {self.shape}"
+            )
+        return self.transpose(-2, -1)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def _version_count(self) -> int:
+        return self._version[0]
+
+    # ------------------------------------------------------------------ conversion
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        if type(self.data) is not np.ndarray:
+            if not force:
+                raise TypeError(
+                    f"can't convert a {self.device} tensor to NumPy; use tensor.cpu() first"
+                )
+            return self.data.get()
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a tensor with {self.data.size} elements (shape {self.shape}) cannot be "
+                "converted to a Python scalar"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_device(self.data, backend.CPU).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_device(self.data, backend.CPU)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be an index, got {self!r}"
+            )
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from ._format import format_tensor
+
+        return format_tensor(self)
+
+    def __reduce__(self):
+        return (_rebuild, (backend.to_device(self.data, backend.CPU), self.requires_grad))
+
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, Device)):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            device = Device(device)
+            if device != self.device:
+                out = ToDevice.apply(out, device=device)
+        if dtype is not None:
+            np_dtype = backend.to_dtype(dtype).np
+            if np_dtype != out.data.dtype:
+                out = elementwise.Cast.apply(out, dtype=np_dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: int | str | None = None) -> Tensor:
+        if isinstance(device, builtins.int):
+            device = f"cuda:{device}"
+        return self.to(device or "cuda")
+
+    # ------------------------------------------------------------------ autograd
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got dtype {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use detach()"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """The same storage, cut from the graph."""
+        return Tensor._make(self.data, None, False, 0, self._version)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn, self.requires_grad, self._output_nr = None, False, 0
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` of this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self.grad_fn.register_hook(self._output_nr, _RetainGrad(self))
+
+    def register_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(self._output_nr, hook)
+            hooks = self.grad_fn._hooks[self._output_nr]
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            hooks = self._hooks
+        return _RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see ``tg.autograd.backward``."""
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def _grad_accumulator(self):
+        return function.grad_accumulator(self)
+
+    # ------------------------------------------------------------------ copies and views
+
+    def clone(self) -> Tensor:
+        return Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self if self.is_contiguous() else Clone.apply(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+        return Tensor(data, dtype or self.dtype, self.device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, device=self.device)
+
+    def new_ones(self, *size, dtype=None) -> Tensor:
+        return ones(*size, dtype=dtype or self.dtype, device=self.device)
+
+    def new_full(self, size, fill_value, dtype=None) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+
+    def new_empty(self, *size, dtype=None) -> Tensor:
+        return empty(*size, dtype=dtype or self.dtype, device=self.device)
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def __add__(self, other):
+        return _binary(elementwise.Add, self, other)
+
+    def __radd__(self, other):
+        return _binary(elementwise.Add, other, self)
+
+    def __sub__(self, other):
+        return _binary(elementwise.Sub, self, other)
+
+    def __rsub__(self, other):
+        return _binary(elementwise.Sub, other, self)
+
+    def __mul__(self, other):
+        return _binary(elementwise.Mul, self, other)
+
+    def __rmul__(self, other):
+        return _binary(elementwise.Mul, other, self)
+
+    def __truediv__(self, other):
+        return _binary(elementwise.Div, self, other, true_divide=True)
+
+    def __rtruediv__(self, other):
+        return _binary(elementwise.Div, other, self, true_divide=True)
+
+    def __floordiv__(self, other):
+        return _no_grad_binary(elementwise.floor_divide, self, other, "floor_divide")
+
+    def __rfloordiv__(self, other):
+        return _no_grad_binary(elementwise.floor_divide, other, self, "floor_divide")
+
+    def __mod__(self, other):
+        return _binary(elementwise.Remainder, self, other)
+
+    def __rmod__(self, other):
+        return _binary(elementwise.Remainder, other, self)
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        return _binary(elementwise.Pow, base, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(_as_tensor(other, self), self)
+
+    def __neg__(self):
+        return elementwise.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __eq__(self, other):
+        return _compare(np.equal, "eq", self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, "ne", self, other)
+
+    def __lt__(self, other):
+        return _compare(np.less, "lt", self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, "le", self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, "gt", self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, "ge", self, other)
+
+    def __and__(self, other):
+        return _logical(np.bitwise_and, "and", self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _logical(np.bitwise_or, "or", self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _logical(np.bitwise_xor, "xor", self, other)
+
+    __rxor__ = __xor__
+
+    def __invert__(self):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ is only defined on bool and integer tensors, got {self.dtype}")
+        return Tensor._make(~self.data)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def add(self, other, *, alpha=1) -> Tensor:
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        return self - (other * alpha if alpha != 1 else other)
+
+    subtract = sub
+
+    def mul(self, other) -> Tensor:
+        return self * other
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            q = self / other
+            return (q.sign() * q.abs().floor()).to(result_dtype(self, other))
+        raise ValueError(
+            f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+        )
+
+    divide = true_divide = div
+
+    def floor_divide(self, other) -> Tensor:
+        return self // other
+
+    def remainder(self, other) -> Tensor:
+        return self % other
+
+    def fmod(self, other) -> Tensor:
+        """C's fmod: the remainder has the sign of the dividend."""
+        return self - (self / other).trunc() * other
+
+    def pow(self, exponent) -> Tensor:
+        if isinstance(exponent, _PY_SCALARS) and not isinstance(exponent, bool):
+            if exponent == 2:
+                return (
+                    elementwise.Mul.apply(self, self) if self.is_floating_point() else self * self
+                )
+            if self.data.dtype.kind in "iub" and isinstance(exponent, float):
+                return elementwise.Pow.apply(self.float(), exponent)
+            if self.data.dtype.kind in "iu" and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            return elementwise.Pow.apply(self, exponent)
+        return _binary(elementwise.Pow, self, exponent)
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def rsqrt(self) -> Tensor:
+        return 1.0 / self.sqrt()
+
+    def neg(self) -> Tensor:
+        return -self
+
+    negative = neg
+
+    def matmul(self, other) -> Tensor:
+        return matmul(self, other)
+
+    def dot(self, other) -> Tensor:
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"dot: expected 1-D tensors, got {self.shape} and {other.shape}")
+        return matmul(self, other)
+
+    def outer(self, other) -> Tensor:
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    # ------------------------------------------------------------------ elementwise
+
+    def exp(self) -> Tensor:
+        return elementwise.Exp.apply(_floating(self))
+
+    def log(self) -> Tensor:
+        return elementwise.Log.apply(_floating(self))
+
+    def log1p(self) -> Tensor:
+        return elementwise.Log1p.apply(_floating(self))
+
+    def expm1(self) -> Tensor:
+        return elementwise.Expm1.apply(_floating(self))
+
+    def log2(self) -> Tensor:
+        return self.log() / math.log(2)
+
+    def log10(self) -> Tensor:
+        return self.log() / math.log(10)
+
+    def sqrt(self) -> Tensor:
+        return elementwise.Sqrt.apply(_floating(self))
+
+    def sin(self) -> Tensor:
+        return elementwise.Sin.apply(_floating(self))
+
+    def cos(self) -> Tensor:
+        return elementwise.Cos.apply(_floating(self))
+
+    def tan(self) -> Tensor:
+        return self.sin() / self.cos()
+
+    def tanh(self) -> Tensor:
+        return elementwise.Tanh.apply(_floating(self))
+
+    def sigmoid(self) -> Tensor:
+        return elementwise.Sigmoid.apply(_floating(self))
+
+    def erf(self) -> Tensor:
+        return elementwise.Erf.apply(_floating(self))
+
+    def relu(self) -> Tensor:
+        return elementwise.Relu.apply(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x Phi(x) with Phi the normal CDF; ``approximate='tanh'`` is Hendrycks' tanh form."""
+        if approximate == "none":
+            return self * 0.5 * (1.0 + (self * (1 / math.sqrt(2))).erf())
+        if approximate == "tanh":
+            inner = (self + 0.044715 * self * self * self) * math.sqrt(2 / math.pi)
+            return 0.5 * self * (1.0 + inner.tanh())
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def silu(self) -> Tensor:
+        """x sigmoid(x)"""
+        return self * self.sigmoid()
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return elementwise.Softplus.apply(_floating(self), beta=beta, threshold=threshold)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x for x > 0, alpha (e^x - 1) otherwise (e^x only sees x <= 0, so it cannot overflow)."""
+        return self.where(self > 0, alpha * self.clamp(max=0.0).expm1())
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return self.where(self > 0, self * negative_slope)
+
+    def abs(self) -> Tensor:
+        return elementwise.Abs.apply(self)
+
+    absolute = abs
+
+    def sign(self) -> Tensor:
+        return _piecewise(self, xp_of(self.data).sign)
+
+    def floor(self) -> Tensor:
+        return _piecewise(self, xp_of(self.data).floor)
+
+    def ceil(self) -> Tensor:
+        return _piecewise(self, xp_of(self.data).ceil)
+
+    def trunc(self) -> Tensor:
+        return _piecewise(self, xp_of(self.data).trunc)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Half to even, as PyTorch."""
+        return _piecewise(self, lambda a: elementwise.round_half_even(a, decimals))
+
+    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(_as_tensor(min, self))
+            if max is not None:
+                out = out.minimum(_as_tensor(max, self))
+            return out
+        x = self
+        if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+            x = x.float()
+        return elementwise.Clamp.apply(x, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other) -> Tensor:
+        return _binary(elementwise.Maximum, self, _as_tensor(other, self))
+
+    def minimum(self, other) -> Tensor:
+        return _binary(elementwise.Minimum, self, _as_tensor(other, self))
+
+    def where(self, condition, other) -> Tensor:
+        """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        return where(mask, _as_tensor(value, self).to(self.dtype), self)
+
+    def lerp(self, end, weight) -> Tensor:
+        return self + weight * (end - self)
+
+    def isnan(self) -> Tensor:
+        return Tensor._make(xp_of(self.data).isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return Tensor._make(xp_of(self.data).isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._make(xp_of(self.data).isfinite(self.data))
+
+    def logical_not(self) -> Tensor:
+        return Tensor._make(xp_of(self.data).logical_not(self.data))
+
+    def logical_and(self, other) -> Tensor:
+        return _compare(np.logical_and, "logical_and", self, other)
+
+    def logical_or(self, other) -> Tensor:
+        return _compare(np.logical_or, "logical_or", self, other)
+
+    def eq(self, other) -> Tensor:
+        return self == other
+
+    def ne(self, other) -> Tensor:
+        return self != other
+
+    def lt(self, other) -> Tensor:
+        return self < other
+
+    def le(self, other) -> Tensor:
+        return self <= other
+
+    def gt(self, other) -> Tensor:
+        return self > other
+
+    def ge(self, other) -> Tensor:
+        return self >= other
+
+    def equal(self, other: Tensor) -> bool:
+        return self.shape == other.shape and bool((self == other).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        xp = xp_of(self.data)
+        return bool(xp.allclose(self.data, _as_tensor(other, self).data, rtol, atol, equal_nan))
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+            x = x.long()  # integer sums accumulate in int64, as PyTorch
+        return reduce.Sum.apply(x, dims=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if not x.is_floating_point():
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating point, "
+                f"got {x.dtype}; use x.float().mean()"
+            )
+        dims = _dims(dim, self.ndim)
+        return reduce.Sum.apply(x, dims=dims, keepdim=keepdim) / _count(self.shape, dims)
+
+    def var(self, dim=None, *, correction: float = 1, keepdim: bool = False, unbiased=None):
+        """sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0."""
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        dims = _dims(dim, self.ndim)
+        centered = self - self.mean(dims, keepdim=True)
+        n = _count(self.shape, dims)
+        return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+    def std(self, dim=None, *, correction: float = 1, keepdim: bool = False, unbiased=None):
+        return self.var(dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+            x = x.long()
+        return reduce.Prod.apply(
+            x, dim=None if dim is None else _dim(dim, self.ndim), keepdim=keepdim
+        )
+
+    def amax(self, dim=(), keepdim: bool = False) -> Tensor:
+        return self._extreme(reduce.Amax, dim, keepdim, "amax")
+
+    def amin(self, dim=(), keepdim: bool = False) -> Tensor:
+        return self._extreme(reduce.Amin, dim, keepdim, "amin")
+
+    def _extreme(self, op, dim, keepdim, name):
+        dims = _dims(None if dim == () else dim, self.ndim)
+        for d in dims:
+            if self.shape[d] == 0:
+                raise IndexError(f"{name}(): cannot reduce over dimension {d} of size 0")
+        if self.data.size == 0 and not dims:
+            raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {self.shape}")
+        return op.apply(self, dims=dims, keepdim=keepdim)
+
+    def max(self, dim=None, keepdim: bool = False):
+        """Full reduction -> tensor; ``max(dim)`` -> (values, indices); ``max(other)`` -> maximum"""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return self._extreme_with_index(dim, keepdim, self.argmax)
+
+    def min(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return self._extreme_with_index(dim, keepdim, self.argmin)
+
+    def _extreme_with_index(self, dim, keepdim, arg):
+        dim = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            return values_indices(self.clone(), zeros((), dtype=np.int64, device=self.device))
+        indices = arg(dim, keepdim=True)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return values_indices(values, indices)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _arg_extreme(self, dim, keepdim, "argmax")
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _arg_extreme(self, dim, keepdim, "argmin")
+
+    def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
+        """log sum exp(x) = m + log sum exp(x - m) with m = max(x): exp never overflows."""
+        dims = _dims(dim, self.ndim)
+        x = _floating(self)
+        m = x.detach().amax(dims, keepdim=True)
+        m = m.masked_fill(m.isinf(), 0.0)
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dims)
+
+    def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
+        """Vector p-norm (sum |x|^p)^(1/p); also 'fro', inf and -inf."""
+        dims = _dims(dim, self.ndim)
+        if p == "fro" or p == 2:
+            return reduce.Norm2.apply(self, dims=dims, keepdim=keepdim)
+        if p == math.inf:
+            return self.abs().amax(dims, keepdim)
+        if p == -math.inf:
+            return self.abs().amin(dims, keepdim)
+        if p == 1:
+            return self.abs().sum(dims, keepdim)
+        if p == 0:
+            return (self != 0).to(self.dtype).sum(dims, keepdim)
+        return (self.abs() ** p).sum(dims, keepdim) ** (1.0 / p)
+
+    def cumsum(self, dim: int, *, dtype=None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+            x = x.long()
+        return reduce.Cumsum.apply(x, dim=_dim(dim, self.ndim))
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        return Tensor._make(self.data.all(axis=_axis(dim, self.ndim), keepdims=keepdim))
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        return Tensor._make(self.data.any(axis=_axis(dim, self.ndim), keepdims=keepdim))
+
+    def count_nonzero(self, dim=None) -> Tensor:
+        return (self != 0).sum(dim)
+
+    def softmax(self, dim: int) -> Tensor:
+        """e^(x - max) / sum e^(x - max): the shift changes nothing and prevents overflow."""
+        shifted = self - self.detach().amax(dim, keepdim=True)
+        e = shifted.exp()
+        return e / e.sum(dim, keepdim=True)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return self - self.logsumexp(dim, keepdim=True)
+
+    # ------------------------------------------------------------------ shape
+
+    def reshape(self, *shape) -> Tensor:
+        shape = _infer_shape(_size_args(shape), self.data.size, self.shape, "reshape")
+        if shape == self.shape:
+            return self
+        return movement.Reshape.apply(self, shape=shape)
+
+    def view(self, *shape) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
+            return self.to(shape[0])  # view(dtype): reinterpreting is not supported; cast
+        return self.reshape(*shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape
+        return self.reshape(*shape[:s], -1, *shape[e + 1 :]) if s < e else self
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        sizes = _infer_shape(tuple(sizes), self.shape[dim], (self.shape[dim],), "unflatten")
+        return self.reshape(*self.shape[:dim], *sizes, *self.shape[dim + 1 :])
+
+    def squeeze(self, dim=None) -> Tensor:
+        if dim is None:
+            dims = [i for i, s in enumerate(self.shape) if s == 1]
+        else:
+            dims = [d for d in _dims(dim, self.ndim) if self.shape[d] == 1]
+        return self.reshape(*[s for i, s in enumerate(self.shape) if i not in dims])
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        dim = _dim(dim, self.ndim + 1)
+        return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
+
+    def permute(self, *dims) -> Tensor:
+        dims = tuple(_dim(d, self.ndim) for d in _size_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(
+                f"permute: dims {dims} are not a permutation of the {self.ndim} dimensions of a "
+                f"tensor of shape {self.shape}"
+            )
+        if dims == tuple(range(self.ndim)):
+            return self
+        return movement.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        dims = list(range(self.ndim))
+        a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        dims[a], dims[b] = dims[b], dims[a]
+        return self.permute(*dims)
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.shape}")
+        return self.T
+
+    def expand(self, *sizes) -> Tensor:
+        sizes = _size_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                f"expand: the number of sizes {len(sizes)} must be at least the tensor's "
+                f"{self.ndim} dimensions (shape {self.shape})"
+            )
+        lead = len(sizes) - self.ndim
+        shape = tuple(
+            (self.shape[i - lead] if s == -1 else s) if i >= lead else s
+            for i, s in enumerate(sizes)
+        )
+        for i in range(self.ndim):
+            if self.shape[i] != 1 and self.shape[i] != shape[i + lead]:
+                raise RuntimeError(
+                    f"expand: the size of tensor of shape {self.shape} must match {sizes} at "
+                    f"non-singleton dimension {i}"
+                )
+        if shape == self.shape:
+            return self
+        return movement.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    broadcast_to = expand
+
+    def sum_to(self, shape) -> Tensor:
+        """Sum over broadcast dimensions so the result has ``shape`` (the adjoint of expand)."""
+        shape = tuple(shape)
+        if self.shape == shape:
+            return self
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1
+        )
+        return reduce.Sum.apply(self, dims=dims, keepdim=True).reshape(shape)
+
+    def repeat(self, *sizes) -> Tensor:
+        """Tile the tensor ``sizes[i]`` times along each dimension (leading new dims allowed)."""
+        sizes = _size_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                f"repeat: number of repeat dims {len(sizes)} can not be smaller than the "
+                f"tensor's {self.ndim} dimensions"
+            )
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        # insert a size-r axis before each axis, broadcast, then merge the pairs
+        interleaved = x.reshape(*[d for s in x.shape for d in (1, s)])
+        expanded = interleaved.expand(*[d for r, s in zip(sizes, x.shape) for d in (r, s)])
+        return expanded.reshape(*[r * s for r, s in zip(sizes, x.shape)])
+
+    def tile(self, *dims) -> Tensor:
+        dims = _size_args(dims)
+        return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
+
+    def flip(self, *dims) -> Tensor:
+        return movement.Flip.apply(self, dims=_dims(_size_args(dims), self.ndim))
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        return movement.Roll.apply(
+            self, shifts=shifts, dims=tuple(_dim(d, self.ndim) for d in dims)
+        )
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim]
+        if start < 0:
+            start += size
+        if not (0 <= start <= size and 0 <= length <= size - start):
+            raise IndexError(
+                f"narrow: start {start} + length {length} exceeds dimension {dim} of size {size}"
+            )
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim]
+        if isinstance(split_size_or_sections, builtins.int):
+            step = split_size_or_sections
+            if step <= 0:
+                raise RuntimeError(f"split: split_size must be positive, got {step}")
+            sections = [builtins.min(step, size - i) for i in range(0, size, step)] or [0]
+        else:
+            sections = list(split_size_or_sections)
+            if builtins.sum(sections) != size:
+                raise RuntimeError(
+                    f"split: sections {sections} sum to {builtins.sum(sections)}, but dimension "
+                    f"{dim} has size {size}"
+                )
+        starts = np.cumsum([0] + sections[:-1])
+        return tuple(self.narrow(dim, builtins.int(s), n) for s, n in zip(starts, sections))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        size = self.shape[_dim(dim, self.ndim)]
+        return self.split(builtins.max(-(-size // chunks), 1), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        dim = _dim(dim, self.ndim)
+        return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return movement.Triangle.apply(self, k=diagonal, upper=False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return movement.Triangle.apply(self, k=diagonal, upper=True)
+
+    # ------------------------------------------------------------------ indexing
+
+    def __getitem__(self, index) -> Tensor:
+        return indexing.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        indexing.setitem(self, index, value)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        indexing.check_index_tensor(self, dim, index, "gather")
+        return indexing.Gather.apply(self, index, dim=dim)
+
+    def scatter(self, dim: int, index: Tensor, src) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        indexing.check_index_tensor(self, dim, index, "scatter")
+        return indexing.Scatter.apply(self, index, _as_tensor(src, self).to(self.dtype), dim=dim)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        indexing.check_index_tensor(self, dim, index, "scatter_add")
+        return indexing.ScatterAdd.apply(self, index, src, dim=dim)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        dim = _dim(dim, self.ndim)
+        if index.ndim > 1 or index.data.dtype.kind not in "iu":
+            raise IndexError(
+                f"index_select: index must be a 1-D integer tensor, got shape {index.shape} "
+                f"dtype {index.dtype}"
+            )
+        return self[(slice(None),) * dim + (index.reshape(-1),)]
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
+
+    def nonzero(self, *, as_tuple: bool = False):
+        idx = xp_of(self.data).nonzero(self.data)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
+        return Tensor._make(xp_of(self.data).stack(idx, axis=1).astype(np.int64))
+
+    # ------------------------------------------------------------------ in place
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        other = other * alpha if alpha != 1 else other
+        return inplace.apply(self, elementwise.Add, other)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        other = other * alpha if alpha != 1 else other
+        return inplace.apply(self, elementwise.Sub, other)
+
+    def mul_(self, other) -> Tensor:
+        return inplace.apply(self, elementwise.Mul, other)
+
+    def div_(self, other) -> Tensor:
+        return inplace.apply(self, elementwise.Div, other)
+
+    def pow_(self, exponent) -> Tensor:
+        return inplace.apply(self, elementwise.Pow, exponent)
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        return inplace.assign(self, self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        if isinstance(value, Tensor) and value.requires_grad:
+            return inplace.assign(self, value.expand(self.shape))
+        return inplace.fill(self, value.item() if isinstance(value, Tensor) else value)
+
+    def copy_(self, src) -> Tensor:
+        src = _as_tensor(src, self)
+        if src.device != self.device:
+            src = src.to(self.device)
+        return inplace.assign(self, src.to(self.dtype).expand(self.shape))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return inplace.assign(self, self.masked_fill(mask, value))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        sample = _random.rng(generator).uniform(a, b, self.shape)
+        return inplace.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        sample = _random.rng(generator).normal(mean, std, self.shape)
+        return inplace.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+
+
+class _RetainGrad:
+    """The hook behind ``retain_grad``: it keeps a weak reference, so no cycle through the node."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        import weakref
+
+        self.ref = weakref.ref(tensor)
+
+    def __call__(self, grad: Tensor) -> None:
+        t = self.ref()
+        if t is not None:
+            g = grad if GradMode.enabled else grad.detach()
+            t._grad = g if t._grad is None else t._grad + g
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _rebuild(array, requires_grad):
+    return Tensor(array, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------- helpers for the ops
+
+
+def _to_array(data, dtype=None, device=None, copy=False):
+    """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> float32)."""
+    np_dtype = None if dtype is None else backend.to_dtype(dtype).np
+    if isinstance(data, Tensor):
+        array = data.data
+    elif backend.is_array(data):
+        array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
+            return _to_array(from_dlpack(data), dtype, device, copy)
+        array = np.asarray(data, dtype=np_dtype)
+        copy = False
+        if np_dtype is None:
+            if array.dtype.kind == "f":
+                array = array.astype(np.float32)
+            elif array.dtype.kind in "iu":
+                array = array.astype(np.int64)
+            elif array.dtype.kind not in "b":
+                raise TypeError(
+                    f"can't make a tensor from {type(data).__name__} of dtype {array.dtype}"
+                )
+    if np_dtype is not None and array.dtype != np_dtype:
+        array, copy = array.astype(np_dtype), False
+    if device is not None:
+        target = Device(device)
+        if target != backend.device_of(array):
+            array, copy = backend.to_device(array, target), False
+    if copy:
+        array = array.copy()
+    backend.from_np(array.dtype)  # raises on unsupported dtypes
+    return array
+
+
+def _as_tensor(x, like: Tensor) -> Tensor:
+    """``x`` as a Tensor on ``like``'s device; Python scalars take ``like``'s dtype if they fit."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, _PY_SCALARS):
+        dt = like.data.dtype if _scalar_fits(x, like.data.dtype) else backend._scalar_dtype(x)
+        return Tensor._make(xp_of(like.data).asarray(x, dtype=dt))
+    return Tensor(x, device=like.device)
+
+
+def _scalar_fits(x, np_dtype) -> bool:
+    if isinstance(x, bool):
+        return True
+    if isinstance(x, builtins.int):
+        return np_dtype.kind in "iuf"
+    return np_dtype.kind == "f"
+
+
+def result_dtype(a, b) -> np.dtype:
+    return backend.result_type(a, b)
+
+
+def _binary(op, a, b, true_divide: bool = False) -> Tensor:
+    """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        da, db = a.data, b.data
+        if type(da) is not type(db) or (type(da) is not np.ndarray and a.device != b.device):
+            raise RuntimeError(
+                f"{_op_name(op)}: expected all tensors on the same device, got {a.device} and "
+                f"{b.device}"
+            )
+        if da.dtype != db.dtype or (true_divide and da.dtype.kind != "f"):
+            dt = backend.result_type(a, b)
+            if true_divide and dt.kind != "f":
+                dt = backend.DEFAULT_FLOAT
+            a, b = a.to(dt), b.to(dt)
+        if da.shape != db.shape:
+            _broadcast_shape(_op_name(op), da.shape, db.shape)
+        return op.apply(a, b)
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if not isinstance(s, _PY_SCALARS):
+        if isinstance(s, np.generic):
+            s = s.item()
+        else:
+            s = Tensor(s, device=t.device)
+            return _binary(op, a if a is t else s, b if b is t else s, true_divide)
+    kind = t.data.dtype.kind
+    if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
+        t = t.to(backend.DEFAULT_FLOAT)
+    elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
+        t = t.to(backend.DEFAULT_INT)
+    return op.apply(t, s) if a is not s else op.apply(s, t)
+
+
+def _no_grad_binary(fn, a, b, name) -> Tensor:
+    a_t = a if isinstance(a, Tensor) else None
+    b_t = b if isinstance(b, Tensor) else None
+    like = a_t if a_t is not None else b_t
+    a_t = a_t if a_t is not None else _as_tensor(a, like)
+    b_t = b_t if b_t is not None else _as_tensor(b, like)
+    if a_t.shape != b_t.shape:
+        _broadcast_shape(name, a_t.shape, b_t.shape)
+    dt = backend.result_type(a, b)
+    return Tensor._make(fn(a_t.data.astype(dt, copy=False), b_t.data.astype(dt, copy=False)))
+
+
+def _compare(ufunc, name, a: Tensor, b) -> Tensor:
+    if isinstance(b, Tensor):
+        if a.shape != b.shape:
+            _broadcast_shape(name, a.shape, b.shape)
+        if type(a.data) is not type(b.data):
+            raise RuntimeError(
+                f"{name}: expected all tensors on the same device, got {a.device} and {b.device}"
+            )
+        other = b.data
+    elif isinstance(b, _PY_SCALARS) or isinstance(b, np.generic):
+        other = b
+    else:
+        return _compare(ufunc, name, a, Tensor(b, device=a.device))
+    xp = xp_of(a.data)
+    return Tensor._make(getattr(xp, ufunc.__name__)(a.data, other))
+
+
+def _logical(ufunc, name, a: Tensor, b) -> Tensor:
+    bd = b.data if isinstance(b, Tensor) else b
+    kinds = (a.data.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
+    if any(k not in "biu" for k in kinds):
+        raise TypeError(
+            f"{name}: only bool and integer tensors, got {a.dtype} and "
+            f"{getattr(b, 'dtype', type(b).__name__)}"
+        )
+    return _compare(ufunc, name, a, b)
+
+
+def _broadcast_shape(name, sa, sb) -> tuple:
+    try:
+        return np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
+        ) from None
+
+
+def _op_name(op) -> str:
+    return op.__name__.lower()
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
+    return x if x.data.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
+
+
+def _piecewise(x: Tensor, fn) -> Tensor:
+    return elementwise.Piecewise.apply(x, fn=fn)
+
+
+def _arg_extreme(x: Tensor, dim, keepdim, name) -> Tensor:
+    xp = xp_of(x.data)
+    if dim is None:
+        if x.data.size == 0:
+            raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
+        out = getattr(xp, name)(x.data.reshape(-1))
+        out = xp.asarray(out, dtype=np.int64)
+        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out)
+    dim = _dim(dim, x.ndim)
+    if x.ndim == 0:
+        return Tensor._make(xp.asarray(0, dtype=np.int64))
+    out = getattr(xp, name)(x.data, axis=dim, keepdims=keepdim).astype(np.int64)
+    return Tensor._make(out)
+
+
+def _dim(d, ndim: int) -> int:
+    """Normalize a possibly negative dimension, with PyTorch's error when out of range."""
+    n = builtins.max(ndim, 1)
+    if not isinstance(d, (builtins.int, np.integer)) or isinstance(d, bool):
+        raise TypeError(f"dim must be an int, got {type(d).__name__}")
+    if not -n <= d < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+        )
+    return builtins.int(d % n) if ndim else 0
+
+
+def _dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int, or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (builtins.int, np.integer)):
+        return (_dim(dim, ndim),) if ndim else ()
+    dims = tuple(sorted({_dim(d, ndim) for d in dim})) if ndim else ()
+    return dims
+
+
+def _axis(dim, ndim):
+    return None if dim is None else _dims(dim, ndim)
+
+
+def _count(shape, dims) -> builtins.int:
+    return builtins.int(np.prod([shape[d] for d in dims])) if dims else 1
+
+
+def _size_args(args) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _infer_shape(shape, numel, old_shape, name) -> tuple:
+    shape = tuple(builtins.int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{name}: only one dimension can be inferred, got {shape}")
+    if -1 in shape:
+        known = builtins.int(np.prod([s for s in shape if s != -1]))
+        if known == 0 or numel % known:
+            raise RuntimeError(
+                f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
+                f"({numel} elements)"
+            )
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if any(s < 0 for s in shape) or builtins.int(np.prod(shape)) != numel:
+        raise RuntimeError(
+            f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
+            f"({numel} elements)"
+        )
+    return shape
+
+
+# ---------------------------------------------------------------------- functions
+
+
+def where(condition, input, other) -> Tensor:  # noqa: A002
+    """``input`` where ``condition`` else ``other``; scalars broadcast."""
+    like = next(x for x in (input, other, condition) if isinstance(x, Tensor))
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
+    if cond.data.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    a = input if isinstance(input, Tensor) else None
+    b = other if isinstance(other, Tensor) else None
+    dt = backend.result_type(input, other)
+    a = a.to(dt) if a is not None else _as_tensor(input, like).to(dt)
+    b = b.to(dt) if b is not None else _as_tensor(other, like).to(dt)
+    shape = _broadcast_shape("where", cond.shape, a.shape)
+    _broadcast_shape("where", shape, b.shape)
+    return elementwise.Where.apply(cond, a, b)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``torch.matmul``: 1-D operands are promoted to matrices and the added dim removed."""
+    if not isinstance(b, Tensor):
+        b = _as_tensor(b, a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
+    if a.data.dtype != b.data.dtype:
+        dt = backend.result_type(a, b)
+        a, b = a.to(dt), b.to(dt)
+    if type(a.data) is not type(b.data):
+        raise RuntimeError(
+            f"matmul: expected all tensors on the same device, got {a.device} and {b.device}"
+        )
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise RuntimeError(
+            f"matmul: shapes {a.shape} @ {b.shape} cannot be multiplied "
+            f"({a2.shape[-2]}x{a2.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]})"
+        )
+    _broadcast_shape("matmul", a2.shape[:-2], b2.shape[:-2])
+    out = linalg.MatMul.apply(a2, b2)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]  # PyTorch skips these
+    tensors = nonempty or tensors[:1]
+    ref = tensors[0]
+    dim = _dim(dim, ref.ndim)
+    dt = ref.data.dtype
+    for t in tensors[1:]:
+        dt = backend.promote_types(dt, t.data.dtype)
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(
+            t.shape[d] != ref.shape[d] for d in range(ref.ndim) if d != dim
+        ):
+            raise RuntimeError(
+                f"cat: tensor {i} has shape {t.shape}, which does not match shape {ref.shape} "
+                f"of tensor 0 outside dimension {dim}"
+            )
+        if t.device != ref.device:
+            raise RuntimeError(
+                f"cat: expected all tensors on the same device, got {ref.device} and {t.device}"
+            )
+    return movement.Cat.apply(*[t.to(dt) for t in tensors], dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
+                f"entry 0 and {t.shape} at entry {i}"
+            )
+    dim = _dim(dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return linalg.einsum(equation, *operands)
+
+
+# ---------------------------------------------------------------------- creation
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor._make(_to_array(data, dtype, device))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    backend.from_np(array.dtype)
+    return Tensor._make(array)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing the memory of any DLPack producer (PyTorch, CuPy, JAX, NumPy)."""
+    device_type = obj.__dlpack_device__()[0] if hasattr(obj, "__dlpack_device__") else 1
+    if device_type == 1:  # kDLCPU
+        return Tensor._make(np.from_dlpack(obj))
+    return Tensor._make(backend.cupy().from_dlpack(obj))
+
+
+def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+    shape = _size_args(size)
+    if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
+        raise ValueError(f"size must be non-negative integers, got {shape}")
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    target = Device(device) if device is not None else backend.CPU
+    xp = backend.xp_for(target)
+    if target.type == "cuda":
+        with xp.cuda.Device(target.index):
+            array = array_fn(xp, tuple(shape), np_dtype)
+    else:
+        array = array_fn(xp, tuple(shape), np_dtype)
+    out = Tensor._make(array)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    default = backend._scalar_dtype(fill_value)
+    return _creation(
+        lambda xp, s, d: xp.full(s, fill_value, d),
+        (tuple(size),) if not isinstance(size, builtins.int) else (size,),
+        dtype,
+        device,
+        requires_grad,
+        default,
+    )
+
+
+def _random_creation(
+    sample, size, dtype, device, requires_grad, generator, default=backend.DEFAULT_FLOAT
+):
+    """Draw on the CPU generator (so a seed gives the same numbers on every device), then move."""
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    shape = _size_args(size)
+    array = sample(_random.rng(generator), tuple(shape), np_dtype)
+    out = Tensor._make(_to_array(array, device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform on [0, 1)."""
+
+    def sample(rng, s, d):
+        return rng.random(s, dtype=d) if d in (np.float32, np.float64) else rng.random(s).astype(d)
+
+    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal."""
+
+    def sample(rng, s, d):
+        if d in (np.float32, np.float64):
+            return rng.standard_normal(s, dtype=d)
+        return rng.standard_normal(s).astype(d)
+
+    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+
+
+def randint(
+    low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None
+):
+    """Integers uniform on [low, high); ``randint(high, size)`` has low = 0."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
+    if high <= low:
+        raise RuntimeError(f"randint: expects low < high, got low={low} and high={high}")
+    return _random_creation(
+        lambda rng, s, d: rng.integers(low, high, s).astype(d),
+        size,
+        dtype,
+        device,
+        requires_grad,
+        generator,
+        backend.DEFAULT_INT,
+    )
+
+
+def randperm(n: int, *, dtype=None, device=None, generator=None) -> Tensor:
+    return _random_creation(
+        lambda rng, s, d: rng.permutation(n).astype(d),
+        (n,),
+        dtype,
+        device,
+        False,
+        generator,
+        backend.DEFAULT_INT,
+    )
+
+
+def zeros_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def ones_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return empty(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(
+        x.shape,
+        fill_value,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+    )
+
+
+def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    return rand(
+        x.shape,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+        generator=generator,
+    )
+
+
+def randn_like(
+    x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None
+) -> Tensor:
+    return randn(
+        x.shape,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+        generator=generator,
+    )
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    # computed in float64 then cast, so float32 ranges hold the same values as PyTorch's
+    n = builtins.max(math.ceil((end - start) / step), 0)
+    array = (start + np.arange(n, dtype=np.float64 if not is_int else np.int64) * step).astype(
+        np_dtype
+    )
+    out = Tensor._make(_to_array(array, device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
+    array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
+    out = Tensor._make(_to_array(array, device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _creation(
+        lambda xp, s, d: xp.eye(s[0], s[1], dtype=d),
+        (n, n if m is None else m),
+        dtype,
+        device,
+        requires_grad,
+    )
+
+
+for _name in (
+    "zeros ones full empty rand randn randint randperm arange linspace eye zeros_like ones_like "
+    "full_like empty_like rand_like randn_like tensor from_numpy from_dlpack cat stack where "
+    "matmul einsum"
+).split():
+    setattr(Tensor, _name, staticmethod(globals()[_name]))
+
+
+# The ops import Tensor from this module, so they are imported last (the cycle is one-way at
+# import time: by now Tensor exists).
+from . import random as _random  # noqa: E402
+from .autograd import engine, function  # noqa: E402
+from .ops import elementwise, indexing, inplace, linalg, movement, reduce  # noqa: E402
+from .ops.movement import Clone, ToDevice  # noqa: E402
