@@ -1137,7 +1137,8 @@ class _RetainGrad:
     def __call__(self, grad: Tensor) -> None:
         t = self.ref()
         if t is not None:
-            g = grad if GradMode.enabled else grad.detach()
+            # a copy: the same memory flows on to other nodes and may end up in a leaf's .grad
+            g = grad if GradMode.enabled else Tensor._make(grad.data.copy())
             t._grad = g if t._grad is None else t._grad + g
 
 
@@ -1670,13 +1671,35 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
     default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
     np_dtype = default if dtype is None else backend.to_dtype(dtype).np
-    # computed in float64 then cast, so float32 ranges hold the same values as PyTorch's
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
     n = builtins.max(math.ceil((end - start) / step), 0)
-    array = (start + np.arange(n, dtype=np.float64 if not is_int else np.int64) * step).astype(
-        np_dtype
-    )
-    out = Tensor._make(_to_array(array, device=device))
+    out = Tensor._make(_to_array(_arange_values(start, step, n, is_int, np_dtype), device=device))
     return out.requires_grad_(True) if requires_grad else out
+
+
+# PyTorch's CPU kernel (RangeFactoriesKernel.cpp) writes blocks of 2 SIMD vectors of W lanes:
+# each vector holds base + j * step with base = start + i * step rounded to the dtype, in the
+# accumulation dtype; the tail is start + i * step. Rounding the same way gives the same values.
+_ARANGE_SIMD = {np.dtype(np.float32): (8, np.float64), np.dtype(np.float16): (16, np.float32)}
+
+
+def _arange_values(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
+    i = np.arange(n, dtype=np.int64)
+    if is_int:
+        return (start + i * step).astype(np_dtype)
+    if np_dtype not in _ARANGE_SIMD:
+        return (start + i.astype(np.float64) * step).astype(np_dtype)
+    lanes, acc = _ARANGE_SIMD[np_dtype]
+    start, step = acc(start), acc(step)
+    lane = i % lanes
+    base = (start + (i - lane).astype(acc) * step).astype(np_dtype).astype(acc)
+    vector = (base + lane.astype(acc) * step).astype(np_dtype)
+    scalar = (start + i.astype(acc) * step).astype(np_dtype)
+    return np.where(i < n - n % (2 * lanes), vector, scalar)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -1698,8 +1721,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=
 
 for _name in (
     "zeros ones full empty rand randn randint randperm arange linspace eye zeros_like ones_like "
-    "full_like empty_like rand_like randn_like tensor from_numpy from_dlpack cat stack where "
-    "matmul einsum"
+    "full_like empty_like rand_like randn_like tensor from_numpy from_dlpack"
 ).split():
     setattr(Tensor, _name, staticmethod(globals()[_name]))
 

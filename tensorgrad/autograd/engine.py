@@ -170,7 +170,7 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
             buf = buffers[node] = [None] * node._n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     results: dict = {}
-    stored = {id(g.data) for _, g in roots}  # a user's gradient is never stored as a .grad
+    stored = {id(_owner(g.data)) for _, g in roots}  # a caller's gradient is never a .grad
     ready = [node for node, d in deps.items() if d == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
@@ -252,8 +252,9 @@ def _zeros(meta) -> Tensor:
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> None:
-    """``leaf.grad += g``. A gradient array that may be shared (a view, or one already stored
-    in another leaf this pass) is copied first, so no two ``.grad`` ever alias."""
+    """``leaf.grad += g``. Pass-through backwards (add, reshape, ...) hand the same memory to
+    several inputs, so a gradient whose memory is already stored in another leaf this pass (or
+    is the caller's own gradient) is copied first: no two ``.grad`` ever alias."""
     if leaf._hooks:
         for fn in leaf._hooks:
             out = fn(g)
@@ -265,9 +266,11 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     if old is None:
         if not create_graph:
             data = g.data
-            if data.base is not None or id(data) in stored:
+            owner = _owner(data)
+            if id(owner) in stored:
                 data = data.copy()
-            stored.add(id(data))
+                owner = data
+            stored.add(id(owner))
             g = Tensor._make(data)
         leaf._grad = g
     elif create_graph or old.requires_grad:
@@ -275,3 +278,10 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     else:
         old.data += g.data
         old._version[0] += 1
+
+
+def _owner(array):
+    """The array that owns ``array``'s memory (itself unless it is a view)."""
+    while array.base is not None and not isinstance(array.base, bytes):
+        array = array.base
+    return array

@@ -16,11 +16,21 @@ class MatMul(Op):
 
     def backward(ctx, g):  # dL/da = g b^T, dL/db = a^T g, summed over broadcast batch dims
         a, b = ctx.saved_tensors
-        ga, gb = ctx.needs_input_grad
-        return (
-            MatMul.apply(g, b.mT).sum_to(a.shape) if ga else None,
-            MatMul.apply(a.mT, g).sum_to(b.shape) if gb else None,
-        )
+        grad_a = grad_b = None
+        # A transposed input (x @ W.T) gets its gradient computed as (.)^T^T, so it comes out
+        # in the input's own memory layout: W.grad is then C-contiguous like W.
+        if ctx.needs_input_grad[0]:
+            ga = MatMul.apply(b, g.mT).mT if _transposed(a) else MatMul.apply(g, b.mT)
+            grad_a = ga.sum_to(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = MatMul.apply(g.mT, a).mT if _transposed(b) else MatMul.apply(a.mT, g)
+            grad_b = gb.sum_to(b.shape)
+        return grad_a, grad_b
+
+
+def _transposed(t) -> bool:
+    flags = t.data.flags
+    return t.data.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
 
 
 class Einsum(Op):

@@ -1,0 +1,134 @@
+"""Every differentiable op is in an op table (tests/op_harness.py), or this test fails.
+
+Two checks: every ``Op`` primitive appears in the graph of some table entry, and every public
+Tensor method, operator and ``nn.functional`` function is either covered by a table entry or
+listed below as not differentiable (with the reason in its group's name).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pathlib
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.autograd.function import Op
+
+pytest.importorskip("torch")
+
+TESTS = pathlib.Path(__file__).parent
+
+# Public names that are not differentiable ops, by reason.
+NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on values smoothly
+    "argmax argmin all any eq ne lt le gt ge isnan isinf isfinite logical_not logical_and "
+    "logical_or equal allclose nonzero count_nonzero floor_divide __floordiv__ __rfloordiv__ "
+    "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ "
+    "__invert__"
+}
+NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place writes
+    "backward detach detach_ requires_grad_ retain_grad register_hook numpy item tolist size dim "
+    "numel nelement element_size is_floating_point is_contiguous is_leaf to float double half "
+    "long int bool cpu cuda type_as new_tensor new_zeros new_ones new_full new_empty zeros ones "
+    "full empty rand randn randint randperm arange linspace eye zeros_like ones_like full_like "
+    "empty_like rand_like randn_like tensor from_numpy from_dlpack add_ sub_ mul_ div_ pow_ "
+    "clamp_ clip_ zero_ fill_ copy_ masked_fill_ uniform_ normal_ sum_to"
+}
+EXCLUDED = set(" ".join(NO_GRADIENT_OUTPUT | NOT_OPS).split())
+# Primitives no CPU table can reach, with the test that covers them instead.
+PRIMITIVES_ELSEWHERE = {"ToDevice": "needs a GPU: tests/test_cuda.py"}
+
+
+def _tables() -> list:
+    specs = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        name = ".".join(path.relative_to(TESTS.parent).with_suffix("").parts)
+        if name == __name__ or "test_op_coverage" in name:
+            continue
+        text = path.read_text()
+        if "make_tests(OPS)" not in text:
+            continue
+        specs.extend(importlib.import_module(name).OPS)
+    return specs
+
+
+def _public_methods() -> set:
+    names = set()
+    for name in dir(tg.Tensor):
+        attr = getattr(tg.Tensor, name)
+        if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+            continue
+        if isinstance(attr, property) or not callable(attr):
+            continue
+        names.add(name)
+    dunders = {
+        n for n in names if n.startswith("__") and n not in vars(object) and n in vars(tg.Tensor)
+    }
+    operators = {
+        n
+        for n in dunders
+        if n
+        not in {"__init__", "__repr__", "__array__", "__dlpack__", "__dlpack_device__", "__len__",
+                "__iter__", "__bool__", "__float__", "__int__", "__index__", "__reduce__",
+                "__setitem__", "__getitem__", "__hash__", "__iadd__", "__isub__", "__imul__",
+                "__itruediv__", "__pos__"}
+    }
+    return {n for n in names if not n.startswith("__")} | operators
+
+
+def test_every_public_differentiable_name_is_in_a_table():
+    covered = set()
+    for spec in _tables():
+        covered.add(spec.name)
+        covered.update(spec.covers)
+    missing = sorted(_public_methods() - covered - EXCLUDED)
+    functional = set(tg.nn.functional.__all__) - {"one_hot"}
+    missing += sorted(f"nn.functional.{n}" for n in functional - covered)
+    assert not missing, f"differentiable ops missing from every op table: {missing}"
+
+
+def _primitives() -> set:
+    found, stack = set(), [Op]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return {c for c in found if c.differentiable}
+
+
+def _graph_nodes(outputs) -> set:
+    seen, stack = set(), [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(e[0] for e in node.next_functions if e is not None)
+    return {type(n) for n in seen}
+
+
+def test_every_primitive_is_exercised_by_a_table():
+    from tests.op_harness import _outputs, _to_lib, make_arrays
+
+    used = set()
+    for spec in _tables():
+        for case in spec.cases:
+            inputs = _to_lib(tg, make_arrays(spec, case, np.float64, 0))
+            outs = [o for o in _outputs(spec.fn(tg, *inputs)) if isinstance(o, tg.Tensor)]
+            used |= _graph_nodes(outs)
+            # backward ops (IndexAdd, ...) appear in the graph of a gradient
+            diff = [x for x in inputs if isinstance(x, tg.Tensor) and x.requires_grad]
+            roots = [o for o in outs if o.requires_grad]
+            if roots and diff:
+                grads = tg.autograd.grad(
+                    roots, diff, [tg.ones_like(o) for o in roots], create_graph=True,
+                    allow_unused=True,
+                )
+                used |= _graph_nodes([g for g in grads if g is not None and g.requires_grad])
+    missing = sorted(
+        c.__name__ for c in _primitives() - used if c.__name__ not in PRIMITIVES_ELSEWHERE
+    )
+    assert not missing, f"primitives no op table exercises: {missing}"
