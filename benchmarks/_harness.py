@@ -13,7 +13,8 @@ How a comparison is run, and why:
 * Rounds alternate tg, torch, tg, torch, ... so slow drift of the machine (thermal, other
   load) hits both libraries alike; the reported ratio is the median of the per-round ratios.
 * Both subprocesses get the same thread count through OMP/OPENBLAS/MKL_NUM_THREADS, and the
-  torch worker also calls ``torch.set_num_threads``. Other variables (OPENBLAS_CORETYPE, ...)
+  torch worker also calls ``torch.set_num_threads``. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+  are dropped (see ``worker_env``); other variables
   are passed through untouched.
 * Inside a worker: ``warmup`` untimed iterations, then ``repeats`` timed runs of ``iters``
   iterations each; the best run gives the per-iteration time (the minimum is the least
@@ -111,6 +112,11 @@ def worker_env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for var in THREAD_VARS:
         env[var] = str(threads)
+    # Some machines here set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they
+    # pin NumPy's current OpenBLAS to a slower kernel (about 1.4x on the MLP's matmuls). A user
+    # of a current NumPy doesn't have them, so the benchmark drops both (never in tests or CI).
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(var, None)
     # Import tensorgrad from this checkout even if it is not installed in the interpreter.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env

@@ -77,7 +77,8 @@ for _name in (
     "softmax log_softmax reshape transpose permute squeeze unsqueeze flatten unflatten flip roll "
     "narrow split chunk unbind tril triu masked_fill gather scatter scatter_add index_select "
     "isnan isinf isfinite logical_not logical_and logical_or eq ne lt le gt ge allclose equal "
-    "neg dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
+    "neg negative absolute subtract multiply divide true_divide fmod count_nonzero "
+    "dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)

@@ -30,8 +30,8 @@ class dtype:
     def __repr__(self) -> str:
         return f"tensorgrad.{self.name}"
 
-    def __reduce__(self) -> str:
-        return self.name
+    def __reduce__(self):
+        return (to_dtype, (self.name,))
 
 
 float16 = dtype("float16", np.float16)
@@ -47,6 +47,9 @@ bool_ = dtype("bool", np.bool_)
 DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 _BY_NP = {d.np: d for d in DTYPES}
 _BY_NAME = {d.name: d for d in DTYPES}
+# PyTorch's aliases (tg.float is float32, tg.int is int32), so to_dtype(name) is tg.<name>;
+# NumPy reads "float" as float64 and "int" as int64
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
 
@@ -61,6 +64,8 @@ def to_dtype(d) -> dtype:
         return int64
     if d is builtins.bool:
         return bool_
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
     try:
         return _BY_NP[np.dtype(d)]
     except (TypeError, KeyError):

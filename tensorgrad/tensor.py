@@ -22,6 +22,8 @@ from .grad_mode import GradMode
 
 _new = object.__new__
 _ndarray = np.ndarray
+_NUMBER_TYPES = (float, int)  # exactly these: bool is not a float op's scalar
+_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 _PY_SCALARS = (int, float, bool)
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -41,12 +43,17 @@ class Tensor:
         "_grad",
         "_output_nr",
         "_version",
-        "_hooks",
-        "_accumulator",
-        "_retains_grad",
         "__weakref__",
+        "__dict__",  # rarely set attributes below, and users' own (as PyTorch allows)
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
+    # Defaults a tensor overrides only when used; _make then has fewer fields to fill.
+    _hooks = None  # a leaf's gradient hooks
+    _accumulator = None  # weak reference to a leaf's AccumulateGrad node
+    _retains_grad = False
+    _base = None  # a view's root tensor, whose memory it shares (see autograd.function._view)
+    _view_fn = None  # how the view is made again from _base
+    _view_version = 0  # the base's version when the view's grad_fn was last made
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
         array = _to_array(data, dtype, device, copy=True)
@@ -61,9 +68,6 @@ class Tensor:
         self._grad = None
         self._output_nr = output_nr
         self._version = version
-        self._hooks = None
-        self._accumulator = None
-        self._retains_grad = False
 
     @staticmethod
     def _make(data, grad_fn=None, requires_grad=False, output_nr=0, version=None) -> Tensor:
@@ -77,9 +81,6 @@ class Tensor:
         t._grad = None
         t._output_nr = output_nr
         t._version = version if version is not None else [0]
-        t._hooks = None
-        t._accumulator = None
-        t._retains_grad = False
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -334,6 +335,7 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn.register_hook(self._output_nr, hook)
             hooks = self.grad_fn._hooks[self._output_nr]
+            hooks.sort(key=lambda h: isinstance(h, _RetainGrad))  # .grad sees every hook's change
         else:
             if self._hooks is None:
                 self._hooks = []
@@ -425,6 +427,11 @@ class Tensor:
         return matmul(_as_tensor(other, self), self)
 
     def __neg__(self):
+        if self.data.dtype == np.bool_:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported; to invert a "
+                "mask, use the `~` or `logical_not()` operator instead"
+            )
         return elementwise.Neg.apply(self)
 
     def __pos__(self):
@@ -518,6 +525,8 @@ class Tensor:
 
     def fmod(self, other) -> Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
+        if result_dtype(self, other).kind != "f":  # integers stay integers (no gradient)
+            return _no_grad_binary(xp_of(self.data).fmod, self, other, "fmod")
         return self - (self / other).trunc() * other
 
     def pow(self, exponent) -> Tensor:
@@ -728,7 +737,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()  # integer sums accumulate in int64, as PyTorch
-        return reduce.Sum.apply(x, dims=_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Sum.apply(x, dims=_reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
@@ -737,20 +746,31 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}; use x.float().mean()"
             )
-        dims = _dims(dim, self.ndim)
+        dims = _reduce_dims(dim, self.ndim)
         return reduce.Sum.apply(x, dims=dims, keepdim=keepdim) / _count(self.shape, dims)
 
-    def var(self, dim=None, *, correction: float = 1, keepdim: bool = False, unbiased=None):
-        """sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0."""
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction: float = 1):
+        """sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0.
+
+        PyTorch's overloads: ``var(dim, *, correction, keepdim)``, ``var(dim, unbiased,
+        keepdim)`` and ``var(unbiased)``.
+        """
+        if isinstance(dim, bool):  # var(unbiased)
+            dim, unbiased = None, dim
+        if not self.is_floating_point():
+            raise RuntimeError(f"var and std only support floating point dtypes, got {self.dtype}")
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = _dims(dim, self.ndim)
+        dims = _reduce_dims(dim, self.ndim)
         centered = self - self.mean(dims, keepdim=True)
         n = _count(self.shape, dims)
         return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
-    def std(self, dim=None, *, correction: float = 1, keepdim: bool = False, unbiased=None):
-        return self.var(dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction: float = 1):
+        """sqrt(var); the same overloads as ``var``."""
+        v = self.var(dim, unbiased, keepdim, correction=correction)
+        zero = v == 0  # sqrt has an infinite slope at 0; PyTorch's std gradient is 0 there
+        return v.masked_fill(zero, 1.0).sqrt().masked_fill(zero, 0.0)
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
@@ -810,14 +830,20 @@ class Tensor:
         """log sum exp(x) = m + log sum exp(x - m) with m = max(x): exp never overflows."""
         dims = _dims(dim, self.ndim)
         x = _floating(self)
-        m = x.detach().amax(dims, keepdim=True)
-        m = m.masked_fill(m.isinf(), 0.0)
+        m = 0.0  # over no elements: log of an empty sum, -inf as PyTorch (amax would raise)
+        if x.data.size:
+            m = x.detach().amax(dims, keepdim=True)
+            m = m.masked_fill(m.isinf(), 0.0)
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims)
 
     def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
         """Vector p-norm (sum |x|^p)^(1/p); also 'fro', inf and -inf."""
-        dims = _dims(dim, self.ndim)
+        dims = _reduce_dims(dim, self.ndim)
+        if not self.is_floating_point():
+            raise RuntimeError(f"norm: expected a floating point tensor, got {self.dtype}")
+        if isinstance(p, str) and p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} is not supported; use 'fro' or a number")
         if p == "fro" or p == 2:
             return reduce.Norm2.apply(self, dims=dims, keepdim=keepdim)
         if p == math.inf:
@@ -847,7 +873,7 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """e^(x - max) / sum e^(x - max): the shift changes nothing and prevents overflow."""
-        shifted = self - self.detach().amax(dim, keepdim=True)
+        shifted = self - self.detach().amax(dim, keepdim=True) if self.data.size else self
         e = shifted.exp()
         return e / e.sum(dim, keepdim=True)
 
@@ -1065,6 +1091,11 @@ class Tensor:
                 f"index_select: index must be a 1-D integer tensor, got shape {index.shape} "
                 f"dtype {index.dtype}"
             )
+        if index.data.size and int(index.data.min()) < 0:  # unlike x[index], as PyTorch
+            raise IndexError(
+                f"index_select: index {int(index.data.min())} is out of range for dimension "
+                f"{dim} of a tensor of shape {self.shape} (negative indices are not allowed)"
+            )
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     def masked_select(self, mask: Tensor) -> Tensor:
@@ -1096,7 +1127,7 @@ class Tensor:
         return inplace.apply(self, elementwise.Pow, exponent)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        return inplace.assign(self, self.clamp(min, max))
+        return inplace.assign(self, inplace.operand(self, copy=True).clamp(min, max))
 
     clip_ = clamp_
 
@@ -1115,7 +1146,7 @@ class Tensor:
         return inplace.assign(self, src.to(self.dtype).expand(self.shape))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        return inplace.assign(self, self.masked_fill(mask, value))
+        return inplace.assign(self, inplace.operand(self).masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         sample = _random.rng(generator).uniform(a, b, self.shape)
@@ -1170,7 +1201,12 @@ def _to_array(data, dtype=None, device=None, copy=False):
     else:
         if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
             return _to_array(from_dlpack(data), dtype, device, copy)
-        array = np.asarray(data, dtype=np_dtype)
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"can't make a tensor from {type(data).__name__} {data!r}")
+        try:
+            array = np.asarray(data, dtype=np_dtype)
+        except (TypeError, ValueError) as e:  # ragged nesting, strings inside lists
+            raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
         copy = False
         if np_dtype is None:
             if array.dtype.kind == "f":
@@ -1217,6 +1253,30 @@ def result_dtype(a, b) -> np.dtype:
 
 def _binary(op, a, b, true_divide: bool = False) -> Tensor:
     """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
+    # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
+    # Python number; nothing to promote, broadcast or check
+    if isinstance(a, Tensor):
+        da = a.data
+        dt = da.dtype
+        if dt in _FLOAT_DTYPES:
+            tb = type(b)
+            if tb is float or tb is builtins.int:
+                return op.apply(a, b)
+            if isinstance(b, Tensor):
+                db = b.data
+                if db.dtype is dt and da.shape == db.shape and type(da) is _ndarray is type(db):
+                    return op.apply(a, b)
+    elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.data.dtype in _FLOAT_DTYPES:
+        return op.apply(a, b)
+    return _binary_checked(op, a, b, true_divide)
+
+
+def _binary_checked(op, a, b, true_divide: bool) -> Tensor:
+    if op is elementwise.Sub and (_is_bool(a) or _is_bool(b)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported; to invert a "
+            "mask, use the `~` or `logical_not()` operator instead"
+        )
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         da, db = a.data, b.data
         if type(da) is not type(db) or (type(da) is not np.ndarray and a.device != b.device):
@@ -1233,18 +1293,22 @@ def _binary(op, a, b, true_divide: bool = False) -> Tensor:
             _broadcast_shape(_op_name(op), da.shape, db.shape)
         return op.apply(a, b)
     t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    scalar_first = a is s
+    if isinstance(s, np.generic):  # np.float64 subclasses float, but NumPy would not weaken it
+        s = s.item()
     if not isinstance(s, _PY_SCALARS):
-        if isinstance(s, np.generic):
-            s = s.item()
-        else:
-            s = Tensor(s, device=t.device)
-            return _binary(op, a if a is t else s, b if b is t else s, true_divide)
+        s = Tensor(s, device=t.device)
+        return _binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
     kind = t.data.dtype.kind
     if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
         t = t.to(backend.DEFAULT_FLOAT)
     elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
         t = t.to(backend.DEFAULT_INT)
-    return op.apply(t, s) if a is not s else op.apply(s, t)
+    return op.apply(s, t) if scalar_first else op.apply(t, s)
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.data.dtype == np.bool_)
 
 
 def _no_grad_binary(fn, a, b, name) -> Tensor:
@@ -1320,6 +1384,8 @@ def _arg_extreme(x: Tensor, dim, keepdim, name) -> Tensor:
     dim = _dim(dim, x.ndim)
     if x.ndim == 0:
         return Tensor._make(xp.asarray(0, dtype=np.int64))
+    if x.shape[dim] == 0:
+        raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
     out = getattr(xp, name)(x.data, axis=dim, keepdims=keepdim).astype(np.int64)
     return Tensor._make(out)
 
@@ -1341,9 +1407,18 @@ def _dims(dim, ndim: int) -> tuple:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (builtins.int, np.integer)):
-        return (_dim(dim, ndim),) if ndim else ()
-    dims = tuple(sorted({_dim(d, ndim) for d in dim})) if ndim else ()
-    return dims
+        d = _dim(dim, ndim)  # a 0-d tensor accepts dim 0 and -1, and has no axes to reduce
+        return (d,) if ndim else ()
+    dims = [_dim(d, ndim) for d in dim]
+    for d in set(dims):
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims {tuple(dim)}")
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def _reduce_dims(dim, ndim: int) -> tuple:
+    """As ``_dims``, but an empty ``dim`` reduces every axis (PyTorch's sum/mean/var/norm)."""
+    return _dims(None if isinstance(dim, (tuple, list)) and not dim else dim, ndim)
 
 
 def _axis(dim, ndim):
@@ -1581,11 +1656,13 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -
 
 
 def randint(
-    low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None
+    low=0, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None
 ):
     """Integers uniform on [low, high); ``randint(high, size)`` has low = 0."""
-    if size is None:
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
     if high <= low:

@@ -14,6 +14,7 @@ it they cost no more than the arithmetic.
 
 from __future__ import annotations
 
+from ..backend import xp_of
 from ..grad_mode import GradMode
 from ..tensor import Tensor
 from .function import AccumulateGrad, Node, grad_accumulator
@@ -40,7 +41,8 @@ def _make_grads(outputs, grad_outputs, create_graph) -> list:
                     "grad can be implicitly created only for scalar outputs; pass a gradient of "
                     f"shape {out.shape} to backward()"
                 )
-            g = Tensor._make(out.data.dtype.type(1) * (out.data * 0 + 1))
+            # ones_like, not out * 0 + 1: that is nan where the output is nan or inf
+            g = Tensor._make(xp_of(out.data).ones_like(out.data))
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=out.dtype, device=out.device)
         if g.shape != out.shape:
@@ -64,11 +66,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     grads = _make_grads(tensors, grad_tensors, create_graph)
     roots = [(_root_edge(t), g) for t, g in zip(tensors, grads)]
-    only = None
-    if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        only = {_root_edge(t)[0] for t in inputs if t.grad_fn is None}
-    _run(roots, retain_graph, create_graph, capture=None, accumulate_only=only)
+    if inputs is None:
+        _run(roots, retain_graph, create_graph)
+        return
+    # only into ``inputs``, leaves or not (a non-leaf gets a .grad as with retain_grad): run
+    # the part of the graph that reaches them, as grad() does, then accumulate
+    inputs = list({id(t): t for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}.values())
+    capture: dict = {}
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"backward: input {i} (shape {t.shape}) does not require grad")
+        capture.setdefault(_root_edge(t), []).append(i)
+    results = _run(roots, retain_graph, create_graph, capture=capture)
+    stored = {id(_owner(g.data)) for _, g in roots}
+    for i, t in enumerate(inputs):
+        if i in results:
+            _accumulate(t, results[i], create_graph, stored)
 
 
 def grad(
@@ -188,6 +201,8 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
                 continue
             if node._hooks:
                 grads = _call_hooks(node._hooks, grads)
+            if type(node) is AccumulateGrad and node.variable._hooks:  # before grad() captures
+                grads = _call_hooks({0: node.variable._hooks}, grads)
             if capture is not None:
                 for nr, g in enumerate(grads):
                     for i in capture.get((node, nr), ()):
@@ -255,11 +270,6 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     """``leaf.grad += g``. Pass-through backwards (add, reshape, ...) hand the same memory to
     several inputs, so a gradient whose memory is already stored in another leaf this pass (or
     is the caller's own gradient) is copied first: no two ``.grad`` ever alias."""
-    if leaf._hooks:
-        for fn in leaf._hooks:
-            out = fn(g)
-            if out is not None:
-                g = out
     if g.dtype != leaf.dtype:
         g = g.to(leaf.dtype)
     old = leaf._grad

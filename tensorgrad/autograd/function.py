@@ -45,15 +45,16 @@ class Node:
         "_input_shapes",
         "_saved",
         "_saved_versions",
-        "_hooks",
-        "_n_outputs",
         "_output_meta",
         "__weakref__",
         "__dict__",
     )
 
+    _hooks = None  # {output_nr: [fn, ...]} once a hook is registered
+    _n_outputs = 1
+
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        return type(self).__name__ + "Backward0"  # PyTorch's spelling: MulBackward0
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -93,6 +94,8 @@ def _edge(x) -> tuple | None:
     """The edge backward follows from a node to its input ``x``."""
     if type(x) is not Tensor and not isinstance(x, Tensor):
         return None
+    if x._base is not None and x._version[0] != x._view_version and GradMode.enabled:
+        refresh_view(x)
     if x.grad_fn is not None:
         return (x.grad_fn, x._output_nr)
     if x.requires_grad:
@@ -101,14 +104,61 @@ def _edge(x) -> tuple | None:
 
 
 def _versions(saved: tuple) -> tuple:
-    return tuple(
-        x._version[0]
-        if isinstance(x, Tensor)
-        else x.version[0]
-        if type(x) is _SavedOutput
-        else None
-        for x in saved
-    )
+    out = []
+    for x in saved:
+        if isinstance(x, Tensor):
+            out.append(x._version[0])
+        elif type(x) is _SavedOutput:
+            out.append(x.version[0])
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+class _Scratch:
+    """The ``ctx`` of an op that records no graph: forward may set attributes, nobody reads them."""
+
+
+_SCRATCH = _Scratch()
+_new = object.__new__
+_make = Tensor._make
+
+
+def _view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
+    """The output of view op ``cls`` on ``x``: it shares x's version counter and remembers its
+    root ``_base`` and how to make it again from the base, ``_view_fn``, a chain
+    ``(parent chain or None, op class, params)`` that ``replay_view`` applies; an in-place op on
+    the view needs both to update the base's history (``inplace.CopySlices``)."""
+    if cls.may_copy:  # NumPy views share the owner as .base; anything else is checked in full
+        xd, b = x.data, out.base
+        if b is not xd and (b is None or b is not xd.base):
+            if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
+                return _make(out, ctx, ctx is not None)
+    t = _make(out, ctx, ctx is not None, 0, x._version)
+    t._view_version = x._version[0]
+    base = x._base
+    if base is None:
+        t._base, t._view_fn = x, (None, cls, params)
+    else:
+        t._base, t._view_fn = base, (x._view_fn, cls, params)
+    return t
+
+
+def refresh_view(x: Tensor) -> None:
+    """Give a view whose base was modified in place since (through the base or a sibling view)
+    its current history, made again from the base, as PyTorch regenerates a stale view's
+    ``grad_fn``. Without it the view's gradient would flow into the base's old graph."""
+    fresh = replay_view(x._base, x._view_fn)
+    x.grad_fn, x._output_nr, x.requires_grad = fresh.grad_fn, 0, fresh.requires_grad
+    x._view_version = x._version[0]
+
+
+def replay_view(t: Tensor, view_fn) -> Tensor:
+    """Apply a view chain (a ``_view_fn``) to ``t``, a tensor of the base's shape."""
+    if view_fn is None:
+        return t
+    parent, cls, params = view_fn
+    return cls.apply(replay_view(t, parent), **params)
 
 
 class AccumulateGrad(Node):
@@ -138,43 +188,62 @@ class Op(Node):
 
     Class flags say what backward needs: ``saves_inputs`` (the input tensors, in
     ``ctx.saved_tensors``), ``saves_output`` (the output, appended to ``ctx.saved_tensors``) and
-    ``is_view`` (the output aliases input 0's memory and shares its version counter).
+    ``is_view`` (the output aliases input 0's memory, shares its version counter and remembers
+    its base, so that an in-place op on it can update the base's history; see ``_view``).
     """
 
     saves_inputs = False
     saves_output = False
     is_view = False
+    may_copy = False  # a view op whose forward sometimes has to copy (reshape)
     differentiable = True
 
     @classmethod
     def apply(cls, *inputs, **params) -> Tensor:
-        ctx = cls.__new__(cls)
-        requires_grad = False
-        if len(inputs) == 1:
-            x = inputs[0]
-            datas = (x.data,)
-            requires_grad = x.requires_grad
-        else:
-            datas = []
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    datas.append(x.data)
-                    requires_grad = requires_grad or x.requires_grad
-                else:
-                    datas.append(x)
+        # The hot path of every op, so it is written for speed: no graph -> one array op and
+        # one Tensor; recording -> one node with its edges and saved tensors.
+        record = False
+        datas = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if x._base is not None and x._version[0] != x._view_version and GradMode.enabled:
+                    refresh_view(x)
+                datas.append(x.data)
+                if x.requires_grad:
+                    record = True
+            else:
+                datas.append(x)
+        if not (record and GradMode.enabled and cls.differentiable):
+            out = cls.forward(_SCRATCH, *datas, **params)
+            if cls.is_view:
+                return _view(out, None, inputs[0], cls, params)
+            return _make(out)
+        ctx = _new(cls)
         out = cls.forward(ctx, *datas, **params)
-        version = inputs[0]._version if cls.is_view else [0]
-        if not (requires_grad and GradMode.enabled and cls.differentiable):
-            return Tensor._make(out, None, False, 0, version)
-        result = Tensor._make(out, ctx, True, 0, version)
-        edges = tuple([_edge(x) for x in inputs])
-        ctx.next_functions = edges
-        ctx.needs_input_grad = tuple([e is not None for e in edges])
-        ctx._input_shapes = tuple([x.data.shape if isinstance(x, Tensor) else None for x in inputs])
-        ctx._hooks = None
-        ctx._n_outputs = 1
+        result = _view(out, ctx, inputs[0], cls, params) if cls.is_view else _make(out, ctx, True)
+        edges = []
+        needs = []
+        shapes = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                shapes.append(x.data.shape)
+                if x.grad_fn is not None:
+                    edges.append((x.grad_fn, x._output_nr))
+                    needs.append(True)
+                    continue
+                if x.requires_grad:
+                    edges.append((x._grad_accumulator(), 0))
+                    needs.append(True)
+                    continue
+            else:
+                shapes.append(None)
+            edges.append(None)
+            needs.append(False)
+        ctx.next_functions = tuple(edges)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._input_shapes = tuple(shapes)
         if cls.saves_inputs or cls.saves_output:
-            saved = inputs if cls.saves_inputs else ()
+            saved = cls.inputs_to_save(ctx.needs_input_grad, inputs) if cls.saves_inputs else ()
             if cls.saves_output:
                 saved = (*saved, _SavedOutput(result))
             ctx._saved = saved
@@ -182,6 +251,13 @@ class Op(Node):
         else:
             ctx._saved = ()
         return result
+
+    @staticmethod
+    def inputs_to_save(needs_input_grad: tuple, inputs: tuple) -> tuple:
+        """The inputs ``saves_inputs`` keeps. An op may put ``None`` for an input that only
+        feeds gradients nobody needs, as PyTorch does: the graph keeps less alive, and modifying
+        that input in place (``y[1] = y[1] * 5``) is no error."""
+        return inputs
 
     def forward(ctx, *inputs, **params):
         raise NotImplementedError
@@ -231,6 +307,7 @@ class Function(Node):
         ctx._to_save = ()
         ctx._non_differentiable = set()
         edges = tuple([_edge(a) for a in args])
+        ctx.needs_input_grad = tuple([e is not None for e in edges])  # forward may read it too
         record = GradMode.enabled and any(e is not None for e in edges)
         prev, GradMode.enabled = GradMode.enabled, False
         try:
@@ -252,7 +329,6 @@ class Function(Node):
             wrapped.append(o)
         if record:
             ctx.next_functions = edges
-            ctx.needs_input_grad = tuple([e is not None for e in edges])
             ctx._input_shapes = tuple([a.shape if isinstance(a, Tensor) else None for a in args])
             ctx._hooks = None
             ctx._n_outputs = len(outs)

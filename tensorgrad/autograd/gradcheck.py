@@ -43,8 +43,8 @@ def _numerical_jacobian(func, inputs, x: Tensor, eps: float) -> list:
         minus = [o.data.astype(np.float64).copy() for o in _differentiable_outputs(func, inputs)]
         x.data[idx] = orig
         columns.append([((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)])
-    n_out = len(_differentiable_outputs(func, inputs))
-    return [np.array([c[k] for c in columns]).reshape(x.data.size, -1) for k in range(n_out)]
+    sizes = [o.data.size for o in _differentiable_outputs(func, inputs)]  # x may be empty
+    return [np.array([c[k] for c in columns]).reshape(x.data.size, n) for k, n in enumerate(sizes)]
 
 
 def _analytical_jacobian(outputs, diff_inputs) -> list:

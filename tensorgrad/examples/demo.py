@@ -22,7 +22,8 @@ def spirals(n_per_class: int = 500, noise: float = 0.2, seed: int = 0):
     rng = np.random.default_rng(seed)
     t = np.sqrt(rng.uniform(0, 1, n_per_class)) * 3 * math.pi
     arm = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / (3 * math.pi)
-    points = np.concatenate([arm, -arm]) + rng.normal(0, noise / (3 * math.pi) * 2, (2 * n_per_class, 2))
+    jitter = rng.normal(0, 2 * noise / (3 * math.pi), (2 * n_per_class, 2))
+    points = np.concatenate([arm, -arm]) + jitter
     labels = np.concatenate([np.zeros(n_per_class), np.ones(n_per_class)]).astype(np.int64)
     return points.astype(np.float32), labels
 

@@ -252,9 +252,10 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
             idx = np.where(idx >= n, period - idx, idx)
         elif mode == "replicate":
             idx = np.clip(idx, 0, n - 1)
-        else:
-            if b > n or a > n:
+        else:  # PyTorch crops the negative widths first, then wraps around what is left
+            lo, m = max(-b, 0), n - max(-b, 0) - max(-a, 0)
+            if b > m or a > m:
                 raise ValueError(f"pad: circular padding ({b}, {a}) must be <= dimension size {n}")
-            idx = idx % n
+            idx = lo + np.arange(-max(b, 0), m + max(a, 0)) % m
         out = out.index_select(d, Tensor._make(backend.to_device(idx, input.device)))
     return out

@@ -46,6 +46,10 @@ class Sub(Op):
 class Mul(Op):
     saves_inputs = True
 
+    @staticmethod
+    def inputs_to_save(needs, inputs):  # a is read only for b's gradient and vice versa
+        return (inputs[0] if needs[1] else None, inputs[1] if needs[0] else None)
+
     def forward(ctx, a, b):
         return a * b
 
@@ -58,6 +62,10 @@ class Mul(Op):
 
 class Div(Op):
     saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs, inputs):  # a is read only for b's gradient
+        return (inputs[0] if needs[1] else None, inputs[1])
 
     def forward(ctx, a, b):
         return a / b
@@ -152,6 +160,10 @@ class Where(Op):
     """``where(cond, a, b)``: a where cond else b. ``cond`` is a bool tensor (no gradient)."""
 
     saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs, inputs):  # only the condition: a and b may change afterwards
+        return (inputs[0], None, None)
 
     def forward(ctx, cond, a, b):
         return xp_of(cond).where(cond, a, b)

@@ -49,8 +49,57 @@ def normalize_index(x: Tensor, index) -> tuple:
                 f"tensors used as indices must be integer or bool, got dtype {array.dtype} "
                 f"(indexing a tensor of shape {x.shape})"
             )
+        if array.ndim == 0 and array.dtype.kind in "iu":  # PyTorch treats these as plain ints
+            out.append(int(array))
+            continue
         out.append(array)
-    return tuple(out)
+    return _expand_ellipsis(tuple(out), x.ndim)
+
+
+def _expand_ellipsis(index: tuple, ndim: int) -> tuple:
+    """``...`` as explicit full slices: NumPy counts even an empty Ellipsis as separating two
+    arrays (``x[:, i, ..., j]`` on 3 dims), PyTorch does not."""
+    at = [k for k, i in enumerate(index) if i is Ellipsis]
+    if len(at) != 1:
+        return index  # none, or several (NumPy raises the IndexError)
+    used = sum(_dims_used(i) for i in index)
+    if used > ndim:
+        return index
+    return index[: at[0]] + (slice(None),) * (ndim - used) + index[at[0] + 1 :]
+
+
+def _dims_used(item) -> int:
+    """How many dimensions of the indexed tensor one index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, (int, slice)) or item.dtype != bool:
+        return 1
+    return item.ndim  # a mask spans one dimension per mask dimension
+
+
+def _torch_order(index: tuple) -> tuple | None:
+    """``(basic, advanced)`` with ``x[index]`` in PyTorch's order being ``x[basic][advanced]``.
+
+    PyTorch applies integers as selects before any array indexing, so they never count as
+    advanced indices; NumPy counts them, and so moves the indexed dimensions to the front when
+    an int stands between arrays (``x[:, idx, :, 0]``). None when there is nothing to split.
+    """
+    if _is_basic(index) or not any(type(i) is int for i in index):
+        return None
+    basic, advanced = [], []
+    for item in index:
+        if type(item) is int:
+            basic.append(item)
+        elif item is None or isinstance(item, slice):
+            basic.append(item)
+            advanced.append(slice(None))
+        elif item is Ellipsis:
+            basic.append(item)
+            advanced.append(item)
+        else:
+            basic.extend([slice(None)] * _dims_used(item))
+            advanced.append(item)
+    return tuple(basic), tuple(advanced)
 
 
 def _is_basic(index: tuple) -> bool:
@@ -67,7 +116,10 @@ def getitem(x: Tensor, index) -> Tensor:
     idx = normalize_index(x, index)
     _check_slices(idx, x.shape)
     op = GetItemView if _is_basic(idx) else GetItem
+    split = _torch_order(idx)
     try:
+        if split is not None:
+            return GetItem.apply(GetItemView.apply(x, index=split[0]), index=split[1])
         return op.apply(x, index=idx)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {x.shape})") from None
@@ -82,14 +134,24 @@ def setitem(x: Tensor, index, value) -> None:
     try:
         if inplace.recording(x, value):
             inplace.check_can_modify(x)
-            inplace.rebase(x, IndexPut.apply(x, value, index=idx))
+            inplace.rebase(x, IndexPut.apply(inplace.current(x), value, index=idx))
         else:
-            x.data[idx] = value.data
+            _put(x.data, idx, value.data)
             x._version[0] += 1
     except (IndexError, ValueError) as e:
         raise type(e)(
             f"{e} (assigning a value of shape {value.shape} into a tensor of shape {x.shape})"
         ) from None
+
+
+def _put(array, index: tuple, value) -> None:
+    """``array[index] = value`` in PyTorch's order (see ``_torch_order``)."""
+    split = _torch_order(index)
+    if split is None:
+        array[index] = value
+    else:  # array[basic] is a view (a trailing ... keeps even a 0-d one), so this writes through
+        basic = split[0] if Ellipsis in split[0] else (*split[0], Ellipsis)
+        array[basic][split[1]] = value
 
 
 class GetItem(Op):
@@ -107,6 +169,13 @@ class GetItemView(GetItem):
     """``x[index]`` with ints, slices, None and ... only (a view)."""
 
     is_view = True
+
+    def forward(ctx, x, index=()):
+        ctx.index = index
+        out = x[index]
+        if isinstance(out, np.generic):  # x[0, 1] is a scalar copy; x[0, 1, ...] a 0-d view
+            out = x[(*index, Ellipsis)]
+        return out
 
     def backward(ctx, g):
         return IndexAdd.apply(g, index=ctx.index, shape=ctx._input_shapes[0], basic=True)
@@ -133,7 +202,7 @@ class IndexPut(Op):
 
     def forward(ctx, x, v, index=()):
         ctx.index = index
-        x[index] = v
+        _put(x, index, v)
         return x
 
     def backward(ctx, g):
@@ -142,7 +211,10 @@ class IndexPut(Op):
             gx = g.clone()
             gx[ctx.index] = 0.0
         if ctx.needs_input_grad[1]:
-            gv = g[ctx.index].sum_to(ctx._input_shapes[1])
+            gv, shape = g[ctx.index], ctx._input_shapes[1]
+            if gv.ndim < len(shape):  # a value of shape (1, n) fits a slot of shape (n,)
+                gv = gv.reshape((1,) * (len(shape) - gv.ndim) + gv.shape)
+            gv = gv.sum_to(shape)
         return gx, gv
 
 

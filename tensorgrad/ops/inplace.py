@@ -5,13 +5,19 @@ an optimizer step needs. While recording, the op runs out of place and the tenso
 the result: its storage takes the new values (so views of it see them) and its ``grad_fn``
 becomes the op's node, as PyTorch does. Any node that saved the old values notices the bumped
 version at backward and raises instead of using them.
+
+An in-place op on a view ``v`` of ``base`` (``y[0].mul_(2)``) changes the base too, so the base
+gets a new history as well: a ``CopySlices`` node, PyTorch's name, whose output is the old base
+with the view's region replaced by the op's result. ``v`` is then made again from the new base,
+so both graphs agree with the memory they share.
 """
 
 from __future__ import annotations
 
+from ..autograd.function import Op, replay_view
 from ..backend import xp_of
 from ..grad_mode import GradMode
-from ..tensor import Tensor, _as_tensor, _binary
+from ..tensor import Tensor, _as_tensor, _binary, _RetainGrad
 from . import elementwise
 
 _UFUNC = {
@@ -25,7 +31,9 @@ _UFUNC = {
 
 def recording(x: Tensor, other=None) -> bool:
     return GradMode.enabled and (
-        x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        x.requires_grad
+        or (isinstance(other, Tensor) and other.requires_grad)
+        or (x._base is not None and x._base.requires_grad)
     )
 
 
@@ -35,28 +43,134 @@ def check_can_modify(x: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation; "
             "wrap it in `with tg.no_grad():` (as optimizers do) or clone it first"
         )
+    base = x._base  # a view (x[0], x.reshape(...)) writes into its base's memory
+    if base is not None and base.grad_fn is None and base.requires_grad:
+        raise RuntimeError(
+            f"a view of a leaf Variable that requires grad (shape {base.shape}) is being used in "
+            f"an in-place operation on shape {x.shape}; wrap it in `with tg.no_grad():` or clone "
+            "the leaf first"
+        )
+
+
+def check_no_overlap(x: Tensor, name: str) -> None:
+    """An expanded tensor has elements that share memory: writing them is ambiguous."""
+    strides = x.data.strides
+    if 0 not in strides:
+        return
+    if any(s == 0 and n > 1 for s, n in zip(strides, x.shape)):
+        raise RuntimeError(
+            f"{name}: unsupported operation: more than one element of the written-to tensor "
+            f"(shape {x.shape}, strides {strides}) refers to a single memory location; clone() "
+            "the tensor before the in-place operation"
+        )
+    if not getattr(x.data.flags, "writeable", True):  # NumPy's broadcast_to is read-only
+        raise RuntimeError(
+            f"{name}: the tensor (shape {x.shape}) is an expanded view, whose memory is "
+            "read-only in tensorgrad; clone() it before the in-place operation"
+        )
+
+
+def current(x: Tensor) -> Tensor:
+    """``x`` with its current history: a view made again from its base, since its own
+    ``grad_fn`` predates any in-place change made to the base through another view."""
+    base = x._base
+    return x if base is None else replay_view(base, x._view_fn)
+
+
+def operand(x: Tensor, copy: bool = False) -> Tensor:
+    """``x`` as the operand of an in-place op computed out of place and then assigned
+    (``clamp_``): while recording, with its current history (``current``) and, with ``copy``,
+    its values copied, since the op's node keeps them and they are about to be overwritten."""
+    if not recording(x):
+        return x
+    x = current(x)
+    if not copy:
+        return x
+    return Tensor._make(x.data.copy(), x.grad_fn, x.requires_grad, x._output_nr)
+
+
+class CopySlices(Op):
+    """``base`` with its view ``view_fn(base)`` replaced by ``value``, written into the base's
+    memory: the new history of a base whose view was modified in place.
+
+    d/d base = 1 outside the view's region and 0 inside it (those values were overwritten);
+    d/d value = 1 at the view's positions, so value's gradient is ``view_fn(g)``.
+    """
+
+    def name(self) -> str:
+        return "CopySlices"
+
+    def forward(ctx, base, value, view_fn=None, target=None):
+        ctx.view_fn = view_fn
+        target[...] = value  # target is the view's array: it shares the base's memory
+        return base
+
+    def backward(ctx, g):
+        gbase = gvalue = None
+        if ctx.needs_input_grad[0]:
+            gbase = g.masked_fill(_covered(ctx.view_fn, g), 0.0)
+        if ctx.needs_input_grad[1]:
+            gvalue = replay_view(g, ctx.view_fn)
+        return gbase, gvalue
+
+
+def _covered(view_fn, like: Tensor) -> Tensor:
+    """A bool tensor of ``like``'s shape, True at the elements that the view chain selects.
+    The chain runs on the elements' flat positions, so it works even where a reshape copies."""
+    xp = xp_of(like.data)
+    positions = xp.arange(like.data.size).reshape(like.shape)
+    selected = replay_view(Tensor._make(positions), view_fn).data
+    mask = xp.zeros(like.data.size, dtype=bool)
+    mask[selected.reshape(-1)] = True
+    return Tensor._make(mask.reshape(like.shape))
+
+
+def _take_history(x: Tensor, source: Tensor) -> None:
+    """Give ``x`` the graph position of ``source`` (whose values it already holds)."""
+    old_fn, old_nr = x.grad_fn, x._output_nr
+    x.grad_fn, x._output_nr, x.requires_grad = (
+        source.grad_fn,
+        source._output_nr,
+        source.requires_grad,
+    )
+    if x._retains_grad and old_fn is not None and x.grad_fn is not None:
+        hooks = old_fn._hooks[old_nr]  # .grad follows the tensor to its new value
+        for hook in [h for h in hooks if isinstance(h, _RetainGrad) and h.ref() is x]:
+            hooks.remove(hook)
+            x.grad_fn.register_hook(x._output_nr, hook)
 
 
 def rebase(x: Tensor, result: Tensor) -> Tensor:
-    """Make ``x`` hold ``result``'s values and history, keeping its storage."""
-    if result.data is not x.data:
-        x.data[...] = result.data
+    """Make ``x`` hold ``result``'s values and history, keeping its storage. For a view, the
+    base's history becomes a ``CopySlices`` node and ``x`` is made again from the base."""
+    base = x._base
+    if base is None:
+        if result.data is not x.data:
+            x.data[...] = result.data
+        x._version[0] += 1  # views share the counter: nodes that saved them notice too
+        _take_history(x, result)
+        return x
+    view_fn = x._view_fn
+    new_base = CopySlices.apply(base, result, view_fn=view_fn, target=x.data)
     x._version[0] += 1
-    x.grad_fn, x._output_nr, x.requires_grad = (
-        result.grad_fn,
-        result._output_nr,
-        result.requires_grad,
-    )
+    _take_history(base, new_base)
+    _take_history(x, replay_view(base, view_fn))
+    x._view_version = x._version[0]
     return x
 
 
 def apply(x: Tensor, op, other) -> Tensor:
     """``x op= other``."""
+    check_no_overlap(x, f"{op.__name__.lower()}_")
     if recording(x, other):
         check_can_modify(x)
-        source = x
-        if op.saves_inputs:  # the node keeps the old values, which are about to be overwritten
-            source = Tensor._make(x.data.copy(), x.grad_fn, x.requires_grad, x._output_nr)
+        source = current(x)
+        needs = (source.requires_grad, isinstance(other, Tensor) and other.requires_grad)
+        if op.saves_inputs and op.inputs_to_save(needs, (source, other))[0] is not None:
+            # the node keeps the old values, which are about to be overwritten
+            source = Tensor._make(
+                source.data.copy(), source.grad_fn, source.requires_grad, source._output_nr
+            )
         result = _binary(op, source, other, true_divide=op is elementwise.Div)
         if result.shape != x.shape:
             raise RuntimeError(
@@ -87,6 +201,7 @@ def apply(x: Tensor, op, other) -> Tensor:
 
 def assign(x: Tensor, src: Tensor) -> Tensor:
     """Overwrite ``x`` with ``src`` (same shape), taking its history when recording."""
+    check_no_overlap(x, "in-place copy")
     if recording(x, src):
         check_can_modify(x)
         from .movement import Clone

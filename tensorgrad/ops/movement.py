@@ -11,6 +11,7 @@ from ..backend import xp_of
 
 class Reshape(Op):
     is_view = True
+    may_copy = True  # non-contiguous data: NumPy copies, and the result is no view
 
     def forward(ctx, x, shape=()):
         return x.reshape(shape)
@@ -46,11 +47,12 @@ class Expand(Op):
 
 
 class Flip(Op):
-    is_view = True
+    """A copy, as in PyTorch (NumPy's flip is a view): writing into ``x.flip(0)`` leaves x as
+    it is."""
 
     def forward(ctx, x, dims=()):
         ctx.dims = dims
-        return xp_of(x).flip(x, dims) if dims else x
+        return xp_of(x).flip(x, dims).copy() if dims else x.copy()
 
     def backward(ctx, g):
         return g.flip(ctx.dims)

@@ -39,27 +39,25 @@ class Prod(Op):
         return out.reshape((1,) * x.ndim if keepdim else ()) if dim is None and keepdim else out
 
     def backward(ctx, g):
-        # d prod(x)/dx_i = prod_{j != i} x_j: out / x_i where x_i != 0; where x_i == 0 the
-        # product of the others is computed directly (exclusive cumulative products)
+        # d prod(x)/dx_i = prod_{j != i} x_j, which is out / x_i while no x_j is 0. With zeros,
+        # let P = the product of the nonzero entries and S = the sum of the zero entries (0, but
+        # it carries their gradient): one zero at k gives P at k and P S / x_i elsewhere; two
+        # zeros a, b give P x_b = P (S - x_a) at a; with more, the gradient and its derivatives
+        # are 0. All in tensor ops, so double backward is exact (higher orders with 1 zero).
         x, out = ctx.saved_tensors
         dims = tuple(range(x.ndim)) if ctx.dim is None else (ctx.dim,)
         g = _unreduce(g, x.shape, dims, ctx.keepdim)
-        out = _unreduce(out, x.shape, dims, ctx.keepdim)
         zero = x == 0
         if not bool(zero.any()):
-            return g * out / x
-        others = _prod_of_others(x.detach().data, ctx.dim)
-        return g * (out / x.masked_fill(zero, 1.0)).where(~zero, x.new_tensor(others))
-
-
-def _prod_of_others(x, dim):
-    xp = xp_of(x)
-    flat = x.reshape(-1) if dim is None else xp.moveaxis(x, dim, -1)
-    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
-    left = xp.concatenate([ones, xp.cumprod(flat, -1)[..., :-1]], -1)
-    right = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(flat, -1), -1)[..., :-1]], -1), -1)
-    others = left * right
-    return others.reshape(x.shape) if dim is None else xp.moveaxis(others, -1, dim)
+            return g * _unreduce(out, x.shape, dims, ctx.keepdim) / x
+        count = zero.sum(dims, keepdim=True)
+        x1 = x.masked_fill(zero, 1.0)
+        p = Prod.apply(x1, dim=ctx.dim, keepdim=True)
+        s = x.masked_fill(~zero, 0.0).sum(dims, keepdim=True)
+        one, nil = x.new_ones(()), x.new_zeros(())
+        all_zeros = one.where(count == 0, s.where(count == 1, nil))  # prod of the zero entries
+        others = one.where(count == 1, (s - x).where(count == 2, nil))  # ... but x_i itself
+        return g * (p * others).where(zero, p / x1 * all_zeros)
 
 
 class Amax(Op):
@@ -104,6 +102,8 @@ class Norm2(Op):
 class Cumsum(Op):
     def forward(ctx, x, dim=0):
         ctx.dim = dim
+        if x.ndim == 0:  # NumPy's cumsum flattens a 0-d array to shape (1,)
+            return x.copy()
         return xp_of(x).cumsum(x, axis=dim, dtype=x.dtype)
 
     def backward(ctx, g):  # d y_j/dx_i = 1 for j >= i: a reversed cumulative sum

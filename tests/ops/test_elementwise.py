@@ -1,17 +1,592 @@
-"""Elementwise ops against PyTorch and finite differences (see tests/op_harness.py)."""
+"""Elementwise ops against PyTorch and finite differences (see tests/op_harness.py).
 
-from tests.op_harness import BINARY, UNARY, OpSpec, away_from_zero, make_tests, positive
+Inputs are kept away from kinks and poles by the generators: ``positive`` for log/sqrt,
+``away_from_zero`` for abs/relu/sign, ``distinct`` for maximum/minimum, ``off_grid`` (values
+at least 0.1 from every multiple of 0.5) for floor/round/remainder/clamp at integer bounds.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tests.op_harness import (
+    BINARY,
+    UNARY,
+    Const,
+    OpSpec,
+    away_from_zero,
+    distinct,
+    make_tests,
+    normal,
+    positive,
+    torch,
+)
+
+# NumPy warns on nan/inf results (sqrt(-1), 1/0, exp(1000)) where PyTorch is silent; the tests
+# at poles and overflows below make them on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
+
+
+def off_grid(rng, shape):
+    """sign * (k + f) with k in {0, 1, 2} and f in [0.1, 0.4] or [0.6, 0.9]: at least 0.1 from
+    every integer and half-integer (the steps of floor, round, % 2 and integer clamp bounds)."""
+    f = rng.uniform(0.1, 0.4, shape) + 0.5 * rng.integers(0, 2, shape)
+    return rng.choice([-1.0, 1.0], shape) * (rng.integers(0, 3, shape) + f)
+
+
+def small(rng, shape):
+    """|x| <= 1.2, well inside tan's (-pi/2, pi/2)."""
+    return rng.uniform(-1.2, 1.2, shape)
+
+
+def above_minus_one(rng, shape):
+    return rng.uniform(-0.6, 2.0, shape)
+
+
+def _mask(shape):
+    return Const(lambda rng: np.asarray(rng.random(shape) < 0.5))
+
+
+def _rmod(lib, a, d):
+    return a % d if lib is tg else a - (a / d).floor() * d
+
+
+BIG = [UNARY[-1]]  # one case for the functional aliases of an op tested fully by its method
+SCALAR_CASES = [((),), ((2, 3),), ((4, 2, 3),)]
+# the divisor is d = 0.01 b + 2 (or - 2), in [1.97, 2.03]: a / d stays 0.04 from integers
+_DIV = 0.01
 
 OPS = [
+    # ------------------------------------------------------------------ tensor-tensor arithmetic
     OpSpec("__add__", lambda lib, a, b: a + b, BINARY, covers=("add",)),
     OpSpec("__sub__", lambda lib, a, b: a - b, BINARY, covers=("sub", "subtract")),
     OpSpec("__mul__", lambda lib, a, b: a * b, BINARY, covers=("mul", "multiply")),
     OpSpec("__truediv__", lambda lib, a, b: a / b, BINARY, gen=positive, covers=("div",)),
-    OpSpec("__neg__", lambda lib, x: -x, UNARY, covers=("neg", "negative")),
+    OpSpec(
+        "__mod__",
+        lambda lib, a, b: a % (b * _DIV + 2.0),
+        BINARY,
+        gen=off_grid,
+        covers=("remainder",),
+    ),
+    OpSpec("__pow__", lambda lib, a, b: a**b, BINARY, gen=positive, covers=("pow",)),
+    OpSpec("add", lambda lib, a, b: a.add(b, alpha=0.5), BINARY[:4]),
+    OpSpec("sub", lambda lib, a, b: a.sub(b, alpha=2), BINARY[:4]),
+    OpSpec("subtract", lambda lib, a, b: a.subtract(b), BINARY[:2]),
+    OpSpec("mul", lambda lib, a, b: a.mul(b), BINARY[:2]),
+    OpSpec("multiply", lambda lib, a, b: a.multiply(b), BINARY[:2]),
+    OpSpec("div", lambda lib, a, b: a.div(b), BINARY[:2], gen=positive),
+    OpSpec("divide", lambda lib, a, b: a.divide(b), BINARY[:2], gen=positive),
+    OpSpec("true_divide", lambda lib, a, b: a.true_divide(b), BINARY[:2], gen=positive),
+    OpSpec(
+        "remainder",
+        lambda lib, a, b: a.remainder(b * _DIV - 2.0),
+        BINARY[:4],
+        gen=off_grid,
+    ),
+    OpSpec("fmod", lambda lib, a, b: a.fmod(b * _DIV + 2.0), BINARY, gen=off_grid),
+    OpSpec("pow", lambda lib, a, b: a.pow(b), BINARY[:4], gen=positive),
+    # ------------------------------------------------------------------ tensor-scalar arithmetic
+    OpSpec("__add__", lambda lib, x: x + 1.5, SCALAR_CASES),
+    OpSpec("__radd__", lambda lib, x: 2 + x, SCALAR_CASES),
+    OpSpec("__sub__", lambda lib, x: x - 0.5, SCALAR_CASES),
+    OpSpec("__rsub__", lambda lib, x: 2.5 - x, SCALAR_CASES),
+    OpSpec("__mul__", lambda lib, x: x * 2.5, SCALAR_CASES),
+    OpSpec("__rmul__", lambda lib, x: 3 * x, SCALAR_CASES),
+    OpSpec("__truediv__", lambda lib, x: x / 4.0, SCALAR_CASES),
+    OpSpec("__rtruediv__", lambda lib, x: 1.5 / x, SCALAR_CASES, gen=away_from_zero),
+    OpSpec("__mod__", lambda lib, x: x % 2.0, SCALAR_CASES, gen=off_grid),
+    OpSpec("__mod__", lambda lib, x: x % -2.0, SCALAR_CASES, gen=off_grid),
+    OpSpec(  # PyTorch has no derivative for remainder(Scalar, Tensor): a - floor(a / d) d
+        "__rmod__",
+        lambda lib, x: _rmod(lib, 7.3, x * _DIV + 2.0),
+        SCALAR_CASES,
+        gen=off_grid,
+    ),
+    OpSpec("fmod", lambda lib, x: x.fmod(2.0), SCALAR_CASES, gen=off_grid),
+    OpSpec("fmod", lambda lib, x: x.fmod(-2.0), SCALAR_CASES, gen=off_grid),
+    OpSpec("remainder", lambda lib, x: x.remainder(2.0), SCALAR_CASES, gen=off_grid),
+    OpSpec("__pow__", lambda lib, x: x**3, SCALAR_CASES),
+    OpSpec("__pow__", lambda lib, x: x**2, SCALAR_CASES),
+    OpSpec("__pow__", lambda lib, x: x**0, SCALAR_CASES),
+    OpSpec("__pow__", lambda lib, x: x**1, SCALAR_CASES),
+    OpSpec("__pow__", lambda lib, x: x**0.5, SCALAR_CASES, gen=positive),
+    OpSpec("__pow__", lambda lib, x: x**-1.5, SCALAR_CASES, gen=positive),
+    OpSpec("__pow__", lambda lib, x: x**-2, SCALAR_CASES, gen=away_from_zero),
+    OpSpec("__rpow__", lambda lib, x: 2.0**x, SCALAR_CASES),
+    OpSpec("__rpow__", lambda lib, x: 3**x, SCALAR_CASES),
+    OpSpec("pow", lambda lib, x: x.pow(2.5), SCALAR_CASES, gen=positive),
+    # ------------------------------------------------------------------ unary
+    OpSpec("__neg__", lambda lib, x: -x, UNARY),
+    OpSpec("neg", lambda lib, x: x.neg(), BIG),
+    OpSpec("negative", lambda lib, x: x.negative(), BIG),
+    OpSpec("__pos__", lambda lib, x: +x * 1.0, BIG),
+    OpSpec("abs", lambda lib, x: x.abs(), gen=away_from_zero),
+    OpSpec("absolute", lambda lib, x: x.absolute(), BIG, gen=away_from_zero),
+    OpSpec("__abs__", lambda lib, x: abs(x), BIG, gen=away_from_zero),
     OpSpec("exp", lambda lib, x: x.exp()),
     OpSpec("log", lambda lib, x: x.log(), gen=positive),
+    OpSpec("log2", lambda lib, x: x.log2(), gen=positive),
+    OpSpec("log10", lambda lib, x: x.log10(), gen=positive),
+    OpSpec("log1p", lambda lib, x: x.log1p(), gen=above_minus_one),
+    OpSpec("expm1", lambda lib, x: x.expm1()),
+    OpSpec("sqrt", lambda lib, x: x.sqrt(), gen=positive),
+    OpSpec("rsqrt", lambda lib, x: x.rsqrt(), gen=positive),
+    OpSpec("sin", lambda lib, x: x.sin()),
+    OpSpec("cos", lambda lib, x: x.cos()),
+    OpSpec("tan", lambda lib, x: x.tan(), gen=small),
     OpSpec("tanh", lambda lib, x: x.tanh()),
+    OpSpec("sigmoid", lambda lib, x: x.sigmoid()),
     OpSpec("relu", lambda lib, x: x.relu(), gen=away_from_zero),
+    OpSpec("erf", lambda lib, x: x.erf()),
+    OpSpec("reciprocal", lambda lib, x: x.reciprocal(), gen=away_from_zero),
+    OpSpec("square", lambda lib, x: x.square()),
+    OpSpec("sign", lambda lib, x: x.sign(), gen=away_from_zero),
+    OpSpec("floor", lambda lib, x: x.floor(), gen=off_grid),
+    OpSpec("ceil", lambda lib, x: x.ceil(), gen=off_grid),
+    OpSpec("round", lambda lib, x: x.round(), gen=off_grid),
+    OpSpec("round", lambda lib, x: x.round(decimals=1), BIG, gen=lambda r, s: off_grid(r, s) / 10),
+    OpSpec("trunc", lambda lib, x: x.trunc(), gen=off_grid),
+    # ------------------------------------------------------------------ activations
+    OpSpec("gelu", lambda lib, x: lib.nn.functional.gelu(x)),
+    OpSpec("gelu", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh")),
+    OpSpec("silu", lambda lib, x: lib.nn.functional.silu(x)),
+    OpSpec("softplus", lambda lib, x: lib.nn.functional.softplus(x)),
+    OpSpec(  # beta * x > threshold takes the linear branch: values up to 2.9, kink at x = 1
+        "softplus",
+        lambda lib, x: lib.nn.functional.softplus(x, beta=2.0, threshold=2.0),
+        gen=off_grid,
+    ),
+    OpSpec(  # large inputs: the linear branch at the default threshold, no overflow below it
+        "softplus",
+        lambda lib, x: lib.nn.functional.softplus(x * 10.0),
+        BIG,
+        gen=off_grid,
+    ),
+    OpSpec("elu", lambda lib, x: lib.nn.functional.elu(x), gen=away_from_zero),
+    OpSpec("elu", lambda lib, x: lib.nn.functional.elu(x, alpha=0.5), BIG, gen=away_from_zero),
+    OpSpec("leaky_relu", lambda lib, x: lib.nn.functional.leaky_relu(x), gen=away_from_zero),
+    OpSpec(
+        "leaky_relu",
+        lambda lib, x: lib.nn.functional.leaky_relu(x, 0.2),
+        BIG,
+        gen=away_from_zero,
+    ),
+    OpSpec("relu", lambda lib, x: lib.nn.functional.relu(x), BIG, gen=away_from_zero),
+    OpSpec("sigmoid", lambda lib, x: lib.nn.functional.sigmoid(x), BIG),
+    OpSpec("tanh", lambda lib, x: lib.nn.functional.tanh(x), BIG),
+    # ------------------------------------------------------------------ clamp
+    OpSpec("clamp", lambda lib, x: x.clamp(-1.0, 1.0), gen=off_grid, covers=("clip",)),
+    OpSpec("clamp", lambda lib, x: x.clamp(min=0.0), gen=away_from_zero),
+    OpSpec("clamp", lambda lib, x: x.clamp(max=1), gen=off_grid),
+    OpSpec("clip", lambda lib, x: x.clip(-2, 0.0), BIG, gen=off_grid),
+    OpSpec(
+        "clamp",
+        lambda lib, x, lo, hi: x.clamp(lo - 1.0, hi + 1.0),
+        [((2, 3), (2, 3), (2, 3)), ((4, 2, 3), (2, 3), (1,)), ((), (2, 3), (2, 3))],
+    ),
+    OpSpec("clamp", lambda lib, x, lo: x.clamp(min=lo), [((2, 3), (2, 3)), ((2, 3), ())]),
+    OpSpec("clamp", lambda lib, x, hi: x.clamp(max=hi), [((2, 3), (2, 3)), ((), (2, 3))]),
+    OpSpec("clip", lambda lib, x, lo, hi: x.clip(lo - 1.0, hi + 1.0), [((2, 3),) * 3]),
+    # ------------------------------------------------------------------ maximum, minimum, where
+    OpSpec("maximum", lambda lib, a, b: a.maximum(b), BINARY, gen=distinct),
+    OpSpec("minimum", lambda lib, a, b: a.minimum(b), BINARY, gen=distinct),
+    OpSpec("max", lambda lib, a, b: a.max(b), BINARY[:2], gen=distinct),
+    OpSpec("min", lambda lib, a, b: a.min(b), BINARY[:2], gen=distinct),
+    OpSpec(
+        "where",
+        lambda lib, m, a, b: lib.where(m, a, b),
+        [
+            (_mask((2, 3)), (2, 3), (2, 3)),
+            (_mask((2, 3)), (), (2, 3)),
+            (_mask((3, 1)), (1, 3), (4, 1, 1)),
+            (_mask(()), (2, 3), (1,)),
+            (_mask((4, 2, 3)), (2, 3), ()),
+        ],
+    ),
+    OpSpec("where", lambda lib, m, x: x.where(m, 1.5), [(_mask((2, 3)), (2, 3))]),
+    OpSpec(
+        "where",
+        lambda lib, m, x: lib.where(m, 0.0, x),
+        [(_mask((2, 3)), (2, 3)), (_mask((4, 1, 3)), (2, 3)), (_mask(()), ())],
+    ),
+    OpSpec("where", lambda lib, m, x: lib.where(m, x, -2), [(_mask((2, 3)), (4, 2, 3))]),
+    # ------------------------------------------------------------------ lerp
+    OpSpec("lerp", lambda lib, a, b: a.lerp(b, 0.3), BINARY[:4]),
+    OpSpec(
+        "lerp",
+        lambda lib, a, b, w: a.lerp(b, w),
+        [((2, 3), (2, 3), (2, 3)), ((2, 3), (), (2, 3)), ((3, 1), (1, 3), ())],
+    ),
+]
+
+# ---------------------------------------------------------------------- functional forms
+# ``torch.exp(x)`` and friends, where torch has a function of the same name
+
+
+def _functional(name, *args, n=1, gen=normal, **kwargs):
+    def fn(lib, *xs):
+        return getattr(lib, name)(*xs, *args, **kwargs)
+
+    cases = BIG if n == 1 else [((2, 3), (2, 3)), ((4, 2, 3), (1,))]
+    return OpSpec(f"lib.{name}", fn, cases, gen=gen, covers=(name,))
+
+
+OPS += [
+    _functional("abs", gen=away_from_zero),
+    _functional("absolute", gen=away_from_zero),
+    _functional("neg"),
+    _functional("negative"),
+    _functional("exp"),
+    _functional("log", gen=positive),
+    _functional("log2", gen=positive),
+    _functional("log10", gen=positive),
+    _functional("log1p", gen=positive),
+    _functional("expm1"),
+    _functional("sqrt", gen=positive),
+    _functional("rsqrt", gen=positive),
+    _functional("sin"),
+    _functional("cos"),
+    _functional("tan", gen=small),
+    _functional("tanh"),
+    _functional("sigmoid"),
+    _functional("relu", gen=away_from_zero),
+    _functional("erf"),
+    _functional("reciprocal", gen=away_from_zero),
+    _functional("square"),
+    _functional("sign", gen=away_from_zero),
+    _functional("floor", gen=off_grid),
+    _functional("ceil", gen=off_grid),
+    _functional("round", gen=off_grid),
+    _functional("trunc", gen=off_grid),
+    _functional("clamp", -1.0, 1.0, gen=off_grid),
+    _functional("clip", max=1.0, gen=off_grid),
+    _functional("pow", 3),
+    _functional("remainder", 2.0, gen=off_grid),
+    _functional("fmod", -2.0, gen=off_grid),
+    _functional("add", n=2),
+    _functional("add", n=2, alpha=-1.5),
+    _functional("sub", n=2),
+    _functional("subtract", n=2),
+    _functional("mul", n=2),
+    _functional("multiply", n=2),
+    _functional("div", n=2, gen=positive),
+    _functional("divide", n=2, gen=positive),
+    _functional("true_divide", n=2, gen=positive),
+    _functional("pow", n=2, gen=positive),
+    _functional("maximum", n=2, gen=distinct),
+    _functional("minimum", n=2, gen=distinct),
+    _functional("lerp", 0.75, n=2),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
+
+
+# ---------------------------------------------------------------------- ties and kinks
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_ties_split_the_gradient_in_halves(op):
+    a = [[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]]
+    b = [[1.0, 0.0, 3.0], [0.5, 2.0, 4.5]]
+    for lib in (tg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.tensor(b, requires_grad=True)
+        g = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        getattr(x, op)(y).backward(g)
+        if lib is tg:
+            tg_grads = (x.grad.numpy(), y.grad.numpy())
+        else:
+            th_grads = (x.grad.numpy(), y.grad.numpy())
+    np.testing.assert_array_equal(tg_grads[0], th_grads[0])
+    np.testing.assert_array_equal(tg_grads[1], th_grads[1])
+    assert tg_grads[0][0, 0] == 0.5 and tg_grads[1][0, 2] == 1.5
+
+
+def test_ties_split_the_gradient_with_broadcasting():
+    a = tg.tensor([[1.0, 2.0], [2.0, 1.0]], requires_grad=True)
+    b = tg.tensor([1.0, 1.0], requires_grad=True)
+    a.maximum(b).sum().backward()
+    ta = torch.tensor([[1.0, 2.0], [2.0, 1.0]], requires_grad=True)
+    tb = torch.tensor([1.0, 1.0], requires_grad=True)
+    ta.maximum(tb).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: x.relu(),
+        lambda lib, x: x.abs(),
+        lambda lib, x: x.clamp(-1.0, 1.0),
+        lambda lib, x: x.clamp(min=0.0),
+        lambda lib, x: x.sign(),
+        lambda lib, x: x.floor(),
+        lambda lib, x: x.round(),
+        lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1),
+        lambda lib, x: lib.nn.functional.elu(x),
+        lambda lib, x: x**0.5,
+        lambda lib, x: x**0,
+        lambda lib, x: x.sqrt(),
+    ],
+    ids=[
+        "relu",
+        "abs",
+        "clamp",
+        "clamp_min",
+        "sign",
+        "floor",
+        "round",
+        "leaky_relu",
+        "elu",
+        "pow_half",
+        "pow_zero",
+        "sqrt",
+    ],
+)
+def test_gradient_at_kinks_matches_torch(fn):
+    """At the kink itself the subgradient PyTorch picks (relu'(0) = 0, clamp's bounds count as
+    inside, 0^0.5 has an infinite slope...)."""
+    values = [-1.0, 0.0, 1.0, 0.5, -0.5, 2.0]
+    x = tg.tensor(values, requires_grad=True)
+    tx = torch.tensor(values, requires_grad=True)
+    out, tout = fn(tg, x), fn(torch, tx)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), equal_nan=True)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), equal_nan=True)
+
+
+def test_pow_zero_base():
+    """0 ** b: the exponent's gradient is 0 where b >= 0 (no nan from log 0), as PyTorch."""
+    base = [0.0, 0.0, 2.0, 0.0]
+    exponent = [2.0, 0.0, 1.5, 1.0]
+    grads = []
+    for lib in (tg, torch):
+        a = lib.tensor(base, requires_grad=True)
+        b = lib.tensor(exponent, requires_grad=True)
+        (a**b).sum().backward()
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0])
+    np.testing.assert_allclose(grads[0][1], grads[1][1])
+
+
+def test_softplus_large_inputs_stay_finite():
+    x = [-1000.0, -30.0, 0.0, 19.9, 20.1, 30.0, 1000.0]
+    for beta, threshold in [(1.0, 20.0), (0.5, 5.0), (3.0, 50.0)]:
+        a = tg.tensor(x, requires_grad=True)
+        ta = torch.tensor(x, requires_grad=True)
+        out = tg.nn.functional.softplus(a, beta, threshold)
+        tout = torch.nn.functional.softplus(ta, beta, threshold)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-6)
+        out.sum().backward()
+        tout.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6, atol=1e-30)
+
+
+def test_sigmoid_and_tanh_saturate_without_nan():
+    x = [-1000.0, -50.0, 0.0, 50.0, 1000.0]
+    for name in ("sigmoid", "tanh", "exp", "erf"):
+        a = tg.tensor(x, requires_grad=True)
+        ta = torch.tensor(x, requires_grad=True)
+        out, tout = getattr(a, name)(), getattr(ta, name)()
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-6)
+        out.sum().backward()
+        tout.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------- dtypes and promotion
+
+
+def _same(tg_out, th_out):
+    assert str(tg_out.dtype).split(".")[-1] == str(th_out.dtype).split(".")[-1], (
+        f"dtype {tg_out.dtype} vs torch {th_out.dtype}"
+    )
+    np.testing.assert_allclose(
+        np.asarray(tg_out.numpy(), dtype=np.float64),
+        np.asarray(th_out.numpy(), dtype=np.float64),
+        rtol=1e-6,
+    )
+
+
+_INT = [[1, -2, 3], [4, 5, -6]]
+_BOOL = [[True, False, True], [False, False, True]]
+_FLOAT = [[0.5, -1.5, 2.0], [3.25, -0.75, 1.0]]
+
+PROMOTIONS = {
+    "int*float": lambda lib, i, b, f: i * 2.5,
+    "float*int": lambda lib, i, b, f: 2.5 * i,
+    "int*int": lambda lib, i, b, f: i * 3,
+    "int+int_tensor": lambda lib, i, b, f: i + i,
+    "int/int": lambda lib, i, b, f: i / i,
+    "int/2": lambda lib, i, b, f: i / 2,
+    "2/int": lambda lib, i, b, f: 2 / i,
+    "int.div(int)": lambda lib, i, b, f: i.div(i + 10),
+    "int//int": lambda lib, i, b, f: i // 4,
+    "int%int": lambda lib, i, b, f: i % 4,
+    "int%float": lambda lib, i, b, f: i % 2.5,
+    "int**2": lambda lib, i, b, f: i**2,
+    "int**3": lambda lib, i, b, f: i**3,
+    "int**0.5": lambda lib, i, b, f: i.abs() ** 0.5,
+    "2**int": lambda lib, i, b, f: 2 ** i.abs(),
+    "2.0**int": lambda lib, i, b, f: 2.0**i,
+    "int-float_tensor": lambda lib, i, b, f: i - f,
+    "float**int_tensor": lambda lib, i, b, f: f.abs() ** i,
+    "int_tensor**float_tensor": lambda lib, i, b, f: i.abs() ** f,
+    "int.fmod(float)": lambda lib, i, b, f: i.fmod(2.5),
+    "int.fmod(int)": lambda lib, i, b, f: i.fmod(-4),
+    "float_tensor*int": lambda lib, i, b, f: f * i,
+    "int.exp": lambda lib, i, b, f: i.exp(),
+    "int.sqrt": lambda lib, i, b, f: i.abs().sqrt(),
+    "int.sigmoid": lambda lib, i, b, f: i.sigmoid(),
+    "int.abs": lambda lib, i, b, f: i.abs(),
+    "-int": lambda lib, i, b, f: -i,
+    "int.sign": lambda lib, i, b, f: i.sign(),
+    "int.clamp": lambda lib, i, b, f: i.clamp(-1, 2),
+    "int.clamp(float)": lambda lib, i, b, f: i.clamp(-1.5, 2.5),
+    "int.relu": lambda lib, i, b, f: i.relu(),
+    "int.maximum(float)": lambda lib, i, b, f: i.maximum(f),
+    "int.square": lambda lib, i, b, f: i.square(),
+    "where(int, float)": lambda lib, i, b, f: lib.where(b, i, f),
+    "where(int, 0.5)": lambda lib, i, b, f: lib.where(b, i, 0.5),
+    "where(int, 2)": lambda lib, i, b, f: lib.where(b, i, 2),
+    "bool+1": lambda lib, i, b, f: b + 1,
+    "bool+1.5": lambda lib, i, b, f: b + 1.5,
+    "bool*bool": lambda lib, i, b, f: b * b,
+    "bool+int_tensor": lambda lib, i, b, f: b + i,
+    "bool*float_tensor": lambda lib, i, b, f: b * f,
+    "bool/bool": lambda lib, i, b, f: b / (b | True),
+    "float*True": lambda lib, i, b, f: f * True,
+    "int*True": lambda lib, i, b, f: i * True,
+    "float64+float32_0d": lambda lib, i, b, f: f.double() + lib.tensor(1.5),
+    "int32+int64_0d": lambda lib, i, b, f: i.int() + lib.tensor(7),
+    "int32+float": lambda lib, i, b, f: i.int() * 0.5,
+    "int32+int": lambda lib, i, b, f: i.int() + 1,
+    "float32_0d+int_tensor": lambda lib, i, b, f: lib.tensor(0.5) + i,
+    "uint8+int8": lambda lib, i, b, f: i.abs().to(lib.uint8) + i.to(lib.int8),
+    "float16*float32": lambda lib, i, b, f: f.half() * f,
+    "float16*2.5": lambda lib, i, b, f: f.half() * 2.5,
+}
+
+
+@pytest.mark.parametrize("name", list(PROMOTIONS))
+def test_integer_and_bool_promotion(name):
+    fn = PROMOTIONS[name]
+    out = fn(tg, tg.tensor(_INT), tg.tensor(_BOOL), tg.tensor(_FLOAT))
+    tout = fn(torch, torch.tensor(_INT), torch.tensor(_BOOL), torch.tensor(_FLOAT))
+    _same(out, tout)
+
+
+def test_integer_pow_negative_exponent_raises():
+    with pytest.raises(RuntimeError):
+        tg.tensor([1, 2]) ** -1
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]) ** -1
+
+
+def test_float_ops_on_int_tensors_give_float32_and_no_grad():
+    x = tg.tensor([1, 2, 3])
+    for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "log1p", "expm1"):
+        out = getattr(x, name)()
+        tout = getattr(torch.tensor([1, 2, 3]), name)()
+        _same(out, tout)
+        assert not out.requires_grad
+
+
+def test_int_tensor_times_float_requires_grad_float():
+    """An int tensor combined with a float tensor that requires grad carries the gradient."""
+    w = tg.tensor([0.5, 1.5, -1.0], requires_grad=True)
+    tw = torch.tensor([0.5, 1.5, -1.0], requires_grad=True)
+    (tg.tensor([1, 2, 3]) * w).sum().backward()
+    (torch.tensor([1, 2, 3]) * tw).sum().backward()
+    assert w.grad.dtype == tg.float32
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+def test_float64_gradient_through_mixed_precision():
+    """float32 * float64: the result is float64 and each input gets a gradient in its dtype."""
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    out = a * b
+    assert out.dtype == tg.float64
+    out.sum().backward()
+    assert a.grad.dtype == tg.float32 and b.grad.dtype == tg.float64
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 4.0])
+
+
+def test_division_by_zero_matches_torch():
+    values = [1.0, -1.0, 0.0]
+    out = tg.tensor(values) / 0.0
+    tout = torch.tensor(values) / 0.0
+    np.testing.assert_array_equal(out.numpy(), tout.numpy())
+    np.testing.assert_array_equal((tg.tensor(values) % 0.0).isnan().numpy(), [True] * 3)
+
+
+def test_scalar_remainder_tensor():
+    """``7.3 % x``: PyTorch has no derivative for remainder(Scalar, Tensor); compare values."""
+    x = [2.5, -2.5, 1.5, 3.0, -7.3]
+    _same(7.3 % tg.tensor(x), 7.3 % torch.tensor(x))
+    _same(7 % tg.tensor([2, -3, 4]), 7 % torch.tensor([2, -3, 4]))
+    y = tg.tensor([2.5, 1.5], requires_grad=True)
+    (7.3 % y).sum().backward()  # d(a % y)/dy = -floor(a / y)
+    np.testing.assert_allclose(y.grad.numpy(), [-2.0, -4.0])
+
+
+def test_implicit_gradient_is_one_where_the_output_is_nan():
+    """Regression: backward() on a scalar seeded with out * 0 + 1, which is nan for nan."""
+    x = tg.tensor([-1.0, 4.0], requires_grad=True)
+    x.sqrt().sum().backward()
+    assert np.isnan(x.grad.numpy()[0]) and x.grad.numpy()[1] == 0.25
+    y = tg.tensor(1000.0, requires_grad=True)
+    (y.exp() * 0).backward()  # inf * 0 = nan output; the seed is still 1
+    assert y.grad.item() != y.grad.item()  # nan, as torch: d/dy (e^y * 0) = 0 * inf
+
+
+def test_remainder_and_fmod_signs():
+    a = [5.5, -5.5, 5.5, -5.5, 0.0]
+    b = [2.0, 2.0, -2.0, -2.0, 3.0]
+    for name in ("remainder", "fmod", "__mod__"):
+        out = getattr(tg.tensor(a), name)(tg.tensor(b))
+        tout = getattr(torch.tensor(a), name)(torch.tensor(b))
+        _same(out, tout)
+    _same(tg.tensor([5, -5, 5, -5]) % 3, torch.tensor([5, -5, 5, -5]) % 3)
+    _same(tg.tensor([5, -5, 5, -5]).fmod(3), torch.tensor([5, -5, 5, -5]).fmod(3))
+
+
+def test_round_half_to_even():
+    values = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.25, 0.35]
+    _same(tg.tensor(values).round(), torch.tensor(values).round())
+    _same(tg.tensor(values).round(decimals=1), torch.tensor(values).round(decimals=1))
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(ValueError):
+        tg.tensor([1.0]).gelu("sigmoid")
+
+
+def test_clamp_without_bounds_raises():
+    with pytest.raises(RuntimeError):
+        tg.tensor([1.0]).clamp()
+
+
+def test_where_needs_a_bool_condition():
+    with pytest.raises((TypeError, RuntimeError)):
+        tg.where(tg.tensor([1, 0]), tg.tensor([1.0, 2.0]), 0.0)
+
+
+def test_where_broadcast_error_names_the_shapes():
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        tg.where(tg.tensor([True, False]), tg.ones(2, 3), 0.0)
+
+
+@pytest.mark.parametrize("x", [math.pi / 2 - 1e-3, -math.pi / 2 + 1e-3])
+def test_tan_near_its_pole(x):
+    a = tg.tensor([x], dtype=tg.float64, requires_grad=True)
+    ta = torch.tensor([x], dtype=torch.float64, requires_grad=True)
+    a.tan().backward(tg.ones(1, dtype=tg.float64))
+    ta.tan().backward(torch.ones(1, dtype=torch.float64))
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9)

@@ -1,0 +1,134 @@
+"""Movement ops (reshape, permute, expand, flip, roll, cat, split, ...) against PyTorch and finite
+differences (see tests/op_harness.py). Every case is valid for its op: transposes get ndim >= 2,
+squeezes get size-1 dims, splits get outputs that the harness compares one by one.
+"""
+
+import numpy as np
+
+import tensorgrad as tg
+from tests.op_harness import UNARY, OpSpec, make_tests
+
+MATRICES = [((3, 1),), ((2, 3),), ((4, 2, 3),)]  # ndim >= 2
+
+OPS = [
+    # ------------------------------------------------------------------ reshape and views
+    OpSpec("reshape", lambda lib, x: x.reshape(-1), UNARY),
+    OpSpec("reshape", lambda lib, x: x.reshape(3, -1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("reshape", lambda lib, x: x.reshape((2, -1, 3)), [((4, 2, 3),)]),
+    OpSpec("reshape", lambda lib, x: x.reshape(()), [((),), ((1,),)]),
+    # torch's view() refuses the non-contiguous variant; reshape covers that
+    OpSpec("view", lambda lib, x: x.view(-1, 3), [((2, 3),), ((4, 2, 3),)], noncontiguous=False),
+    OpSpec("view", lambda lib, x: x.view(4, 6), [((4, 2, 3),)], noncontiguous=False),
+    OpSpec(
+        "view_as",
+        lambda lib, x, y: x.view_as(y),
+        [((2, 3), (3, 2))],
+        noncontiguous=False,
+        covers=("reshape_as",),
+    ),
+    OpSpec("transpose", lambda lib, x: x.transpose(0, 1), MATRICES, covers=("swapaxes",)),
+    OpSpec("transpose", lambda lib, x: x.transpose(-1, 0), MATRICES, covers=("swapdims",)),
+    OpSpec("transpose", lambda lib, x: x.transpose(1, 1), MATRICES),
+    OpSpec("t", lambda lib, x: x.t(), [((3,),), ((2, 3),)]),
+    OpSpec("permute", lambda lib, x: x.permute(2, 0, 1), [((4, 2, 3),)]),
+    OpSpec("permute", lambda lib, x: x.permute((1, -1, 0)), [((4, 2, 3),)]),
+    OpSpec("permute", lambda lib, x: x.permute(1, 0), [((3, 1),), ((2, 3),)]),
+    OpSpec("T", lambda lib, x: x.T, [((2, 3),), ((3, 1),)]),
+    OpSpec("mT", lambda lib, x: x.mT, MATRICES),
+    # ------------------------------------------------------------------ broadcasting
+    OpSpec("expand", lambda lib, x: x.expand(2, 3, 4), [((),), ((1,),), ((3, 1),), ((1, 4),)]),
+    OpSpec("expand", lambda lib, x: x.expand(2, -1, 4), [((3, 1),), ((1, 1),)]),
+    OpSpec("expand", lambda lib, x: x.expand((4, 2, 3)), [((2, 3),), ((4, 1, 3),)]),
+    OpSpec("expand_as", lambda lib, x, y: x.expand_as(y), [((3, 1), (2, 3, 4)), ((), (2, 3))]),
+    OpSpec("broadcast_to", lambda lib, x: x.broadcast_to((2, 3, 4)), [((3, 1),), ((1, 4),)]),
+    # ------------------------------------------------------------------ adding/removing dims
+    OpSpec("squeeze", lambda lib, x: x.squeeze(), [*UNARY, ((1, 3, 1),), ((1, 1),)]),
+    OpSpec("squeeze", lambda lib, x: x.squeeze(1), [((3, 1),), ((2, 1, 3),), ((2, 3),)]),
+    OpSpec("squeeze", lambda lib, x: x.squeeze(-1), [((3, 1),), ((1,),), ((2, 3),)]),
+    OpSpec("squeeze", lambda lib, x: x.squeeze((0, 2)), [((1, 3, 1),), ((1, 3, 2),)]),
+    OpSpec("unsqueeze", lambda lib, x: x.unsqueeze(0), UNARY),
+    OpSpec("unsqueeze", lambda lib, x: x.unsqueeze(-1), UNARY),
+    OpSpec("unsqueeze", lambda lib, x: x.unsqueeze(-2), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("unsqueeze", lambda lib, x: x.unsqueeze(1), [((2, 3),), ((3,),)]),
+    OpSpec("flatten", lambda lib, x: x.flatten(), UNARY),
+    OpSpec("flatten", lambda lib, x: x.flatten(1), [((4, 2, 3),), ((2, 3),)]),
+    OpSpec("flatten", lambda lib, x: x.flatten(0, 1), [((4, 2, 3),)]),
+    OpSpec("flatten", lambda lib, x: x.flatten(-2, -1), [((4, 2, 3),), ((2, 3),)]),
+    OpSpec("flatten", lambda lib, x: x.flatten(1, 1), [((4, 2, 3),)]),
+    OpSpec("unflatten", lambda lib, x: x.unflatten(1, (3, 2)), [((2, 6),), ((2, 6, 1),)]),
+    OpSpec("unflatten", lambda lib, x: x.unflatten(-1, (2, -1)), [((2, 6),), ((4,),)]),
+    # ------------------------------------------------------------------ repeating
+    OpSpec("repeat", lambda lib, x: x.repeat(2, 1), [((3, 1),), ((2, 3),), ((3,),)]),
+    OpSpec("repeat", lambda lib, x: x.repeat(2, 1, 3), [((3, 1),), ((2, 3),), ((1,),)]),
+    OpSpec("repeat", lambda lib, x: x.repeat(1, 2, 1), [((4, 2, 3),)]),
+    OpSpec("tile", lambda lib, x: x.tile(2), [((3,),), ((2, 3),), ((),)]),
+    OpSpec("tile", lambda lib, x: x.tile((2, 1, 3)), [((2, 3),), ((3,),)]),
+    # ------------------------------------------------------------------ reordering
+    OpSpec("flip", lambda lib, x: x.flip(0), [((3,),), ((2, 3),), ((4, 2, 3),)]),
+    OpSpec("flip", lambda lib, x: x.flip(0, -1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("flip", lambda lib, x: x.flip((1, 2)), [((4, 2, 3),)]),
+    OpSpec("roll", lambda lib, x: x.roll(2), [*UNARY[1:]]),
+    OpSpec("roll", lambda lib, x: x.roll(-1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("roll", lambda lib, x: x.roll(1, 0), [((3,),), ((2, 3),), ((4, 2, 3),)]),
+    OpSpec("roll", lambda lib, x: x.roll(-4, dims=-1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("roll", lambda lib, x: x.roll((1, -2), (0, 2)), [((4, 2, 3),)]),
+    OpSpec("roll", lambda lib, x: x.roll((1, 1), (1, 1)), [((4, 2, 3),)]),
+    # ------------------------------------------------------------------ slicing into parts
+    OpSpec("narrow", lambda lib, x: x.narrow(-1, 1, 2), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("narrow", lambda lib, x: x.narrow(0, -2, 2), [((3,),), ((4, 2, 3),)]),
+    OpSpec("narrow", lambda lib, x: x.narrow(1, 0, 0), [((2, 3),)]),
+    OpSpec("split", lambda lib, x: x.split(2), [((4, 2, 3),), ((3,),), ((5, 2),)]),
+    OpSpec("split", lambda lib, x: x.split(2, dim=-1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("split", lambda lib, x: x.split([1, 2], dim=-1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("split", lambda lib, x: x.split([2, 0, 2], 0), [((4, 2, 3),)]),
+    OpSpec("chunk", lambda lib, x: x.chunk(2), [((4, 2, 3),), ((3,),), ((5, 2),)]),
+    OpSpec("chunk", lambda lib, x: x.chunk(3, dim=-1), [((2, 3),), ((4, 2, 5),)]),
+    OpSpec("chunk", lambda lib, x: x.chunk(4, 1), [((2, 3),), ((2, 6),)]),
+    OpSpec("unbind", lambda lib, x: x.unbind(), [((3,),), ((2, 3),), ((4, 2, 3),)]),
+    OpSpec("unbind", lambda lib, x: x.unbind(-1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("unbind", lambda lib, x: x.unbind(1), [((3, 1),), ((4, 2, 3),)]),
+    # ------------------------------------------------------------------ joining
+    OpSpec(
+        "cat",
+        lambda lib, a, b: lib.cat([a, b], 0),
+        [((2, 3), (1, 3)), ((3,), (2,)), ((4, 2, 3), (1, 2, 3))],
+        covers=("concat", "concatenate"),
+    ),
+    OpSpec("cat", lambda lib, a, b: lib.cat([a, b], 1), [((2, 3), (2, 4)), ((4, 2, 3), (4, 1, 3))]),
+    OpSpec("cat", lambda lib, a, b: lib.cat((a, b), dim=-1), [((2, 3), (2, 1)), ((4, 2, 3),) * 2]),
+    OpSpec("cat", lambda lib, a, b, c: lib.cat([a, b, c]), [((2,), (3,), (1,)), ((1, 3),) * 3]),
+    OpSpec("cat", lambda lib, a, b: lib.cat([a, b, a], 0), [((2, 3), (1, 3))]),
+    OpSpec("stack", lambda lib, a, b: lib.stack([a, b]), [((), ()), ((3,), (3,)), ((2, 3),) * 2]),
+    OpSpec("stack", lambda lib, a, b: lib.stack([a, b], dim=-1), [((3,), (3,)), ((4, 2, 3),) * 2]),
+    OpSpec("stack", lambda lib, a, b, c: lib.stack((a, b, c), 1), [((2, 3),) * 3]),
+    # ------------------------------------------------------------------ triangles
+    OpSpec("tril", lambda lib, x: x.tril(), [((3, 3),), *MATRICES]),
+    OpSpec("tril", lambda lib, x: x.tril(1), [((3, 3),), *MATRICES]),
+    OpSpec("tril", lambda lib, x: x.tril(-1), [((3, 3),), *MATRICES]),
+    OpSpec("tril", lambda lib, x: x.tril(-5), [((2, 3),)]),
+    OpSpec("triu", lambda lib, x: x.triu(), [((3, 3),), *MATRICES]),
+    OpSpec("triu", lambda lib, x: x.triu(1), [((3, 3),), *MATRICES]),
+    OpSpec("triu", lambda lib, x: x.triu(diagonal=-1), [((3, 3),), *MATRICES]),
+    OpSpec("triu", lambda lib, x: x.triu(4), [((2, 3),)]),
+    # ------------------------------------------------------------------ copies and casts
+    OpSpec("clone", lambda lib, x: x.clone(), UNARY),
+    OpSpec("contiguous", lambda lib, x: x.contiguous(), UNARY),
+    OpSpec("contiguous", lambda lib, x: x.mT.contiguous(), MATRICES),
+    # In float64 the cast's finite differences see float32 rounding (an ulp of 1e-7 over a step
+    # of 2e-6), hence the loose gradcheck tolerance; the PyTorch comparison is exact.
+    OpSpec("to", lambda lib, x: x.to(lib.float32), UNARY, gradcheck_atol=0.2, covers=("float",)),
+    OpSpec("to", lambda lib, x: x.to(lib.float64), UNARY, covers=("double",)),
+    OpSpec("type_as", lambda lib, x, y: x.type_as(y) * y, [((2, 3), (2, 3))]),
+]
+
+
+def test_cast_gradient_keeps_input_dtype():
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), dtype=tg.float64, requires_grad=True)
+    y = x.to(tg.float32)
+    assert y.dtype == tg.float32
+    y.sum().backward()
+    assert x.grad.dtype == tg.float64
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+test_matches_torch, test_gradcheck = make_tests(OPS)

@@ -1,0 +1,195 @@
+"""``tensorgrad.backend``: dtypes, PyTorch's promotion rules, devices and array helpers."""
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import backend
+
+torch = pytest.importorskip("torch")
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _np(name: str) -> np.dtype:
+    return np.dtype(np.bool_ if name == "bool" else name)
+
+
+# ---------------------------------------------------------------------------- dtypes
+
+
+def test_dtype_objects():
+    assert tg.float32.name == "float32" and tg.float32.np == np.float32
+    assert tg.float32.is_floating_point and not tg.int64.is_floating_point
+    assert tg.int8.is_signed and not tg.uint8.is_signed and not tg.bool.is_signed
+    assert tg.float64.itemsize == 8 and tg.bool.itemsize == 1
+    assert repr(tg.int64) == "tensorgrad.int64"
+    assert tg.float is tg.float32 and tg.double is tg.float64 and tg.half is tg.float16
+    assert tg.long is tg.int64 and tg.int is tg.int32 and tg.short is tg.int16
+
+
+@pytest.mark.parametrize("d", backend.DTYPES, ids=lambda d: d.name)
+def test_dtypes_pickle_to_the_same_object(d):
+    assert pickle.loads(pickle.dumps(d)) is d
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_dtype_accepts_every_spelling(name):
+    d = getattr(tg, name)
+    assert backend.to_dtype(d) is d
+    assert backend.to_dtype(name) is d
+    assert backend.to_dtype(_np(name)) is d
+    assert backend.to_dtype(_np(name).type) is d
+    assert backend.from_np(_np(name)) is d
+
+
+def test_to_dtype_python_types_and_torch_aliases():
+    assert backend.to_dtype(float) is tg.float32
+    assert backend.to_dtype(int) is tg.int64
+    assert backend.to_dtype(bool) is tg.bool
+    for alias in ("half", "float", "double", "short", "int", "long"):
+        assert backend.to_dtype(alias) is getattr(tg, alias)
+
+
+@pytest.mark.parametrize("bad", ["complex64", np.complex128, "foo", object, 3])
+def test_to_dtype_rejects_unsupported(bad):
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        backend.to_dtype(bad)
+
+
+def test_from_np_rejects_unsupported():
+    with pytest.raises(TypeError, match="complex128"):
+        backend.from_np(np.dtype(np.complex128))
+
+
+# ---------------------------------------------------------------------------- promotion
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(NAMES, NAMES)))
+def test_promote_types_matches_torch(a, b):
+    want = torch.promote_types(getattr(torch, a), getattr(torch, b))
+    assert backend.promote_types(_np(a), _np(b)).name == str(want).split(".")[-1]
+
+
+def _operands(lib, spec):
+    """``("t", name)`` a 2-d tensor, ``("z", name)`` a 0-d tensor, else a Python scalar."""
+    if isinstance(spec, tuple):
+        kind, name = spec
+        return lib.ones((2, 2) if kind == "t" else (), dtype=getattr(lib, name))
+    return spec
+
+
+RESULT_TYPE_CASES = [  # (operands, PyTorch's result dtype)
+    ([("t", "int32"), ("z", "int64")], "int32"),
+    ([("t", "int32"), ("z", "float64")], "float64"),
+    ([("t", "float16"), ("z", "float64")], "float16"),
+    ([("t", "bool"), ("z", "int8")], "int8"),
+    ([("t", "uint8"), ("t", "int8")], "int16"),
+    ([("t", "int64"), 2.5], "float32"),
+    ([("t", "int16"), 2], "int16"),
+    ([("t", "bool"), True], "bool"),
+    ([("t", "bool"), 3], "int64"),
+    ([("t", "float16"), 1.0], "float16"),
+    ([("z", "int32"), 1.5], "float32"),
+    ([("z", "bool"), 2], "int64"),
+    ([3, ("z", "uint8")], "uint8"),
+    ([("t", "float32"), ("t", "float64")], "float64"),
+    ([("z", "float64"), ("t", "int8"), 1.0], "float64"),
+    ([("z", "int64"), ("t", "bool"), 1.0], "float32"),
+    ([("t", "bool"), ("z", "bool"), True], "bool"),
+    ([("t", "uint8"), ("z", "int64"), ("z", "float16"), 2], "float16"),
+]
+
+
+@pytest.mark.parametrize("case,want", RESULT_TYPE_CASES, ids=str)
+def test_result_type(case, want):
+    assert backend.result_type(*[_operands(tg, s) for s in case]).name == want
+    if len(case) == 2:
+        got = torch.result_type(*[_operands(torch, s) for s in case])
+        assert str(got).split(".")[-1] == want
+
+
+def test_result_type_of_two_operands_matches_torch_result_type():
+    specs = [("t", n) for n in NAMES] + [("z", n) for n in NAMES] + [True, 2, 2.5]
+    for a, b in itertools.product(specs, specs):
+        if not (isinstance(a, tuple) or isinstance(b, tuple)):
+            continue
+        got = backend.result_type(_operands(tg, a), _operands(tg, b))
+        want = torch.result_type(_operands(torch, a), _operands(torch, b))
+        assert got.name == str(want).split(".")[-1], (a, b)
+
+
+def test_result_type_rejects_non_numbers():
+    with pytest.raises(TypeError, match="str"):
+        backend.result_type(tg.ones(2), "a")
+
+
+# ---------------------------------------------------------------------------- devices
+
+
+@pytest.mark.parametrize(
+    "spec,type_,index,text,rep",
+    [
+        ("cpu", "cpu", None, "cpu", "device(type='cpu')"),
+        ("cuda", "cuda", 0, "cuda:0", "device(type='cuda', index=0)"),
+        ("cuda:0", "cuda", 0, "cuda:0", "device(type='cuda', index=0)"),
+        ("cuda:3", "cuda", 3, "cuda:3", "device(type='cuda', index=3)"),
+    ],
+)
+def test_device_parsing(spec, type_, index, text, rep):
+    d = tg.device(spec)
+    assert d.type == type_ and d.index == index
+    assert str(d) == text and repr(d) == rep
+    assert tg.device(d) == d and backend.Device(d) == d
+
+
+def test_device_equality_and_hash():
+    assert tg.device("cpu") == tg.device("cpu") == "cpu"
+    assert tg.device("cuda:0") != tg.device("cpu")
+    assert tg.device("cuda") == tg.device("cuda:0") == "cuda:0"
+    assert tg.device("cuda:0") != tg.device("cuda:1")
+    assert tg.device("cuda", 2) == tg.device("cuda:2")
+    assert len({tg.device("cuda"), tg.device("cuda:0"), tg.device("cpu")}) == 2
+    assert tg.device("cpu") != 3
+
+
+@pytest.mark.parametrize("spec", ["tpu", "cuda:x", "cpu:0", "gpu", "cuda:-1", ""])
+def test_unknown_device_raises_value_error(spec):
+    with pytest.raises(ValueError, match="device"):
+        tg.device(spec)
+
+
+def test_device_of_non_string_raises_type_error():
+    with pytest.raises(TypeError):
+        tg.device(0.5)
+
+
+# ---------------------------------------------------------------------------- array helpers
+
+
+def test_cpu_array_helpers():
+    a = np.ones(3)
+    assert backend.xp_of(a) is np and backend.xp_for(backend.CPU) is np
+    assert backend.device_of(a) == "cpu"
+    assert backend.to_device(a, backend.CPU) is a
+    assert backend.is_array(a) and not backend.is_array([1.0]) and not backend.is_array(tg.ones(1))
+
+
+def test_scatter_add_adds_repeated_indices():
+    target = np.zeros(4)
+    backend.scatter_add(target, (np.array([0, 1, 1, 3]),), np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(target, [1.0, 5.0, 0.0, 4.0])
+
+
+def test_cupy_missing_gives_an_installable_hint():
+    from tests.conftest import cuda_available
+
+    if cuda_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="CuPy"):
+        backend.cupy()
+    with pytest.raises(RuntimeError, match="CuPy"):
+        backend.xp_for(tg.device("cuda"))

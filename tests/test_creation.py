@@ -1,0 +1,316 @@
+"""Creation functions: ``tg.tensor`` and friends, as functions and as ``Tensor`` static methods,
+with the shapes, dtypes and (for the deterministic ones) values of PyTorch's."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _name(dtype) -> str:
+    return str(dtype).split(".")[-1]
+
+
+def _check(got, want, values: bool = True):
+    assert isinstance(got, tg.Tensor)
+    assert got.shape == tuple(want.shape)
+    assert _name(got.dtype) == _name(want.dtype)
+    assert got.requires_grad == want.requires_grad
+    if values:
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+# ---------------------------------------------------------------------------- tg.tensor
+
+TENSOR_DATA = [
+    1.5,
+    3,
+    True,
+    [1.0, 2.0],
+    [1, 2, 3],
+    [True, False],
+    [1, 2.5],
+    [True, 2],
+    [[1.0, 2.0], [3.0, 4.0]],
+    [[[1], [2]], [[3], [4]]],
+    [],
+    [[], []],
+    np.ones(3),
+    np.arange(4, dtype=np.int32).reshape(2, 2),
+    np.array([1.5], dtype=np.float16),
+    np.array([1, 0], dtype=np.bool_),
+    np.array([1, 2], dtype=np.uint8),
+    np.float64(2.0),
+    np.int32(4),
+]
+
+
+@pytest.mark.parametrize("data", TENSOR_DATA, ids=[f"case{i}" for i in range(len(TENSOR_DATA))])
+def test_tensor_infers_dtype_like_torch(data):
+    _check(tg.tensor(data), torch.tensor(data))
+    _check(tg.Tensor(data), torch.tensor(data))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool"])
+def test_tensor_with_dtype(dtype):
+    data = [[0.0, 1.0], [2.0, 3.0]]
+    _check(
+        tg.tensor(data, dtype=getattr(tg, dtype)), torch.tensor(data, dtype=getattr(torch, dtype))
+    )
+    _check(tg.tensor(np.array(data), dtype=dtype), torch.tensor(data, dtype=getattr(torch, dtype)))
+
+
+def test_tensor_requires_grad_and_device():
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device="cpu")
+    assert x.requires_grad and x.is_leaf and x.device == "cpu"
+    x = tg.Tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    assert x.requires_grad and x.dtype == tg.float64
+
+
+def test_tensor_copies_its_input():
+    a = np.zeros(3, dtype=np.float32)
+    x = tg.tensor(a)
+    a[0] = 1.0
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    y = tg.tensor(x)
+    x.data[1] = 2.0
+    assert y.tolist() == [0.0, 0.0, 0.0]
+    z = tg.Tensor(a)
+    a[2] = 5.0
+    assert z.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_tensor_of_a_tensor_with_grad_is_a_new_leaf():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = tg.tensor(x * 2)
+    assert y.is_leaf and not y.requires_grad
+    assert y.tolist() == [2.0, 4.0]
+
+
+def test_from_numpy_shares_memory():
+    a = np.arange(6.0).reshape(2, 3)
+    x = tg.from_numpy(a)
+    assert x.dtype == tg.float64 and x.shape == (2, 3)
+    a[0, 0] = 9.0
+    assert x[0, 0].item() == 9.0
+    x[1, 2] = -1.0
+    assert a[1, 2] == -1.0
+    y = tg.Tensor.from_numpy(np.ones(2, dtype=np.int32))
+    assert y.dtype == tg.int32
+    with pytest.raises(TypeError):
+        tg.from_numpy([1.0, 2.0])
+
+
+# ---------------------------------------------------------------------------- factories
+
+# (name, args, kwargs); dtypes given by name are looked up in each library
+DETERMINISTIC = [
+    ("zeros", (2, 3), {}),
+    ("zeros", ((2, 3),), {}),
+    ("zeros", ([2, 3],), {}),
+    ("zeros", ((),), {}),
+    ("zeros", (0, 2), {}),
+    ("zeros", (4,), {"dtype": "int32"}),
+    ("zeros", (2, 2), {"requires_grad": True}),
+    ("ones", (2, 3), {"dtype": "float16"}),
+    ("ones", ((3,),), {"dtype": "bool"}),
+    ("ones", (2,), {"dtype": "float64", "requires_grad": True}),
+    ("full", ((2, 3), 7), {}),
+    ("full", ((2, 3), 7.5), {}),
+    ("full", ((2,), True), {}),
+    ("full", ([2], 1), {"dtype": "float64"}),
+    ("full", ((2,), 1.0), {"requires_grad": True}),
+    ("arange", (5,), {}),
+    ("arange", (2, 9, 3), {}),
+    ("arange", (5, 0, -1), {}),
+    ("arange", (5.0,), {}),
+    ("arange", (0, 5, 0.5), {}),
+    ("arange", (1, 2.5, 0.5), {}),
+    ("arange", (5,), {"dtype": "float32"}),
+    ("arange", (5,), {"dtype": "float64", "requires_grad": True}),
+    ("arange", (0, 1, 0.1), {}),
+    ("arange", (-1, 1, 0.1), {}),
+    ("arange", (0.1, 2.3, 0.3), {}),
+    ("arange", (1, 0, -0.07), {}),
+    ("arange", (-3.7, 9.2, 0.11), {}),
+    ("arange", (0, 10, 1 / 3), {}),
+    ("arange", (0, 1e-3, 1e-5), {}),
+    ("arange", (0, 100, 0.7), {}),
+    ("arange", (0, 100, 0.7), {"dtype": "float16"}),
+    ("linspace", (0, 1, 5), {}),
+    ("linspace", (-2, 3, 11), {"dtype": "float64"}),
+    ("linspace", (0, 1, 1), {}),
+    ("linspace", (0, 1, 0), {}),
+    ("eye", (3,), {}),
+    ("eye", (2, 4), {}),
+    ("eye", (3,), {"dtype": "int64"}),
+]
+
+
+def _resolve(lib, kwargs):
+    return {k: getattr(lib, v) if k == "dtype" else v for k, v in kwargs.items()}
+
+
+@pytest.mark.parametrize("where", ["module", "Tensor"])
+@pytest.mark.parametrize(
+    "name,args,kwargs",
+    DETERMINISTIC,
+    ids=[f"{n}{i}" for i, (n, _, _) in enumerate(DETERMINISTIC)],
+)
+def test_deterministic_factories_match_torch(where, name, args, kwargs):
+    fn = getattr(tg if where == "module" else tg.Tensor, name)
+    _check(
+        fn(*args, **_resolve(tg, kwargs)), getattr(torch, name)(*args, **_resolve(torch, kwargs))
+    )
+
+
+def test_arange_float32_values_equal_torch_on_random_ranges():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        start = float(rng.uniform(-100, 100))
+        step = float(rng.uniform(0.001, 3)) * rng.choice([-1, 1])
+        end = start + step * (int(rng.integers(1, 3000)) - 0.5)
+        _check(tg.arange(start, end, step), torch.arange(start, end, step))
+
+
+def test_arange_float64_is_close_to_torch():
+    got = tg.arange(-3.7, 9.2, 0.11, dtype=tg.float64)
+    want = torch.arange(-3.7, 9.2, 0.11, dtype=torch.float64)
+    _check(got, want, values=False)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-14)
+
+
+def test_arange_errors():
+    with pytest.raises(RuntimeError, match="step"):
+        tg.arange(0, 5, 0)
+    with pytest.raises(RuntimeError, match="step sign"):
+        tg.arange(5, 0)
+    with pytest.raises(RuntimeError):
+        torch.arange(5, 0)
+
+
+# (name, args, kwargs) for factories whose values are random or uninitialized
+SHAPED = [
+    ("empty", (2, 3), {}),
+    ("empty", ((2, 3),), {"dtype": "int64"}),
+    ("rand", (2, 3), {}),
+    ("rand", ((2, 3),), {"dtype": "float64"}),
+    ("rand", (4,), {"requires_grad": True}),
+    ("randn", (2, 3), {}),
+    ("randn", ((1000, 20),), {}),
+    ("randn", (3,), {"dtype": "float16"}),
+    ("randn", (2, 2), {"dtype": "float64", "requires_grad": True}),
+    ("randint", (5, (3,)), {}),
+    ("randint", (0, 5, (1000,)), {}),
+    ("randint", (-3, 3, (2, 4)), {"dtype": "int32"}),
+    ("randint", (10, [2, 2]), {"dtype": "float32"}),
+    ("randperm", (7,), {}),
+    ("randperm", (7,), {"dtype": "int32"}),
+]
+
+
+@pytest.mark.parametrize("where", ["module", "Tensor"])
+@pytest.mark.parametrize(
+    "name,args,kwargs", SHAPED, ids=[f"{n}{i}" for i, (n, _, _) in enumerate(SHAPED)]
+)
+def test_random_and_empty_factories_match_torch_shape_and_dtype(where, name, args, kwargs):
+    fn = getattr(tg if where == "module" else tg.Tensor, name)
+    _check(
+        fn(*args, **_resolve(tg, kwargs)),
+        getattr(torch, name)(*args, **_resolve(torch, kwargs)),
+        values=False,
+    )
+
+
+def test_randint_keyword_forms():
+    forms = [
+        ((5,), {"size": (3,)}),
+        ((), {"high": 5, "size": (3,)}),
+        ((), {"low": 0, "high": 5, "size": (3,)}),
+        ((0, 5), {"size": [3]}),
+        ((5, [3]), {}),
+    ]
+    for args, kwargs in forms:
+        x = tg.randint(*args, **kwargs)
+        assert x.shape == (3,) and x.dtype == tg.int64
+        assert 0 <= x.min().item() and x.max().item() < 5
+        assert torch.randint(*args, **kwargs).shape == (3,)
+    with pytest.raises(TypeError, match="size"):
+        tg.randint(5)
+
+
+def test_random_values_are_in_range():
+    u = tg.rand(10000)
+    assert 0.0 <= u.min().item() and u.max().item() < 1.0 and abs(u.mean().item() - 0.5) < 0.02
+    n = tg.randn(10000)
+    assert abs(n.mean().item()) < 0.05 and abs(n.std().item() - 1.0) < 0.05
+    i = tg.Tensor.randint(0, 5, (1000,))
+    assert set(i.tolist()) == {0, 1, 2, 3, 4}
+    i = tg.randint(-2, 1, (1000,))
+    assert set(i.tolist()) == {-2, -1, 0}
+    assert sorted(tg.randperm(10).tolist()) == list(range(10))
+
+
+def test_seed_example_shapes():
+    x = tg.Tensor.randn(1000, 20)
+    y = tg.Tensor.randint(0, 5, (1000,))
+    assert x.shape == (1000, 20) and x.dtype == tg.float32
+    assert y.shape == (1000,) and y.dtype == tg.int64
+
+
+# ---------------------------------------------------------------------------- *_like
+
+LIKE = [
+    ("zeros_like", (), {}),
+    ("zeros_like", (), {"dtype": "int32"}),
+    ("ones_like", (), {}),
+    ("ones_like", (), {"dtype": "float64", "requires_grad": True}),
+    ("full_like", (2.7,), {}),
+    ("full_like", (3,), {"dtype": "int64"}),
+    ("randn_like", (), {}),
+    ("randn_like", (), {"dtype": "float64"}),
+    ("rand_like", (), {}),
+    ("empty_like", (), {}),
+]
+
+
+@pytest.mark.parametrize("where", ["module", "Tensor"])
+@pytest.mark.parametrize("source_dtype", ["float32", "float64", "int32"])
+@pytest.mark.parametrize(
+    "name,args,kwargs", LIKE, ids=[f"{n}{i}" for i, (n, _, _) in enumerate(LIKE)]
+)
+def test_like_factories_match_torch(where, source_dtype, name, args, kwargs):
+    if name in ("randn_like", "rand_like") and source_dtype == "int32" and not kwargs:
+        with pytest.raises(RuntimeError):
+            getattr(torch, name)(torch.ones(2, dtype=torch.int32))
+        return
+    src_tg = tg.ones(2, 3, dtype=getattr(tg, source_dtype))
+    src_torch = torch.ones(2, 3, dtype=getattr(torch, source_dtype))
+    fn = getattr(tg if where == "module" else tg.Tensor, name)
+    deterministic = name in ("zeros_like", "ones_like", "full_like")
+    _check(
+        fn(src_tg, *args, **_resolve(tg, kwargs)),
+        getattr(torch, name)(src_torch, *args, **_resolve(torch, kwargs)),
+        values=deterministic,
+    )
+
+
+def test_like_does_not_inherit_requires_grad():
+    x = tg.ones(2, requires_grad=True)
+    assert not tg.zeros_like(x).requires_grad and not tg.randn_like(x).requires_grad
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_factory_errors():
+    with pytest.raises(ValueError):
+        tg.zeros(-1)
+    with pytest.raises(RuntimeError, match="low < high"):
+        tg.randint(5, 5, (2,))
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.zeros(2, dtype=tg.int64, requires_grad=True)
+    with pytest.raises(TypeError):
+        tg.zeros(2, dtype="complex128")

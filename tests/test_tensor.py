@@ -1,0 +1,449 @@
+"""The Tensor object itself: attributes, conversions, repr, in-place ops, operators, casts."""
+
+import operator
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+torch = pytest.importorskip("torch")
+
+
+def _version(x) -> int:
+    """The in-place version counter (tensorgrad shares it as a list; torch has an int)."""
+    return x._version_count if isinstance(x, tg.Tensor) else x._version
+
+
+def _both(fn):
+    """``fn(lib)`` for tensorgrad and torch, as NumPy arrays."""
+    return np.asarray(fn(tg).detach()), fn(torch).detach().numpy()
+
+
+# ---------------------------------------------------------------------------- attributes
+
+
+def test_attributes_of_a_leaf():
+    x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert isinstance(x.data, np.ndarray)
+    np.testing.assert_array_equal(x.data, [[1, 2, 3], [4, 5, 6]])
+    assert x.grad is None
+    assert x.requires_grad and x.is_leaf and x.grad_fn is None
+    assert x.shape == (2, 3) and x.size() == (2, 3)
+    assert x.size(0) == 2 and x.size(1) == 3 and x.size(-1) == 3
+    assert x.ndim == 2 and x.dim() == 2
+    assert x.dtype == tg.float32 and x.dtype is tg.float32
+    assert x.device == tg.device("cpu") and x.device == "cpu" and str(x.device) == "cpu"
+    assert x.numel() == 6
+
+
+def test_attributes_of_a_result():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    assert isinstance(x.grad, tg.Tensor) and not x.grad.requires_grad
+
+
+def test_T_and_mT_match_torch():
+    a = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    for f in (lambda t: t.mT, lambda t: t[0].T, lambda t: t[1].T.contiguous()):
+        got, want = f(tg.tensor(a)), f(torch.tensor(a))
+        assert got.shape == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match=r"\(3,\)"):
+        _ = tg.ones(3).mT
+
+
+def test_mT_gradient():
+    x = tg.randn(2, 3, requires_grad=True)
+    g = tg.randn(3, 2)
+    (x.mT * g).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), g.numpy().T)
+
+
+# ---------------------------------------------------------------------------- conversions
+
+
+def test_numpy_shares_memory_and_refuses_requires_grad():
+    x = tg.zeros(3)
+    a = x.numpy()
+    a[0] = 5.0
+    assert x[0].item() == 5.0
+    y = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        y.numpy()
+    np.testing.assert_array_equal(y.detach().numpy(), np.zeros(3))
+
+
+def test_item_tolist_and_python_numbers():
+    assert tg.tensor(2.5).item() == 2.5 and isinstance(tg.tensor(2.5).item(), float)
+    assert tg.tensor([7]).item() == 7 and isinstance(tg.tensor([7]).item(), int)
+    assert tg.tensor(True).item() is True
+    with pytest.raises(RuntimeError, match="2 elements"):
+        tg.tensor([1.0, 2.0]).item()
+    assert tg.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert tg.tensor(3.0).tolist() == 3.0
+    assert float(tg.tensor([1.5])) == 1.5 and int(tg.tensor(3.7)) == 3
+    assert bool(tg.tensor([1])) and not bool(tg.tensor(0.0))
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(tg.tensor([1, 2]))
+
+
+def test_len_and_iter():
+    x = tg.arange(6).reshape(3, 2)
+    assert len(x) == 3
+    rows = list(x)
+    assert len(rows) == 3 and all(isinstance(r, tg.Tensor) and r.shape == (2,) for r in rows)
+    assert [r.tolist() for r in rows] == [[0, 1], [2, 3], [4, 5]]
+    with pytest.raises(TypeError):
+        len(tg.tensor(1.0))
+    with pytest.raises(TypeError):
+        iter(tg.tensor(1.0))
+
+
+def test_iteration_keeps_the_graph():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    total = sum(v * v for v in x)
+    total.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_array_protocol():
+    x = tg.tensor([[1.0, 2.0]], requires_grad=True)
+    a = np.asarray(x)
+    assert isinstance(a, np.ndarray) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, [[1.0, 2.0]])
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert np.array(tg.tensor([1, 2])).dtype == np.int64
+
+
+def test_detach_shares_storage_and_cuts_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d.add_(1.0)  # the same storage, as PyTorch
+    np.testing.assert_array_equal(y.detach().numpy(), [4.0, 7.0])
+    assert y._version_count == d._version_count == 1
+
+
+def test_requires_grad_():
+    x = tg.ones(2)
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    y = tg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad_(False)
+
+
+def test_clone_copies_and_passes_gradients():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert c.grad_fn is not None and not c.is_leaf
+    assert c.data is not x.data and not np.shares_memory(c.data, x.data)
+    (c * tg.tensor([3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+def test_contiguous():
+    x = tg.arange(6.0).reshape(2, 3)
+    assert x.is_contiguous() and x.contiguous() is x
+    t = x.T
+    assert not t.is_contiguous()
+    c = t.contiguous()
+    assert c.is_contiguous() and c.data.flags.c_contiguous
+    np.testing.assert_array_equal(c.numpy(), x.numpy().T)
+    y = tg.randn(2, 3, requires_grad=True)
+    g = tg.randn(3, 2)
+    (y.T.contiguous() * g).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), g.numpy().T)
+
+
+# ---------------------------------------------------------------------------- DLPack
+
+
+def test_dlpack_to_torch_shares_memory():
+    x = tg.zeros(2, 3)
+    t = torch.from_dlpack(x)
+    assert tuple(t.shape) == (2, 3) and t.dtype == torch.float32
+    t[0, 1] = 5.0
+    assert x[0, 1].item() == 5.0
+    x[1, 2] = 7.0
+    assert t[1, 2].item() == 7.0
+
+
+def test_dlpack_from_torch_shares_memory():
+    t = torch.arange(6, dtype=torch.int64).reshape(2, 3)
+    x = tg.from_dlpack(t)
+    assert x.shape == (2, 3) and x.dtype == tg.int64 and not x.requires_grad
+    t[0, 0] = 42
+    assert x[0, 0].item() == 42
+    x[1, 1] = -1
+    assert t[1, 1].item() == -1
+
+
+def test_dlpack_with_numpy():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    a = np.from_dlpack(x)
+    a[0] = 10.0
+    assert x[0].item() == 10.0
+    b = np.arange(3.0)
+    y = tg.from_dlpack(b)
+    b[1] = -5.0
+    assert y[1].item() == -5.0 and y.dtype == tg.float64
+
+
+def test_tensor_from_a_torch_tensor_copies():
+    t = torch.ones(2)
+    x = tg.tensor(t)
+    t[0] = 3.0
+    assert x.tolist() == [1.0, 1.0]
+
+
+# ---------------------------------------------------------------------------- repr
+
+REPR_CASES = [
+    lambda L: L.tensor([[1.5, 2.25, -3.0], [4.125, 5.0, 6.0]]),
+    lambda L: L.tensor([1.0, 2.0]),
+    lambda L: L.tensor([1.0, 2.0], requires_grad=True),
+    lambda L: L.tensor([0.5, 2.0], requires_grad=True),
+    lambda L: L.tensor([1, 2, 3]),
+    lambda L: L.tensor([[1, -200], [3, 4]]),
+    lambda L: L.tensor([True, False]),
+    lambda L: L.tensor([[True, False], [False, True]]),
+    lambda L: L.tensor(3.5),
+    lambda L: L.tensor(3.0),
+    lambda L: L.tensor(3),
+    lambda L: L.tensor(True),
+    lambda L: L.tensor(-0.0),
+    lambda L: L.tensor(1e-7),
+    lambda L: L.tensor([1.5, 2.0], dtype=L.float64),
+    lambda L: L.tensor([1.0, 2.0], dtype=L.float64),
+    lambda L: L.tensor([1.5, 2.0], dtype=L.float16),
+    lambda L: L.tensor([1, 2], dtype=L.int32),
+    lambda L: L.tensor([1, 2], dtype=L.uint8),
+    lambda L: L.tensor([1.5, 2.5], dtype=L.float64, requires_grad=True),
+    lambda L: L.tensor([1e10, 1.0]),
+    lambda L: L.tensor([1e-5, 1.0]),
+    lambda L: L.tensor([1e-5, 2e-5]),
+    lambda L: L.tensor([123456.7, 1.5]),
+    lambda L: L.tensor([1e7, 1.0]),
+    lambda L: L.tensor([1e8, 1.0]),
+    lambda L: L.tensor([1e-4, 1.0]),
+    lambda L: L.tensor([0.0, 0.0]),
+    lambda L: L.tensor([1.23456789, 100.0]),
+    lambda L: L.tensor([[1e-10, 1.0], [3.0, 1e10]], dtype=L.float64),
+    lambda L: L.tensor([float("nan"), 1.5, float("inf")]),
+    lambda L: L.tensor([float("nan"), 1.0, float("-inf")]),
+    lambda L: L.tensor([]),
+    lambda L: L.zeros(0, 3),
+    lambda L: L.zeros(0, dtype=L.int64),
+    lambda L: L.ones(2, 0, 3, dtype=L.int32),
+    lambda L: L.arange(40.0) / 3,
+    lambda L: (L.arange(40.0) / 3).reshape(5, 8),
+    lambda L: L.arange(24.0).reshape(2, 3, 4),
+    lambda L: L.arange(2000.0),
+    lambda L: L.arange(2000),
+    lambda L: L.arange(2000.0).reshape(40, 50),
+    lambda L: L.arange(7000.0).reshape(10, 7, 100) / 7,
+    lambda L: L.arange(1001) > 500,
+    lambda L: (L.arange(17.0) * 1e5).requires_grad_(),
+]
+
+
+@pytest.mark.parametrize("case", range(len(REPR_CASES)))
+def test_repr_matches_torch(case):
+    make = REPR_CASES[case]
+    want = repr(make(torch)).replace("torch.", "tensorgrad.")
+    assert repr(make(tg)) == want
+
+
+def test_repr_of_a_result_names_its_grad_fn():
+    y = tg.tensor([1.5, 2.0], requires_grad=True) * 2
+    assert repr(y).startswith("tensor([3., 4.], grad_fn=<Mul")
+
+
+# ---------------------------------------------------------------------------- in place
+
+INPLACE = [
+    ("add_", lambda x: x.add_(2.0)),
+    ("add_ tensor", lambda x, L: x.add_(L.tensor([1.0, 2.0, 3.0]), alpha=2)),
+    ("sub_", lambda x: x.sub_(0.5)),
+    ("sub_ tensor", lambda x, L: x.sub_(L.ones(2, 1))),
+    ("mul_", lambda x: x.mul_(3)),
+    ("mul_ tensor", lambda x, L: x.mul_(L.tensor([[2.0], [3.0]]))),
+    ("div_", lambda x: x.div_(4)),
+    ("div_ tensor", lambda x, L: x.div_(L.tensor([1.0, 2.0, 4.0]))),
+    ("zero_", lambda x: x.zero_()),
+    ("fill_", lambda x: x.fill_(1.25)),
+    ("copy_", lambda x, L: x.copy_(L.tensor([7.0, 8.0, 9.0]))),
+    ("clamp_", lambda x: x.clamp_(-0.5, 0.5)),
+    ("clamp_ min", lambda x: x.clamp_(min=0.0)),
+    ("setitem int", lambda x: x.__setitem__(0, 5.0)),
+    ("setitem slice", lambda x: x.__setitem__((slice(None), 1), -1.0)),
+    ("setitem mask", lambda x: x.__setitem__(x > 0, 0.0)),
+    ("setitem tensor", lambda x, L: x.__setitem__(1, L.tensor([1.0, 2.0, 3.0]))),
+    ("iadd", lambda x: operator.iadd(x, 1.0)),
+    ("imul", lambda x: operator.imul(x, 2.0)),
+]
+
+
+@pytest.mark.parametrize("name,fn", INPLACE, ids=[c[0] for c in INPLACE])
+def test_inplace_matches_torch_and_bumps_the_version(name, fn):
+    a = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(a.copy())
+        before = _version(x)
+        out = fn(x, lib) if fn.__code__.co_argcount == 2 else fn(x)
+        if out is not None:
+            assert out is x
+        assert _version(x) == before + 1
+        results.append(x.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_version_counter_is_shared_with_views_and_detach():
+    x = tg.zeros(4)
+    v = x[1:3]
+    d = x.detach()
+    assert x._version_count == 0
+    x.add_(1.0)
+    assert x._version_count == v._version_count == d._version_count == 1
+    v.fill_(5.0)
+    assert x.tolist() == [1.0, 5.0, 5.0, 1.0] and x._version_count == 2
+
+
+def test_inplace_on_a_leaf_that_requires_grad_raises():
+    x = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x.add_(1.0)
+    with tg.no_grad():
+        x.add_(1.0)
+    assert x.tolist() == [2.0, 2.0]
+
+
+def test_inplace_integer_tensor_rejects_float_result():
+    x = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError):
+        x.div_(2)
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).div_(2)
+
+
+# ---------------------------------------------------------------------------- operators
+
+
+@pytest.mark.parametrize(
+    "op",
+    [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow],
+    ids=["add", "sub", "mul", "truediv", "pow"],
+)
+@pytest.mark.parametrize("scalar", [2, 0.5, -3])
+def test_operators_with_python_scalars_on_either_side(op, scalar):
+    a = np.array([[0.5, 1.5, 2.0], [3.0, 0.25, 1.0]], dtype=np.float32)
+    for left in (True, False):
+        if op is operator.pow and not left and scalar < 0:
+            continue  # a negative base to a fractional power is nan
+
+        def f(lib, left=left):
+            x = lib.tensor(a)
+            return op(x, scalar) if left else op(scalar, x)
+
+        got, want = _both(f)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_operators_with_python_scalars_keep_the_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (2 - x) * 3 + 1 / x - x / 2 + 2**x
+    y.sum().backward()
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    ((2 - t) * 3 + 1 / t - t / 2 + 2**t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge],
+    ids=["eq", "ne", "lt", "le", "gt", "ge"],
+)
+def test_comparisons_give_bool_tensors_without_grad(op):
+    a = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], dtype=np.float32)
+    b = np.array([2.0, 2.0, 2.0], dtype=np.float32)
+    x = tg.tensor(a, requires_grad=True)
+    for other_tg, other_torch in ((tg.tensor(b), torch.tensor(b)), (2.0, 2.0), (2, 2)):
+        out = op(x, other_tg)
+        assert out.dtype == tg.bool and not out.requires_grad and out.grad_fn is None
+        np.testing.assert_array_equal(out.numpy(), op(torch.tensor(a), other_torch).numpy())
+
+
+def test_bitwise_ops_on_bool_tensors():
+    a = tg.tensor([True, True, False, False])
+    b = tg.tensor([True, False, True, False])
+    assert (a & b).tolist() == [True, False, False, False]
+    assert (a | b).tolist() == [True, True, True, False]
+    assert (a ^ b).tolist() == [False, True, True, False]
+    assert (~a).tolist() == [False, False, True, True]
+    assert (a & b).dtype == tg.bool and (~a).dtype == tg.bool
+    mask = (tg.arange(4) > 0) & (tg.arange(4) < 3)
+    assert mask.tolist() == [False, True, True, False]
+    with pytest.raises(TypeError):
+        ~tg.ones(2)
+
+
+def test_bool_tensor_subtraction_and_negation_raise_like_torch():
+    a = tg.tensor([True, False])
+    for fn in (lambda x: x - x, lambda x: -x, lambda x: x - 1, lambda x: 1 - x):
+        with pytest.raises(RuntimeError, match="~"):
+            fn(a)
+        with pytest.raises(RuntimeError):
+            fn(torch.tensor([True, False]))
+
+
+# ---------------------------------------------------------------------------- casts
+
+
+def test_casts():
+    x = tg.tensor([1.7, -2.2, 0.0])
+    t = torch.tensor([1.7, -2.2, 0.0])
+    for name in ("float", "double", "half", "long", "int", "bool"):
+        got, want = getattr(x, name)(), getattr(t, name)()
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for dt in ("float64", "int32", "bool", "float16"):
+        got, want = x.to(getattr(tg, dt)), t.to(getattr(torch, dt))
+        assert got.dtype.name == dt
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert x.to(tg.float32) is x and x.float() is x
+    assert x.cpu() is x and x.to("cpu") is x
+    assert x.to(np.float64).dtype == tg.float64 and x.to(int).dtype == tg.int64
+    assert x.to(tg.ones(1, dtype=tg.float16)).dtype == tg.float16
+    assert x.to("cpu", tg.float64).dtype == tg.float64
+    assert x.to(dtype=tg.int64).dtype == tg.int64
+
+
+def test_cast_keeps_the_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.double()
+    assert y.requires_grad and y.dtype == tg.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == tg.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_cuda_without_a_gpu_raises_a_clear_error():
+    from tests.conftest import cuda_available
+
+    if cuda_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="(?i)cuda"):
+        tg.ones(2).cuda()
+    with pytest.raises(RuntimeError, match="(?i)cupy"):
+        tg.ones(2).to("cuda:0")
+    with pytest.raises(RuntimeError, match="(?i)cuda"):
+        tg.zeros(2, device="cuda")
