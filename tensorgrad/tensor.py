@@ -160,7 +160,8 @@ class Tensor:
             raise RuntimeError(
                 f"mT needs at least 2 dimensions, got a tensor of shape {self.shape}"
             )
-        return self.transpose(-2, -1)
+        n = self.data.ndim
+        return movement.Permute.apply(self, dims=(*range(n - 2), n - 1, n - 2))
 
     @property
     def retains_grad(self) -> bool:
@@ -1261,13 +1262,19 @@ def _binary(op, a, b, true_divide: bool = False) -> Tensor:
         if dt in _FLOAT_DTYPES:
             tb = type(b)
             if tb is float or tb is builtins.int:
-                return op.apply(a, b)
+                if a.requires_grad and GradMode.enabled:
+                    return op.apply(a, b)
+                return _make(op.forward(_SCRATCH, da, b))  # no graph: the array op alone
             if isinstance(b, Tensor):
                 db = b.data
                 if db.dtype is dt and da.shape == db.shape and type(da) is _ndarray is type(db):
-                    return op.apply(a, b)
+                    if GradMode.enabled and (a.requires_grad or b.requires_grad):
+                        return op.apply(a, b)
+                    return _make(op.forward(_SCRATCH, da, db))
     elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.data.dtype in _FLOAT_DTYPES:
-        return op.apply(a, b)
+        if b.requires_grad and GradMode.enabled:
+            return op.apply(a, b)
+        return _make(op.forward(_SCRATCH, a, b.data))
     return _binary_checked(op, a, b, true_divide)
 
 
@@ -1808,4 +1815,7 @@ for _name in (
 from . import random as _random  # noqa: E402
 from .autograd import engine, function  # noqa: E402
 from .ops import elementwise, indexing, inplace, linalg, movement, reduce  # noqa: E402
+from .autograd.function import _SCRATCH  # noqa: E402
 from .ops.movement import Clone, ToDevice  # noqa: E402
+
+_make = Tensor._make

@@ -201,17 +201,47 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
                 continue
             if node._hooks:
                 grads = _call_hooks(node._hooks, grads)
-            if type(node) is AccumulateGrad and node.variable._hooks:  # before grad() captures
+            is_leaf = type(node) is AccumulateGrad
+            if is_leaf and node.variable._hooks:  # before grad() captures
                 grads = _call_hooks({0: node.variable._hooks}, grads)
             if capture is not None:
                 for nr, g in enumerate(grads):
                     for i in capture.get((node, nr), ()):
                         results[i] = g
-            if type(node) is AccumulateGrad:
+            if is_leaf:
                 if capture is None and (accumulate_only is None or node in accumulate_only):
                     _accumulate(node.variable, grads[0], create_graph, stored)
                 continue
-            _backward_node(node, grads, buffers, retain_graph)
+            # run the node (inlined: this loop is the engine's hot path)
+            if node._n_outputs > 1 and any(g is None for g in grads):
+                grads = _materialize(node, grads)
+            in_grads = type(node).backward(node, *grads)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            edges = node.next_functions
+            if len(in_grads) < len(edges):
+                raise RuntimeError(
+                    f"{node.name()} returned {len(in_grads)} gradients but expected {len(edges)}"
+                )
+            if not retain_graph:
+                node._saved = None
+            for edge, g, shape in zip(edges, in_grads, node._input_shapes):
+                if edge is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    raise TypeError(f"{node.name()} returned a {type(g).__name__}, not a Tensor")
+                if g.data.shape != shape:
+                    raise RuntimeError(
+                        f"{node.name()} returned a gradient of shape {g.shape} for an input of "
+                        f"shape {shape}"
+                    )
+                nxt, nr = edge
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buffers[nxt] = buf = [None] * nxt._n_outputs
+                    buf[nr] = g
+                else:
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
     finally:
         GradMode.enabled = prev_mode
     return results
@@ -229,36 +259,9 @@ def _call_hooks(hooks: dict, grads: list) -> list:
     return grads
 
 
-def _backward_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> None:
-    if node._n_outputs > 1 and any(
-        g is None for g in grads
-    ):  # outputs that got no gradient count as zeros (PyTorch's materialize)
-        grads = [g if g is not None else _zeros(node._output_meta[i]) for i, g in enumerate(grads)]
-    in_grads = type(node).backward(node, *grads)
-    if not isinstance(in_grads, tuple):
-        in_grads = (in_grads,)
-    edges = node.next_functions
-    if len(in_grads) < len(edges):
-        raise RuntimeError(
-            f"{node.name()} returned {len(in_grads)} gradients but expected {len(edges)}"
-        )
-    if not retain_graph:
-        node._saved = None
-    for edge, g, shape in zip(edges, in_grads, node._input_shapes):
-        if edge is None or g is None:
-            continue
-        if not isinstance(g, Tensor):
-            raise TypeError(f"{node.name()} returned a {type(g).__name__}, expected a Tensor")
-        if g.data.shape != shape:
-            raise RuntimeError(
-                f"{node.name()} returned a gradient of shape {g.shape} for an input of shape "
-                f"{shape}"
-            )
-        nxt, nr = edge
-        buf = buffers.get(nxt)
-        if buf is None:
-            buf = buffers[nxt] = [None] * nxt._n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+def _materialize(node: Node, grads: list) -> list:
+    """Outputs of a multi-output node that got no gradient count as zeros (as in PyTorch)."""
+    return [g if g is not None else _zeros(node._output_meta[i]) for i, g in enumerate(grads)]
 
 
 def _zeros(meta) -> Tensor:
