@@ -1814,8 +1814,8 @@ for _name in (
 # import time: by now Tensor exists).
 from . import random as _random  # noqa: E402
 from .autograd import engine, function  # noqa: E402
-from .ops import elementwise, indexing, inplace, linalg, movement, reduce  # noqa: E402
 from .autograd.function import _SCRATCH  # noqa: E402
+from .ops import elementwise, indexing, inplace, linalg, movement, reduce  # noqa: E402
 from .ops.movement import Clone, ToDevice  # noqa: E402
 
 _make = Tensor._make
