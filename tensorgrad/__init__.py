@@ -4,14 +4,10 @@
 """
 
 from . import tensor as _tensor_module  # noqa: I001 (Tensor first: the ops import it)
-from .tensor import (
-    Tensor,
+from .tensor import Tensor, cat, concat, concatenate, einsum, matmul, stack, where
+from .creation import (
     arange,
     as_tensor,
-    cat,
-    concat,
-    concatenate,
-    einsum,
     empty,
     empty_like,
     eye,
@@ -20,7 +16,6 @@ from .tensor import (
     full,
     full_like,
     linspace,
-    matmul,
     ones,
     ones_like,
     rand,
@@ -29,9 +24,7 @@ from .tensor import (
     randn,
     randn_like,
     randperm,
-    stack,
     tensor,
-    where,
     zeros,
     zeros_like,
 )

@@ -1,0 +1,263 @@
+"""Creation functions: ``tensor``, ``zeros``, ``randn``, ``arange``, ... (also ``Tensor.NAME``).
+
+Python floats become float32 and ints int64 unless a dtype is given; random draws come from the
+default generator (``tg.manual_seed``) or the one passed as ``generator=``, on the CPU, so a seed
+gives the same numbers on every device.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from . import backend
+from . import random as _random
+from .backend import Device
+from .tensor import Tensor, _size_args, _to_array
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor._make(_to_array(data, dtype, device))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    backend.from_np(array.dtype)
+    return Tensor._make(array)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing the memory of any DLPack producer (PyTorch, CuPy, JAX, NumPy)."""
+    device_type = obj.__dlpack_device__()[0] if hasattr(obj, "__dlpack_device__") else 1
+    if device_type == 1:  # kDLCPU
+        return Tensor._make(np.from_dlpack(obj))
+    return Tensor._make(backend.cupy().from_dlpack(obj))
+
+
+def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+    shape = _size_args(size)
+    if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
+        raise ValueError(f"size must be non-negative integers, got {shape}")
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    target = Device(device) if device is not None else backend.CPU
+    xp = backend.xp_for(target)
+    if target.type == "cuda":
+        with xp.cuda.Device(target.index):
+            array = array_fn(xp, tuple(shape), np_dtype)
+    else:
+        array = array_fn(xp, tuple(shape), np_dtype)
+    out = Tensor._make(array)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _creation(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    default = backend._scalar_dtype(fill_value)
+    return _creation(
+        lambda xp, s, d: xp.full(s, fill_value, d),
+        (tuple(size),) if not isinstance(size, builtins.int) else (size,),
+        dtype,
+        device,
+        requires_grad,
+        default,
+    )
+
+
+def _random_creation(
+    sample, size, dtype, device, requires_grad, generator, default=backend.DEFAULT_FLOAT
+):
+    """Draw on the CPU generator (so a seed gives the same numbers on every device), then move."""
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    shape = _size_args(size)
+    array = sample(_random.rng(generator), tuple(shape), np_dtype)
+    out = Tensor._make(_to_array(array, device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform on [0, 1)."""
+
+    def sample(rng, s, d):
+        return rng.random(s, dtype=d) if d in (np.float32, np.float64) else rng.random(s).astype(d)
+
+    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal."""
+
+    def sample(rng, s, d):
+        if d in (np.float32, np.float64):
+            return rng.standard_normal(s, dtype=d)
+        return rng.standard_normal(s).astype(d)
+
+    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+
+
+def randint(
+    low=0, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None
+):
+    """Integers uniform on [low, high); ``randint(high, size)`` has low = 0."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
+    if high <= low:
+        raise RuntimeError(f"randint: expects low < high, got low={low} and high={high}")
+    return _random_creation(
+        lambda rng, s, d: rng.integers(low, high, s).astype(d),
+        size,
+        dtype,
+        device,
+        requires_grad,
+        generator,
+        backend.DEFAULT_INT,
+    )
+
+
+def randperm(n: int, *, dtype=None, device=None, generator=None) -> Tensor:
+    return _random_creation(
+        lambda rng, s, d: rng.permutation(n).astype(d),
+        (n,),
+        dtype,
+        device,
+        False,
+        generator,
+        backend.DEFAULT_INT,
+    )
+
+
+def zeros_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def ones_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return empty(
+        x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+    )
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(
+        x.shape,
+        fill_value,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+    )
+
+
+def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    return rand(
+        x.shape,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+        generator=generator,
+    )
+
+
+def randn_like(
+    x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None
+) -> Tensor:
+    return randn(
+        x.shape,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+        generator=generator,
+    )
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
+    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
+    n = builtins.max(math.ceil((end - start) / step), 0)
+    out = Tensor._make(_to_array(_arange_values(start, step, n, is_int, np_dtype), device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+# PyTorch's CPU kernel (RangeFactoriesKernel.cpp) writes blocks of 2 SIMD vectors of W lanes:
+# each vector holds base + j * step with base = start + i * step rounded to the dtype, in the
+# accumulation dtype; the tail is start + i * step. Rounding the same way gives the same values.
+_ARANGE_SIMD = {np.dtype(np.float32): (8, np.float64), np.dtype(np.float16): (16, np.float32)}
+
+
+def _arange_values(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
+    i = np.arange(n, dtype=np.int64)
+    if is_int:
+        return (start + i * step).astype(np_dtype)
+    if np_dtype not in _ARANGE_SIMD:
+        return (start + i.astype(np.float64) * step).astype(np_dtype)
+    lanes, acc = _ARANGE_SIMD[np_dtype]
+    start, step = acc(start), acc(step)
+    lane = i % lanes
+    base = (start + (i - lane).astype(acc) * step).astype(np_dtype).astype(acc)
+    vector = (base + lane.astype(acc) * step).astype(np_dtype)
+    scalar = (start + i.astype(acc) * step).astype(np_dtype)
+    return np.where(i < n - n % (2 * lanes), vector, scalar)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
+    array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
+    out = Tensor._make(_to_array(array, device=device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _creation(
+        lambda xp, s, d: xp.eye(s[0], s[1], dtype=d),
+        (n, n if m is None else m),
+        dtype,
+        device,
+        requires_grad,
+    )
+
+
+for _name in (
+    "zeros ones full empty rand randn randint randperm arange linspace eye zeros_like ones_like "
+    "full_like empty_like rand_like randn_like tensor from_numpy from_dlpack"
+).split():
+    setattr(Tensor, _name, staticmethod(globals()[_name]))
