@@ -528,7 +528,7 @@ class Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
         if result_dtype(self, other).kind != "f":  # integers stay integers (no gradient)
             return _no_grad_binary(xp_of(self.data).fmod, self, other, "fmod")
-        return self - (self / other).trunc() * other
+        return _binary(elementwise.Fmod, self, other)
 
     def pow(self, exponent) -> Tensor:
         if isinstance(exponent, _PY_SCALARS) and not isinstance(exponent, bool):

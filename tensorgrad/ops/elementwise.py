@@ -98,6 +98,24 @@ class Remainder(Op):
         )
 
 
+class Fmod(Op):
+    """C's ``fmod(a, b)`` (sign of the dividend), as ``torch.fmod``."""
+
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        return xp_of(a if not isinstance(a, (int, float)) else b).fmod(a, b)
+
+    def backward(ctx, g):  # fmod(a, b) = a - trunc(a/b) * b
+        a, b = ctx.saved_tensors
+        sa, sb = ctx._input_shapes
+        ga, gb = ctx.needs_input_grad
+        return (
+            sum_to(g, sa) if ga else None,
+            sum_to(-g * (a / b).trunc(), sb) if gb else None,
+        )
+
+
 class Pow(Op):
     saves_inputs = True
     saves_output = True

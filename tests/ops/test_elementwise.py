@@ -590,3 +590,10 @@ def test_tan_near_its_pole(x):
     a.tan().backward(tg.ones(1, dtype=tg.float64))
     ta.tan().backward(torch.ones(1, dtype=torch.float64))
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9)
+
+
+def test_fmod_is_exact_for_large_quotients():
+    # a - trunc(a/b) * b loses the remainder once a/b needs more digits than float32 has
+    a, b = [1e10, -7.5, 5.0, 123456789.0], [3.0, 2.0, -3.0, 7.0]
+    expected = torch.tensor(a).fmod(torch.tensor(b)).numpy()
+    np.testing.assert_array_equal(tg.tensor(a).fmod(tg.tensor(b)).numpy(), expected)
