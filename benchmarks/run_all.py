@@ -12,10 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness  # noqa: E402
+import bench_cnn  # noqa: E402
+import bench_gpt  # noqa: E402
 import bench_mlp  # noqa: E402
 import bench_overhead  # noqa: E402
 
-BENCHMARKS = [bench_overhead.BENCH, bench_mlp.BENCH]
+BENCHMARKS = [bench_overhead.BENCH, bench_mlp.BENCH, bench_cnn.BENCH, bench_gpt.BENCH]
 
 
 def main(argv: list[str] | None = None) -> int:

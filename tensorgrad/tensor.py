@@ -614,11 +614,8 @@ class Tensor:
 
     def gelu(self, approximate: str = "none") -> Tensor:
         """x Phi(x) with Phi the normal CDF; ``approximate='tanh'`` is Hendrycks' tanh form."""
-        if approximate == "none":
-            return self * 0.5 * (1.0 + (self * (1 / math.sqrt(2))).erf())
-        if approximate == "tanh":
-            inner = (self + 0.044715 * self * self * self) * math.sqrt(2 / math.pi)
-            return 0.5 * self * (1.0 + inner.tanh())
+        if approximate in ("none", "tanh"):  # fused: one op, not eight (benchmarks/bench_gpt)
+            return fused.Gelu.apply(_floating(self), approximate=approximate)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def silu(self) -> Tensor:
@@ -874,8 +871,9 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """e^(x - max) / sum e^(x - max): the shift changes nothing and prevents overflow."""
-        shifted = self - self.detach().amax(dim, keepdim=True) if self.data.size else self
-        e = shifted.exp()
+        if self.ndim and self.data.size:  # fused: one op, not five (benchmarks/bench_gpt)
+            return fused.Softmax.apply(_floating(self), dim=_dim(dim, self.ndim))
+        e = self.exp()
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int) -> Tensor:
@@ -901,13 +899,15 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)  # 0-d counts as 1-d
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape
-        return self.reshape(*shape[:s], -1, *shape[e + 1 :]) if s < e else self
+        # the product, not -1: -1 is ambiguous when another dimension is 0
+        merged = math.prod(shape[s : e + 1])
+        return self.reshape(*shape[:s], merged, *shape[e + 1 :]) if s < e else self
 
     def unflatten(self, dim: int, sizes) -> Tensor:
         dim = _dim(dim, self.ndim)
@@ -1574,7 +1574,7 @@ from . import random as _random  # noqa: E402
 from .autograd import engine, function  # noqa: E402
 from .autograd.function import _SCRATCH  # noqa: E402
 from .creation import empty, from_dlpack, full, ones, zeros  # noqa: E402
-from .ops import elementwise, indexing, inplace, linalg, movement, reduce  # noqa: E402
+from .ops import elementwise, fused, indexing, inplace, linalg, movement, reduce  # noqa: E402
 from .ops.movement import Clone, ToDevice  # noqa: E402
 
 _make = Tensor._make

@@ -193,3 +193,29 @@ def test_cupy_missing_gives_an_installable_hint():
         backend.cupy()
     with pytest.raises(RuntimeError, match="CuPy"):
         backend.xp_for(tg.device("cuda"))
+
+
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({}, True),
+        ({"TENSORGRAD_MALLOC_DEFAULTS": "1"}, False),
+        ({"MALLOC_TRIM_THRESHOLD_": "1"}, False),
+    ],
+)
+def test_malloc_keeps_freed_memory_unless_told_not_to(env, expected):
+    """backend._keep_freed_host_memory: on glibc Linux, unless the user set malloc's own
+    variables or opted out (a fresh process each, since it acts once at import)."""
+    import os
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc malloc tuning is Linux-only")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "TENSORGRAD_"))}
+    code = "import tensorgrad.backend as b; print(b.MALLOC_TUNED)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(expected) or (expected and not backend.MALLOC_TUNED)

@@ -1,4 +1,8 @@
-"""Activation modules: each wraps the function of the same name in ``nn.functional``."""
+"""Activation modules: each wraps the function of the same name in ``nn.functional``.
+
+``inplace=True`` is accepted and shown in ``repr`` as in PyTorch, but the result is computed out
+of place: the values are the same and the input is left as it was.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,41 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``.
+
+Their modules are registered children named by position (``"0"``, ``"1"``, ...) or by key, so
+the state-dict keys are ``0.weight`` or ``encoder.weight`` as in PyTorch. Deleting from a
+``Sequential`` or ``ModuleList`` renumbers the rest, as PyTorch does.
+"""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 from .module import Module
 
+__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+
+
+def _abs_index(idx, n: int) -> int:
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range for a container of {n} modules")
+    return idx % n
+
+
+def _renumber(module: Module) -> None:
+    module.__dict__["_modules"] = OrderedDict(
+        (str(i), m) for i, m in enumerate(module._modules.values())
+    )
+
+
+def _without_digits(keys) -> list:
+    return [k for k in keys if not k.isdigit()]
+
 
 class Sequential(Module):
-    """Calls its modules in order; ``Sequential(a, b)`` or ``Sequential(OrderedDict(...))``."""
+    """Calls its modules in order: ``Sequential(a, b)`` or ``Sequential(OrderedDict(...))``
+    (a plain dict is accepted too) names them ``"0", "1", ...`` or by the dict's keys."""
 
     def __init__(self, *args) -> None:
         super().__init__()
@@ -30,32 +57,98 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __dir__(self):
+        return _without_digits(super().__dir__())
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self))]
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_abs_index(idx, len(self))]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules.keys())[_index(idx, len(self))]
-        self.add_module(key, module)
+    def __setitem__(self, idx, module: Module) -> None:
+        key = list(self._modules)[_abs_index(idx, len(self))]
+        setattr(self, key, module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_abs_index(idx, len(self))]]:
+            delattr(self, key)
+        _renumber(self)
+
+    def __add__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        offset = len(self)
+        for i, module in enumerate(other):
+            self.add_module(str(i + offset), module)
+        return self
+
+    def __mul__(self, other: int) -> Sequential:
+        _check_factor(self, other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        _check_factor(self, other)
+        modules = list(self)
+        for i, module in enumerate(modules * (other - 1), start=len(modules)):
+            self.add_module(str(i), module)
+        return self
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        if index < 0:
+            index += n
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        for module in sequential:
+            self.append(module)
+        return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+def _check_factor(seq: Sequential, other) -> None:
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {type(seq)}")
+
 
 class ModuleList(Module):
     """A list of modules whose parameters the parent module registers."""
 
-    def __init__(self, modules=None) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        if modules is not None:
+            self.extend(modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -63,35 +156,85 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __dir__(self):
+        return _without_digits(super().__dir__())
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self)))]
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[str(_abs_index(idx, len(self)))]
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(idx, len(self))), module)
+    def __setitem__(self, idx, module: Module) -> None:
+        setattr(self, str(_abs_index(idx, len(self))), module)
+
+    def __delitem__(self, idx) -> None:
+        if isinstance(idx, slice):
+            for k in range(len(self._modules))[idx]:
+                delattr(self, str(k))
+        else:
+            delattr(self, str(_abs_index(idx, len(self))))
+        _renumber(self)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules) -> ModuleList:
-        for module in modules:
-            self.append(module)
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable, but got "
+                + type(modules).__name__
+            )
+        offset = len(self)
+        for i, module in enumerate(modules):
+            self.add_module(str(offset + i), module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        """Insert before ``index``, as ``list.insert``. (PyTorch's loop mishandles a negative
+        index, registering the module under the name "-1"; here it counts from the end.)"""
+        n = len(self._modules)
+        index = min(max(index + n, 0) if index < 0 else index, n)
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def __repr__(self) -> str:
+        """Runs of identical modules are printed once: ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, r in blocks:
+            if start == end:
+                line = f"({start}): {r}"
+            else:
+                line = f"({start}-{end}): {end - start + 1} x {r}"
+            lines.append(line.replace("\n", "\n  "))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters the parent module registers."""
+    """A dict of modules (in insertion order) whose parameters the parent module registers."""
 
-    def __init__(self, modules=None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -114,25 +257,42 @@ class ModuleDict(Module):
     def __contains__(self, key: str) -> bool:
         return key in self._modules
 
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        v = self[key]
+        del self[key]
+        return v
+
     def keys(self):
         return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
 
     def items(self):
         return self._modules.items()
 
+    def values(self):
+        return self._modules.values()
+
     def update(self, modules) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self.add_module(key, module)
-
-    def pop(self, key: str) -> Module:
-        return self._modules.pop(key)
-
-
-def _index(idx: int, n: int) -> int:
-    if not -n <= idx < n:
-        raise IndexError(f"index {idx} is out of range for a container of {n} modules")
-    return idx % n
+        """From a mapping (or ModuleDict), or an iterable of (key, module) pairs."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                "ModuleDict.update should be called with an iterable of key/value pairs, "
+                "but got " + type(modules).__name__
+            )
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for j, m in enumerate(modules):
+            if not isinstance(m, Iterable):
+                raise TypeError(
+                    f"ModuleDict update sequence element #{j} should be Iterable; is"
+                    + type(m).__name__
+                )
+            if len(m) != 2:
+                raise ValueError(
+                    f"ModuleDict update sequence element #{j} has length {len(m)}; 2 is required"
+                )
+            self[m[0]] = m[1]

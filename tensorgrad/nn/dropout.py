@@ -7,6 +7,10 @@ from .module import Module
 
 
 class Dropout(Module):
+    """Zero each element with probability ``p`` in training, scaling the kept ones by
+    1/(1-p) so the expectation is unchanged; the identity in eval mode. ``inplace`` is
+    accepted (and shown in ``repr``) but the result is computed out of place."""
+
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:

@@ -10,28 +10,49 @@ import numpy as np
 
 from .. import backend
 from .. import random as _random
+from ..ops import fused
 from ..ops.indexing import one_hot
 from ..ops.movement import ConstantPad
 from ..tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "elu",
+    "embedding",
+    "fold",
     "gelu",
+    "group_norm",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",
     "pad",
     "relu",
+    "rms_norm",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
 
 
@@ -85,6 +106,15 @@ def _implicit_dim(x: Tensor, dim):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """input @ weightᵀ + bias, weight of shape (out_features, in_features)."""
+    if (
+        input.ndim
+        and weight.ndim == 2
+        and input.shape[-1] == weight.shape[1]
+        and input.dtype == weight.dtype
+        and type(input.data) is type(weight.data)
+        and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == weight.dtype))
+    ):  # the common case as one fused op (ops/fused.py: the bias lands in the GEMM's output)
+        return fused.Linear.apply(input, weight, bias)
     out = input @ weight.mT if weight.ndim == 2 else input @ weight
     return out + bias if bias is not None else out
 
@@ -102,115 +132,6 @@ def dropout(
     keep = _random.rng(generator).random(input.shape) >= p
     mask = (keep / (1.0 - p)).astype(input.data.dtype)
     return input * Tensor._make(backend.to_device(mask, input.device))
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """mean((input - target)^2)"""
-    diff = input - target
-    return _reduce(diff * diff, reduction)
-
-
-def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
-    if target.data.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"{name}: expected target of class indices with an integer dtype, got {target.dtype}"
-        )
-    expected = (input.shape[0], *input.shape[2:]) if input.ndim >= 2 else ()
-    if target.shape != expected:
-        raise ValueError(
-            f"{name}: expected target of shape {expected} for input of shape {input.shape}, "
-            f"got {target.shape}"
-        )
-
-
-def nll_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    weight: Tensor | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-) -> Tensor:
-    """-weight[t] * input[t] for each target class t; 'mean' divides by the sum of weights."""
-    _check_class_target(input, target, "nll_loss")
-    class_dim = 1 if input.ndim >= 2 else 0
-    n_classes = input.shape[class_dim]
-    valid = target != ignore_index
-    safe = target.where(valid, 0)
-    if safe.data.size and (int(safe.data.min()) < 0 or int(safe.data.max()) >= n_classes):
-        bad = int(safe.data.max()) if int(safe.data.max()) >= n_classes else int(safe.data.min())
-        raise IndexError(f"nll_loss: target {bad} is out of bounds for {n_classes} classes")
-    picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
-    w = valid.to(input.dtype)
-    if weight is not None:
-        w = w * weight[safe]
-    loss = -picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduce(loss, reduction)
-
-
-def cross_entropy(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    weight: Tensor | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Tensor:
-    """nll_loss(log_softmax(input)), for class-index targets or class-probability targets.
-
-    With label smoothing eps the target becomes (1 - eps) onehot + eps / C.
-    """
-    if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have at least 1 dimension (the classes)")
-    class_dim = 1 if input.ndim >= 2 else 0
-    n_classes = input.shape[class_dim]
-    logp = input.log_softmax(class_dim)
-    w_shape = [1] * input.ndim
-    w_shape[class_dim] = n_classes
-    if target.is_floating_point():  # class probabilities
-        if target.shape != input.shape:
-            raise ValueError(
-                f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                f"got {target.shape}"
-            )
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        prod = logp * target
-        if weight is not None:
-            prod = prod * weight.reshape(w_shape)
-        loss = -prod.sum(class_dim)
-        if reduction == "mean":
-            return loss.sum() / (input.data.size // n_classes)
-        return _reduce(loss, reduction)
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
-    if label_smoothing <= 0:
-        return nll
-    ignored = target == ignore_index
-    smooth = (
-        -(logp * weight.reshape(w_shape)).sum(class_dim)
-        if weight is not None
-        else -logp.sum(class_dim)
-    )
-    smooth = smooth.masked_fill(ignored, 0.0)
-    if reduction == "mean":
-        if weight is not None:
-            smooth = smooth.sum() / weight[target[~ignored]].sum()
-        else:
-            smooth = smooth.sum() / (~ignored).sum()
-    else:
-        smooth = _reduce(smooth, reduction)
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
 def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
@@ -259,3 +180,26 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
             idx = lo + np.arange(-max(b, 0), m + max(a, 0)) % m
         out = out.index_select(d, Tensor._make(backend.to_device(idx, input.device)))
     return out
+
+
+# functions that live beside their modules (the losses in nn/loss.py, ...)
+from .attention import scaled_dot_product_attention  # noqa: E402
+from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: E402
+from .loss import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .normalization import batch_norm, group_norm, layer_norm, rms_norm  # noqa: E402
+from .pooling import (  # noqa: E402
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from .sparse import embedding  # noqa: E402

@@ -1,14 +1,42 @@
 """Weight initialisation, PyTorch's ``torch.nn.init``: same fans, gains and distributions.
 
-Every function fills its tensor in place without recording a graph and returns it.
+Every function fills its tensor in place without recording a graph and returns it. Random
+draws come from ``generator`` (the default generator when None), on the host, and are copied to
+the tensor's device.
+
+fan_in and fan_out assume the weight is used transposed (``x @ W.T``, W of shape
+(out, in, *kernel)): fan_in = in * prod(kernel), fan_out = out * prod(kernel).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
+import numpy as np
+
+from .. import backend
+from .. import random as _random
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+
+__all__ = [
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+]
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -51,8 +79,9 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -89,7 +118,162 @@ def kaiming_uniform_(
 ) -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan)."""
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator=None,
+) -> Tensor:
+    """N(0, std²) with std = gain / sqrt(fan)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """N(0, std²) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator=None,
+) -> Tensor:
+    """N(mean, std²) restricted to [a, b]: draws outside the interval are redrawn.
+
+    As PyTorch: when the interval holds more than 30% of the normal's mass, rejected normal
+    draws are redrawn; otherwise proposals are uniform on [a, b], accepted with probability
+    pdf(x) / pdf(mode), which stays efficient for intervals far out in a tail.
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    rng = _random.rng(generator)
+    shape, n = tensor.shape, tensor.numel()
+    # the bounds as the tensor's dtype sees them, so no value rounds out of [a, b]
+    lo, hi = (float(np.asarray(v, dtype=tensor.data.dtype)) for v in (a, b))
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        out = rng.normal(mean, std, n).astype(tensor.data.dtype)
+        bad = np.flatnonzero((out < lo) | (out > hi))
+        while bad.size:
+            out[bad] = rng.normal(mean, std, bad.size)
+            bad = bad[(out[bad] < lo) | (out[bad] > hi)]
+    else:
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+        out = np.empty(n, dtype=tensor.data.dtype)
+        pending = np.arange(n)
+        while pending.size:
+            x = rng.uniform(a, b, pending.size)
+            accept = np.log(rng.uniform(size=pending.size)) <= (
+                -0.5 * ((x - mean) / std) ** 2 - log_peak
+            )
+            out[pending[accept]] = x[accept]
+            pending = pending[~accept]
+        np.clip(out, lo, hi, out=out)
+    return _fill(tensor, out.reshape(shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013); dimensions after the
+    first are flattened. Q of the QR factorisation of a standard normal matrix, with each
+    column's sign flipped to make diag(R) positive, which makes Q Haar-distributed
+    (Mezzadri, 2007)."""
+    if tensor.ndim < 2:
+        raise ValueError(
+            f"Only tensors with 2 or more dimensions are supported (got shape {tensor.shape})"
+        )
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _random.rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A 2-D matrix drawn from N(0, std²) with ceil(sparsity * rows) zeros in each column
+    (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})"
+        )
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    rng = _random.rng(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    # a random permutation of the rows per column: the first num_zeros rows of it are zeroed
+    zero_rows = np.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
+    values[zero_rows, np.arange(cols)] = 0.0
+    return _fill(tensor, values)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix in a 2-D tensor (ones on the main diagonal of a rectangle)."""
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})"
+        )
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta in a {3, 4, 5}-D convolution weight: a convolution with it returns its
+    input's first channels (per group), so the layer starts as an identity."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(
+            "Only tensors with 3, 4, or 5 dimensions are supported "
+            f"(got shape {tensor.shape})"
+        )
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = tensor.shape[0] // groups
+    n = min(out_per_group, tensor.shape[1])
+    values = np.zeros(tensor.shape)
+    d = np.arange(n)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    for g in range(groups):
+        values[(g * out_per_group + d, d, *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    """Write host ``values`` into ``tensor`` (any device, dtype and strides), unrecorded."""
+    values = backend.to_device(values.astype(tensor.data.dtype, copy=False), tensor.device)
+    with no_grad():
+        return tensor.copy_(Tensor._make(values))

@@ -10,7 +10,7 @@ those three dictionaries, so the names in a state dict are the attribute paths (
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -19,22 +19,47 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the model's keys the state dict lacked, and the state
+    dict's keys the model has no place for."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class RemovableHandle:
-    def __init__(self, hooks: dict, key: int) -> None:
-        self.hooks, self.key = hooks, key
+    """Returned by the ``register_*_hook`` methods; ``remove()`` (or leaving a ``with`` block)
+    unregisters the hook."""
+
+    next_id = 0
+
+    def __init__(self, hooks: dict, *extra: dict) -> None:
+        self.hooks, self.extra = hooks, extra
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
 
     def remove(self) -> None:
-        self.hooks.pop(self.key, None)
+        for d in (self.hooks, *self.extra):
+            d.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 class Module:
     """Subclass with ``__init__`` (call ``super().__init__()`` first) and ``forward``."""
 
     training: bool
-    _next_hook_id = 0
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -44,57 +69,103 @@ class Module:
         d["_non_persistent_buffers"] = set()
         d["_modules"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = {}
         d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = {}
+        d["_forward_hooks_always_called"] = {}
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of "
+                            f"(new_args, new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        called = set()
+        out = None
+        try:
+            out = self.forward(*args, **kwargs)
+            for key, hook in list(self._forward_hooks.items()):
+                called.add(key)
+                if key in self._forward_hooks_with_kwargs:
+                    result = hook(self, args, kwargs, out)
+                else:
+                    result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        except Exception:
+            # hooks registered with always_call run even when forward (or a hook) raised
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called and key not in called:
+                    try:
+                        if key in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, out)
+                        else:
+                            hook(self, args, out)
+                    except Exception:
+                        pass
+            raise
         return out
 
     # ------------------------------------------------------------------ registration
 
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
-        if "_parameters" not in d:
+        params = d.get("_parameters")
+        if isinstance(value, (Parameter, Module, Buffer)) and params is None:
+            kind = {Parameter: "parameters", Module: "module", Buffer: "buffer"}
+            what = next(v for k, v in kind.items() if isinstance(value, k))
             raise AttributeError(
-                f"cannot assign {name!r} before Module.__init__() call in {type(self).__name__}"
+                f"cannot assign {what} before Module.__init__() call "
+                f"(assigning {name!r} in {type(self).__name__})"
             )
         if isinstance(value, Parameter):
-            _forget(d, name)
+            _forget(d, name, keep="_parameters")
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            _forget(d, name)
-            d["_modules"][name] = value
-        elif isinstance(value, Buffer):
-            _forget(d, name)
-            self.register_buffer(name, value, value.persistent)
-        elif name in d["_parameters"]:
+        elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
                     "(tensorgrad.nn.Parameter or None expected)"
                 )
-            d["_parameters"][name] = None
-        elif name in d["_modules"]:
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            _forget(d, name, keep="_modules")
+            d["_modules"][name] = value
+        elif params is not None and name in d["_modules"]:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign {type(value).__name__} as child module {name!r} "
+                    f"cannot assign '{_typename(value)}' as child module '{name}' "
                     "(tensorgrad.nn.Module or None expected)"
                 )
             d["_modules"][name] = None
-        elif name in d["_buffers"]:
+        elif isinstance(value, Buffer):
+            _forget(d, name, keep="_buffers")
+            self.register_buffer(name, value, value.persistent)
+        elif params is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r}")
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(tensorgrad.nn.Buffer, tensorgrad.Tensor or None expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -104,37 +175,56 @@ class Module:
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        for registry in ("_parameters", "_buffers", "_modules"):
-            if name in self.__dict__[registry]:
-                del self.__dict__[registry][name]
-                self._non_persistent_buffers.discard(name)
-                return
-        object.__delattr__(self, name)
+        d = self.__dict__
+        if name in d["_parameters"]:
+            del d["_parameters"][name]
+        elif name in d["_buffers"]:
+            del d["_buffers"][name]
+            d["_non_persistent_buffers"].discard(name)
+        elif name in d["_modules"]:
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
 
     def __dir__(self):
-        keys = set(super().__dir__())
-        for registry in ("_parameters", "_buffers", "_modules"):
-            keys.update(self.__dict__[registry])
-        return sorted(keys)
+        keys = [
+            *dir(type(self)),
+            *self.__dict__,
+            *self._parameters,
+            *self._modules,
+            *self._buffers,
+        ]
+        return sorted({k for k in keys if not k[0].isdigit()})
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        _check_name(self, name)
+        """Add ``param`` as ``name`` (None keeps the name registered, with no value: it is left
+        out of ``parameters()`` and ``state_dict()``, as a layer built with ``bias=False``)."""
+        _check_name(self, name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign {type(param).__name__} as parameter {name!r} "
-                "(tensorgrad.nn.Parameter or None expected)"
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                "(tensorgrad.nn.Parameter or None required)"
             )
-        self.__dict__.pop(name, None)
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
+                f"be created explicitly. To express '{name}' as a function of another Tensor, "
+                "compute the value in the forward() method."
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        _check_name(self, name)
+        """Add a tensor that is state but not a parameter (running statistics). A
+        non-persistent buffer moves with ``to()`` but is left out of ``state_dict()``."""
+        _check_name(self, name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r}")
-        self.__dict__.pop(name, None)
+            raise TypeError(
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                "(tensorgrad.Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -142,36 +232,48 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        _check_name(self, name)
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        _check_name(self, name, "module", "_modules")
         self._modules[name] = module
 
-    register_module = add_module
+    def register_module(self, name: str, module: Module | None) -> None:
+        self.add_module(name, module)
 
     def get_submodule(self, target: str) -> Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
-                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
+                raise AttributeError(f"{module._get_name()} has no attribute `{part}`")
             module = module._modules[part]
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
 
     def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._parameters:
-            raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
+            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
         return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+        return module._buffers[name]
 
     # ------------------------------------------------------------------ traversal
 
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """(name, module) for this module and every descendant, depth first, each module once
+        (under the first name it was met by) unless ``remove_duplicate=False``."""
         if memo is None:
             memo = set()
+        if id(self) in memo:
+            return
         if remove_duplicate:
-            if id(self) in memo:
-                return
             memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
@@ -180,8 +282,8 @@ class Module:
             sub = f"{prefix}.{name}" if prefix else name
             yield from module.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self):
@@ -195,24 +297,32 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate=True):
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = [(prefix, self)]
         for module_prefix, module in modules:
             for name, value in module.__dict__[registry].items():
-                if value is None or (remove_duplicate and id(value) in seen):
+                if value is None or id(value) in seen:
                     continue
-                seen.add(id(value))
+                if remove_duplicate:
+                    seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -222,10 +332,12 @@ class Module:
     # ------------------------------------------------------------------ modes and conversion
 
     def train(self, mode: bool = True) -> Module:
+        """Set training mode here and (through each child's own ``train``) below."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -237,52 +349,74 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient, or with ``set_to_none=False`` zero it in place
+        (the same gradient tensor, cut from any graph)."""
         for p in self.parameters():
             if p.grad is None:
                 continue
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = p.grad.detach()
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
                 p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and then on this module."""
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
-    def _apply(self, convert: Callable[[Tensor], Tensor], floating_only: bool = False) -> Module:
-        """Replace every parameter's and buffer's storage by ``convert``'s (same objects)."""
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+        """Replace every parameter's, gradient's and buffer's storage by ``fn``'s result. The
+        Parameter and buffer objects stay the same, so optimizers built before keep working."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
         with no_grad():
-            for module in self.modules():
-                for registry in ("_parameters", "_buffers"):
-                    for t in module.__dict__[registry].values():
-                        if t is None or (floating_only and not t.is_floating_point()):
-                            continue
-                        new = convert(t)
-                        if new.data is not t.data:
-                            t.data = new.data
-                            if t.grad is not None:
-                                t._grad = convert(t.grad)
+            for registry in (self._parameters, self._buffers):
+                for t in registry.values():
+                    if t is None:
+                        continue
+                    new = fn(t)
+                    if new is not t and new.data is not t.data:
+                        t.data = new.data
+                    if t.grad is not None:
+                        g = fn(t.grad)
+                        if g is not t.grad and g.data is not t.grad.data:
+                            t.grad.data = g.data
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """``to(device)``, ``to(dtype)`` (floating parameters and buffers only), or both."""
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``, in place.
+        A dtype converts the floating-point parameters and buffers only (integer buffers such
+        as ``num_batches_tracked`` keep theirs)."""
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, str) or type(a).__name__ == "Device":
+            elif isinstance(a, bool):
+                continue  # non_blocking
+            elif isinstance(a, (str, backend.Device)):
                 device = a
             else:
                 dtype = a
-        if device is not None:
-            self._apply(lambda t: t.to(device))
         if dtype is not None:
-            self._apply(lambda t: t.to(dtype), floating_only=True)
-        return self
+            dtype = backend.to_dtype(dtype)
+            if np.dtype(dtype.np).kind != "f":
+                raise TypeError(
+                    "nn.Module.to only accepts floating point dtypes, but got desired "
+                    f"dtype={dtype}"
+                )
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+
+        return self._apply(convert)
 
     def cpu(self) -> Module:
         return self.to("cpu")
@@ -301,106 +435,180 @@ class Module:
 
     # ------------------------------------------------------------------ state dict
 
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
-        """Parameters and persistent buffers by dotted name (detached unless keep_vars)."""
-        if destination is None:
-            destination = OrderedDict()
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """This module's own parameters and persistent buffers (override to add state)."""
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = b if keep_vars else b.detach()
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Parameters and persistent buffers by dotted name, in registration order, each
+        module's own before its children's (detached unless ``keep_vars``)."""
+        if args:  # PyTorch's deprecated positional form (destination, prefix, keep_vars)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and not keep_vars else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values in by name. Missing, unexpected or wrong-shaped keys raise (with the key
-        names and shapes) when ``strict``; otherwise the missing/unexpected names are returned.
-        Values may be tensors, NumPy arrays or anything exposing ``__array__``/DLPack."""
+    def load_state_dict(
+        self, state_dict: Mapping, strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
+        """Copy values in by name (cast to each target's dtype and device).
+
+        Missing and unexpected keys raise ``RuntimeError`` naming them when ``strict``; with
+        ``strict=False`` they are returned. A wrong shape always raises, with both shapes.
+        Nothing is written unless every check passes. Values may be tensorgrad or PyTorch
+        tensors or NumPy arrays. ``assign=True`` makes the loaded values the parameters
+        (keeping each one's ``requires_grad``) instead of copying into them.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        errors = []
+        errors, values = [], {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = _as_array(state_dict[key])
+            if target.ndim == 0 and value.shape == (1,):
+                value = value.reshape(())  # PyTorch accepts a 1-element vector for a scalar
             if tuple(value.shape) != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
                     f"from checkpoint, the shape in current model is {target.shape}."
                 )
+            values[key] = value
         if strict:
             if unexpected:
-                errors.insert(0, f"Unexpected key(s) in state_dict: {_quote(unexpected)}.")
+                errors.insert(0, f"Unexpected key(s) in state_dict: {_quote(unexpected)}. ")
             if missing:
-                errors.insert(0, f"Missing key(s) in state_dict: {_quote(missing)}.")
+                errors.insert(0, f"Missing key(s) in state_dict: {_quote(missing)}. ")
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(Tensor(_as_array(state_dict[key])))
+            for key, value in values.items():
+                target = own[key]
+                if not assign:
+                    target.copy_(Tensor(value, device=target.device))
+                    continue
+                path, _, name = key.rpartition(".")
+                owner = self.get_submodule(path)
+                new = Tensor(value, device=target.device)
+                if isinstance(target, Parameter):
+                    new = Parameter(new, requires_grad=target.requires_grad)
+                    owner._parameters[name] = new
+                else:
+                    owner._buffers[name] = new
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ hooks
 
-    def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args)``; a return value replaces the positional arguments."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a value it returns replaces the
+        positional arguments (a non-tuple is wrapped in one). With ``with_kwargs``,
+        ``hook(module, args, kwargs)`` may return a new ``(args, kwargs)``."""
+        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
 
-    def register_forward_hook(self, hook) -> RemovableHandle:
-        """``hook(module, args, output)``; a return value replaces the output."""
-        return self._add_hook(self._forward_hooks, hook)
-
-    def _add_hook(self, hooks: dict, hook) -> RemovableHandle:
-        key = Module._next_hook_id
-        Module._next_hook_id += 1
-        hooks[key] = hook
-        return RemovableHandle(hooks, key)
+    def register_forward_hook(
+        self,
+        hook,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``) runs after ``forward``; a value it returns replaces the output.
+        ``always_call`` runs it even when ``forward`` raises."""
+        handle = RemovableHandle(
+            self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called
+        )
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # ------------------------------------------------------------------ repr
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def extra_repr(self) -> str:
+        """The layer's own settings, shown inside its parentheses by ``repr``."""
         return ""
 
     def __repr__(self) -> str:
-        lines = []
         extra = self.extra_repr()
-        if extra:
-            lines = extra.split("\n")
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        head = type(self).__name__ + "("
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): " + repr(module).replace("\n", "\n  ")
+            for name, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        head = self._get_name() + "("
         if not lines:
             return head + ")"
-        if len(lines) == 1 and not self._modules:
-            return head + lines[0] + ")"
+        if len(extra_lines) == 1 and not child_lines:
+            return head + extra_lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_name(module: Module, name: str) -> None:
+def _typename(obj) -> str:
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _check_name(module: Module, name: str, kind: str, registry: str) -> None:
+    """PyTorch's checks before registering ``name``: after ``__init__``, a non-empty string
+    without dots, not already an attribute of another kind."""
+    if registry not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
     if not isinstance(name, str):
-        raise TypeError(f"attribute name should be a string, got {type(name).__name__}")
-    if "." in name or name == "":
-        raise KeyError(f"attribute name can't contain '.' or be empty, got {name!r}")
-    if "_parameters" not in module.__dict__:
-        raise AttributeError("cannot register before Module.__init__() call")
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[registry]:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
-def _forget(d: dict, name: str) -> None:
-    """Drop ``name`` from the instance and every registry before it is registered anew."""
+def _forget(d: dict, name: str, keep: str) -> None:
+    """Drop ``name`` from the instance and the other registries before it is registered in
+    ``keep`` (where it keeps its place, so replacing a tied weight keeps the key order)."""
     d.pop(name, None)
     for registry in ("_parameters", "_buffers", "_modules"):
-        d[registry].pop(name, None)
-    d["_non_persistent_buffers"].discard(name)
+        if registry != keep:
+            d[registry].pop(name, None)
+    if keep != "_buffers":
+        d["_non_persistent_buffers"].discard(name)
 
 
 def _as_array(value):

@@ -1,3 +1,468 @@
-"""Placeholder: filled in by the nn issue."""
+"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d``.
 
-__all__: list[str] = []
+Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the biased variance
+(RMSNorm: x̂ = x / sqrt(mean(x²) + eps), no centring), then applies an optional per-feature
+affine y = x̂ w + b:
+
+* LayerNorm: over the trailing ``normalized_shape`` axes of each sample (the fused primitive
+  ``ops.norm.LayerNorm``, the hot path of transformers);
+* GroupNorm: over each group of C/G channels and all spatial positions of each sample (the same
+  primitive on the input seen as (N, G, C/G * spatial));
+* BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import creation
+from ..grad_mode import no_grad
+from ..ops import norm as _norm
+from ..tensor import Tensor
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
+
+
+def _shape_tuple(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _check_trailing(name: str, input: Tensor, shape: tuple) -> None:  # noqa: A002
+    n = len(shape)
+    if input.ndim < n or tuple(input.shape[input.ndim - n :]) != shape:
+        raise RuntimeError(
+            f"{name}: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {tuple(input.shape)}"
+        )
+
+
+def _check_param(name: str, what: str, p: Tensor | None, shape: tuple, input: Tensor) -> None:  # noqa: A002
+    if p is None:
+        return
+    if tuple(p.shape) != shape:
+        raise RuntimeError(
+            f"{name}: expected {what} of shape {shape}, got {tuple(p.shape)} (input of shape "
+            f"{tuple(input.shape)})"
+        )
+    _check_dtype(name, what, p, input)
+
+
+def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:  # noqa: A002
+    if p is not None and p.dtype != input.dtype:
+        raise RuntimeError(
+            f"{name}: {what} has dtype {p.dtype} but the input has {input.dtype}; all inputs "
+            "must share the same dtype"
+        )
+
+
+def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Tensor:  # noqa: A002
+    _check_trailing(name, input, shape)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
+    _check_param(name, "weight", weight, shape, input)
+    _check_param(name, "bias", bias, shape, input)
+    return _norm.layer_norm(input, len(shape), weight, bias, eps)
+
+
+# ------------------------------------------------------------------------------ functional
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape``."""
+    return _layer_norm("layer_norm", input, _shape_tuple(normalized_shape), weight, bias, eps)
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """y = x / sqrt(mean(x²) + eps) * weight over the trailing ``normalized_shape``; eps None
+    is the machine epsilon of the input's dtype, as PyTorch."""
+    shape = _shape_tuple(normalized_shape)
+    _check_trailing("rms_norm", input, shape)
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: expected weight of shape {shape}, got {tuple(weight.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input.data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each group of C/num_groups channels of each sample over the group's channels
+    and positions, then y = x̂ weight[c] + bias[c]; input (N, C, *)."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"group_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
+            f"got shape {tuple(input.shape)}"
+        )
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(
+            f"group_norm: expected the number of channels of the input (shape "
+            f"{tuple(input.shape)}) to be divisible by num_groups={num_groups}"
+        )
+    for what, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(
+                f"group_norm: expected {what} to be a vector of size equal to the number of "
+                f"channels in input, but got {what} of shape {tuple(p.shape)} and input of "
+                f"shape {tuple(input.shape)}"
+            )
+        _check_dtype("group_norm", what, p, input)
+    x = input.reshape(n, num_groups, -1) if input.numel() else input.reshape(n, num_groups, 0)
+    out = _norm.layer_norm(x, 1, None, None, eps).reshape(input.shape)
+    channel = (c,) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(channel)
+    if bias is not None:
+        out = out + bias.reshape(channel)
+    return out
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (axis 1) over the batch and spatial axes.
+
+    Training: with the batch mean and biased variance; the running statistics (when given) are
+    updated in place, r = (1 - momentum) r + momentum s, with the unbiased batch variance for
+    ``running_var``. Eval: with ``running_mean`` and ``running_var``.
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}"
+        )
+    c = input.shape[1]
+    for what, p in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if p is not None and p.numel() != c:
+            raise RuntimeError(
+                f"batch_norm: {what} should contain {c} elements (the channels of the input "
+                f"of shape {tuple(input.shape)}), not {p.numel()}"
+            )
+        if what in ("weight", "bias"):
+            _check_dtype("batch_norm", what, p, input)
+    dims = (0,) + tuple(range(2, input.ndim))
+    channel = (c,) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // c if c else 0
+        if count <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{tuple(input.shape)}"
+            )
+        mean = input.mean(dims, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
+            if running_var is not None:
+                unbiased = var.reshape(c).detach() * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+        out = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given in eval")
+        scale = (running_var.reshape(channel) + eps).rsqrt()
+        out = (input - running_mean.reshape(channel)) * scale
+    if weight is not None:
+        out = out * weight.reshape(channel)
+    if bias is not None:
+        out = out + bias.reshape(channel)
+    return out
+
+
+# ---------------------------------------------------------------------------------- layers
+
+
+class LayerNorm(Module):
+    """Normalises over the trailing ``normalized_shape`` axes of each sample.
+
+    weight (ones) and bias (zeros) have shape ``normalized_shape``; ``elementwise_affine=False``
+    has neither, ``bias=False`` only the weight.
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        shape, kw = self.normalized_shape, dict(dtype=dtype, device=device)
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(*shape, **kw))
+            if bias:
+                self.bias = Parameter(creation.empty(*shape, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = self.normalized_shape
+        return _layer_norm(f"LayerNorm({shape})", input, shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class RMSNorm(Module):
+    """y = x / sqrt(mean(x²) + eps) * weight over the trailing ``normalized_shape`` axes;
+    ``eps=None`` is the machine epsilon of the input's dtype. weight starts at ones."""
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(
+                creation.empty(*self.normalized_shape, dtype=dtype, device=device)
+            )
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = self.normalized_shape
+        _check_trailing(f"RMSNorm({shape})", input, shape)
+        return rms_norm(input, shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Splits the C channels into ``num_groups`` groups and normalises each group of each
+    sample; weight (ones) and bias (zeros) are per channel. Input (N, C, *)."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        kw = dict(dtype=dtype, device=device)
+        if affine:
+            self.weight = Parameter(creation.empty(num_channels, **kw))
+            if bias:
+                self.bias = Parameter(creation.empty(num_channels, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise RuntimeError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
+                f"(N, {self.num_channels}, *), got {tuple(input.shape)}"
+            )
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class _BatchNorm(Module):
+    """Per-channel normalisation over the batch (and spatial) axes.
+
+    Buffers (when ``track_running_stats``): ``running_mean`` (zeros), ``running_var`` (ones),
+    ``num_batches_tracked`` (int64 0). ``momentum=None`` makes the running statistics a
+    cumulative average (factor 1 / num_batches_tracked).
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        kw = dict(dtype=dtype, device=device)
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, **kw))
+            if bias:
+                self.bias = Parameter(creation.empty(num_features, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, **kw))
+            self.register_buffer("running_var", creation.ones(num_features, **kw))
+            self.register_buffer(
+                "num_batches_tracked", creation.tensor(0, dtype=np.int64, device=device)
+            )
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        raise NotImplementedError
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input_dim(input)
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(
+                f"{type(self).__name__}({self.num_features}): expected input with "
+                f"{self.num_features} channels (dimension 1), got input of shape "
+                f"{tuple(input.shape)}"
+            )
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return batch_norm(
+            input,
+            self.running_mean if keep else None,
+            self.running_var if keep else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input over N (and L) per channel."""
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.ndim not in (2, 3):
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}): expected 2D or 3D input (got {input.ndim}D "
+                f"input of shape {tuple(input.shape)})"
+            )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input over N, H and W per channel."""
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.ndim != 4:
+            raise ValueError(
+                f"BatchNorm2d({self.num_features}): expected 4D input (got {input.ndim}D input "
+                f"of shape {tuple(input.shape)})"
+            )

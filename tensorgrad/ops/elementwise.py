@@ -301,9 +301,12 @@ class Sigmoid(Op):
     saves_output = True
 
     def forward(ctx, x):
-        # 1 / (1 + e^-x) = e^(-log(1 + e^-x)); logaddexp never overflows
+        # e = e^-|x| in (0, 1] never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below,
+        # both exact to rounding in the tails. (logaddexp did the same ~5x slower.)
         xp = xp_of(x)
-        return xp.exp(-xp.logaddexp(x.dtype.type(0), -x))
+        e = xp.exp(-xp.abs(x))
+        r = 1 / (1 + e)
+        return xp.where(x >= 0, r, e * r)
 
     def backward(ctx, g):  # d sigmoid(x)/dx = s (1 - s)
         (s,) = ctx.saved_tensors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
 from ..backend import xp_of
 
@@ -12,11 +14,23 @@ class MatMul(Op):
     saves_inputs = True
 
     def forward(ctx, a, b):
+        if b.ndim == 2 and a.ndim > 2:  # (..., n, k) @ (k, m): one GEMM over all the rows,
+            # not one small GEMM per batch entry (x @ W.T in a Linear on (B, T, C) input)
+            out = xp_of(a).matmul(a.reshape(math.prod(a.shape[:-1]), a.shape[-1]), b)
+            return out.reshape(*a.shape[:-1], b.shape[-1])
         return xp_of(a).matmul(a, b)
 
     def backward(ctx, g):  # dL/da = g b^T, dL/db = a^T g, summed over broadcast batch dims
         a, b = ctx.saved_tensors
         grad_a = grad_b = None
+        if b.ndim == 2 and a.ndim > 2 and ctx.needs_input_grad[1]:
+            # the batch sum of a^T g is one GEMM over the stacked rows: a2^T g2
+            rows = math.prod(a.shape[:-1])  # not -1: ambiguous when a size is 0
+            a2, g2 = a.reshape(rows, a.shape[-1]), g.reshape(rows, g.shape[-1])
+            grad_b = MatMul.apply(g2.mT, a2).mT if _transposed(b) else MatMul.apply(a2.mT, g2)
+            if ctx.needs_input_grad[0]:
+                grad_a = MatMul.apply(g, b.mT)
+            return grad_a, grad_b
         # A transposed input (x @ W.T) gets its gradient computed as (.)^T^T, so it comes out
         # in the input's own memory layout: W.grad is then C-contiguous like W.
         if ctx.needs_input_grad[0]:

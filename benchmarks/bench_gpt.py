@@ -1,0 +1,136 @@
+"""GPT training step: a 2-layer decoder-only transformer LM, forward + backward, float32.
+
+vocab 65, context 64, batch 16, d_model 128, 4 heads, MLP 4x with tanh-GELU, pre-norm blocks,
+causal attention written with matmuls (q kᵀ, a masked_fill, softmax, times v), token and
+position embeddings, cross-entropy over every position. The model is one class written once
+for both libraries (``build(lib)``), so PyTorch's initial weights copy into tensorgrad through
+``load_state_dict``; one iteration is forward, loss and backward (no optimizer step).
+
+Matmuls are a minority of the time here: the elementwise tails (softmax, LayerNorm, GELU,
+masking) and per-op overhead decide the ratio. Target: at most 1.5x PyTorch.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
+
+VOCAB, CONTEXT, BATCH, LAYERS, D_MODEL, HEADS = 65, 64, 16, 2, 128, 4
+
+
+def build(lib):
+    """The model class in ``lib`` (tensorgrad or torch): the same code, the same names."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(D_MODEL)
+            self.c_attn = nn.Linear(D_MODEL, 3 * D_MODEL)
+            self.c_proj = nn.Linear(D_MODEL, D_MODEL)
+            self.ln_2 = nn.LayerNorm(D_MODEL)
+            self.c_fc = nn.Linear(D_MODEL, 4 * D_MODEL)
+            self.mlp_proj = nn.Linear(4 * D_MODEL, D_MODEL)
+
+        def forward(self, x, future):
+            B, T, C = x.shape
+            hd = C // HEADS
+            q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+            q = q.reshape(B, T, HEADS, hd).transpose(1, 2)  # (B, heads, T, hd)
+            k = k.reshape(B, T, HEADS, hd).transpose(1, 2)
+            v = v.reshape(B, T, HEADS, hd).transpose(1, 2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
+            att = att.masked_fill(future, float("-inf"))
+            att = F.softmax(att, dim=-1)
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            x = x + self.c_proj(y)
+            h = F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")
+            return x + self.mlp_proj(h)
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(VOCAB, D_MODEL)
+            self.wpe = nn.Embedding(CONTEXT, D_MODEL)
+            self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
+            self.ln_f = nn.LayerNorm(D_MODEL)
+            self.lm_head = nn.Linear(D_MODEL, VOCAB, bias=False)
+
+        def forward(self, idx, pos, future, targets):
+            x = self.wte(idx) + self.wpe(pos)
+            for block in self.blocks:
+                x = block(x, future)
+            logits = self.lm_head(self.ln_f(x))
+            return F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
+
+    return GPT
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, VOCAB, (BATCH, CONTEXT)).astype(np.int64)
+    targets = rng.integers(0, VOCAB, (BATCH, CONTEXT)).astype(np.int64)
+    future = np.triu(np.ones((CONTEXT, CONTEXT), dtype=bool), 1)  # True: may not attend
+    return idx, np.arange(CONTEXT, dtype=np.int64), future, targets
+
+
+def _torch_weights() -> dict:
+    import torch
+
+    torch.manual_seed(0)
+    model = build(torch)()
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+
+
+def setup_tg():
+    import tensorgrad as tg
+
+    model = build(tg)()
+    model.load_state_dict(_torch_weights())
+    inputs = [tg.tensor(a) for a in _data()]
+
+    def step():
+        model.zero_grad()
+        model(*inputs).backward()
+
+    def check():
+        return float(model(*inputs).item())
+
+    return step, check
+
+
+def setup_torch():
+    import torch
+
+    torch.manual_seed(0)
+    model = build(torch)()
+    inputs = [torch.from_numpy(a) for a in _data()]
+
+    def step():
+        model.zero_grad()
+        model(*inputs).backward()
+
+    def check():
+        with torch.no_grad():
+            return float(model(*inputs))
+
+    return step, check
+
+
+BENCH = _harness.Benchmark(
+    name="gpt",
+    description=__doc__.splitlines()[0],
+    script=__file__,
+    setup_tg=setup_tg,
+    setup_torch=setup_torch,
+    target=1.5,
+    full=_harness.Settings(iters=5, warmup=3, repeats=7, rounds=7),
+    quick=_harness.Settings(iters=2, warmup=1, repeats=2, rounds=2),
+)
+
+if __name__ == "__main__":
+    sys.exit(_harness.main(BENCH))

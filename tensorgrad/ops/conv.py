@@ -1,0 +1,321 @@
+"""Sliding windows over images: ``Unfold`` (im2col) and ``Fold`` (col2im), ``MaxPool`` and
+its gradient ``Unpool``.
+
+Convolution, transposed convolution and average pooling are compositions (see
+``tensorgrad/nn/conv.py`` and ``nn/pooling.py``): ``Unfold`` copies every window of a padded
+image into one array, a single matrix product with the weights does all the multiply-adds,
+and the gradient with respect to the windows goes back through ``Fold``. Unfold and Fold are
+linear and each other's adjoint, so each is the other's gradient and convolutions are
+differentiable to any order. ``Unpool`` (max pooling's gradient) is linear too; its gradient
+is written with Unfold.
+
+Window geometry, the same for every op here, per spatial axis (height, then width): kernel
+size ``k``, ``stride`` s, ``dilation`` d and ``pads`` (before, after) of zeros (-inf for max
+pooling). A pad may be negative, which crops the image instead (a transposed convolution's
+output can be longer than its windows reach). The padded length is ``P = H + before + after``,
+the number of windows ``(P - d (k - 1) - 1) // s + 1``, and window ``y`` covers padded rows
+``y s + i d`` for ``i < k``.
+
+Layout: the windows array is ``(C, kh, kw, N, OH, OW)``. With C first it reshapes for free
+to ``(groups, C/groups * kh * kw, N * OH * OW)``, the right operand of one batched matrix
+product per convolution, and it is read and written in contiguous ``(C, N, OH, OW)`` blocks,
+one per kernel offset. Images made here are stored as ``(C, N, H, W)`` in memory and handed
+out as the ``(N, C, H, W)`` transposed view; a convolution's output comes out of its matrix
+product in that layout too, so a chain of layers never transposes its activations. (A
+gradient image takes the layout of the image it is the gradient of: elementwise ops on two
+arrays of different layouts are several times slower.)
+
+No loop here runs over pixels: each loops over the ``kh * kw`` kernel offsets, each step one
+array operation over the whole batch (a strided copy, add or compare). Padding is never
+materialised for convolutions: each offset copies (or adds) only the part of its windows that
+lies inside the image.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Op
+from ..backend import xp_of
+from ..tensor import Tensor
+from .linalg import MatMul
+
+
+def out_size(size: int, k: int, s: int, d: int, before: int, after: int) -> int:
+    """The number of windows along one axis (at least 0)."""
+    return max((size + before + after - d * (k - 1) - 1) // s + 1, 0)
+
+
+def _n_out(shape, kernel, stride, dilation, pads) -> tuple:
+    return tuple(
+        out_size(shape[2 + i], kernel[i], stride[i], dilation[i], *pads[i]) for i in range(2)
+    )
+
+
+def _inside(size: int, n_out: int, offset: int, s: int, before: int):
+    """Which window positions ``y`` put kernel row ``offset`` (already times the dilation)
+    inside an image of ``size`` rows, and which rows those are: ``(windows, rows)`` slices,
+    or None when none does. Row of window y: ``y s + offset - before``."""
+    first = offset - before  # the image row of window 0
+    y0 = max(0, -(first // s))  # the first y with y s + first >= 0
+    y1 = min(n_out, (size - 1 - first) // s + 1)  # one past the last with row < size
+    if y1 <= y0:
+        return None
+    r0 = y0 * s + first
+    return slice(y0, y1), slice(r0, r0 + (y1 - y0 - 1) * s + 1, s)
+
+
+def _offsets(shape, n_out, kernel, stride, dilation, pads):
+    """For each kernel offset (i, j): ``(i, j, windows, pixels)``, the index of the window
+    positions that see the image at that offset, and of the image pixels they see (None
+    where no window does)."""
+    (h, w), (oh, ow) = shape, n_out
+    for i in range(kernel[0]):
+        rows = _inside(h, oh, i * dilation[0], stride[0], pads[0][0])
+        for j in range(kernel[1]):
+            cols = _inside(w, ow, j * dilation[1], stride[1], pads[1][0])
+            if rows is None or cols is None:
+                yield i, j, None, None
+            else:
+                yield i, j, (..., rows[0], cols[0]), (..., rows[1], cols[1])
+
+
+def _channels_first(x) -> bool:
+    """Whether the image ``x`` (N, C, H, W) is stored channel-major, as images made here are."""
+    return not x.flags.c_contiguous and x.strides[1] > x.strides[0]
+
+
+def _image(make, shape, dtype, channels_first: bool):
+    """A new image (N, C, H, W) stored (C, N, H, W) or (N, C, H, W), as its (C, N, H, W) view."""
+    n, c, h, w = shape
+    if channels_first:
+        return make((c, n, h, w), dtype=dtype)
+    return make(shape, dtype=dtype).transpose(1, 0, 2, 3)
+
+
+def _covers(pixels: slice, size: int) -> bool:
+    """Whether a slice from ``_inside`` is every row (or column) of the image."""
+    return pixels.start == 0 and pixels.step == 1 and pixels.stop == size
+
+
+def _geometry(ctx, kernel, stride, dilation, pads) -> None:
+    ctx.kernel, ctx.stride, ctx.dilation, ctx.pads = kernel, stride, dilation, pads
+
+
+def _geometry_of(ctx) -> dict:
+    return dict(kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation, pads=ctx.pads)
+
+
+class Unfold(Op):
+    """im2col: the windows of ``x`` (N, C, H, W), zero-padded by ``pads``, as one array
+    ``cols`` (C, kh, kw, N, OH, OW) with ``cols[c, i, j, n, y, x] = xpad[n, c, y sh + i dh,
+    x sw + j dw]``. Linear; the gradient is ``Fold`` (each pixel gets the sum of the gradients
+    of every window position it was copied to)."""
+
+    def forward(ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
+        _geometry(ctx, kernel, stride, dilation, pads)
+        ctx.channels_first = _channels_first(x)
+        n, c, h, w = x.shape
+        oh, ow = n_out = _n_out(x.shape, kernel, stride, dilation, pads)
+        cols = xp_of(x).empty((c, *kernel, n, oh, ow), dtype=x.dtype)
+        image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as each block of cols
+        for i, j, windows, pixels in _offsets((h, w), n_out, kernel, stride, dilation, pads):
+            block = cols[:, i, j]
+            if windows is None:  # this offset only ever sees padding
+                block[...] = 0
+                continue
+            block[windows] = image[pixels]
+            # zero the window positions where this offset sees padding
+            (rows, columns) = windows[1:]
+            block[:, :, : rows.start] = 0
+            block[:, :, rows.stop :] = 0
+            block[:, :, :, : columns.start] = 0
+            block[:, :, :, columns.stop :] = 0
+        return cols
+
+    def backward(ctx, g):
+        size = ctx._input_shapes[0][2:]
+        return Fold.apply(g, size=size, channels_first=ctx.channels_first, **_geometry_of(ctx))
+
+
+class Fold(Op):
+    """col2im, the adjoint of ``Unfold``: adds every window of ``cols`` (C, kh, kw, N, OH, OW)
+    back at its place in a zero image of ``size`` (H, W), padded by ``pads``, and drops the
+    padding: (N, C, H, W), stored (C, N, H, W) unless ``channels_first`` is False. Overlapping
+    windows add up. The gradient is ``Unfold``."""
+
+    def forward(
+        ctx,
+        cols,
+        size=(1, 1),
+        kernel=(1, 1),
+        stride=(1, 1),
+        dilation=(1, 1),
+        pads=((0, 0), (0, 0)),
+        channels_first=True,
+    ):
+        _geometry(ctx, kernel, stride, dilation, pads)
+        c, kh, kw, n, oh, ow = cols.shape
+        xp = xp_of(cols)
+        offsets = [o for o in _offsets(size, (oh, ow), kernel, stride, dilation, pads) if o[2]]
+        # an offset whose windows cover the whole image (the centre of a 'same' convolution)
+        # is copied in first instead of added to zeros: one pass less over the image
+        first = next((o for o in offsets if all(map(_covers, o[3][1:], size))), None)
+        image = _image(xp.empty if first else xp.zeros, (n, c, *size), cols.dtype, channels_first)
+        if first:
+            i, j, windows, pixels = first
+            image[pixels] = cols[:, i, j][windows]
+        for o in offsets:  # one strided add per kernel offset
+            i, j, windows, pixels = o
+            if o is not first:
+                image[pixels] += cols[:, i, j][windows]
+        return image.transpose(1, 0, 2, 3)
+
+    def backward(ctx, g):
+        return Unfold.apply(g, **_geometry_of(ctx))
+
+
+class BiasMatMul(Op):
+    """``a @ b + bias`` for ``a`` (..., M, K), ``b`` (..., K, L) and ``bias`` (..., M, 1): a
+    convolution's product (weights times windows) and its bias. The bias is added in place,
+    in the product's own buffer: one pass less over the output than ``a @ b + bias``."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs, inputs):  # a is read only for b's gradient and vice versa
+        return (None, inputs[1] if needs[2] else None, inputs[2] if needs[1] else None)
+
+    def forward(ctx, bias, a, b):
+        out = xp_of(a).matmul(a, b)
+        out += bias
+        return out
+
+    def backward(ctx, g):  # d/dbias = sum over columns, d/da = g bᵀ, d/db = aᵀ g
+        _, a, b = ctx.saved_tensors
+        need_bias, need_a, need_b = ctx.needs_input_grad
+        return (
+            g.sum(-1, keepdim=True) if need_bias else None,
+            MatMul.apply(g, b.mT) if need_a else None,
+            MatMul.apply(a.mT, g) if need_b else None,
+        )
+
+
+def _pad_image(x, pads, value):
+    """``x`` (N, C, H, W) padded by ``pads`` (non-negative here) of ``value``: a
+    (C, N, ...)-ordered copy, or ``x`` itself without padding."""
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    n, c, h, w = x.shape
+    xp = xp_of(x)
+    out = xp.full((c, n, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[:, :, top : top + h, left : left + w] = x.transpose(1, 0, 2, 3)
+    return out.transpose(1, 0, 2, 3)
+
+
+def max_windows(x, kernel, stride, dilation, pads) -> tuple:
+    """The maximum of each window of ``x`` (N, C, H, W) padded with -inf, as a (C, N, OH, OW)
+    array, and the kernel offset ``i kw + j`` where it is (the first, in row-major order, if
+    several are equal; the last NaN if any is NaN: PyTorch's choices)."""
+    xp = xp_of(x)
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    oh, ow = _n_out(x.shape, kernel, stride, dilation, pads)
+    image = _pad_image(x, pads, -xp.inf).transpose(1, 0, 2, 3)  # (C, N, H', W')
+
+    def at(i, j):  # the (C, N, OH, OW) view of every window's element at offset (i, j)
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+        return image[:, :, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw]
+
+    best = at(0, 0).copy()
+    index = xp.zeros(best.shape, dtype=xp.int8 if kh * kw <= 127 else xp.int32)
+    greater = xp.empty(best.shape, dtype=bool)
+    step = xp.empty(best.shape, dtype=index.dtype)
+    for k in range(1, kh * kw):
+        v = at(*divmod(k, kw))
+        xp.greater(v, best, out=greater)  # strictly: the first of equal maxima stays
+        xp.maximum(best, v, out=best)  # NaN propagates
+        # index = k where greater: index += greater * (k - index), branch-free integer ops,
+        # several times faster than a masked copy or a where
+        xp.subtract(index.dtype.type(k), index, out=step)
+        xp.multiply(step, greater, out=step)
+        index += step
+    nan = xp.isnan(best)
+    if nan.any():  # PyTorch lets a later NaN replace an earlier one: the last NaN wins
+        for k in range(kh * kw):
+            v = at(*divmod(k, kw))
+            index[nan & xp.isnan(v)] = k
+    return best, index
+
+
+class MaxPool(Op):
+    """The maximum of each window of ``x`` (N, C, H, W) padded with -inf: (N, C, OH, OW).
+
+    The gradient goes to each window's maximum (the first of equal ones, PyTorch's choice):
+    ``Unpool`` of the output gradient with the offsets found here.
+    """
+
+    def forward(ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
+        _geometry(ctx, kernel, stride, dilation, pads)
+        ctx.channels_first = _channels_first(x)
+        best, ctx.index = max_windows(x, kernel, stride, dilation, pads)
+        return best.transpose(1, 0, 2, 3)
+
+    def backward(ctx, g):
+        size = ctx._input_shapes[0][2:]
+        return Unpool.apply(
+            g, index=ctx.index, size=size, channels_first=ctx.channels_first, **_geometry_of(ctx)
+        )
+
+
+class Unpool(Op):
+    """Max pooling's gradient: each element of ``g`` (N, C, OH, OW) goes to the element of
+    its window at kernel offset ``index`` (C, N, OH, OW), in a zero image of ``size``; where
+    windows overlap the values add up. It is ``Fold`` of ``g`` times the one-hot ``index``,
+    without making the one-hot array: one compare and one multiply per kernel offset. Linear
+    in ``g``; its gradient gathers, ``sum_(i, j) Unfold(gg) one_hot(index)``."""
+
+    def forward(
+        ctx,
+        g,
+        index=None,
+        size=(1, 1),
+        kernel=(1, 1),
+        stride=(1, 1),
+        dilation=(1, 1),
+        pads=((0, 0), (0, 0)),
+        channels_first=True,
+    ):
+        _geometry(ctx, kernel, stride, dilation, pads)
+        ctx.index = index
+        xp = xp_of(g)
+        c, n, oh, ow = index.shape
+        g = xp.ascontiguousarray(g.transpose(1, 0, 2, 3))  # (C, N, OH, OW), as index
+        if not xp.isfinite(g).all():  # 0 * inf would put NaN where no gradient goes
+            image = _image(xp.zeros, (n, c, *size), g.dtype, channels_first)
+            for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
+                if windows is not None:
+                    hit = index[windows] == i * kernel[1] + j
+                    image[pixels] += xp.where(hit, g[windows], g.dtype.type(0))
+            return image.transpose(1, 0, 2, 3)
+        disjoint, tiled = True, True
+        for k, s, d, p, n_img, n_win in zip(kernel, stride, dilation, pads, size, (oh, ow)):
+            disjoint &= k == 1 or s >= d * (k - 1) + 1  # no two windows share an element
+            tiled &= (k == 1 or d == 1) and s == k and p[0] == 0 and n_win * s == n_img
+        image = _image(xp.empty if tiled else xp.zeros, (n, c, *size), g.dtype, channels_first)
+        hit = xp.empty(index.shape, dtype=bool)
+        for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
+            if windows is None:
+                continue
+            xp.equal(index, i * kernel[1] + j, out=hit)
+            if disjoint:  # every element is written at most once
+                xp.multiply(g[windows], hit[windows], out=image[pixels])
+            else:
+                image[pixels] += g[windows] * hit[windows]
+        return image.transpose(1, 0, 2, 3)
+
+    def backward(ctx, gg):
+        kh, kw = ctx.kernel
+        xp = xp_of(gg.data)
+        offsets = xp.arange(kh * kw, dtype=ctx.index.dtype).reshape(1, kh, kw, 1, 1, 1)
+        one_hot = (ctx.index[:, None, None] == offsets).astype(gg.data.dtype)
+        cols = Unfold.apply(gg, **_geometry_of(ctx)) * Tensor._make(one_hot)
+        return cols.sum((1, 2)).permute(1, 0, 2, 3)

@@ -1,0 +1,177 @@
+"""Embedding against PyTorch (tensorgrad/nn/sparse.py and the primitives in
+tensorgrad/ops/embedding.py): lookups, padding_idx, from_pretrained, init and errors.
+
+The op table covers ``nn.functional.embedding`` (gradcheck, gradgradcheck, PyTorch in float32
+and float64); squaring the lookup makes the upstream gradient depend on the weight, so the
+gradient's own graph holds ``EmbeddingDenseBackward`` and its backward is checked too.
+"""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tests.nn.layer_harness import check_layer
+from tests.op_harness import Const, OpSpec, make_tests, torch
+
+F = tg.nn.functional
+
+
+def _index(shape, high=5):
+    return Const(lambda rng: rng.integers(0, high, shape))
+
+
+def _embedding(lib, w, idx):
+    return lib.nn.functional.embedding(idx, w)
+
+
+def _without_row(lib, w, row):
+    """w with row ``row`` zeroed, so that finite differences agree with padding_idx=row, which
+    gives that row no gradient (the indices do hit it)."""
+    keep = lib.arange(w.shape[0]) != row % w.shape[0]
+    return w * keep.to(w.dtype)[:, None]
+
+
+def _embedding_padded_squared(lib, w, idx):
+    return lib.nn.functional.embedding(idx, _without_row(lib, w, 1), padding_idx=1) ** 2
+
+
+def _embedding_negative_padding(lib, w, idx):
+    out = lib.nn.functional.embedding(idx, _without_row(lib, w, -2), padding_idx=-2)
+    return out * w[0]
+
+
+OPS = [
+    OpSpec(
+        "nn.functional.embedding",
+        _embedding,
+        cases=[((5, 3), _index((4,))), ((5, 3), _index((2, 6))), ((5, 1), _index(()))],
+    ),
+    OpSpec(
+        "nn.functional.embedding(padding_idx, squared)",
+        _embedding_padded_squared,
+        cases=[((5, 3), _index((3, 4))), ((4, 2), _index((7,), high=4))],
+    ),
+    OpSpec(
+        "nn.functional.embedding(negative padding_idx)",
+        _embedding_negative_padding,
+        cases=[((5, 3), _index((3, 4)))],
+    ),
+]
+
+test_matches_torch, test_gradcheck = make_tests(OPS)
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1, 0])
+@pytest.mark.parametrize("index_shape", [(7,), (4, 7), (2, 3, 4), ()])
+def test_embedding_matches_torch(padding_idx, index_shape):
+    idx = np.random.default_rng(0).integers(0, 10, index_shape)  # repeats: gradients add up
+    tg_layer = tg.nn.Embedding(10, 3, padding_idx=padding_idx)
+    th_layer = torch.nn.Embedding(10, 3, padding_idx=padding_idx)
+    check_layer(tg_layer, th_layer, [idx])
+    assert repr(tg_layer) == repr(th_layer)
+
+
+def test_padding_row_is_zero_initialised_and_gets_no_gradient():
+    layer = tg.nn.Embedding(6, 4, padding_idx=3)
+    np.testing.assert_array_equal(layer.weight.detach().numpy()[3], np.zeros(4))
+    with tg.no_grad():
+        layer.weight[3] = tg.ones(4)  # a non-zero padding vector is returned as it is
+    out = layer(tg.tensor([[3, 1], [3, 3]]))
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], np.ones(4))
+    (out * tg.randn(2, 2, 4)).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[3], np.zeros(4))
+    assert np.all(layer.weight.grad.numpy()[1] != 0)
+
+
+def test_index_dtypes_int32_and_int64_match():
+    layer = tg.nn.Embedding(8, 2)
+    idx = np.array([[1, 7], [0, 1]])
+    a = layer(tg.tensor(idx.astype(np.int64))).detach().numpy()
+    b = layer(tg.tensor(idx.astype(np.int32))).detach().numpy()
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, layer.weight.detach().numpy()[idx])
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_from_pretrained_matches_torch(freeze, padding_idx):
+    weights = np.random.default_rng(1).standard_normal((5, 3))
+    ours = tg.nn.Embedding.from_pretrained(tg.tensor(weights), freeze, padding_idx)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(weights), freeze, padding_idx)
+    assert ours.weight.requires_grad is (not freeze)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(
+        ours.weight.detach().numpy(), weights
+    )  # padding row kept as given
+    idx = np.array([[0, 1, 4], [1, 1, 2]])
+    if freeze:
+        np.testing.assert_allclose(
+            ours(tg.tensor(idx)).numpy(), theirs(torch.tensor(idx)).detach().numpy(), rtol=1e-12
+        )
+    else:
+        check_layer(ours, theirs, [idx], copy=False)
+
+
+def test_from_pretrained_rejects_non_matrix():
+    with pytest.raises(ValueError, match="2-dimensional"):
+        tg.nn.Embedding.from_pretrained(tg.randn(4))
+
+
+def test_default_init_is_standard_normal():
+    w = tg.nn.Embedding(1000, 100).weight.detach().numpy()
+    assert w.shape == (1000, 100) and w.dtype == np.float32
+    assert abs(w.mean()) < 0.01  # N(0, 1): the mean of 1e5 draws has standard deviation 0.003
+    assert abs(w.std() - 1) < 0.01
+    assert abs(np.mean(np.abs(w) < 1) - 0.6827) < 0.01  # the normal's mass within one sigma
+    assert tg.nn.Embedding(3, 2, dtype=tg.float64).weight.dtype == tg.float64
+
+
+def test_state_dict_keys_and_loading_from_torch():
+    th = torch.nn.Embedding(7, 3, padding_idx=0)
+    ours = tg.nn.Embedding(7, 3, padding_idx=0)
+    assert list(ours.state_dict()) == list(th.state_dict()) == ["weight"]
+    ours.load_state_dict({k: v.numpy() for k, v in th.state_dict().items()})
+    np.testing.assert_array_equal(ours.weight.detach().numpy(), th.weight.detach().numpy())
+
+
+def test_out_of_range_index_names_num_embeddings_and_the_index():
+    layer = tg.nn.Embedding(10, 3)
+    with pytest.raises(IndexError, match=r"Embedding\(10, 3\).*index 10 .*num_embeddings=10"):
+        layer(tg.tensor([1, 10, 2]))
+    with pytest.raises(IndexError, match=r"index -1 .*num_embeddings=10"):
+        layer(tg.tensor([[0, -1]]))
+    with pytest.raises(IndexError, match=r"embedding: index 5 .*num_embeddings=5"):
+        F.embedding(tg.tensor([5]), tg.randn(5, 2))
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(RuntimeError, match="integer index tensor.*float32"):
+        tg.nn.Embedding(5, 3)(tg.tensor([1.0]))
+    with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
+        tg.nn.Embedding(5, 3, padding_idx=5)
+    with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
+        tg.nn.Embedding(5, 3, padding_idx=-6)
+    with pytest.raises(RuntimeError, match=r"2-D weight.*\(5,\)"):
+        F.embedding(tg.tensor([1]), tg.randn(5))
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        tg.nn.Embedding(5, 3, max_norm=1.0)(tg.tensor([1]))
+
+
+def test_backward_scatter_handles_many_repeats_and_large_vocab():
+    rng = np.random.default_rng(2)
+    idx = np.concatenate([np.full(50, 3), rng.integers(0, 5000, 200)])
+    w = rng.standard_normal((5000, 4))
+    g = rng.standard_normal((250, 4))
+    ours = tg.tensor(w, requires_grad=True)
+    F.embedding(tg.tensor(idx), ours).backward(tg.tensor(g))
+    expected = np.zeros_like(w)
+    np.add.at(expected, idx, g)
+    np.testing.assert_allclose(ours.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_empty_index_gives_empty_output_and_zero_gradient():
+    w = tg.randn(4, 3, requires_grad=True)
+    out = F.embedding(tg.tensor(np.zeros((0, 2), dtype=np.int64)), w)
+    assert out.shape == (0, 2, 3)
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3)))

@@ -1,0 +1,288 @@
+"""Pooling (tensorgrad/nn/pooling.py; MaxPool and Unpool in tensorgrad/ops/conv.py) against
+PyTorch: an op table for the functional forms (values kept distinct so a max is never tied
+under finite differences), layer comparisons, PyTorch's tie and NaN rules, and errors."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tests.nn.layer_harness import check_layer
+from tests.op_harness import OpSpec, distinct, make_tests
+
+torch = pytest.importorskip("torch")
+
+
+def fn_(name, **kwargs):
+    """``lib.nn.functional.<name>(*inputs, **kwargs)``"""
+    return lambda lib, *xs: getattr(lib.nn.functional, name)(*xs, **kwargs)
+
+
+def max_pool(name, **kwargs):
+    return OpSpec(f"nn.functional.{name}", fn_(name, **kwargs), CASES[name], gen=distinct)
+
+
+CASES = {
+    "max_pool2d": [((2, 3, 6, 5),), ((2, 5, 7),)],
+    "max_pool1d": [((2, 3, 9),), ((3, 8),)],
+    "avg_pool2d": [((2, 3, 6, 5),), ((2, 5, 7),)],
+    "adaptive_avg_pool2d": [((2, 3, 6, 5),), ((2, 5, 7),)],
+}
+
+
+def max_pool_gradient(**kwargs):
+    """The input gradient of max_pool2d for an upstream gradient ``g``: its graph holds the
+    gradient's own primitive (Unpool), which double backward differentiates."""
+
+    def fn(lib, x, g):
+        out = lib.nn.functional.max_pool2d(x, **kwargs)
+        # + 0 x: PyTorch links this gradient to x with a zero derivative, tensorgrad not at all
+        return lib.autograd.grad(out, x, g, create_graph=True)[0] + 0 * x
+
+    return fn
+
+
+OPS = [
+    OpSpec(
+        "nn.functional.max_pool2d",
+        max_pool_gradient(kernel_size=2),  # windows tile the input: each element written once
+        [((2, 3, 4, 6), (2, 3, 2, 3)), ((2, 3, 5, 5), (2, 3, 2, 2))],
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.max_pool2d",
+        max_pool_gradient(kernel_size=3, stride=(1, 2), padding=1),  # overlapping: added up
+        [((2, 3, 4, 5), (2, 3, 4, 3))],
+        gen=distinct,
+    ),
+    max_pool("max_pool2d", kernel_size=2),
+    max_pool("max_pool2d", kernel_size=(3, 2), stride=(2, 1), padding=1),
+    max_pool("max_pool2d", kernel_size=2, stride=1, dilation=(2, 1)),  # overlapping windows
+    max_pool("max_pool2d", kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    max_pool("max_pool1d", kernel_size=2),
+    max_pool("max_pool1d", kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True),
+    OpSpec("nn.functional.avg_pool2d", fn_("avg_pool2d", kernel_size=2), CASES["avg_pool2d"]),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        fn_("avg_pool2d", kernel_size=(3, 2), stride=(2, 1), padding=1),
+        CASES["avg_pool2d"],
+    ),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        fn_(
+            "avg_pool2d",
+            kernel_size=3,
+            stride=2,
+            padding=1,
+            ceil_mode=True,
+            count_include_pad=False,
+        ),
+        CASES["avg_pool2d"],
+    ),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        fn_("avg_pool2d", kernel_size=2, ceil_mode=True, divisor_override=3),
+        CASES["avg_pool2d"],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool2d",
+        fn_("adaptive_avg_pool2d", output_size=(4, 3)),  # windows of uneven sizes
+        CASES["adaptive_avg_pool2d"],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool2d",
+        fn_("adaptive_avg_pool2d", output_size=(None, 2)),
+        CASES["adaptive_avg_pool2d"],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool2d",
+        fn_("adaptive_avg_pool2d", output_size=1),
+        CASES["adaptive_avg_pool2d"],
+    ),
+]
+
+test_matches_torch, test_gradcheck = make_tests(OPS)
+
+
+# ----------------------------------------------------------------------------------- layers
+
+
+def _input(shape, seed=0):
+    return distinct(np.random.default_rng(seed), shape)
+
+
+MAXPOOL2D_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1)),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=2, stride=3, ceil_mode=True),  # gaps between windows
+    dict(kernel_size=3, dilation=2, padding=1, stride=2),
+    dict(kernel_size=(3, 2), dilation=(1, 3), stride=(2, 1), ceil_mode=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", MAXPOOL2D_CASES, ids=str)
+def test_maxpool2d_layer_matches_torch(kwargs):
+    x = _input((2, 3, 9, 8))
+    check_layer(tg.nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), [x])
+    check_layer(tg.nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), [x[0]], train=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=1, padding=1),
+        dict(kernel_size=4, stride=3, dilation=2, ceil_mode=True),
+    ],
+    ids=str,
+)
+def test_maxpool1d_layer_matches_torch(kwargs):
+    x = _input((2, 3, 13))
+    check_layer(tg.nn.MaxPool1d(**kwargs), torch.nn.MaxPool1d(**kwargs), [x])
+    check_layer(tg.nn.MaxPool1d(**kwargs), torch.nn.MaxPool1d(**kwargs), [x[1]])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=1, padding=1),
+        dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),
+        dict(kernel_size=(3, 2), stride=2, padding=(1, 1), ceil_mode=True),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        dict(kernel_size=2, stride=3, ceil_mode=True, divisor_override=5),
+    ],
+    ids=str,
+)
+def test_avgpool2d_layer_matches_torch(kwargs):
+    x = _input((2, 3, 8, 9))
+    check_layer(tg.nn.AvgPool2d(**kwargs), torch.nn.AvgPool2d(**kwargs), [x])
+    check_layer(tg.nn.AvgPool2d(**kwargs), torch.nn.AvgPool2d(**kwargs), [x[0]])
+
+
+@pytest.mark.parametrize("size", [1, 3, (2, 5), (None, 4), (7, None), (9, 10), (5, 3)], ids=str)
+def test_adaptive_avgpool2d_layer_matches_torch(size):
+    x = _input((2, 3, 7, 9))
+    check_layer(tg.nn.AdaptiveAvgPool2d(size), torch.nn.AdaptiveAvgPool2d(size), [x])
+    check_layer(tg.nn.AdaptiveAvgPool2d(size), torch.nn.AdaptiveAvgPool2d(size), [x[0]])
+
+
+def test_maxpool_ties_go_to_the_first_maximum_as_in_torch():
+    """After a ReLU most windows tie at 0: the gradient goes to the first one only."""
+    x = np.maximum(np.random.default_rng(0).standard_normal((2, 3, 8, 8)), 0)
+    x[0, 0, :2, :2] = 1.5  # a window tied at its maximum
+    for kwargs in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)):
+        check_layer(tg.nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), [x])
+
+
+def test_maxpool_nan_and_infinite_gradients_as_in_torch():
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # two NaNs in one window: the last one wins
+    x[0, 1, 2, 2] = np.inf
+    outs, grads = [], []
+    for lib in (tg, torch):
+        t = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(t, 2)
+        g = np.ones(out.shape)
+        g[0, 1, 0, 0] = np.inf  # an infinite gradient stays where it belongs
+        out.backward(lib.tensor(g))
+        outs.append(out.detach().numpy())
+        grads.append(t.grad.numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        dict(kernel_size=(2, 3), dilation=2, stride=1),
+    ],
+    ids=str,
+)
+def test_return_indices_match_torch(kwargs):
+    x = _input((2, 3, 7, 8))
+    for grad in (True, False):  # recorded by MaxPool, or found again without a graph
+        out, idx = tg.nn.functional.max_pool2d(
+            tg.tensor(x, requires_grad=grad), return_indices=True, **kwargs
+        )
+        t_out, t_idx = torch.nn.functional.max_pool2d(
+            torch.tensor(x), return_indices=True, **kwargs
+        )
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.numpy())
+        assert idx.dtype == tg.int64
+        np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    out, idx = tg.nn.MaxPool1d(3, 2, return_indices=True)(tg.tensor(x[0]))
+    t_out, t_idx = torch.nn.MaxPool1d(3, 2, return_indices=True)(torch.tensor(x[0]))
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+
+
+def test_return_indices_with_a_large_dilation():
+    """The kernel offsets are kept as int8; offset * dilation (200 here) must not overflow."""
+    x = _input((1, 2, 3, 300))
+    idx = tg.nn.functional.max_pool2d(tg.tensor(x), (1, 3), dilation=(1, 100), return_indices=True)
+    t_idx = torch.nn.functional.max_pool2d(
+        torch.tensor(x), (1, 3), dilation=(1, 100), return_indices=True
+    )
+    np.testing.assert_array_equal(idx[1].numpy(), t_idx[1].numpy())
+
+
+def test_maxpool_double_backward_matches_torch():
+    x_np = _input((2, 2, 6, 6))
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor(x_np, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(x * x, 3, stride=2, padding=1).sum()
+        (gx,) = (tg.autograd if lib is tg else torch.autograd).grad(out, x, create_graph=True)
+        (gx * gx).sum().backward()
+        grads.append(x.grad.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn: nn.MaxPool2d(2),
+        lambda nn: nn.MaxPool2d((2, 3), stride=1, padding=1, dilation=2, ceil_mode=True),
+        lambda nn: nn.MaxPool1d(3),
+        lambda nn: nn.MaxPool1d(4, 2, 1, return_indices=True),
+        lambda nn: nn.AvgPool2d(3),
+        lambda nn: nn.AvgPool2d((3, 2), (1, 2), 1, ceil_mode=True, count_include_pad=False),
+        lambda nn: nn.AdaptiveAvgPool2d((None, 3)),
+        lambda nn: nn.AdaptiveAvgPool2d(5),
+    ],
+)
+def test_repr_and_attributes_match_torch(make):
+    a, b = make(tg.nn), make(torch.nn)
+    assert repr(a) == repr(b)
+    for name in vars(b):
+        if not name.startswith("_") and name != "training":
+            assert getattr(a, name) == getattr(b, name), name
+    assert a.state_dict() == {} and len(b.state_dict()) == 0
+
+
+# ------------------------------------------------------------------------------------- errors
+
+
+def test_pooling_errors():
+    F = tg.nn.functional
+    with pytest.raises(RuntimeError, match=r"pad should be at most half of kernel size"):
+        F.max_pool2d(tg.randn(1, 1, 5, 5), 2, padding=2)
+    with pytest.raises(RuntimeError, match=r"pad should be at most half of kernel size"):
+        F.max_pool1d(tg.randn(1, 1, 9), 3, padding=2, dilation=2)  # 2 <= 5 // 2, yet too much
+    with pytest.raises(RuntimeError, match=r"avg_pool2d: pad should be at most half of kernel"):
+        F.avg_pool2d(tg.randn(1, 1, 5, 5), 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"output size \(0, 0\) is too small"):
+        F.max_pool2d(tg.randn(1, 1, 1, 1), 3)
+    with pytest.raises(RuntimeError, match="stride should not be zero"):
+        F.max_pool2d(tg.randn(2, 5, 5), 2, stride=0)
+    with pytest.raises(RuntimeError, match=r"max_pool2d: expected 3-D \(unbatched\).*\(5, 5\)"):
+        tg.nn.MaxPool2d(2)(tg.randn(5, 5))
+    with pytest.raises(RuntimeError, match=r"max_pool1d: expected 2-D \(unbatched\).*\(1, 2, 3, 4"):
+        tg.nn.MaxPool1d(2)(tg.randn(1, 2, 3, 4))
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool2d: expected 3-D"):
+        tg.nn.AdaptiveAvgPool2d(2)(tg.randn(4))
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        F.avg_pool2d(tg.randn(1, 1, 4, 4), 2, divisor_override=0)
