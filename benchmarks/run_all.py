@@ -12,12 +12,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness  # noqa: E402
+import bench_adam  # noqa: E402
 import bench_cnn  # noqa: E402
 import bench_gpt  # noqa: E402
 import bench_mlp  # noqa: E402
 import bench_overhead  # noqa: E402
 
-BENCHMARKS = [bench_overhead.BENCH, bench_mlp.BENCH, bench_cnn.BENCH, bench_gpt.BENCH]
+BENCHMARKS = [
+    bench_overhead.BENCH,
+    bench_mlp.BENCH,
+    bench_cnn.BENCH,
+    bench_gpt.BENCH,
+    bench_adam.BENCH,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,130 @@
+"""``Adam`` and ``AdamW``: adaptive moment estimation, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .optimizer import Optimizer, _check_betas, _check_hyper, _run_kernel
+
+
+class Adam(Optimizer):
+    r"""PyTorch's ``torch.optim.Adam`` (its single-tensor path, operation for operation). With
+    ``g = ±grad`` (minus when ``maximize``) and step count ``t``::
+
+        g = g + weight_decay * p               (L2; AdamW instead scales p by 1 - lr * wd)
+        m = lerp(m, g, 1 - beta1)              (= beta1 * m + (1 - beta1) * g)
+        v = beta2 * v + (1 - beta2) * g * g
+        vmax = max(vmax, v)                    (amsgrad only; the denominator then uses vmax)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    State: ``step`` (a 0-d float32 tensor), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
+    ``max_exp_avg_sq``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        _check_hyper("learning rate", lr)
+        _check_hyper("epsilon value", eps)
+        betas = _check_betas(betas)
+        _check_hyper("weight_decay value", weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        decoupled = weight_decay != 0 and group["decoupled_weight_decay"]
+        decay = 1 - lr * weight_decay if decoupled else 1.0
+        l2 = 0 if decoupled else weight_decay
+        jobs = []
+        for p, data, grad in self._params_with_grad(group):
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = self._new_step()
+                state["exp_avg"] = self._zeros_like(p)
+                state["exp_avg_sq"] = self._zeros_like(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = self._zeros_like(p)
+            step = self._increment(state)
+            vmax = state["max_exp_avg_sq"].data if amsgrad else None
+            arrays = (data, grad, state["exp_avg"].data, state["exp_avg_sq"].data, vmax)
+            bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+            scalars = (group["maximize"], decay, l2, beta1, beta2, eps, lr / (1 - beta1**step))
+            jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))
+        _run_kernel(_adam_kernel, jobs)
+
+
+def _adam_kernel(
+    xp, p, grad, m, v, vmax, g_buf, tmp, maximize, decay, l2, beta1, beta2, eps, step_size, bc2
+) -> None:
+    """One Adam update of the arrays, in place; ``g_buf`` and ``tmp`` are scratch."""
+    g = xp.negative(grad, out=g_buf) if maximize else grad
+    if decay != 1.0:
+        p *= decay
+    if l2 != 0:
+        g = xp.add(g, xp.multiply(p, l2, out=tmp), out=g_buf)
+    _lerp(xp, m, g, 1 - beta1, tmp)
+    v *= beta2
+    v += xp.multiply(xp.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
+    if vmax is not None:
+        v = xp.maximum(vmax, v, out=vmax)
+    denom = xp.sqrt(v, out=tmp)
+    denom /= bc2
+    denom += eps
+    p += xp.multiply(xp.divide(m, denom, out=tmp), -step_size, out=tmp)
+
+
+class AdamW(Adam):
+    """``torch.optim.AdamW``: Adam with decoupled weight decay (``p *= 1 - lr * weight_decay``
+    before the update), default ``weight_decay=1e-2``."""
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
+
+
+def _lerp(xp, start, end, weight: float, tmp) -> None:
+    """``start.lerp_(end, weight)`` with PyTorch's formula (exact at weight 0 and 1)."""
+    diff = xp.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1 - weight
+        xp.subtract(end, diff, out=start)
