@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $@
 
 lint: venv
-	$(VENV)/bin/ruff check tensorgrad tests benchmarks
+	$(VENV)/bin/ruff check tensorgrad tests benchmarks $(wildcard examples)
 
 pytest: venv
 	$(PY) -m pytest
@@ -34,7 +34,7 @@ pytest: venv
 test: lint pytest
 
 demo: venv
-	$(PY) -m tensorgrad.examples.demo
+	$(PY) examples/digits_cnn.py
 
 bench: venv
 	$(PY) benchmarks/run_all.py

@@ -28,7 +28,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from . import autograd, lr_scheduler, nn, optim
+from . import autograd, checkpoint, data, datasets, lr_scheduler, nn, optim, training
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,
@@ -44,6 +44,7 @@ from .backend import (
     uint8,
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .checkpoint import load, load_safetensors, save, save_safetensors
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -1,0 +1,446 @@
+"""Saving and loading: ``save``/``load``, training checkpoints and safetensors weights.
+
+Nothing here uses pickle, so loading a file never runs code from it.
+
+The file format of :func:`save` (and so of :func:`save_checkpoint`) is one ZIP archive, stored
+without compression, holding
+
+- ``manifest.json``: ``{"format": "tensorgrad", "version": 1, "root": NODE}``, where a NODE is
+  ``null``, ``true``/``false``, an integer, a finite float, a string, a JSON list (a Python
+  list) or an object with a ``"type"`` field:
+
+  - ``{"type": "tuple", "items": [NODE, ...]}``
+  - ``{"type": "dict" | "odict" | "counter", "items": [[KEY, NODE], ...]}``, ``KEY`` a JSON
+    string or integer, so the int keys of an optimizer's state dict come back as ints;
+  - ``{"type": "float", "value": "inf" | "-inf" | "nan"}`` (strict JSON has no such numbers);
+  - ``{"type": "tensor", "file": "arrays/N.npy", "dtype": ..., "shape": [...],
+    "requires_grad": bool, "parameter": bool, "device": "cpu" | "cuda:N"}``;
+  - ``{"type": "ndarray" | "npscalar", "file": ..., "dtype": ..., "shape": [...]}``;
+
+- ``arrays/N.npy``: each array in NumPy's ``.npy`` format, read back with
+  ``np.load(allow_pickle=False)`` and checked against the manifest's dtype and shape.
+
+Every write goes to a temporary file in the target's folder (``.NAME.XXXX.tmp``), which is
+flushed, fsynced and then renamed onto the target (and the folder fsynced), so a process killed
+while saving leaves the previous file whole. A file that is not such an archive (a pickle, a
+``torch.save`` file, a truncated or corrupt one) raises :class:`CheckpointError` naming the file
+and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import random as _random
+from .backend import CPU, Device, to_device
+from .tensor import Tensor
+
+__all__ = [
+    "CheckpointError",
+    "load",
+    "load_checkpoint",
+    "load_safetensors",
+    "save",
+    "save_checkpoint",
+    "save_safetensors",
+]
+
+_FORMAT, _VERSION, _MANIFEST = "tensorgrad", 1, "manifest.json"
+# dict types kept by name (MultiStepLR's milestones are a Counter); other mappings load as dicts
+_DICT_TYPES = {"dict": dict, "odict": OrderedDict, "counter": Counter}
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "rng_state", "extra")
+
+
+class CheckpointError(RuntimeError):
+    """A file that cannot be loaded (not a tensorgrad file, truncated, corrupt, or a model,
+    optimizer or scheduler it does not fit); the message names the file and the problem."""
+
+
+# ----------------------------------------------------------------------------- atomic writes
+
+
+def _atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Call ``write(f)`` on a temporary file next to ``path``, fsync it and rename it onto
+    ``path``: readers see the old file or the new one, never a part of one."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the file the usual permissions
+                os.fchmod(fd, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX only)
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# ----------------------------------------------------------------------------- save / load
+
+
+def _host_array(t: Tensor) -> np.ndarray:
+    """A C-contiguous NumPy copy-or-view of ``t`` (0-d stays 0-d, unlike ascontiguousarray)."""
+    a = to_device(t.data, CPU)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+def _encode(obj: Any, where: str, arrays: list[np.ndarray]) -> Any:
+    """The manifest node for ``obj``; arrays are appended to ``arrays``. ``where`` is the path
+    inside the saved object for error messages (``state['param_groups'][0]['lr']``)."""
+    if isinstance(obj, (Tensor, np.ndarray, np.generic)):
+        array = _host_array(obj) if isinstance(obj, Tensor) else np.asarray(obj)
+        if array.dtype.hasobject or array.dtype.fields is not None:
+            raise TypeError(f"{where}: cannot save an array of dtype {array.dtype}")
+        node = {
+            "type": "tensor" if isinstance(obj, Tensor) else type(obj).__name__,
+            "file": f"arrays/{len(arrays)}.npy",
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+        }
+        if isinstance(obj, np.generic):
+            node["type"] = "npscalar"
+        elif isinstance(obj, np.ndarray):
+            node["type"] = "ndarray"
+        else:
+            from .nn.parameter import Parameter
+
+            node["requires_grad"] = bool(obj.requires_grad)
+            node["parameter"] = isinstance(obj, Parameter)
+            node["device"] = str(obj.device)
+        arrays.append(array)
+        return node
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int) and type(obj) is not bool:
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj) if math.isfinite(obj) else {"type": "float", "value": repr(obj)}
+    if isinstance(obj, list):
+        return [_encode(v, f"{where}[{i}]", arrays) for i, v in enumerate(obj)]
+    if isinstance(obj, tuple):
+        items = [_encode(v, f"{where}[{i}]", arrays) for i, v in enumerate(obj)]
+        return {"type": "tuple", "items": items}
+    if isinstance(obj, Mapping):
+        items = []
+        for k, v in obj.items():
+            if isinstance(k, bool) or not isinstance(k, (str, int)):
+                raise TypeError(
+                    f"{where}: cannot save a dict key {k!r} of type {type(k).__name__} "
+                    "(keys must be str or int)"
+                )
+            key = k if isinstance(k, str) else int(k)
+            items.append([key, _encode(v, f"{where}[{k!r}]", arrays)])
+        kind = next((k for k, cls in _DICT_TYPES.items() if type(obj) is cls), "dict")
+        return {"type": kind, "items": items}
+    raise TypeError(
+        f"{where}: cannot save a {type(obj).__name__} (tg.save takes tensors, NumPy arrays, "
+        "numbers, strings, None and lists, tuples and dicts of them)"
+    )
+
+
+def _write_array(zf: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
+    """Write one ``.npy`` entry (a separate function so a test can interrupt a save here)."""
+    with zf.open(name, "w", force_zip64=True) as f:
+        np.lib.format.write_array(f, array, allow_pickle=False)
+
+
+def save(obj: Any, f: str | os.PathLike) -> None:
+    """Save a state dict or a nested container of tensors, arrays, numbers and strings to the
+    file ``f``, atomically (see the module docstring for the format). Anything else raises
+    ``TypeError`` naming where it sits, e.g. ``obj['param_groups'][0]['foo']: cannot save a
+    set``."""
+    arrays: list[np.ndarray] = []
+    root = _encode(obj, "obj", arrays)
+    manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}, allow_nan=False)
+
+    def write(out) -> None:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(_MANIFEST, manifest)
+            for i, array in enumerate(arrays):
+                _write_array(zf, f"arrays/{i}.npy", array)
+
+    _atomic_write(f, write)
+
+
+def _refuse_non_zip(path: str) -> None:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise CheckpointError(f"{path!r} is empty (a save that never finished?)")
+    if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and up
+        raise CheckpointError(
+            f"{path!r} is a pickle file; tensorgrad never loads pickle, since unpickling can run "
+            "arbitrary code (load it with a trusted tool and re-save it with tg.save)"
+        )
+    if head[:2] == b"PK":
+        raise CheckpointError(f"{path!r} is a truncated or corrupt ZIP archive")
+    raise CheckpointError(
+        f"{path!r} is not a tensorgrad file (not a ZIP archive; it starts with {head!r}); "
+        "tensorgrad never loads pickle"
+    )
+
+
+def _target_device(map_location, saved: str) -> Device:
+    return Device(saved if map_location is None else map_location)
+
+
+def load(f: str | os.PathLike, map_location: str | Device | None = None) -> Any:
+    """Load what :func:`save` wrote. Tensors come back with their dtype, shape and
+    ``requires_grad`` on their saved device, or on ``map_location`` (``'cpu'``, ``'cuda:0'``,
+    a :class:`Device`) when given. Pickles and ``torch.save`` files are refused without being
+    read as pickle; a truncated or corrupt file raises :class:`CheckpointError`."""
+    path = os.fspath(f)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        _refuse_non_zip(path)
+    with zf:
+        names = set(zf.namelist())
+        if _MANIFEST not in names:
+            if any(n.endswith("data.pkl") for n in names):
+                raise CheckpointError(
+                    f"{path!r} is a torch.save file, whose contents are a pickle; tensorgrad "
+                    "never loads pickle (save the weights with safetensors instead and use "
+                    "tg.load_safetensors)"
+                )
+            raise CheckpointError(f"{path!r} has no {_MANIFEST}: not a tensorgrad file")
+        try:
+            manifest = json.loads(zf.read(_MANIFEST))
+            if manifest.get("format") != _FORMAT or "root" not in manifest:
+                raise ValueError("no tensorgrad format marker")
+            if manifest.get("version", 0) > _VERSION:
+                raise ValueError(f"format version {manifest['version']} is newer than this code")
+            return _decode(manifest["root"], zf, map_location)
+        except CheckpointError:
+            raise
+        except (zipfile.BadZipFile, ValueError, KeyError, TypeError, EOFError, OSError) as e:
+            raise CheckpointError(f"{path!r} is corrupt: {type(e).__name__}: {e}") from None
+
+
+def _decode(node: Any, zf: zipfile.ZipFile, map_location) -> Any:
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, zf, map_location) for v in node]
+    kind = node["type"]
+    if kind == "tuple":
+        return tuple(_decode(v, zf, map_location) for v in node["items"])
+    if kind in _DICT_TYPES:
+        out = _DICT_TYPES[kind]()
+        for k, v in node["items"]:
+            if not isinstance(k, (str, int)):
+                raise ValueError(f"a dict key {k!r} in the manifest")
+            out[k] = _decode(v, zf, map_location)
+        return out
+    if kind == "float":
+        return float(node["value"])
+    if kind in ("tensor", "ndarray", "npscalar"):
+        array = np.load(io.BytesIO(zf.read(node["file"])), allow_pickle=False)
+        if array.dtype.str != node["dtype"] or list(array.shape) != node["shape"]:
+            raise ValueError(
+                f"{node['file']} holds {array.dtype.str} {list(array.shape)}, the manifest says "
+                f"{node['dtype']} {node['shape']}"
+            )
+        if kind == "ndarray":
+            return array
+        if kind == "npscalar":
+            return array[()]
+        t = Tensor._make(to_device(array, _target_device(map_location, node["device"])))
+        if node["parameter"]:
+            from .nn.parameter import Parameter
+
+            return Parameter(t, requires_grad=node["requires_grad"])
+        return t.requires_grad_(True) if node["requires_grad"] else t
+    raise ValueError(f"unknown manifest node type {kind!r}")
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model,
+    optimizer=None,
+    scheduler=None,
+    epoch: int | None = None,
+    **extra: Any,
+) -> None:
+    """Save everything needed to continue training exactly: ``model.state_dict()`` (parameters
+    and buffers), the optimizer's and scheduler's state dicts, ``epoch``, tensorgrad's default
+    RNG state (so dropout and DataLoader shuffling continue the same stream) and ``extra``
+    (anything :func:`save` takes), in one file written atomically."""
+    save(
+        {
+            "model": model.state_dict(),
+            "optimizer": None if optimizer is None else optimizer.state_dict(),
+            "scheduler": None if scheduler is None else scheduler.state_dict(),
+            "epoch": epoch,
+            "rng_state": _random.get_rng_state(),
+            "extra": extra,
+        },
+        path,
+    )
+
+
+def load_checkpoint(
+    path: str | os.PathLike, model, optimizer=None, scheduler=None, map_location=None
+) -> dict[str, Any]:
+    """Restore a :func:`save_checkpoint` file into ``model`` (and ``optimizer``, ``scheduler``,
+    the default RNG); returns ``{'epoch': ..., **extra}``.
+
+    Everything is checked first: the file itself, the model's keys and shapes (strict), the
+    optimizer's parameter groups and state shapes and the scheduler's keys. Any mismatch raises
+    :class:`CheckpointError` naming the file and the keys, and leaves every object unchanged.
+    """
+    path = os.fspath(path)
+    ckpt = load(path, map_location=map_location)
+    if not isinstance(ckpt, dict) or any(k not in ckpt for k in _CHECKPOINT_KEYS):
+        raise CheckpointError(f"{path!r} is a tg.save file, not a save_checkpoint file")
+    _check_model(path, model, ckpt["model"])
+    if optimizer is not None:
+        _check_optimizer(path, optimizer, ckpt["optimizer"])
+    if scheduler is not None:
+        _check_scheduler(path, scheduler, ckpt["scheduler"])
+    rng_state = ckpt["rng_state"]
+    if not isinstance(rng_state, Tensor) or rng_state.data.dtype != np.uint8:
+        raise CheckpointError(f"{path!r}: the saved RNG state is not a uint8 tensor")
+    model.load_state_dict(ckpt["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(ckpt["scheduler"])
+    _random.set_rng_state(rng_state)
+    return {"epoch": ckpt["epoch"], **ckpt["extra"]}
+
+
+def _check_model(path: str, model, saved: Mapping) -> None:
+    own = model.state_dict(keep_vars=True)
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    problems = []
+    if missing:
+        problems.append(f"missing key(s) {missing}")
+    if unexpected:
+        problems.append(f"unexpected key(s) {unexpected}")
+    for key, target in own.items():
+        value = saved.get(key)
+        if value is None:
+            continue
+        shape = tuple(getattr(value, "shape", ()))
+        if shape != target.shape and not (target.ndim == 0 and shape == (1,)):
+            problems.append(
+                f"size mismatch for {key}: {shape} in the file, {target.shape} in the model"
+            )
+    if problems:
+        raise CheckpointError(
+            f"{path!r} does not fit {type(model).__name__} (nothing was loaded): "
+            + "; ".join(problems)
+        )
+
+
+def _check_optimizer(path: str, optimizer, saved) -> None:
+    name = type(optimizer).__name__
+    if saved is None:
+        raise CheckpointError(f"{path!r} holds no optimizer state to load into {name}")
+    groups, saved_groups = optimizer.param_groups, saved["param_groups"]
+    if len(groups) != len(saved_groups):
+        raise CheckpointError(
+            f"{path!r}: {len(saved_groups)} parameter group(s) in the file, {len(groups)} in "
+            f"{name} (nothing was loaded)"
+        )
+    params = {}
+    for i, (g, s) in enumerate(zip(groups, saved_groups, strict=True)):
+        if len(g["params"]) != len(s["params"]):
+            raise CheckpointError(
+                f"{path!r}: parameter group {i} has {len(s['params'])} params in the file, "
+                f"{len(g['params'])} in {name} (nothing was loaded)"
+            )
+        params.update(zip(s["params"], g["params"], strict=True))
+    for index, state in saved["state"].items():
+        p = params.get(index)
+        for key, value in state.items() if p is not None else ():
+            if key != "step" and hasattr(value, "shape") and tuple(value.shape) != p.shape:
+                raise CheckpointError(
+                    f"{path!r}: optimizer state {key!r} of parameter {index} has shape "
+                    f"{tuple(value.shape)} in the file, the parameter has {p.shape} "
+                    "(nothing was loaded)"
+                )
+
+
+def _check_scheduler(path: str, scheduler, saved) -> None:
+    name = type(scheduler).__name__
+    if saved is None:
+        raise CheckpointError(f"{path!r} holds no scheduler state to load into {name}")
+    own = set(scheduler.state_dict())
+    if set(saved) != own:
+        raise CheckpointError(
+            f"{path!r}: the scheduler state does not fit {name} (missing {sorted(own - set(saved))}"
+            f", unexpected {sorted(set(saved) - own)}; nothing was loaded)"
+        )
+
+
+# ----------------------------------------------------------------------------- safetensors
+
+
+def save_safetensors(
+    state_dict, path: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> None:
+    """Write a module's ``state_dict()`` (or a flat ``{name: tensor}`` dict) as a safetensors
+    file, atomically, so ``safetensors.torch.load_file`` (and so PyTorch, Hugging Face and
+    friends) can read it. ``metadata`` is a ``{str: str}`` dict stored in the header."""
+    from safetensors.numpy import save as st_save
+
+    if hasattr(state_dict, "state_dict") and not isinstance(state_dict, Mapping):
+        state_dict = state_dict.state_dict()
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"safetensors keys are strings, got {key!r}")
+        if isinstance(value, Tensor):
+            arrays[key] = _host_array(value)
+        elif isinstance(value, np.ndarray):
+            arrays[key] = _host_array(Tensor._make(value))
+        else:
+            raise TypeError(f"{key!r}: safetensors holds tensors, got a {type(value).__name__}")
+    if metadata is not None and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise TypeError("safetensors metadata must be a dict of str to str")
+    data = st_save(arrays, metadata=metadata)
+    _atomic_write(path, lambda f: f.write(data))
+
+
+def load_safetensors(path: str | os.PathLike, device: str | Device | None = None) -> dict:
+    """Read a safetensors file into ``{name: Tensor}`` (on ``device``, the CPU by default);
+    a file that is not valid safetensors raises :class:`CheckpointError` naming it."""
+    from safetensors.numpy import load as st_load
+
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        arrays = st_load(data)
+    except Exception as e:  # SafetensorError, or a dtype NumPy lacks (bfloat16)
+        raise CheckpointError(f"{path!r} is not a readable safetensors file: {e}") from None
+    target = CPU if device is None else Device(device)
+    return {k: Tensor._make(to_device(np.array(a), target)) for k, a in arrays.items()}
