@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint pytest demo bench clean
+.PHONY: all venv test lint pytest test-gpu demo bench clean
 
 all: test
 
@@ -32,6 +32,14 @@ pytest: venv
 	$(PY) -m pytest
 
 test: lint pytest
+
+# CUDA tests (need CuPy and a GPU). They run GPU_PY on this checkout, not the venv: the GPU
+# machines' python3 holds CuPy and PyTorch and can't install anything. Where the venv has CuPy
+# (`pip install -e '.[cuda]'`), use `make test-gpu GPU_PY=$(PY)`. scripts/gpu_check.sh runs these
+# plus the GPU benchmark and the examples on CUDA.
+GPU_PY ?= $(PYTHON)
+test-gpu:
+	PYTHONPATH=. $(GPU_PY) -m pytest -m cuda tests/cuda tests/test_cuda.py
 
 demo: venv
 	$(PY) examples/digits_cnn.py

@@ -11,6 +11,7 @@ GELU MLP, each in a residual branch, a final LayerNorm and a linear head over th
 
     python examples/char_gpt.py               # about 2 minutes on 2 cores
     python examples/char_gpt.py --tiny        # a few steps, for CI
+    python examples/char_gpt.py --device cuda # on the GPU (needs CuPy)
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def sample(model, dataset, prompt: str, length: int, temperature: float = 0.8) -
     model.eval()
     ids = [dataset.stoi[c] for c in prompt if c in dataset.stoi] or [0]
     for _ in range(length):
-        context = tg.tensor([ids[-model.block_size :]])
+        context = tg.tensor([ids[-model.block_size :]], device=model.tok.weight.device)
         logits = model(context)[0, -1]
         if temperature == 0:
             ids.append(int(logits.argmax().item()))
@@ -163,6 +164,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tiny", action="store_true", help="a few steps on a small corpus (CI)")
+    p.add_argument("--device", default="cpu", help="'cpu' or 'cuda' (needs CuPy and a GPU)")
     return p.parse_args(argv)
 
 
@@ -187,9 +189,13 @@ def main(argv=None) -> dict:
         f"unigram entropy {entropy:.3f} nats"
     )
 
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, drop_last=True)
-    val_loader = DataLoader(val_set, batch_size=64, shuffle=True)
+    device = args.device
+    train_loader = DataLoader(
+        train_set, batch_size=args.batch_size, shuffle=True, drop_last=True, device=device
+    )
+    val_loader = DataLoader(val_set, batch_size=64, shuffle=True, device=device)
     model = GPT(dataset.vocab_size, args.block_size, args.dim, args.heads, args.layers)
+    model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {args.layers} layers, dim {args.dim}, {n_params:,} parameters")
     optimizer = tg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)

@@ -11,6 +11,7 @@ accuracy and writes into ``--out`` (default ``runs/digits/``):
 
     python examples/digits_cnn.py                 # 20 epochs, about 10 s on 2 cores
     python examples/digits_cnn.py --tiny          # 1 epoch on a subset, for CI
+    python examples/digits_cnn.py --device cuda   # on the GPU (needs CuPy)
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.tgc")
     p.add_argument("--no-progress", action="store_true", help="plain log lines, no bar")
     p.add_argument("--tiny", action="store_true", help="1 epoch on a 300-image subset (CI)")
+    p.add_argument("--device", default="cpu", help="'cpu' or 'cuda' (needs CuPy and a GPU)")
     return p.parse_args(argv)
 
 
@@ -83,11 +85,12 @@ def main(argv=None) -> dict:
     train_set, val_set, test_set = random_split(dataset, [0.7, 0.15, 0.15], generator=split)
     print(f"digits: {len(train_set)} train / {len(val_set)} val / {len(test_set)} test images")
 
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    val_loader = DataLoader(val_set, batch_size=256)
-    test_loader = DataLoader(test_set, batch_size=256)
+    device = args.device
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, device=device)
+    val_loader = DataLoader(val_set, batch_size=256, device=device)
+    test_loader = DataLoader(test_set, batch_size=256, device=device)
 
-    model = DigitsCNN()
+    model = DigitsCNN().to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = tg.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = tg.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(args.epochs, 1))

@@ -28,7 +28,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from . import autograd, checkpoint, data, datasets, lr_scheduler, nn, optim, training
+from . import amp, autograd, checkpoint, data, datasets, lr_scheduler, nn, optim, training
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,

@@ -871,12 +871,16 @@ class Tensor:
 
     def softmax(self, dim: int) -> Tensor:
         """e^(x - max) / sum e^(x - max): the shift changes nothing and prevents overflow."""
+        if _amp.AutocastState.active:
+            (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
         if self.ndim and self.data.size:  # fused: one op, not five (benchmarks/bench_gpt)
             return fused.Softmax.apply(_floating(self), dim=_dim(dim, self.ndim))
         e = self.exp()
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int) -> Tensor:
+        if _amp.AutocastState.active:
+            (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
         return self - self.logsumexp(dim, keepdim=True)
 
     # ------------------------------------------------------------------ shape
@@ -1486,6 +1490,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``torch.matmul``: 1-D operands are promoted to matrices and the added dim removed."""
     if not isinstance(b, Tensor):
         b = _as_tensor(b, a)
+    if _amp.AutocastState.active:
+        a, b = _amp.autocast_inputs(a, b, policy=_amp.LOWER)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
@@ -1565,11 +1571,14 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if _amp.AutocastState.active:
+        operands = _amp.autocast_inputs(*operands, policy=_amp.LOWER)
     return linalg.einsum(equation, *operands)
 
 
 # The ops import Tensor from this module, so they are imported last (the cycle is one-way at
 # import time: by now Tensor exists).
+from . import amp as _amp  # noqa: E402
 from . import random as _random  # noqa: E402
 from .autograd import engine, function  # noqa: E402
 from .autograd.function import _SCRATCH  # noqa: E402

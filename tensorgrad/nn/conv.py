@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from .. import amp as _amp
 from .. import creation
 from ..ops.conv import BiasMatMul, Fold, Unfold, out_size
 from ..tensor import Tensor
@@ -149,6 +150,8 @@ def conv1d(
 
 
 def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -> Tensor:  # noqa: A002
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
     unbatched = _check_operands(op, input, weight, bias, spatial)
     x = input.unsqueeze(0) if unbatched else input
     kernel = tuple(weight.shape[2:])
@@ -211,6 +214,8 @@ def conv_transpose2d(
     ``cols = weightᵀ @ input`` and ``Fold`` adds the windows up.
     """
     op = "conv_transpose2d"
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
     unbatched = _check_operands(op, input, weight, bias, 2)
     x = input.unsqueeze(0) if unbatched else input
     stride = _tuple(stride, 2, "stride", op)

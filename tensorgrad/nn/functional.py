@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import amp as _amp
 from .. import backend
 from .. import random as _random
 from ..ops import fused
@@ -106,6 +107,8 @@ def _implicit_dim(x: Tensor, dim):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """input @ weightᵀ + bias, weight of shape (out_features, in_features)."""
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
     if (
         input.ndim
         and weight.ndim == 2

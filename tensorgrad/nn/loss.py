@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from .. import amp as _amp
 from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor
 from .module import Module
@@ -110,6 +111,8 @@ def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str, me
 
 
 def _mse(input, target, reduction, weight, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_pair(input, target, name)
     diff = input - target
     return _weighted(diff * diff, weight, reduction, input, name, True)
@@ -129,6 +132,8 @@ def mse_loss(
 
 
 def _l1(input, target, reduction, weight, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_pair(input, target, name)
     return _weighted((input - target).abs(), weight, reduction, input, name, True)
 
@@ -147,6 +152,8 @@ def l1_loss(
 
 
 def _smooth_l1(input, target, reduction, beta, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target = _amp.autocast_inputs(input, target, policy=_amp.FP32)
     if beta < 0:
         raise RuntimeError(f"{name}: beta must be >= 0, got {beta}")
     if beta == 0:  # the limit is l1_loss (and 0.5 d^2 / beta would divide by zero)
@@ -173,6 +180,8 @@ def smooth_l1_loss(
 
 
 def _huber(input, target, reduction, delta, weight, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     if delta <= 0:
         raise RuntimeError(f"{name}: delta must be > 0, got {delta}")
     _check_pair(input, target, name)
@@ -204,6 +213,8 @@ def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa
 
 
 def _bce(input, target, weight, reduction, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_same_shape(input, target, name)
     _check_reduction(reduction, name)
     x = input.data
@@ -229,6 +240,10 @@ def binary_cross_entropy(
 
 
 def _bce_logits(input, target, weight, pos_weight, reduction, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight, pos_weight = _amp.autocast_inputs(
+            input, target, weight, pos_weight, policy=_amp.FP32
+        )
     _check_same_shape(input, target, name)
     _check_reduction(reduction, name)
     # -log sigmoid(x) = softplus(-x); an infinite threshold keeps the exact formula everywhere
@@ -284,6 +299,8 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:  # no
 
 
 def _nll(input, target, weight, ignore_index, reduction, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, weight = _amp.autocast_inputs(input, weight, policy=_amp.FP32)
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have at least 1 dimension (the classes)")
     _check_class_target(input, target, name)
@@ -333,6 +350,8 @@ def nll_loss(
 
 
 def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, name):  # noqa: A002
+    if _amp.AutocastState.active:
+        input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have at least 1 dimension (the classes)")
     if not 0.0 <= label_smoothing <= 1.0:

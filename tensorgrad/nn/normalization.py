@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from .. import amp as _amp
 from .. import creation
 from ..grad_mode import no_grad
 from ..ops import norm as _norm
@@ -63,6 +64,8 @@ def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:
 
 
 def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Tensor:  # noqa: A002
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
     _check_trailing(name, input, shape)
     if not input.is_floating_point():
         raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
@@ -93,6 +96,8 @@ def rms_norm(
 ) -> Tensor:
     """y = x / sqrt(mean(x²) + eps) * weight over the trailing ``normalized_shape``; eps None
     is the machine epsilon of the input's dtype, as PyTorch."""
+    if _amp.AutocastState.active:
+        input, weight = _amp.autocast_inputs(input, weight, policy=_amp.FP32)
     shape = _shape_tuple(normalized_shape)
     _check_trailing("rms_norm", input, shape)
     if weight is not None and tuple(weight.shape) != shape:
@@ -113,6 +118,8 @@ def group_norm(
 ) -> Tensor:
     """Normalise each group of C/num_groups channels of each sample over the group's channels
     and positions, then y = x̂ weight[c] + bias[c]; input (N, C, *)."""
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
     if input.ndim < 2:
         raise RuntimeError(
             f"group_norm: expected an input of shape (N, C, *) with at least 2 dimensions, "
@@ -158,6 +165,8 @@ def batch_norm(
     updated in place, r = (1 - momentum) r + momentum s, with the unbiased batch variance for
     ``running_var``. Eval: with ``running_mean`` and ``running_var``.
     """
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}"

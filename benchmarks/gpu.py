@@ -1,0 +1,405 @@
+"""GPU benchmark: tensorgrad on CUDA (CuPy) vs PyTorch eager on CUDA, same card, one process.
+
+Workloads (issue 6), one training step each (forward, loss, backward, optimizer step):
+
+* mlp: 784-2048-2048-10 ReLU, batch 1024, float32, SGD momentum. Target ratio <= 1.15.
+* gpt: vocab 65, context 256, batch 64, 6 layers, d_model 384, 6 heads, MLP 4x tanh-GELU,
+  pre-norm, attention written with matmuls in both (no fused attention), AdamW. float32 target
+  <= 1.2; with autocast float16 + GradScaler (when ``tensorgrad.amp`` exists) vs PyTorch's
+  autocast float16, target <= 1.3; peak memory ratio <= 1.3.
+
+Both libraries run the same model code (``build_*(lib)``). Timing synchronizes the device
+before starting and stopping the clock and reports the median of ``--repeats`` timed runs of
+``--iters`` steps each. Peak memory is measured in separate steps: tensorgrad's as the
+maximum of CuPy's memory pool ``used_bytes()`` seen at every allocation (a tracking allocator,
+off while timing) plus the pool's ``total_bytes()``; PyTorch's as
+``torch.cuda.max_memory_allocated()`` and ``max_memory_reserved()``.
+
+PyTorch is optional: without a CUDA build of torch only tensorgrad's numbers print.
+``--device cpu`` runs everything on the CPU (a smoke test of this script, not a benchmark).
+
+    python benchmarks/gpu.py             # full sizes
+    python benchmarks/gpu.py --quick     # fewer steps, smaller gpt (a smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import tensorgrad as tg  # noqa: E402
+
+TARGETS = {"mlp": 1.15, "gpt": 1.2, "gpt-amp": 1.3}
+MEMORY_TARGET = 1.3
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def build_mlp(lib):
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.ReLU(), nn.Linear(2048, 10)
+    )
+
+
+def build_gpt(lib, vocab, context, layers, d_model, heads):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(d_model)
+            self.c_attn = nn.Linear(d_model, 3 * d_model)
+            self.c_proj = nn.Linear(d_model, d_model)
+            self.ln_2 = nn.LayerNorm(d_model)
+            self.c_fc = nn.Linear(d_model, 4 * d_model)
+            self.mlp_proj = nn.Linear(4 * d_model, d_model)
+
+        def forward(self, x, future):
+            B, T, C = x.shape
+            hd = C // heads
+            q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+            q = q.reshape(B, T, heads, hd).transpose(1, 2)
+            k = k.reshape(B, T, heads, hd).transpose(1, 2)
+            v = v.reshape(B, T, heads, hd).transpose(1, 2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
+            att = att.masked_fill(future, float("-inf"))
+            att = F.softmax(att, dim=-1)
+            y = (att @ v).transpose(1, 2).reshape(B, T, C)
+            x = x + self.c_proj(y)
+            h = F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")
+            return x + self.mlp_proj(h)
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, d_model)
+            self.wpe = nn.Embedding(context, d_model)
+            self.blocks = nn.ModuleList([Block() for _ in range(layers)])
+            self.ln_f = nn.LayerNorm(d_model)
+            self.lm_head = nn.Linear(d_model, vocab, bias=False)
+
+        def forward(self, idx, pos, future, targets):
+            x = self.wte(idx) + self.wpe(pos)
+            for block in self.blocks:
+                x = block(x, future)
+            logits = self.lm_head(self.ln_f(x))
+            return F.cross_entropy(logits.reshape(-1, vocab).float(), targets.reshape(-1))
+
+    return GPT()
+
+
+# ----------------------------------------------------------------------------- libraries
+
+
+class Lib:
+    """What the benchmark needs from one library: tensors, sync, memory, autocast."""
+
+    def __init__(self, name: str, device: str):
+        self.name, self.device = name, device
+        if name == "tensorgrad":
+            self.mod = tg
+            self.amp = _tg_amp()
+        else:
+            import torch
+
+            self.mod = torch
+            self.amp = torch.amp if device == "cuda" else None
+
+    def tensor(self, a: np.ndarray):
+        if self.name == "tensorgrad":
+            return tg.tensor(a, device=self.device)
+        return self.mod.from_numpy(a).to(self.device)
+
+    def sync(self) -> None:
+        if self.device != "cuda":
+            return
+        if self.name == "tensorgrad":
+            import cupy
+
+            cupy.cuda.Device().synchronize()
+        else:
+            self.mod.cuda.synchronize()
+
+    def autocast(self):
+        if self.name == "tensorgrad":
+            return self.amp.autocast(device_type="cuda", dtype=tg.float16)
+        return self.mod.autocast(device_type="cuda", dtype=self.mod.float16)
+
+    def grad_scaler(self):
+        if self.name == "tensorgrad":
+            return self.amp.GradScaler()
+        return self.mod.amp.GradScaler("cuda")
+
+    def reset_memory(self) -> None:
+        gc.collect()  # the last case's model and optimizer state
+        if self.device != "cuda":
+            return
+        if self.name == "tensorgrad":
+            import cupy
+
+            cupy.get_default_memory_pool().free_all_blocks()
+        else:
+            self.mod.cuda.empty_cache()
+            self.mod.cuda.reset_peak_memory_stats()
+
+    def measure_memory(self, step, steps: int = 2) -> dict | None:
+        """Peak bytes in use (and reserved by the allocator) over ``steps`` steps."""
+        if self.device != "cuda":
+            return None
+        self.sync()
+        if self.name == "torch":
+            torch = self.mod
+            torch.cuda.reset_peak_memory_stats()
+            for _ in range(steps):
+                step()
+            self.sync()
+            return {
+                "peak": torch.cuda.max_memory_allocated(),
+                "reserved": torch.cuda.max_memory_reserved(),
+            }
+        import cupy
+
+        pool = cupy.get_default_memory_pool()
+        peak = [pool.used_bytes()]
+
+        def tracking_malloc(nbytes):
+            mem = pool.malloc(nbytes)
+            used = pool.used_bytes()
+            if used > peak[0]:
+                peak[0] = used
+            return mem
+
+        cupy.cuda.set_allocator(tracking_malloc)
+        try:
+            for _ in range(steps):
+                step()
+            self.sync()
+        finally:
+            cupy.cuda.set_allocator(pool.malloc)
+        return {"peak": peak[0], "reserved": pool.total_bytes()}
+
+
+def _tg_amp():
+    try:
+        from tensorgrad import amp
+
+        return amp
+    except ImportError:
+        return None
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def make_step(lib: Lib, workload: str, sizes: dict, amp: bool):
+    m = lib.mod
+    m.manual_seed(0)
+    rng = np.random.default_rng(0)
+    if workload == "mlp":
+        model = build_mlp(m).to(lib.device)
+        opt = m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        batch = sizes["mlp_batch"]
+        x = lib.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+        y = lib.tensor(rng.integers(0, 10, batch).astype(np.int64))
+
+        def loss_fn():
+            return m.nn.functional.cross_entropy(model(x), y)
+
+    else:
+        g = sizes["gpt"]
+        model = build_gpt(m, g["vocab"], g["context"], g["layers"], g["d_model"], g["heads"])
+        model = model.to(lib.device)
+        opt = m.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+        B, T = g["batch"], g["context"]
+        inputs = [
+            lib.tensor(rng.integers(0, g["vocab"], (B, T)).astype(np.int64)),
+            lib.tensor(np.arange(T, dtype=np.int64)),
+            lib.tensor(np.triu(np.ones((T, T), dtype=bool), 1)),
+            lib.tensor(rng.integers(0, g["vocab"], (B, T)).astype(np.int64)),
+        ]
+
+        def loss_fn():
+            return model(*inputs)
+
+    if not amp:
+
+        def step():
+            opt.zero_grad()
+            loss_fn().backward()
+            opt.step()
+
+        return step
+
+    scaler = lib.grad_scaler()
+
+    def amp_step():
+        opt.zero_grad()
+        with lib.autocast():
+            loss = loss_fn()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+    return amp_step
+
+
+def time_steps(lib: Lib, step, iters: int, warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        lib.sync()
+        start = time.perf_counter()
+        for _ in range(iters):
+            step()
+        lib.sync()
+        times.append((time.perf_counter() - start) / iters)
+    return statistics.median(times)
+
+
+def run_case(lib: Lib, workload: str, sizes: dict, amp: bool, settings: dict) -> dict:
+    lib.reset_memory()
+    step = make_step(lib, workload, sizes, amp)
+    seconds = time_steps(lib, step, **settings)
+    memory = lib.measure_memory(step)
+    del step
+    lib.reset_memory()
+    return {"seconds": seconds, "memory": memory}
+
+
+def _mib(n) -> str:
+    return "-" if n is None else f"{n / 2**20:,.0f}"
+
+
+def _torch_status(device: str) -> str | None:
+    """None when PyTorch can run on ``device``, else why not."""
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed: only tensorgrad's numbers print"
+    if device == "cuda" and not torch.cuda.is_available():
+        return f"PyTorch {torch.__version__} sees no CUDA device: only tensorgrad's numbers print"
+    return None
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="few steps, a 2-layer context-64 gpt")
+    p.add_argument("--device", default="cuda", help="'cuda' (default) or 'cpu' (smoke test)")
+    p.add_argument(
+        "--only", nargs="*", choices=["mlp", "gpt", "gpt-amp"], help="run only these workloads"
+    )
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch side")
+    p.add_argument("--iters", type=int, help="steps per timed run")
+    p.add_argument("--repeats", type=int, help="timed runs (median reported)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    gpt = dict(vocab=65, context=256, batch=64, layers=6, d_model=384, heads=6)
+    sizes = {"mlp_batch": 1024, "gpt": gpt}
+    settings = dict(iters=10, warmup=3, repeats=5)
+    if args.quick:
+        sizes["gpt"] = dict(gpt, context=64, batch=16, layers=2)
+        settings = dict(iters=3, warmup=2, repeats=3)
+    if args.device == "cpu":  # smoke test only: tiny sizes
+        sizes = {"mlp_batch": 16, "gpt": dict(gpt, context=16, batch=2, layers=1, d_model=48)}
+        settings = dict(iters=1, warmup=1, repeats=1)
+    if args.iters:
+        settings["iters"] = args.iters
+    if args.repeats:
+        settings["repeats"] = args.repeats
+
+    device = args.device
+    header = f"device {device}"
+    if device == "cuda":
+        try:
+            import cupy
+
+            props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+            name = props["name"]
+            name = name.decode() if isinstance(name, bytes) else name
+            header = f"{name}, CuPy {cupy.__version__}"
+        except Exception as e:  # no CuPy or no GPU: nothing to benchmark
+            print(f"error: tensorgrad on CUDA needs CuPy and a GPU ({type(e).__name__}: {e})")
+            return 1
+    why_no_torch = "--no-torch" if args.no_torch else _torch_status(device)
+    if why_no_torch:
+        print(f"note: {why_no_torch}")
+    else:
+        import torch
+
+        header += f", PyTorch {torch.__version__}"
+    print(header)
+
+    cases = [("mlp", "mlp", False), ("gpt", "gpt", False), ("gpt-amp", "gpt", True)]
+    if args.only:
+        cases = [c for c in cases if c[0] in args.only]
+    tg_lib = Lib("tensorgrad", device)
+    th_lib = None if why_no_torch else Lib("torch", device)
+    rows = []
+    for label, workload, amp in cases:
+        if amp and device != "cuda":
+            continue
+        if amp and tg_lib.amp is None:
+            print(f"{label}: skipped (tensorgrad.amp does not exist yet)")
+            continue
+        res = {}
+        for lib in (tg_lib, th_lib):
+            if lib is None:
+                continue
+            try:
+                res[lib.name] = run_case(lib, workload, sizes, amp, settings)
+            except Exception as e:  # report and go on with the other cases
+                print(f"{label} [{lib.name}]: FAILED {type(e).__name__}: {e}")
+        rows.append((label, res))
+        _print_row(label, res)
+        sys.stdout.flush()
+
+    print()
+    print(
+        f"{'workload':<9} {'tg ms':>9} {'torch ms':>9} {'ratio':>7} {'target':>7} "
+        f"{'tg MiB':>8} {'torch MiB':>9} {'mem ratio':>9} {'tg pool':>8} {'th rsvd':>8}"
+    )
+    for label, res in rows:
+        t, h = res.get("tensorgrad"), res.get("torch")
+        ratio = t["seconds"] / h["seconds"] if t and h else None
+        tm = t and t["memory"]
+        hm = h and h["memory"]
+        mem_ratio = tm["peak"] / hm["peak"] if tm and hm and hm["peak"] else None
+        print(
+            f"{label:<9} {_ms(t):>9} {_ms(h):>9} {_fmt(ratio, 'x'):>7} "
+            f"{TARGETS[label]:>6.2f}x {_mib(tm and tm['peak']):>8} {_mib(hm and hm['peak']):>9} "
+            f"{_fmt(mem_ratio, 'x'):>9} {_mib(tm and tm['reserved']):>8} "
+            f"{_mib(hm and hm['reserved']):>8}"
+        )
+    print(f"(memory target: peak ratio <= {MEMORY_TARGET}; ms = median time per training step)")
+    return 0
+
+
+def _ms(r) -> str:
+    return "-" if not r else f"{r['seconds'] * 1e3:.2f}"
+
+
+def _fmt(x, suffix="") -> str:
+    return "-" if x is None else f"{x:.2f}{suffix}"
+
+
+def _print_row(label, res) -> None:
+    parts = [f"{name} {r['seconds'] * 1e3:.2f} ms" for name, r in res.items()]
+    print(f"{label}: " + ", ".join(parts), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Automatic mixed precision: ``autocast`` and ``GradScaler``, as ``torch.amp``.
+
+``autocast(device_type, dtype=float16)`` makes a short list of ops compute in lower precision and
+another short list in float32, whatever the dtype of their inputs (PyTorch's CUDA op lists, cut
+to the ops tensorgrad has, are the guide; the same lists apply on ``'cpu'``):
+
+* lower precision (``LOWER``): ``matmul``/``@``/``dot``, ``einsum``, ``F.linear`` (the fused
+  Linear op too), ``conv1d``, ``conv2d``, ``conv_transpose2d``. Floating inputs other than float64
+  are cast to ``dtype`` (PyTorch leaves float64 alone too).
+* float32 (``FP32``): ``softmax``, ``log_softmax`` (Tensor methods and ``F``), every loss in
+  ``nn/loss.py`` that takes floating inputs, ``layer_norm``, ``rms_norm``, ``group_norm``,
+  ``batch_norm``. Inputs in float16 are cast to float32, so the result is float32.
+
+Everything else runs in the dtype it is given. Differences from PyTorch: elementwise ops and
+reductions (``exp``, ``log``, ``pow``, ``sum``) are not on the float32 list (it would put a flag
+check in every op); on ``'cpu'`` PyTorch runs softmax and the norms in the input's dtype, we use
+the CUDA list on both devices; ``dtype`` must be float16, because NumPy has no bfloat16.
+
+The casts are the differentiable ``Cast`` op, so gradients flow back to float32 parameters in
+float32: master weights stay float32. The state is process-global, like grad mode (tensorgrad
+runs ops from one thread); outside ``autocast`` an op pays one attribute check.
+
+``GradScaler`` is dynamic loss scaling with PyTorch's semantics and state dict.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from . import backend
+
+LOWER = "lower"
+FP32 = "fp32"
+
+
+class AutocastState:
+    """``active``: some device type has autocast on (the one flag the ops check);
+    ``dtypes``: device type -> the lower-precision numpy dtype while enabled."""
+
+    active = False
+    dtypes: dict[str, np.dtype] = {}
+
+
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    return device_type in AutocastState.dtypes
+
+
+def get_autocast_dtype(device_type: str = "cuda"):
+    """The dtype autocast uses for ``device_type`` (float16; also when not enabled)."""
+    return backend.from_np(AutocastState.dtypes.get(device_type, np.dtype(np.float16)))
+
+
+class autocast:  # noqa: N801 (PyTorch's name)
+    """``with autocast('cuda'):`` or ``@autocast('cpu', dtype=tg.float16)``: see the module
+    docstring for which ops change dtype. ``enabled=False`` turns autocast off inside the block
+    (nested blocks restore the outer state on exit)."""
+
+    def __init__(
+        self,
+        device_type: str = "cuda",
+        dtype=None,
+        enabled: bool = True,
+        cache_enabled: bool | None = None,
+    ) -> None:
+        if not isinstance(device_type, str):
+            raise ValueError(
+                f"autocast: expected device_type as a string, got {type(device_type).__name__}"
+            )
+        if device_type not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"autocast: device_type must be 'cpu' or 'cuda', got {device_type!r}"
+            )
+        if dtype is None:
+            if device_type == "cpu" and enabled:  # PyTorch's CPU default is bfloat16
+                raise RuntimeError(
+                    "autocast: the CPU default dtype is bfloat16, which NumPy lacks; pass "
+                    "dtype=tg.float16 explicitly"
+                )
+            dtype = np.float16
+        np_dtype = np.dtype(backend.to_dtype(dtype).np)
+        if np_dtype != np.float16:
+            raise RuntimeError(
+                f"autocast: only float16 is supported as the lower-precision dtype, got "
+                f"{backend.from_np(np_dtype)}"
+            )
+        self.device_type, self.fast_dtype, self.enabled = device_type, np_dtype, bool(enabled)
+        self._prev: list = []
+
+    def __enter__(self) -> autocast:
+        self._prev.append(dict(AutocastState.dtypes))
+        dtypes = dict(AutocastState.dtypes)
+        if self.enabled:
+            dtypes[self.device_type] = self.fast_dtype
+        else:
+            dtypes.pop(self.device_type, None)
+        AutocastState.dtypes, AutocastState.active = dtypes, bool(dtypes)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        dtypes = self._prev.pop()
+        AutocastState.dtypes, AutocastState.active = dtypes, bool(dtypes)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def autocast_inputs(*tensors, policy: str):
+    """The inputs of an autocast op, cast by ``policy`` (``LOWER`` or ``FP32``) when autocast is
+    enabled for their device type; anything that is not a floating tensor passes unchanged.
+    Callers check ``AutocastState.active`` first, so ops outside autocast pay nothing more."""
+    dtypes = AutocastState.dtypes
+    out = []
+    for t in tensors:
+        dt = getattr(t, "data", None)
+        dt = getattr(dt, "dtype", None)
+        if dt is not None and dt.kind == "f" and hasattr(t, "device"):
+            fast = dtypes.get(t.device.type)
+            if fast is not None:
+                if policy == LOWER and dt != fast and dt != np.float64:
+                    t = t.to(fast)
+                elif policy == FP32 and dt == fast:
+                    t = t.to(np.float32)
+        out.append(t)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------- GradScaler
+
+
+_READY, _UNSCALED, _STEPPED = 0, 1, 2
+
+
+class GradScaler:
+    """Dynamic loss scaling: ``scaler.scale(loss).backward()``, then ``scaler.step(optimizer)``
+    (which unscales the gradients and skips the step if any is inf or NaN) and
+    ``scaler.update()`` (scale *= backoff_factor after an overflow, *= growth_factor after
+    ``growth_interval`` clean steps). Call ``scaler.unscale_(optimizer)`` before gradient
+    clipping. With ``enabled=False`` every method is a pass-through.
+
+    Unlike PyTorch the scale is a Python float (no device tensor, so no host sync to save)."""
+
+    def __init__(
+        self,
+        device: str = "cuda",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        if growth_factor <= 1.0:
+            raise ValueError("The growth factor must be > 1.0.")
+        if not 0.0 < backoff_factor < 1.0:
+            raise ValueError("The backoff factor must be < 1.0.")
+        self._device = device
+        self._enabled = bool(enabled)
+        self._scale = float(init_scale)
+        self._growth_factor = float(growth_factor)
+        self._backoff_factor = float(backoff_factor)
+        self._growth_interval = int(growth_interval)
+        self._growth_tracker = 0
+        self._per_optimizer_states: dict[int, dict] = {}
+
+    # ------------------------------------------------------------------ scaling
+
+    def scale(self, outputs):
+        """``outputs * scale`` for a tensor or a (nested) list/tuple of tensors."""
+        if not self._enabled:
+            return outputs
+        from .tensor import Tensor
+
+        def apply(x):
+            if isinstance(x, Tensor):
+                return x * np.float32(self._scale).astype(x.data.dtype)
+            if isinstance(x, (list, tuple)):
+                return type(x)(apply(v) for v in x)
+            raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+        return apply(outputs)
+
+    def _state(self, optimizer) -> dict:
+        return self._per_optimizer_states.setdefault(
+            id(optimizer), {"stage": _READY, "found_inf": False}
+        )
+
+    def unscale_(self, optimizer) -> None:
+        """Divide ``optimizer``'s gradients by the scale in place (once per step) and record
+        whether any is inf or NaN."""
+        if not self._enabled:
+            return
+        state = self._state(optimizer)
+        if state["stage"] == _UNSCALED:
+            raise RuntimeError(
+                "unscale_() has already been called on this optimizer since the last update()."
+            )
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        inv = np.float32(1.0 / self._scale)  # as PyTorch: the reciprocal in float64, then float32
+        finite: dict = {}  # xp -> device booleans, read back once (one sync per step, not per grad)
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if g.data.dtype == np.float16:
+                    raise ValueError("Attempting to unscale FP16 gradients.")
+                # a new array, not in place: a gradient may be a read-only broadcast view
+                g.data = g.data * inv.astype(g.data.dtype)
+                xp = backend.xp_of(g.data)
+                finite.setdefault(xp, []).append(xp.isfinite(g.data).all())
+        state["found_inf"] = not all(bool(xp.stack(fs).all()) for xp, fs in finite.items())
+        state["stage"] = _UNSCALED
+
+    def step(self, optimizer, *args, **kwargs):
+        """Unscale (if ``unscale_`` was not called) and run ``optimizer.step(*args, **kwargs)``
+        unless a gradient is inf or NaN; returns its value, or None when skipped."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        state = self._state(optimizer)
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state["stage"] == _READY:
+            self.unscale_(optimizer)
+        retval = None
+        if not state["found_inf"]:
+            retval = optimizer.step(*args, **kwargs)
+        state["stage"] = _STEPPED
+        return retval
+
+    def update(self, new_scale=None) -> None:
+        """Back off after an overflow in this iteration, else grow every ``growth_interval``
+        clean steps; ``new_scale`` (a float or a one-element tensor) sets the scale instead."""
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
+        else:
+            if not self._per_optimizer_states:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            if any(s["found_inf"] for s in self._per_optimizer_states.values()):
+                self._scale = float(np.float32(self._scale * self._backoff_factor))
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+                if self._growth_tracker == self._growth_interval:
+                    grown = float(np.float32(self._scale * self._growth_factor))
+                    if math.isfinite(grown):
+                        self._scale = grown
+                    self._growth_tracker = 0
+        self._per_optimizer_states = {}
+
+    # ------------------------------------------------------------------ accessors
+
+    def get_scale(self) -> float:
+        return self._scale if self._enabled else 1.0
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        self._growth_factor = float(new_factor)
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        self._backoff_factor = float(new_factor)
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        self._growth_interval = int(new_interval)
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def state_dict(self) -> dict:
+        """PyTorch's keys; empty when disabled."""
+        if not self._enabled:
+            return {}
+        return {
+            "scale": self.get_scale(),
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._growth_tracker,
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError(
+                "The source state dict is empty, possibly because it was saved "
+                "from a disabled instance of GradScaler."
+            )
+        self._scale = float(state_dict["scale"])
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        self._growth_tracker = int(state_dict["_growth_tracker"])
