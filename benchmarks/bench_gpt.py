@@ -22,27 +22,27 @@ import _harness  # noqa: E402
 VOCAB, CONTEXT, BATCH, LAYERS, D_MODEL, HEADS = 65, 64, 16, 2, 128, 4
 
 
-def build(lib):
+def build(lib, vocab=VOCAB, context=CONTEXT, layers=LAYERS, d_model=D_MODEL, heads=HEADS):
     """The model class in ``lib`` (tensorgrad or torch): the same code, the same names."""
     nn, F = lib.nn, lib.nn.functional
 
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln_1 = nn.LayerNorm(D_MODEL)
-            self.c_attn = nn.Linear(D_MODEL, 3 * D_MODEL)
-            self.c_proj = nn.Linear(D_MODEL, D_MODEL)
-            self.ln_2 = nn.LayerNorm(D_MODEL)
-            self.c_fc = nn.Linear(D_MODEL, 4 * D_MODEL)
-            self.mlp_proj = nn.Linear(4 * D_MODEL, D_MODEL)
+            self.ln_1 = nn.LayerNorm(d_model)
+            self.c_attn = nn.Linear(d_model, 3 * d_model)
+            self.c_proj = nn.Linear(d_model, d_model)
+            self.ln_2 = nn.LayerNorm(d_model)
+            self.c_fc = nn.Linear(d_model, 4 * d_model)
+            self.mlp_proj = nn.Linear(4 * d_model, d_model)
 
         def forward(self, x, future):
             B, T, C = x.shape
-            hd = C // HEADS
+            hd = C // heads
             q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-            q = q.reshape(B, T, HEADS, hd).transpose(1, 2)  # (B, heads, T, hd)
-            k = k.reshape(B, T, HEADS, hd).transpose(1, 2)
-            v = v.reshape(B, T, HEADS, hd).transpose(1, 2)
+            q = q.reshape(B, T, heads, hd).transpose(1, 2)  # (B, heads, T, hd)
+            k = k.reshape(B, T, heads, hd).transpose(1, 2)
+            v = v.reshape(B, T, heads, hd).transpose(1, 2)
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
             att = att.masked_fill(future, float("-inf"))
             att = F.softmax(att, dim=-1)
@@ -54,18 +54,19 @@ def build(lib):
     class GPT(nn.Module):
         def __init__(self):
             super().__init__()
-            self.wte = nn.Embedding(VOCAB, D_MODEL)
-            self.wpe = nn.Embedding(CONTEXT, D_MODEL)
-            self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
-            self.ln_f = nn.LayerNorm(D_MODEL)
-            self.lm_head = nn.Linear(D_MODEL, VOCAB, bias=False)
+            self.wte = nn.Embedding(vocab, d_model)
+            self.wpe = nn.Embedding(context, d_model)
+            self.blocks = nn.ModuleList([Block() for _ in range(layers)])
+            self.ln_f = nn.LayerNorm(d_model)
+            self.lm_head = nn.Linear(d_model, vocab, bias=False)
 
         def forward(self, idx, pos, future, targets):
             x = self.wte(idx) + self.wpe(pos)
             for block in self.blocks:
                 x = block(x, future)
             logits = self.lm_head(self.ln_f(x))
-            return F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
+            # .float(): under autocast the logits are float16; the loss is taken in float32
+            return F.cross_entropy(logits.reshape(-1, vocab).float(), targets.reshape(-1))
 
     return GPT
 

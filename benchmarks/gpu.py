@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import statistics
 import sys
 import time
@@ -35,6 +34,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gpt import build as build_gpt_class  # noqa: E402
+
 import tensorgrad as tg  # noqa: E402
 
 TARGETS = {"mlp": 1.15, "gpt": 1.2, "gpt-amp": 1.3}
@@ -52,50 +54,8 @@ def build_mlp(lib):
 
 
 def build_gpt(lib, vocab, context, layers, d_model, heads):
-    nn, F = lib.nn, lib.nn.functional
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1 = nn.LayerNorm(d_model)
-            self.c_attn = nn.Linear(d_model, 3 * d_model)
-            self.c_proj = nn.Linear(d_model, d_model)
-            self.ln_2 = nn.LayerNorm(d_model)
-            self.c_fc = nn.Linear(d_model, 4 * d_model)
-            self.mlp_proj = nn.Linear(4 * d_model, d_model)
-
-        def forward(self, x, future):
-            B, T, C = x.shape
-            hd = C // heads
-            q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-            q = q.reshape(B, T, heads, hd).transpose(1, 2)
-            k = k.reshape(B, T, heads, hd).transpose(1, 2)
-            v = v.reshape(B, T, heads, hd).transpose(1, 2)
-            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
-            att = att.masked_fill(future, float("-inf"))
-            att = F.softmax(att, dim=-1)
-            y = (att @ v).transpose(1, 2).reshape(B, T, C)
-            x = x + self.c_proj(y)
-            h = F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")
-            return x + self.mlp_proj(h)
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.wte = nn.Embedding(vocab, d_model)
-            self.wpe = nn.Embedding(context, d_model)
-            self.blocks = nn.ModuleList([Block() for _ in range(layers)])
-            self.ln_f = nn.LayerNorm(d_model)
-            self.lm_head = nn.Linear(d_model, vocab, bias=False)
-
-        def forward(self, idx, pos, future, targets):
-            x = self.wte(idx) + self.wpe(pos)
-            for block in self.blocks:
-                x = block(x, future)
-            logits = self.lm_head(self.ln_f(x))
-            return F.cross_entropy(logits.reshape(-1, vocab).float(), targets.reshape(-1))
-
-    return GPT()
+    """The GPT of benchmarks/bench_gpt.py at this benchmark's sizes."""
+    return build_gpt_class(lib, vocab, context, layers, d_model, heads)()
 
 
 # ----------------------------------------------------------------------------- libraries
