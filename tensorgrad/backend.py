@@ -189,6 +189,25 @@ def cupy():
     return _cupy
 
 
+def nccl():
+    """CuPy's NCCL bindings (``cupy.cuda.nccl``), for the distributed 'nccl' backend."""
+    cupy()  # CuPy and a GPU first, with that error message
+    try:
+        from cupy.cuda import nccl as module
+    except ImportError as e:
+        raise RuntimeError(
+            f"backend='nccl' needs CuPy built with NCCL ({e}); pip install nvidia-nccl-cu12"
+        ) from None
+    if not getattr(module, "available", True):
+        raise RuntimeError("backend='nccl': this CuPy has no NCCL support")
+    return module
+
+
+def to_numpy(array) -> np.ndarray:
+    """A host (NumPy) array with ``array``'s values."""
+    return array if type(array) is np.ndarray else array.get()
+
+
 def xp_of(array):
     """The array module (numpy or cupy) that owns ``array``."""
     return np if type(array) is np.ndarray else _cupy if _cupy is not None else cupy()

@@ -288,7 +288,15 @@ def save_checkpoint(
     """Save everything needed to continue training exactly: ``model.state_dict()`` (parameters
     and buffers), the optimizer's and scheduler's state dicts, ``epoch``, tensorgrad's default
     RNG state (so dropout and DataLoader shuffling continue the same stream) and ``extra``
-    (anything :func:`save` takes), in one file written atomically."""
+    (anything :func:`save` takes), in one file written atomically.
+
+    In a distributed job only rank 0 writes (the ranks hold the same model; call it on every
+    rank); every rank can load the file. Call ``distributed.barrier()`` between saving and
+    loading when other ranks load it right away."""
+    from .distributed import process_group
+
+    if process_group.get_rank() != 0:
+        return
     save(
         {
             "model": model.state_dict(),

@@ -49,6 +49,7 @@ class Tensor:
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
     # Defaults a tensor overrides only when used; _make then has fewer fields to fill.
     _hooks = None  # a leaf's gradient hooks
+    _post_accumulate_hooks = None  # hook(tensor) after backward stored into a leaf's .grad
     _accumulator = None  # weak reference to a leaf's AccumulateGrad node
     _retains_grad = False
     _base = None  # a view's root tensor, whose memory it shares (see autograd.function._view)
@@ -343,6 +344,20 @@ class Tensor:
             self._hooks.append(hook)
             hooks = self._hooks
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(tensor)`` on a leaf after ``backward`` accumulated into its ``.grad``
+        (PyTorch's API; DistributedDataParallel starts a bucket's all-reduce from it)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _RemovableHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see ``tg.autograd.backward``."""

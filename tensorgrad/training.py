@@ -24,6 +24,13 @@ history and the callbacks' state after every epoch (through :mod:`tensorgrad.che
 no pickle); ``resume=True`` continues from that file, and the continued run is bit-identical to one
 that never stopped. Ctrl-C during ``fit`` saves a checkpoint (when a path is set) and returns the
 history of the completed epochs.
+
+Under ``tensorgrad.distributed`` (every rank runs the same ``fit``): progress bars and log lines
+come from rank 0 only, the checkpoint is written by rank 0 only (every rank can load it),
+``set_epoch`` is called on a loader's ``DistributedSampler`` before each epoch, and the epoch's
+metrics are summed over the ranks (so they are those of the global batch, and callbacks such as
+``EarlyStopping`` take the same decision on every rank). ``train_one_epoch`` and ``evaluate``
+called on their own report this rank's metrics.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .autograd import no_grad
 from .backend import bool_
@@ -123,6 +132,17 @@ class _Meter:
                 self.correct += int((output.argmax(dim=1) == targets).sum().item())
             self.counted += targets.numel()
 
+    def all_reduce(self) -> None:
+        """Sum the counts over the ranks of a distributed job (no-op in a single process)."""
+        from .distributed import process_group as pg
+
+        if pg.get_world_size() == 1:
+            return
+        totals = np.array([self.loss_sum, self.samples, self.correct, self.counted], np.float64)
+        pg._group.all_reduce(totals, pg.ReduceOp.SUM, "fit's epoch metrics").wait()
+        self.loss_sum = float(totals[0])
+        self.samples, self.correct, self.counted = (int(v) for v in totals[1:])
+
     def result(self) -> dict[str, float]:
         if self.samples == 0:
             raise ValueError("tensorgrad.training: the loader produced no batches")
@@ -135,8 +155,15 @@ class _Meter:
 # ------------------------------------------------------------------------------ progress output
 
 
+def _is_main_process() -> bool:
+    """Rank 0 of a distributed job, or a process on its own: the one that prints and saves."""
+    from .distributed import process_group as pg
+
+    return pg.get_rank() == 0
+
+
 def _use_tqdm(progress: bool) -> bool:
-    if not progress or not sys.stderr.isatty():
+    if not progress or not sys.stderr.isatty() or not _is_main_process():
         return False
     try:
         import tqdm  # noqa: F401
@@ -169,6 +196,7 @@ def _train_epoch(
     grad_clip: float | None,
     bar: bool,
     desc: str,
+    reduce: bool = False,
 ) -> dict[str, float]:
     from .nn.utils import clip_grad_norm_
 
@@ -201,6 +229,8 @@ def _train_epoch(
     finally:
         if bar:
             batches.close()
+    if reduce:
+        meter.all_reduce()
     return {**meter.result(), "lr": lr}
 
 
@@ -242,6 +272,10 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable, device: Any = None
     """The loss (sample-weighted mean) and, for class-index targets, the accuracy of ``model``
     on ``loader``, computed in eval mode under ``no_grad``. Every submodule's previous
     ``training`` flag is restored afterwards."""
+    return _evaluate(model, loader, loss_fn, device, reduce=False)
+
+
+def _evaluate(model: Any, loader: Iterable, loss_fn: Callable, device: Any, reduce: bool) -> dict:
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     meter = _Meter()
@@ -256,6 +290,8 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable, device: Any = None
     finally:
         for m, mode in modes:
             m.training = mode
+    if reduce:
+        meter.all_reduce()
     return meter.result()
 
 
@@ -562,16 +598,19 @@ def fit(
         if len(states) == len(callbacks):
             for cb, state in zip(callbacks, states):
                 cb.load_state_dict(state)
-    elif resume:
+    elif resume and _is_main_process():
         print(f"fit: no checkpoint at {os.fspath(checkpoint)!r}, starting from scratch")
 
     device = _model_device(model)
     per_batch = isinstance(scheduler, _PER_BATCH_SCHEDULERS)
     bar = _use_tqdm(progress)
+    main = _is_main_process()
     epoch = start - 1  # the last completed epoch
     try:
         for e in range(start, num_epochs):
             t0 = time.perf_counter()
+            for loader in (train_loader, val_loader):
+                _set_epoch(loader, e)
             model.train()
             train = _train_epoch(
                 model,
@@ -583,12 +622,13 @@ def fit(
                 None,
                 bar,
                 f"epoch {e + 1}/{num_epochs}",
+                reduce=True,
             )
             logs: dict[str, float] = {"epoch": e, "train_loss": train["loss"]}
             if "accuracy" in train:
                 logs["train_accuracy"] = train["accuracy"]
             if val_loader is not None:
-                val = evaluate(model, val_loader, loss_fn, device)
+                val = _evaluate(model, val_loader, loss_fn, device, reduce=True)
                 logs["val_loss"] = val["loss"]
                 if "accuracy" in val:
                     logs["val_accuracy"] = val["accuracy"]
@@ -611,10 +651,11 @@ def fit(
                 from tqdm.auto import tqdm
 
                 tqdm.write(_log_line(e, num_epochs, logs))
-            else:
+            elif main:
                 print(_log_line(e, num_epochs, logs), flush=True)
             if stop:
-                print(f"fit: stopped by a callback after epoch {e + 1}")
+                if main:
+                    print(f"fit: stopped by a callback after epoch {e + 1}")
                 break
     except KeyboardInterrupt:
         note = f"fit: interrupted during epoch {epoch + 2}"
@@ -623,5 +664,17 @@ def fit(
                 checkpoint, model, optimizer, scheduler, epoch, history, callbacks, interrupted=True
             )
             note += f"; saved a checkpoint to {os.fspath(checkpoint)!r}"
-        print(f"{note}; returning the history of {len(history)} completed epochs", file=sys.stderr)
+        if main:
+            print(
+                f"{note}; returning the history of {len(history)} completed epochs", file=sys.stderr
+            )
     return history
+
+
+def _set_epoch(loader: Any, epoch: int) -> None:
+    """Tell a loader's ``DistributedSampler`` (anything with ``set_epoch``) the epoch."""
+    for owner in (loader, getattr(loader, "batch_sampler", None)):
+        sampler = getattr(owner, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+            return

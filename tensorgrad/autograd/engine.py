@@ -20,6 +20,19 @@ from ..tensor import Tensor
 from .function import AccumulateGrad, Node, grad_accumulator
 
 
+_callbacks: list = []  # run once the outermost backward pass has finished
+_depth = [0]  # backward passes running (a hook may start another)
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` when the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``): DistributedDataParallel waits for its
+    gradient all-reduces there."""
+    if _depth[0] == 0:
+        raise RuntimeError("queue_callback can only be called during the backward pass")
+    _callbacks.append(fn)
+
+
 def _root_edge(t: Tensor):
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
@@ -66,6 +79,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     grads = _make_grads(tensors, grad_tensors, create_graph)
     roots = [(_root_edge(t), g) for t, g in zip(tensors, grads)]
+    _depth[0] += 1
+    try:
+        _backward(roots, retain_graph, create_graph, inputs)
+    except BaseException:
+        if _depth[0] == 1:
+            _callbacks.clear()  # a failed pass runs none of its callbacks
+        raise
+    finally:
+        _depth[0] -= 1
+    if _depth[0] == 0 and _callbacks:
+        _run_callbacks()
+
+
+def _backward(roots, retain_graph, create_graph, inputs) -> None:
     if inputs is None:
         _run(roots, retain_graph, create_graph)
         return
@@ -247,6 +274,11 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
     return results
 
 
+def _run_callbacks() -> None:
+    while _callbacks:  # a callback may queue another
+        _callbacks.pop(0)()
+
+
 def _call_hooks(hooks: dict, grads: list) -> list:
     grads = list(grads)
     for nr, fns in hooks.items():
@@ -291,6 +323,9 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     else:
         old.data += g.data
         old._version[0] += 1
+    if leaf._post_accumulate_hooks:
+        for hook in list(leaf._post_accumulate_hooks):
+            hook(leaf)
 
 
 def _owner(array):
