@@ -28,7 +28,8 @@ NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on 
     "__invert__"
 }
 NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place writes
-    "backward detach detach_ requires_grad_ retain_grad register_hook numpy item tolist size dim "
+    "backward detach detach_ requires_grad_ retain_grad register_hook "
+    "register_post_accumulate_grad_hook numpy item tolist size dim "
     "numel nelement element_size is_floating_point is_contiguous is_leaf to float double half "
     "long int bool cpu cuda type_as new_tensor new_zeros new_ones new_full new_empty zeros ones "
     "full empty rand randn randint randperm arange linspace eye zeros_like ones_like full_like "

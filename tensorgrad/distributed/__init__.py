@@ -30,11 +30,13 @@ from .process_group import (
     reduce_scatter,
 )
 from .sampler import DistributedSampler
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "DistributedDataParallel",
     "DistributedSampler",
     "ReduceOp",
+    "SyncBatchNorm",
     "Work",
     "all_gather",
     "all_reduce",

@@ -25,15 +25,23 @@ if MPIEXEC is None:
 WORKER = str(Path(worker.__file__))
 
 
-def launch(scenario: str, outdir: Path, *args, n: int = 2, timeout: float = 120):
-    """Run the job; returns (CompletedProcess, seconds). One BLAS thread per rank: the ranks
-    share the machine's cores."""
+ROOT = Path(__file__).parents[2]
+
+
+def mpirun(argv: list, n: int = 2, timeout: float = 120):
+    """``mpiexec -n N python ARGV...``; returns (CompletedProcess, seconds). One BLAS thread
+    per rank: the ranks share the machine's cores."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2]), env.get("PYTHONPATH", "")])
-    cmd = [MPIEXEC, "-n", str(n), sys.executable, WORKER, scenario, str(outdir), *map(str, args)]
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    cmd = [MPIEXEC, "-n", str(n), sys.executable, *map(str, argv)]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     return proc, time.monotonic() - t0
+
+
+def launch(scenario: str, outdir: Path, *args, n: int = 2, timeout: float = 120):
+    """Run worker.py's ``scenario`` on n ranks."""
+    return mpirun([WORKER, scenario, outdir, *args], n=n, timeout=timeout)
 
 
 def run_ok(scenario: str, outdir: Path, *args, n: int = 2) -> subprocess.CompletedProcess:
@@ -69,6 +77,14 @@ def test_ddp_on_two_ranks_equals_one_process_on_the_whole_batch(tmp_path):
 def test_no_sync_accumulates_then_averages(tmp_path):
     run_ok("no_sync", tmp_path)
     reference = worker.train_reference(world=2)
+    for r in range(2):
+        assert_same_model(params(tmp_path / f"rank{r}.npz"), reference, rtol=1e-10, atol=1e-12)
+
+
+def test_sync_batchnorm_equals_batchnorm_on_the_whole_batch(tmp_path):
+    run_ok("syncbn", tmp_path)
+    reference = worker.train_bn_reference(world=2)
+    assert "1.running_var" in reference
     for r in range(2):
         assert_same_model(params(tmp_path / f"rank{r}.npz"), reference, rtol=1e-10, atol=1e-12)
 
@@ -133,6 +149,15 @@ def test_a_missing_collective_times_out_with_a_clear_error(tmp_path):
     assert proc.returncode != 0
     assert "all_reduce on rank 0 of 2 timed out after 2 s" in proc.stderr
     assert seconds < 30
+
+
+def test_ddp_digits_example_runs_on_two_ranks(tmp_path):
+    proc, _ = mpirun([ROOT / "examples" / "ddp_digits.py", "--tiny", "--out", tmp_path])
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("epoch 1/1") for line in lines) == 1  # rank 0 prints
+    assert sum(line.startswith("test loss") for line in lines) == 1
+    assert (tmp_path / "checkpoint.tgc").exists()
 
 
 @pytest.mark.cuda

@@ -109,6 +109,41 @@ def scenario_no_sync(outdir: str) -> None:
     _save(outdir, rank, {k: v.numpy() for k, v in model.module.state_dict().items()})
 
 
+def bn_model(norm) -> nn.Module:
+    tg.manual_seed(0)
+    return nn.Sequential(
+        nn.Linear(FEATURES, 16), norm(16), nn.ReLU(), nn.Linear(16, CLASSES)
+    ).double()
+
+
+def train_bn_reference(world: int) -> dict:
+    """BatchNorm1d in one process on the concatenated batch."""
+    model = bn_model(nn.BatchNorm1d)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for x, y in global_batches(world):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(tg.tensor(x)), tg.tensor(y)).backward()
+        opt.step()
+    return {k: v.numpy() for k, v in model.state_dict().items()}
+
+
+def scenario_syncbn(outdir: str) -> None:
+    """SyncBatchNorm (through convert_sync_batchnorm) under DDP equals BatchNorm on the
+    concatenated batch: parameters and running statistics."""
+    dist.init_process_group("mpi", timeout=60)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    model = dist.SyncBatchNorm.convert_sync_batchnorm(bn_model(nn.BatchNorm1d))
+    assert isinstance(model[1], dist.SyncBatchNorm)
+    model = dist.DistributedDataParallel(model)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    lo, hi = rank * PER_RANK_BATCH, (rank + 1) * PER_RANK_BATCH
+    for x, y in global_batches(world):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(tg.tensor(x[lo:hi])), tg.tensor(y[lo:hi])).backward()
+        opt.step()
+    _save(outdir, rank, {k: v.numpy() for k, v in model.module.state_dict().items()})
+
+
 def scenario_collectives(outdir: str) -> None:
     """Every collective and reduce op against the value computed by hand."""
     dist.init_process_group("mpi", timeout=60)
