@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all venv test lint pytest test-gpu demo bench clean
+.PHONY: all venv test lint pytest test-gpu demo bench docs clean
 
 all: test
 
@@ -47,6 +47,17 @@ demo: venv
 bench: venv
 	$(PY) benchmarks/run_all.py
 
+# The documentation site (mkdocs.yml): the docs extra has its own stamp, so `make test` never
+# installs MkDocs; --strict turns every warning (a broken link, a missing page) into an error.
+DOCS_STAMP := $(VENV)/.docs-stamp
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -e '.[docs]'
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

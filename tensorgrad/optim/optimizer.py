@@ -13,8 +13,9 @@ referred to by their index in group order::
 
 from __future__ import annotations
 
+import functools
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..backend import is_array, to_device, xp_of
 from ..grad_mode import enable_grad
+from ..nn.module import RemovableHandle
 from ..tensor import Tensor
 
 
@@ -34,6 +36,38 @@ class _Required:
 
 
 required = _Required()
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """Wrap an optimizer's ``step`` so that it runs the step pre and post hooks around it. With
+    no hook registered it is one test and a call; a ``step`` that calls ``super().step()`` runs
+    the hooks once, in the outermost call."""
+
+    @functools.wraps(step)
+    def step_with_hooks(self, *args, **kwargs):
+        pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
+        if not (pre or post) or self._in_step_hooks:
+            return step(self, *args, **kwargs)
+        args = (self, *args)  # PyTorch's hooks see the optimizer as args[0]
+        self._in_step_hooks = True
+        try:
+            for hook in list(pre.values()):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{step} must return None or a tuple of (new_args, new_kwargs), "
+                            f"but got {result}."
+                        )
+                    args, kwargs = result
+            out = step(*args, **kwargs)
+            for hook in list(post.values()):
+                hook(self, args, kwargs)
+        finally:
+            self._in_step_hooks = False
+        return out
+
+    return step_with_hooks
 
 
 class Optimizer:
@@ -49,6 +83,9 @@ class Optimizer:
         # Per-parameter scratch arrays (same shape and dtype) that the updates write their
         # intermediates into, so a step allocates nothing; not state, so not in state_dict().
         self._scratch: dict[Tensor, list] = {}
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._in_step_hooks = False
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -61,6 +98,12 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # A subclass that writes its own step() gets the step hooks too, without repeating code.
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.__dict__["step"])
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -121,6 +164,7 @@ class Optimizer:
                     p.grad.data[...] = 0
                     p.grad._version[0] += 1
 
+    @_with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient. ``closure`` (optional) reevaluates
         the model and returns the loss; it runs first, with grad enabled, and its loss is
@@ -140,6 +184,24 @@ class Optimizer:
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ step hooks
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``; it returns None or a
+        pair ``(new_args, new_kwargs)`` that replaces them. As in PyTorch, ``args`` holds
+        everything ``step`` was called with, the optimizer itself first. The returned handle's
+        ``remove()`` unregisters the hook."""
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step`` (its result is ignored);
+        the handle's ``remove()`` unregisters it."""
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
 
     def _params_with_grad(self, group: dict[str, Any]):
         """Yield ``(param, param array, grad array)`` for the group's parameters with a grad,
