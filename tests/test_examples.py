@@ -113,3 +113,22 @@ def test_char_gpt_model_is_causal():
     assert a.shape == (2, 8, 11)
     np.testing.assert_allclose(a[:, :5].numpy(), b[:, :5].numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(a[:, 5:].numpy(), b[:, 5:].numpy())
+
+
+def test_see_inside_tiny_draws_the_mlp_and_the_collapsed_gpt(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    import shutil
+
+    out = tmp_path / "see_inside"
+    result = load_example("see_inside").main(["--tiny", "--out", str(out)])
+    assert len(result["losses"]) == 3
+    mlp = (out / "mlp_graph.dot").read_text()
+    assert "1.weight" in mlp and "3.bias" in mlp and "grad norm" in mlp
+    gpt = (out / "gpt_graph.dot").read_text()
+    assert all(f"blocks.{i} (Block)" in gpt for i in range(6))
+    if shutil.which("dot") is None:  # pictures need Graphviz; CI installs it
+        assert "wrote the .dot files only" in capsys.readouterr().out
+        return
+    for name in ("mlp_graph.png", "gpt_graph.png"):
+        assert (out / name).read_bytes().startswith(b"\x89PNG")
+    assert "ReluBackward0" in (out / "mlp_graph.svg").read_text()

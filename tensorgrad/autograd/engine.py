@@ -17,8 +17,8 @@ from __future__ import annotations
 from ..backend import xp_of
 from ..grad_mode import GradMode
 from ..tensor import Tensor
+from . import anomaly
 from .function import AccumulateGrad, Node, grad_accumulator
-
 
 _callbacks: list = []  # run once the outermost backward pass has finished
 _depth = [0]  # backward passes running (a hook may start another)
@@ -214,6 +214,7 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
     ready = [node for node, d in deps.items() if d == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
+    check = anomaly.enabled and anomaly.enter_backward()  # detect_anomaly(): check gradients
     try:
         while ready:
             node = ready.pop()
@@ -245,6 +246,8 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
             in_grads = type(node).backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if check:
+                anomaly.check_gradients(node, in_grads)
             edges = node.next_functions
             if len(in_grads) < len(edges):
                 raise RuntimeError(
@@ -271,6 +274,8 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
     finally:
         GradMode.enabled = prev_mode
+        if check:
+            anomaly.exit_backward()
     return results
 
 

@@ -27,6 +27,42 @@ FREED_MESSAGE = (
 )
 
 
+# Tools that look at every op as it runs (viz.trace, autograd.detect_anomaly) register a watcher;
+# while none is registered ``_watch`` is None and ``Op.apply`` pays one global check for them.
+_watchers: list = []
+_watch = None
+
+
+def add_op_watcher(fn) -> None:
+    """Call ``fn(cls, inputs, output)`` after every ``Op.apply`` and ``Function.apply``:
+    ``cls`` is the op class, ``output`` what apply returned (its ``grad_fn`` is the new node when
+    a graph was recorded). A watcher may raise to stop the op's caller."""
+    global _watch
+    _watchers.append(fn)
+    _watch = _watched_apply
+
+
+def remove_op_watcher(fn) -> None:
+    global _watch
+    _watchers.remove(fn)
+    if not _watchers:
+        _watch = None
+
+
+def _watched_apply(apply, cls, args, kwargs):
+    """Run ``apply`` (the base class's unwatched body) with watching paused, so the ops inside
+    a ``Function``'s forward are not reported as well, then tell every watcher."""
+    global _watch
+    _watch = None
+    try:
+        out = apply(cls, *args, **kwargs)
+    finally:
+        _watch = _watched_apply if _watchers else None
+    for fn in list(_watchers):
+        fn(cls, args, out)
+    return out
+
+
 class _SavedOutput:
     """An output of the node itself, kept as its array so the node does not own its output."""
 
@@ -202,6 +238,8 @@ class Op(Node):
     def apply(cls, *inputs, **params) -> Tensor:
         # The hot path of every op, so it is written for speed: no graph -> one array op and
         # one Tensor; recording -> one node with its edges and saved tensors.
+        if _watch is not None:
+            return _watch(_op_apply, cls, inputs, params)
         record = False
         datas = []
         for x in inputs:
@@ -303,6 +341,8 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _watch is not None:
+            return _watch(_function_apply, cls, args, kwargs)
         ctx = cls.__new__(cls)
         ctx._to_save = ()
         ctx._non_differentiable = set()
@@ -341,6 +381,10 @@ class Function(Node):
             ctx._saved_versions = _versions(saved)
         ctx._to_save = None
         return wrapped[0] if single else tuple(wrapped)
+
+
+_op_apply = Op.apply.__func__  # the bodies a watcher runs (a subclass may wrap apply)
+_function_apply = Function.apply.__func__
 
 
 def _meta(o) -> tuple | None:
