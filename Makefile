@@ -39,7 +39,7 @@ test: lint pytest
 # plus the GPU benchmark and the examples on CUDA.
 GPU_PY ?= $(PYTHON)
 test-gpu:
-	PYTHONPATH=. $(GPU_PY) -m pytest -m cuda tests/cuda tests/test_cuda.py
+	PYTHONPATH=. $(GPU_PY) -m pytest -m cuda tests/cuda tests/test_cuda.py tests/distributed
 
 demo: venv
 	$(PY) examples/digits_cnn.py

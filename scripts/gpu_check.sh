@@ -42,6 +42,8 @@ XDIST=""
 "$PY" -c "import xdist" 2>/dev/null && XDIST="-n 8"
 step tests 200 "$PY" -m pytest -m cuda tests/cuda tests/test_cuda.py -q $XDIST --maxfail=40 \
     -p no:cacheprovider -p no:warnings --durations=15
+# the NCCL DDP test needs mpi4py + mpiexec in $PY (it skips, saying so, where they are missing)
+step nccl 120 "$PY" -m pytest -m cuda tests/distributed -q -rs -p no:cacheprovider -p no:warnings
 if [ -n "${QUICK:-}" ]; then
     step bench 120 "$PY" benchmarks/gpu.py --quick
 else

@@ -102,10 +102,13 @@ class DistributedDataParallel(Module):
                     p.register_post_accumulate_grad_hook(_GradReady(self, bucket, i))
 
     def forward(self, *args, **kwargs):
-        if self.broadcast_buffers and self._world_size > 1 and is_grad_enabled():
-            buffers = list(self.module.buffers())
-            if buffers:
-                self._broadcast_coalesced(buffers)
+        if self._world_size > 1 and is_grad_enabled():
+            if self._pass_started:  # the last backward failed before its end: start afresh
+                self._reset()
+            if self.broadcast_buffers:
+                buffers = list(self.module.buffers())
+                if buffers:
+                    self._broadcast_coalesced(buffers)
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
@@ -169,11 +172,14 @@ class DistributedDataParallel(Module):
                         p.grad.data[...] = avg
                         p.grad._version[0] += 1
         finally:
-            for bucket in self._buckets:
-                bucket.ready.clear()
-                bucket.work = bucket.flat = None
-            self._next_bucket = 0
-            self._pass_started = False
+            self._reset()
+
+    def _reset(self) -> None:
+        for bucket in self._buckets:
+            bucket.ready.clear()
+            bucket.work = bucket.flat = None
+        self._next_bucket = 0
+        self._pass_started = False
 
     def _broadcast_coalesced(self, tensors: list) -> None:
         """Rank 0's values into ``tensors`` on every rank: one broadcast per dtype and device,
