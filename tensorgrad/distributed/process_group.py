@@ -318,81 +318,58 @@ class _MPIGroup:
                     time.sleep(1e-4)
 
     def _host(self, array, reduce: bool):
-        """A C-contiguous host array MPI can reduce, and whether it is ``array`` itself."""
+        """``array`` itself, or a C-contiguous host copy of it that MPI can move (and reduce)."""
         host = backend.to_numpy(array) if not isinstance(array, np.ndarray) else array
         if host.dtype == np.float16 and reduce:
-            return host.astype(np.float32), False
+            return host.astype(np.float32)
         if host.dtype == np.bool_:
-            return host.astype(np.uint8), False
+            return host.astype(np.uint8)
         if not host.flags.c_contiguous or not host.flags.writeable:
-            return np.ascontiguousarray(host).copy(), False
-        return host, host is array
+            return np.array(host, order="C")  # a copy MPI may write into
+        return host
 
-    def _copy_back(self, buf, array) -> None:
-        if buf is not array:
-            array[...] = backend.xp_of(array).asarray(buf).astype(array.dtype, copy=False)
+    def _work(self, request, what: str, buf, array, average: bool, then) -> Work:
+        """The Work of an MPI request: wait, divide by the world size for AVG, copy ``buf``
+        back into ``array`` (when it is a host copy), then run ``then``."""
+
+        def finish():
+            self.wait(request, what)
+            if average:
+                buf[...] /= self.world_size
+            if buf is not array:
+                array[...] = backend.xp_of(array).asarray(buf).astype(array.dtype, copy=False)
+            if then is not None:
+                then()
+
+        return Work(self, what, finish)
+
+    def _mpi_op(self, op: str, dtype, what: str):
+        if op == ReduceOp.AVG and dtype.kind not in "fc":
+            raise TypeError(f"{what}: ReduceOp.AVG needs a floating tensor, got {dtype}")
+        MPI = self.MPI
+        return {"sum": MPI.SUM, "avg": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
 
     def all_reduce(self, array, op: str, what: str, then=None) -> Work:
-        MPI = self.MPI
-        if op == ReduceOp.AVG and array.dtype.kind not in "fc":
-            raise TypeError(f"{what}: ReduceOp.AVG needs a floating tensor, got {array.dtype}")
-        buf, _ = self._host(array, reduce=True)
-        mpi_op = {"sum": MPI.SUM, "avg": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
-        request = self.comm.Iallreduce(MPI.IN_PLACE, buf, op=mpi_op)
-
-        def finish():
-            self.wait(request, what)
-            if op == ReduceOp.AVG:
-                buf[...] /= self.world_size
-            self._copy_back(buf, array)
-            if then is not None:
-                then()
-
-        return Work(self, what, finish)
+        mpi_op = self._mpi_op(op, array.dtype, what)
+        buf = self._host(array, reduce=True)
+        request = self.comm.Iallreduce(self.MPI.IN_PLACE, buf, op=mpi_op)
+        return self._work(request, what, buf, array, op == ReduceOp.AVG, then)
 
     def broadcast(self, array, src: int, what: str, then=None) -> Work:
-        buf, _ = self._host(array, reduce=False)
+        buf = self._host(array, reduce=False)
         request = self.comm.Ibcast(buf, root=src)
-
-        def finish():
-            self.wait(request, what)
-            self._copy_back(buf, array)
-            if then is not None:
-                then()
-
-        return Work(self, what, finish)
+        return self._work(request, what, buf, array, False, then)
 
     def all_gather(self, array, out, what: str, then=None) -> Work:
-        send, _ = self._host(array, reduce=False)
-        recv, _ = self._host(out, reduce=False)
+        send, recv = self._host(array, reduce=False), self._host(out, reduce=False)
         request = self.comm.Iallgather(send, recv)
-
-        def finish():
-            self.wait(request, what)
-            self._copy_back(recv, out)
-            if then is not None:
-                then()
-
-        return Work(self, what, finish)
+        return self._work(request, what, recv, out, False, then)
 
     def reduce_scatter(self, stacked, out, op: str, what: str, then=None) -> Work:
-        MPI = self.MPI
-        if op == ReduceOp.AVG and out.dtype.kind not in "fc":
-            raise TypeError(f"{what}: ReduceOp.AVG needs a floating tensor, got {out.dtype}")
-        send, _ = self._host(stacked, reduce=True)
-        recv, _ = self._host(out, reduce=True)
-        mpi_op = {"sum": MPI.SUM, "avg": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
+        mpi_op = self._mpi_op(op, out.dtype, what)
+        send, recv = self._host(stacked, reduce=True), self._host(out, reduce=True)
         request = self.comm.Ireduce_scatter_block(send, recv, op=mpi_op)
-
-        def finish():
-            self.wait(request, what)
-            if op == ReduceOp.AVG:
-                recv[...] /= self.world_size
-            self._copy_back(recv, out)
-            if then is not None:
-                then()
-
-        return Work(self, what, finish)
+        return self._work(request, what, recv, out, op == ReduceOp.AVG, then)
 
 
 class _NCCLGroup(_MPIGroup):
@@ -452,9 +429,10 @@ class _NCCLGroup(_MPIGroup):
             "min": nccl.NCCL_MIN,
         }[op]
 
-    def _gpu_work(self, what: str, finish_array) -> Work:
-        stream = self.cp.cuda.get_current_stream()
-        event = stream.record()
+    def _gpu_work(self, what: str, buf, array, average: bool, then) -> Work:
+        """The Work of a collective queued on the current stream: wait for the stream (not
+        past the deadline), divide by the world size for AVG, copy ``buf`` into ``array``."""
+        event = self.cp.cuda.get_current_stream().record()
 
         def finish():
             start = time.monotonic()
@@ -465,7 +443,12 @@ class _NCCLGroup(_MPIGroup):
                         f"after {self.timeout:g} s"
                     )
                 time.sleep(1e-5)
-            finish_array()
+            if average:
+                buf[...] /= self.world_size
+            if buf is not array:
+                array[...] = buf
+            if then is not None:
+                then()
 
         return Work(self, what, finish)
 
@@ -475,73 +458,39 @@ class _NCCLGroup(_MPIGroup):
     def all_reduce(self, array, op: str, what: str, then=None) -> Work:
         if not self._on_gpu(array):
             return super().all_reduce(array, op, what, then)
-        if op == ReduceOp.AVG and array.dtype.kind not in "fc":
-            raise TypeError(f"{what}: ReduceOp.AVG needs a floating tensor, got {array.dtype}")
+        self._mpi_op(op, array.dtype, what)  # the same argument checks as on the CPU
         buf = self._contiguous(array)
-        stream = self.cp.cuda.get_current_stream()
-        self.nccl_comm.allReduce(
-            buf.data.ptr, buf.data.ptr, buf.size, self._dtype(buf.dtype), self._op(op), stream.ptr
-        )
-
-        def finish_array():
-            if op == ReduceOp.AVG:
-                buf[...] /= self.world_size
-            if buf is not array:
-                array[...] = buf
-            if then is not None:
-                then()
-
-        return self._gpu_work(what, finish_array)
+        stream = self.cp.cuda.get_current_stream().ptr
+        kind = self._dtype(buf.dtype)
+        self.nccl_comm.allReduce(buf.data.ptr, buf.data.ptr, buf.size, kind, self._op(op), stream)
+        return self._gpu_work(what, buf, array, op == ReduceOp.AVG, then)
 
     def broadcast(self, array, src: int, what: str, then=None) -> Work:
         if not self._on_gpu(array):
             return super().broadcast(array, src, what, then)
         buf = self._contiguous(array)
-        stream = self.cp.cuda.get_current_stream()
-        self.nccl_comm.bcast(buf.data.ptr, buf.size, self._dtype(buf.dtype), src, stream.ptr)
-
-        def finish_array():
-            if buf is not array:
-                array[...] = buf
-            if then is not None:
-                then()
-
-        return self._gpu_work(what, finish_array)
+        stream = self.cp.cuda.get_current_stream().ptr
+        self.nccl_comm.bcast(buf.data.ptr, buf.size, self._dtype(buf.dtype), src, stream)
+        return self._gpu_work(what, buf, array, False, then)
 
     def all_gather(self, array, out, what: str, then=None) -> Work:
         if not self._on_gpu(array):
             return super().all_gather(array, out, what, then)
-        send = self._contiguous(array)
-        stream = self.cp.cuda.get_current_stream()
-        self.nccl_comm.allGather(
-            send.data.ptr, out.data.ptr, send.size, self._dtype(send.dtype), stream.ptr
-        )
-        return self._gpu_work(what, then or (lambda: None))
+        send, recv = self._contiguous(array), self._contiguous(out)
+        stream = self.cp.cuda.get_current_stream().ptr
+        kind = self._dtype(send.dtype)
+        self.nccl_comm.allGather(send.data.ptr, recv.data.ptr, send.size, kind, stream)
+        return self._gpu_work(what, recv, out, False, then)
 
     def reduce_scatter(self, stacked, out, op: str, what: str, then=None) -> Work:
         if not self._on_gpu(out):
             return super().reduce_scatter(stacked, out, op, what, then)
-        send = self._contiguous(stacked)
-        recv = self._contiguous(out)
-        stream = self.cp.cuda.get_current_stream()
-        self.nccl_comm.reduceScatter(
-            send.data.ptr,
-            recv.data.ptr,
-            recv.size,
-            self._dtype(recv.dtype),
-            self._op(op),
-            stream.ptr,
-        )
-
-        def finish_array():
-            if op == ReduceOp.AVG:
-                recv[...] /= self.world_size
-            if recv is not out:
-                out[...] = recv
-            if then is not None:
-                then()
-
-        return self._gpu_work(what, finish_array)
+        self._mpi_op(op, out.dtype, what)
+        send, recv = self._contiguous(stacked), self._contiguous(out)
+        stream = self.cp.cuda.get_current_stream().ptr
+        kind, nccl_op = self._dtype(recv.dtype), self._op(op)
+        self.nccl_comm.reduceScatter(send.data.ptr, recv.data.ptr, recv.size, kind, nccl_op, stream)
+        return self._gpu_work(what, recv, out, op == ReduceOp.AVG, then)
 
 
 # ---------------------------------------------------------------------------------- failure
