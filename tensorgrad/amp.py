@@ -179,7 +179,14 @@ class GradScaler:
 
         def apply(x):
             if isinstance(x, Tensor):
-                return x * np.float32(self._scale).astype(x.data.dtype)
+                # PyTorch's scale is a 0-dim float32 tensor: a 0-dim float16 loss times it is
+                # float32, a float16 tensor stays float16 but is multiplied in float32 (as its
+                # CPU kernels compute float16), so 65536 * 0.5 is 32768, not inf
+                scale = Tensor(np.float32(self._scale), device=x.device)
+                if x.data.dtype != np.float16:
+                    return x * scale
+                out = x.float() * scale
+                return out.half() if x.ndim else out
             if isinstance(x, (list, tuple)):
                 return type(x)(apply(v) for v in x)
             raise ValueError("outputs must be a Tensor or an iterable of Tensors")

@@ -318,3 +318,15 @@ def test_autocast_training_matches_float32_accuracy():
     acc32, acc16 = _train(False), _train(True)
     assert acc32 > 0.9
     assert acc16 >= acc32 - 0.02
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_grad_scaler_scale_dtype_and_value_match_torch(shape, dtype):
+    """Regression: a 0-dim float16 loss times the default scale 65536 was inf (the scale was
+    cast to float16); PyTorch multiplies by a 0-dim float32 scale, so the result is float32."""
+    values = np.full(shape, 0.5)
+    ours = tg.amp.GradScaler("cpu").scale(tg.tensor(values, dtype=getattr(tg, dtype)))
+    theirs = torch.amp.GradScaler("cpu").scale(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
