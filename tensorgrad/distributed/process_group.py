@@ -387,8 +387,14 @@ class _NCCLGroup(_MPIGroup):
         cp, nccl = backend.cupy(), backend.nccl()
         self.cp, self.nccl = cp, nccl
         gpus = cp.cuda.runtime.getDeviceCount()
-        if gpus == 0:
-            raise RuntimeError("init_process_group(backend='nccl'): no CUDA device is visible")
+        if gpus < self.world_size:
+            # NCCL (since 2.5) refuses two ranks of one communicator on the same GPU
+            # ("Duplicate GPU detected"); say so before it does, in our words
+            raise RuntimeError(
+                f"init_process_group(backend='nccl'): {self.world_size} ranks need a GPU each, "
+                f"but {gpus} CUDA device(s) are visible; NCCL does not allow two ranks on one "
+                "GPU (start fewer ranks, or use backend='mpi' with CPU tensors)"
+            )
         cp.cuda.Device(self.rank % gpus).use()
         uid = np.zeros(128, dtype=np.int64)  # ncclUniqueId: 128 bytes, a tuple of ints in CuPy
         if self.rank == 0:

@@ -163,14 +163,16 @@ def test_ddp_digits_example_runs_on_two_ranks(tmp_path):
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda_available(), reason="needs CuPy and a CUDA GPU")
 def test_ddp_nccl_equals_one_process(tmp_path):
-    """NCCL on 2 ranks. NCCL refuses two ranks of one communicator on the same GPU, so with a
-    single GPU the test expects that refusal, reported as an error naming it."""
+    """NCCL on 2 ranks, one GPU each. NCCL refuses two ranks of one communicator on the same
+    GPU, so with a single GPU the job must stop at init_process_group with an error saying so."""
     import cupy
 
     gpus = cupy.cuda.runtime.getDeviceCount()
     proc, _ = launch("ddp", tmp_path, "nccl", timeout=300)
-    if gpus < 2 and proc.returncode != 0:
-        pytest.xfail(f"NCCL refuses 2 ranks on 1 GPU: {proc.stderr[-500:]}")
+    if gpus < 2:
+        assert proc.returncode != 0
+        assert "2 ranks need a GPU each, but 1 CUDA device(s) are visible" in proc.stderr
+        return
     assert proc.returncode == 0, proc.stderr
     reference = worker.train_reference(world=2)
     for r in range(2):
