@@ -239,9 +239,18 @@ def is_array(x) -> bool:
 
 
 def scatter_add(target, index, values) -> None:
-    """``target[index] += values`` where repeated indices all add (``np.add.at``)."""
+    """``target[index] += values`` where repeated indices all add (``np.add.at``).
+
+    On the host, a target of 2+ dims is updated through its flat view with the flat positions
+    that ``index`` selects: ``np.add.at`` on a 1-D array with 1-D indices is ~7x faster than with
+    rows of values, and adds in the same order (the same result to the bit)."""
     if type(target) is np.ndarray:
-        np.add.at(target, index, values)
+        if target.ndim > 1 and target.flags.c_contiguous:
+            positions = np.arange(target.size).reshape(target.shape)[index]
+            flat_values = np.broadcast_to(values, positions.shape).reshape(-1)
+            np.add.at(target.reshape(-1), positions.reshape(-1), flat_values)
+        else:
+            np.add.at(target, index, values)
     else:
         import cupyx
 
