@@ -6,20 +6,19 @@ forward). ``SyncBatchNorm`` computes, per channel, over all M samples of all ran
 
     mean = all_reduce(sum x) / M,    var = all_reduce(sum (x - mean)^2) / M
 
-so the result is that of ``BatchNorm`` on the concatenated batch. The only new primitive is a
-differentiable all-reduce: its forward sums a tensor over the ranks and, since every rank's
-loss depends on that sum, its backward sums the incoming gradients the same way. The rest of
-the layer is ordinary tensor ops, so autograd derives the backward (the global-batch formula).
+so the result is that of ``BatchNorm`` on the concatenated batch. It is ``BatchNorm``'s own code
+(``nn.normalization._batch_norm``) given a differentiable all-reduce to total its per-channel
+sums: forward sums a tensor over the ranks and, since every rank's loss depends on that sum,
+backward sums the incoming gradients the same way. The rest is ordinary tensor ops, so
+autograd derives the backward (the global-batch formula).
 """
 
 from __future__ import annotations
 
-from .. import creation
 from ..autograd import Function
-from ..grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.normalization import _BatchNorm
-from ..tensor import Tensor, cat
+from ..tensor import Tensor
 from . import process_group as pg
 
 
@@ -49,43 +48,10 @@ class SyncBatchNorm(_BatchNorm):
                 f"{input.ndim}D input of shape {tuple(input.shape)})"
             )
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if not self.training or pg.get_world_size() == 1:
-            return super().forward(input)
-        self._check_input_dim(input)
-        c = self.num_features
-        if input.shape[1] != c:
-            raise RuntimeError(
-                f"SyncBatchNorm({c}): expected input with {c} channels (dimension 1), got "
-                f"input of shape {tuple(input.shape)}"
-            )
-        dims = (0,) + tuple(range(2, input.ndim))
-        channel = (c,) + (1,) * (input.ndim - 2)
-        local_count = creation.tensor([input.numel() // c], dtype=input.dtype, device=input.device)
-        totals = AllReduceSum.apply(cat([input.sum(dims), local_count]))
-        count = int(totals[c].item())
-        if count <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got {count} over all ranks"
-            )
-        mean = totals[:c] / count
-        centered = input - mean.reshape(channel)
-        var = AllReduceSum.apply((centered * centered).sum(dims)) / count
-        if self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-                factor = self.momentum
-                if factor is None:
-                    factor = 1.0 / float(self.num_batches_tracked.item())
-                self.running_mean.mul_(1 - factor).add_(mean.detach() * factor)
-                unbiased = var.detach() * (count / (count - 1))
-                self.running_var.mul_(1 - factor).add_(unbiased * factor)
-        out = centered * (var.reshape(channel) + self.eps).rsqrt()
-        if self.weight is not None:
-            out = out * self.weight.reshape(channel)
-        if self.bias is not None:
-            out = out + self.bias.reshape(channel)
-        return out
+    def _batch_total(self):
+        if self.training and pg.get_world_size() > 1:
+            return AllReduceSum.apply
+        return None
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:

@@ -21,7 +21,7 @@ from .. import amp as _amp
 from .. import creation
 from ..grad_mode import no_grad
 from ..ops import norm as _norm
-from ..tensor import Tensor
+from ..tensor import Tensor, cat
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -165,6 +165,23 @@ def batch_norm(
     updated in place, r = (1 - momentum) r + momentum s, with the unbiased batch variance for
     ``running_var``. Eval: with ``running_mean`` and ``running_var``.
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    total=None,
+) -> Tensor:
+    """``batch_norm`` whose batch may be spread over processes: ``total(t)`` sums a tensor of
+    per-channel sums over every place the batch is (``SyncBatchNorm``: a differentiable
+    all-reduce over the ranks; None: this process holds the whole batch)."""
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
     if input.ndim < 2:
@@ -189,14 +206,24 @@ def batch_norm(
     channel = (c,) + (1,) * (input.ndim - 2)
     if training:
         count = input.numel() // c if c else 0
+        if total is not None:  # the sample count travels with the sums: one collective for both
+            local = creation.tensor([count], dtype=input.dtype, device=input.device)
+            sums = total(cat([input.sum(dims), local]))
+            count = int(sums[c].item())
         if count <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training, got input size "
-                f"{tuple(input.shape)}"
+                f"{tuple(input.shape)}" + ("" if total is None else f" ({count} over all ranks)")
             )
-        mean = input.mean(dims, keepdim=True)
+        if total is None:
+            mean = input.mean(dims, keepdim=True)
+        else:
+            mean = (sums[:c] / count).reshape(channel)
         centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
+        if total is None:
+            var = (centered * centered).mean(dims, keepdim=True)
+        else:
+            var = (total((centered * centered).sum(dims)) / count).reshape(channel)
         with no_grad():
             if running_mean is not None:
                 running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
@@ -436,7 +463,7 @@ class _BatchNorm(Module):
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
-        return batch_norm(
+        return _batch_norm(
             input,
             self.running_mean if keep else None,
             self.running_var if keep else None,
@@ -445,7 +472,13 @@ class _BatchNorm(Module):
             use_batch_stats,
             factor,
             self.eps,
+            self._batch_total(),
         )
+
+    def _batch_total(self):
+        """How per-channel sums become sums over the whole batch (see ``_batch_norm``); None:
+        this process holds the whole batch. ``SyncBatchNorm`` sums over the ranks."""
+        return None
 
     def extra_repr(self) -> str:
         return (
