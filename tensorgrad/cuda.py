@@ -7,6 +7,7 @@ visible GPU answers False / 0 instead of raising.
 from __future__ import annotations
 
 from . import backend
+from . import random as _random
 
 __all__ = ["device_count", "is_available", "manual_seed"]
 
@@ -30,6 +31,4 @@ def device_count() -> int:
 def manual_seed(seed: int) -> None:
     """Seed the generator of CUDA tensors: tensorgrad draws random numbers for every device from
     its one default generator (``tg.manual_seed``), so this seeds that one."""
-    from .random import manual_seed as seed_default
-
-    seed_default(seed)
+    _random.manual_seed(seed)

@@ -27,8 +27,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .autograd.function import AccumulateGrad, Node, add_op_watcher, remove_op_watcher
-from .backend import xp_of
 from .tensor import Tensor
+from .utils import _norm  # the L2 norm as a float, summed in float64
 
 __all__ = ["Graph", "draw_graph", "trace"]
 
@@ -175,7 +175,7 @@ class Graph:
         if item.kind == "leaf" and item.variable is not None:
             t = item.variable()
             if t is not None and t.grad is not None:
-                return _norm(t.grad)
+                return _norm(t.grad.data)
         return None
 
     def _lines(self, item: _Item) -> list:
@@ -403,16 +403,11 @@ def _out_shapes(node: Node, shapes: dict) -> list:
 
 def _recorder(norms: dict, per_output: dict, k: int, nr: int):
     def hook(grad):
-        per_output[nr] = _norm(grad)
+        per_output[nr] = _norm(grad.data)
         norms[k] = math.sqrt(sum(v * v for v in per_output.values()))
 
     return hook
 
-
-def _norm(t: Tensor) -> float:
-    data = t.data
-    xp = xp_of(data)
-    return float(xp.sqrt((data.astype(np.float64) ** 2).sum())) if data.size else 0.0
 
 
 def _box_of(node: Node, collapse) -> _ModuleInfo | None:

@@ -41,10 +41,6 @@ class _Bucket:
         self.work: pg.Work | None = None
         self.flat = None
 
-    @property
-    def nbytes(self) -> int:
-        return sum(p.data.nbytes for p in self.params)
-
 
 class DistributedDataParallel(Module):
     """Data-parallel training of ``module`` over the ranks of the default process group
@@ -143,7 +139,7 @@ class DistributedDataParallel(Module):
             self._next_bucket += 1
 
     def _start(self, bucket: _Bucket) -> None:
-        xp = _xp(bucket.params[0])
+        xp = xp_of(bucket.params[0].data)
         pieces = [
             (p.grad.data if p.grad is not None else xp.zeros(p.shape, p.data.dtype)).reshape(-1)
             for p in bucket.params
@@ -192,7 +188,7 @@ class DistributedDataParallel(Module):
         group = pg._group
         with no_grad():
             for members in groups.values():
-                xp = _xp(members[0])
+                xp = xp_of(members[0].data)
                 flat = xp.concatenate([t.data.reshape(-1) for t in members])
                 group.broadcast(flat, 0, "DDP broadcast from rank 0").wait()
                 offset = 0
@@ -217,10 +213,6 @@ class _GradReady:
 
     def __repr__(self) -> str:
         return f"<DDP gradient hook: bucket {self.ddp._buckets.index(self.bucket)}>"
-
-
-def _xp(t: Tensor):
-    return xp_of(t.data)
 
 
 def _make_buckets(params: list, cap_bytes: int) -> list[_Bucket]:

@@ -178,7 +178,7 @@ def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, group=None, async_op: boo
     """``tensor`` <- op over ranks of ``tensor``, in place on every rank."""
     _check_tensor(tensor, "all_reduce")
     work = _default_group().all_reduce(tensor.data, _check_op(op), "all_reduce", _bump(tensor))
-    return work if async_op else work.wait() and None
+    return _finish(work, async_op)
 
 
 def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False):
@@ -187,7 +187,7 @@ def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False):
     g = _default_group()
     _check_rank(src, g.world_size, "broadcast", "src")
     work = g.broadcast(tensor.data, src, "broadcast", _bump(tensor))
-    return work if async_op else work.wait() and None
+    return _finish(work, async_op)
 
 
 def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = False):
@@ -203,7 +203,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
             _bump(out)()
 
     work = g.all_gather(tensor.data, received, "all_gather", scatter_out)
-    return work if async_op else work.wait() and None
+    return _finish(work, async_op)
 
 
 def reduce_scatter(
@@ -216,7 +216,15 @@ def reduce_scatter(
     xp = g.xp(output.data)
     stacked = xp.stack([t.data for t in input_list])
     work = g.reduce_scatter(stacked, output.data, _check_op(op), "reduce_scatter", _bump(output))
-    return work if async_op else work.wait() and None
+    return _finish(work, async_op)
+
+
+def _finish(work: Work, async_op: bool) -> Work | None:
+    """The Work itself for ``async_op=True``; otherwise wait for it here (PyTorch returns None)."""
+    if async_op:
+        return work
+    work.wait()
+    return None
 
 
 def _bump(tensor: Tensor):
@@ -386,6 +394,15 @@ class _NCCLGroup(_MPIGroup):
         super().__init__(comm, timeout)
         cp, nccl = backend.cupy(), backend.nccl()
         self.cp, self.nccl = cp, nccl
+        self._nccl_types = {
+            np.dtype(np.float16): nccl.NCCL_FLOAT16,
+            np.dtype(np.float32): nccl.NCCL_FLOAT32,
+            np.dtype(np.float64): nccl.NCCL_FLOAT64,
+            np.dtype(np.int32): nccl.NCCL_INT32,
+            np.dtype(np.int64): nccl.NCCL_INT64,
+            np.dtype(np.uint8): nccl.NCCL_UINT8,
+            np.dtype(np.int8): nccl.NCCL_INT8,
+        }
         gpus = cp.cuda.runtime.getDeviceCount()
         if gpus < self.world_size:
             # NCCL (since 2.5) refuses two ranks of one communicator on the same GPU
@@ -412,19 +429,9 @@ class _NCCLGroup(_MPIGroup):
         return not isinstance(array, np.ndarray)
 
     def _dtype(self, dtype):
-        nccl = self.nccl
-        table = {
-            np.dtype(np.float16): nccl.NCCL_FLOAT16,
-            np.dtype(np.float32): nccl.NCCL_FLOAT32,
-            np.dtype(np.float64): nccl.NCCL_FLOAT64,
-            np.dtype(np.int32): nccl.NCCL_INT32,
-            np.dtype(np.int64): nccl.NCCL_INT64,
-            np.dtype(np.uint8): nccl.NCCL_UINT8,
-            np.dtype(np.int8): nccl.NCCL_INT8,
-        }
-        if dtype not in table:
+        if dtype not in self._nccl_types:
             raise TypeError(f"the NCCL backend does not move {dtype} arrays")
-        return table[dtype]
+        return self._nccl_types[dtype]
 
     def _op(self, op: str):
         nccl = self.nccl
