@@ -14,8 +14,9 @@ import numpy as np
 
 from . import backend
 from . import random as _random
+from ._args import size_args, to_array
 from .backend import Device
-from .tensor import Tensor, _size_args, _to_array
+from .tensor import Tensor
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -25,7 +26,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    return Tensor._make(_to_array(data, dtype, device))
+    return Tensor._make(to_array(data, dtype, device))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -45,7 +46,7 @@ def from_dlpack(obj) -> Tensor:
 
 
 def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
-    shape = _size_args(size)
+    shape = size_args(size)
     if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"size must be non-negative integers, got {shape}")
     np_dtype = default if dtype is None else backend.to_dtype(dtype).np
@@ -89,9 +90,9 @@ def _random_creation(
 ):
     """Draw on the CPU generator (so a seed gives the same numbers on every device), then move."""
     np_dtype = default if dtype is None else backend.to_dtype(dtype).np
-    shape = _size_args(size)
+    shape = size_args(size)
     array = sample(_random.rng(generator), tuple(shape), np_dtype)
-    out = Tensor._make(_to_array(array, device=device))
+    out = Tensor._make(to_array(array, device=device))
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -214,7 +215,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             f"(start={start}, end={end}, step={step})"
         )
     n = builtins.max(math.ceil((end - start) / step), 0)
-    out = Tensor._make(_to_array(_arange_values(start, step, n, is_int, np_dtype), device=device))
+    out = Tensor._make(to_array(_arange_values(start, step, n, is_int, np_dtype), device=device))
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -242,7 +243,7 @@ def _arange_values(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
     array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
-    out = Tensor._make(_to_array(array, device=device))
+    out = Tensor._make(to_array(array, device=device))
     return out.requires_grad_(True) if requires_grad else out
 
 

@@ -18,13 +18,9 @@ import numpy as np
 
 from . import backend
 from .backend import Device, dtype, from_np, xp_of
-from .grad_mode import GradMode
 
 _new = object.__new__
 _ndarray = np.ndarray
-_NUMBER_TYPES = (float, int)  # exactly these: bool is not a float op's scalar
-_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
-_PY_SCALARS = (int, float, bool)
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
@@ -52,12 +48,12 @@ class Tensor:
     _post_accumulate_hooks = None  # hook(tensor) after backward stored into a leaf's .grad
     _accumulator = None  # weak reference to a leaf's AccumulateGrad node
     _retains_grad = False
-    _base = None  # a view's root tensor, whose memory it shares (see autograd.function._view)
+    _base = None  # a view's root tensor, whose memory it shares (see autograd.views.make_view)
     _view_fn = None  # how the view is made again from _base
     _view_version = 0  # the base's version when the view's grad_fn was last made
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
-        array = _to_array(data, dtype, device, copy=True)
+        array = to_array(data, dtype, device, copy=True)
         self._init(array, None, False, 0, [0])
         if requires_grad:
             self.requires_grad_(True)
@@ -91,7 +87,7 @@ class Tensor:
         return self.data.shape
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim)]
+        return self.data.shape if dim is None else self.data.shape[wrap_dim(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
@@ -328,7 +324,7 @@ class Tensor:
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        self.grad_fn.register_hook(self._output_nr, _RetainGrad(self))
+        self.grad_fn.register_hook(self._output_nr, RetainGrad(self))
 
     def register_hook(self, hook) -> _RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it."""
@@ -337,7 +333,7 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn.register_hook(self._output_nr, hook)
             hooks = self.grad_fn._hooks[self._output_nr]
-            hooks.sort(key=lambda h: isinstance(h, _RetainGrad))  # .grad sees every hook's change
+            hooks.sort(key=lambda h: isinstance(h, RetainGrad))  # .grad sees every hook's change
         else:
             if self._hooks is None:
                 self._hooks = []
@@ -395,52 +391,52 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
 
     def __add__(self, other):
-        return _binary(elementwise.Add, self, other)
+        return binary(elementwise.Add, self, other)
 
     def __radd__(self, other):
-        return _binary(elementwise.Add, other, self)
+        return binary(elementwise.Add, other, self)
 
     def __sub__(self, other):
-        return _binary(elementwise.Sub, self, other)
+        return binary(elementwise.Sub, self, other)
 
     def __rsub__(self, other):
-        return _binary(elementwise.Sub, other, self)
+        return binary(elementwise.Sub, other, self)
 
     def __mul__(self, other):
-        return _binary(elementwise.Mul, self, other)
+        return binary(elementwise.Mul, self, other)
 
     def __rmul__(self, other):
-        return _binary(elementwise.Mul, other, self)
+        return binary(elementwise.Mul, other, self)
 
     def __truediv__(self, other):
-        return _binary(elementwise.Div, self, other, true_divide=True)
+        return binary(elementwise.Div, self, other, true_divide=True)
 
     def __rtruediv__(self, other):
-        return _binary(elementwise.Div, other, self, true_divide=True)
+        return binary(elementwise.Div, other, self, true_divide=True)
 
     def __floordiv__(self, other):
-        return _no_grad_binary(elementwise.floor_divide, self, other, "floor_divide")
+        return no_grad_binary(elementwise.floor_divide, self, other, "floor_divide")
 
     def __rfloordiv__(self, other):
-        return _no_grad_binary(elementwise.floor_divide, other, self, "floor_divide")
+        return no_grad_binary(elementwise.floor_divide, other, self, "floor_divide")
 
     def __mod__(self, other):
-        return _binary(elementwise.Remainder, self, other)
+        return binary(elementwise.Remainder, self, other)
 
     def __rmod__(self, other):
-        return _binary(elementwise.Remainder, other, self)
+        return binary(elementwise.Remainder, other, self)
 
     def __pow__(self, exponent):
         return self.pow(exponent)
 
     def __rpow__(self, base):
-        return _binary(elementwise.Pow, base, self)
+        return binary(elementwise.Pow, base, self)
 
     def __matmul__(self, other):
         return matmul(self, other)
 
     def __rmatmul__(self, other):
-        return matmul(_as_tensor(other, self), self)
+        return matmul(to_tensor(other, self), self)
 
     def __neg__(self):
         if self.data.dtype == np.bool_:
@@ -457,35 +453,35 @@ class Tensor:
         return self.abs()
 
     def __eq__(self, other):
-        return _compare(np.equal, "eq", self, other)
+        return compare(np.equal, "eq", self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, "ne", self, other)
+        return compare(np.not_equal, "ne", self, other)
 
     def __lt__(self, other):
-        return _compare(np.less, "lt", self, other)
+        return compare(np.less, "lt", self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, "le", self, other)
+        return compare(np.less_equal, "le", self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, "gt", self, other)
+        return compare(np.greater, "gt", self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, "ge", self, other)
+        return compare(np.greater_equal, "ge", self, other)
 
     def __and__(self, other):
-        return _logical(np.bitwise_and, "and", self, other)
+        return logical(np.bitwise_and, "and", self, other)
 
     __rand__ = __and__
 
     def __or__(self, other):
-        return _logical(np.bitwise_or, "or", self, other)
+        return logical(np.bitwise_or, "or", self, other)
 
     __ror__ = __or__
 
     def __xor__(self, other):
-        return _logical(np.bitwise_xor, "xor", self, other)
+        return logical(np.bitwise_xor, "xor", self, other)
 
     __rxor__ = __xor__
 
@@ -526,7 +522,7 @@ class Tensor:
             return self // other
         if rounding_mode == "trunc":
             q = self / other
-            return (q.sign() * q.abs().floor()).to(result_dtype(self, other))
+            return (q.sign() * q.abs().floor()).to(backend.result_type(self, other))
         raise ValueError(
             f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
         )
@@ -541,12 +537,12 @@ class Tensor:
 
     def fmod(self, other) -> Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
-        if result_dtype(self, other).kind != "f":  # integers stay integers (no gradient)
-            return _no_grad_binary(xp_of(self.data).fmod, self, other, "fmod")
-        return _binary(elementwise.Fmod, self, other)
+        if backend.result_type(self, other).kind != "f":  # integers stay integers (no gradient)
+            return no_grad_binary(xp_of(self.data).fmod, self, other, "fmod")
+        return binary(elementwise.Fmod, self, other)
 
     def pow(self, exponent) -> Tensor:
-        if isinstance(exponent, _PY_SCALARS) and not isinstance(exponent, bool):
+        if isinstance(exponent, PY_SCALARS) and not isinstance(exponent, bool):
             if exponent == 2:
                 return (
                     elementwise.Mul.apply(self, self) if self.is_floating_point() else self * self
@@ -556,7 +552,7 @@ class Tensor:
             if self.data.dtype.kind in "iu" and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             return elementwise.Pow.apply(self, exponent)
-        return _binary(elementwise.Pow, self, exponent)
+        return binary(elementwise.Pow, self, exponent)
 
     def square(self) -> Tensor:
         return self * self
@@ -586,16 +582,16 @@ class Tensor:
     # ------------------------------------------------------------------ elementwise
 
     def exp(self) -> Tensor:
-        return elementwise.Exp.apply(_floating(self))
+        return elementwise.Exp.apply(floating(self))
 
     def log(self) -> Tensor:
-        return elementwise.Log.apply(_floating(self))
+        return elementwise.Log.apply(floating(self))
 
     def log1p(self) -> Tensor:
-        return elementwise.Log1p.apply(_floating(self))
+        return elementwise.Log1p.apply(floating(self))
 
     def expm1(self) -> Tensor:
-        return elementwise.Expm1.apply(_floating(self))
+        return elementwise.Expm1.apply(floating(self))
 
     def log2(self) -> Tensor:
         return self.log() / math.log(2)
@@ -604,25 +600,25 @@ class Tensor:
         return self.log() / math.log(10)
 
     def sqrt(self) -> Tensor:
-        return elementwise.Sqrt.apply(_floating(self))
+        return elementwise.Sqrt.apply(floating(self))
 
     def sin(self) -> Tensor:
-        return elementwise.Sin.apply(_floating(self))
+        return elementwise.Sin.apply(floating(self))
 
     def cos(self) -> Tensor:
-        return elementwise.Cos.apply(_floating(self))
+        return elementwise.Cos.apply(floating(self))
 
     def tan(self) -> Tensor:
         return self.sin() / self.cos()
 
     def tanh(self) -> Tensor:
-        return elementwise.Tanh.apply(_floating(self))
+        return elementwise.Tanh.apply(floating(self))
 
     def sigmoid(self) -> Tensor:
-        return elementwise.Sigmoid.apply(_floating(self))
+        return elementwise.Sigmoid.apply(floating(self))
 
     def erf(self) -> Tensor:
-        return elementwise.Erf.apply(_floating(self))
+        return elementwise.Erf.apply(floating(self))
 
     def relu(self) -> Tensor:
         return elementwise.Relu.apply(self)
@@ -630,7 +626,7 @@ class Tensor:
     def gelu(self, approximate: str = "none") -> Tensor:
         """x Phi(x) with Phi the normal CDF; ``approximate='tanh'`` is Hendrycks' tanh form."""
         if approximate in ("none", "tanh"):  # fused: one op, not eight (benchmarks/bench_gpt)
-            return fused.Gelu.apply(_floating(self), approximate=approximate)
+            return fused.Gelu.apply(floating(self), approximate=approximate)
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def silu(self) -> Tensor:
@@ -638,7 +634,7 @@ class Tensor:
         return self * self.sigmoid()
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        return elementwise.Softplus.apply(_floating(self), beta=beta, threshold=threshold)
+        return elementwise.Softplus.apply(floating(self), beta=beta, threshold=threshold)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
         """x for x > 0, alpha (e^x - 1) otherwise (e^x only sees x <= 0, so it cannot overflow)."""
@@ -653,20 +649,23 @@ class Tensor:
     absolute = abs
 
     def sign(self) -> Tensor:
-        return _piecewise(self, xp_of(self.data).sign)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).sign)
 
     def floor(self) -> Tensor:
-        return _piecewise(self, xp_of(self.data).floor)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).floor)
 
     def ceil(self) -> Tensor:
-        return _piecewise(self, xp_of(self.data).ceil)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).ceil)
 
     def trunc(self) -> Tensor:
-        return _piecewise(self, xp_of(self.data).trunc)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).trunc)
 
     def round(self, decimals: int = 0) -> Tensor:
         """Half to even, as PyTorch."""
-        return _piecewise(self, lambda a: elementwise.round_half_even(a, decimals))
+        def round_half_even(a):
+            return elementwise.round_half_even(a, decimals)
+
+        return elementwise.Piecewise.apply(self, fn=round_half_even)
 
     def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
         if min is None and max is None:
@@ -674,9 +673,9 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
-                out = out.maximum(_as_tensor(min, self))
+                out = out.maximum(to_tensor(min, self))
             if max is not None:
-                out = out.minimum(_as_tensor(max, self))
+                out = out.minimum(to_tensor(max, self))
             return out
         x = self
         if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
@@ -686,17 +685,17 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other) -> Tensor:
-        return _binary(elementwise.Maximum, self, _as_tensor(other, self))
+        return binary(elementwise.Maximum, self, to_tensor(other, self))
 
     def minimum(self, other) -> Tensor:
-        return _binary(elementwise.Minimum, self, _as_tensor(other, self))
+        return binary(elementwise.Minimum, self, to_tensor(other, self))
 
     def where(self, condition, other) -> Tensor:
         """``self`` where ``condition`` else ``other`` (PyTorch's ``Tensor.where``)."""
         return where(condition, self, other)
 
     def masked_fill(self, mask, value) -> Tensor:
-        return where(mask, _as_tensor(value, self).to(self.dtype), self)
+        return where(mask, to_tensor(value, self).to(self.dtype), self)
 
     def lerp(self, end, weight) -> Tensor:
         return self + weight * (end - self)
@@ -714,10 +713,10 @@ class Tensor:
         return Tensor._make(xp_of(self.data).logical_not(self.data))
 
     def logical_and(self, other) -> Tensor:
-        return _compare(np.logical_and, "logical_and", self, other)
+        return compare(np.logical_and, "logical_and", self, other)
 
     def logical_or(self, other) -> Tensor:
-        return _compare(np.logical_or, "logical_or", self, other)
+        return compare(np.logical_or, "logical_or", self, other)
 
     def eq(self, other) -> Tensor:
         return self == other
@@ -742,7 +741,7 @@ class Tensor:
 
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
         xp = xp_of(self.data)
-        return bool(xp.allclose(self.data, _as_tensor(other, self).data, rtol, atol, equal_nan))
+        return bool(xp.allclose(self.data, to_tensor(other, self).data, rtol, atol, equal_nan))
 
     # ------------------------------------------------------------------ reductions
 
@@ -750,7 +749,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()  # integer sums accumulate in int64, as PyTorch
-        return reduce.Sum.apply(x, dims=_reduce_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.Sum.apply(x, dims=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
@@ -759,8 +758,8 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}; use x.float().mean()"
             )
-        dims = _reduce_dims(dim, self.ndim)
-        return reduce.Sum.apply(x, dims=dims, keepdim=keepdim) / _count(self.shape, dims)
+        dims = reduce_dims(dim, self.ndim)
+        return reduce.Sum.apply(x, dims=dims, keepdim=keepdim) / numel_over(self.shape, dims)
 
     def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction: float = 1):
         """sum((x - mean)^2) / (N - correction); ``unbiased=False`` is correction 0.
@@ -774,9 +773,9 @@ class Tensor:
             raise RuntimeError(f"var and std only support floating point dtypes, got {self.dtype}")
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = _reduce_dims(dim, self.ndim)
+        dims = reduce_dims(dim, self.ndim)
         centered = self - self.mean(dims, keepdim=True)
-        n = _count(self.shape, dims)
+        n = numel_over(self.shape, dims)
         return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction: float = 1):
@@ -790,7 +789,7 @@ class Tensor:
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()
         return reduce.Prod.apply(
-            x, dim=None if dim is None else _dim(dim, self.ndim), keepdim=keepdim
+            x, dim=None if dim is None else wrap_dim(dim, self.ndim), keepdim=keepdim
         )
 
     def amax(self, dim=(), keepdim: bool = False) -> Tensor:
@@ -800,7 +799,7 @@ class Tensor:
         return self._extreme(reduce.Amin, dim, keepdim, "amin")
 
     def _extreme(self, op, dim, keepdim, name):
-        dims = _dims(None if dim == () else dim, self.ndim)
+        dims = wrap_dims(None if dim == () else dim, self.ndim)
         for d in dims:
             if self.shape[d] == 0:
                 raise IndexError(f"{name}(): cannot reduce over dimension {d} of size 0")
@@ -824,7 +823,7 @@ class Tensor:
         return self._extreme_with_index(dim, keepdim, self.argmin)
 
     def _extreme_with_index(self, dim, keepdim, arg):
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         if self.ndim == 0:
             return values_indices(self.clone(), zeros((), dtype=np.int64, device=self.device))
         indices = arg(dim, keepdim=True)
@@ -834,15 +833,15 @@ class Tensor:
         return values_indices(values, indices)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _arg_extreme(self, dim, keepdim, "argmax")
+        return reduce.arg_extreme(self, dim, keepdim, "argmax")
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _arg_extreme(self, dim, keepdim, "argmin")
+        return reduce.arg_extreme(self, dim, keepdim, "argmin")
 
     def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
         """log sum exp(x) = m + log sum exp(x - m) with m = max(x): exp never overflows."""
-        dims = _dims(dim, self.ndim)
-        x = _floating(self)
+        dims = wrap_dims(dim, self.ndim)
+        x = floating(self)
         m = 0.0  # over no elements: log of an empty sum, -inf as PyTorch (amax would raise)
         if x.data.size:
             m = x.detach().amax(dims, keepdim=True)
@@ -852,7 +851,7 @@ class Tensor:
 
     def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
         """Vector p-norm (sum |x|^p)^(1/p); also 'fro', inf and -inf."""
-        dims = _reduce_dims(dim, self.ndim)
+        dims = reduce_dims(dim, self.ndim)
         if not self.is_floating_point():
             raise RuntimeError(f"norm: expected a floating point tensor, got {self.dtype}")
         if isinstance(p, str) and p != "fro":
@@ -873,13 +872,13 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()
-        return reduce.Cumsum.apply(x, dim=_dim(dim, self.ndim))
+        return reduce.Cumsum.apply(x, dim=wrap_dim(dim, self.ndim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.data.all(axis=_axis(dim, self.ndim), keepdims=keepdim))
+        return Tensor._make(self.data.all(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.data.any(axis=_axis(dim, self.ndim), keepdims=keepdim))
+        return Tensor._make(self.data.any(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def count_nonzero(self, dim=None) -> Tensor:
         return (self != 0).sum(dim)
@@ -889,7 +888,7 @@ class Tensor:
         if _amp.AutocastState.active:
             (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
         if self.ndim and self.data.size:  # fused: one op, not five (benchmarks/bench_gpt)
-            return fused.Softmax.apply(_floating(self), dim=_dim(dim, self.ndim))
+            return fused.Softmax.apply(floating(self), dim=wrap_dim(dim, self.ndim))
         e = self.exp()
         return e / e.sum(dim, keepdim=True)
 
@@ -901,7 +900,7 @@ class Tensor:
     # ------------------------------------------------------------------ shape
 
     def reshape(self, *shape) -> Tensor:
-        shape = _infer_shape(_size_args(shape), self.data.size, self.shape, "reshape")
+        shape = infer_shape(size_args(shape), self.data.size, self.shape, "reshape")
         if shape == self.shape:
             return self
         return movement.Reshape.apply(self, shape=shape)
@@ -918,7 +917,7 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)  # 0-d counts as 1-d
+        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)  # 0-d counts as 1-d
         if self.ndim == 0:
             return self.reshape(1)
         if s > e:
@@ -929,23 +928,23 @@ class Tensor:
         return self.reshape(*shape[:s], merged, *shape[e + 1 :]) if s < e else self
 
     def unflatten(self, dim: int, sizes) -> Tensor:
-        dim = _dim(dim, self.ndim)
-        sizes = _infer_shape(tuple(sizes), self.shape[dim], (self.shape[dim],), "unflatten")
+        dim = wrap_dim(dim, self.ndim)
+        sizes = infer_shape(tuple(sizes), self.shape[dim], (self.shape[dim],), "unflatten")
         return self.reshape(*self.shape[:dim], *sizes, *self.shape[dim + 1 :])
 
     def squeeze(self, dim=None) -> Tensor:
         if dim is None:
             dims = [i for i, s in enumerate(self.shape) if s == 1]
         else:
-            dims = [d for d in _dims(dim, self.ndim) if self.shape[d] == 1]
+            dims = [d for d in wrap_dims(dim, self.ndim) if self.shape[d] == 1]
         return self.reshape(*[s for i, s in enumerate(self.shape) if i not in dims])
 
     def unsqueeze(self, dim: int) -> Tensor:
-        dim = _dim(dim, self.ndim + 1)
+        dim = wrap_dim(dim, self.ndim + 1)
         return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(_dim(d, self.ndim) for d in _size_args(dims))
+        dims = tuple(wrap_dim(d, self.ndim) for d in size_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dimensions of a "
@@ -957,7 +956,7 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         dims = list(range(self.ndim))
-        a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        a, b = wrap_dim(dim0, self.ndim), wrap_dim(dim1, self.ndim)
         dims[a], dims[b] = dims[b], dims[a]
         return self.permute(*dims)
 
@@ -969,7 +968,7 @@ class Tensor:
         return self.T
 
     def expand(self, *sizes) -> Tensor:
-        sizes = _size_args(sizes)
+        sizes = size_args(sizes)
         if len(sizes) < self.ndim:
             raise RuntimeError(
                 f"expand: the number of sizes {len(sizes)} must be at least the tensor's "
@@ -1008,7 +1007,7 @@ class Tensor:
 
     def repeat(self, *sizes) -> Tensor:
         """Tile the tensor ``sizes[i]`` times along each dimension (leading new dims allowed)."""
-        sizes = _size_args(sizes)
+        sizes = size_args(sizes)
         if len(sizes) < self.ndim:
             raise RuntimeError(
                 f"repeat: number of repeat dims {len(sizes)} can not be smaller than the "
@@ -1021,11 +1020,11 @@ class Tensor:
         return expanded.reshape(*[r * s for r, s in zip(sizes, x.shape)])
 
     def tile(self, *dims) -> Tensor:
-        dims = _size_args(dims)
+        dims = size_args(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
 
     def flip(self, *dims) -> Tensor:
-        return movement.Flip.apply(self, dims=_dims(_size_args(dims), self.ndim))
+        return movement.Flip.apply(self, dims=wrap_dims(size_args(dims), self.ndim))
 
     def roll(self, shifts, dims=None) -> Tensor:
         if dims is None:
@@ -1035,11 +1034,11 @@ class Tensor:
         if len(shifts) != len(dims):
             raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
         return movement.Roll.apply(
-            self, shifts=shifts, dims=tuple(_dim(d, self.ndim) for d in dims)
+            self, shifts=shifts, dims=tuple(wrap_dim(d, self.ndim) for d in dims)
         )
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         size = self.shape[dim]
         if start < 0:
             start += size
@@ -1050,7 +1049,7 @@ class Tensor:
         return self[(slice(None),) * dim + (slice(start, start + length),)]
 
     def split(self, split_size_or_sections, dim: int = 0) -> tuple:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         size = self.shape[dim]
         if isinstance(split_size_or_sections, builtins.int):
             step = split_size_or_sections
@@ -1068,11 +1067,11 @@ class Tensor:
         return tuple(self.narrow(dim, builtins.int(s), n) for s, n in zip(starts, sections))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
-        size = self.shape[_dim(dim, self.ndim)]
+        size = self.shape[wrap_dim(dim, self.ndim)]
         return self.split(builtins.max(-(-size // chunks), 1), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
 
     def tril(self, diagonal: int = 0) -> Tensor:
@@ -1090,22 +1089,22 @@ class Tensor:
         indexing.setitem(self, index, value)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "gather")
         return indexing.Gather.apply(self, index, dim=dim)
 
     def scatter(self, dim: int, index: Tensor, src) -> Tensor:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "scatter")
-        return indexing.Scatter.apply(self, index, _as_tensor(src, self).to(self.dtype), dim=dim)
+        return indexing.Scatter.apply(self, index, to_tensor(src, self).to(self.dtype), dim=dim)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "scatter_add")
         return indexing.ScatterAdd.apply(self, index, src, dim=dim)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
-        dim = _dim(dim, self.ndim)
+        dim = wrap_dim(dim, self.ndim)
         if index.ndim > 1 or index.data.dtype.kind not in "iu":
             raise IndexError(
                 f"index_select: index must be a 1-D integer tensor, got shape {index.shape} "
@@ -1131,23 +1130,23 @@ class Tensor:
 
     def add_(self, other, *, alpha=1) -> Tensor:
         other = other * alpha if alpha != 1 else other
-        return inplace.apply(self, elementwise.Add, other)
+        return views.apply_binary(self, elementwise.Add, other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
         other = other * alpha if alpha != 1 else other
-        return inplace.apply(self, elementwise.Sub, other)
+        return views.apply_binary(self, elementwise.Sub, other)
 
     def mul_(self, other) -> Tensor:
-        return inplace.apply(self, elementwise.Mul, other)
+        return views.apply_binary(self, elementwise.Mul, other)
 
     def div_(self, other) -> Tensor:
-        return inplace.apply(self, elementwise.Div, other)
+        return views.apply_binary(self, elementwise.Div, other)
 
     def pow_(self, exponent) -> Tensor:
-        return inplace.apply(self, elementwise.Pow, exponent)
+        return views.apply_binary(self, elementwise.Pow, exponent)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        return inplace.assign(self, inplace.operand(self, copy=True).clamp(min, max))
+        return views.assign(self, views.operand(self, copy=True).clamp(min, max))
 
     clip_ = clamp_
 
@@ -1156,41 +1155,26 @@ class Tensor:
 
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor) and value.requires_grad:
-            return inplace.assign(self, value.expand(self.shape))
-        return inplace.fill(self, value.item() if isinstance(value, Tensor) else value)
+            return views.assign(self, value.expand(self.shape))
+        return views.fill(self, value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, src) -> Tensor:
-        src = _as_tensor(src, self)
+        src = to_tensor(src, self)
         if src.device != self.device:
             src = src.to(self.device)
-        return inplace.assign(self, src.to(self.dtype).expand(self.shape))
+        return views.assign(self, src.to(self.dtype).expand(self.shape))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        return inplace.assign(self, inplace.operand(self).masked_fill(mask, value))
+        return views.assign(self, views.operand(self).masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         sample = _random.rng(generator).uniform(a, b, self.shape)
-        return inplace.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+        return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         sample = _random.rng(generator).normal(mean, std, self.shape)
-        return inplace.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+        return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
 
-
-class _RetainGrad:
-    """The hook behind ``retain_grad``: it keeps a weak reference, so no cycle through the node."""
-
-    def __init__(self, tensor: Tensor) -> None:
-        import weakref
-
-        self.ref = weakref.ref(tensor)
-
-    def __call__(self, grad: Tensor) -> None:
-        t = self.ref()
-        if t is not None:
-            # a copy: the same memory flows on to other nodes and may end up in a leaf's .grad
-            g = grad if GradMode.enabled else Tensor._make(grad.data.copy())
-            t._grad = g if t._grad is None else t._grad + g
 
 
 class _RemovableHandle:
@@ -1206,282 +1190,6 @@ def _rebuild(array, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
-# ---------------------------------------------------------------------- helpers for the ops
-
-
-def _to_array(data, dtype=None, device=None, copy=False):
-    """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> float32)."""
-    np_dtype = None if dtype is None else backend.to_dtype(dtype).np
-    if isinstance(data, Tensor):
-        array = data.data
-    elif backend.is_array(data):
-        array = data
-    elif isinstance(data, np.generic):
-        array = np.asarray(data)
-    else:
-        if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
-            return _to_array(from_dlpack(data), dtype, device, copy)
-        if isinstance(data, (str, bytes)):
-            raise TypeError(f"can't make a tensor from {type(data).__name__} {data!r}")
-        try:
-            array = np.asarray(data, dtype=np_dtype)
-        except (TypeError, ValueError) as e:  # ragged nesting, strings inside lists
-            raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
-        copy = False
-        if np_dtype is None:
-            if array.dtype.kind == "f":
-                array = array.astype(np.float32)
-            elif array.dtype.kind in "iu":
-                array = array.astype(np.int64)
-            elif array.dtype.kind not in "b":
-                raise TypeError(
-                    f"can't make a tensor from {type(data).__name__} of dtype {array.dtype}"
-                )
-    if np_dtype is not None and array.dtype != np_dtype:
-        array, copy = array.astype(np_dtype), False
-    if device is not None:
-        target = Device(device)
-        if target != backend.device_of(array):
-            array, copy = backend.to_device(array, target), False
-    if copy:
-        array = array.copy()
-    backend.from_np(array.dtype)  # raises on unsupported dtypes
-    return array
-
-
-def _as_tensor(x, like: Tensor) -> Tensor:
-    """``x`` as a Tensor on ``like``'s device; Python scalars take ``like``'s dtype if they fit."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, _PY_SCALARS):
-        dt = like.data.dtype if _scalar_fits(x, like.data.dtype) else backend._scalar_dtype(x)
-        return Tensor._make(xp_of(like.data).asarray(x, dtype=dt))
-    return Tensor(x, device=like.device)
-
-
-def _scalar_fits(x, np_dtype) -> bool:
-    if isinstance(x, bool):
-        return True
-    if isinstance(x, builtins.int):
-        return np_dtype.kind in "iuf"
-    return np_dtype.kind == "f"
-
-
-def result_dtype(a, b) -> np.dtype:
-    return backend.result_type(a, b)
-
-
-def _binary(op, a, b, true_divide: bool = False) -> Tensor:
-    """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
-    # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
-    # Python number; nothing to promote, broadcast or check
-    if isinstance(a, Tensor):
-        da = a.data
-        dt = da.dtype
-        if dt in _FLOAT_DTYPES:
-            tb = type(b)
-            if tb is float or tb is builtins.int:
-                if a.requires_grad and GradMode.enabled:
-                    return op.apply(a, b)
-                return _make(op.forward(_SCRATCH, da, b))  # no graph: the array op alone
-            if isinstance(b, Tensor):
-                db = b.data
-                if db.dtype is dt and da.shape == db.shape and type(da) is _ndarray is type(db):
-                    if GradMode.enabled and (a.requires_grad or b.requires_grad):
-                        return op.apply(a, b)
-                    return _make(op.forward(_SCRATCH, da, db))
-    elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.data.dtype in _FLOAT_DTYPES:
-        if b.requires_grad and GradMode.enabled:
-            return op.apply(a, b)
-        return _make(op.forward(_SCRATCH, a, b.data))
-    return _binary_checked(op, a, b, true_divide)
-
-
-def _binary_checked(op, a, b, true_divide: bool) -> Tensor:
-    if op is elementwise.Sub and (_is_bool(a) or _is_bool(b)):
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with a bool tensor is not supported; to invert a "
-            "mask, use the `~` or `logical_not()` operator instead"
-        )
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        da, db = a.data, b.data
-        if type(da) is not type(db) or (type(da) is not np.ndarray and a.device != b.device):
-            raise RuntimeError(
-                f"{_op_name(op)}: expected all tensors on the same device, got {a.device} and "
-                f"{b.device}"
-            )
-        if da.dtype != db.dtype or (true_divide and da.dtype.kind != "f"):
-            dt = backend.result_type(a, b)
-            if true_divide and dt.kind != "f":
-                dt = backend.DEFAULT_FLOAT
-            a, b = a.to(dt), b.to(dt)
-        if da.shape != db.shape:
-            _broadcast_shape(_op_name(op), da.shape, db.shape)
-        return op.apply(a, b)
-    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
-    scalar_first = a is s
-    if isinstance(s, np.generic):  # np.float64 subclasses float, but NumPy would not weaken it
-        s = s.item()
-    if not isinstance(s, _PY_SCALARS):
-        s = Tensor(s, device=t.device)
-        return _binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
-    kind = t.data.dtype.kind
-    if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
-        t = t.to(backend.DEFAULT_FLOAT)
-    elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
-        t = t.to(backend.DEFAULT_INT)
-    return op.apply(s, t) if scalar_first else op.apply(t, s)
-
-
-def _is_bool(x) -> bool:
-    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.data.dtype == np.bool_)
-
-
-def _no_grad_binary(fn, a, b, name) -> Tensor:
-    a_t = a if isinstance(a, Tensor) else None
-    b_t = b if isinstance(b, Tensor) else None
-    like = a_t if a_t is not None else b_t
-    a_t = a_t if a_t is not None else _as_tensor(a, like)
-    b_t = b_t if b_t is not None else _as_tensor(b, like)
-    if a_t.shape != b_t.shape:
-        _broadcast_shape(name, a_t.shape, b_t.shape)
-    dt = backend.result_type(a, b)
-    return Tensor._make(fn(a_t.data.astype(dt, copy=False), b_t.data.astype(dt, copy=False)))
-
-
-def _compare(ufunc, name, a: Tensor, b) -> Tensor:
-    if isinstance(b, Tensor):
-        if a.shape != b.shape:
-            _broadcast_shape(name, a.shape, b.shape)
-        if type(a.data) is not type(b.data):
-            raise RuntimeError(
-                f"{name}: expected all tensors on the same device, got {a.device} and {b.device}"
-            )
-        other = b.data
-    elif isinstance(b, _PY_SCALARS) or isinstance(b, np.generic):
-        other = b
-    else:
-        return _compare(ufunc, name, a, Tensor(b, device=a.device))
-    xp = xp_of(a.data)
-    return Tensor._make(getattr(xp, ufunc.__name__)(a.data, other))
-
-
-def _logical(ufunc, name, a: Tensor, b) -> Tensor:
-    bd = b.data if isinstance(b, Tensor) else b
-    kinds = (a.data.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
-    if any(k not in "biu" for k in kinds):
-        raise TypeError(
-            f"{name}: only bool and integer tensors, got {a.dtype} and "
-            f"{getattr(b, 'dtype', type(b).__name__)}"
-        )
-    return _compare(ufunc, name, a, b)
-
-
-def _broadcast_shape(name, sa, sb) -> tuple:
-    try:
-        return np.broadcast_shapes(sa, sb)
-    except ValueError:
-        raise RuntimeError(
-            f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
-        ) from None
-
-
-def _op_name(op) -> str:
-    return op.__name__.lower()
-
-
-def _floating(x: Tensor) -> Tensor:
-    """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
-    return x if x.data.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
-
-
-def _piecewise(x: Tensor, fn) -> Tensor:
-    return elementwise.Piecewise.apply(x, fn=fn)
-
-
-def _arg_extreme(x: Tensor, dim, keepdim, name) -> Tensor:
-    xp = xp_of(x.data)
-    if dim is None:
-        if x.data.size == 0:
-            raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
-        out = getattr(xp, name)(x.data.reshape(-1))
-        out = xp.asarray(out, dtype=np.int64)
-        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out)
-    dim = _dim(dim, x.ndim)
-    if x.ndim == 0:
-        return Tensor._make(xp.asarray(0, dtype=np.int64))
-    if x.shape[dim] == 0:
-        raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
-    out = getattr(xp, name)(x.data, axis=dim, keepdims=keepdim).astype(np.int64)
-    return Tensor._make(out)
-
-
-def _dim(d, ndim: int) -> int:
-    """Normalize a possibly negative dimension, with PyTorch's error when out of range."""
-    n = builtins.max(ndim, 1)
-    if not isinstance(d, (builtins.int, np.integer)) or isinstance(d, bool):
-        raise TypeError(f"dim must be an int, got {type(d).__name__}")
-    if not -n <= d < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
-        )
-    return builtins.int(d % n) if ndim else 0
-
-
-def _dims(dim, ndim: int) -> tuple:
-    """``dim`` (None, int, or sequence) as a sorted tuple of non-negative axes."""
-    if dim is None:
-        return tuple(range(ndim))
-    if isinstance(dim, (builtins.int, np.integer)):
-        d = _dim(dim, ndim)  # a 0-d tensor accepts dim 0 and -1, and has no axes to reduce
-        return (d,) if ndim else ()
-    dims = [_dim(d, ndim) for d in dim]
-    for d in set(dims):
-        if dims.count(d) > 1:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims {tuple(dim)}")
-    return tuple(sorted(dims)) if ndim else ()
-
-
-def _reduce_dims(dim, ndim: int) -> tuple:
-    """As ``_dims``, but an empty ``dim`` reduces every axis (PyTorch's sum/mean/var/norm)."""
-    return _dims(None if isinstance(dim, (tuple, list)) and not dim else dim, ndim)
-
-
-def _axis(dim, ndim):
-    return None if dim is None else _dims(dim, ndim)
-
-
-def _count(shape, dims) -> builtins.int:
-    return builtins.int(np.prod([shape[d] for d in dims])) if dims else 1
-
-
-def _size_args(args) -> tuple:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
-
-
-def _infer_shape(shape, numel, old_shape, name) -> tuple:
-    shape = tuple(builtins.int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise RuntimeError(f"{name}: only one dimension can be inferred, got {shape}")
-    if -1 in shape:
-        known = builtins.int(np.prod([s for s in shape if s != -1]))
-        if known == 0 or numel % known:
-            raise RuntimeError(
-                f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
-                f"({numel} elements)"
-            )
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    if any(s < 0 for s in shape) or builtins.int(np.prod(shape)) != numel:
-        raise RuntimeError(
-            f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
-            f"({numel} elements)"
-        )
-    return shape
-
-
 # ---------------------------------------------------------------------- functions
 
 
@@ -1494,17 +1202,17 @@ def where(condition, input, other) -> Tensor:  # noqa: A002
     a = input if isinstance(input, Tensor) else None
     b = other if isinstance(other, Tensor) else None
     dt = backend.result_type(input, other)
-    a = a.to(dt) if a is not None else _as_tensor(input, like).to(dt)
-    b = b.to(dt) if b is not None else _as_tensor(other, like).to(dt)
-    shape = _broadcast_shape("where", cond.shape, a.shape)
-    _broadcast_shape("where", shape, b.shape)
+    a = a.to(dt) if a is not None else to_tensor(input, like).to(dt)
+    b = b.to(dt) if b is not None else to_tensor(other, like).to(dt)
+    shape = broadcast_shape("where", cond.shape, a.shape)
+    broadcast_shape("where", shape, b.shape)
     return elementwise.Where.apply(cond, a, b)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``torch.matmul``: 1-D operands are promoted to matrices and the added dim removed."""
     if not isinstance(b, Tensor):
-        b = _as_tensor(b, a)
+        b = to_tensor(b, a)
     if _amp.AutocastState.active:
         a, b = _amp.autocast_inputs(a, b, policy=_amp.LOWER)
     if a.ndim == 0 or b.ndim == 0:
@@ -1547,7 +1255,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]  # PyTorch skips these
     tensors = nonempty or tensors[:1]
     ref = tensors[0]
-    dim = _dim(dim, ref.ndim)
+    dim = wrap_dim(dim, ref.ndim)
     dt = ref.data.dtype
     for t in tensors[1:]:
         dt = backend.promote_types(dt, t.data.dtype)
@@ -1579,7 +1287,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
                 f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
                 f"entry 0 and {t.shape} at entry {i}"
             )
-    dim = _dim(dim, tensors[0].ndim + 1)
+    dim = wrap_dim(dim, tensors[0].ndim + 1)
     return cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
@@ -1591,14 +1299,30 @@ def einsum(equation: str, *operands) -> Tensor:
     return linalg.einsum(equation, *operands)
 
 
-# The ops import Tensor from this module, so they are imported last (the cycle is one-way at
-# import time: by now Tensor exists).
+# The ops and the argument helpers import Tensor from this module, so they are imported last
+# (the cycle is one-way at import time: by now Tensor exists).
 from . import amp as _amp  # noqa: E402
 from . import random as _random  # noqa: E402
-from .autograd import engine, function  # noqa: E402
-from .autograd.function import _SCRATCH  # noqa: E402
-from .creation import empty, from_dlpack, full, ones, zeros  # noqa: E402
-from .ops import elementwise, fused, indexing, inplace, linalg, movement, reduce  # noqa: E402
+from ._args import (  # noqa: E402
+    PY_SCALARS,
+    binary,
+    broadcast_shape,
+    compare,
+    floating,
+    infer_shape,
+    logical,
+    no_grad_binary,
+    numel_over,
+    numpy_axis,
+    reduce_dims,
+    size_args,
+    to_array,
+    to_tensor,
+    wrap_dim,
+    wrap_dims,
+)
+from .autograd import engine, function, views  # noqa: E402
+from .autograd.function import RetainGrad  # noqa: E402
+from .creation import empty, full, ones, zeros  # noqa: E402
+from .ops import elementwise, fused, indexing, linalg, movement, reduce  # noqa: E402
 from .ops.movement import Clone, ToDevice  # noqa: E402
-
-_make = Tensor._make

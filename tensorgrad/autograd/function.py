@@ -155,46 +155,23 @@ class _Scratch:
     """The ``ctx`` of an op that records no graph: forward may set attributes, nobody reads them."""
 
 
-_SCRATCH = _Scratch()
+SCRATCH = _Scratch()
 _new = object.__new__
 _make = Tensor._make
 
 
-def _view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
-    """The output of view op ``cls`` on ``x``: it shares x's version counter and remembers its
-    root ``_base`` and how to make it again from the base, ``_view_fn``, a chain
-    ``(parent chain or None, op class, params)`` that ``replay_view`` applies; an in-place op on
-    the view needs both to update the base's history (``inplace.CopySlices``)."""
-    if cls.may_copy:  # NumPy views share the owner as .base; anything else is checked in full
-        xd, b = x.data, out.base
-        if b is not xd and (b is None or b is not xd.base):
-            if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
-                return _make(out, ctx, ctx is not None)
-    t = _make(out, ctx, ctx is not None, 0, x._version)
-    t._view_version = x._version[0]
-    base = x._base
-    if base is None:
-        t._base, t._view_fn = x, (None, cls, params)
-    else:
-        t._base, t._view_fn = base, (x._view_fn, cls, params)
-    return t
+class RetainGrad:
+    """The hook behind ``retain_grad``: it keeps a weak reference, so no cycle through the node."""
 
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)
 
-def refresh_view(x: Tensor) -> None:
-    """Give a view whose base was modified in place since (through the base or a sibling view)
-    its current history, made again from the base, as PyTorch regenerates a stale view's
-    ``grad_fn``. Without it the view's gradient would flow into the base's old graph."""
-    fresh = replay_view(x._base, x._view_fn)
-    x.grad_fn, x._output_nr, x.requires_grad = fresh.grad_fn, 0, fresh.requires_grad
-    x._view_version = x._version[0]
-
-
-def replay_view(t: Tensor, view_fn) -> Tensor:
-    """Apply a view chain (a ``_view_fn``) to ``t``, a tensor of the base's shape."""
-    if view_fn is None:
-        return t
-    parent, cls, params = view_fn
-    return cls.apply(replay_view(t, parent), **params)
+    def __call__(self, grad: Tensor) -> None:
+        t = self.ref()
+        if t is not None:
+            # a copy: the same memory flows on to other nodes and may end up in a leaf's .grad
+            g = grad if GradMode.enabled else Tensor._make(grad.data.copy())
+            t._grad = g if t._grad is None else t._grad + g
 
 
 class AccumulateGrad(Node):
@@ -225,7 +202,8 @@ class Op(Node):
     Class flags say what backward needs: ``saves_inputs`` (the input tensors, in
     ``ctx.saved_tensors``), ``saves_output`` (the output, appended to ``ctx.saved_tensors``) and
     ``is_view`` (the output aliases input 0's memory, shares its version counter and remembers
-    its base, so that an in-place op on it can update the base's history; see ``_view``).
+    its base, so that an in-place op on it can update the base's history; see
+    ``views.make_view``).
     """
 
     saves_inputs = False
@@ -252,13 +230,16 @@ class Op(Node):
             else:
                 datas.append(x)
         if not (record and GradMode.enabled and cls.differentiable):
-            out = cls.forward(_SCRATCH, *datas, **params)
+            out = cls.forward(SCRATCH, *datas, **params)
             if cls.is_view:
-                return _view(out, None, inputs[0], cls, params)
+                return make_view(out, None, inputs[0], cls, params)
             return _make(out)
         ctx = _new(cls)
         out = cls.forward(ctx, *datas, **params)
-        result = _view(out, ctx, inputs[0], cls, params) if cls.is_view else _make(out, ctx, True)
+        if cls.is_view:
+            result = make_view(out, ctx, inputs[0], cls, params)
+        else:
+            result = _make(out, ctx, True)
         edges = []
         needs = []
         shapes = []
@@ -401,3 +382,8 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
         acc = AccumulateGrad(tensor)
         tensor._accumulator = weakref.ref(acc)
     return acc
+
+
+# views.py defines CopySlices, an Op, so it is imported once Op exists; Op.apply and _edge use
+# these two at call time.
+from .views import make_view, refresh_view  # noqa: E402

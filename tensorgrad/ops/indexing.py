@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from .._args import to_tensor
+from ..autograd import views
 from ..autograd.function import Op
 from ..backend import xp_of
-from ..tensor import Tensor, _as_tensor
-from . import inplace
+from ..tensor import Tensor
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
@@ -128,13 +129,13 @@ def getitem(x: Tensor, index) -> Tensor:
 def setitem(x: Tensor, index, value) -> None:
     idx = normalize_index(x, index)
     _check_slices(idx, x.shape)
-    value = _as_tensor(value, x)
+    value = to_tensor(value, x)
     if value.data.dtype != x.data.dtype:
         value = value.to(x.dtype)
     try:
-        if inplace.recording(x, value):
-            inplace.check_can_modify(x)
-            inplace.rebase(x, IndexPut.apply(inplace.current(x), value, index=idx))
+        if views.recording(x, value):
+            views.check_can_modify(x)
+            views.rebase(x, IndexPut.apply(views.current(x), value, index=idx))
         else:
             _put(x.data, idx, value.data)
             x._version[0] += 1

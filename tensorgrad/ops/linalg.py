@@ -85,7 +85,8 @@ class Einsum(Op):
 
 def einsum(equation: str, *operands):
     """Parse ``equation`` (implicit output and ``...`` allowed) and apply ``Einsum``."""
-    from ..tensor import Tensor, _as_tensor
+    from .._args import to_tensor
+    from ..tensor import Tensor
 
     eq = equation.replace(" ", "")
     lhs, arrow, output = eq.partition("->")
@@ -94,7 +95,7 @@ def einsum(equation: str, *operands):
         raise ValueError(
             f"einsum: equation {equation!r} names {len(inputs)} operands, got {len(operands)}"
         )
-    operands = [x if isinstance(x, Tensor) else _as_tensor(x, operands[0]) for x in operands]
+    operands = [x if isinstance(x, Tensor) else to_tensor(x, operands[0]) for x in operands]
     used = set(eq) - set(".,->")
     free = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
     ellipsis_dims = max(

@@ -6,8 +6,12 @@ them as size-1 axes (when ``keepdim`` was False) and expands to the input's shap
 
 from __future__ import annotations
 
+import numpy as np
+
+from .._args import wrap_dim
 from ..autograd.function import Op
 from ..backend import xp_of
+from ..tensor import Tensor
 
 
 def _unreduce(g, in_shape, dims, keepdim):
@@ -108,3 +112,24 @@ class Cumsum(Op):
 
     def backward(ctx, g):  # d y_j/dx_i = 1 for j >= i: a reversed cumulative sum
         return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+# ---------------------------------------------------------------------- without gradient
+
+def arg_extreme(x: Tensor, dim, keepdim: bool, name: str) -> Tensor:
+    """``argmax``/``argmin`` (``name``): int64 indices, no gradient; ``dim=None`` indexes the
+    flattened tensor."""
+    xp = xp_of(x.data)
+    if dim is None:
+        if x.data.size == 0:
+            raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
+        out = getattr(xp, name)(x.data.reshape(-1))
+        out = xp.asarray(out, dtype=np.int64)
+        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out)
+    dim = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return Tensor._make(xp.asarray(0, dtype=np.int64))
+    if x.shape[dim] == 0:
+        raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
+    out = getattr(xp, name)(x.data, axis=dim, keepdims=keepdim).astype(np.int64)
+    return Tensor._make(out)

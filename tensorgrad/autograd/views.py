@@ -1,10 +1,15 @@
-"""In-place ops (``add_``, ``mul_``, ``x[i] = v``, ...).
+"""Views, version counters and in-place ops (``add_``, ``mul_``, ``x[i] = v``, ...).
 
-Without a graph to record they write into the array and bump the version counter, which is all
-an optimizer step needs. While recording, the op runs out of place and the tensor is rebased onto
-the result: its storage takes the new values (so views of it see them) and its ``grad_fn``
-becomes the op's node, as PyTorch does. Any node that saved the old values notices the bumped
-version at backward and raises instead of using them.
+A view op (``Op.is_view``: reshape, permute, expand, basic indexing) returns a tensor that
+shares its input's memory and version counter and remembers its root ``_base`` and how to
+make it again from the base, ``_view_fn`` (``make_view``). Every in-place write bumps the
+shared counter, so a node that saved the old values notices at backward and raises instead of
+giving a wrong gradient.
+
+Without a graph to record, an in-place op writes into the array and bumps the version counter,
+which is all an optimizer step needs. While recording, the op runs out of place and the tensor
+is rebased onto the result: its storage takes the new values (so views of it see them) and its
+``grad_fn`` becomes the op's node, as PyTorch does.
 
 An in-place op on a view ``v`` of ``base`` (``y[0].mul_(2)``) changes the base too, so the base
 gets a new history as well: a ``CopySlices`` node, PyTorch's name, whose output is the old base
@@ -14,11 +19,51 @@ so both graphs agree with the memory they share.
 
 from __future__ import annotations
 
-from ..autograd.function import Op, replay_view
+from .. import _args  # the module: _args imports this package while it loads
 from ..backend import xp_of
 from ..grad_mode import GradMode
-from ..tensor import Tensor, _as_tensor, _binary, _RetainGrad
-from . import elementwise
+from ..ops import elementwise
+from ..ops.movement import Clone
+from ..tensor import Tensor
+from .function import Op, RetainGrad
+
+_make = Tensor._make
+
+def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
+    """The output of view op ``cls`` on ``x``: it shares x's version counter and remembers its
+    root ``_base`` and how to make it again from the base, ``_view_fn``, a chain
+    ``(parent chain or None, op class, params)`` that ``replay_view`` applies; an in-place op on
+    the view needs both to update the base's history (``CopySlices``)."""
+    if cls.may_copy:  # NumPy views share the owner as .base; anything else is checked in full
+        xd, b = x.data, out.base
+        if b is not xd and (b is None or b is not xd.base):
+            if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
+                return _make(out, ctx, ctx is not None)
+    t = _make(out, ctx, ctx is not None, 0, x._version)
+    t._view_version = x._version[0]
+    base = x._base
+    if base is None:
+        t._base, t._view_fn = x, (None, cls, params)
+    else:
+        t._base, t._view_fn = base, (x._view_fn, cls, params)
+    return t
+
+
+def refresh_view(x: Tensor) -> None:
+    """Give a view whose base was modified in place since (through the base or a sibling view)
+    its current history, made again from the base, as PyTorch regenerates a stale view's
+    ``grad_fn``. Without it the view's gradient would flow into the base's old graph."""
+    fresh = replay_view(x._base, x._view_fn)
+    x.grad_fn, x._output_nr, x.requires_grad = fresh.grad_fn, 0, fresh.requires_grad
+    x._view_version = x._version[0]
+
+
+def replay_view(t: Tensor, view_fn) -> Tensor:
+    """Apply a view chain (a ``_view_fn``) to ``t``, a tensor of the base's shape."""
+    if view_fn is None:
+        return t
+    parent, cls, params = view_fn
+    return cls.apply(replay_view(t, parent), **params)
 
 _UFUNC = {
     elementwise.Add: "add",
@@ -135,7 +180,7 @@ def _take_history(x: Tensor, source: Tensor) -> None:
     )
     if x._retains_grad and old_fn is not None and x.grad_fn is not None:
         hooks = old_fn._hooks[old_nr]  # .grad follows the tensor to its new value
-        for hook in [h for h in hooks if isinstance(h, _RetainGrad) and h.ref() is x]:
+        for hook in [h for h in hooks if isinstance(h, RetainGrad) and h.ref() is x]:
             hooks.remove(hook)
             x.grad_fn.register_hook(x._output_nr, hook)
 
@@ -159,8 +204,8 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     return x
 
 
-def apply(x: Tensor, op, other) -> Tensor:
-    """``x op= other``."""
+def apply_binary(x: Tensor, op, other) -> Tensor:
+    """``x op= other`` for a binary elementwise op class (``elementwise.Add``, ...)."""
     check_no_overlap(x, f"{op.__name__.lower()}_")
     if recording(x, other):
         check_can_modify(x)
@@ -171,7 +216,7 @@ def apply(x: Tensor, op, other) -> Tensor:
             source = Tensor._make(
                 source.data.copy(), source.grad_fn, source.requires_grad, source._output_nr
             )
-        result = _binary(op, source, other, true_divide=op is elementwise.Div)
+        result = _args.binary(op, source, other, true_divide=op is elementwise.Div)
         if result.shape != x.shape:
             raise RuntimeError(
                 f"{op.__name__.lower()}_: output of shape {result.shape} doesn't match the "
@@ -204,8 +249,6 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
     check_no_overlap(x, "in-place copy")
     if recording(x, src):
         check_can_modify(x)
-        from .movement import Clone
-
         return rebase(x, Clone.apply(src.to(x.dtype)))
     x.data[...] = src.data
     x._version[0] += 1
@@ -214,7 +257,7 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
 
 def fill(x: Tensor, value) -> Tensor:
     if recording(x):
-        return assign(x, _as_tensor(value, x).to(x.dtype).expand(x.shape))
+        return assign(x, _args.to_tensor(value, x).to(x.dtype).expand(x.shape))
     x.data[...] = value
     x._version[0] += 1
     return x

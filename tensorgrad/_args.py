@@ -1,0 +1,283 @@
+"""Argument helpers shared by ``Tensor``, the creation functions and the ops.
+
+Dimension arguments (``wrap_dim``: PyTorch's negative dims and range errors), shape arguments
+(``size_args``, ``infer_shape``, ``broadcast_shape``), conversion of user data to arrays and
+tensors (``to_array``, ``to_tensor``), and the dispatch of binary ops after PyTorch's type
+promotion (``binary``, ``compare``, ``logical``). Every error names the shapes, dtypes and
+devices involved.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from . import backend
+from .autograd.function import SCRATCH
+from .backend import Device, xp_of
+from .grad_mode import GradMode
+from .ops import elementwise
+from .tensor import Tensor
+
+_ndarray = np.ndarray
+_make = Tensor._make
+_NUMBER_TYPES = (float, int)  # exactly these: bool is not a float op's scalar
+_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+PY_SCALARS = (int, float, bool)
+
+
+def to_array(data, dtype=None, device=None, copy=False):
+    """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> float32)."""
+    np_dtype = None if dtype is None else backend.to_dtype(dtype).np
+    if isinstance(data, Tensor):
+        array = data.data
+    elif backend.is_array(data):
+        array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
+            from .creation import from_dlpack  # rare, and creation imports this module
+
+            return to_array(from_dlpack(data), dtype, device, copy)
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"can't make a tensor from {type(data).__name__} {data!r}")
+        try:
+            array = np.asarray(data, dtype=np_dtype)
+        except (TypeError, ValueError) as e:  # ragged nesting, strings inside lists
+            raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
+        copy = False
+        if np_dtype is None:
+            if array.dtype.kind == "f":
+                array = array.astype(np.float32)
+            elif array.dtype.kind in "iu":
+                array = array.astype(np.int64)
+            elif array.dtype.kind not in "b":
+                raise TypeError(
+                    f"can't make a tensor from {type(data).__name__} of dtype {array.dtype}"
+                )
+    if np_dtype is not None and array.dtype != np_dtype:
+        array, copy = array.astype(np_dtype), False
+    if device is not None:
+        target = Device(device)
+        if target != backend.device_of(array):
+            array, copy = backend.to_device(array, target), False
+    if copy:
+        array = array.copy()
+    backend.from_np(array.dtype)  # raises on unsupported dtypes
+    return array
+
+
+def to_tensor(x, like: Tensor) -> Tensor:
+    """``x`` as a Tensor on ``like``'s device; Python scalars take ``like``'s dtype if they fit."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, PY_SCALARS):
+        dt = like.data.dtype if scalar_fits(x, like.data.dtype) else backend._scalar_dtype(x)
+        return Tensor._make(xp_of(like.data).asarray(x, dtype=dt))
+    return Tensor(x, device=like.device)
+
+
+def scalar_fits(x, np_dtype) -> bool:
+    if isinstance(x, bool):
+        return True
+    if isinstance(x, builtins.int):
+        return np_dtype.kind in "iuf"
+    return np_dtype.kind == "f"
+
+
+
+
+def binary(op, a, b, true_divide: bool = False) -> Tensor:
+    """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
+    # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
+    # Python number; nothing to promote, broadcast or check
+    if isinstance(a, Tensor):
+        da = a.data
+        dt = da.dtype
+        if dt in _FLOAT_DTYPES:
+            tb = type(b)
+            if tb is float or tb is builtins.int:
+                if a.requires_grad and GradMode.enabled:
+                    return op.apply(a, b)
+                return _make(op.forward(SCRATCH, da, b))  # no graph: the array op alone
+            if isinstance(b, Tensor):
+                db = b.data
+                if db.dtype is dt and da.shape == db.shape and type(da) is _ndarray is type(db):
+                    if GradMode.enabled and (a.requires_grad or b.requires_grad):
+                        return op.apply(a, b)
+                    return _make(op.forward(SCRATCH, da, db))
+    elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.data.dtype in _FLOAT_DTYPES:
+        if b.requires_grad and GradMode.enabled:
+            return op.apply(a, b)
+        return _make(op.forward(SCRATCH, a, b.data))
+    return binary_checked(op, a, b, true_divide)
+
+
+def binary_checked(op, a, b, true_divide: bool) -> Tensor:
+    if op is elementwise.Sub and (is_bool(a) or is_bool(b)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported; to invert a "
+            "mask, use the `~` or `logical_not()` operator instead"
+        )
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        da, db = a.data, b.data
+        if type(da) is not type(db) or (type(da) is not np.ndarray and a.device != b.device):
+            raise RuntimeError(
+                f"{op_name(op)}: expected all tensors on the same device, got {a.device} and "
+                f"{b.device}"
+            )
+        if da.dtype != db.dtype or (true_divide and da.dtype.kind != "f"):
+            dt = backend.result_type(a, b)
+            if true_divide and dt.kind != "f":
+                dt = backend.DEFAULT_FLOAT
+            a, b = a.to(dt), b.to(dt)
+        if da.shape != db.shape:
+            broadcast_shape(op_name(op), da.shape, db.shape)
+        return op.apply(a, b)
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    scalar_first = a is s
+    if isinstance(s, np.generic):  # np.float64 subclasses float, but NumPy would not weaken it
+        s = s.item()
+    if not isinstance(s, PY_SCALARS):
+        s = Tensor(s, device=t.device)
+        return binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
+    kind = t.data.dtype.kind
+    if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
+        t = t.to(backend.DEFAULT_FLOAT)
+    elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
+        t = t.to(backend.DEFAULT_INT)
+    return op.apply(s, t) if scalar_first else op.apply(t, s)
+
+
+def is_bool(x) -> bool:
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.data.dtype == np.bool_)
+
+
+def no_grad_binary(fn, a, b, name) -> Tensor:
+    a_t = a if isinstance(a, Tensor) else None
+    b_t = b if isinstance(b, Tensor) else None
+    like = a_t if a_t is not None else b_t
+    a_t = a_t if a_t is not None else to_tensor(a, like)
+    b_t = b_t if b_t is not None else to_tensor(b, like)
+    if a_t.shape != b_t.shape:
+        broadcast_shape(name, a_t.shape, b_t.shape)
+    dt = backend.result_type(a, b)
+    return Tensor._make(fn(a_t.data.astype(dt, copy=False), b_t.data.astype(dt, copy=False)))
+
+
+def compare(ufunc, name, a: Tensor, b) -> Tensor:
+    if isinstance(b, Tensor):
+        if a.shape != b.shape:
+            broadcast_shape(name, a.shape, b.shape)
+        if type(a.data) is not type(b.data):
+            raise RuntimeError(
+                f"{name}: expected all tensors on the same device, got {a.device} and {b.device}"
+            )
+        other = b.data
+    elif isinstance(b, PY_SCALARS) or isinstance(b, np.generic):
+        other = b
+    else:
+        return compare(ufunc, name, a, Tensor(b, device=a.device))
+    xp = xp_of(a.data)
+    return Tensor._make(getattr(xp, ufunc.__name__)(a.data, other))
+
+
+def logical(ufunc, name, a: Tensor, b) -> Tensor:
+    bd = b.data if isinstance(b, Tensor) else b
+    kinds = (a.data.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
+    if any(k not in "biu" for k in kinds):
+        raise TypeError(
+            f"{name}: only bool and integer tensors, got {a.dtype} and "
+            f"{getattr(b, 'dtype', type(b).__name__)}"
+        )
+    return compare(ufunc, name, a, b)
+
+
+def broadcast_shape(name, sa, sb) -> tuple:
+    try:
+        return np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
+        ) from None
+
+
+def op_name(op) -> str:
+    return op.__name__.lower()
+
+
+def floating(x: Tensor) -> Tensor:
+    """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
+    return x if x.data.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
+
+
+
+
+
+
+def wrap_dim(d, ndim: int) -> int:
+    """Normalize a possibly negative dimension, with PyTorch's error when out of range."""
+    n = builtins.max(ndim, 1)
+    if not isinstance(d, (builtins.int, np.integer)) or isinstance(d, bool):
+        raise TypeError(f"dim must be an int, got {type(d).__name__}")
+    if not -n <= d < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+        )
+    return builtins.int(d % n) if ndim else 0
+
+
+def wrap_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int, or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (builtins.int, np.integer)):
+        d = wrap_dim(dim, ndim)  # a 0-d tensor accepts dim 0 and -1, and has no axes to reduce
+        return (d,) if ndim else ()
+    dims = [wrap_dim(d, ndim) for d in dim]
+    for d in set(dims):
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims {tuple(dim)}")
+    return tuple(sorted(dims)) if ndim else ()
+
+
+def reduce_dims(dim, ndim: int) -> tuple:
+    """As ``wrap_dims``, but an empty ``dim`` reduces every axis (PyTorch's sum/mean/var/norm)."""
+    return wrap_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, ndim)
+
+
+def numpy_axis(dim, ndim):
+    return None if dim is None else wrap_dims(dim, ndim)
+
+
+def numel_over(shape, dims) -> builtins.int:
+    return builtins.int(np.prod([shape[d] for d in dims])) if dims else 1
+
+
+def size_args(args) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def infer_shape(shape, numel, old_shape, name) -> tuple:
+    shape = tuple(builtins.int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{name}: only one dimension can be inferred, got {shape}")
+    if -1 in shape:
+        known = builtins.int(np.prod([s for s in shape if s != -1]))
+        if known == 0 or numel % known:
+            raise RuntimeError(
+                f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
+                f"({numel} elements)"
+            )
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    if any(s < 0 for s in shape) or builtins.int(np.prod(shape)) != numel:
+        raise RuntimeError(
+            f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
+            f"({numel} elements)"
+        )
+    return shape
