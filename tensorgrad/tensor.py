@@ -18,6 +18,7 @@ import numpy as np
 
 from . import backend
 from .backend import Device, dtype, from_np, xp_of
+from .hooks import RemovableHandle
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -44,7 +45,7 @@ class Tensor:
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
     # Defaults a tensor overrides only when used; _make then has fewer fields to fill.
-    _hooks = None  # a leaf's gradient hooks
+    _hooks = None  # a leaf's gradient hooks, {handle id: hook}
     _post_accumulate_hooks = None  # hook(tensor) after backward stored into a leaf's .grad
     _accumulator = None  # weak reference to a leaf's AccumulateGrad node
     _retains_grad = False
@@ -326,22 +327,24 @@ class Tensor:
         self._retains_grad = True
         self.grad_fn.register_hook(self._output_nr, RetainGrad(self))
 
-    def register_hook(self, hook) -> _RemovableHandle:
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(self._output_nr, hook)
+            handle = self.grad_fn.register_hook(self._output_nr, hook)
             hooks = self.grad_fn._hooks[self._output_nr]
-            hooks.sort(key=lambda h: isinstance(h, RetainGrad))  # .grad sees every hook's change
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-            hooks = self._hooks
-        return _RemovableHandle(hooks, hook)
+            ordered = sorted(hooks.items(), key=lambda kv: isinstance(kv[1], RetainGrad))
+            hooks.clear()
+            hooks.update(ordered)  # retain_grad's hook last: .grad sees every hook's change
+            return handle
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
-    def register_post_accumulate_grad_hook(self, hook) -> _RemovableHandle:
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
         """Call ``hook(tensor)`` on a leaf after ``backward`` accumulated into its ``.grad``
         (PyTorch's API; DistributedDataParallel starts a bucket's all-reduce from it)."""
         if self.grad_fn is not None:
@@ -351,9 +354,10 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _RemovableHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = {}
+        handle = RemovableHandle(self._post_accumulate_hooks)
+        self._post_accumulate_hooks[handle.id] = hook
+        return handle
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see ``tg.autograd.backward``."""
@@ -1176,14 +1180,6 @@ class Tensor:
         return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
 
 
-
-class _RemovableHandle:
-    def __init__(self, hooks: list, hook) -> None:
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self) -> None:
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
 
 
 def _rebuild(array, requires_grad):

@@ -289,7 +289,7 @@ def _call_hooks(hooks: dict, grads: list) -> list:
     for nr, fns in hooks.items():
         if grads[nr] is None:
             continue
-        for fn in fns:
+        for fn in list(fns.values()):
             out = fn(grads[nr])
             if out is not None:
                 grads[nr] = out
@@ -329,7 +329,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
         old.data += g.data
         old._version[0] += 1
     if leaf._post_accumulate_hooks:
-        for hook in list(leaf._post_accumulate_hooks):
+        for hook in list(leaf._post_accumulate_hooks.values()):
             hook(leaf)
 
 

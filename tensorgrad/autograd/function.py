@@ -17,6 +17,7 @@ import weakref
 
 from ..backend import xp_of
 from ..grad_mode import GradMode
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
 FREED_MESSAGE = (
@@ -86,7 +87,7 @@ class Node:
         "__dict__",
     )
 
-    _hooks = None  # {output_nr: [fn, ...]} once a hook is registered
+    _hooks = None  # {output_nr: {handle id: fn}} once a hook is registered
     _n_outputs = 1
 
     def name(self) -> str:
@@ -116,11 +117,14 @@ class Node:
             out.append(x)
         return tuple(out)
 
-    def register_hook(self, output_nr: int, fn) -> None:
+    def register_hook(self, output_nr: int, fn) -> RemovableHandle:
         """Call ``fn(grad)`` on the gradient of output ``output_nr``; a return value replaces it."""
         if self._hooks is None:
             self._hooks = {}
-        self._hooks.setdefault(output_nr, []).append(fn)
+        hooks = self._hooks.setdefault(output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
 
     def _release(self) -> None:
         self._saved = None

@@ -180,9 +180,10 @@ def _take_history(x: Tensor, source: Tensor) -> None:
     )
     if x._retains_grad and old_fn is not None and x.grad_fn is not None:
         hooks = old_fn._hooks[old_nr]  # .grad follows the tensor to its new value
-        for hook in [h for h in hooks if isinstance(h, RetainGrad) and h.ref() is x]:
-            hooks.remove(hook)
-            x.grad_fn.register_hook(x._output_nr, hook)
+        for key, hook in list(hooks.items()):
+            if isinstance(hook, RetainGrad) and hook.ref() is x:
+                del hooks[key]
+                x.grad_fn.register_hook(x._output_nr, hook)
 
 
 def rebase(x: Tensor, result: Tensor) -> Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..grad_mode import no_grad
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
@@ -33,27 +34,6 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
 
     __str__ = __repr__
 
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` (or leaving a ``with`` block)
-    unregisters the hook."""
-
-    next_id = 0
-
-    def __init__(self, hooks: dict, *extra: dict) -> None:
-        self.hooks, self.extra = hooks, extra
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        for d in (self.hooks, *self.extra):
-            d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 class Module:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backend import is_array, to_device, xp_of
 from ..grad_mode import enable_grad
-from ..nn.module import RemovableHandle
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
 
