@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from .. import amp as _amp
-from ..ops.loss import BinaryCrossEntropy
+from ..ops.fused import BinaryCrossEntropy
 from ..tensor import Tensor
 from .module import Module
 

@@ -5,7 +5,7 @@ Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the
 affine y = x̂ w + b:
 
 * LayerNorm: over the trailing ``normalized_shape`` axes of each sample (the fused primitive
-  ``ops.norm.LayerNorm``, the hot path of transformers);
+  ``ops.fused.LayerNorm``, the hot path of transformers);
 * GroupNorm: over each group of C/G channels and all spatial positions of each sample (the same
   primitive on the input seen as (N, G, C/G * spatial));
 * BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval.
@@ -20,7 +20,7 @@ import numpy as np
 from .. import amp as _amp
 from .. import creation
 from ..grad_mode import no_grad
-from ..ops import norm as _norm
+from ..ops import fused
 from ..tensor import Tensor, cat
 from . import init
 from .module import Module
@@ -71,7 +71,7 @@ def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Ten
         raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
     _check_param(name, "weight", weight, shape, input)
     _check_param(name, "bias", bias, shape, input)
-    return _norm.layer_norm(input, len(shape), weight, bias, eps)
+    return fused.layer_norm(input, len(shape), weight, bias, eps)
 
 
 # ------------------------------------------------------------------------------ functional
@@ -140,7 +140,7 @@ def group_norm(
             )
         _check_dtype("group_norm", what, p, input)
     x = input.reshape(n, num_groups, -1) if input.numel() else input.reshape(n, num_groups, 0)
-    out = _norm.layer_norm(x, 1, None, None, eps).reshape(input.shape)
+    out = fused.layer_norm(x, 1, None, None, eps).reshape(input.shape)
     channel = (c,) + (1,) * (input.ndim - 2)
     if weight is not None:
         out = out * weight.reshape(channel)

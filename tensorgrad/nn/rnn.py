@@ -25,8 +25,7 @@ import numbers
 import warnings
 
 from .. import creation
-from ..autograd.function import Function
-from ..backend import xp_of
+from ..ops.movement import Split, Stack
 from ..tensor import Tensor, cat
 from . import functional as F
 from . import init
@@ -37,54 +36,6 @@ __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "R
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
-
-class _Split(Function):
-    """Cut ``x`` along ``dim`` into pieces of the given ``sizes`` (views), or, with
-    ``sizes=None``, into its slices along ``dim`` with that dimension removed (``unbind``).
-    The gradient is the pieces' gradients put back together in one concatenation."""
-
-    @staticmethod
-    def forward(ctx, x, sizes, dim):
-        ctx.dim, ctx.unbind = dim, sizes is None
-        lead = (slice(None),) * dim
-        if sizes is None:
-            index = [(*lead, i) for i in range(x.shape[dim])]
-        else:
-            starts = [sum(sizes[:k]) for k in range(len(sizes))]
-            index = [(*lead, slice(a, a + n)) for a, n in zip(starts, sizes)]
-        # the pieces share x's version counter: modifying x in place (a user's h_0) before
-        # backward then raises instead of giving a silently wrong gradient
-        return tuple(Tensor._make(x.data[i], None, False, 0, x._version) for i in index)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return (_stack(grads, ctx.dim) if ctx.unbind else cat(grads, ctx.dim)), None, None
-
-
-class _Stack(Function):
-    """``stack(xs, dim)`` as one node whose backward is one ``_Split`` (the generic ``stack``
-    adds an unsqueeze per piece, forward and backward: 3T extra nodes for a T-step sequence)."""
-
-    @staticmethod
-    def forward(ctx, dim, *xs):
-        ctx.dim = dim
-        return Tensor._make(xp_of(xs[0].data).stack([x.data for x in xs], dim))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return (None, *_unbind(grad, ctx.dim))
-
-
-def _stack(xs, dim: int) -> Tensor:
-    return _Stack.apply(dim, *xs)
-
-
-def _split(x: Tensor, sizes, dim: int) -> tuple:
-    return _Split.apply(x, tuple(sizes), dim)
-
-
-def _unbind(x: Tensor, dim: int) -> tuple:
-    return _Split.apply(x, None, dim)
 
 
 # ---------------------------------------------------------------------- one time step
@@ -102,7 +53,7 @@ def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor) -> tuple:
     """[i, f, g, o] = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ;
     c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c')."""
     n = h.shape[-1]
-    i, f, g, o = _split(xw + h @ w_hh_t, (n, n, n, n), xw.ndim - 1)
+    i, f, g, o = Split.apply(xw + h @ w_hh_t, (n, n, n, n), xw.ndim - 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
 
@@ -114,8 +65,8 @@ def _gru_step(xrz: Tensor, xn: Tensor, h: Tensor, w_hh_t: Tensor, b_hh) -> Tenso
     hw = h @ w_hh_t
     if b_hh is not None:
         hw = hw + b_hh
-    hrz, hn = _split(hw, (2 * n_hidden, n_hidden), hw.ndim - 1)
-    r, z = _split((xrz + hrz).sigmoid(), (n_hidden, n_hidden), hw.ndim - 1)
+    hrz, hn = Split.apply(hw, (2 * n_hidden, n_hidden), hw.ndim - 1)
+    r, z = Split.apply((xrz + hrz).sigmoid(), (n_hidden, n_hidden), hw.ndim - 1)
     n = (xn + r * hn).tanh()
     return n + z * (h - n)
 
@@ -301,10 +252,10 @@ class RNNBase(Module):
                     f"{self._name()}: Expected {which} size {expected}, got {list(s.shape)} "
                     f"(input shape {shape})"
                 )
-        output, finals = self._layers(input, [_unbind(s, 0) for s in states], time_dim)
+        output, finals = self._layers(input, [Split.apply(s, None, 0) for s in states], time_dim)
         if not batched:
             output = output.squeeze(1 - time_dim)
-        finals = [_stack(f, 0) if batched else _stack(f, 0).squeeze(1) for f in finals]
+        finals = [Stack.apply(0, *f) if batched else Stack.apply(0, *f).squeeze(1) for f in finals]
         return output, (tuple(finals) if lstm else finals[0])
 
     def _layers(self, x: Tensor, states: list, time_dim: int) -> tuple:
@@ -344,8 +295,8 @@ class RNNBase(Module):
             if b_ih is not None:
                 xw = xw + b_ih
             n = self.hidden_size
-            xrz, xn = _split(xw, (2 * n, n), 2)
-            xrz, xn = _unbind(xrz, time_dim), _unbind(xn, time_dim)
+            xrz, xn = Split.apply(xw, (2 * n, n), 2)
+            xrz, xn = Split.apply(xrz, None, time_dim), Split.apply(xn, None, time_dim)
             (h,) = state
             for t in order:
                 h = hs[t] = _gru_step(xrz[t], xn[t], h, w_hh_t, b_hh)
@@ -353,7 +304,7 @@ class RNNBase(Module):
         else:
             if b_ih is not None:
                 xw = xw + (b_ih + b_hh)
-            xs = _unbind(xw, time_dim)
+            xs = Split.apply(xw, None, time_dim)
             if self.mode == "LSTM":
                 h, c = state
                 for t in order:
@@ -366,7 +317,7 @@ class RNNBase(Module):
                 for t in order:
                     h = hs[t] = _rnn_step(xs[t], h, w_hh_t, relu)
                 last = (h,)
-        return _stack(hs, time_dim), last
+        return Stack.apply(time_dim, *hs), last
 
 
 class RNN(RNNBase):
@@ -563,6 +514,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input, hx=None):  # noqa: A002
         x, (h,), batched = self._check(input, [] if hx is None else [hx])
         n = self.hidden_size
-        xrz, xn = _split(self._project(x, hidden_bias=False), (2 * n, n), 1)
+        xrz, xn = Split.apply(self._project(x, hidden_bias=False), (2 * n, n), 1)
         out = _gru_step(xrz, xn, h, self.weight_hh.mT, self.bias_hh)
         return out if batched else out.squeeze(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import creation
 from ..grad_mode import no_grad
-from ..ops import embedding as _embedding
+from ..ops import indexing
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -67,7 +67,7 @@ def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, spar
                 f"{name}: index {bad} is out of range for num_embeddings={num} (valid indices "
                 f"are 0 to {num - 1}; index tensor of shape {tuple(input.shape)})"
             )
-    return _embedding.Embedding.apply(weight, input, padding_idx=_padding_idx(padding_idx, num))
+    return indexing.Embedding.apply(weight, input, padding_idx=_padding_idx(padding_idx, num))
 
 
 class Embedding(Module):

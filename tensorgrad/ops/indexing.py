@@ -325,6 +325,48 @@ class Scatter(Op):
         return gx, None, gsrc
 
 
+# ----------------------------------------------------------------------------- embedding
+# ``Embedding`` and ``EmbeddingDenseBackward`` are each other's gradient, as ``GetItem`` and
+# ``IndexAdd`` are: the gradient of a lookup adds each output row's gradient into the row it came
+# from (repeated indices add up, ``backend.scatter_add``) and the gradient of that scatter is a
+# lookup again. A ``padding_idx`` row gets no gradient.
+
+
+class Embedding(Op):
+    """out[..., :] = weight[index[...], :]."""
+
+    def forward(ctx, weight, index, padding_idx=None):
+        ctx.index, ctx.padding_idx = index, padding_idx
+        return weight.take(index, axis=0)
+
+    def backward(ctx, g):
+        gw = EmbeddingDenseBackward.apply(
+            g, index=ctx.index, num_weights=ctx._input_shapes[0][0], padding_idx=ctx.padding_idx
+        )
+        return gw, None
+
+
+class EmbeddingDenseBackward(Op):
+    """zeros(num_weights, dim) with each row of ``g`` added at its index (padding row: 0)."""
+
+    def forward(ctx, g, index=None, num_weights=0, padding_idx=None):
+        ctx.index, ctx.padding_idx = index, padding_idx
+        dim = g.shape[-1]
+        g2, idx = g.reshape(-1, dim), index.reshape(-1)
+        out = xp_of(g).zeros((num_weights, dim), dtype=g.dtype)
+        if idx.size:
+            backend.scatter_add(out, (idx,), g2)
+        if padding_idx is not None:
+            out[padding_idx] = 0
+        return out
+
+    def backward(ctx, gg):  # the scatter is linear in g: its gradient is the lookup
+        out = Embedding.apply(gg, ctx.index)
+        if ctx.padding_idx is not None:
+            out = out.masked_fill(Tensor._make((ctx.index == ctx.padding_idx)[..., None]), 0.0)
+        return out
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor with a trailing axis of size ``num_classes``: 1 at each label."""
     if tensor.data.dtype.kind not in "iu":

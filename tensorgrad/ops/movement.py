@@ -1,12 +1,14 @@
 """Ops that move elements without arithmetic: reshape, permute, expand, flip, roll, cat, pad,
-triangles, copies. Each backward moves the gradient back the other way.
+triangles, copies, and the many-piece split and stack of the recurrent layers. Each backward
+moves the gradient back the other way.
 """
 
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Op
+from ..autograd.function import Function, Op
 from ..backend import xp_of
+from ..tensor import Tensor, cat
 
 
 class Reshape(Op):
@@ -117,3 +119,44 @@ class ToDevice(Op):
 
     def backward(ctx, g):
         return g.to(ctx.source)
+
+
+class Split(Function):
+    """``Split.apply(x, sizes, dim)``: ``x`` cut along ``dim`` into pieces of the given
+    ``sizes`` (views), or, with ``sizes=None``, into its slices along ``dim`` with that dimension
+    removed (``unbind``). One node for all the pieces, where ``Tensor.split``/``unbind`` make
+    one per piece: the recurrent layers cut a sequence into T steps and a step into its gates.
+    The gradient is the pieces' gradients put back together in one concatenation."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim, ctx.unbind = dim, sizes is None
+        lead = (slice(None),) * dim
+        if sizes is None:
+            index = [(*lead, i) for i in range(x.shape[dim])]
+        else:
+            starts = [sum(sizes[:k]) for k in range(len(sizes))]
+            index = [(*lead, slice(a, a + n)) for a, n in zip(starts, sizes)]
+        # the pieces share x's version counter: modifying x in place (a user's h_0) before
+        # backward then raises instead of giving a silently wrong gradient
+        return tuple(Tensor._make(x.data[i], None, False, 0, x._version) for i in index)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        whole = Stack.apply(ctx.dim, *grads) if ctx.unbind else cat(grads, ctx.dim)
+        return whole, None, None
+
+
+class Stack(Function):
+    """``Stack.apply(dim, *xs)``: ``stack(xs, dim)`` as one node whose backward is one
+    ``Split`` (the generic ``stack`` adds an unsqueeze per piece, forward and backward: 3T extra
+    nodes for a T-step sequence)."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        return Tensor._make(xp_of(xs[0].data).stack([x.data for x in xs], dim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *Split.apply(grad, None, ctx.dim))
