@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..nn.module import Module
-from ..nn.normalization import _BatchNorm
+from ..nn.normalization import BatchNormBase
 from ..tensor import Tensor
 from . import process_group as pg
 
@@ -36,7 +36,7 @@ class AllReduceSum(Function):
         return AllReduceSum.apply(grad)
 
 
-class SyncBatchNorm(_BatchNorm):
+class SyncBatchNorm(BatchNormBase):
     """``BatchNorm`` over the batch of every rank (PyTorch's ``nn.SyncBatchNorm``), for input
     (N, C, *). In eval mode, and in a job of one rank, it is plain batch norm. Every rank must
     run its forward (and backward) together: each holds collectives."""
@@ -57,7 +57,7 @@ class SyncBatchNorm(_BatchNorm):
     def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
         """``module`` with every ``BatchNorm*d`` replaced by a ``SyncBatchNorm`` holding the
         same parameters, buffers and mode (the module itself when it is one)."""
-        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+        if isinstance(module, BatchNormBase) and not isinstance(module, SyncBatchNorm):
             sync = cls(
                 module.num_features,
                 module.eps,

@@ -17,17 +17,32 @@ from .activation import (
     Softplus,
     Tanh,
 )
-from .attention import *  # noqa: F403
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import *  # noqa: F403
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
-from .flatten import *  # noqa: F403
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .loss import *  # noqa: F403
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
-from .normalization import *  # noqa: F403
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .parameter import Buffer, Parameter
-from .pooling import *  # noqa: F403
-from .rnn import *  # noqa: F403
-from .sparse import *  # noqa: F403
-from .transformer import *  # noqa: F403
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)

@@ -1,4 +1,4 @@
-"""Activation modules: each wraps the function of the same name in ``nn.functional``.
+"""Activations: each function (``nn.functional``'s name) and the module that wraps it.
 
 ``inplace=True`` is accepted and shown in ``repr`` as in PyTorch, but the result is computed out
 of place: the values are the same and the input is left as it was.
@@ -6,8 +6,56 @@ of place: the values are the same and the input is left as it was.
 
 from __future__ import annotations
 
-from . import functional as F
+from ..tensor import Tensor
 from .module import Module
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.relu()
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    return input.gelu(approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.silu()
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return input.sigmoid()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    return input.softplus(beta, threshold)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.elu(alpha)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.leaky_relu(negative_slope)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    x = input if dtype is None else input.to(dtype)
+    return x.softmax(_implicit_dim(x, dim))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    x = input if dtype is None else input.to(dtype)
+    return x.log_softmax(_implicit_dim(x, dim))
+
+
+def _implicit_dim(x: Tensor, dim):
+    if dim is not None:
+        return dim
+    return 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy choice when dim is omitted
 
 
 class ReLU(Module):
@@ -16,7 +64,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.relu(input)
+        return relu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -24,12 +72,12 @@ class ReLU(Module):
 
 class Tanh(Module):
     def forward(self, input):  # noqa: A002
-        return F.tanh(input)
+        return tanh(input)
 
 
 class Sigmoid(Module):
     def forward(self, input):  # noqa: A002
-        return F.sigmoid(input)
+        return sigmoid(input)
 
 
 class GELU(Module):
@@ -38,7 +86,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input):  # noqa: A002
-        return F.gelu(input, approximate=self.approximate)
+        return gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate='{self.approximate}'"
@@ -50,7 +98,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):  # noqa: A002
-        return F.silu(input)
+        return silu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -62,7 +110,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -74,7 +122,7 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input):  # noqa: A002
-        return F.softplus(input, self.beta, self.threshold)
+        return softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -86,7 +134,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):  # noqa: A002
-        return F.elu(input, self.alpha)
+        return elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -98,7 +146,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):  # noqa: A002
-        return F.softmax(input, self.dim)
+        return softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -110,7 +158,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input):  # noqa: A002
-        return F.log_softmax(input, self.dim)
+        return log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

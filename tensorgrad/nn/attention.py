@@ -23,9 +23,9 @@ import numpy as np
 from .. import backend, creation
 from ..ops.fused import Softmax
 from ..tensor import Tensor, cat
-from . import functional as F
 from . import init
-from .linear import Linear
+from .dropout import dropout
+from .linear import Linear, linear
 from .module import Module
 from .parameter import Parameter
 
@@ -106,7 +106,7 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     attn = _attention_weights(query, key, scale, keep, bias, safe=True)
     if dropout_p > 0.0:
-        attn = F.dropout(attn, dropout_p, training=True)
+        attn = dropout(attn, dropout_p, training=True)
     return attn @ value
 
 
@@ -332,20 +332,20 @@ class MultiheadAttention(Module):
         if not self._qkv_same_embed_dim:
             bq, bk, bv = b.chunk(3) if b is not None else (None, None, None)
             return (
-                F.linear(query, self.q_proj_weight, bq),
-                F.linear(key, self.k_proj_weight, bk),
-                F.linear(value, self.v_proj_weight, bv),
+                linear(query, self.q_proj_weight, bq),
+                linear(key, self.k_proj_weight, bk),
+                linear(value, self.v_proj_weight, bv),
             )
         w = self.in_proj_weight
         if key is value:
             if query is key:
-                return F.linear(query, w, b).chunk(3, dim=-1)
+                return linear(query, w, b).chunk(3, dim=-1)
             wq, wkv = w.split([E, 2 * E])
             bq, bkv = b.split([E, 2 * E]) if b is not None else (None, None)
-            return (F.linear(query, wq, bq), *F.linear(key, wkv, bkv).chunk(2, dim=-1))
+            return (linear(query, wq, bq), *linear(key, wkv, bkv).chunk(2, dim=-1))
         wq, wk, wv = w.chunk(3)
         bq, bk, bv = b.chunk(3) if b is not None else (None, None, None)
-        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+        return linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
 
     def _masks(self, key_padding_mask, attn_mask, N: int, L: int, S: int, dtype):
         """The masks in the (N, H, L, S) layout of the scores: ``keep`` (a bool array, False
@@ -426,7 +426,7 @@ class MultiheadAttention(Module):
         # the other is scaled_dot_product_attention's (0 there).
         attn = _attention_weights(q, k, 1.0 / math.sqrt(D), keep, bias, safe=not need_weights)
         if self.training and self.dropout > 0.0:
-            attn = F.dropout(attn, self.dropout, training=True)
+            attn = dropout(attn, self.dropout, training=True)
         out = (attn @ v).transpose(1, 2).reshape(N, L, E)
         out = self.out_proj(out)
         if not need_weights:

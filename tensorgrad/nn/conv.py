@@ -23,9 +23,10 @@ from .. import amp as _amp
 from .. import creation
 from ..ops.conv import BiasMatMul, Fold, Unfold, out_size
 from ..tensor import Tensor
-from . import functional as F
 from . import init
+from ._utils import ntuple
 from .module import Module
+from .padding import pad
 from .parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
@@ -33,17 +34,6 @@ __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _tuple(value, n: int, name: str, op: str) -> tuple:
-    """An int (or a 1-element sequence) repeated ``n`` times, or an ``n``-sequence of ints."""
-    if isinstance(value, (list, tuple)):
-        if len(value) == 1:
-            value = tuple(value) * n
-        if len(value) != n or not all(isinstance(v, int) for v in value):
-            raise ValueError(f"{op}: {name} must be an int or {n} ints, got {value!r}")
-        return tuple(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {value!r}")
-    return (value,) * n
 
 
 def _pads(padding, kernel: tuple, dilation: tuple, op: str) -> tuple:
@@ -58,7 +48,7 @@ def _pads(padding, kernel: tuple, dilation: tuple, op: str) -> tuple:
         raise ValueError(
             f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
         )
-    pads = _tuple(padding, n, "padding", op)
+    pads = ntuple(padding, n, "padding", op)
     if any(p < 0 for p in pads):
         raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
     return tuple((p, p) for p in pads)
@@ -155,8 +145,8 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -
     unbatched = _check_operands(op, input, weight, bias, spatial)
     x = input.unsqueeze(0) if unbatched else input
     kernel = tuple(weight.shape[2:])
-    stride = _tuple(stride, spatial, "stride", op)
-    dilation = _tuple(dilation, spatial, "dilation", op)
+    stride = ntuple(stride, spatial, "stride", op)
+    dilation = ntuple(dilation, spatial, "dilation", op)
     _check_positive(stride, "stride", op)
     _check_positive(dilation, "dilation", op)
     if isinstance(padding, str) and padding == "same" and any(s != 1 for s in stride):
@@ -218,12 +208,12 @@ def conv_transpose2d(
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
     unbatched = _check_operands(op, input, weight, bias, 2)
     x = input.unsqueeze(0) if unbatched else input
-    stride = _tuple(stride, 2, "stride", op)
-    dilation = _tuple(dilation, 2, "dilation", op)
-    output_padding = _tuple(output_padding, 2, "output_padding", op)
+    stride = ntuple(stride, 2, "stride", op)
+    dilation = ntuple(dilation, 2, "dilation", op)
+    output_padding = ntuple(output_padding, 2, "output_padding", op)
     _check_positive(stride, "stride", op)
     _check_positive(dilation, "dilation", op)
-    padding = _tuple(padding, 2, "padding", op)
+    padding = ntuple(padding, 2, "padding", op)
     if any(p < 0 for p in padding + output_padding):
         raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
     if any(p >= max(s, d) for p, s, d in zip(output_padding, stride, dilation)):
@@ -277,8 +267,8 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected 3-D or 4-D input, got input of shape {input.shape}")
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    kernel = _tuple(kernel_size, 2, "kernel_size", op)
-    dilation, stride = _tuple(dilation, 2, "dilation", op), _tuple(stride, 2, "stride", op)
+    kernel = ntuple(kernel_size, 2, "kernel_size", op)
+    dilation, stride = ntuple(dilation, 2, "dilation", op), ntuple(stride, 2, "stride", op)
     for name, v in (("kernel_size", kernel), ("dilation", dilation), ("stride", stride)):
         _check_positive(v, name, op)
     pads = _pads(padding, kernel, dilation, op)
@@ -300,9 +290,9 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     if input.ndim not in (2, 3):
         raise RuntimeError(f"{op}: expected 2-D or 3-D input, got input of shape {input.shape}")
     x = input.unsqueeze(0) if input.ndim == 2 else input
-    size = _tuple(output_size, 2, "output_size", op)
-    kernel = _tuple(kernel_size, 2, "kernel_size", op)
-    dilation, stride = _tuple(dilation, 2, "dilation", op), _tuple(stride, 2, "stride", op)
+    size = ntuple(output_size, 2, "output_size", op)
+    kernel = ntuple(kernel_size, 2, "kernel_size", op)
+    dilation, stride = ntuple(dilation, 2, "dilation", op), ntuple(stride, 2, "stride", op)
     for name, v in (("kernel_size", kernel), ("dilation", dilation), ("stride", stride)):
         _check_positive(v, name, op)
     pads = _pads(padding, kernel, dilation, op)
@@ -358,9 +348,9 @@ class _ConvNd(Module):
                 f"padding_mode='{padding_mode}'"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
-        self.stride = _tuple(stride, n, "stride", name)
-        self.dilation = _tuple(dilation, n, "dilation", name)
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride, n, "stride", name)
+        self.dilation = ntuple(dilation, n, "dilation", name)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -370,9 +360,9 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _tuple(padding, n, "padding", name)
+            self.padding = ntuple(padding, n, "padding", name)
         self.transposed = transposed
-        self.output_padding = _tuple(output_padding, n, "output_padding", name)
+        self.output_padding = ntuple(output_padding, n, "output_padding", name)
         self.groups = groups
         self.padding_mode = padding_mode
         # F.pad's argument for the non-zero padding modes: last axis first, (before, after)
@@ -436,7 +426,7 @@ class _ConvNd(Module):
     def _conv_forward(self, input: Tensor, fn) -> Tensor:  # noqa: A002
         self._check_input(input)
         if self.padding_mode != "zeros":
-            x = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            x = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return fn(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups

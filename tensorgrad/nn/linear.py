@@ -1,14 +1,33 @@
-"""``Linear`` (y = x Wᵀ + b) and ``Identity``."""
+"""``Linear`` (y = x Wᵀ + b), its function ``linear``, and ``Identity``."""
 
 from __future__ import annotations
 
 import math
 
+from .. import amp as _amp
 from .. import creation
-from . import functional as F
+from ..ops import fused
+from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input @ weightᵀ + bias, weight of shape (out_features, in_features)."""
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
+    if (
+        input.ndim
+        and weight.ndim == 2
+        and input.shape[-1] == weight.shape[1]
+        and input.dtype == weight.dtype
+        and type(input.data) is type(weight.data)
+        and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == weight.dtype))
+    ):  # the common case as one fused op (ops/fused.py: the bias lands in the GEMM's output)
+        return fused.Linear.apply(input, weight, bias)
+    out = input @ weight.mT if weight.ndim == 2 else input @ weight
+    return out + bias if bias is not None else out
 
 
 class Identity(Module):
@@ -55,7 +74,7 @@ class Linear(Module):
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"expected input with last dimension {self.in_features}, got shape {input.shape}"
             )
-        return F.linear(input, self.weight, self.bias)
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

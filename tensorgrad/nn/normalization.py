@@ -387,8 +387,9 @@ class GroupNorm(Module):
         )
 
 
-class _BatchNorm(Module):
-    """Per-channel normalisation over the batch (and spatial) axes.
+class BatchNormBase(Module):
+    """Per-channel normalisation over the batch (and spatial) axes: the body of ``BatchNorm1d``,
+    ``BatchNorm2d`` and ``distributed.SyncBatchNorm`` (PyTorch's ``_BatchNorm``).
 
     Buffers (when ``track_running_stats``): ``running_mean`` (zeros), ``running_var`` (ones),
     ``num_batches_tracked`` (int64 0). ``momentum=None`` makes the running statistics a
@@ -488,7 +489,7 @@ class _BatchNorm(Module):
         )
 
 
-class BatchNorm1d(_BatchNorm):
+class BatchNorm1d(BatchNormBase):
     """Batch normalisation of (N, C) or (N, C, L) input over N (and L) per channel."""
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
@@ -499,7 +500,7 @@ class BatchNorm1d(_BatchNorm):
             )
 
 
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(BatchNormBase):
     """Batch normalisation of (N, C, H, W) input over N, H and W per channel."""
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002

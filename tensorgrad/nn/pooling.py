@@ -16,7 +16,7 @@ import numpy as np
 from .. import backend
 from ..ops.conv import MaxPool, Unfold, max_windows
 from ..tensor import Tensor
-from .conv import _tuple
+from ._utils import ntuple
 from .module import Module
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
@@ -34,11 +34,11 @@ def _pool_size(size, k, s, p, d, ceil_mode) -> int:
 
 def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial):
     """Checked (kernel, stride, dilation, pads, output size) of a pooling op on ``x``."""
-    kernel = _tuple(kernel_size, spatial, "kernel_size", op)
+    kernel = ntuple(kernel_size, spatial, "kernel_size", op)
     stride = kernel if stride is None or stride == [] or stride == () else stride
-    stride = _tuple(stride, spatial, "stride", op)
-    padding = _tuple(padding, spatial, "padding", op)
-    dilation = _tuple(dilation, spatial, "dilation", op)
+    stride = ntuple(stride, spatial, "stride", op)
+    padding = ntuple(padding, spatial, "padding", op)
+    dilation = ntuple(dilation, spatial, "dilation", op)
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{op}: kernel_size must be greater than zero, got {kernel}")
     if any(s <= 0 for s in stride):

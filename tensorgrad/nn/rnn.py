@@ -27,8 +27,8 @@ import warnings
 from .. import creation
 from ..ops.movement import Split, Stack
 from ..tensor import Tensor, cat
-from . import functional as F
 from . import init
+from .dropout import dropout
 from .module import Module
 from .parameter import Parameter
 
@@ -277,7 +277,7 @@ class RNNBase(Module):
                     f.append(s)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
             if layer < self.num_layers - 1 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
+                x = dropout(x, self.dropout, True)
         return x, finals
 
     def _direction(self, x: Tensor, params: list, state: list, time_dim: int, reverse: bool):

@@ -20,9 +20,8 @@ import numpy as np
 
 from .. import backend, creation
 from ..tensor import Tensor
-from . import functional as F
 from . import init
-from .activation import GELU, ReLU
+from .activation import GELU, ReLU, gelu, relu
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -47,9 +46,9 @@ def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor
 
 def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
     if activation == "relu":
-        return F.relu
+        return relu
     if activation == "gelu":
-        return F.gelu
+        return gelu
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
@@ -79,9 +78,9 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
 
 def _activation_code(activation) -> int:
     """PyTorch's ``activation_relu_or_gelu``: 1 relu, 2 gelu, 0 anything else."""
-    if activation is F.relu or isinstance(activation, ReLU):
+    if activation is relu or isinstance(activation, ReLU):
         return 1
-    if activation is F.gelu or isinstance(activation, GELU):
+    if activation is gelu or isinstance(activation, GELU):
         return 2
     return 0
 
@@ -99,7 +98,7 @@ class TransformerEncoderLayer(Module):
         nhead: int,
         dim_feedforward: int = 2048,
         dropout: float = 0.1,
-        activation: str | Callable[[Tensor], Tensor] = F.relu,
+        activation: str | Callable[[Tensor], Tensor] = relu,
         layer_norm_eps: float = 1e-5,
         batch_first: bool = False,
         norm_first: bool = False,
@@ -168,7 +167,7 @@ class TransformerDecoderLayer(Module):
         nhead: int,
         dim_feedforward: int = 2048,
         dropout: float = 0.1,
-        activation: str | Callable[[Tensor], Tensor] = F.relu,
+        activation: str | Callable[[Tensor], Tensor] = relu,
         layer_norm_eps: float = 1e-5,
         batch_first: bool = False,
         norm_first: bool = False,
@@ -352,7 +351,7 @@ class Transformer(Module):
         num_decoder_layers: int = 6,
         dim_feedforward: int = 2048,
         dropout: float = 0.1,
-        activation: str | Callable[[Tensor], Tensor] = F.relu,
+        activation: str | Callable[[Tensor], Tensor] = relu,
         custom_encoder: Module | None = None,
         custom_decoder: Module | None = None,
         layer_norm_eps: float = 1e-5,
