@@ -6,6 +6,7 @@ that a step allocates nothing. On the CPU a large step is split across threads (
 the GIL in its ufuncs), bit-identical to one pass; ``OMP_NUM_THREADS`` caps the count.
 """
 
+from .. import lr_scheduler  # tensorgrad.optim.lr_scheduler, as torch.optim has
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .lion import Lion
@@ -14,5 +15,3 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Adagrad", "Adam", "AdamW", "Lion", "Optimizer", "RMSprop", "SGD", "required"]
-
-from .. import lr_scheduler  # noqa: E402  (tensorgrad.optim.lr_scheduler, as torch.optim has)

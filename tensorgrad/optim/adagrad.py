@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from ..backend import xp_of
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_hyper, _run_kernel
+from ._foreach import run_kernel
+from .optimizer import Optimizer, check_hyper
 
 
 class Adagrad(Optimizer):
@@ -30,11 +31,11 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check_hyper("learning rate", lr)
-        _check_hyper("lr_decay value", lr_decay)
-        _check_hyper("weight_decay value", weight_decay)
-        _check_hyper("initial_accumulator_value value", initial_accumulator_value)
-        _check_hyper("epsilon value", eps)
+        check_hyper("learning rate", lr)
+        check_hyper("lr_decay value", lr_decay)
+        check_hyper("weight_decay value", weight_decay)
+        check_hyper("initial_accumulator_value value", initial_accumulator_value)
+        check_hyper("epsilon value", eps)
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,
@@ -69,7 +70,7 @@ class Adagrad(Optimizer):
             clr = lr / (1 + (step - 1) * lr_decay)
             arrays = (data, grad, state["sum"].data, *self._buffers(p, 2))
             jobs.append((arrays, (*scalars, clr)))
-        _run_kernel(_adagrad_kernel, jobs)
+        run_kernel(_adagrad_kernel, jobs)
 
 
 def _adagrad_kernel(xp, p, grad, total, g_buf, tmp, maximize, weight_decay, eps, clr) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _check_betas, _check_hyper, _run_kernel
+from ._foreach import lerp, run_kernel
+from .optimizer import Optimizer, check_betas, check_hyper
 
 
 class Adam(Optimizer):
@@ -33,10 +34,10 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _check_hyper("learning rate", lr)
-        _check_hyper("epsilon value", eps)
-        betas = _check_betas(betas)
-        _check_hyper("weight_decay value", weight_decay)
+        check_hyper("learning rate", lr)
+        check_hyper("epsilon value", eps)
+        betas = check_betas(betas)
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -69,7 +70,7 @@ class Adam(Optimizer):
             bias_correction2_sqrt = (1 - beta2**step) ** 0.5
             scalars = (group["maximize"], decay, l2, beta1, beta2, eps, lr / (1 - beta1**step))
             jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))
-        _run_kernel(_adam_kernel, jobs)
+        run_kernel(_adam_kernel, jobs)
 
 
 def _adam_kernel(
@@ -81,7 +82,7 @@ def _adam_kernel(
         p *= decay
     if l2 != 0:
         g = xp.add(g, xp.multiply(p, l2, out=tmp), out=g_buf)
-    _lerp(xp, m, g, 1 - beta1, tmp)
+    lerp(xp, m, g, 1 - beta1, tmp)
     v *= beta2
     v += xp.multiply(xp.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
     if vmax is not None:
@@ -118,13 +119,3 @@ class AdamW(Adam):
             decoupled_weight_decay=True,
         )
 
-
-def _lerp(xp, start, end, weight: float, tmp) -> None:
-    """``start.lerp_(end, weight)`` with PyTorch's formula (exact at weight 0 and 1)."""
-    diff = xp.subtract(end, start, out=tmp)
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1 - weight
-        xp.subtract(end, diff, out=start)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _check_betas, _check_hyper, _run_kernel
+from ._foreach import run_kernel
+from .optimizer import Optimizer, check_betas, check_hyper
 
 
 class Lion(Optimizer):
@@ -29,9 +30,9 @@ class Lion(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check_hyper("learning rate", lr)
-        betas = _check_betas(betas)
-        _check_hyper("weight_decay value", weight_decay)
+        check_hyper("learning rate", lr)
+        betas = check_betas(betas)
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
@@ -44,7 +45,7 @@ class Lion(Optimizer):
             if not state:
                 state["exp_avg"] = self._zeros_like(p)
             jobs.append(((data, grad, state["exp_avg"].data, *self._buffers(p, 3)), scalars))
-        _run_kernel(_lion_kernel, jobs)
+        run_kernel(_lion_kernel, jobs)
 
 
 def _lion_kernel(xp, p, grad, m, g_buf, c, tmp, maximize, decay, lr, beta1, beta2) -> None:

@@ -14,10 +14,8 @@ referred to by their index in group order::
 from __future__ import annotations
 
 import functools
-import os
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -74,7 +72,7 @@ class Optimizer:
     """Base class: subclasses set ``defaults`` and implement ``_update_group(group)``, which
     updates the group's parameters in place (it runs once per group inside ``step``): it makes
     the state and the per-parameter scalars, then hands the elementwise work to
-    ``_run_kernel``, which splits large steps across threads (see the end of this module)."""
+    ``_foreach.run_kernel``, which splits large steps across threads."""
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -325,107 +323,18 @@ def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
     return Tensor._make(array.astype(p.data.dtype, copy=True))
 
 
-def _check_hyper(name: str, value: float, low: float = 0.0, high: float | None = None) -> None:
+def check_hyper(name: str, value: float, low: float = 0.0, high: float | None = None) -> None:
     """PyTorch's validation: ``ValueError('Invalid learning rate: -1')`` and the like."""
     if not low <= value or (high is not None and not value < high):
         bounds = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"Invalid {name}: {value} (must be {bounds})")
 
 
-def _check_betas(betas) -> tuple[float, float]:
+def check_betas(betas) -> tuple[float, float]:
+    """``betas`` as a pair, each in [0, 1), with PyTorch's error otherwise."""
     if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
     return tuple(betas)
-
-
-# ----------------------------------------------------------------------------- elementwise kernels
-#
-# An update is elementwise, so it can run on any split of the flattened arrays. NumPy releases
-# the GIL inside a ufunc, so on the CPU a large step is cut into one equal share per thread and
-# the shares run at once: PyTorch's CPU kernels use its intra-op threads the same way (this is
-# what brings the Adam step of the mlp benchmark from 1.8x to about 1x PyTorch on 2 cores).
-# The results are bit-identical to one pass, since no element depends on another.
-
-_MIN_PARALLEL = 1 << 17  # elements per step below which thread hand-offs cost more than they save
-_pool = None
-_threads = None
-
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None  # a forked child has none of the parent's threads: it makes its own pool
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _num_threads() -> int:
-    """Threads for optimizer steps: ``OMP_NUM_THREADS`` if set (as PyTorch reads it), else the
-    CPUs this process may run on."""
-    global _threads
-    if _threads is None:
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        if env.isdigit() and int(env) > 0:
-            _threads = int(env)
-        elif hasattr(os, "sched_getaffinity"):
-            _threads = len(os.sched_getaffinity(0))
-        else:
-            _threads = os.cpu_count() or 1
-    return _threads
-
-
-def _run_kernel(kernel: Callable, jobs: list[tuple[tuple, tuple]]) -> None:
-    """Run ``kernel(xp, *arrays, *scalars)`` for every job ``(arrays, scalars)``: the arrays of
-    one job have one shape (``None`` for an unused one) and the kernel updates them in place."""
-    threads = _num_threads()
-    if (
-        threads > 1
-        and sum(arrays[0].size for arrays, _ in jobs) >= _MIN_PARALLEL
-        and all(_splittable(arrays) for arrays, _ in jobs)
-    ):
-        global _pool
-        if _pool is None:
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="tensorgrad-optim")
-        shares = _split(jobs, threads)
-        futures = [_pool.submit(_run_share, kernel, share) for share in shares[1:]]
-        try:
-            _run_share(kernel, shares[0])
-        finally:
-            for future in futures:
-                future.result()
-    else:
-        _run_share(kernel, jobs)
-
-
-def _run_share(kernel: Callable, jobs) -> None:
-    for arrays, scalars in jobs:
-        kernel(xp_of(arrays[0]), *arrays, *scalars)
-
-
-def _splittable(arrays: tuple) -> bool:
-    return all(a is None or (type(a) is np.ndarray and a.flags.c_contiguous) for a in arrays)
-
-
-def _split(jobs: list[tuple[tuple, tuple]], parts: int) -> list[list]:
-    """Cut the jobs' flattened arrays into ``parts`` shares of (nearly) equal element counts."""
-    total = sum(arrays[0].size for arrays, _ in jobs)
-    shares: list[list] = [[] for _ in range(parts)]
-    share, filled = 0, 0  # the share being filled, and the elements all shares before it hold
-    for arrays, scalars in jobs:
-        flat = [None if a is None else a.reshape(-1) for a in arrays]
-        start, size = 0, arrays[0].size
-        while start < size:
-            room = (share + 1) * total // parts - filled if share < parts - 1 else size - start
-            stop = min(size, start + max(room, 1))
-            shares[share].append(
-                (tuple(None if a is None else a[start:stop] for a in flat), scalars)
-            )
-            filled += stop - start
-            start = stop
-            if share < parts - 1 and filled >= (share + 1) * total // parts:
-                share += 1
-    return [s for s in shares if s]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .adam import _lerp
-from .optimizer import Optimizer, _check_hyper, _run_kernel
+from ._foreach import lerp, run_kernel
+from .optimizer import Optimizer, check_hyper
 
 
 class RMSprop(Optimizer):
@@ -31,11 +31,11 @@ class RMSprop(Optimizer):
         centered: bool = False,
         maximize: bool = False,
     ) -> None:
-        _check_hyper("learning rate", lr)
-        _check_hyper("epsilon value", eps)
-        _check_hyper("momentum value", momentum)
-        _check_hyper("weight_decay value", weight_decay)
-        _check_hyper("alpha value", alpha)
+        check_hyper("learning rate", lr)
+        check_hyper("epsilon value", eps)
+        check_hyper("momentum value", momentum)
+        check_hyper("weight_decay value", weight_decay)
+        check_hyper("alpha value", alpha)
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -66,7 +66,7 @@ class RMSprop(Optimizer):
             grad_avg = state["grad_avg"].data if centered else None
             arrays = (data, grad, state["square_avg"].data, grad_avg, buf, *self._buffers(p, 2))
             jobs.append((arrays, scalars))
-        _run_kernel(_rmsprop_kernel, jobs)
+        run_kernel(_rmsprop_kernel, jobs)
 
 
 def _rmsprop_kernel(
@@ -79,7 +79,7 @@ def _rmsprop_kernel(
     square_avg *= alpha
     square_avg += xp.multiply(xp.multiply(g, 1 - alpha, out=tmp), g, out=tmp)
     if grad_avg is not None:
-        _lerp(xp, grad_avg, g, 1 - alpha, tmp)
+        lerp(xp, grad_avg, g, 1 - alpha, tmp)
         avg = xp.multiply(xp.multiply(grad_avg, -1, out=tmp), grad_avg, out=tmp)
         avg = xp.sqrt(xp.add(square_avg, avg, out=tmp), out=tmp)
     else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _run_kernel
+from ._foreach import run_kernel
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -65,7 +66,7 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = self._zeros_like(p)
                 buf = state["momentum_buffer"].data
             jobs.append(((data, grad, buf, *self._buffers(p, 2)), (first, *scalars)))
-        _run_kernel(_sgd_kernel, jobs)
+        run_kernel(_sgd_kernel, jobs)
 
 
 def _sgd_kernel(

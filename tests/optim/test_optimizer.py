@@ -302,7 +302,7 @@ def test_params_argument_errors():
 )
 def test_threaded_step_is_bit_identical(monkeypatch, make_opt, threads):
     """The step split into shares across threads gives exactly the single-pass result."""
-    from tensorgrad.optim import optimizer
+    from tensorgrad.optim import _foreach as optimizer
 
     monkeypatch.setattr(optimizer, "_threads", 1)
     serial, _ = train(tg, make_opt, 10)
@@ -314,7 +314,7 @@ def test_threaded_step_is_bit_identical(monkeypatch, make_opt, threads):
 
 
 def test_split_covers_every_element_once():
-    from tensorgrad.optim.optimizer import _split
+    from tensorgrad.optim._foreach import split as _split
 
     for parts in (1, 2, 3, 4, 66, 100):
         arrays = [np.zeros(n) for n in (5, 1, 17, 3, 40)]
@@ -332,7 +332,7 @@ def test_split_covers_every_element_once():
 
 
 def test_threaded_step_on_large_parameter_matches_torch(monkeypatch):
-    from tensorgrad.optim import optimizer
+    from tensorgrad.optim import _foreach as optimizer
 
     monkeypatch.setattr(optimizer, "_threads", 2)
     rng = np.random.default_rng(0)
