@@ -1023,6 +1023,56 @@ class Tensor:
         expanded = interleaved.expand(*[d for r, s in zip(sizes, x.shape) for d in (r, s)])
         return expanded.reshape(*[r * s for r, s in zip(sizes, x.shape)])
 
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None) -> Tensor:
+        """Each element repeated ``repeats`` times along ``dim`` (of the flattened tensor when
+        ``dim`` is None): [a, b] -> [a, a, b, b]. ``repeats`` is an int or a tensor of one count
+        per element. Called with no ``repeats`` on a 1-D integer tensor of counts, it gives the
+        indices each count repeats (``torch.repeat_interleave(counts)``)."""
+        xp = xp_of(self.data)
+        if repeats is None:
+            if self.ndim != 1 or self.data.dtype.kind not in "iu":
+                raise RuntimeError(
+                    "repeat_interleave: repeats must be a 1-D integer tensor, got shape "
+                    f"{self.shape} dtype {self.dtype}"
+                )
+            return Tensor._make(xp.repeat(xp.arange(self.shape[0]), self.data))
+        x = self.reshape(-1) if dim is None else self
+        dim = 0 if dim is None else wrap_dim(dim, x.ndim)
+        n = x.shape[dim] if x.ndim else 1
+        if isinstance(repeats, Tensor):
+            if repeats.data.dtype.kind not in "iu" or repeats.ndim > 1:
+                raise RuntimeError(
+                    "repeat_interleave: repeats must be an int or a 0-d or 1-D integer tensor, "
+                    f"got shape {repeats.shape} dtype {repeats.dtype}"
+                )
+            counts = backend.to_device(repeats.data, backend.CPU).reshape(-1)
+            repeats = builtins.int(counts[0]) if counts.size == 1 else counts
+        if isinstance(repeats, np.ndarray):
+            if repeats.shape != (n,):
+                raise RuntimeError(
+                    f"repeat_interleave: repeats must have {n} elements (the size of dimension "
+                    f"{dim} of shape {x.shape}), got {repeats.shape[0]}"
+                )
+            if (repeats < 0).any():
+                raise RuntimeError("repeat_interleave: repeats can not be negative")
+            total = builtins.int(repeats.sum())
+        else:
+            if repeats < 0:
+                raise RuntimeError(f"repeat_interleave: repeats can not be negative, got {repeats}")
+            total = n * repeats
+        if output_size is not None and output_size != total:
+            raise RuntimeError(
+                f"repeat_interleave: output_size {output_size} does not match the {total} "
+                "elements the repeats give"
+            )
+        if isinstance(repeats, np.ndarray):  # a gather; its gradient adds the copies back
+            index = backend.to_device(np.repeat(np.arange(n), repeats), self.device)
+            return x.index_select(dim, Tensor._make(index))
+        # the same count everywhere: a broadcast over a new axis after dim, merged into it
+        wide = x.unsqueeze(dim + 1)
+        wide = wide.expand(*x.shape[: dim + 1], repeats, *x.shape[dim + 1 :])
+        return wide.reshape(*x.shape[:dim], total, *x.shape[dim + 1 :])
+
     def tile(self, *dims) -> Tensor:
         dims = size_args(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))

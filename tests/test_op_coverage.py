@@ -104,7 +104,7 @@ def _primitives() -> set:
             if sub not in found:
                 found.add(sub)
                 stack.append(sub)
-    return {c for c in found if c.differentiable}
+    return found
 
 
 def _graph_nodes(outputs) -> set:

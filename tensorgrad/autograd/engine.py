@@ -200,7 +200,7 @@ def _topological(deps: dict) -> list:
     return order
 
 
-def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) -> dict:
+def _run(roots, retain_graph, create_graph, capture=None) -> dict:
     deps = _graph(roots)
     needed = _needed(deps, {edge[0] for edge in capture}) if capture is not None else None
     buffers: dict = {}
@@ -237,7 +237,7 @@ def _run(roots, retain_graph, create_graph, capture=None, accumulate_only=None) 
                     for i in capture.get((node, nr), ()):
                         results[i] = g
             if is_leaf:
-                if capture is None and (accumulate_only is None or node in accumulate_only):
+                if capture is None:
                     _accumulate(node.variable, grads[0], create_graph, stored)
                 continue
             # run the node (inlined: this loop is the engine's hot path)

@@ -126,9 +126,6 @@ class Node:
         hooks[handle.id] = fn
         return handle
 
-    def _release(self) -> None:
-        self._saved = None
-
 
 def _edge(x) -> tuple | None:
     """The edge backward follows from a node to its input ``x``."""
@@ -214,7 +211,6 @@ class Op(Node):
     saves_output = False
     is_view = False
     may_copy = False  # a view op whose forward sometimes has to copy (reshape)
-    differentiable = True
 
     @classmethod
     def apply(cls, *inputs, **params) -> Tensor:
@@ -233,7 +229,7 @@ class Op(Node):
                     record = True
             else:
                 datas.append(x)
-        if not (record and GradMode.enabled and cls.differentiable):
+        if not (record and GradMode.enabled):
             out = cls.forward(SCRATCH, *datas, **params)
             if cls.is_view:
                 return make_view(out, None, inputs[0], cls, params)

@@ -215,3 +215,68 @@ def test_detached_backward_in_a_composite_is_caught(rng):
     x = leaf(rng, 2, 3)
     with pytest.raises(GradcheckError):
         gradgradcheck(lambda t: DetachedSquare.apply(t.sin()).sum(), (x,))
+
+
+# ---------------------------------------------------------------------- PyTorch's options
+
+
+def test_fast_mode_passes_correct_ops_and_catches_wrong_ones(rng):
+    a, b = leaf(rng, 3, 3), leaf(rng, 3, 3)
+    assert gradcheck(lambda x, y: (x @ y).tanh(), (a, b), fast_mode=True)
+    assert gradgradcheck(lambda x, y: (x @ y).tanh(), (a, b), fast_mode=True)
+    with pytest.raises(GradcheckError, match="fast mode"):
+        gradcheck(TransposedMatMul.apply, (a, b), fast_mode=True)
+    with pytest.raises(GradcheckError):
+        gradgradcheck(DetachedSquare.apply, (a,), fast_mode=True)
+    assert gradcheck(WrongSquare.apply, (a,), fast_mode=True, raise_exception=False) is False
+
+
+def test_check_grad_dtypes_catches_a_gradient_of_another_dtype(rng):
+    class Float32Grad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).float()
+
+    x = leaf(rng, 3)
+    assert gradcheck(lambda t: t * 2, (x,), check_grad_dtypes=True)
+    expected = "dtype tensorgrad.float32 but the input has dtype tensorgrad.float64"
+    with pytest.raises(GradcheckError, match=expected):
+        gradcheck(Float32Grad.apply, (x,), check_grad_dtypes=True, atol=1e-3)
+
+
+def test_non_contiguous_grad_outputs(rng):
+    x = leaf(rng, 2, 3)
+    assert gradgradcheck(lambda t: t.exp() * t, (x,), gen_non_contig_grad_outputs=True)
+
+
+def test_accepted_options_with_nothing_to_do(rng):
+    x = leaf(rng, 3)
+    assert gradcheck(lambda t: t.sin(), (x,), nondet_tol=1e-12, check_undefined_grad=True)
+    assert gradcheck(lambda t: t.sin(), (x,), check_batched_grad=False, check_forward_ad=False)
+
+
+@pytest.mark.parametrize(
+    "check, option",
+    [
+        (gradcheck, {"check_forward_ad": True}),
+        (gradcheck, {"check_batched_grad": True}),
+        (gradcheck, {"check_batched_forward_grad": True}),
+        (gradcheck, {"check_backward_ad": False}),
+        (gradcheck, {"masked": True}),
+        (gradgradcheck, {"check_fwd_over_rev": True}),
+        (gradgradcheck, {"check_rev_over_rev": False}),
+    ],
+)
+def test_unsupported_checks_are_refused(check, option, rng):
+    (name,) = option
+    with pytest.raises(TypeError, match=f"{name}=.* is not supported"):
+        check(lambda t: t.sin(), (leaf(rng, 3),), **option)
+
+
+def test_unknown_options_are_refused(rng):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'fastmode'"):
+        gradcheck(lambda t: t.sin(), (leaf(rng, 3),), fastmode=True)

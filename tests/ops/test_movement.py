@@ -4,9 +4,10 @@ squeezes get size-1 dims, splits get outputs that the harness compares one by on
 """
 
 import numpy as np
+import pytest
 
 import tensorgrad as tg
-from tests.op_harness import UNARY, OpSpec, make_tests
+from tests.op_harness import UNARY, Const, OpSpec, make_tests
 
 MATRICES = [((3, 1),), ((2, 3),), ((4, 2, 3),)]  # ndim >= 2
 
@@ -62,6 +63,18 @@ OPS = [
     OpSpec("repeat", lambda lib, x: x.repeat(2, 1, 3), [((3, 1),), ((2, 3),), ((1,),)]),
     OpSpec("repeat", lambda lib, x: x.repeat(1, 2, 1), [((4, 2, 3),)]),
     OpSpec("tile", lambda lib, x: x.tile(2), [((3,),), ((2, 3),), ((),)]),
+    OpSpec("repeat_interleave", lambda lib, x: x.repeat_interleave(2), [*UNARY]),
+    OpSpec("repeat_interleave", lambda lib, x: x.repeat_interleave(3, -1), [((2, 3),), ((3, 1),)]),
+    OpSpec(
+        "repeat_interleave",
+        lambda lib, x, r: x.repeat_interleave(r, dim=1),
+        [((2, 3), Const(lambda rng: np.array([2, 0, 3])))],
+    ),
+    OpSpec(
+        "repeat_interleave",
+        lambda lib, x, r: lib.repeat_interleave(x, r),
+        [((2, 2), Const(lambda rng: np.array([1, 3, 0, 2])))],
+    ),
     OpSpec("tile", lambda lib, x: x.tile((2, 1, 3)), [((2, 3),), ((3,),)]),
     # ------------------------------------------------------------------ reordering
     OpSpec("flip", lambda lib, x: x.flip(0), [((3,),), ((2, 3),), ((4, 2, 3),)]),
@@ -129,6 +142,21 @@ def test_cast_gradient_keeps_input_dtype():
     y.sum().backward()
     assert x.grad.dtype == tg.float64
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+
+def test_repeat_interleave_errors_name_the_problem():
+    x = tg.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"repeats must have 3 elements .*shape \(2, 3\)"):
+        x.repeat_interleave(tg.tensor([1, 2]), dim=1)
+    with pytest.raises(RuntimeError, match="can not be negative"):
+        x.repeat_interleave(-1)
+    with pytest.raises(RuntimeError, match="integer tensor"):
+        x.repeat_interleave(tg.tensor([1.0, 2.0]), dim=0)
+    with pytest.raises(RuntimeError, match="output_size 5 does not match the 4"):
+        x.repeat_interleave(2, dim=0, output_size=5)
+    with pytest.raises(RuntimeError, match="1-D integer tensor"):
+        tg.repeat_interleave(x)
 
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
