@@ -317,7 +317,7 @@ def draw_graph(
             if child not in index:
                 index[child] = len(nodes)
                 nodes.append(child)
-            shape = node._input_shapes[i]
+            shape = node.input_shapes[i]
             if shape is not None:
                 shapes.setdefault(edge, tuple(shape))
             if (index[child], k) not in node_edges:

@@ -187,7 +187,7 @@ def check_gradients(node, in_grads) -> None:
             continue
         kind = _bad(g.data)
         if kind is not None:
-            shapes = [tuple(s) if s is not None else None for s in node._input_shapes]
+            shapes = [tuple(s) if s is not None else None for s in node.input_shapes]
             stack = getattr(node, "_anomaly_stack", None)
             raise RuntimeError(
                 f"Function '{node.name()}' returned {kind} values in its {_ordinal(i)} output "

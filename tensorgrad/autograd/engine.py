@@ -255,7 +255,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
                 )
             if not retain_graph:
                 node._saved = None
-            for edge, g, shape in zip(edges, in_grads, node._input_shapes):
+            for edge, g, shape in zip(edges, in_grads, node.input_shapes):
                 if edge is None or g is None:
                     continue
                 if not isinstance(g, Tensor):

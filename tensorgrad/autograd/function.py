@@ -79,7 +79,7 @@ class Node:
     __slots__ = (
         "next_functions",
         "needs_input_grad",
-        "_input_shapes",
+        "input_shapes",
         "_saved",
         "_saved_versions",
         "_output_meta",
@@ -125,6 +125,21 @@ class Node:
         handle = RemovableHandle(hooks)
         hooks[handle.id] = fn
         return handle
+
+
+def unbroadcast(ctx: Node, *grads) -> tuple:
+    """The gradients a node returns, one per input, each summed back to its input's shape where
+    broadcasting grew the input (the adjoint of broadcasting, HIPS autograd's ``unbroadcast``)
+    and None for an input that needs no gradient. Pass None for a gradient not computed."""
+    out = []
+    for g, shape, need in zip(grads, ctx.input_shapes, ctx.needs_input_grad):
+        if g is None or not need:
+            out.append(None)
+        elif shape is None or g.data.shape == shape:
+            out.append(g)
+        else:
+            out.append(g.sum_to(shape))
+    return tuple(out)
 
 
 def _edge(x) -> tuple | None:
@@ -182,7 +197,7 @@ class AccumulateGrad(Node):
         self.variable = variable
         self.next_functions = ()
         self.needs_input_grad = ()
-        self._input_shapes = ()
+        self.input_shapes = ()
         self._saved = ()
         self._hooks = None
         self._n_outputs = 1
@@ -260,7 +275,7 @@ class Op(Node):
             needs.append(False)
         ctx.next_functions = tuple(edges)
         ctx.needs_input_grad = tuple(needs)
-        ctx._input_shapes = tuple(shapes)
+        ctx.input_shapes = tuple(shapes)
         if cls.saves_inputs or cls.saves_output:
             saved = cls.inputs_to_save(ctx.needs_input_grad, inputs) if cls.saves_inputs else ()
             if cls.saves_output:
@@ -350,7 +365,7 @@ class Function(Node):
             wrapped.append(o)
         if record:
             ctx.next_functions = edges
-            ctx._input_shapes = tuple([a.shape if isinstance(a, Tensor) else None for a in args])
+            ctx.input_shapes = tuple([a.shape if isinstance(a, Tensor) else None for a in args])
             ctx._hooks = None
             ctx._n_outputs = len(outs)
             ctx._output_meta = [_meta(o) for o in wrapped]

@@ -132,7 +132,7 @@ class Unfold(Op):
         return cols
 
     def backward(ctx, g):
-        size = ctx._input_shapes[0][2:]
+        size = ctx.input_shapes[0][2:]
         return Fold.apply(g, size=size, channels_first=ctx.channels_first, **_geometry_of(ctx))
 
 
@@ -260,7 +260,7 @@ class MaxPool(Op):
         return best.transpose(1, 0, 2, 3)
 
     def backward(ctx, g):
-        size = ctx._input_shapes[0][2:]
+        size = ctx.input_shapes[0][2:]
         return Unpool.apply(
             g, index=ctx.index, size=size, channels_first=ctx.channels_first, **_geometry_of(ctx)
         )

@@ -1,7 +1,8 @@
 """Elementwise primitives. Each forward sits beside its derivative.
 
-Binary ops broadcast; their backward reduces each gradient to its input's shape with
-``sum_to``. Inputs may be Python scalars (``x * 2.0``), which need no gradient.
+Binary ops broadcast; their backward hands each input's gradient to ``unbroadcast``, which sums
+it back to the input's shape and drops the ones no input needs. Inputs may be Python scalars
+(``x * 2.0``), which need no gradient.
 """
 
 from __future__ import annotations
@@ -9,16 +10,8 @@ from __future__ import annotations
 import math
 
 from .. import _special
-from ..autograd.function import Op
+from ..autograd.function import Op, unbroadcast
 from ..backend import xp_of
-
-
-def sum_to(grad, shape):
-    """Reduce a broadcast gradient back to ``shape`` (the adjoint of broadcasting)."""
-    if shape is None or grad.shape == shape:
-        return grad
-    return grad.sum_to(shape)
-
 
 # ------------------------------------------------------------------------- binary arithmetic
 
@@ -28,9 +21,7 @@ class Add(Op):
         return a + b
 
     def backward(ctx, g):  # d(a+b)/da = d(a+b)/db = 1
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return sum_to(g, sa) if ga else None, sum_to(g, sb) if gb else None
+        return unbroadcast(ctx, g, g)
 
 
 class Sub(Op):
@@ -38,9 +29,7 @@ class Sub(Op):
         return a - b
 
     def backward(ctx, g):  # d(a-b)/da = 1, d(a-b)/db = -1
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return sum_to(g, sa) if ga else None, sum_to(-g, sb) if gb else None
+        return unbroadcast(ctx, g, -g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Op):
@@ -55,9 +44,8 @@ class Mul(Op):
 
     def backward(ctx, g):  # d(ab)/da = b, d(ab)/db = a
         a, b = ctx.saved_tensors
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return sum_to(g * b, sa) if ga else None, sum_to(g * a, sb) if gb else None
+        need_a, need_b = ctx.needs_input_grad
+        return unbroadcast(ctx, g * b if need_a else None, g * a if need_b else None)
 
 
 class Div(Op):
@@ -72,12 +60,8 @@ class Div(Op):
 
     def backward(ctx, g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = ctx.saved_tensors
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return (
-            sum_to(g / b, sa) if ga else None,
-            sum_to(-g * a / (b * b), sb) if gb else None,
-        )
+        need_a, need_b = ctx.needs_input_grad
+        return unbroadcast(ctx, g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
 class Remainder(Op):
@@ -90,12 +74,7 @@ class Remainder(Op):
 
     def backward(ctx, g):  # a % b = a - floor(a/b) * b
         a, b = ctx.saved_tensors
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return (
-            sum_to(g, sa) if ga else None,
-            sum_to(-g * (a / b).floor(), sb) if gb else None,
-        )
+        return unbroadcast(ctx, g, -g * (a / b).floor() if ctx.needs_input_grad[1] else None)
 
 
 class Fmod(Op):
@@ -108,12 +87,7 @@ class Fmod(Op):
 
     def backward(ctx, g):  # fmod(a, b) = a - trunc(a/b) * b
         a, b = ctx.saved_tensors
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
-        return (
-            sum_to(g, sa) if ga else None,
-            sum_to(-g * (a / b).trunc(), sb) if gb else None,
-        )
+        return unbroadcast(ctx, g, -g * (a / b).trunc() if ctx.needs_input_grad[1] else None)
 
 
 class Pow(Op):
@@ -125,21 +99,18 @@ class Pow(Op):
 
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        sa, sb = ctx._input_shapes
-        ga, gb = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        if ga:  # d(a^b)/da = b a^(b-1); 0 where b == 0 (PyTorch: no nan from 0^-1)
+        if need_a:  # d(a^b)/da = b a^(b-1); 0 where b == 0 (PyTorch: no nan from 0^-1)
             if isinstance(b, (int, float)):
                 grad_a = g * b * a ** (b - 1) if b != 0 else g * 0
             else:
                 grad_a = (g * b * a ** (b - 1)).where(b != 0, 0.0)
-            grad_a = sum_to(grad_a, sa)
-        if gb:  # d(a^b)/db = a^b log(a); 0 where a == 0 and b >= 0
+        if need_b:  # d(a^b)/db = a^b log(a); 0 where a == 0 and b >= 0
             grad_b = g * out * (a.log() if not isinstance(a, (int, float)) else math.log(a))
             if not isinstance(a, (int, float)):
                 grad_b = grad_b.where(~((a == 0) & (b >= 0)), 0.0)
-            grad_b = sum_to(grad_b, sb)
-        return grad_a, grad_b
+        return unbroadcast(ctx, grad_a, grad_b)
 
 
 class Maximum(Op):
@@ -166,12 +137,8 @@ class Minimum(Op):
 
 def _select_backward(ctx, g, a_wins, tie):
     share_a = a_wins + tie.to(g.dtype) * 0.5
-    sa, sb = ctx._input_shapes
-    ga, gb = ctx.needs_input_grad
-    return (
-        sum_to(g * share_a, sa) if ga else None,
-        sum_to(g * (1 - share_a), sb) if gb else None,
-    )
+    need_a, need_b = ctx.needs_input_grad
+    return unbroadcast(ctx, g * share_a if need_a else None, g * (1 - share_a) if need_b else None)
 
 
 class Where(Op):
@@ -188,14 +155,11 @@ class Where(Op):
 
     def backward(ctx, g):
         cond, _, _ = ctx.saved_tensors
-        _, sa, sb = ctx._input_shapes
-        _, ga, gb = ctx.needs_input_grad
+        _, need_a, need_b = ctx.needs_input_grad
         zero = g.new_zeros(())
-        return (
-            None,
-            sum_to(g.where(cond, zero), sa) if ga else None,
-            sum_to(zero.where(cond, g), sb) if gb else None,
-        )
+        grad_a = g.where(cond, zero) if need_a else None
+        grad_b = zero.where(cond, g) if need_b else None
+        return unbroadcast(ctx, None, grad_a, grad_b)
 
 
 # ----------------------------------------------------------------------------- unary

@@ -261,7 +261,7 @@ class Linear(Op):
     def backward(ctx, g):  # dL/dx = g w, dL/dw = gᵀ x (summed over rows), dL/db = sum g
         x, w, _ = ctx.saved_tensors
         gx, gw, gb = ctx.needs_input_grad
-        x_shape = ctx._input_shapes[0]
+        x_shape = ctx.input_shapes[0]
         rows = math.prod(x_shape[:-1])
         g2 = g.reshape(rows, g.shape[-1])
         grad_x = (g2 @ w).reshape(x_shape) if gx else None
@@ -340,7 +340,7 @@ class LayerNorm(Op):
             gw = Tensor._make(xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape))
         if need_b:
             gb = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
-            gb = Tensor._make(gb.reshape(ctx._input_shapes[2]))
+            gb = Tensor._make(gb.reshape(ctx.input_shapes[2]))
         return gx, gw, gb
 
 
@@ -358,7 +358,7 @@ def _backward_differentiable(ctx, g: Tensor, x: Tensor, w: Tensor | None) -> tup
     if need_w:
         gw = (g * xhat).sum_to(w.shape)
     if need_b:
-        gb = g.sum_to(ctx._input_shapes[2])
+        gb = g.sum_to(ctx.input_shapes[2])
     return gx, gw, gb
 
 

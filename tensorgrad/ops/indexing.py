@@ -163,7 +163,7 @@ class GetItem(Op):
         return x[index]
 
     def backward(ctx, g):
-        return IndexAdd.apply(g, index=ctx.index, shape=ctx._input_shapes[0], basic=False)
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx.input_shapes[0], basic=False)
 
 
 class GetItemView(GetItem):
@@ -179,7 +179,7 @@ class GetItemView(GetItem):
         return out
 
     def backward(ctx, g):
-        return IndexAdd.apply(g, index=ctx.index, shape=ctx._input_shapes[0], basic=True)
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx.input_shapes[0], basic=True)
 
 
 class IndexAdd(Op):
@@ -212,7 +212,7 @@ class IndexPut(Op):
             gx = g.clone()
             gx[ctx.index] = 0.0
         if ctx.needs_input_grad[1]:
-            gv, shape = g[ctx.index], ctx._input_shapes[1]
+            gv, shape = g[ctx.index], ctx.input_shapes[1]
             if gv.ndim < len(shape):  # a value of shape (1, n) fits a slot of shape (n,)
                 gv = gv.reshape((1,) * (len(shape) - gv.ndim) + gv.shape)
             gv = gv.sum_to(shape)
@@ -301,7 +301,7 @@ class ScatterAdd(Op):
         gx = g if ctx.needs_input_grad[0] else None
         gsrc = None
         if ctx.needs_input_grad[2]:
-            gsrc = _pad_to(g.gather(ctx.dim, index), ctx._input_shapes[2])
+            gsrc = _pad_to(g.gather(ctx.dim, index), ctx.input_shapes[2])
         return gx, None, gsrc
 
 
@@ -321,7 +321,7 @@ class Scatter(Op):
         gx = g.scatter(ctx.dim, index, 0.0) if ctx.needs_input_grad[0] else None
         gsrc = None
         if ctx.needs_input_grad[2]:
-            gsrc = _pad_to(g.gather(ctx.dim, index), ctx._input_shapes[2])
+            gsrc = _pad_to(g.gather(ctx.dim, index), ctx.input_shapes[2])
         return gx, None, gsrc
 
 
@@ -341,7 +341,7 @@ class Embedding(Op):
 
     def backward(ctx, g):
         gw = EmbeddingDenseBackward.apply(
-            g, index=ctx.index, num_weights=ctx._input_shapes[0][0], padding_idx=ctx.padding_idx
+            g, index=ctx.index, num_weights=ctx.input_shapes[0][0], padding_idx=ctx.padding_idx
         )
         return gw, None
 

@@ -19,7 +19,7 @@ class Reshape(Op):
         return x.reshape(shape)
 
     def backward(ctx, g):
-        return g.reshape(ctx._input_shapes[0])
+        return g.reshape(ctx.input_shapes[0])
 
 
 class Permute(Op):
@@ -45,7 +45,7 @@ class Expand(Op):
         return xp_of(x).broadcast_to(x, shape)
 
     def backward(ctx, g):
-        return g.sum_to(ctx._input_shapes[0])
+        return g.sum_to(ctx.input_shapes[0])
 
 
 class Flip(Op):
@@ -76,7 +76,7 @@ class Cat(Op):
 
     def backward(ctx, g):  # each input gets back its own slice of the gradient
         grads, start = [], 0
-        for shape, needed in zip(ctx._input_shapes, ctx.needs_input_grad):
+        for shape, needed in zip(ctx.input_shapes, ctx.needs_input_grad):
             n = shape[ctx.dim]
             grads.append(g.narrow(ctx.dim, start, n) if needed else None)
             start += n

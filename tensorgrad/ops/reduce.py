@@ -27,7 +27,7 @@ class Sum(Op):
         return x.sum(axis=dims, keepdims=keepdim)
 
     def backward(ctx, g):  # d sum(x)/dx_i = 1
-        (shape,) = ctx._input_shapes
+        (shape,) = ctx.input_shapes
         return _unreduce(g, shape, ctx.dims, ctx.keepdim).expand(shape)
 
 
