@@ -39,7 +39,7 @@ class Tensor:
         "requires_grad",
         "_grad",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "__weakref__",
         "__dict__",  # rarely set attributes below, and users' own (as PyTorch allows)
     )
@@ -65,7 +65,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self._grad = None
         self._output_nr = output_nr
-        self._version = version
+        self._version_counter = version
 
     @staticmethod
     def _make(data, grad_fn=None, requires_grad=False, output_nr=0, version=None) -> Tensor:
@@ -78,7 +78,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t._grad = None
         t._output_nr = output_nr
-        t._version = version if version is not None else [0]
+        t._version_counter = version if version is not None else [0]
         return t
 
     # ------------------------------------------------------------------ attributes
@@ -166,8 +166,10 @@ class Tensor:
         return self._retains_grad
 
     @property
-    def _version_count(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many times the storage was written in place (PyTorch's ``_version``). Views share
+        the counter, a one-element list, with their base (``_version_counter``)."""
+        return self._version_counter[0]
 
     # ------------------------------------------------------------------ conversion
 
@@ -312,7 +314,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same storage, cut from the graph."""
-        return Tensor._make(self.data, None, False, 0, self._version)
+        return Tensor._make(self.data, None, False, 0, self._version_counter)
 
     def detach_(self) -> Tensor:
         self.grad_fn, self.requires_grad, self._output_nr = None, False, 0

@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 
 
 def _version(x) -> int:
-    """The in-place version counter (tensorgrad shares it as a list; torch has an int)."""
-    return x._version_count if isinstance(x, tg.Tensor) else x._version
+    """The in-place version counter, an int in both libraries."""
+    return x._version
 
 
 def _both(fn):
@@ -126,7 +126,7 @@ def test_detach_shares_storage_and_cuts_the_graph():
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
     d.add_(1.0)  # the same storage, as PyTorch
     np.testing.assert_array_equal(y.detach().numpy(), [4.0, 7.0])
-    assert y._version_count == d._version_count == 1
+    assert y._version == d._version == 1
 
 
 def test_requires_grad_():
@@ -310,11 +310,11 @@ def test_version_counter_is_shared_with_views_and_detach():
     x = tg.zeros(4)
     v = x[1:3]
     d = x.detach()
-    assert x._version_count == 0
+    assert x._version == 0
     x.add_(1.0)
-    assert x._version_count == v._version_count == d._version_count == 1
+    assert x._version == v._version == d._version == 1
     v.fill_(5.0)
-    assert x.tolist() == [1.0, 5.0, 5.0, 1.0] and x._version_count == 2
+    assert x.tolist() == [1.0, 5.0, 5.0, 1.0] and x._version == 2
 
 
 def test_inplace_on_a_leaf_that_requires_grad_raises():

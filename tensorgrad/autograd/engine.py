@@ -327,7 +327,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
         leaf._grad = old + g
     else:
         old.data += g.data
-        old._version[0] += 1
+        old._version_counter[0] += 1
     if leaf._post_accumulate_hooks:
         for hook in list(leaf._post_accumulate_hooks.values()):
             hook(leaf)

@@ -70,7 +70,8 @@ class _SavedOutput:
     __slots__ = ("data", "version", "output_nr")
 
     def __init__(self, tensor: Tensor) -> None:
-        self.data, self.version, self.output_nr = tensor.data, tensor._version, tensor._output_nr
+        self.data, self.output_nr = tensor.data, tensor._output_nr
+        self.version = tensor._version_counter
 
 
 class Node:
@@ -104,7 +105,7 @@ class Node:
         out = []
         for i, (x, version) in enumerate(zip(saved, self._saved_versions)):
             if version is not None:
-                box = x.version if type(x) is _SavedOutput else x._version
+                box = x.version if type(x) is _SavedOutput else x._version_counter
                 if box[0] != version:
                     shape = tuple(x.data.shape)
                     raise RuntimeError(
@@ -146,7 +147,7 @@ def _edge(x) -> tuple | None:
     """The edge backward follows from a node to its input ``x``."""
     if type(x) is not Tensor and not isinstance(x, Tensor):
         return None
-    if x._base is not None and x._version[0] != x._view_version and GradMode.enabled:
+    if x._base is not None and x._version_counter[0] != x._view_version and GradMode.enabled:
         refresh_view(x)
     if x.grad_fn is not None:
         return (x.grad_fn, x._output_nr)
@@ -159,7 +160,7 @@ def _versions(saved: tuple) -> tuple:
     out = []
     for x in saved:
         if isinstance(x, Tensor):
-            out.append(x._version[0])
+            out.append(x._version_counter[0])
         elif type(x) is _SavedOutput:
             out.append(x.version[0])
         else:
@@ -237,8 +238,9 @@ class Op(Node):
         datas = []
         for x in inputs:
             if isinstance(x, Tensor):
-                if x._base is not None and x._version[0] != x._view_version and GradMode.enabled:
-                    refresh_view(x)
+                if x._base is not None and GradMode.enabled:
+                    if x._version_counter[0] != x._view_version:
+                        refresh_view(x)
                 datas.append(x.data)
                 if x.requires_grad:
                     record = True
@@ -359,7 +361,7 @@ class Function(Node):
                 wrapped.append(o)
                 continue
             if id(o) in input_ids:  # an input returned as is: a new tensor sharing its data
-                o = Tensor._make(o.data, None, False, 0, o._version)
+                o = Tensor._make(o.data, None, False, 0, o._version_counter)
             if record and id(outs[nr]) not in ctx._non_differentiable:
                 o.grad_fn, o.requires_grad, o._output_nr = ctx, True, nr
             wrapped.append(o)

@@ -39,8 +39,8 @@ def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
         if b is not xd and (b is None or b is not xd.base):
             if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
                 return _make(out, ctx, ctx is not None)
-    t = _make(out, ctx, ctx is not None, 0, x._version)
-    t._view_version = x._version[0]
+    t = _make(out, ctx, ctx is not None, 0, x._version_counter)
+    t._view_version = x._version_counter[0]
     base = x._base
     if base is None:
         t._base, t._view_fn = x, (None, cls, params)
@@ -55,7 +55,7 @@ def refresh_view(x: Tensor) -> None:
     ``grad_fn``. Without it the view's gradient would flow into the base's old graph."""
     fresh = replay_view(x._base, x._view_fn)
     x.grad_fn, x._output_nr, x.requires_grad = fresh.grad_fn, 0, fresh.requires_grad
-    x._view_version = x._version[0]
+    x._view_version = x._version_counter[0]
 
 
 def replay_view(t: Tensor, view_fn) -> Tensor:
@@ -193,15 +193,15 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     if base is None:
         if result.data is not x.data:
             x.data[...] = result.data
-        x._version[0] += 1  # views share the counter: nodes that saved them notice too
+        x._version_counter[0] += 1  # views share the counter: nodes that saved them notice too
         _take_history(x, result)
         return x
     view_fn = x._view_fn
     new_base = CopySlices.apply(base, result, view_fn=view_fn, target=x.data)
-    x._version[0] += 1
+    x._version_counter[0] += 1
     _take_history(base, new_base)
     _take_history(x, replay_view(base, view_fn))
-    x._view_version = x._version[0]
+    x._view_version = x._version_counter[0]
     return x
 
 
@@ -241,7 +241,7 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
             f"{op.__name__.lower()}_: a value of shape {getattr(other, 'shape', ())} can't be "
             f"broadcast into the tensor's shape {x.shape}"
         ) from None
-    x._version[0] += 1
+    x._version_counter[0] += 1
     return x
 
 
@@ -252,7 +252,7 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
         check_can_modify(x)
         return rebase(x, Clone.apply(src.to(x.dtype)))
     x.data[...] = src.data
-    x._version[0] += 1
+    x._version_counter[0] += 1
     return x
 
 
@@ -260,5 +260,5 @@ def fill(x: Tensor, value) -> Tensor:
     if recording(x):
         return assign(x, _args.to_tensor(value, x).to(x.dtype).expand(x.shape))
     x.data[...] = value
-    x._version[0] += 1
+    x._version_counter[0] += 1
     return x

@@ -166,7 +166,7 @@ class DistributedDataParallel(Module):
                         p.grad = Tensor._make(avg.copy())
                     else:
                         p.grad.data[...] = avg
-                        p.grad._version[0] += 1
+                        p.grad._version_counter[0] += 1
         finally:
             self._reset()
 
@@ -195,7 +195,7 @@ class DistributedDataParallel(Module):
                 for t in members:
                     n = t.data.size
                     t.data[...] = flat[offset : offset + n].reshape(t.data.shape)
-                    t._version[0] += 1
+                    t._version_counter[0] += 1
                     offset += n
 
 

@@ -231,7 +231,7 @@ def _bump(tensor: Tensor):
     """A finisher that records the in-place write in the tensor's version counter."""
 
     def bump():
-        tensor._version[0] += 1
+        tensor._version_counter[0] += 1
 
     return bump
 

@@ -138,7 +138,7 @@ def setitem(x: Tensor, index, value) -> None:
             views.rebase(x, IndexPut.apply(views.current(x), value, index=idx))
         else:
             _put(x.data, idx, value.data)
-            x._version[0] += 1
+            x._version_counter[0] += 1
     except (IndexError, ValueError) as e:
         raise type(e)(
             f"{e} (assigning a value of shape {value.shape} into a tensor of shape {x.shape})"

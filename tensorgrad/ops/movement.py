@@ -139,7 +139,7 @@ class Split(Function):
             index = [(*lead, slice(a, a + n)) for a, n in zip(starts, sizes)]
         # the pieces share x's version counter: modifying x in place (a user's h_0) before
         # backward then raises instead of giving a silently wrong gradient
-        return tuple(Tensor._make(x.data[i], None, False, 0, x._version) for i in index)
+        return tuple(Tensor._make(x.data[i], None, False, 0, x._version_counter) for i in index)
 
     @staticmethod
     def backward(ctx, *grads):

@@ -160,7 +160,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data[...] = 0
-                    p.grad._version[0] += 1
+                    p.grad._version_counter[0] += 1
 
     @_with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None):
@@ -207,7 +207,7 @@ class Optimizer:
         for p in group["params"]:
             g = p.grad
             if g is not None:
-                p._version[0] += 1
+                p._version_counter[0] += 1
                 yield p, p.data, g.data
 
     def _check_grad(self, p: Tensor, g: Tensor) -> None:
@@ -244,7 +244,7 @@ class Optimizer:
         """Add one to ``state['step']`` in place and return the new count as a Python float."""
         step = state["step"]
         step.data += 1
-        step._version[0] += 1
+        step._version_counter[0] += 1
         return float(step.data)
 
     # ------------------------------------------------------------------ state dict

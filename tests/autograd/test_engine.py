@@ -506,7 +506,7 @@ def test_detach_shares_storage():
     d.data[0] = 5
     assert x.data[0] == 5
     d.add_(1)  # shares the version counter too
-    assert x._version_count == d._version_count == 1
+    assert x._version == d._version == 1
 
 
 def test_requires_grad_on_int_tensor_raises():
@@ -611,9 +611,9 @@ def test_in_place_on_non_leaf_matches_torch(rng):
 def test_in_place_keeps_storage_and_bumps_version():
     x = tg.ones(3, requires_grad=True)
     y = x * 2
-    data, v = y.data, y._version_count
+    data, v = y.data, y._version
     y.mul_(3)
-    assert y.data is data and y._version_count == v + 1
+    assert y.data is data and y._version == v + 1
     assert y.grad_fn.name() == "MulBackward0"
 
 

@@ -161,10 +161,10 @@ def scenario_collectives(outdir: str) -> None:
         (dist.ReduceOp.MIN, np.minimum.reduce(every)),
     ):
         t = tg.tensor(value(rank))
-        version = t._version[0]
+        version = t._version
         dist.all_reduce(t, op=op)
         results[f"all_reduce_{op}"] = bool(np.array_equal(t.numpy(), expect))
-        results[f"all_reduce_{op}_version"] = t._version[0] > version
+        results[f"all_reduce_{op}_version"] = t._version > version
     for dtype in (np.float32, np.float16, np.int64):
         t = tg.tensor(value(rank, dtype))
         dist.all_reduce(t)

@@ -166,12 +166,12 @@ def test_base_and_view_history_after_write():
     x = tg.ones((2, 3), requires_grad=True)
     y = x * 1
     v = y[0]
-    data, version = y.data, y._version_count
+    data, version = y.data, y._version
     v.mul_(2)
     assert y.grad_fn.name() == "CopySlices" and not y.is_leaf
     assert v.grad_fn.next_functions[0][0] is y.grad_fn  # v is made again from the new base
     assert y.data is data and np.shares_memory(v.data, y.data)
-    assert y._version_count == v._version_count == version + 1
+    assert y._version == v._version == version + 1
     np.testing.assert_array_equal(y.detach().numpy(), [[2, 2, 2], [1, 1, 1]])
 
 
@@ -208,7 +208,7 @@ def test_reshape_that_copies_is_not_a_view():
     assert r._base is None
     r.add_(1)
     np.testing.assert_array_equal(y.detach().numpy(), np.ones((2, 3)))
-    assert r._version_count == 1 and y._version_count == 0
+    assert r._version == 1 and y._version == 0
     assert y.reshape(6)._base is y and y.t()[0]._base is y  # chained views keep the root
 
 
@@ -257,7 +257,7 @@ def test_write_without_grad_mode_is_a_plain_write():
     fn = y.grad_fn
     with tg.no_grad():
         y[0].mul_(2)
-    assert y.grad_fn is fn and y._version_count == 1
+    assert y.grad_fn is fn and y._version == 1
     np.testing.assert_array_equal(y.detach().numpy(), [[2, 2], [1, 1]])
 
 
