@@ -29,7 +29,7 @@ from .creation import (
     zeros_like,
 )
 from . import amp, autograd, checkpoint, cuda, data, datasets, lr_scheduler, nn, optim, training
-from . import utils  # grad_report, track_updates
+from . import grad_flow, utils  # grad_report, track_updates (utils: torch.utils namesake)
 from . import viz  # draw_graph, trace
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (

@@ -138,8 +138,10 @@ class _Meter:
 
         if pg.get_world_size() == 1:
             return
-        totals = np.array([self.loss_sum, self.samples, self.correct, self.counted], np.float64)
-        pg._group.all_reduce(totals, pg.ReduceOp.SUM, "fit's epoch metrics").wait()
+        counts = [self.loss_sum, self.samples, self.correct, self.counted]
+        totals = Tensor(np.array(counts, np.float64))
+        pg.all_reduce(totals, pg.ReduceOp.SUM)
+        totals = totals.numpy()
         self.loss_sum = float(totals[0])
         self.samples, self.correct, self.counted = (int(v) for v in totals[1:])
 

@@ -27,8 +27,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from .autograd.function import AccumulateGrad, Node, add_op_watcher, remove_op_watcher
+from .grad_flow import l2_norm
 from .tensor import Tensor
-from .utils import _norm  # the L2 norm as a float, summed in float64
 
 __all__ = ["Graph", "draw_graph", "trace"]
 
@@ -175,7 +175,7 @@ class Graph:
         if item.kind == "leaf" and item.variable is not None:
             t = item.variable()
             if t is not None and t.grad is not None:
-                return _norm(t.grad.data)
+                return l2_norm(t.grad.data)
         return None
 
     def _lines(self, item: _Item) -> list:
@@ -403,7 +403,7 @@ def _out_shapes(node: Node, shapes: dict) -> list:
 
 def _recorder(norms: dict, per_output: dict, k: int, nr: int):
     def hook(grad):
-        per_output[nr] = _norm(grad.data)
+        per_output[nr] = l2_norm(grad.data)
         norms[k] = math.sqrt(sum(v * v for v in per_output.values()))
 
     return hook

@@ -1,4 +1,5 @@
-"""tensorgrad.utils: grad_report's table, flags and plot, and track_updates' update ratios."""
+"""tensorgrad.grad_flow (also tg.utils): grad_report's table, flags and plot, and
+track_updates' update ratios."""
 
 import math
 
