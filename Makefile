@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $@
 
 lint: venv
-	$(VENV)/bin/ruff check tensorgrad tests benchmarks $(wildcard examples)
+	$(VENV)/bin/ruff check tensorgrad tests benchmarks scripts $(wildcard examples)
 
 pytest: venv
 	$(PY) -m pytest

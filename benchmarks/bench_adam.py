@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
-import bench_mlp  # noqa: E402
+import _harness
+import bench_mlp
 
 LR = 1e-3
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
+import _harness
 
 VOCAB, CONTEXT, BATCH, LAYERS, D_MODEL, HEADS = 65, 64, 16, 2, 128, 4
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
+import _harness
 
 SIZES = (784, 512, 512, 10)
 BATCH = 128

@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gpt import build as build_gpt_class  # noqa: E402
+from bench_gpt import build as build_gpt_class
 
-import tensorgrad as tg  # noqa: E402
+import tensorgrad as tg
 
 TARGETS = {"mlp": 1.15, "gpt": 1.2, "gpt-amp": 1.3}
 MEMORY_TARGET = 1.3

@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
-import bench_adam  # noqa: E402
-import bench_cnn  # noqa: E402
-import bench_gpt  # noqa: E402
-import bench_mlp  # noqa: E402
-import bench_overhead  # noqa: E402
+import _harness
+import bench_adam
+import bench_cnn
+import bench_gpt
+import bench_mlp
+import bench_overhead
 
 BENCHMARKS = [
     bench_overhead.BENCH,

@@ -27,7 +27,7 @@ from tensorgrad.datasets import Digits
 from tensorgrad.training import evaluate, fit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from digits_cnn import DigitsCNN  # noqa: E402  (the demo's model, not a copy)
+from digits_cnn import DigitsCNN
 
 
 def parse_args(argv=None) -> argparse.Namespace:

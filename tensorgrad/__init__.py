@@ -34,7 +34,7 @@ from . import viz  # draw_graph, trace
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,
-    bool_ as bool,  # noqa: A004
+    bool_ as bool,
     dtype,
     float16,
     float32,
@@ -48,8 +48,8 @@ from .backend import (
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .checkpoint import load, load_safetensors, save, save_safetensors
 
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
 
@@ -57,7 +57,7 @@ __version__ = "0.1.0"
 def _function(name):
     method = getattr(Tensor, name)
 
-    def fn(input, *args, **kwargs):  # noqa: A002
+    def fn(input, *args, **kwargs):
         return method(input, *args, **kwargs)
 
     fn.__name__ = name

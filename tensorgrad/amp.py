@@ -53,7 +53,7 @@ def get_autocast_dtype(device_type: str = "cuda"):
     return backend.from_np(AutocastState.dtypes.get(device_type, np.dtype(np.float16)))
 
 
-class autocast:  # noqa: N801 (PyTorch's name)
+class autocast:
     """``with autocast('cuda'):`` or ``@autocast('cpu', dtype=tg.float16)``: see the module
     docstring for which ops change dtype. ``enabled=False`` turns autocast off inside the block
     (nested blocks restore the outer state on exit)."""

@@ -35,6 +35,7 @@ called on their own report this rank's metrics.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import sys
@@ -167,11 +168,7 @@ def _is_main_process() -> bool:
 def _use_tqdm(progress: bool) -> bool:
     if not progress or not sys.stderr.isatty() or not _is_main_process():
         return False
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("tqdm") is not None
 
 
 def _total(loader: Any) -> int | None:

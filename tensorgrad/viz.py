@@ -211,7 +211,7 @@ class Graph:
         out.append("}")
         return "\n".join(out) + "\n"
 
-    def pipe(self, format: str = "svg", dpi: int | None = None) -> bytes:  # noqa: A002
+    def pipe(self, format: str = "svg", dpi: int | None = None) -> bytes:
         """The rendered image as bytes (``format``: any of Graphviz's, e.g. svg, png, pdf)."""
         try:
             import graphviz
@@ -228,7 +228,7 @@ class Graph:
         source = self._dot(dpi=dpi) if dpi else self._dot()
         return graphviz.Source(source).pipe(format=format)
 
-    def render(self, path, format: str | None = None, dpi: int = 110) -> str:  # noqa: A002
+    def render(self, path, format: str | None = None, dpi: int = 110) -> str:
         """Write the picture to ``path``, in the format its extension names (``.svg``,
         ``.png``, ``.pdf``) unless ``format`` is given; ``dpi`` applies to bitmaps. Returns
         the path."""

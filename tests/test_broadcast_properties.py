@@ -11,6 +11,7 @@ import tensorgrad as tg
 
 torch = pytest.importorskip("torch")
 hypothesis = pytest.importorskip("hypothesis")
+# after importorskip, so that a machine without Hypothesis skips this file instead of failing
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402

@@ -200,7 +200,7 @@ def test_fit_without_val_has_no_val_metrics():
     history = fit(model, _batches(), nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.1), 1)
     assert "val_loss" not in history.history and history.val_loss == []
     with pytest.raises(AttributeError):
-        history.nonexistent  # noqa: B018
+        history.nonexistent  # noqa: B018 (the attribute access is what must raise)
 
 
 def test_fit_steps_epoch_scheduler_once_per_epoch():

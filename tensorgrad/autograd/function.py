@@ -403,4 +403,4 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
 
 # views.py defines CopySlices, an Op, so it is imported once Op exists; Op.apply and _edge use
 # these two at call time.
-from .views import make_view, refresh_view  # noqa: E402
+from .views import make_view, refresh_view  # noqa: E402 (views.py subclasses Op, defined above)

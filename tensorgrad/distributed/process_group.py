@@ -24,6 +24,7 @@ ranks are ended at once instead of waiting in their next collective.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import sys
 import time
 from typing import Any
@@ -54,11 +55,7 @@ _group: _MPIGroup | None = None
 
 def is_available() -> bool:
     """True when mpi4py (the ``dist`` extra: ``pip install tensorgrad[dist]``) is installed."""
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("mpi4py") is not None
 
 
 def is_mpi_available() -> bool:

@@ -41,7 +41,7 @@ class SyncBatchNorm(BatchNormBase):
     (N, C, *). In eval mode, and in a job of one rank, it is plain batch norm. Every rank must
     run its forward (and backward) together: each holds collectives."""
 
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim < 2:
             raise ValueError(
                 f"SyncBatchNorm({self.num_features}): expected at least 2D input (got "

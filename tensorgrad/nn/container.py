@@ -46,7 +46,7 @@ class Sequential(Module):
             for i, module in enumerate(args):
                 self.add_module(str(i), module)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input

@@ -59,7 +59,7 @@ def _check_positive(values: tuple, name: str, op: str) -> None:
         raise RuntimeError(f"{op}: {name} must be positive, got {name}={values}")
 
 
-def _check_operands(op: str, input: Tensor, weight: Tensor, bias, spatial: int) -> bool:  # noqa: A002
+def _check_operands(op: str, input: Tensor, weight: Tensor, bias, spatial: int) -> bool:
     """Shape, dtype and device checks; returns True when ``input`` is unbatched."""
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
@@ -85,7 +85,7 @@ def _check_operands(op: str, input: Tensor, weight: Tensor, bias, spatial: int) 
     return input.ndim == spatial + 1
 
 
-def _check_kernel_fits(op, input, weight, kernel, dilation, pads) -> None:  # noqa: A002
+def _check_kernel_fits(op, input, weight, kernel, dilation, pads) -> None:
     padded = tuple(s + b + a for s, (b, a) in zip(input.shape[-len(kernel) :], pads))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < r for p, r in zip(padded, reach)):
@@ -113,7 +113,7 @@ def _conv2d(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups) -> 
 
 
 def conv2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride=1,
@@ -127,7 +127,7 @@ def conv2d(
 
 
 def conv1d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride=1,
@@ -139,7 +139,7 @@ def conv1d(
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -> Tensor:  # noqa: A002
+def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
     unbatched = _check_operands(op, input, weight, bias, spatial)
@@ -187,7 +187,7 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -
 
 
 def conv_transpose2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride=1,
@@ -261,7 +261,7 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
-def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The sliding windows of ``input`` (N, C, H, W) as columns: (N, C kh kw, L)."""
     op = "unfold"
     if input.ndim not in (3, 4):
@@ -284,7 +284,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     return out.squeeze(0) if input.ndim == 3 else out
 
 
-def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The adjoint of ``unfold``: sums columns (N, C kh kw, L) back into images (N, C, H, W)."""
     op = "fold"
     if input.ndim not in (2, 3):
@@ -406,7 +406,7 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
-    def _check_input(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input(self, input: Tensor) -> None:
         """A clear error naming this layer for the common mistakes: rank and channel count."""
         n = self._spatial
         if input.ndim not in (n + 1, n + 2):
@@ -423,7 +423,7 @@ class _ConvNd(Module):
     def _name(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
-    def _conv_forward(self, input: Tensor, fn) -> Tensor:  # noqa: A002
+    def _conv_forward(self, input: Tensor, fn) -> Tensor:
         self._check_input(input)
         if self.padding_mode != "zeros":
             x = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
@@ -469,7 +469,7 @@ class _Conv(_ConvNd):
             dtype,
         )
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, type(self)._conv)
 
 
@@ -525,7 +525,7 @@ class ConvTranspose2d(_ConvNd):
             dtype,
         )
 
-    def _output_padding(self, input: Tensor, output_size) -> tuple:  # noqa: A002
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
         if output_size is None:
             return self.output_padding
         output_size = tuple(output_size)
@@ -552,7 +552,7 @@ class ConvTranspose2d(_ConvNd):
             )
         return tuple(s - a for s, a in zip(output_size, lo))
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
         self._check_input(input)
         output_padding = self._output_padding(input, output_size)
         return conv_transpose2d(

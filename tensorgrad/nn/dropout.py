@@ -11,7 +11,7 @@ from .module import Module
 
 def dropout(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, generator=None
-) -> Tensor:  # noqa: A002
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -35,7 +35,7 @@ class Dropout(Module):
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:

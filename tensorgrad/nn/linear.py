@@ -13,7 +13,7 @@ from .module import Module
 from .parameter import Parameter
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weightᵀ + bias, weight of shape (out_features, in_features)."""
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
@@ -36,7 +36,7 @@ class Identity(Module):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return input
 
 
@@ -68,7 +68,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "

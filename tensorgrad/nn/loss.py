@@ -72,7 +72,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _check_pair(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
+def _check_pair(input: Tensor, target: Tensor, name: str) -> None:
     """Regression losses broadcast target against input, warning as PyTorch does."""
     if target.shape == input.shape:
         return
@@ -91,7 +91,7 @@ def _check_pair(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
     )
 
 
-def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str, mean_by_weight):  # noqa: A002
+def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str, mean_by_weight):
     """Per-element ``weight`` (the input's shape); 'mean' divides by sum(weight) when
     ``mean_by_weight`` (mse_loss, l1_loss) and by the element count otherwise (huber_loss)."""
     _check_reduction(reduction, name)
@@ -110,7 +110,7 @@ def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str, me
 # ------------------------------------------------------------------------------ regression
 
 
-def _mse(input, target, reduction, weight, name):  # noqa: A002
+def _mse(input, target, reduction, weight, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_pair(input, target, name)
@@ -119,7 +119,7 @@ def _mse(input, target, reduction, weight, name):  # noqa: A002
 
 
 def mse_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     size_average=None,
     reduce=None,
@@ -131,7 +131,7 @@ def mse_loss(
     return _mse(input, target, reduction, weight, "mse_loss")
 
 
-def _l1(input, target, reduction, weight, name):  # noqa: A002
+def _l1(input, target, reduction, weight, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_pair(input, target, name)
@@ -139,7 +139,7 @@ def _l1(input, target, reduction, weight, name):  # noqa: A002
 
 
 def l1_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     size_average=None,
     reduce=None,
@@ -151,7 +151,7 @@ def l1_loss(
     return _l1(input, target, reduction, weight, "l1_loss")
 
 
-def _smooth_l1(input, target, reduction, beta, name):  # noqa: A002
+def _smooth_l1(input, target, reduction, beta, name):
     if _amp.AutocastState.active:
         input, target = _amp.autocast_inputs(input, target, policy=_amp.FP32)
     if beta < 0:
@@ -166,7 +166,7 @@ def _smooth_l1(input, target, reduction, beta, name):  # noqa: A002
 
 
 def smooth_l1_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     size_average=None,
     reduce=None,
@@ -179,7 +179,7 @@ def smooth_l1_loss(
     return _smooth_l1(input, target, reduction, beta, "smooth_l1_loss")
 
 
-def _huber(input, target, reduction, delta, weight, name):  # noqa: A002
+def _huber(input, target, reduction, delta, weight, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     if delta <= 0:
@@ -192,7 +192,7 @@ def _huber(input, target, reduction, delta, weight, name):  # noqa: A002
 
 
 def huber_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     reduction: str = "mean",
     delta: float = 1.0,
@@ -205,14 +205,14 @@ def huber_loss(
 # ------------------------------------------------------------------------------ binary
 
 
-def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
     if target.shape != input.shape:
         raise ValueError(
             f"{name}: target of shape {target.shape} must have the input's shape {input.shape}"
         )
 
 
-def _bce(input, target, weight, reduction, name):  # noqa: A002
+def _bce(input, target, weight, reduction, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_same_shape(input, target, name)
@@ -227,7 +227,7 @@ def _bce(input, target, weight, reduction, name):  # noqa: A002
 
 
 def binary_cross_entropy(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average=None,
@@ -239,7 +239,7 @@ def binary_cross_entropy(
     return _bce(input, target, weight, reduction, "binary_cross_entropy")
 
 
-def _bce_logits(input, target, weight, pos_weight, reduction, name):  # noqa: A002
+def _bce_logits(input, target, weight, pos_weight, reduction, name):
     if _amp.AutocastState.active:
         input, target, weight, pos_weight = _amp.autocast_inputs(
             input, target, weight, pos_weight, policy=_amp.FP32
@@ -257,7 +257,7 @@ def _bce_logits(input, target, weight, pos_weight, reduction, name):  # noqa: A0
 
 
 def binary_cross_entropy_with_logits(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average=None,
@@ -277,7 +277,7 @@ def binary_cross_entropy_with_logits(
 # ------------------------------------------------------------------------------ classes
 
 
-def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
+def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
     if target.data.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: expected a target of class indices with an integer dtype (int64), got a "
@@ -298,7 +298,7 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:  # no
     )
 
 
-def _nll(input, target, weight, ignore_index, reduction, name):  # noqa: A002
+def _nll(input, target, weight, ignore_index, reduction, name):
     if _amp.AutocastState.active:
         input, weight = _amp.autocast_inputs(input, weight, policy=_amp.FP32)
     if input.ndim == 0:
@@ -334,7 +334,7 @@ def _nll(input, target, weight, ignore_index, reduction, name):  # noqa: A002
 
 
 def nll_loss(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average=None,
@@ -349,7 +349,7 @@ def nll_loss(
     return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
 
-def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, name):  # noqa: A002
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     if input.ndim == 0:
@@ -404,7 +404,7 @@ def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothi
 
 
 def cross_entropy(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average=None,
@@ -445,14 +445,14 @@ class _WeightedLoss(_Loss):
 class MSELoss(_Loss):
     """Mean squared error: (input - target)^2, reduced."""
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _mse(input, target, self.reduction, None, type(self).__name__)
 
 
 class L1Loss(_Loss):
     """Mean absolute error: |input - target|, reduced."""
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _l1(input, target, self.reduction, None, type(self).__name__)
 
 
@@ -465,7 +465,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _smooth_l1(input, target, self.reduction, self.beta, type(self).__name__)
 
 
@@ -476,7 +476,7 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _huber(input, target, self.reduction, self.delta, None, type(self).__name__)
 
 
@@ -494,7 +494,7 @@ class NLLLoss(_WeightedLoss):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         name = type(self).__name__
         return _nll(input, target, self.weight, self.ignore_index, self.reduction, name)
 
@@ -516,7 +516,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _cross_entropy(
             input,
             target,
@@ -531,7 +531,7 @@ class CrossEntropyLoss(_WeightedLoss):
 class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities (see ``binary_cross_entropy``)."""
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _bce(input, target, self.weight, self.reduction, type(self).__name__)
 
 
@@ -551,7 +551,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _bce_logits(
             input, target, self.weight, self.pos_weight, self.reduction, type(self).__name__
         )

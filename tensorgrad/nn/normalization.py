@@ -35,7 +35,7 @@ def _shape_tuple(normalized_shape) -> tuple:
     return tuple(int(s) for s in normalized_shape)
 
 
-def _check_trailing(name: str, input: Tensor, shape: tuple) -> None:  # noqa: A002
+def _check_trailing(name: str, input: Tensor, shape: tuple) -> None:
     n = len(shape)
     if input.ndim < n or tuple(input.shape[input.ndim - n :]) != shape:
         raise RuntimeError(
@@ -44,7 +44,7 @@ def _check_trailing(name: str, input: Tensor, shape: tuple) -> None:  # noqa: A0
         )
 
 
-def _check_param(name: str, what: str, p: Tensor | None, shape: tuple, input: Tensor) -> None:  # noqa: A002
+def _check_param(name: str, what: str, p: Tensor | None, shape: tuple, input: Tensor) -> None:
     if p is None:
         return
     if tuple(p.shape) != shape:
@@ -55,7 +55,7 @@ def _check_param(name: str, what: str, p: Tensor | None, shape: tuple, input: Te
     _check_dtype(name, what, p, input)
 
 
-def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:  # noqa: A002
+def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:
     if p is not None and p.dtype != input.dtype:
         raise RuntimeError(
             f"{name}: {what} has dtype {p.dtype} but the input has {input.dtype}; all inputs "
@@ -63,7 +63,7 @@ def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:
         )
 
 
-def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Tensor:  # noqa: A002
+def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Tensor:
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
     _check_trailing(name, input, shape)
@@ -78,7 +78,7 @@ def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Ten
 
 
 def layer_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     normalized_shape,
     weight: Tensor | None = None,
     bias: Tensor | None = None,
@@ -89,7 +89,7 @@ def layer_norm(
 
 
 def rms_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     normalized_shape,
     weight: Tensor | None = None,
     eps: float | None = None,
@@ -110,7 +110,7 @@ def rms_norm(
 
 
 def group_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     num_groups: int,
     weight: Tensor | None = None,
     bias: Tensor | None = None,
@@ -150,7 +150,7 @@ def group_norm(
 
 
 def batch_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     running_mean: Tensor | None,
     running_var: Tensor | None,
     weight: Tensor | None = None,
@@ -169,7 +169,7 @@ def batch_norm(
 
 
 def _batch_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     running_mean: Tensor | None,
     running_var: Tensor | None,
     weight: Tensor | None,
@@ -283,7 +283,7 @@ class LayerNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         shape = self.normalized_shape
         return _layer_norm(f"LayerNorm({shape})", input, shape, self.weight, self.bias, self.eps)
 
@@ -321,7 +321,7 @@ class RMSNorm(Module):
         if self.elementwise_affine:
             init.ones_(self.weight)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         shape = self.normalized_shape
         _check_trailing(f"RMSNorm({shape})", input, shape)
         return rms_norm(input, shape, self.weight, self.eps)
@@ -372,7 +372,7 @@ class GroupNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise RuntimeError(
                 f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
@@ -446,10 +446,10 @@ class BatchNormBase(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise RuntimeError(
@@ -492,7 +492,7 @@ class BatchNormBase(Module):
 class BatchNorm1d(BatchNormBase):
     """Batch normalisation of (N, C) or (N, C, L) input over N (and L) per channel."""
 
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"BatchNorm1d({self.num_features}): expected 2D or 3D input (got {input.ndim}D "
@@ -503,7 +503,7 @@ class BatchNorm1d(BatchNormBase):
 class BatchNorm2d(BatchNormBase):
     """Batch normalisation of (N, C, H, W) input over N, H and W per channel."""
 
-    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim != 4:
             raise ValueError(
                 f"BatchNorm2d({self.num_features}): expected 4D input (got {input.ndim}D input "

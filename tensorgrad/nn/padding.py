@@ -9,7 +9,7 @@ from ..ops.movement import ConstantPad
 from ..tensor import Tensor
 
 
-def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)/2 dimensions: pad = (last_left, last_right, prev_left, ...).
 
     Negative widths crop. 'reflect', 'replicate' and 'circular' gather edge elements with an

@@ -70,7 +70,7 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, spa
     return kernel, stride, dilation, pads, sizes
 
 
-def _check_rank(op: str, input: Tensor, spatial: int) -> bool:  # noqa: A002
+def _check_rank(op: str, input: Tensor, spatial: int) -> bool:
     """Returns True for unbatched input."""
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
@@ -104,7 +104,7 @@ def _max_pool(
     stride,
     padding,
     dilation,
-    ceil_mode,  # noqa: A002
+    ceil_mode,
     return_indices,
 ):
     unbatched = _check_rank(op, input, spatial)
@@ -138,7 +138,7 @@ def _argmax_index(x: Tensor, kernel, stride, dilation, pads, node) -> Tensor:
 
 
 def max_pool2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     kernel_size,
     stride=None,
     padding=0,
@@ -153,7 +153,7 @@ def max_pool2d(
 
 
 def max_pool1d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     kernel_size,
     stride=None,
     padding=0,
@@ -168,7 +168,7 @@ def max_pool1d(
 
 
 def avg_pool2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     kernel_size,
     stride=None,
     padding=0,
@@ -213,7 +213,7 @@ def _avg_divisor(size, kernel, stride, pads, sizes, count_include_pad) -> np.nda
     return np.outer(counts[0], counts[1]).astype(np.float64)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """The mean over windows ``[floor(i H / OH), ceil((i + 1) H / OH))`` per axis:
     ``A_h @ x @ A_wᵀ`` with the averaging matrices A (OH, H) and A (OW, W)."""
     op = "adaptive_avg_pool2d"
@@ -286,7 +286,7 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """``max_pool1d`` as a layer; ``stride`` defaults to ``kernel_size``."""
 
-    def forward(self, input: Tensor):  # noqa: A002
+    def forward(self, input: Tensor):
         return max_pool1d(
             input,
             self.kernel_size,
@@ -301,7 +301,7 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool2d(_MaxPoolNd):
     """``max_pool2d`` as a layer; ``stride`` defaults to ``kernel_size``."""
 
-    def forward(self, input: Tensor):  # noqa: A002
+    def forward(self, input: Tensor):
         return max_pool2d(
             input,
             self.kernel_size,
@@ -336,7 +336,7 @@ class AvgPool2d(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return avg_pool2d(
             input,
             self.kernel_size,
@@ -359,5 +359,5 @@ class AdaptiveAvgPool2d(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool2d(input, self.output_size)

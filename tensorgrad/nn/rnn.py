@@ -199,7 +199,7 @@ class RNNBase(Module):
     def _name(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         lstm = self.mode == "LSTM"
         if not isinstance(input, Tensor):
             raise TypeError(
@@ -417,7 +417,7 @@ class RNNCellBase(Module):
             s += f", nonlinearity={nonlinearity}"
         return s
 
-    def _check(self, input: Tensor, hx: list) -> tuple:  # noqa: A002
+    def _check(self, input: Tensor, hx: list) -> tuple:
         """Validate; return the batched input, the batched states and whether it was batched."""
         name = f"{type(self).__name__}({self.extra_repr()})"
         if input.ndim not in (1, 2):
@@ -454,7 +454,7 @@ class RNNCellBase(Module):
                 )
         return input, hx, batched
 
-    def _project(self, input: Tensor, *, hidden_bias: bool) -> Tensor:  # noqa: A002
+    def _project(self, input: Tensor, *, hidden_bias: bool) -> Tensor:
         xw = input @ self.weight_ih.mT
         if self.bias_ih is None:
             return xw
@@ -480,7 +480,7 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         x, (h,), batched = self._check(input, [] if hx is None else [hx])
         out = _rnn_step(
             self._project(x, hidden_bias=True), h, self.weight_hh.mT, self.nonlinearity == "relu"
@@ -497,7 +497,7 @@ class LSTMCell(RNNCellBase):
     ) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         x, (h, c), batched = self._check(input, [] if hx is None else list(hx))
         h, c = _lstm_step(self._project(x, hidden_bias=True), h, c, self.weight_hh.mT)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
@@ -511,7 +511,7 @@ class GRUCell(RNNCellBase):
     ) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         x, (h,), batched = self._check(input, [] if hx is None else [hx])
         n = self.hidden_size
         xrz, xn = Split.apply(self._project(x, hidden_bias=False), (2 * n, n), 1)

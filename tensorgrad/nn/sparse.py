@@ -25,7 +25,7 @@ def _padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
 
 
 def embedding(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     padding_idx: int | None = None,
     max_norm: float | None = None,
@@ -39,7 +39,7 @@ def embedding(
     return _lookup("embedding", input, weight, padding_idx, max_norm, scale_grad_by_freq, sparse)
 
 
-def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, sparse):  # noqa: A002
+def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, sparse):
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError(
             f"{name}: max_norm, scale_grad_by_freq and sparse gradients are not supported"
@@ -115,7 +115,7 @@ class Embedding(Module):
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return _lookup(
             f"Embedding({self.num_embeddings}, {self.embedding_dim})",
             input,

@@ -27,7 +27,7 @@ def test_forward_nan_names_the_op_shapes_and_line():
     with pytest.raises(RuntimeError) as info:
         with tg.autograd.detect_anomaly():
             line = next_line()
-            y = x.log()  # noqa: F841
+            y = x.log()  # noqa: F841 (the error message must quote this very line)
     message = str(info.value)
     assert "'Log" in message and "LogBackward0" in message and "nan" in message
     assert "(1, 3)" in message

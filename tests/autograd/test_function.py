@@ -279,7 +279,7 @@ def test_saved_tensors_freed_after_backward(rng):
     assert len(node.saved_tensors) == 1
     y.sum().backward()
     with pytest.raises(RuntimeError, match="retain_graph"):
-        node.saved_tensors  # noqa: B018
+        node.saved_tensors  # noqa: B018 (reading the property is what must raise)
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.sum().backward()
 

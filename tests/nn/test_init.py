@@ -215,7 +215,10 @@ def test_kaiming_on_zero_elements_warns_and_is_a_no_op():
 
 def _truncated_moments(mean, std, a, b):
     alpha, beta = (a - mean) / std, (b - mean) / std
-    pdf = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # noqa: E731
+
+    def pdf(z):
+        return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
     z = _norm_cdf(beta) - _norm_cdf(alpha)
     m = mean + std * (pdf(alpha) - pdf(beta)) / z
     ratio = (pdf(alpha) - pdf(beta)) / z

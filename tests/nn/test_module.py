@@ -264,11 +264,11 @@ def test_assigning_before_init_raises():
 def test_delattr_and_getattr():
     m = tg.nn.Linear(2, 3)
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nope'"):
-        m.nope  # noqa: B018
+        m.nope  # noqa: B018 (the attribute access is what must raise)
     del m.bias
     assert "bias" not in m._parameters
     with pytest.raises(AttributeError):
-        m.bias  # noqa: B018
+        m.bias  # noqa: B018 (the attribute access is what must raise)
     assert "weight" in dir(m)
 
 

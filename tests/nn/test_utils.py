@@ -202,6 +202,7 @@ def test_vector_to_parameters_errors():
 
 
 def test_importable_as_torch_spells_it():
+    # the import itself is the test (torch.nn.utils spells it this way)
     from tensorgrad.nn.utils import clip_grad_norm_, parameters_to_vector  # noqa: F401
 
     assert tg.nn.utils.clip_grad_value_ is utils.clip_grad_value_
