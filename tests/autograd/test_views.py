@@ -2,7 +2,7 @@
 PyTorch and finite differences (see tests/op_harness.py).
 
 Writing through a view changes its base, so the base's history must change too: its new
-``grad_fn`` is a ``CopySlices`` node (tensorgrad/ops/inplace.py), whose gradient is the
+``grad_fn`` is a ``CopySlices`` node (tensorgrad/autograd/views.py), whose gradient is the
 upstream gradient outside the view's region and, inside it, the gradient of the op that wrote
 there. Each table entry clones its input (``x * 1``), modifies a view of the clone in place and
 returns the base, so gradcheck and gradgradcheck run through ``CopySlices``.
