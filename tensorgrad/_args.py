@@ -87,8 +87,6 @@ def scalar_fits(x, np_dtype) -> bool:
     return np_dtype.kind == "f"
 
 
-
-
 def binary(op, a, b, true_divide: bool = False) -> Tensor:
     """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
     # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
@@ -211,10 +209,6 @@ def op_name(op) -> str:
 def floating(x: Tensor) -> Tensor:
     """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
     return x if x.data.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
-
-
-
-
 
 
 def wrap_dim(d, ndim: int) -> int:

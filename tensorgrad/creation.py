@@ -20,10 +20,13 @@ from .tensor import Tensor
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor holding a copy of ``data`` (nested lists, a number, an array, a Tensor)."""
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing its memory when it already is an array or a
+    Tensor of the requested dtype and device (a Tensor comes back as is when neither is given)."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     return Tensor._make(to_array(data, dtype, device))
@@ -62,18 +65,24 @@ def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFA
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with 0, float32 unless ``dtype``; ``zeros(2, 3)``
+    and ``zeros((2, 3))`` are the same."""
     return _creation(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with 1, float32 unless ``dtype``."""
     return _creation(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` with uninitialized values, float32 unless ``dtype``."""
     return _creation(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value (bool,
+    int64 or float32) unless ``dtype``."""
     default = backend._scalar_dtype(fill_value)
     return _creation(
         lambda xp, s, d: xp.full(s, fill_value, d),
@@ -140,6 +149,7 @@ def randint(
 
 
 def randperm(n: int, *, dtype=None, device=None, generator=None) -> Tensor:
+    """A random permutation of 0, ..., n - 1, int64 unless ``dtype``."""
     return _random_creation(
         lambda rng, s, d: rng.permutation(n).astype(d),
         (n,),
@@ -152,24 +162,28 @@ def randperm(n: int, *, dtype=None, device=None, generator=None) -> Tensor:
 
 
 def zeros_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of ``x``'s shape, with its dtype and device unless given."""
     return zeros(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
     )
 
 
 def ones_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of ``x``'s shape, with its dtype and device unless given."""
     return ones(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
     )
 
 
 def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uninitialized values of ``x``'s shape, with its dtype and device unless given."""
     return empty(
         x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
     )
 
 
 def full_like(x: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` in ``x``'s shape, with its dtype and device unless given."""
     return full(
         x.shape,
         fill_value,
@@ -180,6 +194,8 @@ def full_like(x: Tensor, fill_value, *, dtype=None, device=None, requires_grad=F
 
 
 def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform draws on [0, 1) of ``x``'s shape, with its dtype and device unless
+    given."""
     return rand(
         x.shape,
         dtype=dtype or x.dtype,
@@ -192,6 +208,8 @@ def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad=False, genera
 def randn_like(
     x: Tensor, *, dtype=None, device=None, requires_grad=False, generator=None
 ) -> Tensor:
+    """Standard normal draws of ``x``'s shape, with its dtype and device unless
+    given."""
     return randn(
         x.shape,
         dtype=dtype or x.dtype,
@@ -202,6 +220,9 @@ def randn_like(
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (excluded) by ``step``; ``arange(end)`` starts
+    at 0. int64 when all three are ints, else float32; float32 values round as PyTorch's
+    CPU kernel does."""
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -241,6 +262,8 @@ def _arange_values(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included
+    (computed in float64), float32 unless ``dtype``."""
     np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
     array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
     out = Tensor._make(to_array(array, device=device))
@@ -248,6 +271,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=F
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The n x m identity matrix (m = n by default), float32 unless ``dtype``."""
     return _creation(
         lambda xp, s, d: xp.eye(s[0], s[1], dtype=d),
         (n, n if m is None else m),

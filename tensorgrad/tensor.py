@@ -85,56 +85,73 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The size of each dimension, a tuple (PyTorch: ``torch.Size``)."""
         return self.data.shape
 
     def size(self, dim: int | None = None):
+        """The shape, a tuple; ``size(dim)`` is the size of dimension ``dim``, an int."""
         return self.data.shape if dim is None else self.data.shape[wrap_dim(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor)."""
         return self.data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions, as ``ndim``."""
         return self.data.ndim
 
     def numel(self) -> int:
+        """The number of elements: the product of the shape."""
         return self.data.size
 
     def nelement(self) -> int:
+        """The number of elements, as ``numel()``."""
         return self.data.size
 
     def element_size(self) -> int:
+        """Bytes per element, as ``itemsize``."""
         return self.data.itemsize
 
     @property
     def itemsize(self) -> int:
+        """Bytes per element."""
         return self.data.itemsize
 
     @property
     def nbytes(self) -> int:
+        """Bytes the elements take: ``numel() * itemsize``."""
         return self.data.nbytes
 
     @property
     def dtype(self) -> dtype:
+        """The element type, a ``tensorgrad.dtype`` (``tg.float32``, ``tg.int64``, ...)."""
         return from_np(self.data.dtype)
 
     @property
     def device(self) -> Device:
+        """Where the storage lives: ``cpu`` (a NumPy array) or ``cuda:N`` (a CuPy array)."""
         return backend.device_of(self.data)
 
     @property
     def is_cuda(self) -> bool:
+        """True when the storage is not a NumPy array, i.e. a CuPy array on a GPU."""
         return type(self.data) is not np.ndarray
 
     def is_floating_point(self) -> bool:
+        """True for a floating point dtype (float16, float32, float64)."""
         return self.data.dtype.kind == "f"
 
     @property
     def is_leaf(self) -> bool:
+        """True when no recorded op made this tensor (``grad_fn`` is None); ``backward``
+        fills ``.grad`` of leaves only, unless a non-leaf called ``retain_grad()``."""
         return self.grad_fn is None
 
     @property
     def grad(self) -> Tensor | None:
+        """The gradient ``backward`` accumulated here, None until then; assigning it takes
+        a Tensor of the tensor's shape, or None."""
         return self._grad
 
     @grad.setter
@@ -150,10 +167,12 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        """All dimensions reversed, ``permute(n-1, ..., 0)`` (PyTorch deprecates it beyond 2-D)."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of matrices transposed); needs 2 or more."""
         if self.ndim < 2:
             raise RuntimeError(
                 f"mT needs at least 2 dimensions, got a tensor of shape {self.shape}"
@@ -163,6 +182,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True when ``retain_grad()`` made this non-leaf tensor keep its ``.grad``."""
         return self._retains_grad
 
     @property
@@ -174,6 +194,9 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The storage as a NumPy array, shared, not copied. Raises when the tensor requires
+        grad (use ``detach()``) or is on a GPU (use ``cpu()``); ``force=True`` allows both, and
+        copies a GPU tensor to the host."""
         if self.requires_grad and not force:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
@@ -187,6 +210,7 @@ class Tensor:
         return self.data
 
     def item(self):
+        """The value of a one-element tensor as a Python number; RuntimeError for any other."""
         if self.data.size != 1:
             raise RuntimeError(
                 f"a tensor with {self.data.size} elements (shape {self.shape}) cannot be "
@@ -195,6 +219,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The elements as nested Python lists (a number for a 0-d tensor), read on the host."""
         return backend.to_device(self.data, backend.CPU).tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -270,30 +295,40 @@ class Tensor:
         return out
 
     def float(self) -> Tensor:
+        """Cast to float32 (``self`` when it already is)."""
         return self.to(np.float32)
 
     def double(self) -> Tensor:
+        """Cast to float64 (``self`` when it already is)."""
         return self.to(np.float64)
 
     def half(self) -> Tensor:
+        """Cast to float16 (``self`` when it already is)."""
         return self.to(np.float16)
 
     def long(self) -> Tensor:
+        """Cast to int64 (``self`` when it already is)."""
         return self.to(np.int64)
 
     def int(self) -> Tensor:
+        """Cast to int32 (``self`` when it already is)."""
         return self.to(np.int32)
 
     def bool(self) -> Tensor:
+        """Cast to bool, nonzero -> True (``self`` when it already is)."""
         return self.to(np.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype; the device is kept (PyTorch's also takes its device)."""
         return self.to(other.dtype)
 
     def cpu(self) -> Tensor:
+        """A copy on the CPU (``self`` when already there); the gradient flows back."""
         return self.to("cpu")
 
     def cuda(self, device: int | str | None = None) -> Tensor:
+        """A copy on GPU ``device``, an int or ``'cuda:N'`` (``self`` when already there).
+        None is ``cuda:0``, where PyTorch takes the current device."""
         if isinstance(device, builtins.int):
             device = f"cuda:{device}"
         return self.to(device or "cuda")
@@ -301,6 +336,8 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self; only floating point
+        tensors can require grad, and only leaves can stop requiring it."""
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating point tensors can require gradients, got dtype {self.dtype}"
@@ -317,6 +354,8 @@ class Tensor:
         return Tensor._make(self.data, None, False, 0, self._version_counter)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (a leaf that requires no grad); returns
+        self."""
         self.grad_fn, self.requires_grad, self._output_nr = None, False, 0
         return self
 
@@ -371,27 +410,36 @@ class Tensor:
     # ------------------------------------------------------------------ copies and views
 
     def clone(self) -> Tensor:
+        """A copy with its own storage; the gradient flows back unchanged."""
         return Clone.apply(self)
 
     def contiguous(self) -> Tensor:
+        """``self`` when C-contiguous, else a C-contiguous copy."""
         return self if self.is_contiguous() else Clone.apply(self)
 
     def is_contiguous(self) -> bool:
+        """True when the storage is C-contiguous (row-major, without gaps)."""
         return bool(self.data.flags.c_contiguous)
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+        """A copy of ``data`` on this tensor's device, with its dtype unless ``dtype``."""
         return Tensor(data, dtype or self.dtype, self.device, requires_grad)
 
     def new_zeros(self, *size, dtype=None) -> Tensor:
+        """Zeros of ``size`` on this tensor's device, with its dtype unless ``dtype``."""
         return zeros(*size, dtype=dtype or self.dtype, device=self.device)
 
     def new_ones(self, *size, dtype=None) -> Tensor:
+        """Ones of ``size`` on this tensor's device, with its dtype unless ``dtype``."""
         return ones(*size, dtype=dtype or self.dtype, device=self.device)
 
     def new_full(self, size, fill_value, dtype=None) -> Tensor:
+        """``fill_value`` in ``size`` on this tensor's device, with its dtype unless
+        ``dtype``."""
         return full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
 
     def new_empty(self, *size, dtype=None) -> Tensor:
+        """Uninitialized ``size`` on this tensor's device, with its dtype unless ``dtype``."""
         return empty(*size, dtype=dtype or self.dtype, device=self.device)
 
     # ------------------------------------------------------------------ arithmetic
@@ -509,19 +557,25 @@ class Tensor:
         return self.div_(other)
 
     def add(self, other, *, alpha=1) -> Tensor:
+        """self + alpha * other, broadcast after type promotion; ``other`` may be a number."""
         return self + (other * alpha if alpha != 1 else other)
 
     def sub(self, other, *, alpha=1) -> Tensor:
+        """self - alpha * other (``subtract`` is PyTorch's alias); bool operands raise."""
         return self - (other * alpha if alpha != 1 else other)
 
     subtract = sub
 
     def mul(self, other) -> Tensor:
+        """Elementwise product self * other, broadcast (``multiply`` is PyTorch's alias)."""
         return self * other
 
     multiply = mul
 
     def div(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other. ``rounding_mode=None`` divides exactly (integers give float32);
+        ``'floor'`` rounds down and its result requires no grad; ``'trunc'`` rounds toward zero
+        with a zero gradient. ``divide``/``true_divide`` are PyTorch's aliases."""
         if rounding_mode is None:
             return self / other
         if rounding_mode == "floor":
@@ -536,9 +590,13 @@ class Tensor:
     divide = true_divide = div
 
     def floor_divide(self, other) -> Tensor:
+        """floor(self / other), rounded toward -inf, in the promoted dtype; the result
+        requires no grad."""
         return self // other
 
     def remainder(self, other) -> Tensor:
+        """self - floor(self / other) * other: the sign of the divisor, as Python's ``%``
+        (``fmod`` keeps the dividend's)."""
         return self % other
 
     def fmod(self, other) -> Tensor:
@@ -548,6 +606,8 @@ class Tensor:
         return binary(elementwise.Fmod, self, other)
 
     def pow(self, exponent) -> Tensor:
+        """self ** exponent elementwise; an integer tensor to a float power gives float32, and
+        to a negative integer power raises."""
         if isinstance(exponent, PY_SCALARS) and not isinstance(exponent, bool):
             if exponent == 2:
                 return (
@@ -561,72 +621,95 @@ class Tensor:
         return binary(elementwise.Pow, self, exponent)
 
     def square(self) -> Tensor:
+        """self * self."""
         return self * self
 
     def reciprocal(self) -> Tensor:
+        """1 / self (integer tensors give float32)."""
         return 1.0 / self
 
     def rsqrt(self) -> Tensor:
+        """1 / sqrt(self)."""
         return 1.0 / self.sqrt()
 
     def neg(self) -> Tensor:
+        """-self (``negative`` is PyTorch's alias); bool tensors raise (use ``logical_not``)."""
         return -self
 
     negative = neg
 
     def matmul(self, other) -> Tensor:
+        """The matrix product ``self @ other``: a 1-D operand is a row (left) or column
+        (right) whose dim is dropped from the result; batch dims broadcast."""
         return matmul(self, other)
 
     def dot(self, other) -> Tensor:
+        """The inner product sum(self * other) of two 1-D tensors, a 0-d tensor."""
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(f"dot: expected 1-D tensors, got {self.shape} and {other.shape}")
         return matmul(self, other)
 
     def outer(self, other) -> Tensor:
+        """The outer product out[i, j] = self[i] * other[j]; operands of any shape are
+        flattened (PyTorch's need to be 1-D)."""
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
     # ------------------------------------------------------------------ elementwise
 
     def exp(self) -> Tensor:
+        """e^x (integer tensors compute in float32)."""
         return elementwise.Exp.apply(floating(self))
 
     def log(self) -> Tensor:
+        """The natural logarithm (integer tensors compute in float32)."""
         return elementwise.Log.apply(floating(self))
 
     def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x (integer tensors compute in float32)."""
         return elementwise.Log1p.apply(floating(self))
 
     def expm1(self) -> Tensor:
+        """e^x - 1, accurate for small x (integer tensors compute in float32)."""
         return elementwise.Expm1.apply(floating(self))
 
     def log2(self) -> Tensor:
+        """The base-2 logarithm, log(x) / log(2)."""
         return self.log() / math.log(2)
 
     def log10(self) -> Tensor:
+        """The base-10 logarithm, log(x) / log(10)."""
         return self.log() / math.log(10)
 
     def sqrt(self) -> Tensor:
+        """The square root (integer tensors compute in float32)."""
         return elementwise.Sqrt.apply(floating(self))
 
     def sin(self) -> Tensor:
+        """The sine of x in radians (integer tensors compute in float32)."""
         return elementwise.Sin.apply(floating(self))
 
     def cos(self) -> Tensor:
+        """The cosine of x in radians (integer tensors compute in float32)."""
         return elementwise.Cos.apply(floating(self))
 
     def tan(self) -> Tensor:
+        """The tangent, computed as sin(x) / cos(x)."""
         return self.sin() / self.cos()
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent (integer tensors compute in float32)."""
         return elementwise.Tanh.apply(floating(self))
 
     def sigmoid(self) -> Tensor:
+        """1 / (1 + e^-x) (integer tensors compute in float32)."""
         return elementwise.Sigmoid.apply(floating(self))
 
     def erf(self) -> Tensor:
+        """The error function 2/sqrt(pi) integral_0^x e^(-t^2) dt."""
         return elementwise.Erf.apply(floating(self))
 
     def relu(self) -> Tensor:
+        """max(x, 0); integer tensors stay integer."""
         return elementwise.Relu.apply(self)
 
     def gelu(self, approximate: str = "none") -> Tensor:
@@ -640,6 +723,7 @@ class Tensor:
         return self * self.sigmoid()
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """log(1 + e^(beta x)) / beta, and x itself where beta x > ``threshold``."""
         return elementwise.Softplus.apply(floating(self), beta=beta, threshold=threshold)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
@@ -647,33 +731,43 @@ class Tensor:
         return self.where(self > 0, alpha * self.clamp(max=0.0).expm1())
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, ``negative_slope`` * x otherwise."""
         return self.where(self > 0, self * negative_slope)
 
     def abs(self) -> Tensor:
+        """|x| (``absolute`` is PyTorch's alias); the gradient is sign(x), 0 at 0."""
         return elementwise.Abs.apply(self)
 
     absolute = abs
 
     def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of x; the gradient is 0."""
         return elementwise.Piecewise.apply(self, fn=xp_of(self.data).sign)
 
     def floor(self) -> Tensor:
+        """Rounded down to an integer value, in the same dtype; the gradient is 0."""
         return elementwise.Piecewise.apply(self, fn=xp_of(self.data).floor)
 
     def ceil(self) -> Tensor:
+        """Rounded up to an integer value, in the same dtype; the gradient is 0."""
         return elementwise.Piecewise.apply(self, fn=xp_of(self.data).ceil)
 
     def trunc(self) -> Tensor:
+        """Rounded toward zero to an integer value, in the same dtype; the gradient is 0."""
         return elementwise.Piecewise.apply(self, fn=xp_of(self.data).trunc)
 
     def round(self, decimals: int = 0) -> Tensor:
         """Half to even, as PyTorch."""
+
         def round_half_even(a):
             return elementwise.round_half_even(a, decimals)
 
         return elementwise.Piecewise.apply(self, fn=round_half_even)
 
-    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's names)
+    def clamp(self, min=None, max=None) -> Tensor:
+        """min(max(x, min), max), each bound a number, a tensor or None (``clip`` is
+        PyTorch's alias). With number bounds the gradient is 1 on [min, max], bounds included;
+        an integer tensor with a float bound gives float32."""
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -691,9 +785,11 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other) -> Tensor:
+        """The elementwise max of self and ``other``, broadcast; a tie halves the gradient."""
         return binary(elementwise.Maximum, self, to_tensor(other, self))
 
     def minimum(self, other) -> Tensor:
+        """The elementwise min of self and ``other``, broadcast; a tie halves the gradient."""
         return binary(elementwise.Minimum, self, to_tensor(other, self))
 
     def where(self, condition, other) -> Tensor:
@@ -701,63 +797,85 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value) -> Tensor:
+        """``value`` (a number or tensor, cast to self's dtype) where ``mask`` is True,
+        self elsewhere."""
         return where(mask, to_tensor(value, self).to(self.dtype), self)
 
     def lerp(self, end, weight) -> Tensor:
+        """self + weight * (end - self): from self at weight 0 to ``end`` at weight 1."""
         return self + weight * (end - self)
 
     def isnan(self) -> Tensor:
+        """A bool tensor, True where the element is NaN; no gradient."""
         return Tensor._make(xp_of(self.data).isnan(self.data))
 
     def isinf(self) -> Tensor:
+        """A bool tensor, True where the element is +inf or -inf; no gradient."""
         return Tensor._make(xp_of(self.data).isinf(self.data))
 
     def isfinite(self) -> Tensor:
+        """A bool tensor, True where the element is neither inf nor NaN; no gradient."""
         return Tensor._make(xp_of(self.data).isfinite(self.data))
 
     def logical_not(self) -> Tensor:
+        """A bool tensor, True where the element is zero (False); no gradient."""
         return Tensor._make(xp_of(self.data).logical_not(self.data))
 
     def logical_and(self, other) -> Tensor:
+        """A bool tensor, True where both self and ``other`` are nonzero; no gradient."""
         return compare(np.logical_and, "logical_and", self, other)
 
     def logical_or(self, other) -> Tensor:
+        """A bool tensor, True where self or ``other`` is nonzero; no gradient."""
         return compare(np.logical_or, "logical_or", self, other)
 
     def eq(self, other) -> Tensor:
+        """A bool tensor, True where self == other (broadcast); no gradient."""
         return self == other
 
     def ne(self, other) -> Tensor:
+        """A bool tensor, True where self != other (broadcast); no gradient."""
         return self != other
 
     def lt(self, other) -> Tensor:
+        """A bool tensor, True where self < other (broadcast); no gradient."""
         return self < other
 
     def le(self, other) -> Tensor:
+        """A bool tensor, True where self <= other (broadcast); no gradient."""
         return self <= other
 
     def gt(self, other) -> Tensor:
+        """A bool tensor, True where self > other (broadcast); no gradient."""
         return self > other
 
     def ge(self, other) -> Tensor:
+        """A bool tensor, True where self >= other (broadcast); no gradient."""
         return self >= other
 
     def equal(self, other: Tensor) -> bool:
+        """True, a Python bool, when the shapes match and every element is equal."""
         return self.shape == other.shape and bool((self == other).all())
 
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        """True, a Python bool, when |self - other| <= atol + rtol |other| everywhere;
+        NaNs compare equal only with ``equal_nan``."""
         xp = xp_of(self.data)
         return bool(xp.allclose(self.data, to_tensor(other, self).data, rtol, atol, equal_nan))
 
     # ------------------------------------------------------------------ reductions
 
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """Sum over ``dim`` (all dims when None or empty); bool and integer tensors sum in
+        int64. ``dtype`` casts the input first."""
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()  # integer sums accumulate in int64, as PyTorch
         return reduce.Sum.apply(x, dims=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """Mean over ``dim`` (all dims when None or empty); an integer tensor raises unless
+        ``dtype`` casts it to a floating point one."""
         x = self if dtype is None else self.to(dtype)
         if not x.is_floating_point():
             raise RuntimeError(
@@ -791,6 +909,8 @@ class Tensor:
         return v.masked_fill(zero, 1.0).sqrt().masked_fill(zero, 0.0)
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """Product over one ``dim`` (all elements when None); bool and integer tensors
+        multiply in int64. The gradient is exact where elements are zero."""
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()
@@ -799,9 +919,13 @@ class Tensor:
         )
 
     def amax(self, dim=(), keepdim: bool = False) -> Tensor:
+        """The max over ``dim`` (all dims by default), values only; ties share the gradient
+        evenly."""
         return self._extreme(reduce.Amax, dim, keepdim, "amax")
 
     def amin(self, dim=(), keepdim: bool = False) -> Tensor:
+        """The min over ``dim`` (all dims by default), values only; ties share the gradient
+        evenly."""
         return self._extreme(reduce.Amin, dim, keepdim, "amin")
 
     def _extreme(self, op, dim, keepdim, name):
@@ -822,6 +946,8 @@ class Tensor:
         return self._extreme_with_index(dim, keepdim, self.argmax)
 
     def min(self, dim=None, keepdim: bool = False):
+        """Full reduction -> tensor; ``min(dim)`` -> (values, indices); ``min(other)`` ->
+        ``minimum``."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
@@ -839,9 +965,13 @@ class Tensor:
         return values_indices(values, indices)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The int64 index of the max along ``dim`` (the first on ties), of the flattened
+        tensor when ``dim`` is None; no gradient."""
         return reduce.arg_extreme(self, dim, keepdim, "argmax")
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The int64 index of the min along ``dim`` (the first on ties), of the flattened
+        tensor when ``dim`` is None; no gradient."""
         return reduce.arg_extreme(self, dim, keepdim, "argmin")
 
     def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
@@ -875,18 +1005,25 @@ class Tensor:
         return (self.abs() ** p).sum(dims, keepdim) ** (1.0 / p)
 
     def cumsum(self, dim: int, *, dtype=None) -> Tensor:
+        """Cumulative sum along ``dim``, out[i] = x[0] + ... + x[i]; bool and integer
+        tensors sum in int64."""
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
             x = x.long()
         return reduce.Cumsum.apply(x, dim=wrap_dim(dim, self.ndim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """A bool tensor, True where every element over ``dim`` (all dims when None) is
+        nonzero; no gradient."""
         return Tensor._make(self.data.all(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """A bool tensor, True where some element over ``dim`` (all dims when None) is
+        nonzero; no gradient."""
         return Tensor._make(self.data.any(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def count_nonzero(self, dim=None) -> Tensor:
+        """The number of nonzero elements over ``dim`` (all dims when None), int64."""
         return (self != 0).sum(dim)
 
     def softmax(self, dim: int) -> Tensor:
@@ -899,6 +1036,8 @@ class Tensor:
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int) -> Tensor:
+        """x - logsumexp(x) along ``dim``, stabler than log(softmax(x)); computed in
+        float32 under autocast."""
         if _amp.AutocastState.active:
             (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
         return self - self.logsumexp(dim, keepdim=True)
@@ -906,23 +1045,31 @@ class Tensor:
     # ------------------------------------------------------------------ shape
 
     def reshape(self, *shape) -> Tensor:
+        """The same elements in ``shape``, one size of which may be -1 (inferred); a view
+        when the layout allows, else a copy."""
         shape = infer_shape(size_args(shape), self.data.size, self.shape, "reshape")
         if shape == self.shape:
             return self
         return movement.Reshape.apply(self, shape=shape)
 
     def view(self, *shape) -> Tensor:
+        """``reshape`` under PyTorch's name: where PyTorch raises (a non-contiguous tensor) it
+        copies; ``view(dtype)`` casts rather than reinterpreting the bits."""
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
             return self.to(shape[0])  # view(dtype): reinterpreting is not supported; cast
         return self.reshape(*shape)
 
     def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape, as ``view``."""
         return self.reshape(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dimensions ``start_dim`` to ``end_dim`` merged into one; a 0-d tensor becomes
+        1-D."""
         s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)  # 0-d counts as 1-d
         if self.ndim == 0:
             return self.reshape(1)
@@ -934,11 +1081,13 @@ class Tensor:
         return self.reshape(*shape[:s], merged, *shape[e + 1 :]) if s < e else self
 
     def unflatten(self, dim: int, sizes) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one may be -1): ``flatten`` undone."""
         dim = wrap_dim(dim, self.ndim)
         sizes = infer_shape(tuple(sizes), self.shape[dim], (self.shape[dim],), "unflatten")
         return self.reshape(*self.shape[:dim], *sizes, *self.shape[dim + 1 :])
 
     def squeeze(self, dim=None) -> Tensor:
+        """Size-1 dimensions removed: all of them, or those in ``dim`` (an int or tuple)."""
         if dim is None:
             dims = [i for i, s in enumerate(self.shape) if s == 1]
         else:
@@ -946,10 +1095,13 @@ class Tensor:
         return self.reshape(*[s for i, s in enumerate(self.shape) if i not in dims])
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A size-1 dimension inserted at ``dim`` (a negative ``dim`` counts from the
+        end of the result)."""
         dim = wrap_dim(dim, self.ndim + 1)
         return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
 
     def permute(self, *dims) -> Tensor:
+        """The dimensions reordered, ``out.shape[i] = self.shape[dims[i]]``; a view."""
         dims = tuple(wrap_dim(d, self.ndim) for d in size_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(
@@ -961,6 +1113,8 @@ class Tensor:
         return movement.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Dimensions ``dim0`` and ``dim1`` swapped; a view (``swapaxes``/``swapdims``
+        are PyTorch's aliases)."""
         dims = list(range(self.ndim))
         a, b = wrap_dim(dim0, self.ndim), wrap_dim(dim1, self.ndim)
         dims[a], dims[b] = dims[b], dims[a]
@@ -969,11 +1123,14 @@ class Tensor:
     swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
+        """``transpose(0, 1)`` of a tensor with at most 2 dimensions (0-D and 1-D unchanged)."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.shape}")
         return self.T
 
     def expand(self, *sizes) -> Tensor:
+        """Size-1 dimensions broadcast to ``sizes`` without copying (a view); -1 keeps a
+        size and extra sizes add leading dims. ``broadcast_to`` is the same function."""
         sizes = size_args(sizes)
         if len(sizes) < self.ndim:
             raise RuntimeError(
@@ -996,6 +1153,7 @@ class Tensor:
         return movement.Expand.apply(self, shape=shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape, as ``expand``."""
         return self.expand(other.shape)
 
     broadcast_to = expand
@@ -1076,13 +1234,17 @@ class Tensor:
         return wide.reshape(*x.shape[:dim], total, *x.shape[dim + 1 :])
 
     def tile(self, *dims) -> Tensor:
+        """``repeat`` with ``dims`` padded with leading 1s when shorter than the shape."""
         dims = size_args(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
 
     def flip(self, *dims) -> Tensor:
+        """The order reversed along ``dims``; a copy, as in PyTorch (NumPy's flip is a view)."""
         return movement.Flip.apply(self, dims=wrap_dims(size_args(dims), self.ndim))
 
     def roll(self, shifts, dims=None) -> Tensor:
+        """Elements shifted circularly by ``shifts`` along ``dims``; with ``dims`` None, over
+        the flattened tensor."""
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
         shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
@@ -1094,6 +1256,8 @@ class Tensor:
         )
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The slice [start, start + length) along ``dim``, a view; a negative ``start``
+        counts from the end."""
         dim = wrap_dim(dim, self.ndim)
         size = self.shape[dim]
         if start < 0:
@@ -1105,6 +1269,8 @@ class Tensor:
         return self[(slice(None),) * dim + (slice(start, start + length),)]
 
     def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Views along ``dim``, of ``split_size_or_sections`` elements each (the last may be
+        smaller) or of the sizes listed."""
         dim = wrap_dim(dim, self.ndim)
         size = self.shape[dim]
         if isinstance(split_size_or_sections, builtins.int):
@@ -1123,17 +1289,22 @@ class Tensor:
         return tuple(self.narrow(dim, builtins.int(s), n) for s, n in zip(starts, sections))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """Views along ``dim`` of ceil(size / chunks) elements each: ``chunks`` pieces or
+        fewer."""
         size = self.shape[wrap_dim(dim, self.ndim)]
         return self.split(builtins.max(-(-size // chunks), 1), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim``, without that dimension, as a tuple of views."""
         dim = wrap_dim(dim, self.ndim)
         return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
 
     def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims (j <= i + ``diagonal``), zeros above."""
         return movement.Triangle.apply(self, k=diagonal, upper=False)
 
     def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims (j >= i + ``diagonal``), zeros below."""
         return movement.Triangle.apply(self, k=diagonal, upper=True)
 
     # ------------------------------------------------------------------ indexing
@@ -1145,21 +1316,29 @@ class Tensor:
         indexing.setitem(self, index, value)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
+        """Values picked along ``dim`` by ``index`` (as many dims as self):
+        out[i][j] = self[i][index[i][j]] for dim=1."""
         dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "gather")
         return indexing.Gather.apply(self, index, dim=dim)
 
     def scatter(self, dim: int, index: Tensor, src) -> Tensor:
+        """A copy with ``src`` (a tensor or number) written at ``index`` along ``dim``:
+        out[i][index[i][j]] = src[i][j] for dim=1."""
         dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "scatter")
         return indexing.Scatter.apply(self, index, to_tensor(src, self).to(self.dtype), dim=dim)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with ``src`` added at ``index`` along ``dim``:
+        out[i][index[i][j]] += src[i][j] for dim=1; repeated indices accumulate."""
         dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "scatter_add")
         return indexing.ScatterAdd.apply(self, index, src, dim=dim)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The entries ``index`` (a 1-D integer tensor) along ``dim``, copied;
+        negative indices raise."""
         dim = wrap_dim(dim, self.ndim)
         if index.ndim > 1 or index.data.dtype.kind not in "iu":
             raise IndexError(
@@ -1174,9 +1353,12 @@ class Tensor:
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where ``mask`` (broadcast to self's shape) is True, 1-D."""
         return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
 
     def nonzero(self, *, as_tuple: bool = False):
+        """The int64 indices of the nonzero elements, shape (count, ndim); ``as_tuple=True``
+        gives one 1-D tensor per dim. No gradient."""
         idx = xp_of(self.data).nonzero(self.data)
         if as_tuple:
             return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
@@ -1185,53 +1367,68 @@ class Tensor:
     # ------------------------------------------------------------------ in place
 
     def add_(self, other, *, alpha=1) -> Tensor:
+        """self += alpha * other in place; returns self. ``other`` broadcasts to self's
+        shape, never the other way."""
         other = other * alpha if alpha != 1 else other
         return views.apply_binary(self, elementwise.Add, other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
+        """self -= alpha * other in place; returns self."""
         other = other * alpha if alpha != 1 else other
         return views.apply_binary(self, elementwise.Sub, other)
 
     def mul_(self, other) -> Tensor:
+        """self *= other in place; returns self."""
         return views.apply_binary(self, elementwise.Mul, other)
 
     def div_(self, other) -> Tensor:
+        """self /= other in place (true division; no ``rounding_mode``, unlike PyTorch);
+        returns self."""
         return views.apply_binary(self, elementwise.Div, other)
 
     def pow_(self, exponent) -> Tensor:
+        """self = self ** exponent in place; returns self."""
         return views.apply_binary(self, elementwise.Pow, exponent)
 
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+    def clamp_(self, min=None, max=None) -> Tensor:
+        """``clamp(min, max)`` in place; returns self (``clip_`` is PyTorch's alias)."""
         return views.assign(self, views.operand(self, copy=True).clamp(min, max))
 
     clip_ = clamp_
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place; returns self."""
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor) in place; returns self."""
         if isinstance(value, Tensor) and value.requires_grad:
             return views.assign(self, value.expand(self.shape))
         return views.fill(self, value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, src) -> Tensor:
+        """Copy ``src``'s values into self in place (broadcast, cast to self's dtype, moved
+        to its device); returns self. The gradient flows to ``src``."""
         src = to_tensor(src, self)
         if src.device != self.device:
             src = src.to(self.device)
         return views.assign(self, src.to(self.dtype).expand(self.shape))
 
     def masked_fill_(self, mask, value) -> Tensor:
+        """``masked_fill(mask, value)`` in place; returns self."""
         return views.assign(self, views.operand(self).masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with draws from U[a, b) (on the CPU generator, so a seed gives
+        the same numbers on any device); returns self."""
         sample = _random.rng(generator).uniform(a, b, self.shape)
         return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with draws from N(mean, std^2) (on the CPU generator, so a seed
+        gives the same numbers on any device); returns self."""
         sample = _random.rng(generator).normal(mean, std, self.shape)
         return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
-
-
 
 
 def _rebuild(array, requires_grad):
@@ -1241,7 +1438,7 @@ def _rebuild(array, requires_grad):
 # ---------------------------------------------------------------------- functions
 
 
-def where(condition, input, other) -> Tensor:  # noqa: A002
+def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` else ``other``; scalars broadcast."""
     like = next(x for x in (input, other, condition) if isinstance(x, Tensor))
     cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
@@ -1297,6 +1494,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    """Join ``tensors`` along the existing dim ``dim``, in their promoted dtype; empty
+    1-D tensors are skipped, as PyTorch does. ``concat``/``concatenate`` are aliases."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
@@ -1326,6 +1525,7 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dim ``dim``."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of tensors")
@@ -1340,6 +1540,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; the operands may also
+    come as one list."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if _amp.AutocastState.active:
@@ -1349,9 +1551,9 @@ def einsum(equation: str, *operands) -> Tensor:
 
 # The ops and the argument helpers import Tensor from this module, so they are imported last
 # (the cycle is one-way at import time: by now Tensor exists).
-from . import amp as _amp  # noqa: E402
-from . import random as _random  # noqa: E402
-from ._args import (  # noqa: E402
+from . import amp as _amp
+from . import random as _random
+from ._args import (
     PY_SCALARS,
     binary,
     broadcast_shape,
@@ -1369,8 +1571,8 @@ from ._args import (  # noqa: E402
     wrap_dim,
     wrap_dims,
 )
-from .autograd import engine, function, views  # noqa: E402
-from .autograd.function import RetainGrad  # noqa: E402
-from .creation import empty, full, ones, zeros  # noqa: E402
-from .ops import elementwise, fused, indexing, linalg, movement, reduce  # noqa: E402
-from .ops.movement import Clone, ToDevice  # noqa: E402
+from .autograd import engine, function, views
+from .autograd.function import RetainGrad
+from .creation import empty, full, ones, zeros
+from .ops import elementwise, fused, indexing, linalg, movement, reduce
+from .ops.movement import Clone, ToDevice

@@ -29,6 +29,7 @@ from .function import Op, RetainGrad
 
 _make = Tensor._make
 
+
 def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
     """The output of view op ``cls`` on ``x``: it shares x's version counter and remembers its
     root ``_base`` and how to make it again from the base, ``_view_fn``, a chain
@@ -64,6 +65,7 @@ def replay_view(t: Tensor, view_fn) -> Tensor:
         return t
     parent, cls, params = view_fn
     return cls.apply(replay_view(t, parent), **params)
+
 
 _UFUNC = {
     elementwise.Add: "add",
