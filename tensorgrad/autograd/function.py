@@ -132,15 +132,16 @@ def unbroadcast(ctx: Node, *grads) -> tuple:
     """The gradients a node returns, one per input, each summed back to its input's shape where
     broadcasting grew the input (the adjoint of broadcasting, HIPS autograd's ``unbroadcast``)
     and None for an input that needs no gradient. Pass None for a gradient not computed."""
-    out = []
-    for g, shape, need in zip(grads, ctx.input_shapes, ctx.needs_input_grad):
-        if g is None or not need:
-            out.append(None)
-        elif shape is None or g.data.shape == shape:
-            out.append(g)
-        else:
-            out.append(g.sum_to(shape))
-    return tuple(out)
+    shapes, needs = ctx.input_shapes, ctx.needs_input_grad
+    if len(grads) == 2:  # every binary op's backward: unrolled, a loop costs it 0.3 us more
+        return _reduce_to(grads[0], shapes[0], needs[0]), _reduce_to(grads[1], shapes[1], needs[1])
+    return tuple(map(_reduce_to, grads, shapes, needs))
+
+
+def _reduce_to(grad, shape, needed: bool):
+    if grad is None or not needed:
+        return None
+    return grad if shape is None or grad.data.shape == shape else grad.sum_to(shape)
 
 
 def _edge(x) -> tuple | None:
