@@ -30,6 +30,9 @@ from .function import Op, RetainGrad
 _make = Tensor._make
 
 
+# ----------------------------------------------------------------------------- views
+
+
 def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
     """The output of view op ``cls`` on ``x``: it shares x's version counter and remembers its
     root ``_base`` and how to make it again from the base, ``_view_fn``, a chain
@@ -66,6 +69,8 @@ def replay_view(t: Tensor, view_fn) -> Tensor:
     parent, cls, params = view_fn
     return cls.apply(replay_view(t, parent), **params)
 
+
+# ----------------------------------------------------------------------------- in-place ops
 
 _UFUNC = {
     elementwise.Add: "add",
