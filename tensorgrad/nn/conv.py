@@ -34,8 +34,6 @@ __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-
-
 def _pads(padding, kernel: tuple, dilation: tuple, op: str) -> tuple:
     """((before, after), ...) per spatial axis; 'same' puts the odd extra pad after."""
     n = len(kernel)

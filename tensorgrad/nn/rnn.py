@@ -37,7 +37,6 @@ __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "R
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-
 # ---------------------------------------------------------------------- one time step
 # ``xw`` is the input's projection x Wᵢₕᵀ (+ biases) and ``w_hh_t`` is Wₕₕᵀ, both made once per
 # sequence rather than once per step.

@@ -116,6 +116,7 @@ class Cumsum(Op):
 
 # ---------------------------------------------------------------------- without gradient
 
+
 def arg_extreme(x: Tensor, dim, keepdim: bool, name: str) -> Tensor:
     """``argmax``/``argmin`` (``name``): int64 indices, no gradient; ``dim=None`` indexes the
     flattened tensor."""

@@ -118,4 +118,3 @@ class AdamW(Adam):
             maximize=maximize,
             decoupled_weight_decay=True,
         )
-

@@ -144,7 +144,6 @@ def test_cast_gradient_keeps_input_dtype():
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
 
 
-
 def test_repeat_interleave_errors_name_the_problem():
     x = tg.ones(2, 3)
     with pytest.raises(RuntimeError, match=r"repeats must have 3 elements .*shape \(2, 3\)"):
