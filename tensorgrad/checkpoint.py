@@ -20,11 +20,14 @@ without compression, holding
 - ``arrays/N.npy``: each array in NumPy's ``.npy`` format, read back with
   ``np.load(allow_pickle=False)`` and checked against the manifest's dtype and shape.
 
-Every write goes to a temporary file in the target's folder (``.NAME.XXXX.tmp``), which is
-flushed, fsynced and then renamed onto the target (and the folder fsynced), so a process killed
-while saving leaves the previous file whole. A file that is not such an archive (a pickle, a
-``torch.save`` file, a truncated or corrupt one) raises :class:`CheckpointError` naming the file
-and the problem.
+Every write goes to a temporary file in the target's folder (``.NAME.PID@HOST.XXXX.tmp``), which
+is flushed, fsynced and then renamed onto the target (and the folder fsynced), so a process
+killed while saving leaves the previous file whole. The temporary file of a killed save stays
+behind until the next save to the same path, which removes every one whose writer (the PID on
+this HOST) no longer runs. Any file that cannot be read back (a pickle, a ``torch.save`` file, a
+truncated or corrupt one: the ZIP's CRC-32 covers every byte of every entry) raises
+:class:`CheckpointError` naming the file and the problem; only a missing or unreadable path
+raises the ``OSError`` that ``open`` raises.
 """
 
 from __future__ import annotations
@@ -33,16 +36,18 @@ import io
 import json
 import math
 import os
+import platform
+import re
 import tempfile
 import zipfile
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from . import random as _random
-from .backend import CPU, Device, to_device
+from .backend import CPU, Device, cupy, to_device
 from .tensor import Tensor
 
 __all__ = [
@@ -74,7 +79,10 @@ def _atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], 
     ``path``: readers see the old file or the new one, never a part of one."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    name = os.path.basename(path)
+    _remove_stale_temps(folder, name)
+    owner = f"{os.getpid()}@{_HOST}"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{owner}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the file the usual permissions
@@ -93,6 +101,46 @@ def _atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], 
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# The host name goes into temp file names so that a folder shared between machines (NFS) never
+# has one machine judge another's writer by a PID that only means something over there.
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", platform.node()) or "localhost"
+_OWNER = re.compile(r"(?P<pid>[0-9]+)@(?P<host>[A-Za-z0-9-]+)\.[A-Za-z0-9_]+")
+
+
+def _remove_stale_temps(folder: str, name: str) -> None:
+    """Delete the temporary files ``.NAME.PID@HOST.XXXX.tmp`` that saves to ``NAME`` killed on
+    this host left behind: those whose PID no longer runs. A live writer's file (a PID that
+    runs, or one this process may not signal) is kept; so is anything else in the folder."""
+    if os.name != "posix":  # os.kill(pid, 0) is a liveness probe on POSIX only
+        return
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        owner = _OWNER.fullmatch(entry[len(prefix) : -len(".tmp")])
+        if owner is None or owner["host"] != _HOST or _pid_alive(int(owner["pid"])):
+            continue
+        try:
+            os.remove(os.path.join(folder, entry))
+        except OSError:  # another save removed it first, or the folder is read-only
+            pass
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (or may run: when in doubt, keep its file)."""
+    try:
+        os.kill(pid, 0)  # signal 0 sends nothing: it only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process; a PID out of range
+        pass
+    return True
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -182,9 +230,8 @@ def save(obj: Any, f: str | os.PathLike) -> None:
     _atomic_write(f, write)
 
 
-def _refuse_non_zip(path: str) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+def _refuse_non_zip(path: str, head: bytes) -> NoReturn:
+    """Raise the :class:`CheckpointError` that says what a file that is no ZIP archive is."""
     if not head:
         raise CheckpointError(f"{path!r} is empty (a save that never finished?)")
     if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and up
@@ -200,61 +247,84 @@ def _refuse_non_zip(path: str) -> None:
     )
 
 
-def _target_device(map_location, saved: str) -> Device:
-    return Device(saved if map_location is None else map_location)
-
-
 def load(f: str | os.PathLike, map_location: str | Device | None = None) -> Any:
     """Load what :func:`save` wrote. Tensors come back with their dtype, shape and
     ``requires_grad`` on their saved device, or on ``map_location`` (``'cpu'``, ``'cuda:0'``,
     a :class:`Device`) when given. Pickles and ``torch.save`` files are refused without being
-    read as pickle; a truncated or corrupt file raises :class:`CheckpointError`."""
+    read as pickle; any file that cannot be read back whole (truncated, corrupt, a byte
+    changed) raises :class:`CheckpointError` naming it. A missing path raises
+    ``FileNotFoundError``, as ``open`` does."""
     path = os.fspath(f)
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        _refuse_non_zip(path)
-    with zf:
-        names = set(zf.namelist())
-        if _MANIFEST not in names:
-            if any(n.endswith("data.pkl") for n in names):
+    target = None if map_location is None else Device(map_location)
+    if target is not None and target.type == "cuda":
+        cupy()  # no CUDA here: the caller's error, raised as such before the file is read
+
+    def place(array: np.ndarray, saved_device: str):
+        device = target or Device(saved_device)
+        if device.type == "cuda" and target is None:
+            try:
+                cupy()
+            except RuntimeError as e:
                 raise CheckpointError(
-                    f"{path!r} is a torch.save file, whose contents are a pickle; tensorgrad "
-                    "never loads pickle (save the weights with safetensors instead and use "
-                    "tg.load_safetensors)"
-                )
-            raise CheckpointError(f"{path!r} has no {_MANIFEST}: not a tensorgrad file")
+                    f"{path!r} holds tensors saved on {saved_device}, and {e}; load them on the "
+                    "CPU with map_location='cpu'"
+                ) from None
+        return to_device(array, device)
+
+    with open(path, "rb") as fh:
         try:
-            manifest = json.loads(zf.read(_MANIFEST))
-            if manifest.get("format") != _FORMAT or "root" not in manifest:
-                raise ValueError("no tensorgrad format marker")
-            if manifest.get("version", 0) > _VERSION:
-                raise ValueError(f"format version {manifest['version']} is newer than this code")
-            return _decode(manifest["root"], zf, map_location)
+            zf = zipfile.ZipFile(fh)
+        except Exception:  # BadZipFile, or a directory whose fields make no sense
+            fh.seek(0)
+            _refuse_non_zip(path, fh.read(8))
+        try:
+            return _decode(_read_manifest(path, zf), zf, place)
         except CheckpointError:
             raise
-        except (zipfile.BadZipFile, ValueError, KeyError, TypeError, EOFError, OSError) as e:
+        except Exception as e:  # zipfile (a CRC-32 mismatch...), JSON, NumPy, a bad manifest
             raise CheckpointError(f"{path!r} is corrupt: {type(e).__name__}: {e}") from None
 
 
-def _decode(node: Any, zf: zipfile.ZipFile, map_location) -> Any:
+def _read_manifest(path: str, zf: zipfile.ZipFile) -> Any:
+    """The manifest's root node, after checking that this is a tensorgrad file we can read."""
+    names = set(zf.namelist())
+    if _MANIFEST not in names:
+        if any(n.endswith("data.pkl") for n in names):
+            raise CheckpointError(
+                f"{path!r} is a torch.save file, whose contents are a pickle; tensorgrad "
+                "never loads pickle (save the weights with safetensors instead and use "
+                "tg.load_safetensors)"
+            )
+        raise CheckpointError(f"{path!r} has no {_MANIFEST}: not a tensorgrad file")
+    manifest = json.loads(zf.read(_MANIFEST))
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise ValueError("no tensorgrad format marker")
+    if manifest.get("version", 0) > _VERSION:
+        raise ValueError(f"format version {manifest['version']} is newer than this code")
+    return manifest["root"]
+
+
+def _decode(node: Any, zf: zipfile.ZipFile, place: Callable[[np.ndarray, str], Any]) -> Any:
+    """The object a manifest node describes; ``place(array, saved_device)`` puts a tensor's
+    array on its device."""
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if isinstance(node, list):
-        return [_decode(v, zf, map_location) for v in node]
+        return [_decode(v, zf, place) for v in node]
     kind = node["type"]
     if kind == "tuple":
-        return tuple(_decode(v, zf, map_location) for v in node["items"])
+        return tuple(_decode(v, zf, place) for v in node["items"])
     if kind in _DICT_TYPES:
         out = _DICT_TYPES[kind]()
         for k, v in node["items"]:
             if not isinstance(k, (str, int)):
                 raise ValueError(f"a dict key {k!r} in the manifest")
-            out[k] = _decode(v, zf, map_location)
+            out[k] = _decode(v, zf, place)
         return out
     if kind == "float":
         return float(node["value"])
     if kind in ("tensor", "ndarray", "npscalar"):
+        # zf.read checks the entry's CRC-32 before NumPy parses a byte of it
         array = np.load(io.BytesIO(zf.read(node["file"])), allow_pickle=False)
         if array.dtype.str != node["dtype"] or list(array.shape) != node["shape"]:
             raise ValueError(
@@ -265,7 +335,7 @@ def _decode(node: Any, zf: zipfile.ZipFile, map_location) -> Any:
             return array
         if kind == "npscalar":
             return array[()]
-        t = Tensor._make(to_device(array, _target_device(map_location, node["device"])))
+        t = Tensor._make(place(array, node["device"]))
         if node["parameter"]:
             from .nn.parameter import Parameter
 
@@ -324,11 +394,21 @@ def load_checkpoint(
     ckpt = load(path, map_location=map_location)
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in _CHECKPOINT_KEYS):
         raise CheckpointError(f"{path!r} is a tg.save file, not a save_checkpoint file")
-    _check_model(path, model, ckpt["model"])
-    if optimizer is not None:
-        _check_optimizer(path, optimizer, ckpt["optimizer"])
-    if scheduler is not None:
-        _check_scheduler(path, scheduler, ckpt["scheduler"])
+    try:
+        _check_model(path, model, ckpt["model"])
+        if optimizer is not None:
+            _check_optimizer(path, optimizer, ckpt["optimizer"])
+        if scheduler is not None:
+            _check_scheduler(path, scheduler, ckpt["scheduler"])
+        if not isinstance(ckpt["extra"], dict):
+            raise TypeError(f"'extra' is a {type(ckpt['extra']).__name__}, not a dict")
+    except CheckpointError:
+        raise
+    except Exception as e:  # a file saved by other code, whose states have another layout
+        raise CheckpointError(
+            f"{path!r} holds states of another layout ({type(e).__name__}: {e}); "
+            "nothing was loaded"
+        ) from None
     rng_state = ckpt["rng_state"]
     if not isinstance(rng_state, Tensor) or rng_state.data.dtype != np.uint8:
         raise CheckpointError(f"{path!r}: the saved RNG state is not a uint8 tensor")
