@@ -41,7 +41,19 @@ GPU_PY ?= $(PYTHON)
 test-gpu:
 	PYTHONPATH=. $(GPU_PY) -m pytest -m cuda tests/cuda tests/test_cuda.py tests/distributed
 
-demo: venv
+# The demo installs only what it runs on: the package with the train (tqdm, matplotlib,
+# safetensors) and datasets (scikit-learn, which ships Digits) extras; no PyTorch, no test
+# tools. --no-compile skips byte-compiling the ~100 MB of modules the demo never imports
+# (Python compiles the ones it does import on first use): .venv stays near 310 MB.
+# tests/test_make_demo.py checks these extras; scripts/check_demo_install.sh (CI) builds it.
+DEMO_EXTRAS := train,datasets
+DEMO_STAMP  := $(VENV)/.demo-stamp
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --no-compile -e '.[$(DEMO_EXTRAS)]'
+	@touch $@
+
+demo: $(DEMO_STAMP)
 	$(PY) examples/digits_cnn.py
 
 bench: venv
@@ -49,15 +61,22 @@ bench: venv
 
 # The documentation site (mkdocs.yml): the docs extra has its own stamp, so `make test` never
 # installs MkDocs; --strict turns every warning (a broken link, a missing page) into an error.
+# The site's browser files (MathJax, the offline-search shim) come from npm (package.json,
+# pinned by package-lock.json) into node_modules/; the built site works opened from disk, and
+# scripts/check_offline_site.py fails the build if it would load anything from the network.
 DOCS_STAMP := $(VENV)/.docs-stamp
 
-$(DOCS_STAMP): pyproject.toml $(STAMP)
+$(DOCS_STAMP): pyproject.toml package-lock.json $(STAMP)
 	$(PY) -m pip install -e '.[docs]'
+	@command -v npm >/dev/null || { echo "error: make docs needs npm (Node.js) to fetch" \
+		"MathJax and the search shim: apt-get install npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund
 	@touch $@
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site
+	$(PY) scripts/check_offline_site.py site
 
 clean:
-	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules build dist site *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
