@@ -1,6 +1,6 @@
 """The digits CNN of ``make demo``, trained data-parallel on several processes.
 
-    mpiexec -n 2 python examples/ddp_digits.py            # 2 ranks, ~the demo's numbers
+    mpiexec -n 2 python examples/ddp_digits.py            # 2 ranks, the demo's numbers, 5 s
     mpiexec -n 2 python examples/ddp_digits.py --tiny     # 1 epoch on a subset (CI)
     python examples/ddp_digits.py                         # also runs alone, as a job of one
 

@@ -13,7 +13,7 @@ its repeated transformer blocks collapsed into one box each. Writes into ``--out
 The ``.dot`` files need nothing installed; the pictures need Graphviz (``apt-get install
 graphviz`` and ``pip install graphviz``) and are skipped, with a note, without it.
 
-    python examples/see_inside.py            # 200 steps, a few seconds
+    python examples/see_inside.py            # 200 steps: 3 s on a 2-core AMD EPYC
     python examples/see_inside.py --tiny     # 3 steps, for CI
 """
 
@@ -136,7 +136,7 @@ def main(argv=None) -> dict:
     print(f"MLP: {len(losses)} steps, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
     files = save(mlp, args.out, "mlp_graph")
 
-    # --- gradient-flow report (tensorgrad.utils.grad_report): added here by its issue-8 part ---
+    # the gradient-flow report of a deep sigmoid MLP: which layers learn, and how fast
     report = sigmoid_grad_report(args)
     print(report)
     files += [os.path.join(args.out, name) for name in ("grad_report.png", "grad_report.txt")]

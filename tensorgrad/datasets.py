@@ -171,6 +171,10 @@ class MNIST(_ImageDataset):
     """
 
     scale = 1.0 / 255.0
+    source = (
+        "get them from the MNIST page (yann.lecun.com/exdb/mnist) or torchvision's mirror "
+        "(ossci-datasets.s3.amazonaws.com/mnist)"
+    )
     classes = [
         f"{i} - {w}"
         for i, w in enumerate("zero one two three four five six seven eight nine".split())
@@ -201,14 +205,21 @@ class MNIST(_ImageDataset):
             for candidate in (folder / name, folder / f"{name}.gz"):
                 if candidate.is_file():
                     return candidate
+        if self.root.is_dir():
+            problem = f"missing {name} (or {name}.gz) in " + " and ".join(map(str, folders))
+        else:
+            problem = f"the folder {self.root} does not exist"
         raise FileNotFoundError(
-            f"{type(self).__name__}: missing file {name} (or {name}.gz); looked in "
-            + " and ".join(str(f) for f in folders)
+            f"{type(self).__name__}: {problem}. It reads the four IDX files "
+            "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+            f"t10k-labels-idx1-ubyte (or their .gz) and downloads nothing: {self.source}"
         )
 
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: same IDX files and layout as ``MNIST``."""
+
+    source = "get them from github.com/zalandoresearch/fashion-mnist (its data/fashion folder)"
 
     classes = [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -128,8 +128,15 @@ def test_mnist_missing_file_is_named(tmp_path):
         MNIST(tmp_path)
     _write_mnist(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte").unlink()
-    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+    with pytest.raises(FileNotFoundError, match=r"missing train-labels-idx1-ubyte \(or .*\.gz\)"):
         MNIST(tmp_path)
+
+
+def test_mnist_missing_folder_says_so_and_where_to_get_the_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"folder .*nope does not exist.*exdb/mnist"):
+        MNIST(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match=r"does not exist.*zalandoresearch/fashion-mnist"):
+        FashionMNIST(tmp_path / "nope")
 
 
 def test_mnist_bad_magic_truncated_and_mismatched(tmp_path):

@@ -3,6 +3,8 @@
 import importlib.util
 import os
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -50,6 +52,21 @@ def test_digits_cnn_resume_continues_from_the_checkpoint(tmp_path, capsys):
     assert "epoch 1/1" not in capsys.readouterr().out.split("test accuracy")[1]
 
 
+@pytest.mark.parametrize("fashion", [False, True])
+def test_mnist_mlp_with_a_missing_folder_says_what_to_get_and_where(tmp_path, fashion):
+    missing = tmp_path / "no-such-folder"
+    result = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "mnist_mlp.py"), "--root", str(missing)]
+        + ["--fashion"] * fashion,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert f"the folder {missing} does not exist" in result.stderr
+    assert "train-images-idx3-ubyte" in result.stderr and "t10k-labels-idx1-ubyte" in result.stderr
+    assert ("fashion-mnist" if fashion else "exdb/mnist") in result.stderr
+
+
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_mnist_mlp_tiny_reads_idx_files(tmp_path, gzipped, capsys):
     pytest.importorskip("matplotlib")
@@ -78,7 +95,7 @@ def test_mnist_mlp_tiny_reads_idx_files(tmp_path, gzipped, capsys):
 
 
 def test_mnist_mlp_names_the_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+    with pytest.raises(SystemExit, match=r"error: MNIST: missing train-images-idx3-ubyte \(or"):
         load_example("mnist_mlp").main(["--root", str(tmp_path), "--tiny"])
 
 
