@@ -338,13 +338,15 @@ class History:
             k: [int(x) if k == "epoch" else float(x) for x in v] for k, v in state.items()
         }
 
-    def plot(self, path: str | os.PathLike) -> None:
-        """Write a PNG with the loss curves, the accuracy curves (when recorded) and the lr.
+    def plot(self, path: str | os.PathLike):
+        """Write a PNG with the loss curves, the accuracy curves (when recorded) and the lr,
+        against whole epochs; returns the ``matplotlib.figure.Figure``.
 
         Uses matplotlib's Agg renderer through ``matplotlib.figure.Figure`` (no pyplot, no GUI,
         the global backend is left alone)."""
         try:
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError as e:
             raise ImportError("History.plot needs matplotlib: pip install tensorgrad[train]") from e
         h = self.history
@@ -361,10 +363,12 @@ class History:
                     ax.plot(epochs, h[key], marker="o", label=key)
             ax.set_title(title)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # no epoch 2.5
             if title != "lr":
                 ax.legend()
         fig.tight_layout()
         fig.savefig(os.fspath(path), format="png")
+        return fig
 
 
 # ---------------------------------------------------------------------------------- callbacks

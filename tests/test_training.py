@@ -337,6 +337,18 @@ def test_history_plot_writes_png(tmp_path):
     assert (tmp_path / "curves.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
+@pytest.mark.parametrize("epochs", [1, 2, 10, 37])
+def test_history_plot_ticks_whole_epochs(tmp_path, epochs):
+    h = History()
+    for e in range(epochs):
+        h.append({"epoch": e, "train_loss": 1.0 / (e + 1), "train_accuracy": 0.5, "lr": 0.1})
+    figure = h.plot(tmp_path / "curves.png")
+    for ax in figure.axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
 def test_history_plot_without_matplotlib(tmp_path, monkeypatch):
     import sys
 
