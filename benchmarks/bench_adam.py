@@ -38,7 +38,7 @@ def setup_tg():
 
     def check():
         opt.step()
-        return float(sum(float(p.data.sum(dtype=np.float64)) for p in params))
+        return float(sum(float(p.array.sum(dtype=np.float64)) for p in params))
 
     return opt.step, check
 

@@ -74,13 +74,13 @@ def setup_tg():
     def step():
         F.cross_entropy(model(x), y).backward()
         for p in params:
-            data = p.data
-            data -= LR * p.grad.data
+            data = p.array
+            data -= LR * p.grad.array
             p.grad = None
 
     def check():
         with tg.no_grad():
-            return float(F.cross_entropy(model(x), y).data)
+            return float(F.cross_entropy(model(x), y).array)
 
     return step, check
 

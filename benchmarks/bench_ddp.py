@@ -58,7 +58,7 @@ def setup_tg(rank: int, world: int):
         nn.Linear(sizes[2], sizes[3]),
     )  # fmt: skip
     for p, a in zip(model.parameters(), arrays):
-        p.data[...] = a
+        p.array[...] = a
     if world > 1:
         dist.init_process_group("mpi", timeout=120)
         model = dist.DistributedDataParallel(model)

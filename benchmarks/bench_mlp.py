@@ -51,13 +51,13 @@ def setup_tg():
         loss().backward()
         for p, buf in zip(params, bufs, strict=True):
             buf *= MOMENTUM
-            buf += p.grad.data
-            data = p.data
+            buf += p.grad.array
+            data = p.array
             data -= LR * buf
             p.grad = None
 
     def check():
-        return float(loss().data)
+        return float(loss().array)
 
     return step, check
 

@@ -36,7 +36,7 @@ def setup_tg():
 
     def check():
         step()
-        return float(x.grad.data.sum())
+        return float(x.grad.array.sum())
 
     return step, check
 

@@ -31,7 +31,7 @@ def to_array(data, dtype=None, device=None, copy=False):
     """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> float32)."""
     np_dtype = None if dtype is None else backend.to_dtype(dtype).np
     if isinstance(data, Tensor):
-        array = data.data
+        array = data.array
     elif backend.is_array(data):
         array = data
     elif isinstance(data, np.generic):
@@ -74,8 +74,8 @@ def to_tensor(x, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, PY_SCALARS):
-        dt = like.data.dtype if scalar_fits(x, like.data.dtype) else backend._scalar_dtype(x)
-        return Tensor._make(xp_of(like.data).asarray(x, dtype=dt))
+        dt = like.array.dtype if scalar_fits(x, like.array.dtype) else backend._scalar_dtype(x)
+        return Tensor._make(xp_of(like.array).asarray(x, dtype=dt))
     return Tensor(x, device=like.device)
 
 
@@ -92,7 +92,7 @@ def binary(op, a, b, true_divide: bool = False) -> Tensor:
     # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
     # Python number; nothing to promote, broadcast or check
     if isinstance(a, Tensor):
-        da = a.data
+        da = a.array
         dt = da.dtype
         if dt in _FLOAT_DTYPES:
             tb = type(b)
@@ -101,15 +101,15 @@ def binary(op, a, b, true_divide: bool = False) -> Tensor:
                     return op.apply(a, b)
                 return _make(op.forward(SCRATCH, da, b))  # no graph: the array op alone
             if isinstance(b, Tensor):
-                db = b.data
+                db = b.array
                 if db.dtype is dt and da.shape == db.shape and type(da) is _ndarray is type(db):
                     if GradMode.enabled and (a.requires_grad or b.requires_grad):
                         return op.apply(a, b)
                     return _make(op.forward(SCRATCH, da, db))
-    elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.data.dtype in _FLOAT_DTYPES:
+    elif isinstance(b, Tensor) and type(a) in _NUMBER_TYPES and b.array.dtype in _FLOAT_DTYPES:
         if b.requires_grad and GradMode.enabled:
             return op.apply(a, b)
-        return _make(op.forward(SCRATCH, a, b.data))
+        return _make(op.forward(SCRATCH, a, b.array))
     return binary_checked(op, a, b, true_divide)
 
 
@@ -120,7 +120,7 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
             "mask, use the `~` or `logical_not()` operator instead"
         )
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        da, db = a.data, b.data
+        da, db = a.array, b.array
         if type(da) is not type(db) or (type(da) is not np.ndarray and a.device != b.device):
             raise RuntimeError(
                 f"{op_name(op)}: expected all tensors on the same device, got {a.device} and "
@@ -141,7 +141,7 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
     if not isinstance(s, PY_SCALARS):
         s = Tensor(s, device=t.device)
         return binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
-    kind = t.data.dtype.kind
+    kind = t.array.dtype.kind
     if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
         t = t.to(backend.DEFAULT_FLOAT)
     elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
@@ -150,7 +150,7 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
 
 
 def is_bool(x) -> bool:
-    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.data.dtype == np.bool_)
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x.array.dtype == np.bool_)
 
 
 def no_grad_binary(fn, a, b, name) -> Tensor:
@@ -162,29 +162,29 @@ def no_grad_binary(fn, a, b, name) -> Tensor:
     if a_t.shape != b_t.shape:
         broadcast_shape(name, a_t.shape, b_t.shape)
     dt = backend.result_type(a, b)
-    return Tensor._make(fn(a_t.data.astype(dt, copy=False), b_t.data.astype(dt, copy=False)))
+    return Tensor._make(fn(a_t.array.astype(dt, copy=False), b_t.array.astype(dt, copy=False)))
 
 
 def compare(ufunc, name, a: Tensor, b) -> Tensor:
     if isinstance(b, Tensor):
         if a.shape != b.shape:
             broadcast_shape(name, a.shape, b.shape)
-        if type(a.data) is not type(b.data):
+        if type(a.array) is not type(b.array):
             raise RuntimeError(
                 f"{name}: expected all tensors on the same device, got {a.device} and {b.device}"
             )
-        other = b.data
+        other = b.array
     elif isinstance(b, PY_SCALARS) or isinstance(b, np.generic):
         other = b
     else:
         return compare(ufunc, name, a, Tensor(b, device=a.device))
-    xp = xp_of(a.data)
-    return Tensor._make(getattr(xp, ufunc.__name__)(a.data, other))
+    xp = xp_of(a.array)
+    return Tensor._make(getattr(xp, ufunc.__name__)(a.array, other))
 
 
 def logical(ufunc, name, a: Tensor, b) -> Tensor:
-    bd = b.data if isinstance(b, Tensor) else b
-    kinds = (a.data.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
+    bd = b.array if isinstance(b, Tensor) else b
+    kinds = (a.array.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
     if any(k not in "biu" for k in kinds):
         raise TypeError(
             f"{name}: only bool and integer tensors, got {a.dtype} and "
@@ -208,7 +208,7 @@ def op_name(op) -> str:
 
 def floating(x: Tensor) -> Tensor:
     """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
-    return x if x.data.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
+    return x if x.array.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
 
 
 def wrap_dim(d, ndim: int) -> int:

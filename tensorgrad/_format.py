@@ -113,7 +113,7 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
 
 def format_tensor(t) -> str:
     prefix = "tensor("
-    array = backend.to_device(t.data, backend.CPU)
+    array = backend.to_device(t.array, backend.CPU)
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")

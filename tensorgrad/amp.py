@@ -119,7 +119,7 @@ def autocast_inputs(*tensors, policy: str):
     dtypes = AutocastState.dtypes
     out = []
     for t in tensors:
-        dt = getattr(t, "data", None)
+        dt = getattr(t, "array", None)
         dt = getattr(dt, "dtype", None)
         if dt is not None and dt.kind == "f" and hasattr(t, "device"):
             fast = dtypes.get(t.device.type)
@@ -183,7 +183,7 @@ class GradScaler:
                 # float32, a float16 tensor stays float16 but is multiplied in float32 (as its
                 # CPU kernels compute float16), so 65536 * 0.5 is 32768, not inf
                 scale = Tensor(np.float32(self._scale), device=x.device)
-                if x.data.dtype != np.float16:
+                if x.array.dtype != np.float16:
                     return x * scale
                 out = x.float() * scale
                 return out.half() if x.ndim else out
@@ -217,12 +217,12 @@ class GradScaler:
                 g = p.grad
                 if g is None:
                     continue
-                if g.data.dtype == np.float16:
+                if g.array.dtype == np.float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
                 # a new array, not in place: a gradient may be a read-only broadcast view
-                g.data = g.data * inv.astype(g.data.dtype)
-                xp = backend.xp_of(g.data)
-                finite.setdefault(xp, []).append(xp.isfinite(g.data).all())
+                g.array = g.array * inv.astype(g.array.dtype)
+                xp = backend.xp_of(g.array)
+                finite.setdefault(xp, []).append(xp.isfinite(g.array).all())
         state["found_inf"] = not all(bool(xp.stack(fs).all()) for xp, fs in finite.items())
         state["stage"] = _UNSCALED
 

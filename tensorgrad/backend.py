@@ -101,8 +101,8 @@ def result_type(*operands) -> np.dtype:
     """
     groups: list[np.dtype | None] = [None, None, None]  # dims, zero-dim, scalar
     for x in operands:
-        if hasattr(x, "data") and hasattr(x, "grad_fn"):
-            d, g = x.data.dtype, 0 if x.data.ndim else 1
+        if hasattr(x, "array") and hasattr(x, "grad_fn"):
+            d, g = x.array.dtype, 0 if x.array.ndim else 1
         else:
             d, g = _scalar_dtype(x), 2
         groups[g] = d if groups[g] is None else promote_types(groups[g], d)

@@ -148,7 +148,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _host_array(t: Tensor) -> np.ndarray:
     """A C-contiguous NumPy copy-or-view of ``t`` (0-d stays 0-d, unlike ascontiguousarray)."""
-    a = to_device(t.data, CPU)
+    a = to_device(t.array, CPU)
     return a if a.flags.c_contiguous else a.copy(order="C")
 
 
@@ -410,7 +410,7 @@ def load_checkpoint(
             "nothing was loaded"
         ) from None
     rng_state = ckpt["rng_state"]
-    if not isinstance(rng_state, Tensor) or rng_state.data.dtype != np.uint8:
+    if not isinstance(rng_state, Tensor) or rng_state.array.dtype != np.uint8:
         raise CheckpointError(f"{path!r}: the saved RNG state is not a uint8 tensor")
     model.load_state_dict(ckpt["model"])
     if optimizer is not None:

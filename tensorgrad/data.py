@@ -117,8 +117,8 @@ class TensorDataset(Dataset):
             return None
         out = []
         for t in self.tensors:
-            xp = backend.xp_of(t.data)
-            out.append(Tensor._make(t.data[xp.asarray(indices)]))
+            xp = backend.xp_of(t.array)
+            out.append(Tensor._make(t.array[xp.asarray(indices)]))
         return out  # a list, as default_collate makes from tuples
 
 
@@ -343,7 +343,7 @@ def default_collate(batch: list) -> Any:
             )
         if any(t.requires_grad for t in batch):
             return stack(batch)
-        return _stack_arrays([t.data for t in batch])
+        return _stack_arrays([t.array for t in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "USO":
             raise TypeError(
@@ -411,7 +411,7 @@ def _to_device(data: Any, device: backend.Device) -> Any:
             return data
         if data.requires_grad:
             return data.to(device)
-        return Tensor._make(backend.to_device(data.data, device))
+        return Tensor._make(backend.to_device(data.array, device))
     if isinstance(data, collections.abc.Mapping):
         return type(data)({k: _to_device(v, device) for k, v in data.items()})
     if _is_namedtuple(data):

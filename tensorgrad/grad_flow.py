@@ -79,14 +79,14 @@ class UpdateTracker:
 
     def _snapshot(self, optimizer, args, kwargs) -> None:
         self._before = {
-            p: p.data.copy() for group in optimizer.param_groups for p in group["params"]
+            p: p.array.copy() for group in optimizer.param_groups for p in group["params"]
         }
 
     def _measure(self, optimizer, args, kwargs) -> None:
         for p, before in self._before.items():
             if p.grad is None:
                 continue  # not updated by this step: keep what the last update measured
-            self.last[p] = (l2_norm(p.data - before), l2_norm(before))
+            self.last[p] = (l2_norm(p.array - before), l2_norm(before))
         self._before = {}
         self.steps += 1
 
@@ -306,7 +306,7 @@ def grad_report(
         if g is None:
             stats.append((name, p, None, None, None))
             continue
-        a = g.data.astype(xp_of(g.data).float64)
+        a = g.array.astype(xp_of(g.array).float64)
         mean, biggest = (float(a.mean()), float(abs(a).max())) if a.size else (0.0, 0.0)
         stats.append((name, p, l2_norm(a), mean, biggest))
     finite_norms = [s[2] for s in stats if s[2] is not None and math.isfinite(s[2])]
@@ -325,7 +325,7 @@ def grad_report(
             flag = "vanishing"
         else:
             flag = ""
-        rows.append(GradRow(name, tuple(p.shape), gnorm, gmean, gmax, l2_norm(p.data), ratio, flag))
+        rows.append(GradRow(name, tuple(p.shape), gnorm, gmean, gmax, l2_norm(p.array), ratio, flag))
     thresholds = dict(
         vanishing=vanishing,
         vanishing_rel=vanishing_rel,

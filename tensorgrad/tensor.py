@@ -31,10 +31,13 @@ class Tensor:
     ``Tensor(data, dtype=None, device=None, requires_grad=False)`` copies ``data`` (a nested list,
     a Python number, a NumPy/CuPy array or another Tensor). Python floats become float32, Python
     ints int64; NumPy arrays keep their dtype.
+
+    ``t.array`` is the storage, a NumPy array (CPU) or a CuPy array (GPU) that the ops compute
+    on; ``t.data`` is PyTorch's detached tensor on that array.
     """
 
     __slots__ = (
-        "data",
+        "array",
         "grad_fn",
         "requires_grad",
         "_grad",
@@ -60,7 +63,7 @@ class Tensor:
             self.requires_grad_(True)
 
     def _init(self, data, grad_fn, requires_grad, output_nr, version) -> None:
-        self.data = data
+        self.array = data
         self.grad_fn = grad_fn
         self.requires_grad = requires_grad
         self._grad = None
@@ -73,7 +76,7 @@ class Tensor:
         t = _new(Tensor)
         if type(data) is not _ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy returns scalars from ops on 0-d arrays
-        t.data = data
+        t.array = data
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
         t._grad = None
@@ -84,63 +87,77 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
 
     @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a tensor sharing this one's array, detached, whose in-place
+        changes autograd does not see (``p.data.add_(p.grad, alpha=-lr)``). Setting it
+        (``p.data = other``) makes this tensor use ``other``'s array. The array itself, NumPy
+        or CuPy, is :attr:`array`."""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple:
         """The size of each dimension, a tuple (PyTorch: ``torch.Size``)."""
-        return self.data.shape
+        return self.array.shape
 
     def size(self, dim: int | None = None):
         """The shape, a tuple; ``size(dim)`` is the size of dimension ``dim``, an int."""
-        return self.data.shape if dim is None else self.data.shape[wrap_dim(dim, self.ndim)]
+        return self.array.shape if dim is None else self.array.shape[wrap_dim(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
         """The number of dimensions (0 for a scalar tensor)."""
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self) -> int:
         """The number of dimensions, as ``ndim``."""
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
         """The number of elements: the product of the shape."""
-        return self.data.size
+        return self.array.size
 
     def nelement(self) -> int:
         """The number of elements, as ``numel()``."""
-        return self.data.size
+        return self.array.size
 
     def element_size(self) -> int:
         """Bytes per element, as ``itemsize``."""
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def itemsize(self) -> int:
         """Bytes per element."""
-        return self.data.itemsize
+        return self.array.itemsize
 
     @property
     def nbytes(self) -> int:
         """Bytes the elements take: ``numel() * itemsize``."""
-        return self.data.nbytes
+        return self.array.nbytes
 
     @property
     def dtype(self) -> dtype:
         """The element type, a ``tensorgrad.dtype`` (``tg.float32``, ``tg.int64``, ...)."""
-        return from_np(self.data.dtype)
+        return from_np(self.array.dtype)
 
     @property
     def device(self) -> Device:
         """Where the storage lives: ``cpu`` (a NumPy array) or ``cuda:N`` (a CuPy array)."""
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
         """True when the storage is not a NumPy array, i.e. a CuPy array on a GPU."""
-        return type(self.data) is not np.ndarray
+        return type(self.array) is not np.ndarray
 
     def is_floating_point(self) -> bool:
         """True for a floating point dtype (float16, float32, float64)."""
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     @property
     def is_leaf(self) -> bool:
@@ -177,7 +194,7 @@ class Tensor:
             raise RuntimeError(
                 f"mT needs at least 2 dimensions, got a tensor of shape {self.shape}"
             )
-        n = self.data.ndim
+        n = self.array.ndim
         return movement.Permute.apply(self, dims=(*range(n - 2), n - 1, n - 2))
 
     @property
@@ -201,53 +218,53 @@ class Tensor:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
-        if type(self.data) is not np.ndarray:
+        if type(self.array) is not np.ndarray:
             if not force:
                 raise TypeError(
                     f"can't convert a {self.device} tensor to NumPy; use tensor.cpu() first"
                 )
-            return self.data.get()
-        return self.data
+            return self.array.get()
+        return self.array
 
     def item(self):
         """The value of a one-element tensor as a Python number; RuntimeError for any other."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"a tensor with {self.data.size} elements (shape {self.shape}) cannot be "
+                f"a tensor with {self.array.size} elements (shape {self.shape}) cannot be "
                 "converted to a Python scalar"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
         """The elements as nested Python lists (a number for a 0-d tensor), read on the host."""
-        return backend.to_device(self.data, backend.CPU).tolist()
+        return backend.to_device(self.array, backend.CPU).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        array = backend.to_device(self.data, backend.CPU)
+        array = backend.to_device(self.array, backend.CPU)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __dlpack__(self, *args, **kwargs):
-        return self.data.__dlpack__(*args, **kwargs)
+        return self.array.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"Boolean value of a tensor with {self.data.size} elements is ambiguous"
+                f"Boolean value of a tensor with {self.array.size} elements is ambiguous"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -256,7 +273,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError(
                 f"only integer tensors of a single element can be an index, got {self!r}"
             )
@@ -270,7 +287,7 @@ class Tensor:
         return format_tensor(self)
 
     def __reduce__(self):
-        return (_rebuild, (backend.to_device(self.data, backend.CPU), self.requires_grad))
+        return (_rebuild, (backend.to_device(self.array, backend.CPU), self.requires_grad))
 
     def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
@@ -288,7 +305,7 @@ class Tensor:
                 out = ToDevice.apply(out, device=device)
         if dtype is not None:
             np_dtype = backend.to_dtype(dtype).np
-            if np_dtype != out.data.dtype:
+            if np_dtype != out.array.dtype:
                 out = elementwise.Cast.apply(out, dtype=np_dtype)
         if copy and out is self:
             out = self.clone()
@@ -338,7 +355,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self; only floating point
         tensors can require grad, and only leaves can stop requiring it."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating point tensors can require gradients, got dtype {self.dtype}"
             )
@@ -351,7 +368,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same storage, cut from the graph."""
-        return Tensor._make(self.data, None, False, 0, self._version_counter)
+        return Tensor._make(self.array, None, False, 0, self._version_counter)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place (a leaf that requires no grad); returns
@@ -419,7 +436,7 @@ class Tensor:
 
     def is_contiguous(self) -> bool:
         """True when the storage is C-contiguous (row-major, without gaps)."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
         """A copy of ``data`` on this tensor's device, with its dtype unless ``dtype``."""
@@ -493,7 +510,7 @@ class Tensor:
         return matmul(to_tensor(other, self), self)
 
     def __neg__(self):
-        if self.data.dtype == np.bool_:
+        if self.array.dtype == np.bool_:
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported; to invert a "
                 "mask, use the `~` or `logical_not()` operator instead"
@@ -540,9 +557,9 @@ class Tensor:
     __rxor__ = __xor__
 
     def __invert__(self):
-        if self.data.dtype.kind not in "biu":
+        if self.array.dtype.kind not in "biu":
             raise TypeError(f"~ is only defined on bool and integer tensors, got {self.dtype}")
-        return Tensor._make(~self.data)
+        return Tensor._make(~self.array)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -602,7 +619,7 @@ class Tensor:
     def fmod(self, other) -> Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
         if backend.result_type(self, other).kind != "f":  # integers stay integers (no gradient)
-            return no_grad_binary(xp_of(self.data).fmod, self, other, "fmod")
+            return no_grad_binary(xp_of(self.array).fmod, self, other, "fmod")
         return binary(elementwise.Fmod, self, other)
 
     def pow(self, exponent) -> Tensor:
@@ -613,9 +630,9 @@ class Tensor:
                 return (
                     elementwise.Mul.apply(self, self) if self.is_floating_point() else self * self
                 )
-            if self.data.dtype.kind in "iub" and isinstance(exponent, float):
+            if self.array.dtype.kind in "iub" and isinstance(exponent, float):
                 return elementwise.Pow.apply(self.float(), exponent)
-            if self.data.dtype.kind in "iu" and exponent < 0:
+            if self.array.dtype.kind in "iu" and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             return elementwise.Pow.apply(self, exponent)
         return binary(elementwise.Pow, self, exponent)
@@ -742,19 +759,19 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of x; the gradient is 0."""
-        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).sign)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.array).sign)
 
     def floor(self) -> Tensor:
         """Rounded down to an integer value, in the same dtype; the gradient is 0."""
-        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).floor)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.array).floor)
 
     def ceil(self) -> Tensor:
         """Rounded up to an integer value, in the same dtype; the gradient is 0."""
-        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).ceil)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.array).ceil)
 
     def trunc(self) -> Tensor:
         """Rounded toward zero to an integer value, in the same dtype; the gradient is 0."""
-        return elementwise.Piecewise.apply(self, fn=xp_of(self.data).trunc)
+        return elementwise.Piecewise.apply(self, fn=xp_of(self.array).trunc)
 
     def round(self, decimals: int = 0) -> Tensor:
         """Half to even, as PyTorch."""
@@ -778,7 +795,7 @@ class Tensor:
                 out = out.minimum(to_tensor(max, self))
             return out
         x = self
-        if x.data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        if x.array.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
             x = x.float()
         return elementwise.Clamp.apply(x, lo=min, hi=max)
 
@@ -807,19 +824,19 @@ class Tensor:
 
     def isnan(self) -> Tensor:
         """A bool tensor, True where the element is NaN; no gradient."""
-        return Tensor._make(xp_of(self.data).isnan(self.data))
+        return Tensor._make(xp_of(self.array).isnan(self.array))
 
     def isinf(self) -> Tensor:
         """A bool tensor, True where the element is +inf or -inf; no gradient."""
-        return Tensor._make(xp_of(self.data).isinf(self.data))
+        return Tensor._make(xp_of(self.array).isinf(self.array))
 
     def isfinite(self) -> Tensor:
         """A bool tensor, True where the element is neither inf nor NaN; no gradient."""
-        return Tensor._make(xp_of(self.data).isfinite(self.data))
+        return Tensor._make(xp_of(self.array).isfinite(self.array))
 
     def logical_not(self) -> Tensor:
         """A bool tensor, True where the element is zero (False); no gradient."""
-        return Tensor._make(xp_of(self.data).logical_not(self.data))
+        return Tensor._make(xp_of(self.array).logical_not(self.array))
 
     def logical_and(self, other) -> Tensor:
         """A bool tensor, True where both self and ``other`` are nonzero; no gradient."""
@@ -860,8 +877,8 @@ class Tensor:
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
         """True, a Python bool, when |self - other| <= atol + rtol |other| everywhere;
         NaNs compare equal only with ``equal_nan``."""
-        xp = xp_of(self.data)
-        return bool(xp.allclose(self.data, to_tensor(other, self).data, rtol, atol, equal_nan))
+        xp = xp_of(self.array)
+        return bool(xp.allclose(self.array, to_tensor(other, self).array, rtol, atol, equal_nan))
 
     # ------------------------------------------------------------------ reductions
 
@@ -869,7 +886,7 @@ class Tensor:
         """Sum over ``dim`` (all dims when None or empty); bool and integer tensors sum in
         int64. ``dtype`` casts the input first."""
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
             x = x.long()  # integer sums accumulate in int64, as PyTorch
         return reduce.Sum.apply(x, dims=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -912,7 +929,7 @@ class Tensor:
         """Product over one ``dim`` (all elements when None); bool and integer tensors
         multiply in int64. The gradient is exact where elements are zero."""
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
             x = x.long()
         return reduce.Prod.apply(
             x, dim=None if dim is None else wrap_dim(dim, self.ndim), keepdim=keepdim
@@ -933,7 +950,7 @@ class Tensor:
         for d in dims:
             if self.shape[d] == 0:
                 raise IndexError(f"{name}(): cannot reduce over dimension {d} of size 0")
-        if self.data.size == 0 and not dims:
+        if self.array.size == 0 and not dims:
             raise RuntimeError(f"{name}(): cannot reduce an empty tensor of shape {self.shape}")
         return op.apply(self, dims=dims, keepdim=keepdim)
 
@@ -979,7 +996,7 @@ class Tensor:
         dims = wrap_dims(dim, self.ndim)
         x = floating(self)
         m = 0.0  # over no elements: log of an empty sum, -inf as PyTorch (amax would raise)
-        if x.data.size:
+        if x.array.size:
             m = x.detach().amax(dims, keepdim=True)
             m = m.masked_fill(m.isinf(), 0.0)
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
@@ -1008,19 +1025,19 @@ class Tensor:
         """Cumulative sum along ``dim``, out[i] = x[0] + ... + x[i]; bool and integer
         tensors sum in int64."""
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
             x = x.long()
         return reduce.Cumsum.apply(x, dim=wrap_dim(dim, self.ndim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where every element over ``dim`` (all dims when None) is
         nonzero; no gradient."""
-        return Tensor._make(self.data.all(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
+        return Tensor._make(self.array.all(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where some element over ``dim`` (all dims when None) is
         nonzero; no gradient."""
-        return Tensor._make(self.data.any(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
+        return Tensor._make(self.array.any(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over ``dim`` (all dims when None), int64."""
@@ -1030,7 +1047,7 @@ class Tensor:
         """e^(x - max) / sum e^(x - max): the shift changes nothing and prevents overflow."""
         if _amp.AutocastState.active:
             (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
-        if self.ndim and self.data.size:  # fused: one op, not five (benchmarks/bench_gpt)
+        if self.ndim and self.array.size:  # fused: one op, not five (benchmarks/bench_gpt)
             return fused.Softmax.apply(floating(self), dim=wrap_dim(dim, self.ndim))
         e = self.exp()
         return e / e.sum(dim, keepdim=True)
@@ -1047,7 +1064,7 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         """The same elements in ``shape``, one size of which may be -1 (inferred); a view
         when the layout allows, else a copy."""
-        shape = infer_shape(size_args(shape), self.data.size, self.shape, "reshape")
+        shape = infer_shape(size_args(shape), self.array.size, self.shape, "reshape")
         if shape == self.shape:
             return self
         return movement.Reshape.apply(self, shape=shape)
@@ -1188,24 +1205,24 @@ class Tensor:
         ``dim`` is None): [a, b] -> [a, a, b, b]. ``repeats`` is an int or a tensor of one count
         per element. Called with no ``repeats`` on a 1-D integer tensor of counts, it gives the
         indices each count repeats (``torch.repeat_interleave(counts)``)."""
-        xp = xp_of(self.data)
+        xp = xp_of(self.array)
         if repeats is None:
-            if self.ndim != 1 or self.data.dtype.kind not in "iu":
+            if self.ndim != 1 or self.array.dtype.kind not in "iu":
                 raise RuntimeError(
                     "repeat_interleave: repeats must be a 1-D integer tensor, got shape "
                     f"{self.shape} dtype {self.dtype}"
                 )
-            return Tensor._make(xp.repeat(xp.arange(self.shape[0]), self.data))
+            return Tensor._make(xp.repeat(xp.arange(self.shape[0]), self.array))
         x = self.reshape(-1) if dim is None else self
         dim = 0 if dim is None else wrap_dim(dim, x.ndim)
         n = x.shape[dim] if x.ndim else 1
         if isinstance(repeats, Tensor):
-            if repeats.data.dtype.kind not in "iu" or repeats.ndim > 1:
+            if repeats.array.dtype.kind not in "iu" or repeats.ndim > 1:
                 raise RuntimeError(
                     "repeat_interleave: repeats must be an int or a 0-d or 1-D integer tensor, "
                     f"got shape {repeats.shape} dtype {repeats.dtype}"
                 )
-            counts = backend.to_device(repeats.data, backend.CPU).reshape(-1)
+            counts = backend.to_device(repeats.array, backend.CPU).reshape(-1)
             repeats = builtins.int(counts[0]) if counts.size == 1 else counts
         if isinstance(repeats, np.ndarray):
             if repeats.shape != (n,):
@@ -1340,14 +1357,14 @@ class Tensor:
         """The entries ``index`` (a 1-D integer tensor) along ``dim``, copied;
         negative indices raise."""
         dim = wrap_dim(dim, self.ndim)
-        if index.ndim > 1 or index.data.dtype.kind not in "iu":
+        if index.ndim > 1 or index.array.dtype.kind not in "iu":
             raise IndexError(
                 f"index_select: index must be a 1-D integer tensor, got shape {index.shape} "
                 f"dtype {index.dtype}"
             )
-        if index.data.size and int(index.data.min()) < 0:  # unlike x[index], as PyTorch
+        if index.array.size and int(index.array.min()) < 0:  # unlike x[index], as PyTorch
             raise IndexError(
-                f"index_select: index {int(index.data.min())} is out of range for dimension "
+                f"index_select: index {int(index.array.min())} is out of range for dimension "
                 f"{dim} of a tensor of shape {self.shape} (negative indices are not allowed)"
             )
         return self[(slice(None),) * dim + (index.reshape(-1),)]
@@ -1359,10 +1376,10 @@ class Tensor:
     def nonzero(self, *, as_tuple: bool = False):
         """The int64 indices of the nonzero elements, shape (count, ndim); ``as_tuple=True``
         gives one 1-D tensor per dim. No gradient."""
-        idx = xp_of(self.data).nonzero(self.data)
+        idx = xp_of(self.array).nonzero(self.array)
         if as_tuple:
             return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
-        return Tensor._make(xp_of(self.data).stack(idx, axis=1).astype(np.int64))
+        return Tensor._make(xp_of(self.array).stack(idx, axis=1).astype(np.int64))
 
     # ------------------------------------------------------------------ in place
 
@@ -1422,13 +1439,13 @@ class Tensor:
         """Fill in place with draws from U[a, b) (on the CPU generator, so a seed gives
         the same numbers on any device); returns self."""
         sample = _random.rng(generator).uniform(a, b, self.shape)
-        return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+        return views.fill(self, backend.to_device(sample.astype(self.array.dtype), self.device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from N(mean, std^2) (on the CPU generator, so a seed
         gives the same numbers on any device); returns self."""
         sample = _random.rng(generator).normal(mean, std, self.shape)
-        return views.fill(self, backend.to_device(sample.astype(self.data.dtype), self.device))
+        return views.fill(self, backend.to_device(sample.astype(self.array.dtype), self.device))
 
 
 def _rebuild(array, requires_grad):
@@ -1442,7 +1459,7 @@ def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` else ``other``; scalars broadcast."""
     like = next(x for x in (input, other, condition) if isinstance(x, Tensor))
     cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
-    if cond.data.dtype != np.bool_:
+    if cond.array.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a = input if isinstance(input, Tensor) else None
     b = other if isinstance(other, Tensor) else None
@@ -1464,10 +1481,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
         )
-    if a.data.dtype != b.data.dtype:
+    if a.array.dtype != b.array.dtype:
         dt = backend.result_type(a, b)
         a, b = a.to(dt), b.to(dt)
-    if type(a.data) is not type(b.data):
+    if type(a.array) is not type(b.array):
         raise RuntimeError(
             f"matmul: expected all tensors on the same device, got {a.device} and {b.device}"
         )
@@ -1503,9 +1520,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = nonempty or tensors[:1]
     ref = tensors[0]
     dim = wrap_dim(dim, ref.ndim)
-    dt = ref.data.dtype
+    dt = ref.array.dtype
     for t in tensors[1:]:
-        dt = backend.promote_types(dt, t.data.dtype)
+        dt = backend.promote_types(dt, t.array.dtype)
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or any(
             t.shape[d] != ref.shape[d] for d in range(ref.ndim) if d != dim

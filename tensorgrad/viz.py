@@ -93,7 +93,7 @@ def trace(model) -> Iterator[None]:
             return  # no graph recorded
         node._viz_modules = stack[-1]
         node._viz_meta = [
-            (tuple(o.shape), o.data.dtype.name) if isinstance(o, Tensor) else None for o in outs
+            (tuple(o.shape), o.array.dtype.name) if isinstance(o, Tensor) else None for o in outs
         ]
         for edge in node.next_functions:
             if edge is not None and type(edge[0]) is AccumulateGrad:
@@ -175,7 +175,7 @@ class Graph:
         if item.kind == "leaf" and item.variable is not None:
             t = item.variable()
             if t is not None and t.grad is not None:
-                return l2_norm(t.grad.data)
+                return l2_norm(t.grad.array)
         return None
 
     def _lines(self, item: _Item) -> list:
@@ -379,7 +379,7 @@ def draw_graph(
         box.dtype = dtypes[box.norm_of[0]] if box.norm_of else None
     for j, t in enumerate(outputs):
         out = _Item(f"out{j}", "output", "output")
-        out.shapes, out.dtype = [tuple(t.shape)], t.data.dtype.name
+        out.shapes, out.dtype = [tuple(t.shape)], t.array.dtype.name
         items.append(out)
         edges.append((item_of[index[roots[j][0]]].id, out.id))
 
@@ -403,7 +403,7 @@ def _out_shapes(node: Node, shapes: dict) -> list:
 
 def _recorder(norms: dict, per_output: dict, k: int, nr: int):
     def hook(grad):
-        per_output[nr] = l2_norm(grad.data)
+        per_output[nr] = l2_norm(grad.array)
         norms[k] = math.sqrt(sum(v * v for v in per_output.values()))
 
     return hook
@@ -431,15 +431,15 @@ def _dtypes(nodes: list, index: dict, roots: list, outputs: list) -> list:
     """Each node's output dtype: exact where recorded, else promoted from its inputs'."""
     known: list = [None] * len(nodes)
     for (node, _), t in zip(roots, outputs):
-        known[index[node]] = t.data.dtype.name
+        known[index[node]] = t.array.dtype.name
     for k, node in enumerate(nodes):
         meta = getattr(node, "_viz_meta", None) or getattr(node, "_output_meta", None)
         if type(node) is AccumulateGrad:
-            known[k] = node.variable.data.dtype.name
+            known[k] = node.variable.array.dtype.name
         elif meta and meta[0] is not None:
             known[k] = meta[0][1].name if isinstance(meta[0][1], np.dtype) else meta[0][1]
         elif getattr(type(node), "saves_output", False) and node._saved:
-            known[k] = node._saved[-1].data.dtype.name
+            known[k] = node._saved[-1].array.dtype.name
     # inputs come later in ``nodes`` than their consumers only for trees; walk to a fixed point
     for _ in range(len(nodes)):
         changed = False

@@ -381,7 +381,7 @@ def test_device_cpu_and_cuda():
         pytest.skip("no CUDA device")
     x, y = next(iter(DataLoader(_range_ds(4), batch_size=4, device="cuda")))
     assert x.device.type == "cuda" and y.device.type == "cuda"
-    assert type(x.data) is not np.ndarray and x.tolist() == [0, 1, 2, 3]
+    assert type(x.array) is not np.ndarray and x.tolist() == [0, 1, 2, 3]
 
 
 # --------------------------------------------------------------------------------------------

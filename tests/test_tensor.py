@@ -25,8 +25,8 @@ def _both(fn):
 
 def test_attributes_of_a_leaf():
     x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray)
-    np.testing.assert_array_equal(x.data, [[1, 2, 3], [4, 5, 6]])
+    assert isinstance(x.array, np.ndarray)
+    np.testing.assert_array_equal(x.array, [[1, 2, 3], [4, 5, 6]])
     assert x.grad is None
     assert x.requires_grad and x.is_leaf and x.grad_fn is None
     assert x.shape == (2, 3) and x.size() == (2, 3)
@@ -143,7 +143,7 @@ def test_clone_copies_and_passes_gradients():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
     assert c.grad_fn is not None and not c.is_leaf
-    assert c.data is not x.data and not np.shares_memory(c.data, x.data)
+    assert c.array is not x.array and not np.shares_memory(c.array, x.array)
     (c * tg.tensor([3.0, 4.0])).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
 
@@ -154,7 +154,7 @@ def test_contiguous():
     t = x.T
     assert not t.is_contiguous()
     c = t.contiguous()
-    assert c.is_contiguous() and c.data.flags.c_contiguous
+    assert c.is_contiguous() and c.array.flags.c_contiguous
     np.testing.assert_array_equal(c.numpy(), x.numpy().T)
     y = tg.randn(2, 3, requires_grad=True)
     g = tg.randn(3, 2)

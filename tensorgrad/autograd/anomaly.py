@@ -153,7 +153,7 @@ def _watch_forward(cls, inputs, out) -> None:
     for nr, o in enumerate(outs):
         if not isinstance(o, Tensor):
             continue
-        kind = _bad(o.data)
+        kind = _bad(o.array)
         if kind is not None:
             which = f" {nr}" if len(outs) > 1 else ""
             name = cls.__name__ + (f" (backward node {node.name()})" if node is not None else "")
@@ -185,7 +185,7 @@ def check_gradients(node, in_grads) -> None:
     for i, g in enumerate(in_grads):
         if g is None or not isinstance(g, Tensor):
             continue
-        kind = _bad(g.data)
+        kind = _bad(g.array)
         if kind is not None:
             shapes = [tuple(s) if s is not None else None for s in node.input_shapes]
             stack = getattr(node, "_anomaly_stack", None)

@@ -49,13 +49,13 @@ def _make_grads(outputs, grad_outputs, create_graph) -> list:
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs; pass a gradient of "
                     f"shape {out.shape} to backward()"
                 )
             # ones_like, not out * 0 + 1: that is nan where the output is nan or inf
-            g = Tensor._make(xp_of(out.data).ones_like(out.data))
+            g = Tensor._make(xp_of(out.array).ones_like(out.array))
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=out.dtype, device=out.device)
         if g.shape != out.shape:
@@ -105,7 +105,7 @@ def _backward(roots, retain_graph, create_graph, inputs) -> None:
             raise RuntimeError(f"backward: input {i} (shape {t.shape}) does not require grad")
         capture.setdefault(_root_edge(t), []).append(i)
     results = _run(roots, retain_graph, create_graph, capture=capture)
-    stored = {id(_owner(g.data)) for _, g in roots}
+    stored = {id(_owner(g.array)) for _, g in roots}
     for i, t in enumerate(inputs):
         if i in results:
             _accumulate(t, results[i], create_graph, stored)
@@ -210,7 +210,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
             buf = buffers[node] = [None] * node._n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     results: dict = {}
-    stored = {id(_owner(g.data)) for _, g in roots}  # a caller's gradient is never a .grad
+    stored = {id(_owner(g.array)) for _, g in roots}  # a caller's gradient is never a .grad
     ready = [node for node, d in deps.items() if d == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
@@ -260,7 +260,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
                     continue
                 if not isinstance(g, Tensor):
                     raise TypeError(f"{node.name()} returned a {type(g).__name__}, not a Tensor")
-                if g.data.shape != shape:
+                if g.array.shape != shape:
                     raise RuntimeError(
                         f"{node.name()} returned a gradient of shape {g.shape} for an input of "
                         f"shape {shape}"
@@ -315,7 +315,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     old = leaf._grad
     if old is None:
         if not create_graph:
-            data = g.data
+            data = g.array
             owner = _owner(data)
             if id(owner) in stored:
                 data = data.copy()
@@ -326,7 +326,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
     elif create_graph or old.requires_grad:
         leaf._grad = old + g
     else:
-        old.data += g.data
+        old.array += g.array
         old._version_counter[0] += 1
     if leaf._post_accumulate_hooks:
         for hook in list(leaf._post_accumulate_hooks.values()):

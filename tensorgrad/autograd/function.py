@@ -67,10 +67,10 @@ def _watched_apply(apply, cls, args, kwargs):
 class _SavedOutput:
     """An output of the node itself, kept as its array so the node does not own its output."""
 
-    __slots__ = ("data", "version", "output_nr")
+    __slots__ = ("array", "version", "output_nr")
 
     def __init__(self, tensor: Tensor) -> None:
-        self.data, self.output_nr = tensor.data, tensor._output_nr
+        self.array, self.output_nr = tensor.array, tensor._output_nr
         self.version = tensor._version_counter
 
 
@@ -107,14 +107,14 @@ class Node:
             if version is not None:
                 box = x.version if type(x) is _SavedOutput else x._version_counter
                 if box[0] != version:
-                    shape = tuple(x.data.shape)
+                    shape = tuple(x.array.shape)
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified "
                         f"by an inplace operation: saved tensor {i} of {self.name()}, of shape "
                         f"{shape}, is at version {box[0]}; expected version {version} instead."
                     )
                 if type(x) is _SavedOutput:
-                    x = Tensor._make(x.data, self, True, x.output_nr, x.version)
+                    x = Tensor._make(x.array, self, True, x.output_nr, x.version)
             out.append(x)
         return tuple(out)
 
@@ -141,7 +141,7 @@ def unbroadcast(ctx: Node, *grads) -> tuple:
 def _reduce_to(grad, shape, needed: bool):
     if grad is None or not needed:
         return None
-    return grad if shape is None or grad.data.shape == shape else grad.sum_to(shape)
+    return grad if shape is None or grad.array.shape == shape else grad.sum_to(shape)
 
 
 def _edge(x) -> tuple | None:
@@ -188,7 +188,7 @@ class RetainGrad:
         t = self.ref()
         if t is not None:
             # a copy: the same memory flows on to other nodes and may end up in a leaf's .grad
-            g = grad if GradMode.enabled else Tensor._make(grad.data.copy())
+            g = grad if GradMode.enabled else Tensor._make(grad.array.copy())
             t._grad = g if t._grad is None else t._grad + g
 
 
@@ -242,7 +242,7 @@ class Op(Node):
                 if x._base is not None and GradMode.enabled:
                     if x._version_counter[0] != x._view_version:
                         refresh_view(x)
-                datas.append(x.data)
+                datas.append(x.array)
                 if x.requires_grad:
                     record = True
             else:
@@ -263,7 +263,7 @@ class Op(Node):
         shapes = []
         for x in inputs:
             if isinstance(x, Tensor):
-                shapes.append(x.data.shape)
+                shapes.append(x.array.shape)
                 if x.grad_fn is not None:
                     edges.append((x.grad_fn, x._output_nr))
                     needs.append(True)
@@ -362,7 +362,7 @@ class Function(Node):
                 wrapped.append(o)
                 continue
             if id(o) in input_ids:  # an input returned as is: a new tensor sharing its data
-                o = Tensor._make(o.data, None, False, 0, o._version_counter)
+                o = Tensor._make(o.array, None, False, 0, o._version_counter)
             if record and id(outs[nr]) not in ctx._non_differentiable:
                 o.grad_fn, o.requires_grad, o._output_nr = ctx, True, nr
             wrapped.append(o)
@@ -390,7 +390,7 @@ def _meta(o) -> tuple | None:
     """What the engine needs to make a zero gradient for an output that received none."""
     if not isinstance(o, Tensor):
         return None
-    return (o.data.shape, o.data.dtype, xp_of(o.data))
+    return (o.array.shape, o.array.dtype, xp_of(o.array))
 
 
 def grad_accumulator(tensor: Tensor) -> AccumulateGrad:

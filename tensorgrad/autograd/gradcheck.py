@@ -36,25 +36,25 @@ def _numerical_jacobian(func, inputs, x: Tensor, eps: float) -> list:
     columns = []
     for idx in itertools.product(*[range(n) for n in x.shape]):
         # func runs with grad mode as the caller has it: gradgradcheck's func calls grad()
-        orig = x.data[idx].copy()
-        x.data[idx] = orig + eps
-        plus = [o.data.astype(np.float64).copy() for o in _differentiable_outputs(func, inputs)]
-        x.data[idx] = orig - eps
-        minus = [o.data.astype(np.float64).copy() for o in _differentiable_outputs(func, inputs)]
-        x.data[idx] = orig
+        orig = x.array[idx].copy()
+        x.array[idx] = orig + eps
+        plus = [o.array.astype(np.float64).copy() for o in _differentiable_outputs(func, inputs)]
+        x.array[idx] = orig - eps
+        minus = [o.array.astype(np.float64).copy() for o in _differentiable_outputs(func, inputs)]
+        x.array[idx] = orig
         columns.append([((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)])
-    sizes = [o.data.size for o in _differentiable_outputs(func, inputs)]  # x may be empty
-    return [np.array([c[k] for c in columns]).reshape(x.data.size, n) for k, n in enumerate(sizes)]
+    sizes = [o.array.size for o in _differentiable_outputs(func, inputs)]  # x may be empty
+    return [np.array([c[k] for c in columns]).reshape(x.array.size, n) for k, n in enumerate(sizes)]
 
 
 def _analytical_jacobian(outputs, diff_inputs) -> list:
     """jac[k][i] has shape (inputs[i].numel(), outputs[k].numel())."""
     jac = []
     for out in outputs:
-        per_input = [np.zeros((x.data.size, out.data.size)) for x in diff_inputs]
+        per_input = [np.zeros((x.array.size, out.array.size)) for x in diff_inputs]
         if out.requires_grad:
-            for j in range(out.data.size):
-                v = np.zeros(out.data.size, dtype=out.data.dtype)
+            for j in range(out.array.size):
+                v = np.zeros(out.array.size, dtype=out.array.dtype)
                 v[j] = 1
                 grads = grad(
                     out,
@@ -65,7 +65,7 @@ def _analytical_jacobian(outputs, diff_inputs) -> list:
                 )
                 for i, g in enumerate(grads):
                     if g is not None:
-                        per_input[i][:, j] = np.asarray(g.data, dtype=np.float64).reshape(-1)
+                        per_input[i][:, j] = np.asarray(g.array, dtype=np.float64).reshape(-1)
         jac.append(per_input)
     return jac
 
@@ -148,7 +148,7 @@ def _check_grad_dtypes(outputs, diff_inputs) -> None:
     for out in outputs:
         if not out.requires_grad:
             continue
-        v = Tensor._make(np.ones(out.shape, dtype=out.data.dtype))
+        v = Tensor._make(np.ones(out.shape, dtype=out.array.dtype))
         grads = grad(out, diff_inputs, v, retain_graph=True, allow_unused=True)
         for i, (x, g) in enumerate(zip(diff_inputs, grads)):
             if g is not None and g.dtype != x.dtype:
@@ -165,20 +165,20 @@ def _fast_check(func, inputs, outputs, diff_inputs, eps, atol, rtol, raise_excep
     vs = [rng.standard_normal(o.shape) for o in outputs]
     for i, x in enumerate(diff_inputs):
         u = rng.standard_normal(x.shape)
-        orig = x.data.copy()
-        x.data[...] = orig + eps * u
-        plus = [o.data.astype(np.float64) for o in _differentiable_outputs(func, inputs)]
-        x.data[...] = orig - eps * u
-        minus = [o.data.astype(np.float64) for o in _differentiable_outputs(func, inputs)]
-        x.data[...] = orig
+        orig = x.array.copy()
+        x.array[...] = orig + eps * u
+        plus = [o.array.astype(np.float64) for o in _differentiable_outputs(func, inputs)]
+        x.array[...] = orig - eps * u
+        minus = [o.array.astype(np.float64) for o in _differentiable_outputs(func, inputs)]
+        x.array[...] = orig
         for k, out in enumerate(outputs):
             numerical = float(np.sum(vs[k] * (plus[k] - minus[k]) / (2 * eps)))
             analytical = 0.0
             if out.requires_grad:
-                v = Tensor._make(vs[k].astype(out.data.dtype))
+                v = Tensor._make(vs[k].astype(out.array.dtype))
                 (g,) = grad(out, [x], v, retain_graph=True, allow_unused=True)
                 if g is not None:
-                    analytical = float(np.sum(np.asarray(g.data, dtype=np.float64) * u))
+                    analytical = float(np.sum(np.asarray(g.array, dtype=np.float64) * u))
             if not abs(analytical - numerical) <= atol + rtol * abs(numerical):
                 msg = (
                     f"Jacobian mismatch for output {k} with respect to input {i} "
@@ -263,6 +263,6 @@ def _random_grad_output(rng, out: Tensor, non_contiguous: bool) -> Tensor:
     """A random v of ``out``'s shape and dtype that requires grad; with ``non_contiguous``,
     every other element of an array twice as long in its last axis."""
     if non_contiguous and out.ndim:
-        wide = rng.standard_normal((*out.shape[:-1], 2 * out.shape[-1])).astype(out.data.dtype)
+        wide = rng.standard_normal((*out.shape[:-1], 2 * out.shape[-1])).astype(out.array.dtype)
         return Tensor._make(wide[..., ::2]).requires_grad_()
     return Tensor(rng.standard_normal(out.shape), dtype=out.dtype).requires_grad_()

@@ -39,7 +39,7 @@ def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
     ``(parent chain or None, op class, params)`` that ``replay_view`` applies; an in-place op on
     the view needs both to update the base's history (``CopySlices``)."""
     if cls.may_copy:  # NumPy views share the owner as .base; anything else is checked in full
-        xd, b = x.data, out.base
+        xd, b = x.array, out.base
         if b is not xd and (b is None or b is not xd.base):
             if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
                 return _make(out, ctx, ctx is not None)
@@ -106,7 +106,7 @@ def check_can_modify(x: Tensor) -> None:
 
 def check_no_overlap(x: Tensor, name: str) -> None:
     """An expanded tensor has elements that share memory: writing them is ambiguous."""
-    strides = x.data.strides
+    strides = x.array.strides
     if 0 not in strides:
         return
     if any(s == 0 and n > 1 for s, n in zip(strides, x.shape)):
@@ -115,7 +115,7 @@ def check_no_overlap(x: Tensor, name: str) -> None:
             f"(shape {x.shape}, strides {strides}) refers to a single memory location; clone() "
             "the tensor before the in-place operation"
         )
-    if not getattr(x.data.flags, "writeable", True):  # NumPy's broadcast_to is read-only
+    if not getattr(x.array.flags, "writeable", True):  # NumPy's broadcast_to is read-only
         raise RuntimeError(
             f"{name}: the tensor (shape {x.shape}) is an expanded view, whose memory is "
             "read-only in tensorgrad; clone() it before the in-place operation"
@@ -138,7 +138,7 @@ def operand(x: Tensor, copy: bool = False) -> Tensor:
     x = current(x)
     if not copy:
         return x
-    return Tensor._make(x.data.copy(), x.grad_fn, x.requires_grad, x._output_nr)
+    return Tensor._make(x.array.copy(), x.grad_fn, x.requires_grad, x._output_nr)
 
 
 class CopySlices(Op):
@@ -169,10 +169,10 @@ class CopySlices(Op):
 def _covered(view_fn, like: Tensor) -> Tensor:
     """A bool tensor of ``like``'s shape, True at the elements that the view chain selects.
     The chain runs on the elements' flat positions, so it works even where a reshape copies."""
-    xp = xp_of(like.data)
-    positions = xp.arange(like.data.size).reshape(like.shape)
-    selected = replay_view(Tensor._make(positions), view_fn).data
-    mask = xp.zeros(like.data.size, dtype=bool)
+    xp = xp_of(like.array)
+    positions = xp.arange(like.array.size).reshape(like.shape)
+    selected = replay_view(Tensor._make(positions), view_fn).array
+    mask = xp.zeros(like.array.size, dtype=bool)
     mask[selected.reshape(-1)] = True
     return Tensor._make(mask.reshape(like.shape))
 
@@ -198,13 +198,13 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     base's history becomes a ``CopySlices`` node and ``x`` is made again from the base."""
     base = x._base
     if base is None:
-        if result.data is not x.data:
-            x.data[...] = result.data
+        if result.array is not x.array:
+            x.array[...] = result.array
         x._version_counter[0] += 1  # views share the counter: nodes that saved them notice too
         _take_history(x, result)
         return x
     view_fn = x._view_fn
-    new_base = CopySlices.apply(base, result, view_fn=view_fn, target=x.data)
+    new_base = CopySlices.apply(base, result, view_fn=view_fn, target=x.array)
     x._version_counter[0] += 1
     _take_history(base, new_base)
     _take_history(x, replay_view(base, view_fn))
@@ -222,7 +222,7 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
         if op.saves_inputs and op.inputs_to_save(needs, (source, other))[0] is not None:
             # the node keeps the old values, which are about to be overwritten
             source = Tensor._make(
-                source.data.copy(), source.grad_fn, source.requires_grad, source._output_nr
+                source.array.copy(), source.grad_fn, source.requires_grad, source._output_nr
             )
         result = _args.binary(op, source, other, true_divide=op is elementwise.Div)
         if result.shape != x.shape:
@@ -231,14 +231,14 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
                 f"tensor's shape {x.shape} (in-place ops cannot broadcast the tensor itself)"
             )
         return rebase(x, result.to(x.dtype))
-    other_data = other.data if isinstance(other, Tensor) else other
-    if isinstance(other, Tensor) and type(other_data) is not type(x.data):
+    other_data = other.array if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor) and type(other_data) is not type(x.array):
         raise RuntimeError(
             f"{op.__name__.lower()}_: expected all tensors on the same device, got {x.device} and "
             f"{other.device}"
         )
     try:
-        getattr(xp_of(x.data), _UFUNC[op])(x.data, other_data, out=x.data)
+        getattr(xp_of(x.array), _UFUNC[op])(x.array, other_data, out=x.array)
     except TypeError as e:  # NumPy's UFuncTypeError: e.g. float into an int tensor
         raise RuntimeError(
             f"{op.__name__.lower()}_: result can't be cast to the tensor's dtype {x.dtype} ({e})"
@@ -258,7 +258,7 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
     if recording(x, src):
         check_can_modify(x)
         return rebase(x, Clone.apply(src.to(x.dtype)))
-    x.data[...] = src.data
+    x.array[...] = src.array
     x._version_counter[0] += 1
     return x
 
@@ -266,6 +266,6 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
 def fill(x: Tensor, value) -> Tensor:
     if recording(x):
         return assign(x, _args.to_tensor(value, x).to(x.dtype).expand(x.shape))
-    x.data[...] = value
+    x.array[...] = value
     x._version_counter[0] += 1
     return x

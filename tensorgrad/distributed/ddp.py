@@ -139,9 +139,9 @@ class DistributedDataParallel(Module):
             self._next_bucket += 1
 
     def _start(self, bucket: _Bucket) -> None:
-        xp = xp_of(bucket.params[0].data)
+        xp = xp_of(bucket.params[0].array)
         pieces = [
-            (p.grad.data if p.grad is not None else xp.zeros(p.shape, p.data.dtype)).reshape(-1)
+            (p.grad.array if p.grad is not None else xp.zeros(p.shape, p.array.dtype)).reshape(-1)
             for p in bucket.params
         ]
         bucket.flat = xp.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
@@ -159,13 +159,13 @@ class DistributedDataParallel(Module):
                 bucket.flat /= self._world_size
                 offset = 0
                 for p in bucket.params:
-                    n = p.data.size
+                    n = p.array.size
                     avg = bucket.flat[offset : offset + n].reshape(p.shape)
                     offset += n
                     if p.grad is None:
                         p.grad = Tensor._make(avg.copy())
                     else:
-                        p.grad.data[...] = avg
+                        p.grad.array[...] = avg
                         p.grad._version_counter[0] += 1
         finally:
             self._reset()
@@ -184,17 +184,17 @@ class DistributedDataParallel(Module):
             return
         groups: dict = {}
         for t in tensors:
-            groups.setdefault((t.data.dtype, str(t.device)), []).append(t)
+            groups.setdefault((t.array.dtype, str(t.device)), []).append(t)
         group = pg._group
         with no_grad():
             for members in groups.values():
-                xp = xp_of(members[0].data)
-                flat = xp.concatenate([t.data.reshape(-1) for t in members])
+                xp = xp_of(members[0].array)
+                flat = xp.concatenate([t.array.reshape(-1) for t in members])
                 group.broadcast(flat, 0, "DDP broadcast from rank 0").wait()
                 offset = 0
                 for t in members:
-                    n = t.data.size
-                    t.data[...] = flat[offset : offset + n].reshape(t.data.shape)
+                    n = t.array.size
+                    t.array[...] = flat[offset : offset + n].reshape(t.array.shape)
                     t._version_counter[0] += 1
                     offset += n
 
@@ -223,12 +223,12 @@ def _make_buckets(params: list, cap_bytes: int) -> list[_Bucket]:
     size = 0
     key = None
     for p in reversed(params):
-        p_key = (p.data.dtype, str(p.device))
-        if current and (size + p.data.nbytes > cap_bytes or p_key != key):
+        p_key = (p.array.dtype, str(p.device))
+        if current and (size + p.array.nbytes > cap_bytes or p_key != key):
             buckets.append(_Bucket(current))
             current, size = [], 0
         current.append(p)
-        size += p.data.nbytes
+        size += p.array.nbytes
         key = p_key
     if current:
         buckets.append(_Bucket(current))

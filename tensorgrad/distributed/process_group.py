@@ -4,7 +4,7 @@ A job is N copies of one script, started by ``mpiexec -n N python script.py``; e
 *rank* (0 .. N-1). ``init_process_group`` joins the job, then collectives move tensors between
 ranks. Every rank must call the same collectives in the same order, as in PyTorch.
 
-Collectives work in place on ``tensor.data``::
+Collectives work in place on ``tensor.array``::
 
     all_reduce      x_r <- op(x_0, ..., x_{N-1})            op in SUM, AVG, MAX, MIN
     broadcast       x_r <- x_src
@@ -174,7 +174,7 @@ class Work:
 def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, group=None, async_op: bool = False):
     """``tensor`` <- op over ranks of ``tensor``, in place on every rank."""
     _check_tensor(tensor, "all_reduce")
-    work = _default_group().all_reduce(tensor.data, _check_op(op), "all_reduce", _bump(tensor))
+    work = _default_group().all_reduce(tensor.array, _check_op(op), "all_reduce", _bump(tensor))
     return _finish(work, async_op)
 
 
@@ -183,7 +183,7 @@ def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False):
     _check_tensor(tensor, "broadcast")
     g = _default_group()
     _check_rank(src, g.world_size, "broadcast", "src")
-    work = g.broadcast(tensor.data, src, "broadcast", _bump(tensor))
+    work = g.broadcast(tensor.array, src, "broadcast", _bump(tensor))
     return _finish(work, async_op)
 
 
@@ -192,14 +192,14 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
     g = _default_group()
     _check_tensor(tensor, "all_gather")
     _check_list(tensor_list, g.world_size, tensor, "all_gather", "tensor_list")
-    received = g.xp(tensor.data).empty((g.world_size, *tensor.shape), dtype=tensor.data.dtype)
+    received = g.xp(tensor.array).empty((g.world_size, *tensor.shape), dtype=tensor.array.dtype)
 
     def scatter_out():
         for i, out in enumerate(tensor_list):
-            out.data[...] = received[i]
+            out.array[...] = received[i]
             _bump(out)()
 
-    work = g.all_gather(tensor.data, received, "all_gather", scatter_out)
+    work = g.all_gather(tensor.array, received, "all_gather", scatter_out)
     return _finish(work, async_op)
 
 
@@ -210,9 +210,9 @@ def reduce_scatter(
     g = _default_group()
     _check_tensor(output, "reduce_scatter")
     _check_list(input_list, g.world_size, output, "reduce_scatter", "input_list")
-    xp = g.xp(output.data)
-    stacked = xp.stack([t.data for t in input_list])
-    work = g.reduce_scatter(stacked, output.data, _check_op(op), "reduce_scatter", _bump(output))
+    xp = g.xp(output.array)
+    stacked = xp.stack([t.array for t in input_list])
+    work = g.reduce_scatter(stacked, output.array, _check_op(op), "reduce_scatter", _bump(output))
     return _finish(work, async_op)
 
 

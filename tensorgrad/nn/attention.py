@@ -85,7 +85,7 @@ def scaled_dot_product_attention(
         keep = backend.to_device(np.tri(L, S, dtype=bool), query.device)
     elif attn_mask is not None:
         if attn_mask.dtype == backend.bool_:
-            keep = attn_mask.data
+            keep = attn_mask.array
         elif attn_mask.dtype == query.dtype:
             bias = attn_mask
         else:
@@ -384,7 +384,7 @@ class MultiheadAttention(Module):
             else:
                 attn_mask = attn_mask.reshape(N, H, L, S)
             if attn_mask.dtype == backend.bool_:
-                keep = ~attn_mask.data
+                keep = ~attn_mask.array
             else:
                 bias = attn_mask
         if key_padding_mask is not None:
@@ -395,7 +395,7 @@ class MultiheadAttention(Module):
                 )
             kpm = key_padding_mask.reshape(N, 1, 1, S)
             if kpm.dtype == backend.bool_:
-                keep = ~kpm.data if keep is None else keep & ~kpm.data
+                keep = ~kpm.array if keep is None else keep & ~kpm.array
             else:
                 bias = kpm if bias is None else bias + kpm
         if bias is not None and bias.dtype != dtype:

@@ -20,7 +20,7 @@ def dropout(
     if p == 1.0:
         return input * 0.0
     keep = tg_random.rng(generator).random(input.shape) >= p
-    mask = (keep / (1.0 - p)).astype(input.data.dtype)
+    mask = (keep / (1.0 - p)).astype(input.array.dtype)
     return input * Tensor._make(backend.to_device(mask, input.device))
 
 

@@ -176,17 +176,17 @@ def trunc_normal_(
     rng = _random.rng(generator)
     shape, n = tensor.shape, tensor.numel()
     # the bounds as the tensor's dtype sees them, so no value rounds out of [a, b]
-    lo, hi = (float(np.asarray(v, dtype=tensor.data.dtype)) for v in (a, b))
+    lo, hi = (float(np.asarray(v, dtype=tensor.array.dtype)) for v in (a, b))
     mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
     if mass > 0.3:
-        out = rng.normal(mean, std, n).astype(tensor.data.dtype)
+        out = rng.normal(mean, std, n).astype(tensor.array.dtype)
         bad = np.flatnonzero((out < lo) | (out > hi))
         while bad.size:
             out[bad] = rng.normal(mean, std, bad.size)
             bad = bad[(out[bad] < lo) | (out[bad] > hi)]
     else:
         log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
-        out = np.empty(n, dtype=tensor.data.dtype)
+        out = np.empty(n, dtype=tensor.array.dtype)
         pending = np.arange(n)
         while pending.size:
             x = rng.uniform(a, b, pending.size)
@@ -274,6 +274,6 @@ def _norm_cdf(x: float) -> float:
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write host ``values`` into ``tensor`` (any device, dtype and strides), unrecorded."""
-    values = backend.to_device(values.astype(tensor.data.dtype, copy=False), tensor.device)
+    values = backend.to_device(values.astype(tensor.array.dtype, copy=False), tensor.device)
     with no_grad():
         return tensor.copy_(Tensor._make(values))

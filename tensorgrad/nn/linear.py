@@ -22,7 +22,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         and weight.ndim == 2
         and input.shape[-1] == weight.shape[1]
         and input.dtype == weight.dtype
-        and type(input.data) is type(weight.data)
+        and type(input.array) is type(weight.array)
         and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == weight.dtype))
     ):  # the common case as one fused op (ops/fused.py: the bias lands in the GEMM's output)
         return fused.Linear.apply(input, weight, bias)

@@ -217,7 +217,7 @@ def _bce(input, target, weight, reduction, name):
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_same_shape(input, target, name)
     _check_reduction(reduction, name)
-    x = input.data
+    x = input.array
     if x.size and not bool(((x >= 0) & (x <= 1)).all()):
         raise RuntimeError(f"{name}: all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
@@ -278,7 +278,7 @@ def binary_cross_entropy_with_logits(
 
 
 def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
-    if target.data.dtype.kind not in "iu":
+    if target.array.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: expected a target of class indices with an integer dtype (int64), got a "
             f"{target.dtype} target of shape {target.shape} for input of shape {input.shape} "
@@ -314,8 +314,8 @@ def _nll(input, target, weight, ignore_index, reduction, name):
         )
     valid = target != ignore_index
     safe = target.where(valid, 0)
-    if safe.data.size:
-        lo, hi = int(safe.data.min()), int(safe.data.max())
+    if safe.array.size:
+        lo, hi = int(safe.array.min()), int(safe.array.max())
         if lo < 0 or hi >= n_classes:
             raise IndexError(
                 f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
@@ -380,7 +380,7 @@ def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothi
             prod = prod * weight.reshape(w_shape)
         loss = -prod.sum(class_dim)
         if reduction == "mean":  # over the samples (and positions), whatever the weights
-            return loss.sum() / (input.data.size // n_classes)
+            return loss.sum() / (input.array.size // n_classes)
         return _reduce(loss, reduction)
     nll = _nll(logp, target, weight, ignore_index, reduction, name)
     if label_smoothing <= 0:

@@ -362,12 +362,12 @@ class Module:
                     if t is None:
                         continue
                     new = fn(t)
-                    if new is not t and new.data is not t.data:
-                        t.data = new.data
+                    if new is not t and new.array is not t.array:
+                        t.array = new.array
                     if t.grad is not None:
                         g = fn(t.grad)
-                        if g is not t.grad and g.data is not t.grad.data:
-                            t.grad.data = g.data
+                        if g is not t.grad and g.array is not t.grad.array:
+                            t.grad.array = g.array
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -593,7 +593,7 @@ def _forget(d: dict, name: str, keep: str) -> None:
 
 def _as_array(value):
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if backend.is_array(value):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a PyTorch tensor

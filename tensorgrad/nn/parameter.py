@@ -14,7 +14,7 @@ class Parameter(Tensor):
             import numpy as np
 
             data = Tensor(np.empty((0,), dtype=np.float32))
-        array = data.data if isinstance(data, Tensor) else Tensor(data).data
+        array = data.array if isinstance(data, Tensor) else Tensor(data).array
         self._init(array, None, False, 0, [0])
         if requires_grad:
             self.requires_grad_(True)
@@ -30,7 +30,7 @@ class Buffer(Tensor):
     """Marks a tensor as a buffer when assigned to a Module attribute (``torch.nn.Buffer``)."""
 
     def __init__(self, data, persistent: bool = True) -> None:
-        array = data.data if isinstance(data, Tensor) else Tensor(data).data
+        array = data.array if isinstance(data, Tensor) else Tensor(data).array
         self._init(array, None, False, 0, [0])
         self.persistent = persistent
 

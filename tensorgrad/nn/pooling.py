@@ -125,7 +125,7 @@ def _max_pool(
 def _argmax_index(x: Tensor, kernel, stride, dilation, pads, node) -> Tensor:
     """The flat index (row * W + column, per image) of each window's maximum, as PyTorch's
     ``return_indices``: MaxPool's own choice, found again when no graph kept it."""
-    data = x.data
+    data = x.array
     xp = backend.xp_of(data)
     k = node.index if node is not None else max_windows(data, kernel, stride, dilation, pads)[1]
     k = k.astype(np.int64)  # the offsets are int8: offset * dilation could overflow
@@ -195,8 +195,8 @@ def avg_pool2d(
         out = sums / divisor_override
     else:
         divisor = _avg_divisor(x.shape[2:], kernel, stride, pads, sizes, count_include_pad)
-        xp = backend.xp_of(x.data)
-        out = sums / Tensor._make(xp.asarray(divisor, dtype=x.data.dtype))
+        xp = backend.xp_of(x.array)
+        out = sums / Tensor._make(xp.asarray(divisor, dtype=x.array.dtype))
     return out.squeeze(0) if unbatched else out
 
 
@@ -232,10 +232,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size}")
     if (oh, ow) == (h, w):
         return input * 1.0  # a copy, as PyTorch's
-    xp = backend.xp_of(input.data)
+    xp = backend.xp_of(input.array)
 
     def averaging(out: int, size: int) -> Tensor:
-        return Tensor._make(xp.asarray(_averaging_matrix(out, size), dtype=input.data.dtype))
+        return Tensor._make(xp.asarray(_averaging_matrix(out, size), dtype=input.array.dtype))
 
     x = input
     if ow != w:

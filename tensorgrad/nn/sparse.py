@@ -44,7 +44,7 @@ def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, spar
         raise NotImplementedError(
             f"{name}: max_norm, scale_grad_by_freq and sparse gradients are not supported"
         )
-    if not isinstance(input, Tensor) or input.data.dtype.kind not in "iu":
+    if not isinstance(input, Tensor) or input.array.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"{name}: expected an integer index tensor (int64 or int32), got {kind}")
     if weight.ndim != 2:
@@ -58,7 +58,7 @@ def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, spar
             f"{input.device} and {weight.device}"
         )
     num = weight.shape[0]
-    idx = input.data
+    idx = input.array
     if idx.size:
         low, high = int(idx.min()), int(idx.max())
         if low < 0 or high >= num:

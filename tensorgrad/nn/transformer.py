@@ -70,7 +70,7 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     if mask.shape != (sz, sz):
         return False
     causal = np.triu(np.ones((sz, sz), dtype=bool), 1)
-    data = backend.to_device(mask.data, backend.CPU) if mask.is_cuda else mask.data
+    data = backend.to_device(mask.array, backend.CPU) if mask.is_cuda else mask.array
     if data.dtype == np.bool_:
         return bool((data == causal).all())
     return bool((data == np.where(causal, -np.inf, 0.0)).all())

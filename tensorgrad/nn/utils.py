@@ -150,7 +150,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
                     f"vector_to_parameters: vec has {vec.numel()} elements, fewer than the "
                     f"parameters need (at least {pointer + n})"
                 )
-            param.data = vec[pointer : pointer + n].view_as(param).data
+            param.array = vec[pointer : pointer + n].view_as(param).array
             pointer += n
 
 

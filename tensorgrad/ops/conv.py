@@ -314,8 +314,8 @@ class Unpool(Op):
 
     def backward(ctx, gg):
         kh, kw = ctx.kernel
-        xp = xp_of(gg.data)
+        xp = xp_of(gg.array)
         offsets = xp.arange(kh * kw, dtype=ctx.index.dtype).reshape(1, kh, kw, 1, 1, 1)
-        one_hot = (ctx.index[:, None, None] == offsets).astype(gg.data.dtype)
+        one_hot = (ctx.index[:, None, None] == offsets).astype(gg.array.dtype)
         cols = Unfold.apply(gg, **_geometry_of(ctx)) * Tensor._make(one_hot)
         return cols.sum((1, 2)).permute(1, 0, 2, 3)

@@ -326,11 +326,11 @@ class LayerNorm(Op):
             return _backward_differentiable(ctx, g, x, w)
         xhat, rstd, shape = ctx.xhat, ctx.rstd, x.shape
         m = xhat.shape[1]
-        g2 = g.data.reshape(-1, m)
+        g2 = g.array.reshape(-1, m)
         xp = xp_of(g2)
         gx = gw = gb = None
         if need_x:
-            h = g2 * w.data.reshape(m) if w is not None else g2
+            h = g2 * w.array.reshape(m) if w is not None else g2
             gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
             gx += (h @ ctx.mean_vec)[:, None]
             xp.subtract(h, gx, out=gx)

@@ -28,8 +28,8 @@ def normalize_index(x: Tensor, index) -> tuple:
             out.append(item)
             continue
         if isinstance(item, Tensor):
-            array = item.data
-            if type(array) is not type(x.data):
+            array = item.array
+            if type(array) is not type(x.array):
                 raise IndexError(
                     f"indices are on {item.device} but the indexed tensor is on {x.device}"
                 )
@@ -37,7 +37,7 @@ def normalize_index(x: Tensor, index) -> tuple:
             array = np.asarray(item)
             if array.dtype.kind not in "iub":
                 array = array.astype(np.int64) if array.size == 0 else array
-            if type(x.data) is not np.ndarray:
+            if type(x.array) is not np.ndarray:
                 array = backend.to_device(array, x.device)
         else:
             raise IndexError(
@@ -130,14 +130,14 @@ def setitem(x: Tensor, index, value) -> None:
     idx = normalize_index(x, index)
     _check_slices(idx, x.shape)
     value = to_tensor(value, x)
-    if value.data.dtype != x.data.dtype:
+    if value.array.dtype != x.array.dtype:
         value = value.to(x.dtype)
     try:
         if views.recording(x, value):
             views.check_can_modify(x)
             views.rebase(x, IndexPut.apply(views.current(x), value, index=idx))
         else:
-            _put(x.data, idx, value.data)
+            _put(x.array, idx, value.array)
             x._version_counter[0] += 1
     except (IndexError, ValueError) as e:
         raise type(e)(
@@ -234,7 +234,7 @@ def _along(index, dim: int) -> tuple:
 
 
 def check_index_tensor(x: Tensor, dim: int, index: Tensor, name: str) -> None:
-    if not isinstance(index, Tensor) or index.data.dtype.kind not in "iu":
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}(): index must be an integer tensor, got "
             f"{getattr(index, 'dtype', type(index).__name__)}"
@@ -250,8 +250,8 @@ def check_index_tensor(x: Tensor, dim: int, index: Tensor, name: str) -> None:
                 f"{name}(): index of shape {index.shape} is larger than the tensor's shape "
                 f"{x.shape} at dimension {d}"
             )
-    if index.data.size:
-        lo, hi = int(index.data.min()), int(index.data.max())
+    if index.array.size:
+        lo, hi = int(index.array.min()), int(index.array.max())
         if lo < 0 or hi >= x.shape[dim]:
             raise IndexError(
                 f"{name}(): index {lo if lo < 0 else hi} is out of bounds for dimension {dim} "
@@ -369,16 +369,16 @@ class EmbeddingDenseBackward(Op):
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor with a trailing axis of size ``num_classes``: 1 at each label."""
-    if tensor.data.dtype.kind not in "iu":
+    if tensor.array.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype}")
-    xp = xp_of(tensor.data)
-    if tensor.data.size and int(tensor.data.min()) < 0:
+    xp = xp_of(tensor.array)
+    if tensor.array.size and int(tensor.array.min()) < 0:
         raise RuntimeError("one_hot: class values must be non-negative")
     if num_classes == -1:
-        num_classes = int(tensor.data.max()) + 1 if tensor.data.size else 0
-    elif tensor.data.size and int(tensor.data.max()) >= num_classes:
+        num_classes = int(tensor.array.max()) + 1 if tensor.array.size else 0
+    elif tensor.array.size and int(tensor.array.max()) >= num_classes:
         raise RuntimeError(
-            f"one_hot: class value {int(tensor.data.max())} is out of range for "
+            f"one_hot: class value {int(tensor.array.max())} is out of range for "
             f"num_classes={num_classes}"
         )
-    return Tensor._make((tensor.data[..., None] == xp.arange(num_classes)).astype(np.int64))
+    return Tensor._make((tensor.array[..., None] == xp.arange(num_classes)).astype(np.int64))

@@ -43,8 +43,8 @@ class MatMul(Op):
 
 
 def _transposed(t) -> bool:
-    flags = t.data.flags
-    return t.data.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
+    flags = t.array.flags
+    return t.array.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
 
 
 class Einsum(Op):

@@ -139,7 +139,7 @@ class Split(Function):
             index = [(*lead, slice(a, a + n)) for a, n in zip(starts, sizes)]
         # the pieces share x's version counter: modifying x in place (a user's h_0) before
         # backward then raises instead of giving a silently wrong gradient
-        return tuple(Tensor._make(x.data[i], None, False, 0, x._version_counter) for i in index)
+        return tuple(Tensor._make(x.array[i], None, False, 0, x._version_counter) for i in index)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -155,7 +155,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        return Tensor._make(xp_of(xs[0].data).stack([x.data for x in xs], dim))
+        return Tensor._make(xp_of(xs[0].array).stack([x.array for x in xs], dim))
 
     @staticmethod
     def backward(ctx, grad):

@@ -120,11 +120,11 @@ class Cumsum(Op):
 def arg_extreme(x: Tensor, dim, keepdim: bool, name: str) -> Tensor:
     """``argmax``/``argmin`` (``name``): int64 indices, no gradient; ``dim=None`` indexes the
     flattened tensor."""
-    xp = xp_of(x.data)
+    xp = xp_of(x.array)
     if dim is None:
-        if x.data.size == 0:
+        if x.array.size == 0:
             raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
-        out = getattr(xp, name)(x.data.reshape(-1))
+        out = getattr(xp, name)(x.array.reshape(-1))
         out = xp.asarray(out, dtype=np.int64)
         return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out)
     dim = wrap_dim(dim, x.ndim)
@@ -132,5 +132,5 @@ def arg_extreme(x: Tensor, dim, keepdim: bool, name: str) -> Tensor:
         return Tensor._make(xp.asarray(0, dtype=np.int64))
     if x.shape[dim] == 0:
         raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
-    out = getattr(xp, name)(x.data, axis=dim, keepdims=keepdim).astype(np.int64)
+    out = getattr(xp, name)(x.array, axis=dim, keepdims=keepdim).astype(np.int64)
     return Tensor._make(out)

@@ -55,7 +55,7 @@ class Adagrad(Optimizer):
         state = self.state.setdefault(p, {})
         if not state:
             state["step"] = self._new_step()
-            accumulator = xp_of(p.data).full_like(p.data, initial_value)
+            accumulator = xp_of(p.array).full_like(p.array, initial_value)
             state["sum"] = Tensor._make(accumulator)
         return state
 
@@ -68,7 +68,7 @@ class Adagrad(Optimizer):
             state = self._init_state(p, group["initial_accumulator_value"])
             step = self._increment(state)
             clr = lr / (1 + (step - 1) * lr_decay)
-            arrays = (data, grad, state["sum"].data, *self._buffers(p, 2))
+            arrays = (data, grad, state["sum"].array, *self._buffers(p, 2))
             jobs.append((arrays, (*scalars, clr)))
         run_kernel(_adagrad_kernel, jobs)
 

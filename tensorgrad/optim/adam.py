@@ -65,8 +65,8 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = self._zeros_like(p)
             step = self._increment(state)
-            vmax = state["max_exp_avg_sq"].data if amsgrad else None
-            arrays = (data, grad, state["exp_avg"].data, state["exp_avg_sq"].data, vmax)
+            vmax = state["max_exp_avg_sq"].array if amsgrad else None
+            arrays = (data, grad, state["exp_avg"].array, state["exp_avg_sq"].array, vmax)
             bias_correction2_sqrt = (1 - beta2**step) ** 0.5
             scalars = (group["maximize"], decay, l2, beta1, beta2, eps, lr / (1 - beta1**step))
             jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))

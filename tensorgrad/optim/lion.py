@@ -44,7 +44,7 @@ class Lion(Optimizer):
             state = self.state.setdefault(p, {})
             if not state:
                 state["exp_avg"] = self._zeros_like(p)
-            jobs.append(((data, grad, state["exp_avg"].data, *self._buffers(p, 3)), scalars))
+            jobs.append(((data, grad, state["exp_avg"].array, *self._buffers(p, 3)), scalars))
         run_kernel(_lion_kernel, jobs)
 
 

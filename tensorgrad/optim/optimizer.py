@@ -159,7 +159,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
                     p.grad._version_counter[0] += 1
 
     @_with_step_hooks
@@ -208,7 +208,7 @@ class Optimizer:
             g = p.grad
             if g is not None:
                 p._version_counter[0] += 1
-                yield p, p.data, g.data
+                yield p, p.array, g.array
 
     def _check_grad(self, p: Tensor, g: Tensor) -> None:
         if g.shape != p.shape:
@@ -225,14 +225,14 @@ class Optimizer:
     def _buffers(self, p: Tensor, n: int) -> list:
         """``n`` scratch arrays shaped like ``p``, made once and reused every step."""
         bufs = self._scratch.get(p)
-        if bufs is None or len(bufs) < n or bufs[0].shape != p.data.shape:
-            bufs = [p.data.copy() for _ in range(n)]
+        if bufs is None or len(bufs) < n or bufs[0].shape != p.array.shape:
+            bufs = [p.array.copy() for _ in range(n)]
             self._scratch[p] = bufs
         return bufs
 
     @staticmethod
     def _zeros_like(p: Tensor) -> Tensor:
-        return Tensor._make(xp_of(p.data).zeros_like(p.data))
+        return Tensor._make(xp_of(p.array).zeros_like(p.array))
 
     @staticmethod
     def _new_step() -> Tensor:
@@ -243,9 +243,9 @@ class Optimizer:
     def _increment(state: dict[str, Any]) -> float:
         """Add one to ``state['step']`` in place and return the new count as a Python float."""
         step = state["step"]
-        step.data += 1
+        step.array += 1
         step._version_counter[0] += 1
-        return float(step.data)
+        return float(step.array)
 
     # ------------------------------------------------------------------ state dict
 
@@ -309,7 +309,7 @@ def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
     if key == "step":  # a 0-d float32 CPU tensor, whatever was saved (an int in old torch)
         return Tensor._make(np.array(float(value), dtype=np.float32))
     if isinstance(value, Tensor):
-        array = value.data
+        array = value.array
     elif hasattr(value, "shape"):  # an array (or a torch tensor, through __array__)
         array = value if is_array(value) else np.asarray(value)
     else:
@@ -320,7 +320,7 @@ def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
             f"{index}, which has shape {p.shape}"
         )
     array = to_device(array, p.device)
-    return Tensor._make(array.astype(p.data.dtype, copy=True))
+    return Tensor._make(array.astype(p.array.dtype, copy=True))
 
 
 def check_hyper(name: str, value: float, low: float = 0.0, high: float | None = None) -> None:

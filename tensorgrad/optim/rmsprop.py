@@ -62,9 +62,9 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = self._zeros_like(p)
             self._increment(state)
-            buf = state["momentum_buffer"].data if momentum > 0 else None
-            grad_avg = state["grad_avg"].data if centered else None
-            arrays = (data, grad, state["square_avg"].data, grad_avg, buf, *self._buffers(p, 2))
+            buf = state["momentum_buffer"].array if momentum > 0 else None
+            grad_avg = state["grad_avg"].array if centered else None
+            arrays = (data, grad, state["square_avg"].array, grad_avg, buf, *self._buffers(p, 2))
             jobs.append((arrays, scalars))
         run_kernel(_rmsprop_kernel, jobs)
 

@@ -64,7 +64,7 @@ class SGD(Optimizer):
                 first = "momentum_buffer" not in state
                 if first:
                     state["momentum_buffer"] = self._zeros_like(p)
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"].array
             jobs.append(((data, grad, buf, *self._buffers(p, 2)), (first, *scalars)))
         run_kernel(_sgd_kernel, jobs)
 

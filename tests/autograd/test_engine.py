@@ -502,9 +502,9 @@ def test_detach_shares_storage():
     x = tg.ones(3, requires_grad=True)
     d = x.detach()
     assert not d.requires_grad and d.is_leaf
-    assert np.shares_memory(d.data, x.data)
-    d.data[0] = 5
-    assert x.data[0] == 5
+    assert np.shares_memory(d.array, x.array)
+    d.array[0] = 5
+    assert x.array[0] == 5
     d.add_(1)  # shares the version counter too
     assert x._version == d._version == 1
 
@@ -611,9 +611,9 @@ def test_in_place_on_non_leaf_matches_torch(rng):
 def test_in_place_keeps_storage_and_bumps_version():
     x = tg.ones(3, requires_grad=True)
     y = x * 2
-    data, v = y.data, y._version
+    data, v = y.array, y._version
     y.mul_(3)
-    assert y.data is data and y._version == v + 1
+    assert y.array is data and y._version == v + 1
     assert y.grad_fn.name() == "MulBackward0"
 
 
@@ -778,7 +778,7 @@ def test_saved_tensors_released_after_backward():
     x = tg.ones(1000, requires_grad=True)
     big = x.exp()  # an intermediate saved by Mul below
     y = (big * big).sum()
-    ref = weakref.ref(big.data)
+    ref = weakref.ref(big.array)
     del big
     assert ref() is not None  # the graph keeps it alive until backward
     y.backward()
@@ -789,7 +789,7 @@ def test_saved_tensors_kept_with_retain_graph():
     x = tg.ones(1000, requires_grad=True)
     big = x.exp()
     y = (big * big).sum()
-    ref = weakref.ref(big.data)
+    ref = weakref.ref(big.array)
     del big
     y.backward(retain_graph=True)
     assert ref() is not None
@@ -844,9 +844,9 @@ def test_grads_do_not_alias_each_other():
     x = tg.ones(3, requires_grad=True)
     y = tg.ones(3, requires_grad=True)
     (x + y).sum().backward()
-    assert not np.shares_memory(x.grad.data, y.grad.data)
-    x.grad.data[0] = 7
-    assert y.grad.data[0] == 1
+    assert not np.shares_memory(x.grad.array, y.grad.array)
+    x.grad.array[0] = 7
+    assert y.grad.array[0] == 1
 
 
 def test_grads_do_not_alias_each_other_with_gradient():
@@ -855,7 +855,7 @@ def test_grads_do_not_alias_each_other_with_gradient():
     z = tg.ones(3, requires_grad=True)
     g = tg.ones(3)
     (x + y - z).backward(g)
-    arrays = [x.grad.data, y.grad.data, z.grad.data, g.data]
+    arrays = [x.grad.array, y.grad.array, z.grad.array, g.array]
     for i in range(4):
         for j in range(i + 1, 4):
             assert not np.shares_memory(arrays[i], arrays[j])
@@ -867,8 +867,8 @@ def test_user_gradient_not_stored_by_reference():
     (x * 1).backward(g)
     (x + 0).backward(g)  # accumulation writes into x.grad, never into g
     np.testing.assert_array_equal(g.numpy(), [1.0, 2.0, 3.0])
-    assert not np.shares_memory(x.grad.data, g.data)
-    g.data[0] = 100
+    assert not np.shares_memory(x.grad.array, g.array)
+    g.array[0] = 100
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
 
 
@@ -876,13 +876,13 @@ def test_root_is_leaf_gradient_not_stored_by_reference():
     x = tg.ones(3, requires_grad=True)
     g = tg.tensor([1.0, 2.0, 3.0])
     x.backward(g)
-    assert not np.shares_memory(x.grad.data, g.data)
+    assert not np.shares_memory(x.grad.array, g.array)
 
 
 def test_grad_of_view_does_not_alias():
     x = tg.ones((2, 3), requires_grad=True)
     y = tg.ones((2, 3), requires_grad=True)
     (x.t() + y.t()).sum().backward()
-    assert not np.shares_memory(x.grad.data, y.grad.data)
-    x.grad.data += 1
+    assert not np.shares_memory(x.grad.array, y.grad.array)
+    x.grad.array += 1
     np.testing.assert_array_equal(y.grad.numpy(), np.ones((2, 3)))

@@ -216,7 +216,7 @@ def test_returning_an_input_as_is():
     x = tg.ones(3, requires_grad=True)
     y = Identity.apply(x)
     assert y is not x and not y.is_leaf and x.is_leaf
-    assert np.shares_memory(y.data, x.data)
+    assert np.shares_memory(y.array, x.array)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 3.0)
 

@@ -166,11 +166,11 @@ def test_base_and_view_history_after_write():
     x = tg.ones((2, 3), requires_grad=True)
     y = x * 1
     v = y[0]
-    data, version = y.data, y._version
+    data, version = y.array, y._version
     v.mul_(2)
     assert y.grad_fn.name() == "CopySlices" and not y.is_leaf
     assert v.grad_fn.next_functions[0][0] is y.grad_fn  # v is made again from the new base
-    assert y.data is data and np.shares_memory(v.data, y.data)
+    assert y.array is data and np.shares_memory(v.array, y.array)
     assert y._version == v._version == version + 1
     np.testing.assert_array_equal(y.detach().numpy(), [[2, 2, 2], [1, 1, 1]])
 

@@ -32,7 +32,7 @@ def _flat(out) -> list:
 
 
 def _np(t) -> np.ndarray:
-    return t.detach().cpu().numpy() if hasattr(t, "cpu") else np.asarray(t.detach().data)
+    return t.detach().cpu().numpy() if hasattr(t, "cpu") else np.asarray(t.detach().array)
 
 
 def check_layer(

@@ -79,7 +79,7 @@ def test_state_dict_values_are_detached_unless_keep_vars():
     tg_net, _ = nets()
     sd = tg_net.state_dict()
     assert not sd["scale"].requires_grad and not isinstance(sd["scale"], tg.nn.Parameter)
-    assert sd["scale"].data is tg_net.scale.data  # shares memory, as PyTorch's
+    assert sd["scale"].array is tg_net.scale.array  # shares memory, as PyTorch's
     kept = tg_net.state_dict(keep_vars=True)
     assert kept["scale"] is tg_net.scale
     prefixed = tg_net.state_dict(prefix="model.")
@@ -427,8 +427,8 @@ def test_to_integer_dtype_raises_as_torch():
 
 def test_cpu_is_a_no_op_on_cpu():
     m = tg.nn.Linear(2, 2)
-    w = m.weight.data
-    assert m.cpu() is m and m.weight.data is w and m.to("cpu") is m
+    w = m.weight.array
+    assert m.cpu() is m and m.weight.array is w and m.to("cpu") is m
 
 
 def _builtin_model():
@@ -459,7 +459,7 @@ def test_deepcopy_and_pickle_keep_structure_and_sharing():
         assert list(clone.state_dict()) == list(original.state_dict())
         for (n, a), b in zip(clone.state_dict().items(), original.state_dict().values()):
             np.testing.assert_array_equal(_np(a), _np(b), err_msg=n)
-            assert a.data is not b.data
+            assert a.array is not b.array
         assert all(isinstance(p, tg.nn.Parameter) for p in clone.parameters())
     shared = copy.deepcopy(make_shared(tg))
     assert shared.a is shared.b and shared.seq[0] is shared.a

@@ -59,7 +59,7 @@ def test_loaded_state_is_a_copy():
     opt2.load_state_dict(saved)
     train(tg, CONFIGS["adam"], 2, params=params, opt=opt2, start=3)
     for i, s in before["state"].items():
-        np.testing.assert_array_equal(saved["state"][i]["exp_avg"].data, s["exp_avg"].data)
+        np.testing.assert_array_equal(saved["state"][i]["exp_avg"].array, s["exp_avg"].array)
         assert float(saved["state"][i]["step"]) == 3.0
 
 
@@ -84,7 +84,7 @@ def test_state_dict_layout_matches_torch(name, groups):
             if key == "step":
                 assert mine.dtype == tg.float32 and float(mine) == float(value)
             else:
-                np.testing.assert_allclose(mine.data, value.numpy(), rtol=1e-9, atol=1e-15)
+                np.testing.assert_allclose(mine.array, value.numpy(), rtol=1e-9, atol=1e-15)
     assert len(a["param_groups"]) == len(b["param_groups"])
     for ga, gb in zip(a["param_groups"], b["param_groups"], strict=True):
         assert ga["params"] == gb["params"]
@@ -98,7 +98,7 @@ def test_adagrad_state_exists_before_the_first_step():
     params = make_params(tg)
     sd = tg.optim.Adagrad(params, initial_accumulator_value=0.5).state_dict()
     assert list(sd["state"]) == [0, 1, 2, 3, 4]
-    np.testing.assert_array_equal(sd["state"][0]["sum"].data, np.full((5, 3), 0.5))
+    np.testing.assert_array_equal(sd["state"][0]["sum"].array, np.full((5, 3), 0.5))
 
 
 def test_load_state_dict_validates():
@@ -152,10 +152,10 @@ def test_step_is_in_place_without_graph_and_skips_params_without_grad():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     frozen = tg.tensor([3.0], requires_grad=True)
     opt = tg.optim.Adam([w, frozen], lr=0.1)
-    array, version = w.data, w._version
+    array, version = w.array, w._version
     (w * w).sum().backward()
     opt.step()
-    assert w.data is array and w._version == version + 1
+    assert w.array is array and w._version == version + 1
     assert w.grad_fn is None and w.is_leaf and w.requires_grad
     assert frozen not in opt.state and frozen.tolist() == [3.0]
     np.testing.assert_allclose(w.detach().numpy(), [0.9, 1.9], rtol=1e-6)
