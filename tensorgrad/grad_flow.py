@@ -325,7 +325,8 @@ def grad_report(
             flag = "vanishing"
         else:
             flag = ""
-        rows.append(GradRow(name, tuple(p.shape), gnorm, gmean, gmax, l2_norm(p.array), ratio, flag))
+        weight_norm = l2_norm(p.array)
+        rows.append(GradRow(name, tuple(p.shape), gnorm, gmean, gmax, weight_norm, ratio, flag))
     thresholds = dict(
         vanishing=vanishing,
         vanishing_rel=vanishing_rel,
