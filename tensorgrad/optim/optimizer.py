@@ -267,7 +267,10 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore state and hyperparameters saved by ``state_dict()``; this optimizer's own
         parameters stay. Tensors are copied (cast to the parameter's dtype and device), so the
-        loaded dict is never written to by later steps. The ``'step'`` count stays as saved."""
+        loaded dict is never written to by later steps. The ``'step'`` count and the other
+        per-parameter scalars (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) stay 0-d
+        float32 CPU tensors; PyTorch casts the latter to the parameter's dtype, which would make
+        a resumed run drift from an uninterrupted one."""
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
@@ -304,9 +307,13 @@ class Optimizer:
         self.param_groups = new_groups
 
 
+# State entries that are one 0-d float32 CPU number per parameter, whatever its shape.
+SCALAR_STATE = frozenset({"step", "mu_product", "eta", "mu"})
+
+
 def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
-    """Copy one loaded state entry to a Tensor matching ``p`` (``'step'`` keeps its dtype)."""
-    if key == "step":  # a 0-d float32 CPU tensor, whatever was saved (an int in old torch)
+    """Copy one loaded state entry to a Tensor matching ``p`` (scalars stay 0-d float32)."""
+    if key in SCALAR_STATE:  # whatever was saved (an int 'step' in old torch, a float64 tensor)
         return Tensor._make(np.array(float(value), dtype=np.float32))
     if isinstance(value, Tensor):
         array = value.array
