@@ -37,6 +37,7 @@ from .normalization import batch_norm, group_norm, layer_norm, rms_norm
 from .padding import pad
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool1d, max_pool2d
 from .sparse import embedding
+from .upsampling import interpolate
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -55,6 +56,7 @@ __all__ = [
     "gelu",
     "group_norm",
     "huber_loss",
+    "interpolate",
     "l1_loss",
     "layer_norm",
     "leaky_relu",

@@ -16,6 +16,11 @@ loop (backpropagation through time); no step carries calculus of its own. The se
 concatenated gates are cut into pieces by ``_Split``, a multi-output node whose backward is one
 concatenation: T separate slices would each send back a zero-padded gradient the size of the
 whole sequence, which makes backward quadratic in the sequence length.
+
+A ``PackedSequence`` input (tensorgrad/nn/utils/rnn.py) runs the same steps on a batch that
+shrinks as sequences end: step t updates the first ``batch_sizes[t]`` (longest) sequences only,
+so each sequence's final state is the state after its own last step, and the reverse direction
+starts each sequence at its own last step. The output is packed the same way.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ import math
 import numbers
 import warnings
 
-from .. import creation
+from .. import backend, creation
 from ..ops.movement import Split, Stack
 from ..tensor import Tensor, cat
 from . import init
 from .dropout import dropout
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -68,6 +74,46 @@ def _gru_step(xrz: Tensor, xn: Tensor, h: Tensor, w_hh_t: Tensor, b_hh) -> Tenso
     r, z = Split.apply((xrz + hrz).sigmoid(), (n_hidden, n_hidden), hw.ndim - 1)
     n = (xn + r * hn).tanh()
     return n + z * (h - n)
+
+
+def _packed_recurrence(step, xs: list, state: tuple, batch_sizes: list, reverse: bool):
+    """Run ``state = step(xs[t], state)`` over packed steps, step t on the first
+    ``batch_sizes[t]`` sequences. Returns the packed outputs (the h of every step, concatenated)
+    and each sequence's final state, in sorted batch order.
+
+    Forward, the batch shrinks: before step t the states of the sequences that ended are set
+    aside. Backward in time, it grows: at step t the sequences whose last step is t join with
+    their initial states."""
+    steps = len(batch_sizes)
+    hs: list[Tensor | None] = [None] * steps
+    if not reverse:
+        ended = []  # states of the sequences that ended, the longest group first
+        for t in range(steps):
+            n = batch_sizes[t]
+            if n < state[0].shape[0]:
+                parts = [Split.apply(s, (n, s.shape[0] - n), 0) for s in state]
+                ended.append(tuple(p[1] for p in parts))
+                state = tuple(p[0] for p in parts)
+            state = step(xs[t], state)
+            hs[t] = state[0]
+        groups = [state, *reversed(ended)]  # sorted order: the longest sequences come first
+        last = tuple(
+            cat([g[k] for g in groups], 0) if ended else state[k] for k in range(len(state))
+        )
+    else:
+        # the initial states in groups of the sequences that join at each step, shortest last
+        joins = [b - a for a, b in zip([0, *batch_sizes[::-1]], batch_sizes[::-1]) if b > a]
+        init = [iter(Split.apply(s, joins, 0)) for s in state]
+        state, size = None, 0
+        for t in range(steps - 1, -1, -1):
+            if batch_sizes[t] > size:
+                new = tuple(next(i) for i in init)
+                state = new if state is None else tuple(cat([s, p], 0) for s, p in zip(state, new))
+                size = batch_sizes[t]
+            state = step(xs[t], state)
+            hs[t] = state[0]
+        last = state
+    return cat(hs, 0), last
 
 
 # ---------------------------------------------------------------------- multi-layer layers
@@ -198,12 +244,69 @@ class RNNBase(Module):
     def _name(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
+    def _check_input(self, input: Tensor) -> None:
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:
+            raise ValueError(
+                f"{type(self).__name__} input dtype ({input.dtype}) does not match weight dtype "
+                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({input.dtype})"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.shape[-1]} (input shape {input.shape})"
+            )
+
+    def _initial_states(self, hx, batch: int, like: Tensor) -> list:
+        """[h_0] or [h_0, c_0], zeros when ``hx`` is None; ``hx`` is only unpacked here."""
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+            zeros = creation.zeros(*expected, dtype=like.dtype, device=like.device)
+            return [zeros] * (2 if lstm else 1)
+        if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
+        return list(hx) if lstm else [hx]
+
+    def _forward_packed(self, input: PackedSequence, hx):
+        """The layer on a ``PackedSequence``: the packed output and, for every layer and
+        direction, each sequence's state after its last step, in the input's batch order."""
+        lstm = self.mode == "LSTM"
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if data.ndim != 2:
+            raise RuntimeError(
+                f"{self._name()}: a packed input's data must have 2 dimensions "
+                f"(sum of lengths, input_size), got {data.ndim} (shape {data.shape})"
+            )
+        self._check_input(data)
+        sizes = [int(b) for b in backend.to_numpy(batch_sizes.array)]
+        states = self._initial_states(hx, sizes[0], data)
+        expected = (self.num_layers * (2 if self.bidirectional else 1), sizes[0], self.hidden_size)
+        for k, s in enumerate(states):
+            if s.shape != expected:
+                which = f"hidden[{k}]" if lstm else "hidden"
+                raise RuntimeError(
+                    f"{self._name()}: Expected {which} size {expected}, got {list(s.shape)} "
+                    f"(packed input of batch size {sizes[0]})"
+                )
+        if hx is not None and sorted_indices is not None:  # the given states follow the input
+            states = [s.index_select(1, sorted_indices) for s in states]
+        output, finals = self._layers(data, [Split.apply(s, None, 0) for s in states], 0, sizes)
+        finals = [Stack.apply(0, *f) for f in finals]
+        if unsorted_indices is not None:
+            finals = [f.index_select(1, unsorted_indices) for f in finals]
+        output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        return output, (tuple(finals) if lstm else finals[0])
+
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         lstm = self.mode == "LSTM"
         if not isinstance(input, Tensor):
             raise TypeError(
-                f"{self._name()}: expected the input to be a Tensor, got {type(input).__name__} "
-                "(PackedSequence is not supported)"
+                f"{self._name()}: expected the input to be a Tensor or a PackedSequence, got "
+                f"{type(input).__name__}"
             )
         if input.ndim not in (2, 3):
             raise ValueError(
@@ -223,18 +326,7 @@ class RNNBase(Module):
                 f"{self._name()}: for {kind} input, hx should also be {want}-D but got "
                 f"({dims}) tensor(s)"
             )
-        weight = self.weight_ih_l0
-        if input.dtype != weight.dtype:
-            raise ValueError(
-                f"{type(self).__name__} input dtype ({input.dtype}) does not match weight dtype "
-                f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert model: "
-                f"model.to({input.dtype})"
-            )
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"{self._name()}: input.size(-1) must be equal to input_size. Expected "
-                f"{self.input_size}, got {input.shape[-1]} (input shape {input.shape})"
-            )
+        self._check_input(input)
         time_dim = 1 if self.batch_first and batched else 0
         if not batched:
             input = input.unsqueeze(1 - time_dim)
@@ -257,10 +349,11 @@ class RNNBase(Module):
         finals = [Stack.apply(0, *f) if batched else Stack.apply(0, *f).squeeze(1) for f in finals]
         return output, (tuple(finals) if lstm else finals[0])
 
-    def _layers(self, x: Tensor, states: list, time_dim: int) -> tuple:
-        """Run every layer over the sequence ``x`` (time along ``time_dim``); ``states`` holds
-        one tuple per state kind (h, and c for LSTM) of one initial state per layer/direction.
-        Returns the last layer's output and the final states, in the same layout."""
+    def _layers(self, x: Tensor, states: list, time_dim: int, batch_sizes=None) -> tuple:
+        """Run every layer over the sequence ``x`` (time along ``time_dim``, or packed data
+        with ``batch_sizes``); ``states`` holds one tuple per state kind (h, and c for LSTM) of
+        one initial state per layer/direction. Returns the last layer's output and the final
+        states, in the same layout."""
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -270,7 +363,9 @@ class RNNBase(Module):
                 names = self._all_weights[k]
                 params = [getattr(self, n) for n in names]
                 init_state = [s[k] for s in states]
-                out, last = self._direction(x, params, init_state, time_dim, direction == 1)
+                out, last = self._direction(
+                    x, params, init_state, time_dim, direction == 1, batch_sizes
+                )
                 outputs.append(out)
                 for f, s in zip(finals, last):
                     f.append(s)
@@ -279,44 +374,58 @@ class RNNBase(Module):
                 x = dropout(x, self.dropout, True)
         return x, finals
 
-    def _direction(self, x: Tensor, params: list, state: list, time_dim: int, reverse: bool):
+    def _direction(self, x, params, state, time_dim, reverse, batch_sizes=None):
         """One layer in one direction: the input projection for all steps in one product, then
-        the recurrence step by step. Returns the stacked hidden states and the final state."""
+        the recurrence step by step. Returns the stacked (or packed) hidden states and the
+        final state."""
         w_ih, w_hh = params[0], params[1]
         b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
-        steps = x.shape[time_dim]
-        # (T*N, H_in) @ (H_in, G): one 2-D product (a 3-D one would be T small products)
-        xw = (x.reshape(-1, x.shape[-1]) @ w_ih.mT).reshape(*x.shape[:2], w_ih.shape[0])
+        if batch_sizes is None:
+            # (T*N, H_in) @ (H_in, G): one 2-D product (a 3-D one would be T small products)
+            xw = (x.reshape(-1, x.shape[-1]) @ w_ih.mT).reshape(*x.shape[:2], w_ih.shape[0])
+
+            def steps(t: Tensor) -> tuple:
+                return Split.apply(t, None, time_dim)
+        else:  # packed (sum of lengths, H_in): step t is the next batch_sizes[t] rows
+            xw = x @ w_ih.mT
+
+            def steps(t: Tensor) -> tuple:
+                return Split.apply(t, batch_sizes, 0)
+
         w_hh_t = w_hh.mT
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
-        hs: list[Tensor | None] = [None] * steps
         if self.mode == "GRU":
             if b_ih is not None:
                 xw = xw + b_ih
             n = self.hidden_size
-            xrz, xn = Split.apply(xw, (2 * n, n), 2)
-            xrz, xn = Split.apply(xrz, None, time_dim), Split.apply(xn, None, time_dim)
-            (h,) = state
-            for t in order:
-                h = hs[t] = _gru_step(xrz[t], xn[t], h, w_hh_t, b_hh)
-            last = (h,)
+            xrz, xn = Split.apply(xw, (2 * n, n), xw.ndim - 1)
+            xs = list(zip(steps(xrz), steps(xn)))
+
+            def step(x_t, s):
+                return (_gru_step(x_t[0], x_t[1], s[0], w_hh_t, b_hh),)
         else:
             if b_ih is not None:
                 xw = xw + (b_ih + b_hh)
-            xs = Split.apply(xw, None, time_dim)
+            xs = steps(xw)
             if self.mode == "LSTM":
-                h, c = state
-                for t in order:
-                    h, c = _lstm_step(xs[t], h, c, w_hh_t)
-                    hs[t] = h
-                last = (h, c)
+
+                def step(x_t, s):
+                    return _lstm_step(x_t, s[0], s[1], w_hh_t)
             else:
                 relu = self.mode == "RNN_RELU"
-                (h,) = state
-                for t in order:
-                    h = hs[t] = _rnn_step(xs[t], h, w_hh_t, relu)
-                last = (h,)
-        return Stack.apply(time_dim, *hs), last
+
+                def step(x_t, s):
+                    return (_rnn_step(x_t, s[0], w_hh_t, relu),)
+
+        if batch_sizes is not None:
+            return _packed_recurrence(step, xs, tuple(state), batch_sizes, reverse)
+        n_steps = len(xs)
+        order = range(n_steps - 1, -1, -1) if reverse else range(n_steps)
+        hs: list[Tensor | None] = [None] * n_steps
+        state = tuple(state)
+        for t in order:
+            state = step(xs[t], state)
+            hs[t] = state[0]
+        return Stack.apply(time_dim, *hs), state
 
 
 class RNN(RNNBase):

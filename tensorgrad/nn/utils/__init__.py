@@ -1,4 +1,5 @@
-"""Gradient clipping and flat parameter vectors, PyTorch's ``torch.nn.utils``.
+"""Gradient clipping and flat parameter vectors, PyTorch's ``torch.nn.utils``; padding and
+packing of variable-length sequences are in ``tensorgrad.nn.utils.rnn``.
 
 ``clip_grad_norm_`` scales every gradient by min(1, max_norm / (total_norm + 1e-6)), where
 total_norm is the p-norm of all the gradients seen as one vector (the p-norm of their p-norms);
@@ -13,9 +14,10 @@ import types
 import warnings
 from collections.abc import Iterable
 
-from ..creation import tensor as _tensor
-from ..grad_mode import no_grad
-from ..tensor import Tensor, stack
+from ...creation import tensor as _tensor
+from ...grad_mode import no_grad
+from ...tensor import Tensor, stack
+from . import rnn
 
 __all__ = [
     "clip_grad_norm_",
@@ -24,6 +26,7 @@ __all__ = [
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]
 
@@ -124,7 +127,7 @@ def clip_grad_value_(
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (differentiable)."""
-    from ..tensor import cat
+    from ...tensor import cat
 
     device = None
     vec = []
