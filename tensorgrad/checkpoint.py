@@ -1,9 +1,11 @@
 """Saving and loading: ``save``/``load``, training checkpoints and safetensors weights.
 
-Nothing here uses pickle, so loading a file never runs code from it.
+:func:`load` reads two formats, told apart by their entries: tensorgrad's (``manifest.json``)
+and PyTorch's (``archive/data.pkl``, what ``torch.save`` writes; :mod:`tensorgrad.torch_format`
+reads it without PyTorch). :func:`save` writes tensorgrad's format, or PyTorch's with
+``format="torch"`` (for ``torch.load``).
 
-The file format of :func:`save` (and so of :func:`save_checkpoint`) is one ZIP archive, stored
-without compression, holding
+tensorgrad's format is one ZIP archive, stored without compression, holding
 
 - ``manifest.json``: ``{"format": "tensorgrad", "version": 1, "root": NODE}``, where a NODE is
   ``null``, ``true``/``false``, an integer, a finite float, a string, a JSON list (a Python
@@ -16,18 +18,29 @@ without compression, holding
   - ``{"type": "tensor", "file": "arrays/N.npy", "dtype": ..., "shape": [...],
     "requires_grad": bool, "parameter": bool, "device": "cpu" | "cuda:N"}``;
   - ``{"type": "ndarray" | "npscalar", "file": ..., "dtype": ..., "shape": [...]}``;
+  - ``{"type": "pickle", "file": "data.pkl"}`` (version 2), only as the root: an object that is
+    not plain data (a whole ``nn.Module``, any picklable object) is pickled into ``data.pkl``,
+    each tensor and array in it being a persistent id, the tensor's NODE above, so no array
+    bytes are in the pickle;
 
 - ``arrays/N.npy``: each array in NumPy's ``.npy`` format, read back with
   ``np.load(allow_pickle=False)`` and checked against the manifest's dtype and shape.
+
+Plain data never goes through pickle, so loading it never runs code. A pickle (ours or
+PyTorch's ``data.pkl``) is read with the restricted unpickler of :mod:`tensorgrad.serialization`
+by default (``weights_only=True``): tensors, containers and the classes allowed with
+``add_safe_globals`` only; a file that names any other global raises :class:`CheckpointError`
+naming it, before anything of the file runs. ``weights_only=False`` unpickles whatever the file
+says (only for files you trust). A bare pickle file (no ZIP) is never loaded.
 
 Every write goes to a temporary file in the target's folder (``.NAME.PID@HOST.XXXX.tmp``), which
 is flushed, fsynced and then renamed onto the target (and the folder fsynced), so a process
 killed while saving leaves the previous file whole. The temporary file of a killed save stays
 behind until the next save to the same path, which removes every one whose writer (the PID on
-this HOST) no longer runs. Any file that cannot be read back (a pickle, a ``torch.save`` file, a
-truncated or corrupt one: the ZIP's CRC-32 covers every byte of every entry) raises
-:class:`CheckpointError` naming the file and the problem; only a missing or unreadable path
-raises the ``OSError`` that ``open`` raises.
+this HOST) no longer runs. Any file that cannot be read back (a bare pickle, a truncated or
+corrupt one: the ZIP's CRC-32 covers every byte of every entry) raises :class:`CheckpointError`
+naming the file and the problem; only a missing or unreadable path raises the ``OSError`` that
+``open`` raises.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ import io
 import json
 import math
 import os
+import pickle
 import platform
 import re
 import tempfile
@@ -47,7 +61,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import random as _random
-from .backend import CPU, Device, cupy, to_device
+from . import serialization
+from .backend import CPU, Device, cupy, to_device, to_dtype
 from .tensor import Tensor
 
 __all__ = [
@@ -60,7 +75,8 @@ __all__ = [
     "save_safetensors",
 ]
 
-_FORMAT, _VERSION, _MANIFEST = "tensorgrad", 1, "manifest.json"
+_FORMAT, _MANIFEST, _PICKLE = "tensorgrad", "manifest.json", "data.pkl"
+_VERSION = 2  # the newest this code reads; plain data is written as version 1, pickles as 2
 # dict types kept by name (MultiStepLR's milestones are a Counter); other mappings load as dicts
 _DICT_TYPES = {"dict": dict, "odict": OrderedDict, "counter": Counter}
 _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "rng_state", "extra")
@@ -212,22 +228,89 @@ def _write_array(zf: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
         np.lib.format.write_array(f, array, allow_pickle=False)
 
 
-def save(obj: Any, f: str | os.PathLike) -> None:
-    """Save a state dict or a nested container of tensors, arrays, numbers and strings to the
-    file ``f``, atomically (see the module docstring for the format). Anything else raises
-    ``TypeError`` naming where it sits, e.g. ``obj['param_groups'][0]['foo']: cannot save a
-    set``."""
+def save(obj: Any, f: str | os.PathLike, *, format: str = "tensorgrad") -> None:
+    """Save ``obj`` to the file ``f``, atomically.
+
+    ``format="tensorgrad"`` (the default; see the module docstring): a state dict or a nested
+    container of tensors, arrays, numbers and strings is stored as JSON and ``.npy`` arrays,
+    with no pickle; anything else (an ``nn.Module``, any picklable object) is pickled, its
+    tensors still stored as arrays, and :func:`load` then refuses it unless its classes are
+    allow-listed (``tensorgrad.serialization.add_safe_globals``) or ``weights_only=False``.
+
+    ``format="torch"``: PyTorch's zip format (:mod:`tensorgrad.torch_format`), which
+    ``torch.load(f)`` reads with its default ``weights_only=True``; it holds tensors, numbers,
+    strings, None, dtypes, devices and lists, tuples, sets and dicts of them, and anything else
+    raises ``TypeError`` naming where it sits, e.g. ``obj['param_groups'][0]['foo']: cannot
+    save a ndarray in format='torch'``."""
+    if format == "torch":
+        from . import torch_format
+
+        data_pkl, storages = torch_format.encode(obj)
+        _atomic_write(f, lambda out: torch_format.write(out, data_pkl, storages))
+        return
+    if format != "tensorgrad":
+        raise ValueError(f"format must be 'tensorgrad' or 'torch', got {format!r}")
     arrays: list[np.ndarray] = []
-    root = _encode(obj, "obj", arrays)
-    manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}, allow_nan=False)
+    try:
+        root, data_pkl, version = _encode(obj, "obj", arrays), None, 1
+    except TypeError:  # not plain data: pickle it
+        arrays = []
+        root, data_pkl, version = {"type": "pickle", "file": _PICKLE}, _pickle(obj, arrays), 2
+    manifest = json.dumps({"format": _FORMAT, "version": version, "root": root}, allow_nan=False)
 
     def write(out) -> None:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr(_MANIFEST, manifest)
+            if data_pkl is not None:
+                zf.writestr(_PICKLE, data_pkl)
             for i, array in enumerate(arrays):
                 _write_array(zf, f"arrays/{i}.npy", array)
 
     _atomic_write(f, write)
+
+
+def _pickle(obj: Any, arrays: list[np.ndarray]) -> bytes:
+    """``obj`` pickled, each tensor, array and NumPy scalar in it replaced by a persistent id:
+    its manifest node (the same node for the same object, so tied weights stay tied)."""
+    nodes: dict[int, tuple[Any, dict]] = {}
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, o: Any) -> dict | None:
+            if not isinstance(o, (Tensor, np.ndarray, np.generic)):
+                return None
+            if not isinstance(o, Tensor) and (o.dtype.hasobject or o.dtype.fields is not None):
+                return None  # an object or record array: NumPy pickles it
+            if id(o) not in nodes:
+                nodes[id(o)] = (o, _encode(o, "obj", arrays))  # o kept alive: its id stays its own
+            return nodes[id(o)][1]
+
+    buf = io.BytesIO()
+    try:
+        Pickler(buf, protocol=pickle.DEFAULT_PROTOCOL).dump(obj)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise TypeError(
+            f"cannot save a {type(obj).__name__}: it is not plain data (tensors, arrays, numbers, "
+            f"strings, None and lists, tuples and dicts of them) and it cannot be pickled "
+            f"({type(e).__name__}: {e})"
+        ) from None
+    return buf.getvalue()
+
+
+def _unpickle(path: str, zf: zipfile.ZipFile, place: Callable, weights_only: bool) -> Any:
+    """The object in a version-2 file's ``data.pkl`` (see :func:`save`)."""
+    loaded: dict[str, Any] = {}
+
+    def persistent_load(node: Any) -> Any:
+        if not isinstance(node, dict) or node.get("type") not in ("tensor", "ndarray", "npscalar"):
+            raise pickle.UnpicklingError(f"persistent id {node!r} is not an array node")
+        if node["file"] not in loaded:
+            loaded[node["file"]] = _decode(node, zf, place)
+        return loaded[node["file"]]
+
+    allowed = dict(serialization.PLAIN_GLOBALS)
+    allowed.update({"tensorgrad.backend.to_dtype": to_dtype, "tensorgrad.backend.Device": Device})
+    cls = serialization.RestrictedUnpickler if weights_only else serialization.TrustingUnpickler
+    return cls(io.BytesIO(zf.read(_PICKLE)), allowed, persistent_load).load()
 
 
 def _refuse_non_zip(path: str, head: bytes) -> NoReturn:
@@ -236,39 +319,53 @@ def _refuse_non_zip(path: str, head: bytes) -> NoReturn:
         raise CheckpointError(f"{path!r} is empty (a save that never finished?)")
     if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 and up
         raise CheckpointError(
-            f"{path!r} is a pickle file; tensorgrad never loads pickle, since unpickling can run "
-            "arbitrary code (load it with a trusted tool and re-save it with tg.save)"
+            f"{path!r} is a pickle file; tensorgrad never loads pickle files, since unpickling "
+            "can run arbitrary code (it reads only the pickles inside tg.save and torch.save "
+            "archives, with an allow-list; load this one with a trusted tool and re-save it)"
         )
     if head[:2] == b"PK":
         raise CheckpointError(f"{path!r} is a truncated or corrupt ZIP archive")
     raise CheckpointError(
-        f"{path!r} is not a tensorgrad file (not a ZIP archive; it starts with {head!r}); "
-        "tensorgrad never loads pickle"
+        f"{path!r} is not a tensorgrad or torch.save file (not a ZIP archive; it starts with "
+        f"{head!r})"
     )
 
 
-def load(f: str | os.PathLike, map_location: str | Device | None = None) -> Any:
-    """Load what :func:`save` wrote. Tensors come back with their dtype, shape and
-    ``requires_grad`` on their saved device, or on ``map_location`` (``'cpu'``, ``'cuda:0'``,
-    a :class:`Device`) when given. Pickles and ``torch.save`` files are refused without being
-    read as pickle; any file that cannot be read back whole (truncated, corrupt, a byte
-    changed) raises :class:`CheckpointError` naming it. A missing path raises
-    ``FileNotFoundError``, as ``open`` does."""
+def load(
+    f: str | os.PathLike, map_location: str | Device | None = None, *, weights_only: bool = True
+) -> Any:
+    """Load what :func:`save` or ``torch.save`` wrote. Tensors come back with their dtype,
+    shape and ``requires_grad`` on their saved device, or on ``map_location`` (``'cpu'``,
+    ``'cuda:0'``, a :class:`Device`) when given; tensors of a ``torch.save`` file that shared a
+    storage share memory on the CPU, as in PyTorch.
+
+    A pickle inside the file (a whole object saved with :func:`save`, or any ``torch.save``
+    file) is read with ``weights_only=True`` semantics: only tensors, containers and the
+    globals allowed by :mod:`tensorgrad.serialization` may appear, and a file that names any
+    other raises :class:`CheckpointError` naming it, without running anything of the file.
+    ``weights_only=False`` runs a general unpickler: only for files you trust.
+
+    Any file that cannot be read back whole (a bare pickle, truncated, corrupt, a byte changed,
+    a dtype NumPy lacks such as bfloat16) raises :class:`CheckpointError` naming it. A missing
+    path raises ``FileNotFoundError``, as ``open`` does. Unlike ``torch.load``, ``f`` is a path
+    and ``map_location`` a device (no dict or function)."""
     path = os.fspath(f)
     target = None if map_location is None else Device(map_location)
     if target is not None and target.type == "cuda":
         cupy()  # no CUDA here: the caller's error, raised as such before the file is read
 
     def place(array: np.ndarray, saved_device: str):
-        device = target or Device(saved_device)
-        if device.type == "cuda" and target is None:
-            try:
+        if target is not None:
+            return to_device(array, target)
+        try:
+            device = Device(saved_device)
+            if device.type == "cuda":
                 cupy()
-            except RuntimeError as e:
-                raise CheckpointError(
-                    f"{path!r} holds tensors saved on {saved_device}, and {e}; load them on the "
-                    "CPU with map_location='cpu'"
-                ) from None
+        except (RuntimeError, ValueError) as e:
+            raise CheckpointError(
+                f"{path!r} holds tensors saved on {saved_device}, and {e}; load them on the "
+                "CPU with map_location='cpu'"
+            ) from None
         return to_device(array, device)
 
     with open(path, "rb") as fh:
@@ -278,24 +375,26 @@ def load(f: str | os.PathLike, map_location: str | Device | None = None) -> Any:
             fh.seek(0)
             _refuse_non_zip(path, fh.read(8))
         try:
-            return _decode(_read_manifest(path, zf), zf, place)
+            if _MANIFEST not in zf.NameToInfo:
+                from . import torch_format
+
+                if torch_format.archive_prefix(zf.namelist()) is None:
+                    raise CheckpointError(f"{path!r} has no {_MANIFEST}: not a tensorgrad file")
+                return torch_format.read(path, zf, place, weights_only)
+            root = _read_manifest(zf)
+            if isinstance(root, dict) and root.get("type") == "pickle":
+                return _unpickle(path, zf, place, weights_only)
+            return _decode(root, zf, place)
         except CheckpointError:
             raise
+        except serialization.ForbiddenGlobal as e:
+            raise CheckpointError(e.explain(path)) from None
         except Exception as e:  # zipfile (a CRC-32 mismatch...), JSON, NumPy, a bad manifest
             raise CheckpointError(f"{path!r} is corrupt: {type(e).__name__}: {e}") from None
 
 
-def _read_manifest(path: str, zf: zipfile.ZipFile) -> Any:
+def _read_manifest(zf: zipfile.ZipFile) -> Any:
     """The manifest's root node, after checking that this is a tensorgrad file we can read."""
-    names = set(zf.namelist())
-    if _MANIFEST not in names:
-        if any(n.endswith("data.pkl") for n in names):
-            raise CheckpointError(
-                f"{path!r} is a torch.save file, whose contents are a pickle; tensorgrad "
-                "never loads pickle (save the weights with safetensors instead and use "
-                "tg.load_safetensors)"
-            )
-        raise CheckpointError(f"{path!r} has no {_MANIFEST}: not a tensorgrad file")
     manifest = json.loads(zf.read(_MANIFEST))
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         raise ValueError("no tensorgrad format marker")
