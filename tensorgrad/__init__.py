@@ -31,6 +31,8 @@ from .creation import (
 from . import amp, autograd, checkpoint, cuda, data, datasets, lr_scheduler, nn, optim, training
 from . import grad_flow, utils  # grad_report, track_updates (utils: torch.utils namesake)
 from . import viz  # draw_graph, trace
+from . import serialization  # add_safe_globals, safe_globals (torch.serialization's namesake)
+from . import accelerator  # torch.accelerator's device queries
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,
@@ -47,6 +49,19 @@ from .backend import (
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .checkpoint import load, load_safetensors, save, save_safetensors
+from .creation import bernoulli, multinomial, normal, randint_like  # random sampling
+from .grad_mode import inference_mode, is_inference_mode_enabled
+from . import distributions  # torch.distributions' namesake
+from .ops.sorting import (
+    argsort,
+    bincount,
+    kthvalue,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

@@ -76,7 +76,7 @@ def to_tensor(x, like: Tensor) -> Tensor:
     if isinstance(x, PY_SCALARS):
         dt = like.array.dtype if scalar_fits(x, like.array.dtype) else backend._scalar_dtype(x)
         return Tensor._make(xp_of(like.array).asarray(x, dtype=dt))
-    return Tensor(x, device=like.device)
+    return Tensor._from_data(x, device=like.device)
 
 
 def scalar_fits(x, np_dtype) -> bool:
@@ -91,6 +91,7 @@ def binary(op, a, b, true_divide: bool = False) -> Tensor:
     """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
     # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
     # Python number; nothing to promote, broadcast or check
+    backend.silence_float_warnings()  # it skips Op.apply, which does this for the other ops
     if isinstance(a, Tensor):
         da = a.array
         dt = da.dtype
@@ -139,7 +140,7 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
     if isinstance(s, np.generic):  # np.float64 subclasses float, but NumPy would not weaken it
         s = s.item()
     if not isinstance(s, PY_SCALARS):
-        s = Tensor(s, device=t.device)
+        s = Tensor._from_data(s, device=t.device)
         return binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
     kind = t.array.dtype.kind
     if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
@@ -177,7 +178,7 @@ def compare(ufunc, name, a: Tensor, b) -> Tensor:
     elif isinstance(b, PY_SCALARS) or isinstance(b, np.generic):
         other = b
     else:
-        return compare(ufunc, name, a, Tensor(b, device=a.device))
+        return compare(ufunc, name, a, Tensor._from_data(b, device=a.device))
     xp = xp_of(a.array)
     return Tensor._make(getattr(xp, ufunc.__name__)(a.array, other))
 

@@ -182,7 +182,7 @@ class GradScaler:
                 # PyTorch's scale is a 0-dim float32 tensor: a 0-dim float16 loss times it is
                 # float32, a float16 tensor stays float16 but is multiplied in float32 (as its
                 # CPU kernels compute float16), so 65536 * 0.5 is 32768, not inf
-                scale = Tensor(np.float32(self._scale), device=x.device)
+                scale = Tensor._from_data(np.float32(self._scale), device=x.device)
                 if x.array.dtype != np.float16:
                     return x * scale
                 out = x.float() * scale

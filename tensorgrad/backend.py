@@ -8,8 +8,29 @@ Code that must work on both asks for the array module with ``xp = xp_of(array)``
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
+
+# NumPy warns on floating-point exceptions (log(0), 1/0, inf - inf, exp overflowing); PyTorch
+# computes the IEEE results (-inf, inf, nan) silently, and so does tensorgrad: a warnings filter
+# ignores the ones NumPy attributes to tensorgrad's own code. A user's own NumPy calls still
+# warn, and np.errstate(all="raise") still raises. Every op calls silence_float_warnings(),
+# which costs one identity check: a `warnings.catch_warnings()` block (pytest runs each test in
+# one) starts a fresh filter list, and the filter is put into it on the first op there.
+_silenced_in: list | None = None  # the warnings.filters list that holds the filter
+
+
+def silence_float_warnings() -> None:
+    global _silenced_in
+    if warnings.filters is not _silenced_in:
+        warnings.filterwarnings(
+            "ignore", r".* encountered in ", RuntimeWarning, r"tensorgrad(\.|$)"
+        )
+        _silenced_in = warnings.filters
+
+
+silence_float_warnings()
 
 # --------------------------------------------------------------------------------------------
 # dtypes

@@ -21,7 +21,7 @@ from .tensor import Tensor
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of ``data`` (nested lists, a number, an array, a Tensor)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return Tensor._from_data(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -219,6 +219,71 @@ def randn_like(
     )
 
 
+def randint_like(
+    x: Tensor, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None
+) -> Tensor:
+    """Integers uniform on [low, high) of ``x``'s shape, with its dtype and device unless
+    given; ``randint_like(x, high)`` has low = 0."""
+    if high is None:
+        low, high = 0, low
+    return randint(
+        low,
+        high,
+        x.shape,
+        dtype=dtype or x.dtype,
+        device=device or x.device,
+        requires_grad=requires_grad,
+        generator=generator,
+    )
+
+
+def normal(
+    mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """Draws from N(mean, std^2), PyTorch's four overloads: ``normal(mean_tensor, std_tensor)``
+    (broadcast together), ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` (the
+    dtype and device of the tensor, the mean's when both are tensors) and ``normal(mean, std,
+    size)`` (float32 unless ``dtype``). No gradient flows to ``mean`` or ``std`` (PyTorch's is
+    zero); use ``mean + std * randn_like(mean)`` to differentiate through the draw."""
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if like is None:
+        if size is None:
+            raise TypeError("normal(mean, std) with two numbers needs a size")
+        if not std >= 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return _random_creation(
+            lambda rng, s, d: rng.normal(mean, std, s).astype(d),
+            size,
+            dtype,
+            device,
+            requires_grad,
+            generator,
+        )
+    if not like.is_floating_point():
+        raise RuntimeError(f"normal: mean and std must be floating, got {like.dtype}")
+    arrays = [v.array if isinstance(v, Tensor) else v for v in (mean, std)]
+    if isinstance(std, Tensor):
+        if not bool(backend.xp_of(arrays[1]).all(arrays[1] >= 0)):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    eps = _random.draw(lambda rng: rng.standard_normal(shape), like.device, generator)
+    return Tensor._make((arrays[0] + arrays[1] * eps).astype(like.array.dtype))
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """0/1 draws of ``input``'s shape and dtype, 1 with probability ``input[i]`` (or ``p``
+    when given); see ``Tensor.bernoulli``."""
+    return input.bernoulli(p, generator=generator)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None):
+    """int64 category indices drawn from the rows of ``input`` (non-negative weights); see
+    ``Tensor.multinomial``."""
+    return input.multinomial(num_samples, replacement, generator=generator)
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``; ``arange(end)`` starts
     at 0. int64 when all three are ints, else float32; float32 values round as PyTorch's
@@ -283,6 +348,6 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=
 
 for _name in (
     "zeros ones full empty rand randn randint randperm arange linspace eye zeros_like ones_like "
-    "full_like empty_like rand_like randn_like tensor from_numpy from_dlpack"
+    "full_like empty_like rand_like randn_like randint_like tensor from_numpy from_dlpack"
 ).split():
     setattr(Tensor, _name, staticmethod(globals()[_name]))

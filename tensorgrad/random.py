@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
+from .backend import device_of, to_device, xp_of
+
 DEFAULT_SEED = 67280421310721  # PyTorch's default seed: runs repeat even without manual_seed
 _STATE_BYTES = 16 + 16 + 4 + 4 + 8  # PCG64 state, increment, has_uint32, uinteger, seed
 
@@ -48,7 +51,7 @@ class Generator:
                 self._seed.to_bytes(8, "little", signed=True),
             ]
         )
-        return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
+        return Tensor._from_data(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, state) -> Generator:
         raw = np.asarray(state, dtype=np.uint8).tobytes()
@@ -94,3 +97,113 @@ def set_rng_state(state) -> None:
 
 def rng(generator: Generator | None = None) -> np.random.Generator:
     return (generator or default_generator).rng
+
+
+# ---------------------------------------------------------------------- samplers on arrays
+# Every draw is made on the CPU generator and then moved to the array's device, so a seed gives
+# the same numbers on every device; the arithmetic after the draw runs where the array lives.
+
+
+def draw(sample, device, generator: Generator | None = None):
+    """``sample(rng)`` (a NumPy draw from the generator) moved to ``device``."""
+    return to_device(sample(rng(generator)), device)
+
+
+def bernoulli(p, shape: tuple, dtype, device, generator: Generator | None = None):
+    """An array of 0/1 in ``dtype``: 1 with probability ``p`` (a number, or an array on
+    ``device`` that broadcasts to ``shape``). ``u < p`` with u ~ U[0, 1) is 1 with
+    probability p, and never for p = 0 or always for p = 1."""
+    if backend.is_array(p):
+        if not bool(xp_of(p).all((p >= 0) & (p <= 1))):
+            raise RuntimeError("bernoulli expects all probabilities p to be in [0, 1]")
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    u = draw(lambda r: r.random(shape), device, generator)
+    return (u < p).astype(dtype)
+
+
+def multinomial(weights, num_samples: int, replacement: bool, generator=None):
+    """int64 category indices drawn from each row of ``weights`` (a 1-D or 2-D NumPy/CuPy
+    array of non-negative, unnormalised weights): shape ``weights.shape[:-1] + (num_samples,)``.
+    See ``Tensor.multinomial``."""
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim}")
+    if weights.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {weights.dtype}"
+        )
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {num_samples}")
+    if not replacement and num_samples > weights.shape[-1]:
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample ({num_samples}) > "
+            f"prob_dist.size(-1) ({weights.shape[-1]}) samples without replacement"
+        )
+    xp, device = xp_of(weights), device_of(weights)
+    w = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
+    rows, n = w.shape
+    out_shape = weights.shape[:-1] + (num_samples,)
+    if rows == 0:
+        return xp.zeros(out_shape, np.int64)
+    if not bool(xp.all(xp.isfinite(w) & (w >= 0))):
+        raise RuntimeError(
+            "multinomial: probability tensor contains either `inf`, `nan` or element < 0"
+        )
+    positive = int((w > 0).sum(axis=1).min())  # the fewest positive weights in a row
+    if positive == 0:
+        raise RuntimeError(
+            "multinomial: invalid multinomial distribution (a row's sum of probabilities <= 0)"
+        )
+    if not replacement and num_samples > positive:
+        raise RuntimeError(
+            f"multinomial: cannot sample {num_samples} categories without "
+            f"replacement from a row with only {positive} non-zero weights"
+        )
+    if replacement:
+        # Inverse CDF: category j is drawn when cdf[j-1] <= u < cdf[j]. A zero weight repeats
+        # the cdf value before it, so its interval is empty. The last positive category's
+        # entry (and those after it) is set to 1 so that rounding in the sum cannot leave
+        # a gap below 1.
+        cdf = xp.cumsum(w, axis=1)
+        cdf = xp.where(cdf >= cdf[:, -1:], 1.0, cdf / cdf[:, -1:])
+        u = draw(lambda r: r.random((rows, num_samples)), device, generator)
+        # one flat search for all rows: row r's cdf and draws shifted by r
+        shift = xp.arange(rows, dtype=np.float64)[:, None]
+        flat = xp.searchsorted((cdf + shift).ravel(), (u + shift).ravel(), side="right")
+        index = flat.reshape(rows, num_samples) - xp.arange(rows)[:, None] * n
+        last = n - 1 - xp.argmax(w[:, ::-1] > 0, axis=1)  # the last positive category
+        index = xp.minimum(index, last[:, None])  # u + r rounded up to r + 1 (p ~ 1e-16 r)
+    else:
+        # The exponential race: category j finishes at e_j / w_j with e_j ~ Exp(1); the order
+        # of finishing is a draw without replacement (the next one is j with probability
+        # w_j / the sum of the weights still running). Zero weights never finish.
+        e = draw(lambda r: r.standard_exponential((rows, n)), device, generator)
+        keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
+        index = xp.argsort(keys, axis=1)[:, :num_samples]
+    return index.astype(np.int64).reshape(out_shape)
+
+
+def integer_range(np_dtype, low=None, high=None) -> tuple[int, int]:
+    """The inclusive bounds of ``Tensor.random_(low, high)`` for ``np_dtype``: [low, high - 1],
+    [0, high - 1] when only one bound is given, else [0, 2^mantissa] for floats (every integer
+    exact) and [0, max] for integers."""
+    if low is not None and high is None:
+        low, high = 0, low
+    low = 0 if low is None else int(low)
+    if high is None:
+        if np_dtype == np.bool_:
+            return 0, 1
+        if np_dtype.kind == "f":
+            return 0, 2 ** (np.finfo(np_dtype).nmant + 1)
+        return 0, int(np.iinfo(np_dtype).max)
+    high = int(high)
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if np_dtype.kind in "iub":
+        info = np.iinfo(np_dtype) if np_dtype != np.bool_ else np.iinfo(np.uint8)
+        top = 1 if np_dtype == np.bool_ else info.max
+        if low < info.min or high - 1 > top:
+            raise RuntimeError(f"random_: [{low}, {high - 1}] is out of bounds for {np_dtype}")
+    return low, high - 1

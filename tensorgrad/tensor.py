@@ -25,12 +25,22 @@ _ndarray = np.ndarray
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
+def _false_property(doc: str) -> property:
+    def query(self) -> bool:
+        return False
+
+    query.__doc__ = doc
+    return property(query)
+
+
 class Tensor:
     """A multi-dimensional array with autograd, PyTorch-shaped.
 
-    ``Tensor(data, dtype=None, device=None, requires_grad=False)`` copies ``data`` (a nested list,
-    a Python number, a NumPy/CuPy array or another Tensor). Python floats become float32, Python
-    ints int64; NumPy arrays keep their dtype.
+    ``Tensor(...)`` is PyTorch's legacy constructor, float32 whatever it is given:
+    ``Tensor([-4, 2])`` copies data (a sequence or an array), ``Tensor(2, 3)`` is an
+    uninitialised (2, 3) tensor, ``Tensor()`` an empty one, ``Tensor(t)`` shares ``t``'s
+    storage. ``tg.tensor(data, dtype=None, device=None, requires_grad=False)`` is the modern
+    constructor: Python floats become float32, Python ints int64, NumPy arrays keep their dtype.
 
     ``t.array`` is the storage, a NumPy array (CPU) or a CuPy array (GPU) that the ops compute
     on; ``t.data`` is PyTorch's detached tensor on that array.
@@ -56,11 +66,19 @@ class Tensor:
     _view_fn = None  # how the view is made again from _base
     _view_version = 0  # the base's version when the view's grad_fn was last made
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False) -> None:
-        array = to_array(data, dtype, device, copy=True)
-        self._init(array, None, False, 0, [0])
-        if requires_grad:
-            self.requires_grad_(True)
+    def __init__(self, *args, device=None, size=None, data=None, **other) -> None:
+        if other:
+            raise TypeError(
+                f"Tensor() takes no {', '.join(other)} (PyTorch's legacy constructor is always "
+                "float32); tg.tensor(data, dtype=..., requires_grad=...) takes them"
+            )
+        self._init(_legacy_array(args, device, size, data), None, False, 0, [0])
+
+    @staticmethod
+    def _from_data(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A tensor holding a copy of ``data``: ``tg.tensor`` (the package's own constructor)."""
+        t = Tensor._make(to_array(data, dtype, device, copy=True))
+        return t.requires_grad_(True) if requires_grad else t
 
     def _init(self, data, grad_fn, requires_grad, output_nr, version) -> None:
         self.array = data
@@ -154,6 +172,70 @@ class Tensor:
     def is_cuda(self) -> bool:
         """True when the storage is not a NumPy array, i.e. a CuPy array on a GPU."""
         return type(self.array) is not np.ndarray
+
+    @property
+    def is_cpu(self) -> bool:
+        """True when the storage is a NumPy array (on the CPU)."""
+        return type(self.array) is np.ndarray
+
+    # PyTorch's other device and layout predicates: no such device or layout here, always False
+    is_xpu = is_mps = is_meta = is_ipu = is_xla = is_maia = is_mtia = is_vulkan = _false_property(
+        "False: tensorgrad tensors live on the CPU or a CUDA GPU only."
+    )
+    is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = _false_property(
+        "False: tensorgrad tensors are dense, strided and unquantised."
+    )
+
+    def type(self, dtype=None, non_blocking: bool = False) -> str | Tensor:
+        """``type()`` names the tensor's type as PyTorch does (``'torch.FloatTensor'``,
+        ``'torch.cuda.LongTensor'``); ``type(dtype)`` converts, to a ``tg.dtype`` or to such a
+        name (``t.type('torch.DoubleTensor')``), returning ``self`` when nothing changes."""
+        if dtype is None:
+            prefix = "torch.cuda." if self.is_cuda else "torch."
+            return prefix + _TYPE_NAMES[self.array.dtype.name] + "Tensor"
+        if not isinstance(dtype, str):
+            return self.to(dtype)
+        kind = dtype.removeprefix("torch.").removeprefix("tensorgrad.")
+        cuda = kind.startswith("cuda.")
+        name = kind.removeprefix("cuda.").removesuffix("Tensor")
+        by_name = {v: k for k, v in _TYPE_NAMES.items()}
+        if not kind.endswith("Tensor") or name not in by_name:
+            raise ValueError(f"invalid type: {dtype!r} (names look like 'torch.FloatTensor')")
+        out = self.to(backend.to_dtype(by_name[name]))
+        return out.to("cuda") if cuda and not out.is_cuda else out.to("cpu") if not cuda else out
+
+    def is_complex(self) -> bool:
+        """True for a complex dtype."""
+        return self.array.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        """True when the dtype holds negative numbers (all but bool and uint8)."""
+        return self.array.dtype.kind in "ifc"
+
+    def is_nonzero(self) -> bool:
+        """``bool(t)`` of a one-element tensor; more elements raise, as in PyTorch."""
+        if self.array.size != 1:
+            raise RuntimeError(
+                f"is_nonzero: a tensor with {self.array.size} elements is ambiguous "
+                "(it needs exactly one)"
+            )
+        return bool(self.array.reshape(()))
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """True when ``other`` has the same shape."""
+        return self.shape == other.shape
+
+    def is_inference(self) -> bool:
+        """False: tensorgrad has no inference tensors (``inference_mode`` acts as ``no_grad``)."""
+        return False
+
+    def is_pinned(self) -> bool:
+        """False: host arrays are never page-locked here."""
+        return False
+
+    def is_shared(self) -> bool:
+        """False: no tensor lives in shared memory here."""
+        return False
 
     def is_floating_point(self) -> bool:
         """True for a floating point dtype (float16, float32, float64)."""
@@ -440,7 +522,7 @@ class Tensor:
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
         """A copy of ``data`` on this tensor's device, with its dtype unless ``dtype``."""
-        return Tensor(data, dtype or self.dtype, self.device, requires_grad)
+        return Tensor._from_data(data, dtype or self.dtype, self.device, requires_grad)
 
     def new_zeros(self, *size, dtype=None) -> Tensor:
         """Zeros of ``size`` on this tensor's device, with its dtype unless ``dtype``."""
@@ -1250,6 +1332,49 @@ class Tensor:
         wide = wide.expand(*x.shape[: dim + 1], repeats, *x.shape[dim + 1 :])
         return wide.reshape(*x.shape[:dim], total, *x.shape[dim + 1 :])
 
+    # sorting and searching (tensorgrad/ops/sorting.py): stable orders, values by gather
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim``; stable (ties keep index order), NaN
+        largest. The gradient of ``values`` scatters back through ``indices``."""
+        return sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The int64 indices that sort along ``dim`` (``sort(...).indices``); no gradient."""
+        return sorting.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements
+        along ``dim``, best first; ties go to the lower index."""
+        return sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """``(values, indices)`` of the ``k``-th smallest element (1-based) along ``dim``."""
+        return sorting.kthvalue(self, k, dim, keepdim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """How often each value 0, 1, ... occurs in this 1-D non-negative integer tensor (the
+        sum of ``weights`` per value, with weights); no gradient."""
+        return sorting.bincount(self, weights, minlength)
+
+    def unique(
+        self,
+        sorted: bool = True,
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: int | None = None,
+    ):
+        """The distinct elements (slices along ``dim``), ascending, with optional inverse
+        indices and counts; no gradient."""
+        return sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(
+        self, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+    ):
+        """One element (slice along ``dim``) per run of equal consecutive ones, with optional
+        inverse indices and counts; no gradient."""
+        return sorting.unique_consecutive(self, return_inverse, return_counts, dim)
+
     def tile(self, *dims) -> Tensor:
         """``repeat`` with ``dims`` padded with leading 1s when shorter than the shape."""
         dims = size_args(dims)
@@ -1447,9 +1572,131 @@ class Tensor:
         sample = _random.rng(generator).normal(mean, std, self.shape)
         return views.fill(self, backend.to_device(sample.astype(self.array.dtype), self.device))
 
+    def _fill_drawn(self, name: str, sample, generator, floating: bool = True) -> Tensor:
+        """Fill with ``sample(rng)`` (a NumPy draw of self's shape) cast to self's dtype."""
+        if floating and not self.is_floating_point():
+            raise RuntimeError(
+                f"{name} draws from a continuous distribution: the tensor must "
+                f"have a floating dtype, got {self.dtype}"
+            )
+        array = _random.draw(lambda r: sample(r).astype(self.array.dtype), self.device, generator)
+        return views.fill(self, array)
+
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
+        """0/1 draws of self's shape and dtype: element i is 1 with probability ``self[i]``
+        (in [0, 1]), or with probability ``p`` when a float ``p`` is given. No gradient
+        (PyTorch's is zero)."""
+        if p is None and not self.is_floating_point():
+            raise RuntimeError(f"bernoulli: probabilities must be floating, got {self.dtype}")
+        prob = self.array if p is None else p
+        return Tensor._make(
+            _random.bernoulli(prob, self.shape, self.array.dtype, self.device, generator)
+        )
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        """Fill in place with 0/1 draws, 1 with probability ``p`` (a float, or a tensor of
+        probabilities that broadcasts to self's shape); returns self."""
+        if isinstance(p, Tensor):
+            if np.broadcast_shapes(p.shape, self.shape) != self.shape:
+                raise RuntimeError(
+                    f"bernoulli_: p of shape {p.shape} does not broadcast to "
+                    f"the tensor's shape {self.shape}"
+                )
+            p = backend.to_device(p.array, self.device)
+        drawn = _random.bernoulli(p, self.shape, self.array.dtype, self.device, generator)
+        return views.fill(self, drawn)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """int64 category indices drawn from the rows of self (1-D or 2-D, non-negative,
+        unnormalised weights): shape ``(num_samples,)`` or ``(rows, num_samples)``. Without
+        replacement the categories of a row are distinct and a zero weight is never drawn,
+        so ``num_samples`` may not exceed a row's count of positive weights (PyTorch
+        documents this; its CPU kernel draws zero weights instead)."""
+        return Tensor._make(_random.multinomial(self.array, num_samples, replacement, generator))
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with draws from Exp(lambd), density lambd e^(-lambd x) on x >= 0;
+        returns self."""
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        draw = lambda r: r.standard_exponential(self.shape) / lambd  # noqa: E731
+        return self._fill_drawn("exponential_", draw, generator)
+
+    def geometric_(self, p: float, *, generator=None) -> Tensor:
+        """Fill in place with draws from Geometric(p): the number of Bernoulli(p) trials up
+        to and including the first success, P(k) = (1 - p)^(k - 1) p for k = 1, 2, ...;
+        returns self."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        draw = lambda r: r.geometric(p, self.shape)  # noqa: E731
+        return self._fill_drawn("geometric_", draw, generator, False)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+        """Fill in place with exp(N(mean, std^2)) draws (``mean`` and ``std`` are those of
+        the logarithm); returns self."""
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        draw = lambda r: r.lognormal(mean, std, self.shape)  # noqa: E731
+        return self._fill_drawn("log_normal_", draw, generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with Cauchy draws, density 1 / (pi sigma (1 + ((x - median) /
+        sigma)^2)); returns self."""
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        draw = lambda r: median + sigma * r.standard_cauchy(self.shape)  # noqa: E731
+        return self._fill_drawn("cauchy_", draw, generator)
+
+    def random_(self, from_=None, to=None, *, generator=None) -> Tensor:
+        """Fill in place with integers uniform on [from_, to - 1]; ``random_(to)`` starts at
+        0; with no bounds [0, 2^mantissa] for floats (every value exact) and the dtype's
+        range from 0 for integers. PyTorch's first parameter is named ``from``."""
+        low, high = _random.integer_range(self.array.dtype, from_, to)
+        draw = lambda r: r.integers(low, high, self.shape, endpoint=True)  # noqa: E731
+        return self._fill_drawn("random_", draw, generator, False)
+
 
 def _rebuild(array, requires_grad):
-    return Tensor(array, requires_grad=requires_grad)
+    return Tensor._from_data(array, requires_grad=requires_grad)
+
+
+# the dtype part of PyTorch's tensor type names: 'torch.FloatTensor', 'torch.cuda.LongTensor'
+_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}  # fmt: skip
+
+
+def _legacy_array(args: tuple, device, size, data):
+    """The float32 array of ``torch.Tensor(*args, device=, size=, data=)``: sizes give an
+    uninitialised array, a sequence or an array a float32 copy, a tensor its own array."""
+    if size is not None or data is not None:
+        if args or (size is not None and data is not None):
+            raise TypeError("Tensor(): give sizes, size=(...) or data=[...], one of them")
+        args = tuple(size) if size is not None else (data,)
+    if not args:
+        return to_array([], np.float32, device, copy=True)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        if any(a < 0 for a in args):
+            raise RuntimeError(
+                f"Tensor(): trying to create a tensor with negative dimension {list(args)}"
+            )
+        return empty(*args, device=device).array  # float32, uninitialised as in PyTorch
+    if len(args) == 1:
+        (x,) = args
+        if isinstance(x, Tensor):
+            return x.array if device is None else backend.to_device(x.array, Device(device))
+        if isinstance(x, (list, tuple)) or backend.is_array(x):
+            return to_array(x, np.float32, device, copy=True)
+        hint = f" (a 0-d tensor is tg.tensor({x!r}))" if isinstance(x, (int, float)) else ""
+        got = type(x).__name__
+        raise TypeError(f"Tensor(): data must be a sequence or an array, got {got}{hint}")
+    raise TypeError(
+        "Tensor() takes sizes (Tensor(2, 3)), data (Tensor([1, 2])) or a tensor; got "
+        f"({', '.join(type(a).__name__ for a in args)}); tg.tensor(data, dtype=...) "
+        "takes a dtype"
+    )
 
 
 # ---------------------------------------------------------------------- functions
@@ -1458,7 +1705,9 @@ def _rebuild(array, requires_grad):
 def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` else ``other``; scalars broadcast."""
     like = next(x for x in (input, other, condition) if isinstance(x, Tensor))
-    cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=like.device)
+    cond = condition
+    if not isinstance(cond, Tensor):
+        cond = Tensor._from_data(condition, device=like.device)
     if cond.array.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a = input if isinstance(input, Tensor) else None
@@ -1591,5 +1840,5 @@ from ._args import (
 from .autograd import engine, function, views
 from .autograd.function import RetainGrad
 from .creation import empty, full, ones, zeros
-from .ops import elementwise, fused, indexing, linalg, movement, reduce
+from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice

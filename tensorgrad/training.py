@@ -140,7 +140,7 @@ class _Meter:
         if pg.get_world_size() == 1:
             return
         counts = [self.loss_sum, self.samples, self.correct, self.counted]
-        totals = Tensor(np.array(counts, np.float64))
+        totals = Tensor._from_data(np.array(counts, np.float64))
         pg.all_reduce(totals, pg.ReduceOp.SUM)
         totals = totals.numpy()
         self.loss_sum = float(totals[0])

@@ -1,7 +1,9 @@
 """``tensorgrad.backend``: dtypes, PyTorch's promotion rules, devices and array helpers."""
 
 import itertools
+import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -219,3 +221,43 @@ def test_malloc_keeps_freed_memory_unless_told_not_to(env, expected):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(expected) or (expected and not backend.MALLOC_TUNED)
+
+
+# ------------------------------------------------------------------ NumPy's floating-point warnings
+
+FLOAT_EDGES = {  # PyTorch computes these silently (-inf, inf, nan); NumPy would warn
+    "log(0)": lambda: tg.zeros(2).log(),
+    "1/0": lambda: tg.ones(2) / tg.zeros(2),
+    "sqrt(-1)": lambda: tg.tensor([-1.0]).sqrt(),
+    "inf-inf": lambda: tg.tensor([float("inf")]) - tg.tensor([float("inf")]),
+    "inf*0": lambda: tg.tensor([float("inf")]) * 0,
+    "exp(1000)": lambda: tg.tensor([1000.0]).exp(),
+    "0**-1": lambda: tg.zeros(2) ** -1,
+    "rsqrt(0)": lambda: tg.zeros(1).rsqrt(),
+    "log1p(-1)": lambda: tg.tensor([-1.0]).log1p(),
+    "mean of empty": lambda: tg.tensor([]).mean(),
+    "var of one": lambda: tg.tensor([1.0]).var(),
+    "to int32 overflow": lambda: tg.tensor([1e10]).to(tg.int32),
+    "to float16 overflow": lambda: tg.tensor([1e10]).half(),
+    "log_softmax(-inf)": lambda: tg.nn.functional.log_softmax(tg.tensor([-math.inf, -math.inf]), 0),
+    "bce at 0 and 1": lambda: tg.nn.functional.binary_cross_entropy(
+        tg.tensor([0.0, 1.0]), tg.tensor([1.0, 0.0])
+    ),
+    "sqrt backward at 0": lambda: tg.zeros(3, requires_grad=True).sqrt().sum().backward(),
+}
+
+
+@pytest.mark.parametrize("case", FLOAT_EDGES)
+def test_well_defined_float_edge_cases_warn_nothing(case):
+    with warnings.catch_warnings(record=True) as caught:
+        FLOAT_EDGES[case]()
+    assert [str(w.message) for w in caught] == []
+
+
+def test_the_users_own_numpy_still_warns_and_errstate_still_raises():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        np.log(np.zeros(1))
+    assert any("divide by zero" in str(w.message) for w in caught)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        tg.zeros(1).log()

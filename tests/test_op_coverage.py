@@ -25,7 +25,8 @@ NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on 
     "argmax argmin all any eq ne lt le gt ge isnan isinf isfinite logical_not logical_and "
     "logical_or equal allclose nonzero count_nonzero floor_divide __floordiv__ __rfloordiv__ "
     "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ "
-    "__invert__"
+    "__invert__",
+    "argsort bincount unique unique_consecutive",  # ops/sorting.py: indices, counts, sets
 }
 NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place writes
     "backward detach detach_ requires_grad_ retain_grad register_hook "
@@ -34,9 +35,18 @@ NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place wr
     "long int bool cpu cuda type_as new_tensor new_zeros new_ones new_full new_empty zeros ones "
     "full empty rand randn randint randperm arange linspace eye zeros_like ones_like full_like "
     "empty_like rand_like randn_like tensor from_numpy from_dlpack add_ sub_ mul_ div_ pow_ "
-    "clamp_ clip_ zero_ fill_ copy_ masked_fill_ uniform_ normal_ sum_to"
+    "clamp_ clip_ zero_ fill_ copy_ masked_fill_ uniform_ normal_ sum_to "
+    # random draws (tests/test_random.py): no gradient, as PyTorch's is zero
+    "bernoulli bernoulli_ multinomial exponential_ geometric_ log_normal_ cauchy_ random_ "
+    "randint_like"
 }
-EXCLUDED = set(" ".join(NO_GRADIENT_OUTPUT | NOT_OPS).split())
+# PyTorch's queries of a tensor's kind, device and layout (tests/test_tensor.py)
+QUERIES = {
+    "is_cpu is_xpu is_mps is_meta is_ipu is_xla is_maia is_mtia is_vulkan is_sparse "
+    "is_sparse_csr is_quantized is_mkldnn is_nested type is_complex is_signed is_nonzero "
+    "is_same_size is_inference is_pinned is_shared data"
+}
+EXCLUDED = set(" ".join(NO_GRADIENT_OUTPUT | NOT_OPS | QUERIES).split())
 # Functions an op table can't hold, with the tests that cover them instead.
 FUNCTIONAL_ELSEWHERE = {
     "one_hot": "integer output: tests/nn/test_functional.py::test_one_hot*",

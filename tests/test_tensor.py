@@ -447,3 +447,73 @@ def test_cuda_without_a_gpu_raises_a_clear_error():
         tg.ones(2).to("cuda:0")
     with pytest.raises(RuntimeError, match="(?i)cuda"):
         tg.zeros(2, device="cuda")
+
+
+# ------------------------------------------------------------- PyTorch's predicates and type()
+
+PREDICATES = ["is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_ipu", "is_xla", "is_maia",
+              "is_mtia", "is_vulkan", "is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn",
+              "is_nested"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PREDICATES)
+def test_device_and_layout_predicates_match_torch_on_the_cpu(name):
+    assert getattr(tg.ones(2), name) is getattr(torch.ones(2), name)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "int16",
+                                   "int8", "uint8", "bool"])  # fmt: skip
+def test_type_names_and_predicates_match_torch(dtype):
+    mine = tg.zeros(3, dtype=getattr(tg, dtype))
+    theirs = torch.zeros(3, dtype=getattr(torch, dtype))
+    assert mine.type() == theirs.type()
+    assert mine.is_complex() == theirs.is_complex() and mine.is_signed() == theirs.is_signed()
+    assert mine.is_floating_point() == theirs.is_floating_point()
+    assert mine.type(theirs.type()).dtype == mine.dtype  # by its own name: unchanged
+    assert tg.ones(2).type(theirs.type()).dtype == mine.dtype  # by name: converted
+
+
+def test_type_converts_to_a_dtype_and_refuses_other_names():
+    x = tg.tensor([1.5, -2.0])
+    assert x.type(tg.float64).dtype == tg.float64 and x.type(tg.float32) is x
+    assert x.type("torch.LongTensor").tolist() == [1, -2]
+    with pytest.raises(ValueError, match="invalid type: 'float'"):
+        x.type("float")
+
+
+def test_is_nonzero_same_size_and_the_always_false_queries():
+    assert tg.tensor([3]).is_nonzero() and not tg.tensor(0.0).is_nonzero()
+    with pytest.raises(RuntimeError, match="2 elements is ambiguous"):
+        tg.tensor([1, 2]).is_nonzero()
+    assert tg.ones(2, 3).is_same_size(tg.zeros(2, 3)) and not tg.ones(2).is_same_size(tg.ones(3))
+    x = tg.ones(2)
+    assert not (x.is_inference() or x.is_pinned() or x.is_shared())
+
+
+# ------------------------------------------------------------------------ .data, as PyTorch's
+
+
+def test_data_is_a_detached_tensor_on_the_same_array_in_the_pytorch_idioms():
+    p = tg.nn.Parameter(tg.ones(3))
+    (p * 2).sum().backward()
+    version = p._version
+    p.data.add_(p.grad, alpha=-0.5)  # the manual SGD step of PyTorch scripts
+    assert p.tolist() == [0.0, 0.0, 0.0] and p._version == version  # unseen by autograd
+    assert isinstance(p.data, tg.Tensor) and not isinstance(p.data, tg.nn.Parameter)
+    assert not p.data.requires_grad and p.data.grad_fn is None
+    w = tg.zeros(2, 3)
+    w.data.uniform_(-0.1, 0.1)
+    assert 0 < float(w.abs().max()) <= 0.1
+    out = tg.tensor([[0.1, 0.7, 0.2], [0.5, 0.1, 0.4]])
+    assert out.data.max(1, keepdim=True)[1].tolist() == [[1], [0]]
+    assert out.data.cpu().numpy() is not None and np.shares_memory(out.data.numpy(), out.array)
+
+
+def test_setting_data_swaps_the_storage_and_keeps_the_parameter():
+    p = tg.nn.Parameter(tg.ones(2))
+    other = tg.zeros(4)
+    p.data = other
+    assert isinstance(p, tg.nn.Parameter) and p.requires_grad and p.shape == (4,)
+    assert p.array is other.array
+    with pytest.raises(TypeError, match="must be set to a Tensor, got list"):
+        p.data = [1.0, 2.0]

@@ -14,7 +14,7 @@ it they cost no more than the arithmetic.
 
 from __future__ import annotations
 
-from ..backend import xp_of
+from ..backend import silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..tensor import Tensor
 from . import anomaly
@@ -57,7 +57,7 @@ def _make_grads(outputs, grad_outputs, create_graph) -> list:
             # ones_like, not out * 0 + 1: that is nan where the output is nan or inf
             g = Tensor._make(xp_of(out.array).ones_like(out.array))
         elif not isinstance(g, Tensor):
-            g = Tensor(g, dtype=out.dtype, device=out.device)
+            g = Tensor._from_data(g, dtype=out.dtype, device=out.device)
         if g.shape != out.shape:
             raise RuntimeError(
                 f"gradient has shape {g.shape} but the output it belongs to has shape {out.shape}"
@@ -201,6 +201,7 @@ def _topological(deps: dict) -> list:
 
 
 def _run(roots, retain_graph, create_graph, capture=None) -> dict:
+    silence_float_warnings()  # backward formulas hit 1/0 as forward ones do (sqrt at 0)
     deps = _graph(roots)
     needed = _needed(deps, {edge[0] for edge in capture}) if capture is not None else None
     buffers: dict = {}

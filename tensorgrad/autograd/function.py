@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import weakref
 
-from ..backend import xp_of
+from ..backend import silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
@@ -235,6 +235,7 @@ class Op(Node):
         # one Tensor; recording -> one node with its edges and saved tensors.
         if _watch is not None:
             return _watch(_op_apply, cls, inputs, params)
+        silence_float_warnings()
         record = False
         datas = []
         for x in inputs:

@@ -265,4 +265,4 @@ def _random_grad_output(rng, out: Tensor, non_contiguous: bool) -> Tensor:
     if non_contiguous and out.ndim:
         wide = rng.standard_normal((*out.shape[:-1], 2 * out.shape[-1])).astype(out.array.dtype)
         return Tensor._make(wide[..., ::2]).requires_grad_()
-    return Tensor(rng.standard_normal(out.shape), dtype=out.dtype).requires_grad_()
+    return Tensor._from_data(rng.standard_normal(out.shape), dtype=out.dtype).requires_grad_()

@@ -484,11 +484,11 @@ class Module:
             for key, value in values.items():
                 target = own[key]
                 if not assign:
-                    target.copy_(Tensor(value, device=target.device))
+                    target.copy_(Tensor._from_data(value, device=target.device))
                     continue
                 path, _, name = key.rpartition(".")
                 owner = self.get_submodule(path)
-                new = Tensor(value, device=target.device)
+                new = Tensor._from_data(value, device=target.device)
                 if isinstance(target, Parameter):
                     new = Parameter(new, requires_grad=target.requires_grad)
                     owner._parameters[name] = new

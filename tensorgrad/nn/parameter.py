@@ -13,8 +13,8 @@ class Parameter(Tensor):
         if data is None:
             import numpy as np
 
-            data = Tensor(np.empty((0,), dtype=np.float32))
-        array = data.array if isinstance(data, Tensor) else Tensor(data).array
+            data = Tensor._from_data(np.empty((0,), dtype=np.float32))
+        array = data.array if isinstance(data, Tensor) else Tensor._from_data(data).array
         self._init(array, None, False, 0, [0])
         if requires_grad:
             self.requires_grad_(True)
@@ -30,10 +30,10 @@ class Buffer(Tensor):
     """Marks a tensor as a buffer when assigned to a Module attribute (``torch.nn.Buffer``)."""
 
     def __init__(self, data, persistent: bool = True) -> None:
-        array = data.array if isinstance(data, Tensor) else Tensor(data).array
+        array = data.array if isinstance(data, Tensor) else Tensor._from_data(data).array
         self._init(array, None, False, 0, [0])
         self.persistent = persistent
 
 
 def _rebuild_parameter(array, requires_grad):
-    return Parameter(Tensor(array), requires_grad)
+    return Parameter(Tensor._from_data(array), requires_grad)

@@ -1,0 +1,162 @@
+"""The names a torch script may read that tensorgrad has no module for: switches that only mean
+something to CUDA kernels tensorgrad does not use, ``torch.compile``, version strings.
+
+Each dict below fills in one torch module (see ``mapping.MODULES``); a name tensorgrad itself
+defines wins over the shim of the same name. The switches are accepted and remembered, and
+change nothing:
+
+- ``torch.backends.cudnn.benchmark / deterministic / enabled / allow_tf32``: tensorgrad's
+  convolutions are matrix products (im2col), not cuDNN calls, so there is no algorithm to pick
+  and no nondeterministic kernel to avoid; ``cudnn.is_available()`` is False.
+- ``torch.backends.cuda.matmul.allow_tf32``, ``torch.set_float32_matmul_precision``: float32
+  products run in float32 (NumPy; CuPy's default, which does not use TF32).
+- ``torch.use_deterministic_algorithms``: tensorgrad's kernels are deterministic on the CPU;
+  on the GPU its scatter-adds use atomics, as PyTorch's, and are not made deterministic.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import types
+import warnings
+from collections.abc import Iterable
+
+from .. import __version__ as _tensorgrad_version
+from .. import amp, cuda
+
+TORCH_VERSION = "2.13.0"  # the PyTorch whose API tensorgrad follows (the test oracle)
+
+
+def compile(model=None, **kwargs):
+    """``torch.compile``: tensorgrad has no compiler, so the model or function comes back
+    unchanged (with a one-time warning that it runs eagerly). Works as ``@torch.compile`` and as
+    ``@torch.compile(mode=...)``."""
+    if model is None:
+        return functools.partial(compile, **kwargs)
+    _warn_eager_once()
+    return model
+
+
+@functools.cache
+def _warn_eager_once() -> None:
+    warnings.warn(
+        "torch.compile: tensorgrad has no compiler; the model runs eagerly, unchanged",
+        stacklevel=3,
+    )
+
+
+_FLOAT32_PRECISIONS = ("highest", "high", "medium")
+_settings = {"float32_matmul_precision": "highest", "deterministic": False, "warn_only": False}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted and remembered: float32 products always run in float32 here. An unknown value
+    warns and changes nothing, as in PyTorch."""
+    if precision not in _FLOAT32_PRECISIONS:
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "set_float32_matmul_precision call has no effect.",
+            stacklevel=2,
+        )
+        return
+    _settings["float32_matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """What ``set_float32_matmul_precision`` was last given (``'highest'`` at first)."""
+    return _settings["float32_matmul_precision"]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted and remembered; tensorgrad's CPU kernels are deterministic already."""
+    _settings["deterministic"], _settings["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What ``use_deterministic_algorithms`` was last given."""
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """The ``warn_only`` last given to ``use_deterministic_algorithms``."""
+    return _settings["warn_only"]
+
+
+TORCH = {
+    "compile": compile,
+    "set_float32_matmul_precision": set_float32_matmul_precision,
+    "get_float32_matmul_precision": get_float32_matmul_precision,
+    "use_deterministic_algorithms": use_deterministic_algorithms,
+    "are_deterministic_algorithms_enabled": are_deterministic_algorithms_enabled,
+    "is_deterministic_algorithms_warn_only_enabled": is_deterministic_algorithms_warn_only_enabled,
+    # PEP 440 local label: version checks see the PyTorch API this follows
+    "__version__": f"{TORCH_VERSION}+tensorgrad.{_tensorgrad_version}",
+}
+
+VERSION = {
+    "__version__": TORCH["__version__"],
+    "cuda": None,  # no CUDA toolkit is linked in: CuPy brings its own
+    "hip": None,
+    "debug": False,
+    "git_version": "tensorgrad",
+}
+
+
+def _false() -> bool:
+    return False
+
+
+CUDNN = {
+    "benchmark": False,
+    "deterministic": False,
+    "enabled": True,
+    "allow_tf32": True,
+    "benchmark_limit": 10,
+    "is_available": _false,
+    "version": lambda: None,
+}
+
+BACKENDS_CUDA = {
+    "matmul": types.SimpleNamespace(
+        allow_tf32=False,
+        allow_fp16_reduced_precision_reduction=True,
+        allow_bf16_reduced_precision_reduction=True,
+    ),
+    "is_built": cuda.is_available,
+}
+
+NOT_BUILT = {"is_available": _false, "is_built": _false, "enabled": False}
+
+
+def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True):
+    """``torch.cuda.amp.autocast(...)``, PyTorch's deprecated spelling of
+    ``torch.amp.autocast('cuda', ...)``."""
+    return amp.autocast("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+def _cuda_grad_scaler(*args, **kwargs):
+    """``torch.cuda.amp.GradScaler(...)``: ``torch.amp.GradScaler('cuda', ...)``."""
+    return amp.GradScaler("cuda", *args, **kwargs)
+
+
+CUDA_AMP = {"autocast": _cuda_autocast, "GradScaler": _cuda_grad_scaler}
+
+
+def _ntuple(n: int, name: str = "parse"):
+    def parse(x):
+        if isinstance(x, Iterable) and not isinstance(x, str):
+            return tuple(x)
+        return tuple(itertools.repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+NN_MODULES_UTILS = {
+    "_ntuple": _ntuple,
+    "_single": _ntuple(1, "_single"),
+    "_pair": _ntuple(2, "_pair"),
+    "_triple": _ntuple(3, "_triple"),
+    "_quadruple": _ntuple(4, "_quadruple"),
+}

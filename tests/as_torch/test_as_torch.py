@@ -1,0 +1,372 @@
+"""tensorgrad.as_torch: the torch stand-in modules, what they map, what they refuse, the
+install/uninstall dance with real torch, and the command line."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+import tensorgrad as tg
+from tensorgrad import as_torch
+from tensorgrad.as_torch import mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_as_script(source: str, name: str = "script.py") -> dict:
+    """Run ``source`` as if it were the file ``name`` (so error messages name it), under the
+    alias; returns its globals."""
+    namespace = {"__name__": "__main__"}
+    with as_torch.installed():
+        exec(compile(textwrap.dedent(source), name, "exec"), namespace)
+    return namespace
+
+
+def test_install_hides_real_torch_and_uninstall_restores_it():
+    real_nn = sys.modules["torch.nn"]
+    with as_torch.installed() as alias:
+        import torch as inside
+        import torch.nn as nn_inside
+
+        assert inside is alias and inside is not torch and as_torch.is_installed()
+        assert nn_inside is not real_nn and nn_inside.Linear is tg.nn.Linear
+        with as_torch.installed() as again:  # nested: a no-op
+            assert again is alias
+        assert sys.modules["torch"] is alias
+    assert not as_torch.is_installed()
+    assert sys.modules["torch"] is torch and sys.modules["torch.nn"] is real_nn
+    import torch as after
+
+    assert after is torch
+
+
+def test_names_come_from_tensorgrad():
+    with as_torch.installed() as t:
+        import torch.nn.functional as F
+        import torch.utils.data as data
+        from torch.optim.lr_scheduler import StepLR
+
+        assert t.Tensor is tg.Tensor and t.float32 is tg.float32 and t.long is tg.int64
+        assert t.manual_seed is tg.manual_seed and t.device is tg.device
+        assert t.nn.Module is tg.nn.Module and t.nn.Parameter is tg.nn.Parameter
+        assert t.nn.parameter.Parameter is tg.nn.Parameter
+        assert F.cross_entropy is tg.nn.functional.cross_entropy
+        assert t.nn.init.normal_ is tg.nn.init.normal_
+        assert t.nn.utils.clip_grad_norm_ is tg.nn.utils.clip_grad_norm_
+        assert StepLR is tg.lr_scheduler.StepLR and t.optim.AdamW is tg.optim.AdamW
+        assert data.DataLoader is tg.data.DataLoader
+        assert t.autograd.grad is tg.autograd.grad and t.amp.GradScaler is tg.amp.GradScaler
+        assert t.cuda.is_available is tg.cuda.is_available
+        assert t.distributed.all_reduce is tg.distributed.all_reduce
+        assert t.nn.parallel.DistributedDataParallel is tg.distributed.DistributedDataParallel
+        assert t.utils.data.distributed.DistributedSampler is tg.distributed.DistributedSampler
+        assert t.accelerator is importlib.import_module("torch.accelerator")
+        assert t.accelerator.is_available is tg.accelerator.is_available
+        assert t.__version__.startswith("2.13.0+tensorgrad")
+        assert t.version.cuda is None
+        assert {"nn", "optim", "Tensor", "backends", "compile"} <= set(dir(t))
+        x = t.randn(2, 3)
+        assert isinstance(x, t.Tensor) and type(x) is tg.Tensor
+
+
+@pytest.mark.parametrize("file", sorted(mapping.NN_MODULE_FILES))
+def test_nn_modules_files_expose_torch_classes_as_ours(file):
+    """``torch.nn.modules.<file>.<Class> is tensorgrad.nn.<Class>`` for every class tensorgrad
+    has, and the table lists what PyTorch 2.13 defines in that file."""
+    real = importlib.import_module(f"torch.nn.modules.{file}")
+    names = mapping.NN_MODULE_FILES[file].split()
+    for name in names:
+        assert getattr(real, name).__module__ == real.__name__, f"{name} not in torch's {file}"
+    with as_torch.installed():
+        ours = importlib.import_module(f"torch.nn.modules.{file}")
+        for name in names:
+            if hasattr(tg.nn, name):
+                assert getattr(ours, name) is getattr(tg.nn, name)
+            elif hasattr(ours, name):  # a private base class, from tensorgrad's file
+                assert inspect.isclass(getattr(ours, name))
+
+
+def test_nn_modules_identity_and_private_bases():
+    with as_torch.installed() as t:
+        from torch.nn.modules.dropout import Dropout
+        from torch.nn.modules.linear import Linear
+
+        assert Dropout is tg.nn.Dropout and Linear is tg.nn.Linear
+        assert t.nn.modules.conv.Conv2d is tg.nn.Conv2d
+        assert t.nn.modules.rnn.LSTM is tg.nn.LSTM
+        assert t.nn.modules.activation.MultiheadAttention is tg.nn.MultiheadAttention
+        assert t.nn.modules.Linear is tg.nn.Linear
+        assert isinstance(tg.nn.BatchNorm2d(3), t.nn.modules.batchnorm._BatchNorm)
+        assert issubclass(tg.nn.MSELoss, t.nn.modules.loss._Loss)
+        from torch.nn.modules.utils import _pair
+
+        assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2)
+
+
+def test_missing_attribute_names_the_script_line():
+    source = """\
+        import torch
+
+        x = torch.ones(2)
+        y = torch.no_such_thing_anywhere(x)
+    """
+    with pytest.raises(NotImplementedError) as info:
+        run_as_script(source)
+    assert str(info.value) == (
+        "tensorgrad has no torch.no_such_thing_anywhere (used at script.py:4)"
+    )
+    with pytest.raises(
+        NotImplementedError,
+        match=r"torch\.nn\.modules\.dropout\.AlphaDropout "
+        r"\(used at script\.py:2\)",
+    ):
+        run_as_script("import torch\ntorch.nn.modules.dropout.AlphaDropout(0.1)\n")
+
+
+def test_missing_import_names_the_script_line_and_is_an_import_error():
+    with pytest.raises(
+        NotImplementedError,
+        match=r"^tensorgrad has no torch\.fake_fft "
+        r"\(used at script\.py:3\)$",
+    ):
+        run_as_script("import torch\n\nimport torch.fake_fft\n")
+    with pytest.raises(
+        ImportError,
+        match=r"torch\.nn\.functional\.no_such_fn \(used at "
+        r"script\.py:1\)",
+    ):
+        run_as_script("from torch.nn.functional import relu, no_such_fn\n")
+    namespace = run_as_script(
+        """\
+        try:
+            import torch.fake_fft as fft
+        except ImportError:
+            fft = None
+        """
+    )
+    assert namespace["fft"] is None
+
+
+def test_hasattr_and_getattr_default_see_missing_names_as_absent():
+    namespace = run_as_script(
+        """\
+        import torch
+        has_fake = hasattr(torch, "fake_fft")
+        fallback = getattr(torch.backends, "fake_backend", "default")
+        has_mps = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+        has_compile = hasattr(torch, "compile")
+        """
+    )
+    assert namespace["has_fake"] is False and namespace["fallback"] == "default"
+    assert namespace["has_mps"] is False and namespace["has_compile"] is True
+    with as_torch.installed() as t:  # dunders are plain AttributeErrors (Python probes them)
+        with pytest.raises(AttributeError) as info:
+            t.__wrapped__  # noqa: B018
+        assert not isinstance(info.value, NotImplementedError)
+
+
+def test_cuda_only_switches_are_accepted():
+    namespace = run_as_script(
+        """\
+        import torch
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.enabled = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        state = (
+            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic,
+            torch.backends.cuda.matmul.allow_tf32, torch.get_float32_matmul_precision(),
+            torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.is_available(),
+        )
+        torch.set_float32_matmul_precision("highest")
+        torch.use_deterministic_algorithms(False)
+        """
+    )
+    assert namespace["state"] == (True, True, True, "high", True, False)
+    with as_torch.installed() as t:  # a fresh install starts from PyTorch's defaults
+        assert t.backends.cudnn.benchmark is False and t.backends.cudnn.enabled is True
+        assert t.backends.cuda.matmul.allow_tf32 is False
+        with pytest.warns(UserWarning, match="no effect"):
+            t.set_float32_matmul_precision("fastest")
+        assert t.get_float32_matmul_precision() == "highest"
+
+
+def test_compile_returns_its_argument_and_warns_once():
+    from tensorgrad.as_torch import shims
+
+    shims._warn_eager_once.cache_clear()
+    with as_torch.installed() as t:
+        model = t.nn.Linear(2, 2)
+        with pytest.warns(UserWarning, match="runs eagerly") as record:
+            assert t.compile(model) is model
+        assert record[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the second time is silent
+
+            @t.compile(mode="max-autotune")
+            def f(x):
+                return x * 2
+
+            assert f(3) == 6 and t.compile(f, fullgraph=True) is f
+
+
+def test_cuda_amp_spellings():
+    with as_torch.installed() as t:
+        assert importlib.import_module("torch.cuda.amp") is t.cuda.amp
+        with t.cuda.amp.autocast(enabled=False) as ctx:
+            assert isinstance(ctx, tg.amp.autocast) and ctx.device_type == "cuda"
+        scaler = t.cuda.amp.GradScaler(enabled=False)
+        assert isinstance(scaler, tg.amp.GradScaler)
+
+
+def _cli(args, cwd, **kwargs):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    return subprocess.run(
+        [sys.executable, "-m", "tensorgrad.as_torch", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_cli_runs_a_script_as_main_with_its_arguments(tmp_path):
+    (tmp_path / "helper.py").write_text("VALUE = 42\n")
+    (tmp_path / "script.py").write_text(
+        textwrap.dedent(
+            """\
+            import argparse
+            import sys
+
+            import helper  # the script's folder is on sys.path, as with `python script.py`
+            import tensorgrad
+            import torch
+            import torch.nn as nn
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float)
+            args = parser.parse_args()
+            assert __name__ == "__main__" and torch.nn.Linear is tensorgrad.nn.Linear
+            model = nn.Linear(3, 1)
+            loss = model(torch.ones(4, 3)).pow(2).mean()
+            loss.backward()
+            print(sys.argv, args.lr, helper.VALUE, type(model.weight.grad).__module__)
+            """
+        )
+    )
+    result = _cli(["script.py", "--lr", "0.5"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['script.py', '--lr', '0.5'] 0.5 42 tensorgrad.tensor"
+
+
+def test_cli_error_names_the_script_line(tmp_path):
+    (tmp_path / "uses_fft.py").write_text(
+        "import torch\n\nx = torch.ones(8)\ny = torch.fft.rfft(x)\n"
+    )
+    result = _cli(["uses_fft.py"], cwd=tmp_path)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (  # TorchFeatureMissing is a NotImplementedError
+        "tensorgrad.as_torch.TorchFeatureMissing: tensorgrad has no torch.fft "
+        "(used at uses_fft.py:4)"
+    )
+    usage = _cli([], cwd=tmp_path)
+    assert usage.returncode == 2 and "usage" in usage.stderr
+
+
+def test_cli_trains_the_mnist_program_and_saves_its_state_dict(tmp_path):
+    script = ROOT / "tests" / "as_torch" / "programs" / "mnist_cnn.py"
+    result = _cli([str(script), "--epochs", "1", "--save-model"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "device: cpu" in result.stdout and "Test set: Average loss" in result.stdout
+    state = tg.load(tmp_path / "mnist_cnn.pt")
+    assert tuple(state["fc1.weight"].shape) == (128, 9216)
+
+
+def test_stand_ins_kept_after_uninstall_never_reach_real_torch():
+    with as_torch.installed() as t:
+        pass
+    assert sys.modules["torch"] is torch
+    assert t.optim.lr_scheduler.StepLR is tg.lr_scheduler.StepLR  # first read after uninstall
+    assert t.nn.modules.linear.Linear is tg.nn.Linear
+    assert sys.modules["torch"] is torch and "torch.optim" in sys.modules
+    assert sys.modules["torch.optim"].__name__ == "torch.optim"
+    assert sys.modules["torch.optim"] is not t.optim
+
+
+@pytest.mark.parametrize(
+    ("torch_name", "ours"),
+    [
+        ("torch.serialization", "tensorgrad.serialization"),
+        ("torch.distributions", "tensorgrad.distributions"),
+        ("torch.nn.utils.rnn", "tensorgrad.nn.utils.rnn"),
+    ],
+)
+def test_modules_written_alongside(torch_name, ours):
+    """Modules other parts of tensorgrad provide: mapped once they exist, missing before."""
+    exists = importlib.util.find_spec(ours) is not None
+    with as_torch.installed():
+        if not exists:
+            with pytest.raises(NotImplementedError, match=f"tensorgrad has no {torch_name}"):
+                importlib.import_module(torch_name)
+            return
+        module = importlib.import_module(torch_name)
+        mine = importlib.import_module(ours)
+        public = [n for n in dir(mine) if not n.startswith("_")]
+        assert public and all(getattr(module, n) is getattr(mine, n) for n in public)
+
+
+def test_cli_runs_a_module_with_dash_m(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "job.py").write_text(
+        "import sys\nimport torch\nprint(__name__, sys.argv[1:], torch.nn.ReLU.__module__)\n"
+    )
+    result = _cli(["-m", "pkg.job", "--fast"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "__main__ ['--fast'] tensorgrad.nn.activation"
+
+
+def test_pdb_steps_from_the_script_into_the_op(tmp_path):
+    """The debugger walk of docs/run-pytorch-scripts.md."""
+    (tmp_path / "script.py").write_text(
+        "import torch\n\nx = torch.randn(3, requires_grad=True)\nbreakpoint()\n"
+        "y = torch.tanh(x)\ny.sum().backward()\nprint(x.grad)\n"
+    )
+    commands = [
+        "c",
+        "!import tensorgrad.ops.elementwise",
+        "b tensorgrad.ops.elementwise.Tanh.forward",
+        "c",
+        "where",
+        "p type(x).__name__",
+        "q",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [sys.executable, "-m", "pdb", "-m", "tensorgrad.as_torch", "script.py"],
+        input="\n".join(commands) + "\n",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = result.stdout
+    assert "script.py(5)<module>()" in out and "-> y = torch.tanh(x)" in out
+    assert os.path.join("tensorgrad", "ops", "elementwise.py") in out and "forward()" in out
+    assert "'ndarray'" in out
