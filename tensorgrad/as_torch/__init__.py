@@ -44,6 +44,7 @@ import sys
 import types
 from collections.abc import Iterator
 
+from ..tensor import Tensor
 from . import mapping, shims
 
 __all__ = [
@@ -216,6 +217,14 @@ def is_installed() -> bool:
     return _FINDER in sys.meta_path
 
 
+def _tensor_missing(self, name: str):
+    """``Tensor.__getattr__`` while installed (Python calls it only when a lookup failed): a
+    Tensor method tensorgrad lacks is reported like a missing ``torch.X``."""
+    if name.startswith("_"):
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+    raise TorchFeatureMissing(_missing_message(f"Tensor.{name}"))
+
+
 def install() -> None:
     """Make ``import torch`` (and every ``torch.*``) give tensorgrad from now on, in this
     interpreter. Real torch modules already imported are set aside (``uninstall`` restores
@@ -225,6 +234,7 @@ def install() -> None:
     _saved.clear()
     _saved.update({k: sys.modules.pop(k) for k in _torch_entries()})
     sys.meta_path.insert(0, _FINDER)
+    Tensor.__getattr__ = _tensor_missing
 
 
 def uninstall() -> None:
@@ -237,6 +247,7 @@ def uninstall() -> None:
         del sys.modules[k]
     sys.modules.update(_saved)
     _saved.clear()
+    del Tensor.__getattr__
 
 
 @contextlib.contextmanager

@@ -132,6 +132,17 @@ def test_missing_attribute_names_the_script_line():
         run_as_script("import torch\ntorch.nn.modules.dropout.AlphaDropout(0.1)\n")
 
 
+def test_a_missing_tensor_method_names_the_script_line_and_is_absent_after_uninstall():
+    source = "import torch\nx = torch.ones(4)\nassert not hasattr(x, 'stft')\nx.stft(2)\n"
+    with pytest.raises(NotImplementedError, match=r"has no Tensor\.stft \(used at script\.py:4\)"):
+        run_as_script(source)
+    import tensorgrad as tg
+
+    with pytest.raises(AttributeError) as info:
+        tg.ones(2).stft  # noqa: B018 (the lookup is the test)
+    assert not isinstance(info.value, NotImplementedError)
+
+
 def test_missing_import_names_the_script_line_and_is_an_import_error():
     with pytest.raises(
         NotImplementedError,

@@ -228,6 +228,11 @@ OPTIMIZERS = {
     "RMSprop": lambda p: tg.optim.RMSprop(p, lr=1e-2, momentum=0.5),
     "Adagrad": lambda p: tg.optim.Adagrad(p, lr=1e-1),
     "Lion": lambda p: tg.optim.Lion(p, lr=1e-3),
+    "Adadelta": lambda p: tg.optim.Adadelta(p, weight_decay=1e-2),
+    "Adamax": lambda p: tg.optim.Adamax(p, lr=1e-2),
+    "NAdam": lambda p: tg.optim.NAdam(p, lr=1e-2, decoupled_weight_decay=True, weight_decay=0.1),
+    "RAdam": lambda p: tg.optim.RAdam(p, lr=1e-2),
+    "ASGD": lambda p: tg.optim.ASGD(p, lr=1e-2, t0=3),
 }
 
 

@@ -32,7 +32,11 @@ def _record(lib, opt_name="SGD", step_kwargs=None):
     return calls
 
 
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Lion"])
+@pytest.mark.parametrize(
+    "opt_name",
+    ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+     "ASGD", "Lion"],
+)  # fmt: skip
 def test_pre_runs_before_and_post_after_the_update(opt_name):
     calls = _record(tg, opt_name)
     assert [c[0] for c in calls] == ["pre", "post"]
