@@ -41,12 +41,12 @@ GPU_PY ?= $(PYTHON)
 test-gpu:
 	PYTHONPATH=. $(GPU_PY) -m pytest -m cuda tests/cuda tests/test_cuda.py tests/distributed
 
-# The demo installs only what it runs on: the package with the train (tqdm, matplotlib,
-# safetensors) and datasets (scikit-learn, which ships Digits) extras; no PyTorch, no test
-# tools. --no-compile skips byte-compiling the ~100 MB of modules the demo never imports
-# (Python compiles the ones it does import on first use): .venv stays near 310 MB.
+# The demo installs only what it runs on: the package (Digits ships with it) with the train
+# (tqdm, matplotlib, safetensors) and fast (numba: the CPU kernels) extras; no PyTorch, no
+# test tools. --no-compile skips byte-compiling the modules the demo never imports (Python
+# compiles the ones it does import on first use), so .venv stays well under 400 MB.
 # tests/test_make_demo.py checks these extras; scripts/check_demo_install.sh (CI) builds it.
-DEMO_EXTRAS := train,datasets
+DEMO_EXTRAS := train,fast
 DEMO_STAMP  := $(VENV)/.demo-stamp
 
 $(DEMO_STAMP): pyproject.toml | $(PY)

@@ -1,4 +1,4 @@
-"""The demo (``make demo``): a small CNN learns scikit-learn's 8x8 handwritten digits.
+"""The demo (``make demo``): a small CNN learns the 8x8 digits shipped with tensorgrad.
 
 1,797 images split 70/15/15 into train/validation/test sets; ``tensorgrad.training.fit`` trains
 with Adam and a cosine learning-rate schedule, showing a progress bar (on a terminal) and one

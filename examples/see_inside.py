@@ -1,8 +1,9 @@
 """See inside training: pictures of the backward graph, with parameter names and gradient norms.
 
-Trains a small MLP on scikit-learn's 8x8 digits for a few steps, and on the last step draws the
-graph that ``loss.backward()`` walks (``tensorgrad.viz.draw_graph``): every node with its output
-shape and dtype, every parameter by name, and the norm of the gradient that flowed through each.
+Trains a small MLP on the 8x8 digits (datasets.Digits) for a few steps, and on the last step
+draws the graph that ``loss.backward()`` walks (``tensorgrad.viz.draw_graph``): every node with
+its output shape and dtype, every parameter by name, and the norm of the gradient that flowed
+through each.
 Then it draws a 6-layer GPT (the model of ``benchmarks/bench_gpt.py``, at a small width) with
 its repeated transformer blocks collapsed into one box each. Writes into ``--out`` (default
 ``runs/see_inside/``):

@@ -9,7 +9,6 @@ gathers a whole batch with one index per array (no per-sample Python loop).
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -69,22 +68,13 @@ class _ImageDataset(Dataset):
 # Digits
 
 
-def _digits_file() -> Path:
-    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(
-            "Digits reads the 8x8 digits file shipped with scikit-learn, which is not installed; "
-            "install it with `pip install scikit-learn` or `pip install tensorgrad[datasets]`"
-        )
-    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
-    if not path.is_file():
-        raise FileNotFoundError(f"Digits: scikit-learn is installed but {path} is missing")
-    return path
+DIGITS_FILE = Path(__file__).parent / "data_files" / "digits.csv.gz"  # see its README.md
 
 
 class Digits(_ImageDataset):
-    """scikit-learn's 1,797 handwritten digits (8x8, grey levels 0..16), read from the file that
-    ships with scikit-learn: no download, no network.
+    """The 1,797 handwritten digits of UCI's "Optical Recognition of Handwritten Digits" (8x8,
+    grey levels 0..16; scikit-learn's ``load_digits``), read from the 57 KB file that ships with
+    tensorgrad: no download, no network, nothing to install.
 
     ``split``: ``'all'`` (1,797 samples in file order), ``'train'`` or ``'test'``. The split is a
     fixed random permutation drawn from ``seed`` (its own NumPy generator, so tensorgrad's RNG
@@ -113,7 +103,7 @@ class Digits(_ImageDataset):
             raise ValueError(f"Digits: split must be 'all', 'train' or 'test', got {split!r}")
         if not 0 < test_fraction < 1:
             raise ValueError(f"Digits: test_fraction must be in (0, 1), got {test_fraction}")
-        table = np.loadtxt(_digits_file(), delimiter=",", dtype=np.float32)
+        table = np.loadtxt(DIGITS_FILE, delimiter=",", dtype=np.float32)
         images = table[:, :-1].reshape(-1, 8, 8)
         targets = table[:, -1].astype(np.int64)
         if split != "all":

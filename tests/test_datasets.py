@@ -2,6 +2,7 @@
 
 import gzip
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -37,7 +38,6 @@ def test_digits_shapes_labels_and_range():
     np.testing.assert_array_equal(labels.numpy(), ref.target)
 
 
-@needs_sklearn
 def test_digits_split_is_deterministic_and_disjoint():
     train, test = Digits("train"), Digits("test")
     assert len(train) + len(test) == 1797 and len(test) == round(0.2 * 1797)
@@ -57,7 +57,6 @@ def test_digits_split_is_deterministic_and_disjoint():
         Digits("valid")
 
 
-@needs_sklearn
 def test_digits_transform_takes_the_per_sample_path():
     ds = Digits(transform=lambda x: x * 2, target_transform=lambda y: y + 100)
     images, labels = next(iter(DataLoader(ds, batch_size=4)))
@@ -70,10 +69,19 @@ def test_digits_transform_takes_the_per_sample_path():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def test_digits_without_sklearn_names_the_package(monkeypatch):
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModuleNotFoundError, match="pip install scikit-learn"):
-        Digits()
+def test_digits_needs_no_scikit_learn(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # `import sklearn` would fail
+    assert len(Digits()) == 1797
+
+
+@needs_sklearn
+def test_the_shipped_digits_file_is_scikit_learns_byte_for_byte():
+    from pathlib import Path
+
+    from tensorgrad.datasets import DIGITS_FILE
+
+    theirs = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data"
+    assert DIGITS_FILE.read_bytes() == (theirs / "digits.csv.gz").read_bytes()
 
 
 # --------------------------------------------------------------------------------------------

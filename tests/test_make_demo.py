@@ -17,7 +17,7 @@ requirements = pytest.importorskip("packaging.requirements")
 tomllib = pytest.importorskip("tomllib")
 
 # the developer toolchain: the test oracle, the test runner and linter, MPI
-NOT_FOR_THE_DEMO = {"torch", "pytest", "hypothesis", "ruff", "mpi4py", "mpich"}
+NOT_FOR_THE_DEMO = {"torch", "pytest", "hypothesis", "ruff", "mpi4py", "mpich", "scipy"}
 
 
 def demo_extras() -> list[str]:
@@ -52,8 +52,8 @@ def closure(roots: list[str]) -> set[str]:
     return seen
 
 
-def test_the_demo_installs_the_train_and_datasets_extras():
-    assert demo_extras() == ["train", "datasets"]
+def test_the_demo_installs_the_train_and_fast_extras():
+    assert demo_extras() == ["train", "fast"]
 
 
 def test_nothing_the_demo_installs_pulls_in_torch_or_the_test_tools():
@@ -63,7 +63,7 @@ def test_nothing_the_demo_installs_pulls_in_torch_or_the_test_tools():
     for extra in demo_extras():
         roots += extras[extra]
     installed = closure(roots)
-    assert {"numpy", "scikit-learn", "matplotlib", "tqdm"} <= installed
+    assert {"numpy", "matplotlib", "tqdm", "numba"} <= installed
     assert not installed & NOT_FOR_THE_DEMO, sorted(installed & NOT_FOR_THE_DEMO)
 
 

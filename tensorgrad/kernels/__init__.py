@@ -1,0 +1,58 @@
+"""CPU kernels: the memory-bound primitives as loops compiled by numba, on every core.
+
+A kernel is a plain Python loop over an array (``for i in prange(n): out[i] = ...``) that numba
+compiles to machine code with ``@njit(parallel=True, cache=True)``: ``prange`` splits the loop
+across threads, and one pass reads each input and writes each output once, where the NumPy
+path makes a temporary per operation. Each kernel module holds its kernels with their NumPy
+references' maths in the docstring; the op that uses a kernel keeps its NumPy code as the
+reference (tested equal) and as the path on machines without numba.
+
+One switch picks the path: ``TENSORGRAD_KERNELS=numpy|numba`` in the environment (default:
+numba when it is importable), or :func:`use` at run time (the tests run both). Kernels compile
+on first use and are cached on disk (numba's ``cache=True``: beside the package when it is
+writable, else in the user cache folder; ``NUMBA_CACHE_DIR`` moves it).
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import numba
+except ImportError:  # the fast extra is not installed: the NumPy path everywhere
+    numba = None
+
+AVAILABLE = numba is not None
+_choice = os.environ.get("TENSORGRAD_KERNELS", "numba" if AVAILABLE else "numpy").lower()
+if _choice not in ("numpy", "numba"):
+    raise ValueError(f"TENSORGRAD_KERNELS must be 'numpy' or 'numba', got {_choice!r}")
+ENABLED = _choice == "numba" and AVAILABLE  # read by the ops on every call: keep it a bool
+
+
+def use(name: str) -> None:
+    """Pick the path: ``'numba'`` (the kernels; needs numba) or ``'numpy'`` (the reference)."""
+    global ENABLED
+    if name not in ("numpy", "numba"):
+        raise ValueError(f"kernels: expected 'numpy' or 'numba', got {name!r}")
+    if name == "numba" and not AVAILABLE:
+        raise RuntimeError("kernels: numba is not installed (pip install tensorgrad[fast])")
+    ENABLED = name == "numba"
+
+
+def current() -> str:
+    """``'numba'`` or ``'numpy'``: the path the ops take now."""
+    return "numba" if ENABLED else "numpy"
+
+
+def njit(*args, **kwargs):
+    """numba's ``njit`` with this package's defaults: cached on disk, and ``parallel=True``
+    unless told otherwise. Without numba, the function is returned as it is (never called:
+    the ops check ``ENABLED`` first)."""
+    kwargs.setdefault("cache", True)
+    kwargs.setdefault("parallel", True)
+    if numba is None:
+        return args[0] if args and callable(args[0]) else (lambda f: f)
+    return numba.njit(*args, **kwargs)
+
+
+prange = numba.prange if numba is not None else range

@@ -1,0 +1,48 @@
+"""``set_num_threads`` / ``get_num_threads``: the threads tensorgrad's CPU work uses.
+
+PyTorch's names. One number governs the numba kernels' parallel loops, the optimizer steps
+(one share per thread when the kernels are off) and, when threadpoolctl is installed, the BLAS
+behind NumPy's matmuls. The default is ``OMP_NUM_THREADS`` if set (as PyTorch reads it), else
+the CPUs this process may run on.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import kernels
+
+_threads: int | None = None
+
+
+def _default() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """The threads tensorgrad's CPU work uses."""
+    global _threads
+    if _threads is None:
+        _threads = _default()
+    return _threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for the numba kernels, the optimizer steps and (with threadpoolctl)
+    BLAS, as ``torch.set_num_threads``."""
+    global _threads
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _threads = n
+    if kernels.numba is not None:
+        kernels.numba.set_num_threads(min(n, kernels.numba.config.NUMBA_NUM_THREADS))
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(n, user_api="blas")
