@@ -5,7 +5,8 @@ numbers) with fixed random gradients set once, so one iteration is ``Adam.step()
 optimizer's own cost, tensorgrad's ``tg.optim.Adam`` against ``torch.optim.Adam`` with its
 default implementation choice (foreach where PyTorch picks it; on the CPU it runs the
 per-tensor loop). Both update in place; the check is the parameters' sum after one step from
-the same state. Elementwise work bound by memory traffic: target ratio 1.5.
+the same state. Elementwise work bound by memory traffic: target ratio 0.8 (one numba pass
+over all parameters against its per-tensor loop).
 """
 
 import sys
@@ -66,7 +67,7 @@ BENCH = _harness.Benchmark(
     script=__file__,
     setup_tg=setup_tg,
     setup_torch=setup_torch,
-    target=1.5,
+    target=0.8,
     full=_harness.Settings(iters=20, warmup=5, repeats=10, rounds=7),
     quick=_harness.Settings(iters=5, warmup=1, repeats=2, rounds=2),
 )

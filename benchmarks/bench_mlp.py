@@ -3,7 +3,7 @@
 One iteration is forward, cross-entropy, backward, and an SGD-with-momentum update written
 by hand on the raw arrays (``buf = momentum * buf + grad; p -= lr * buf``), so the optimizer
 classes of neither library are measured. Both start from the same weights and batch. Most of
-the time is in matmuls (BLAS in both), so the target is parity: ratio at most 1.0.
+the time is in matmuls (BLAS in both); the target is a ratio of at most 0.9.
 """
 
 import sys
@@ -98,7 +98,7 @@ BENCH = _harness.Benchmark(
     script=__file__,
     setup_tg=setup_tg,
     setup_torch=setup_torch,
-    target=1.0,
+    target=0.9,
     full=_harness.Settings(iters=10, warmup=5, repeats=10, rounds=7),
     quick=_harness.Settings(iters=3, warmup=1, repeats=2, rounds=2),
 )
