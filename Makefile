@@ -28,8 +28,11 @@ $(STAMP): pyproject.toml | $(PY)
 lint: venv
 	$(VENV)/bin/ruff check tensorgrad tests benchmarks scripts $(wildcard examples)
 
+# The second run takes the op tables through the NumPy reference path that the numba kernels
+# (tensorgrad/kernels/) are tested against, and that runs where numba is not installed.
 pytest: venv
 	$(PY) -m pytest
+	TENSORGRAD_KERNELS=numpy $(PY) -m pytest tests/ops tests/nn tests/optim tests/kernels
 
 test: lint pytest
 

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from . import kernels
+
 # NumPy warns on floating-point exceptions (log(0), 1/0, inf - inf, exp overflowing); PyTorch
 # computes the IEEE results (-inf, inf, nan) silently, and so does tensorgrad: a warnings filter
 # ignores the ones NumPy attributes to tensorgrad's own code. A user's own NumPy calls still
@@ -264,8 +266,12 @@ def scatter_add(target, index, values) -> None:
 
     On the host, a target of 2+ dims is updated through its flat view with the flat positions
     that ``index`` selects: ``np.add.at`` on a 1-D array with 1-D indices is ~7x faster than with
-    rows of values, and adds in the same order (the same result to the bit)."""
+    rows of values, and adds in the same order (the same result to the bit). With the numba
+    kernels on, whole rows indexed by one 1-D integer array (an embedding's gradient) are added
+    by ``kernels.scatter.scatter_rows`` instead (4-20x faster; equal to the bit)."""
     if type(target) is np.ndarray:
+        if kernels.ENABLED and _scatter_rows(target, index, values):
+            return
         if target.ndim > 1 and target.flags.c_contiguous:
             positions = np.arange(target.size).reshape(target.shape)[index]
             flat_values = np.broadcast_to(values, positions.shape).reshape(-1)
@@ -276,6 +282,35 @@ def scatter_add(target, index, values) -> None:
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def _scatter_rows(target, index, values) -> bool:
+    """``target[idx] += values`` by the numba kernel when it applies (a C-contiguous float32 or
+    float64 target of 2+ dims, ``index == (idx,)`` with ``idx`` 1-D integers in bounds, values
+    of the target's dtype shaped ``(len(idx), *target.shape[1:])``); False if it does not."""
+    if not (
+        target.ndim > 1
+        and target.dtype in (np.float32, np.float64)
+        and target.flags.c_contiguous
+        and type(index) is tuple
+        and len(index) == 1
+        and type(index[0]) is np.ndarray
+        and index[0].ndim == 1
+        and index[0].dtype.kind in "iu"
+        and type(values) is np.ndarray
+        and values.dtype == target.dtype
+        and values.shape == index[0].shape + target.shape[1:]
+    ):
+        return False
+    idx, n = index[0], target.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        return False  # np.add.at raises NumPy's IndexError
+    from .kernels.scatter import scatter_rows
+
+    width = target.size // n if n else 0  # the elements of one row
+    rows = np.ascontiguousarray(values).reshape(idx.size, width)
+    scatter_rows(target.reshape(n, width), idx, rows)
+    return True
 
 
 # --------------------------------------------------------------------------------------------

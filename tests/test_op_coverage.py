@@ -53,7 +53,10 @@ FUNCTIONAL_ELSEWHERE = {
     "dropout": "random: tests/nn/test_functional.py::test_dropout*",
 }
 # Primitives no CPU table can reach, with the test that covers them instead.
-PRIMITIVES_ELSEWHERE = {"ToDevice": "needs a GPU: tests/test_cuda.py"}
+PRIMITIVES_ELSEWHERE = {
+    "ToDevice": "needs a GPU: tests/test_cuda.py",
+    "DropoutMask": "a random mask: tests/nn/test_dropout.py, tests/kernels/test_dropout.py",
+}
 
 
 def _tables() -> list:

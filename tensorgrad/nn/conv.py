@@ -278,7 +278,8 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
             f"stride={stride} don't fit in input of shape {input.shape}"
         )
     cols = Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
-    out = cols.permute(3, 0, 1, 2, 4, 5).reshape(n, c * kernel[0] * kernel[1], -1)
+    length = sizes[0] * sizes[1]  # not -1: an empty batch leaves it undetermined
+    out = cols.permute(3, 0, 1, 2, 4, 5).reshape(n, c * kernel[0] * kernel[1], length)
     return out.squeeze(0) if input.ndim == 3 else out
 
 

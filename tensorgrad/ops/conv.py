@@ -29,12 +29,21 @@ No loop here runs over pixels: each loops over the ``kh * kw`` kernel offsets, e
 array operation over the whole batch (a strided copy, add or compare). Padding is never
 materialised for convolutions: each offset copies (or adds) only the part of its windows that
 lies inside the image.
+
+With the numba kernels on (``tensorgrad.kernels``), ``Unpool``'s scatter on float32/float64
+NumPy arrays is a loop over the (channel, image) planes on every core (tensorgrad/kernels/
+pooling.py, equal to the code here, which stays the reference and the path for CuPy and other
+dtypes); its gradient is unchanged. Numba kernels for Unfold, Fold and max_windows were
+measured no faster than the strided NumPy code here on 2 cores (see kernels/pooling.py), so
+these stay NumPy.
 """
 
 from __future__ import annotations
 
+from .. import kernels
 from ..autograd.function import Op
 from ..backend import xp_of
+from ..kernels import pooling
 from ..tensor import Tensor
 from .linalg import MatMul
 
@@ -288,6 +297,12 @@ class Unpool(Op):
         ctx.index = index
         xp = xp_of(g)
         c, n, oh, ow = index.shape
+        if kernels.takes(g):
+            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first)
+            (sh, sw), (dh, dw), top, left = stride, dilation, pads[0][0], pads[1][0]
+            gt = g.transpose(1, 0, 2, 3)  # (C, N, OH, OW), as index
+            pooling.unpool(gt, index, image, kernel[1], sh, sw, dh, dw, top, left)
+            return image.transpose(1, 0, 2, 3)
         g = xp.ascontiguousarray(g.transpose(1, 0, 2, 3))  # (C, N, OH, OW), as index
         if not xp.isfinite(g).all():  # 0 * inf would put NaN where no gradient goes
             image = _image(xp.zeros, (n, c, *size), g.dtype, channels_first)

@@ -2,8 +2,9 @@
 
 An update is elementwise, so it can run on any split of the flattened arrays. NumPy releases
 the GIL inside a ufunc, so on the CPU a large step is cut into one equal share per thread and
-the shares run at once: PyTorch's CPU kernels use its intra-op threads the same way (this is
-what brings the Adam step of the mlp benchmark from 1.8x to about 1x PyTorch on 2 cores).
+the shares run at once (``threads.get_num_threads()`` of them, which ``tg.set_num_threads``
+sets): PyTorch's CPU kernels use its intra-op threads the same way (this is what brings the
+Adam step of the mlp benchmark from 1.8x to about 1x PyTorch on 2 cores).
 The results are bit-identical to one pass, since no element depends on another.
 
 A kernel is ``kernel(xp, *arrays, *scalars)`` updating its arrays in place; ``lerp`` is the
@@ -19,10 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..backend import xp_of
+from ..threads import get_num_threads
 
 _MIN_PARALLEL = 1 << 17  # elements per step below which thread hand-offs cost more than they save
-_pool = None
-_threads = None
+_pool = None  # made on first use with get_num_threads() workers; remade when that changes
+_pool_threads = 0
 
 
 def _forget_pool() -> None:
@@ -34,33 +36,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _num_threads() -> int:
-    """Threads for optimizer steps: ``OMP_NUM_THREADS`` if set (as PyTorch reads it), else the
-    CPUs this process may run on."""
-    global _threads
-    if _threads is None:
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        if env.isdigit() and int(env) > 0:
-            _threads = int(env)
-        elif hasattr(os, "sched_getaffinity"):
-            _threads = len(os.sched_getaffinity(0))
-        else:
-            _threads = os.cpu_count() or 1
-    return _threads
-
-
 def run_kernel(kernel: Callable, jobs: list[tuple[tuple, tuple]]) -> None:
     """Run ``kernel(xp, *arrays, *scalars)`` for every job ``(arrays, scalars)``: the arrays of
-    one job have one shape (``None`` for an unused one) and the kernel updates them in place."""
-    threads = _num_threads()
+    one job have one shape (``None`` for an unused one) and the kernel updates them in place.
+
+    Only the NumPy kernels run here: with ``kernels.ENABLED`` SGD and Adam call their numba
+    kernels instead (numba's parallel loops and this pool must never run at once), and the
+    other optimizers' NumPy kernels finish here before ``step`` returns."""
+    threads = get_num_threads()
     if (
         threads > 1
         and sum(arrays[0].size for arrays, _ in jobs) >= _MIN_PARALLEL
         and all(_splittable(arrays) for arrays, _ in jobs)
     ):
-        global _pool
-        if _pool is None:
+        global _pool, _pool_threads
+        if _pool is None or _pool_threads != threads:  # tg.set_num_threads changed the count
+            if _pool is not None:
+                _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(threads, thread_name_prefix="tensorgrad-optim")
+            _pool_threads = threads
         shares = split(jobs, threads)
         futures = [_pool.submit(_run_share, kernel, share) for share in shares[1:]]
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .. import kernels
+from ..kernels import optim as optim_kernels
 from ._foreach import lerp, run_kernel
 from .optimizer import Optimizer, check_betas, check_hyper
 
@@ -69,8 +71,16 @@ class Adam(Optimizer):
             arrays = (data, grad, state["exp_avg"].array, state["exp_avg_sq"].array, vmax)
             bias_correction2_sqrt = (1 - beta2**step) ** 0.5
             scalars = (group["maximize"], decay, l2, beta1, beta2, eps, lr / (1 - beta1**step))
-            jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))
-        run_kernel(_adam_kernel, jobs)
+            if kernels.ENABLED and optim_kernels.fits(arrays):
+                # one fused pass (numba's threads); the NumPy kernel below is its reference
+                optim_kernels.adam_step(
+                    *arrays, maximize=scalars[0], decay=decay, l2=l2, beta1=beta1, beta2=beta2,
+                    eps=eps, step_size=scalars[6], bc2=bias_correction2_sqrt,
+                )  # fmt: skip
+            else:
+                jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))
+        if jobs:
+            run_kernel(_adam_kernel, jobs)
 
 
 def _adam_kernel(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .. import kernels
+from ..kernels import optim as optim_kernels
 from ._foreach import run_kernel
 from .optimizer import Optimizer
 
@@ -65,8 +67,16 @@ class SGD(Optimizer):
                 if first:
                     state["momentum_buffer"] = self._zeros_like(p)
                 buf = state["momentum_buffer"].array
-            jobs.append(((data, grad, buf, *self._buffers(p, 2)), (first, *scalars)))
-        run_kernel(_sgd_kernel, jobs)
+            if kernels.ENABLED and optim_kernels.fits((data, grad, buf)):
+                # one fused pass (numba's threads); the NumPy kernel below is its reference
+                optim_kernels.sgd_step(
+                    data, grad, buf, first=first, maximize=scalars[0], weight_decay=scalars[1],
+                    momentum=momentum, dampening=scalars[3], nesterov=scalars[4], lr=scalars[5],
+                )  # fmt: skip
+            else:
+                jobs.append(((data, grad, buf, *self._buffers(p, 2)), (first, *scalars)))
+        if jobs:
+            run_kernel(_sgd_kernel, jobs)
 
 
 def _sgd_kernel(

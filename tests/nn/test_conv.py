@@ -390,3 +390,12 @@ def test_constructor_errors_match_torch():
         tg.nn.Conv2d(4, 6, 3, groups=4)
     with pytest.raises(ValueError, match='Only "zeros" padding mode is supported'):
         tg.nn.ConvTranspose2d(3, 8, 3, padding_mode="reflect")
+
+
+def test_unfold_of_an_empty_batch_has_torchs_shape():
+    import torch
+
+    x = np.zeros((0, 3, 5, 5), np.float32)
+    mine = tg.nn.functional.unfold(tg.tensor(x), 3, padding=1)
+    theirs = torch.nn.functional.unfold(torch.from_numpy(x), 3, padding=1)
+    assert mine.shape == tuple(theirs.shape) == (0, 27, 25)

@@ -302,11 +302,13 @@ def test_params_argument_errors():
 )
 def test_threaded_step_is_bit_identical(monkeypatch, make_opt, threads):
     """The step split into shares across threads gives exactly the single-pass result."""
+    from tensorgrad import threads as tg_threads
     from tensorgrad.optim import _foreach as optimizer
 
-    monkeypatch.setattr(optimizer, "_threads", 1)
+    # the pool's size follows tg.get_num_threads() (set here without touching numba's count)
+    monkeypatch.setattr(tg_threads, "_threads", 1)
     serial, _ = train(tg, make_opt, 10)
-    monkeypatch.setattr(optimizer, "_threads", threads)
+    monkeypatch.setattr(tg_threads, "_threads", threads)
     monkeypatch.setattr(optimizer, "_MIN_PARALLEL", 1)  # split even this small model
     threaded, _ = train(tg, make_opt, 10)
     for a, b in zip(to_numpy(serial), to_numpy(threaded), strict=True):
@@ -332,9 +334,9 @@ def test_split_covers_every_element_once():
 
 
 def test_threaded_step_on_large_parameter_matches_torch(monkeypatch):
-    from tensorgrad.optim import _foreach as optimizer
+    from tensorgrad import threads as tg_threads
 
-    monkeypatch.setattr(optimizer, "_threads", 2)
+    monkeypatch.setattr(tg_threads, "_threads", 2)
     rng = np.random.default_rng(0)
     w0, g = rng.standard_normal((2, 300, 500))
     w, tw = tg.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)

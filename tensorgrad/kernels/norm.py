@@ -1,0 +1,135 @@
+"""LayerNorm forward and backward over the rows of a C-contiguous (rows, m) array.
+
+The op (``ops.fused.LayerNorm``) views the input as rows of the m = prod(normalized_shape)
+elements normalised together, and keeps its NumPy code as the reference.
+
+    forward   μ = mean x,  rstd = 1 / sqrt(mean (x - μ)² + eps),  x̂ = (x - μ) rstd,
+              y = x̂ w + b                       (w, b optional)
+    backward  h = g w,  dx = rstd (h - mean h - x̂ mean(h x̂)),
+              dw = Σ_rows g x̂,  db = Σ_rows g
+
+The forward saves μ and rstd per row (not x̂: the backward recomputes it from x, which it
+reads anyway), so it reads x twice from cache and writes y once; the NumPy forward makes about
+six passes and keeps a second full-size array (x̂) alive until the backward. The backward reads
+g and x and writes dx; dw and db are summed per chunk of rows into float64 partials (one chunk
+per loop step, a fixed number of chunks so that the result does not depend on the thread
+count), then the partials are added.
+
+Row sums go through ``_sum``/``_sq_dev``/``_row_grads``, compiled with reassociation allowed so
+that LLVM vectorises them (the order of a sum is all it changes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import njit, prange
+
+CHUNKS = 16  # row chunks of the backward's dw/db partial sums
+
+
+@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
+def _sum(a):
+    s = a.dtype.type(0)
+    for j in range(a.shape[0]):
+        s += a[j]
+    return s
+
+
+@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
+def _sq_dev(a, mu):
+    """Σ (a - μ)²"""
+    s = a.dtype.type(0)
+    for j in range(a.shape[0]):
+        d = a[j] - mu
+        s += d * d
+    return s
+
+
+@njit(error_model="numpy")
+def layer_norm_rows(x, w, b, eps, out, mean, rstd):
+    """y = (x - μ) rstd w + b per row of x (rows, m), m >= 1; w, b (m,) or None; writes
+    ``out`` and the per-row ``mean`` and ``rstd``.
+
+    (16*64, 128) float32 with w and b (the GPT's), 1 thread: 0.057 ms (the op's forward
+    0.075 ms against 0.14 ms on its NumPy path), PyTorch 0.065 ms.
+    """
+    m = x.shape[1]
+    for r in prange(x.shape[0]):
+        xr = x[r]
+        yr = out[r]
+        mu = _sum(xr) / m
+        rs = 1 / math.sqrt(_sq_dev(xr, mu) / m + eps)
+        mean[r] = mu
+        rstd[r] = rs
+        for j in range(m):
+            v = (xr[j] - mu) * rs
+            if w is not None:
+                v = v * w[j]
+            if b is not None:
+                v = v + b[j]
+            yr[j] = v
+
+
+@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
+def _row_grads(gr, xr, w, mu, rs, h, gw, gb):
+    """For one row: h = g w into ``h``, x̂ g added to ``gw`` and g to ``gb`` (float64), and
+    returns (Σ h, Σ h x̂)."""
+    sh = gr.dtype.type(0)
+    shx = gr.dtype.type(0)
+    for j in range(gr.shape[0]):
+        xh = (xr[j] - mu) * rs
+        hj = gr[j] * w[j] if w is not None else gr[j]
+        h[j] = hj
+        sh += hj
+        shx += hj * xh
+        gw[j] += gr[j] * xh
+        gb[j] += gr[j]
+    return sh, shx
+
+
+@njit(error_model="numpy")
+def layer_norm_backward_rows(g, x, w, mean, rstd, gx, gw_part, gb_part):
+    """dx into ``gx`` (rows, m), and the partial sums of dw, db per chunk of rows into
+    ``gw_part``/``gb_part`` (chunks, m), float64, zeroed by the caller.
+
+    (16*64, 128) float32 with w, 1 thread: 0.10 ms; the op's forward + backward 0.22 ms
+    against 0.34 ms on its NumPy path (PyTorch 0.15 ms).
+    """
+    rows, m = g.shape
+    n_chunks = gw_part.shape[0]
+    for c in prange(n_chunks):
+        h = np.empty(m, g.dtype)
+        for r in range(c * rows // n_chunks, (c + 1) * rows // n_chunks):
+            mu = mean[r]
+            rs = rstd[r]
+            xr = x[r]
+            sh, shx = _row_grads(g[r], xr, w, mu, rs, h, gw_part[c], gb_part[c])
+            sh = sh / m
+            shx = shx / m
+            dr = gx[r]
+            for j in range(m):
+                dr[j] = rs * (h[j] - sh - (xr[j] - mu) * rs * shx)
+
+
+def layer_norm(x2, w, b, eps):
+    """(y, mean, rstd) for x2 (rows, m) C-contiguous, rows and m >= 1."""
+    rows = x2.shape[0]
+    out = np.empty_like(x2)
+    mean = np.empty(rows, x2.dtype)
+    rstd = np.empty(rows, x2.dtype)
+    layer_norm_rows(x2, w, b, x2.dtype.type(eps), out, mean, rstd)
+    return out, mean, rstd
+
+
+def layer_norm_backward(g2, x2, w, mean, rstd):
+    """(dx, dw, db) for C-contiguous (rows, m) g2, x2, rows and m >= 1; dw and db (m,)."""
+    rows, m = g2.shape
+    chunks = min(rows, CHUNKS)
+    gw = np.zeros((chunks, m))
+    gb = np.zeros((chunks, m))
+    gx = np.empty_like(g2)
+    layer_norm_backward_rows(g2, x2, w, mean, rstd, gx, gw, gb)
+    return gx, gw.sum(0).astype(g2.dtype), gb.sum(0).astype(g2.dtype)

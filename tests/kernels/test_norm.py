@@ -1,0 +1,74 @@
+"""tensorgrad/kernels/norm.py: LayerNorm (ops/fused.py's LayerNorm) with the numba kernels
+against its NumPy code: values, first-order gradients (the kernel backward) and second order
+(tensor ops, the same on both paths)."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import kernels
+
+pytest.importorskip("numba")
+
+TOL = {np.float32: 1e-6, np.float64: 1e-12}
+
+
+@pytest.fixture
+def both_paths():
+    before = kernels.current()
+    yield
+    kernels.use(before)
+
+
+def _run(path, x, norm_shape, w, b, g):
+    kernels.use(path)
+    ts = [tg.tensor(a, requires_grad=True) if a is not None else None for a in (x, w, b)]
+    y = tg.nn.functional.layer_norm(ts[0], norm_shape, ts[1], ts[2])
+    y.backward(tg.tensor(g))
+    return [y.detach().numpy()] + [t.grad.numpy() for t in ts if t is not None]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", ["wb", "w", "none"])
+@pytest.mark.parametrize(
+    "shape,norm_shape", [((1024, 128), (128,)), ((3, 5, 7), (5, 7)), ((9,), (9,)),
+                         ((37, 33), (33,)), ((0, 8), (8,)), ((4, 1), (1,))],
+)  # fmt: skip
+@pytest.mark.parametrize("layout", ["C", "transposed"])
+def test_layer_norm_matches_numpy(both_paths, shape, norm_shape, affine, dtype, layout):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    if layout == "transposed":
+        x = np.ascontiguousarray(x.T).T
+    w = rng.standard_normal(norm_shape).astype(dtype) if "w" in affine else None
+    b = rng.standard_normal(norm_shape).astype(dtype) if "b" in affine else None
+    g = rng.standard_normal(shape).astype(dtype)
+    got, ref = (_run(p, x, norm_shape, w, b, g) for p in ("numba", "numpy"))
+    tol = TOL[dtype]
+    rows = max(1, x.size // max(1, int(np.prod(norm_shape))))
+    for i, (a, r) in enumerate(zip(got, ref)):
+        # dw and db sum over the rows: NumPy sums in the dtype (error up to ~rows ulps),
+        # the kernel in float64
+        atol = tol * (rows if i >= 2 else 10)
+        assert a.dtype == r.dtype and a.shape == r.shape
+        np.testing.assert_allclose(a, r, rtol=tol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_second_order_and_switch_between(both_paths, dtype):
+    """Double backward is tensor ops on both paths; a backward taken after the switch changed
+    (forward by the kernel, backward by NumPy) still gives the NumPy gradient."""
+    rng = np.random.default_rng(0)
+    x, w, g = (rng.standard_normal(s).astype(dtype) for s in ((6, 10), (10,), (6, 10)))
+    res = []
+    for fwd, bwd in (("numba", "numba"), ("numpy", "numpy"), ("numba", "numpy")):
+        kernels.use(fwd)
+        t, tw = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+        y = tg.nn.functional.layer_norm(t, (10,), tw)
+        kernels.use(bwd)
+        gx, gw = tg.autograd.grad(y, (t, tw), tg.tensor(g), create_graph=bwd == "numpy")
+        res.append((y.detach().numpy(), gx.detach().numpy(), gw.detach().numpy()))
+    tol = 100 * TOL[dtype]
+    for other in res[1:]:
+        for a, b in zip(res[0], other):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
