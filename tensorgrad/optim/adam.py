@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from .. import kernels
 from ..kernels import optim as optim_kernels
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper
+from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
 
 
 class Adam(Optimizer):
@@ -53,10 +53,8 @@ class Adam(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
-        decoupled = weight_decay != 0 and group["decoupled_weight_decay"]
-        decay = 1 - lr * weight_decay if decoupled else 1.0
-        l2 = 0 if decoupled else weight_decay
+        amsgrad = group["amsgrad"]
+        decay, l2 = weight_decay_terms(group)
         jobs = []
         for p, data, grad in self._params_with_grad(group):
             state = self.state.setdefault(p, {})

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper
+from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
 
 
 class NAdam(Optimizer):
@@ -57,10 +57,8 @@ class NAdam(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
-        decoupled = weight_decay != 0 and group["decoupled_weight_decay"]
-        decay = 1 - lr * weight_decay if decoupled else 1.0
-        l2 = 0 if decoupled else weight_decay
+        momentum_decay = group["momentum_decay"]
+        decay, l2 = weight_decay_terms(group)
         jobs = []
         for p, data, grad in self._params_with_grad(group):
             state = self.state.setdefault(p, {})

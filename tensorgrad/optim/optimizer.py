@@ -345,3 +345,13 @@ def check_betas(betas) -> tuple[float, float]:
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
     return tuple(betas)
+
+
+def weight_decay_terms(group: dict) -> tuple[float, float]:
+    """``(decay, l2)`` of a param group with a ``decoupled_weight_decay`` switch: decoupled
+    (AdamW's) shrinks the weights, ``p *= decay = 1 - lr * weight_decay``, before the update;
+    otherwise ``l2 = weight_decay`` is added to the gradient as ``g + l2 * p``."""
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0 and group["decoupled_weight_decay"]:
+        return 1 - group["lr"] * weight_decay, 0
+    return 1.0, weight_decay

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper
+from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
 
 
 class RAdam(Optimizer):
@@ -49,10 +49,8 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict) -> None:
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        decoupled = weight_decay != 0 and group["decoupled_weight_decay"]
-        decay = 1 - lr * weight_decay if decoupled else 1.0
-        l2 = 0 if decoupled else weight_decay
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        decay, l2 = weight_decay_terms(group)
         rho_inf = 2 / (1 - beta2) - 1
         jobs = []
         for p, data, grad in self._params_with_grad(group):
