@@ -1136,9 +1136,12 @@ class Tensor:
 
     def log_softmax(self, dim: int) -> Tensor:
         """x - logsumexp(x) along ``dim``, stabler than log(softmax(x)); computed in
-        float32 under autocast."""
+        float32 under autocast. One op (``fused.LogSoftmax``) for a floating tensor with
+        elements, else that composition."""
         if _amp.AutocastState.active:
             (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
+        if self.ndim and self.array.size and self.array.dtype.kind == "f":
+            return fused.LogSoftmax.apply(self, dim=wrap_dim(dim, self.ndim))
         return self - self.logsumexp(dim, keepdim=True)
 
     # ------------------------------------------------------------------ shape

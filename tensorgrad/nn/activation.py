@@ -6,7 +6,6 @@ of place: the values are the same and the input is left as it was.
 
 from __future__ import annotations
 
-from ..ops import fused
 from ..tensor import Tensor
 from .module import Module
 
@@ -62,7 +61,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """x - log sum e^x along ``dim``: the log of ``softmax``, without its underflow."""
     x = input if dtype is None else input.to(dtype)
-    return fused.log_softmax(x, _implicit_dim(x, dim))  # one op, not Tensor's eight
+    return x.log_softmax(_implicit_dim(x, dim))  # one op: fused.LogSoftmax
 
 
 def _implicit_dim(x: Tensor, dim):

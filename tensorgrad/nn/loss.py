@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from .. import amp as _amp
-from ..ops.fused import BinaryCrossEntropy, log_softmax
+from ..ops.fused import BinaryCrossEntropy
 from ..tensor import Tensor
 from .module import Module
 
@@ -359,7 +359,7 @@ def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothi
     _check_reduction(reduction, name)
     class_dim = 1 if input.ndim >= 2 else 0
     n_classes = input.shape[class_dim]
-    logp = log_softmax(input, class_dim)  # one fused op (ops/fused.py)
+    logp = input.log_softmax(class_dim)  # one fused op (ops/fused.py)
     w_shape = [1] * input.ndim
     w_shape[class_dim] = n_classes
     if target.shape == input.shape:  # class probabilities, as PyTorch decides it

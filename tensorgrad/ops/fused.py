@@ -26,8 +26,6 @@ import math
 import numpy as np
 
 from .. import _special, kernels
-from .. import amp as _amp
-from .._args import wrap_dim
 from ..autograd.function import Op
 from ..backend import xp_of
 from ..grad_mode import GradMode
@@ -224,16 +222,6 @@ class LogSoftmaxBackward(Op):
         if ctx.needs_input_grad[1]:
             grad_y = -h * ey * g.sum(dim, keepdim=True)
         return grad_g, grad_y
-
-
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """``x.log_softmax(dim)`` as the one op ``LogSoftmax`` (float32 under autocast); a 0-d,
-    empty or integer x takes ``Tensor.log_softmax``'s composition."""
-    if _amp.AutocastState.active:
-        (x,) = _amp.autocast_inputs(x, policy=_amp.FP32)
-    if x.ndim and x.array.size and x.is_floating_point():
-        return LogSoftmax.apply(x, dim=wrap_dim(dim, x.ndim))
-    return x.log_softmax(dim)
 
 
 # ----------------------------------------------------------------------------- GELU
