@@ -4,6 +4,8 @@ scale factors; float64 gradcheck and gradgradcheck, float32/float64 forward and 
 a random upstream gradient, non-contiguous inputs), a randomized sweep of sizes and scale
 factors, the layers, and PyTorch's errors."""
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -105,7 +107,7 @@ def test_random_sizes_match_torch(mode, ndim, dtype):
     """Many sizes and scale factors: PyTorch's index rules (float32 index maths, the 2-d
     nearest kernel's shortcuts, the linear kernel's copy of an unchanged axis) to the last
     index."""
-    rng = np.random.default_rng(hash((mode, ndim)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{mode}{ndim}".encode()))  # not hash(): per process
     tol = dict(atol=1e-5, rtol=1e-5) if dtype == np.float32 else dict(atol=1e-11, rtol=1e-10)
     corners = [None] if mode in ("nearest", "nearest-exact", "area") else [False, True]
     for trial in range(40):
@@ -136,7 +138,12 @@ def test_random_sizes_match_torch(mode, ndim, dtype):
         g = rng.standard_normal(yg.shape).astype(dtype)
         yt.backward(torch.tensor(g))
         yg.backward(tg.tensor(g))
-        np.testing.assert_allclose(xg.grad.array, xt.grad.numpy(), **tol, err_msg=where)
+        # each input's gradient sums up to hundreds of outputs, in another order than torch's:
+        # the absolute tolerance scales with the largest gradient
+        ref = xt.grad.numpy()
+        scale = max(1.0, float(np.abs(ref).max()))
+        atol = tol["atol"] * scale
+        np.testing.assert_allclose(xg.grad.array, ref, rtol=tol["rtol"], atol=atol, err_msg=where)
 
 
 def _scales(kwargs, ndim):
