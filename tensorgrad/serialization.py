@@ -127,11 +127,9 @@ def python3_name(module: str, name: str) -> tuple[str, str]:
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler whose ``find_class`` hands out only ``allowed`` (``{"module.qualname":
-    obj}``, the loader's own stand-ins) and the allow-listed globals; anything else raises
-    :class:`ForbiddenGlobal` before it is imported, let alone called. ``persistent_load`` gets
-    the file's persistent ids (its tensor storages)."""
+class _StandInUnpickler(pickle.Unpickler):
+    """An unpickler given the loader's stand-ins ``allowed`` (``{"module.qualname": obj}``)
+    and ``persistent_load`` for the file's persistent ids (its tensor storages)."""
 
     def __init__(
         self, file, allowed: Mapping[str, Any], persistent_load: Callable[[Any], Any]
@@ -139,6 +137,12 @@ class RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file, encoding="utf-8")
         self.allowed = allowed
         self.persistent_load = persistent_load
+
+
+class RestrictedUnpickler(_StandInUnpickler):
+    """An unpickler whose ``find_class`` hands out only ``allowed`` (the loader's own
+    stand-ins) and the allow-listed globals; anything else raises :class:`ForbiddenGlobal`
+    before it is imported, let alone called."""
 
     def find_class(self, module: str, name: str) -> Any:
         module, name = python3_name(module, name)
@@ -153,17 +157,10 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise ForbiddenGlobal(full)
 
 
-class TrustingUnpickler(pickle.Unpickler):
+class TrustingUnpickler(_StandInUnpickler):
     """``weights_only=False``: any global, imported as ``pickle`` does, except that the
     loader's stand-ins (``allowed``) take the place of the names they stand for (so a
     ``torch.save`` file loads without PyTorch)."""
-
-    def __init__(
-        self, file, allowed: Mapping[str, Any], persistent_load: Callable[[Any], Any]
-    ) -> None:
-        super().__init__(file, encoding="utf-8")
-        self.allowed = allowed
-        self.persistent_load = persistent_load
 
     def find_class(self, module: str, name: str) -> Any:
         full = "{}.{}".format(*python3_name(module, name))

@@ -202,7 +202,7 @@ class Tensor:
         if not kind.endswith("Tensor") or name not in by_name:
             raise ValueError(f"invalid type: {dtype!r} (names look like 'torch.FloatTensor')")
         out = self.to(backend.to_dtype(by_name[name]))
-        return out.to("cuda") if cuda and not out.is_cuda else out.to("cpu") if not cuda else out
+        return out if out.is_cuda == cuda else out.to("cuda" if cuda else "cpu")
 
     def is_complex(self) -> bool:
         """True for a complex dtype."""

@@ -15,8 +15,8 @@ g and x and writes dx; dw and db are summed per chunk of rows into float64 parti
 per loop step, a fixed number of chunks so that the result does not depend on the thread
 count), then the partials are added.
 
-Row sums go through ``_sum``/``_sq_dev``/``_row_grads``, compiled with reassociation allowed so
-that LLVM vectorises them (the order of a sum is all it changes).
+Row sums go through ``scalar.row_sum``/``_sq_dev``/``_row_grads``, compiled with reassociation
+allowed so that LLVM vectorises them (the order of a sum is all it changes).
 """
 
 from __future__ import annotations
@@ -26,16 +26,9 @@ import math
 import numpy as np
 
 from . import njit, prange
+from .scalar import row_sum
 
 CHUNKS = 16  # row chunks of the backward's dw/db partial sums
-
-
-@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
-def _sum(a):
-    s = a.dtype.type(0)
-    for j in range(a.shape[0]):
-        s += a[j]
-    return s
 
 
 @njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
@@ -60,7 +53,7 @@ def layer_norm_rows(x, w, b, eps, out, mean, rstd):
     for r in prange(x.shape[0]):
         xr = x[r]
         yr = out[r]
-        mu = _sum(xr) / m
+        mu = row_sum(xr) / m
         rs = 1 / math.sqrt(_sq_dev(xr, mu) / m + eps)
         mean[r] = mu
         rstd[r] = rs

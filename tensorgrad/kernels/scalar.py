@@ -141,3 +141,12 @@ if numba is not None:
         if x == types.float32:
             return lambda x, v: np.float32(v)
         return lambda x, v: np.float64(v)
+
+
+@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
+def row_sum(a):
+    """Σ a for a 1-d array, in any order (so LLVM vectorises it): the kernels' row reductions."""
+    s = a.dtype.type(0)
+    for j in range(a.shape[0]):
+        s += a[j]
+    return s

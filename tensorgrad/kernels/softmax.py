@@ -20,8 +20,8 @@ Bytes moved: forward reads x twice (max, then exp) and writes y once and rescale
 while the row is in cache, so about one read and one write of the array from memory; backward
 reads g and y and writes dx. The NumPy kernels make about five passes.
 
-Sums and maxima go through ``_sum`` and ``_max``: ``_sum`` is compiled with reassociation
-allowed (so LLVM vectorises it; the others are not: reassociation would undo the exact
+Sums and maxima go through ``row_sum`` (scalar.py) and ``_max``: ``row_sum`` is compiled with
+reassociation allowed (so LLVM vectorises it; the others are not: reassociation would undo the exact
 Cody-Waite reduction in ``scalar.exp``) and ``_max`` keeps four running maxima.
 """
 
@@ -32,16 +32,7 @@ import math
 import numpy as np
 
 from . import njit, prange
-from .scalar import exp, like
-
-
-@njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
-def _sum(a):
-    """Σ a for a 1-d array (in any order: vectorised)."""
-    s = a.dtype.type(0)
-    for j in range(a.shape[0]):
-        s += a[j]
-    return s
+from .scalar import exp, like, row_sum
 
 
 @njit(parallel=False, error_model="numpy", fastmath={"reassoc", "nsz"})
@@ -89,7 +80,7 @@ def softmax_rows(x, out, safe):
             m = like(m, 0.0)
         for j in range(xr.shape[0]):
             yr[j] = exp(xr[j] - m)
-        s = _sum(yr)
+        s = row_sum(yr)
         if safe and s == 0:
             s = like(s, 1.0)
         inv = like(s, 1.0) / s
@@ -128,7 +119,7 @@ def log_softmax_rows(x, out):
             m = like(m, 0.0)
         for j in range(xr.shape[0]):
             yr[j] = exp(xr[j] - m)
-        lse = m + math.log(_sum(yr))
+        lse = m + math.log(row_sum(yr))
         for j in range(xr.shape[0]):
             yr[j] = xr[j] - lse
 
@@ -143,7 +134,7 @@ def log_softmax_backward_rows(g, y, out):
         gr = g[r]
         yr = y[r]
         dr = out[r]
-        s = _sum(gr)
+        s = row_sum(gr)
         for j in range(gr.shape[0]):
             dr[j] = gr[j] - exp(yr[j]) * s
 

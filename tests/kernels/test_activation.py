@@ -17,13 +17,6 @@ TOL = {np.float32: 1e-6, np.float64: 1e-12}
 SHAPES = [(7,), (3, 5, 11), (1024, 37), (0, 4), ()]
 
 
-@pytest.fixture
-def both_paths():
-    before = kernels.current()
-    yield
-    kernels.use(before)
-
-
 def _run(path, fn, x, g, create_graph=False):
     kernels.use(path)
     t = tg.tensor(x, requires_grad=True)

@@ -12,22 +12,6 @@ from tensorgrad.kernels import dropout as dropout_kernels
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
 
-@pytest.fixture
-def path():
-    """Run a function under one path and restore the switch afterwards."""
-    saved = kernels.current()
-
-    def run(name, fn, *args):
-        kernels.use(name)
-        try:
-            return fn(*args)
-        finally:
-            kernels.use(saved)
-
-    yield run
-    kernels.use(saved)
-
-
 def _dropout(x_np, p, transpose=False, create_graph=False):
     tg.manual_seed(11)
     x = tg.tensor(x_np, requires_grad=True)

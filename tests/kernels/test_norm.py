@@ -13,13 +13,6 @@ pytest.importorskip("numba")
 TOL = {np.float32: 1e-6, np.float64: 1e-12}
 
 
-@pytest.fixture
-def both_paths():
-    before = kernels.current()
-    yield
-    kernels.use(before)
-
-
 def _run(path, x, norm_shape, w, b, g):
     kernels.use(path)
     ts = [tg.tensor(a, requires_grad=True) if a is not None else None for a in (x, w, b)]

@@ -15,22 +15,6 @@ pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not inst
 SHAPES = [(), (1,), (7,), (33, 5), (0,), (3, 0), (optim_kernels.MIN_PARALLEL + 3,)]
 
 
-@pytest.fixture
-def path():
-    """Run a function under one path and restore the switch afterwards."""
-    saved = kernels.current()
-
-    def run(name, fn, *args):
-        kernels.use(name)
-        try:
-            return fn(*args)
-        finally:
-            kernels.use(saved)
-
-    yield run
-    kernels.use(saved)
-
-
 def _train(make_opt, dtype, steps=4, transposed_grads=False, shapes=SHAPES):
     rng = np.random.default_rng(7)
     params = [tg.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]

@@ -11,22 +11,6 @@ from tensorgrad import backend, kernels
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
 
-@pytest.fixture
-def path():
-    """Run a function under one path and restore the switch afterwards."""
-    saved = kernels.current()
-
-    def run(name, fn, *args):
-        kernels.use(name)
-        try:
-            return fn(*args)
-        finally:
-            kernels.use(saved)
-
-    yield run
-    kernels.use(saved)
-
-
 def _scatter(target, index, values):
     out = target.copy()
     backend.scatter_add(out, index, values)

@@ -19,13 +19,6 @@ FNS = {
 }
 
 
-@pytest.fixture
-def both_paths():
-    before = kernels.current()
-    yield
-    kernels.use(before)
-
-
 def _grads(path, fn, x, g, h):
     kernels.use(path)
     t = tg.tensor(x, requires_grad=True)
