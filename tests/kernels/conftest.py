@@ -28,3 +28,11 @@ def path():
 
     yield run
     kernels.use(saved)
+
+
+@pytest.fixture(autouse=True, params=["serial", "parallel"])
+def threads(request, monkeypatch):
+    """Every kernel test runs twice: each kernel as its serial loop, then across the threads
+    (``kernels.MIN_PARALLEL`` decides between them by size; the test shapes are small)."""
+    monkeypatch.setattr(kernels, "MIN_PARALLEL", 0 if request.param == "parallel" else 1 << 62)
+    return request.param
