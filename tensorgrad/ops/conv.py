@@ -30,20 +30,23 @@ array operation over the whole batch (a strided copy, add or compare). Padding i
 materialised for convolutions: each offset copies (or adds) only the part of its windows that
 lies inside the image.
 
-With the numba kernels on (``tensorgrad.kernels``), ``Unpool``'s scatter on float32/float64
-NumPy arrays is a loop over the (channel, image) planes on every core (tensorgrad/kernels/
-pooling.py, equal to the code here, which stays the reference and the path for CuPy and other
-dtypes); its gradient is unchanged. Numba kernels for Unfold, Fold and max_windows were
-measured no faster than the strided NumPy code here on 2 cores (see kernels/pooling.py), so
-these stay NumPy.
+With the numba kernels on (``tensorgrad.kernels``), ``Fold`` and ``Unpool`` on float32/float64
+NumPy arrays are loops over the (channel, image) planes on every core (tensorgrad/kernels/
+fold.py and pooling.py, equal to the code here, which stays the reference and the path for
+CuPy and other dtypes); their gradients are unchanged; so is ``max_windows`` for the most
+common pooling, 2x2 windows at stride 2. Numba kernels for Unfold and max_windows' other
+geometries were measured no faster than the strided NumPy code here on 2 cores (see
+kernels/fold.py and kernels/pooling.py), so these stay NumPy.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import kernels
 from ..autograd.function import Op
 from ..backend import xp_of
-from ..kernels import pooling
+from ..kernels import fold, pooling
 from ..tensor import Tensor
 from .linalg import MatMul
 
@@ -164,6 +167,14 @@ class Fold(Op):
         _geometry(ctx, kernel, stride, dilation, pads)
         c, kh, kw, n, oh, ow = cols.shape
         xp = xp_of(cols)
+        if kernels.takes(cols):
+            image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first)
+            steps = tuple(s // cols.itemsize for s in image.strides[:2])  # planes (c, n)
+            buffer = image if channels_first else image.transpose(1, 0, 2, 3)
+            corner = (pads[0][0], pads[1][0])
+            cols = xp.ascontiguousarray(cols)
+            fold.fold(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
+            return image.transpose(1, 0, 2, 3)
         offsets = [o for o in _offsets(size, (oh, ow), kernel, stride, dilation, pads) if o[2]]
         # an offset whose windows cover the whole image (the centre of a 'same' convolution)
         # is copied in first instead of added to zeros: one pass less over the image
@@ -229,6 +240,8 @@ def max_windows(x, kernel, stride, dilation, pads) -> tuple:
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = _n_out(x.shape, kernel, stride, dilation, pads)
     image = _pad_image(x, pads, -xp.inf).transpose(1, 0, 2, 3)  # (C, N, H', W')
+    if kernel == stride == (2, 2) and dilation == (1, 1) and kernels.takes(image):
+        return _max_pool_2x2(image, (oh, ow))
 
     def at(i, j):  # the (C, N, OH, OW) view of every window's element at offset (i, j)
         rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
@@ -252,6 +265,20 @@ def max_windows(x, kernel, stride, dilation, pads) -> tuple:
         for k in range(kh * kw):
             v = at(*divmod(k, kw))
             index[nan & xp.isnan(v)] = k
+    return best, index
+
+
+def _max_pool_2x2(image, n_out) -> tuple:
+    """``max_windows`` of 2x2 windows at stride 2 by kernels/pooling.py on ``image`` (C, N, H',
+    W'), padded."""
+    if not (image.flags.c_contiguous or image.transpose(1, 0, 2, 3).flags.c_contiguous):
+        image = image.copy()  # (C, N, H', W') C-contiguous
+    best = np.empty((*image.shape[:2], *n_out), dtype=image.dtype)
+    index = np.empty(best.shape, dtype=np.int8)
+    steps = tuple(s // image.itemsize for s in image.strides[:3])
+    buffer = image if image.flags.c_contiguous else image.transpose(1, 0, 2, 3)
+    flat = (buffer.reshape(-1), steps, best.reshape(-1), index.reshape(-1), best.shape)
+    pooling.max_pool_2x2(*flat)
     return best, index
 
 

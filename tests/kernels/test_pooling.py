@@ -1,5 +1,6 @@
-"""The max-pooling gradient kernel (tensorgrad/kernels/pooling.py, ``unpool``) against the
-NumPy path of ``Unpool`` (tensorgrad/ops/conv.py): max_pool1d/2d run under
+"""The max-pooling kernels (tensorgrad/kernels/pooling.py: ``max_pool_2x2``, the forward of
+2x2 windows at stride 2, and ``unpool``, every gradient) against the NumPy paths of
+``max_windows`` and ``Unpool`` (tensorgrad/ops/conv.py): max_pool1d/2d run under
 ``kernels.use('numba')`` and ``kernels.use('numpy')``, maxima, indices (ties: the first in
 window order; NaN: the last NaN) and the scattered gradients compared, over odd sizes,
 padding, dilation, ceil mode, overlapping windows, strided input and empty batches."""
@@ -68,7 +69,9 @@ def _image(rng, shape, dtype, layout, values="distinct"):
 
 # (input shape, max_pool2d arguments): odd sizes, padding, dilation, ceil mode, overlaps
 CASES = [
-    ((2, 3, 8, 8), dict(kernel_size=2)),
+    ((2, 3, 8, 8), dict(kernel_size=2)),  # 2x2 at stride 2: its own forward kernel
+    ((2, 3, 9, 7), dict(kernel_size=2, padding=1)),
+    ((1, 2, 7, 9), dict(kernel_size=2, ceil_mode=True)),
     ((2, 3, 7, 9), dict(kernel_size=(3, 2), stride=(2, 1), padding=1)),
     ((1, 2, 9, 7), dict(kernel_size=2, stride=1, dilation=(2, 1))),
     ((2, 2, 7, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
