@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
-from .. import _special
+from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
 from ..backend import xp_of
+from ..kernels import activation
 
 # ------------------------------------------------------------------------- binary arithmetic
 
@@ -278,14 +279,39 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
+    """max(x, 0); NaN stays NaN."""
+
     saves_output = True
 
     def forward(ctx, x):
+        if kernels.takes(x):
+            return kernels.run_flat(activation.relu, x)
         return xp_of(x).maximum(x, x.dtype.type(0))
 
-    def backward(ctx, g):  # d relu(x)/dx = 1 if x > 0 else 0
+    def backward(ctx, g):  # d relu(x)/dx = 1 if x > 0 else 0, read off the output y
         (y,) = ctx.saved_tensors
+        return ReluBackward.apply(g, y)
+
+
+class ReluBackward(Op):
+    """ReLU's gradient g · 1[y > 0] for its output y, one pass (PyTorch's threshold_backward)
+    instead of a compare, a cast and a product. Linear in g, so its own gradient is
+    ReluBackward of h; y gets none (the step 1[y > 0] is flat almost everywhere)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs, inputs):  # only y is read again
+        return (None, inputs[1])
+
+    def forward(ctx, g, y):
+        if kernels.takes(g, y):
+            return kernels.run_flat(activation.relu_backward, g, y)
         return g * (y > 0)
+
+    def backward(ctx, h):
+        _, y = ctx.saved_tensors
+        return ReluBackward.apply(h, y) if ctx.needs_input_grad[0] else None, None
 
 
 class Abs(Op):

@@ -40,15 +40,6 @@ from ..tensor import Tensor
 _BLOCK = 1 << 15
 
 
-def _flat_kernel(kernel, arrays):
-    """``kernel(*flat_arrays, out)`` on the arrays flattened (C order, copied if they are not
-    contiguous); returns out in the arrays' shape."""
-    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    out = np.empty_like(flat[0])
-    kernel(*flat, out)
-    return out.reshape(arrays[0].shape)
-
-
 def _blockwise(kernel, arrays, *args):
     """``kernel(*blocks, out_block, xp, *args)`` over matching 1-d blocks of same-shape arrays
     (flattened, C order); returns the output array, of the arrays' shape and dtype."""
@@ -283,7 +274,7 @@ class Gelu(Op):
     def forward(ctx, x, approximate="none"):
         ctx.approximate = approximate
         if kernels.takes(x):
-            return _flat_kernel(_kact.gelu_tanh if approximate == "tanh" else _kact.gelu_erf, (x,))
+            return kernels.run_flat(_kact.gelu_tanh if approximate == "tanh" else _kact.gelu_erf, x)
         return _blockwise(_gelu_kernel, (x,), approximate)
 
     def backward(ctx, g):
@@ -302,7 +293,7 @@ class GeluBackward(Op):
         if kernels.takes(g, x):
             tanh = approximate == "tanh"
             kernel = _kact.gelu_tanh_backward if tanh else _kact.gelu_erf_backward
-            return _flat_kernel(kernel, (g, x))
+            return kernels.run_flat(kernel, g, x)
         return _blockwise(_gelu_backward_kernel, (g, x), approximate)
 
     def backward(ctx, h):

@@ -77,3 +77,39 @@ def test_gelu_wide_range_against_float64(both_paths, approximate, dtype):
     np.testing.assert_allclose(
         t.grad.numpy()[finite], t64.grad.numpy()[finite], rtol=tol, atol=8 * tol
     )
+
+
+def _relu_input(rng, shape, dtype, layout):
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:4] = [np.nan, np.inf, -np.inf, -0.0][: x.size]
+    if layout == "channels_first":  # a convolution's output: (N, C, H, W) stored (C, N, H, W)
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    if layout == "strided":
+        return np.repeat(x, 2, axis=-1)[..., ::2]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_first", "strided"])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (4, 1, 1, 9), (0, 2, 3, 3)])
+def test_relu_matches_numpy_exactly(both_paths, shape, layout, dtype):
+    """ReLU and ReluBackward: equal to the bit (NaN, inf, -0 included), in the input's layout,
+    and the gradient's gradient (ReluBackward again)."""
+    rng = np.random.default_rng(2)
+    x = _relu_input(rng, shape, dtype, layout)
+    g = rng.standard_normal(shape).astype(dtype)  # C-contiguous: another layout than x's
+    g.reshape(-1)[4:6] = [np.nan, np.inf][: max(g.size - 4, 0)]
+    h = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for path in ("numba", "numpy"):
+        kernels.use(path)
+        t = tg.tensor(x, requires_grad=True)
+        y = tg.relu(t)
+        gt = tg.tensor(g, requires_grad=True)
+        (gx,) = tg.autograd.grad(y, t, gt, create_graph=True)
+        (gg,) = tg.autograd.grad(gx, gt, tg.tensor(h))
+        results.append((y.array, gx.array, gg.array))
+    for a, b in zip(*results):
+        assert a.strides == b.strides
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
