@@ -1,11 +1,12 @@
 """CPU kernels: the memory-bound primitives as loops compiled by numba, on every core.
 
 A kernel is a plain Python loop over an array (``for i in prange(n): out[i] = ...``) that numba
-compiles to machine code with ``@njit(parallel=True, cache=True)``: ``prange`` splits the loop
-across threads, and one pass reads each input and writes each output once, where the NumPy
-path makes a temporary per operation. Each kernel module holds its kernels with their NumPy
-references' maths in the docstring; the op that uses a kernel keeps its NumPy code as the
-reference (tested equal) and as the path on machines without numba.
+compiles to machine code (``@kernel``: numba's ``njit`` with ``cache=True``, in a parallel
+version, where ``prange`` splits the loop across threads, and a serial one for small arrays).
+One pass reads each input and writes each output once, where the NumPy path makes a temporary
+per operation. Each kernel module holds its kernels with their NumPy references' maths in the
+docstring; the op that uses a kernel keeps its NumPy code as the reference (tested equal) and
+as the path on machines without numba.
 
 One switch picks the path: ``TENSORGRAD_KERNELS=numpy|numba`` in the environment (default:
 numba when it is importable), or :func:`use` at run time (the tests run both). Kernels compile

@@ -5,7 +5,8 @@ Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the
 affine y = x̂ w + b:
 
 * LayerNorm: over the trailing ``normalized_shape`` axes of each sample (the fused primitive
-  ``ops.fused.LayerNorm``, the hot path of transformers);
+  ``ops.fused.LayerNorm``, the hot path of transformers); RMSNorm the same way (the fused
+  primitive ``ops.fused.RMSNorm``);
 * GroupNorm: over each group of C/G channels and all spatial positions of each sample (the same
   primitive on the input seen as (N, G, C/G * spatial));
 * BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval.
@@ -100,13 +101,15 @@ def rms_norm(
         input, weight = _amp.autocast_inputs(input, weight, policy=_amp.FP32)
     shape = _shape_tuple(normalized_shape)
     _check_trailing("rms_norm", input, shape)
+    if not input.is_floating_point():
+        raise RuntimeError(f"rms_norm: expected a floating point input, got {input.dtype}")
     if weight is not None and tuple(weight.shape) != shape:
         raise RuntimeError(f"rms_norm: expected weight of shape {shape}, got {tuple(weight.shape)}")
+    if weight is not None and weight.dtype != input.dtype:
+        weight = weight.to(input.dtype)  # PyTorch: the output has the input's dtype
     if eps is None:
         eps = float(np.finfo(input.array.dtype).eps)
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return out if weight is None else out * weight
+    return fused.rms_norm(input, len(shape), weight, eps)
 
 
 def group_norm(

@@ -9,6 +9,8 @@ in its docstring what it measured against that chain:
 - ``Linear`` (``F.linear``): one GEMM with the bias added into its output in place.
 - ``LayerNorm`` (``F.layer_norm``, ``F.group_norm``): forward + backward 275 µs against 640 µs
   composed on (16*64, 128) float32.
+- ``RMSNorm`` (``F.rms_norm``): forward + backward 0.24 ms against 0.46 ms composed on
+  (16*64, 128) float32 (0.057 ms with its numba kernels).
 - ``BinaryCrossEntropy`` (``F.binary_cross_entropy``): not for speed but for PyTorch's gradient
   at x = 0 and 1, which the composition of ``log`` and ``clamp`` gets as NaN.
 
@@ -471,6 +473,104 @@ def _backward_differentiable(ctx, g: Tensor, x: Tensor, w: Tensor | None) -> tup
 def layer_norm(x: Tensor, n: int, weight, bias, eps: float) -> Tensor:
     """The fused layer norm of ``x`` over its last ``n`` axes (shapes already checked)."""
     return LayerNorm.apply(x, weight, bias, n=n, eps=eps)
+
+
+# ----------------------------------------------------------------------------- RMS norm
+# RMSNorm (LLaMA's) is LayerNorm without the centring and the bias. Composed of tensor ops it is
+# six ops forward (x², mean, + eps, rsqrt, two products), each a full pass and a temporary, and
+# as many backward. Fused, forward and backward work on raw arrays from the per-row rstd, the
+# one thing the forward keeps (x̂ = x rstd is recomputed from the saved input, which the
+# backward reads anyway). Both paths keep the same rstd, so the backward takes the path the
+# switch picks at that time, whichever one ran the forward. Measured on (16*64, 128) float32
+# with weight, 2 threads, min of many runs: forward + backward 0.46 ms composed of tensor ops,
+# 0.24 ms with this op's NumPy code, 0.057 ms with its numba kernels (PyTorch's F.rms_norm:
+# 0.19 ms); forward alone 0.11, 0.067 and 0.015 ms (PyTorch 0.031 ms). On (16*256, 384):
+# forward + backward 5.3, 3.3 and 0.32 ms (PyTorch 2.6 ms).
+#
+# As for LayerNorm, under ``create_graph=True`` the backward runs in tensor ops on rstd
+# recomputed from x, so the gradient is itself differentiable (every order is exact).
+
+
+class RMSNorm(Op):
+    """y = x rstd w with rstd = 1 / sqrt(mean(x²) + eps) over the last ``n`` axes; w may be
+    None."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, w, n=1, eps=1e-6):
+        ctx.n, ctx.eps = n, eps
+        xp = xp_of(x)
+        m = math.prod(x.shape[x.ndim - n :])
+        rows = math.prod(x.shape[: x.ndim - n])  # not -1: ambiguous when m is 0
+        if kernels.takes(x, *([] if w is None else [w])) and m:
+            x2 = np.ascontiguousarray(x).reshape(rows, m)
+            w1 = None if w is None else np.ascontiguousarray(w).reshape(m)
+            out, ctx.rstd = _knorm.rms_norm(x2, w1, eps)
+            return out.reshape(x.shape)
+        x2 = x.reshape(rows, m)
+        rstd = xp.einsum("ij,ij->i", x2, x2)
+        rstd *= 1.0 / max(m, 1)
+        rstd += eps
+        rstd **= -0.5
+        ctx.rstd = rstd
+        out = x2 * rstd[:, None]
+        if w is not None:
+            out *= w.reshape(m)
+        return out.reshape(x.shape)
+
+    def backward(ctx, g):
+        # With h = g w (or g when there is no weight), x̂ = x rstd, means over the normalised
+        # axes and sums over the others: dx = rstd (h - x̂ mean(h x̂)), dw = Σ g x̂
+        x, w = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad
+        if GradMode.enabled:
+            return _rms_backward_differentiable(ctx, g, x, w)
+        shape = x.shape
+        m = math.prod(shape[x.ndim - ctx.n :])
+        rows = math.prod(shape[: x.ndim - ctx.n])
+        w1 = None if w is None else w.array.reshape(m)
+        if kernels.takes(g.array, x.array, *([] if w1 is None else [w1])):
+            g2 = np.ascontiguousarray(g.array).reshape(rows, m)
+            x2 = np.ascontiguousarray(x.array).reshape(rows, m)
+            w1 = None if w1 is None else np.ascontiguousarray(w1)
+            gx, gw = _knorm.rms_norm_backward(g2, x2, w1, ctx.rstd, need_w=need_w)
+            return (
+                Tensor._make(gx.reshape(shape)) if need_x else None,
+                Tensor._make(gw.reshape(w.shape)) if need_w else None,
+            )
+        g2 = g.array.reshape(rows, m)
+        xp = xp_of(g2)
+        xhat = x.array.reshape(rows, m) * ctx.rstd[:, None]
+        gx = gw = None
+        if need_x:
+            h = g2 * w1 if w1 is not None else g2
+            gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
+            xp.subtract(h, gx, out=gx)
+            gx *= ctx.rstd[:, None]
+            gx = Tensor._make(gx.reshape(shape))
+        if need_w:
+            gw = Tensor._make(xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape))
+        return gx, gw
+
+
+def _rms_backward_differentiable(ctx, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
+    """The backward formula in tensor ops, with x̂ and rstd as functions of x."""
+    need_x, need_w = ctx.needs_input_grad
+    dims = tuple(range(x.ndim - ctx.n, x.ndim))
+    rstd = ((x * x).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+    xhat = x * rstd
+    gx = gw = None
+    if need_x:
+        h = g if w is None else g * w
+        gx = rstd * (h - xhat * (h * xhat).mean(dims, keepdim=True))
+    if need_w:
+        gw = (g * xhat).sum_to(w.shape)
+    return gx, gw
+
+
+def rms_norm(x: Tensor, n: int, weight, eps: float) -> Tensor:
+    """The fused RMS norm of ``x`` over its last ``n`` axes (shapes already checked)."""
+    return RMSNorm.apply(x, weight, n=n, eps=eps)
 
 
 # ------------------------------------------------------------------ binary cross-entropy

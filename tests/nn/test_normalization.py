@@ -1,11 +1,11 @@
 """LayerNorm, RMSNorm, GroupNorm and BatchNorm1d/2d against PyTorch (tensorgrad/nn/normalization.py
-and the fused primitive in tensorgrad/ops/norm.py).
+and the fused primitives in tensorgrad/ops/fused.py).
 
-The op table covers the functional forms (and through layer_norm and group_norm the fused
-``LayerNorm`` primitive): gradcheck, gradgradcheck and PyTorch in float32 and float64. The layers
-are compared with ``check_layer`` (weights copied through ``load_state_dict``) over argument
-combinations, in train and eval; BatchNorm's running statistics are compared as buffers after
-several training steps, then in eval.
+The op table covers the functional forms (and through them the fused primitives: ``LayerNorm``
+by layer_norm and group_norm, ``RMSNorm`` by rms_norm): gradcheck, gradgradcheck and PyTorch in
+float32 and float64. The layers are compared with ``check_layer`` (weights copied through
+``load_state_dict``) over argument combinations, in train and eval; BatchNorm's running
+statistics are compared as buffers after several training steps, then in eval.
 """
 
 import itertools
@@ -199,6 +199,27 @@ def test_rms_norm_default_eps_is_machine_epsilon_of_the_dtype():
         ours = F.rms_norm(tg.tensor(x.astype(dtype)), (4,)).numpy()
         theirs = torch.nn.functional.rms_norm(torch.tensor(x.astype(dtype)), (4,)).numpy()
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_rms_norm_weight_of_another_dtype_gives_the_input_dtype_as_torch():
+    rng = np.random.default_rng(3)
+    for xd, wd in ((np.float32, np.float64), (np.float64, np.float32)):
+        x, g = (rng.standard_normal((3, 4)).astype(xd) for _ in range(2))
+        w = rng.standard_normal(4).astype(wd)
+        res = []
+        for lib, tensor in ((tg, tg.tensor), (torch, torch.tensor)):
+            tw = tensor(w, requires_grad=True)
+            y = lib.nn.functional.rms_norm(tensor(x), (4,), tw, eps=1e-6)
+            y.backward(tensor(g))
+            res.append((y.detach().numpy(), tw.grad.numpy()))
+        for ours, theirs in zip(*res):
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_rms_norm_integer_input_is_an_error():
+    with pytest.raises(RuntimeError, match="rms_norm: expected a floating point input"):
+        F.rms_norm(tg.tensor([[1, 2, 3]]), (3,))
 
 
 def test_rms_norm_wrong_trailing_shape_names_layer():
