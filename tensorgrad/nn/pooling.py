@@ -3,7 +3,9 @@ functional forms.
 
 Max pooling is the ``MaxPool`` primitive (tensorgrad/ops/conv.py): a running maximum over the
 kernel offsets; its gradient, ``Unpool``, puts each output gradient at its window's first
-maximum. Average pooling is a composition: the window sums of ``Unfold`` over a divisor.
+maximum. Average pooling is the ``AvgPool`` primitive: the window sums over a divisor per
+output position, computed here by PyTorch's rules; its gradient, ``AvgUnpool``, spreads each
+output gradient over its window.
 Adaptive average pooling uses windows of varying size, ``[floor(i H / OH), ceil((i + 1) H /
 OH))``, so it is two matrix products with averaging matrices, ``A_h x A_wᵀ``. 1-d pooling is
 2-d pooling over images of height 1.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..ops.conv import MaxPool, Unfold, max_windows
+from ..ops.conv import AvgPool, MaxPool, max_windows
 from ..tensor import Tensor
 from ._utils import ntuple
 from .module import Module
@@ -176,27 +178,30 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """The mean over each window: the window sums (of ``Unfold``) over PyTorch's divisor.
+    """The mean over each window: the ``AvgPool`` primitive, the window sums of the
+    zero-padded input over PyTorch's divisor.
 
     The divisor is ``divisor_override`` if given, else the window's size clipped to the padded
     input (``count_include_pad``, only ceil-mode windows are clipped) or to the input itself.
+    Floating-point input only (PyTorch also takes int64, with truncated quotients).
     """
     op = "avg_pool2d"
     unbatched = _check_rank(op, input, 2)
-    kernel, stride, dilation, pads, sizes = _pool_geometry(
+    kernel, stride, _, pads, sizes = _pool_geometry(
         op, input, kernel_size, stride, padding, 1, ceil_mode, 2
     )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
+    dtype = input.array.dtype
+    if dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {dtype}")
     x = _as_4d(input, 2, unbatched)
-    cols = Unfold.apply(x, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
-    sums = cols.sum((1, 2)).permute(1, 0, 2, 3)
     if divisor_override is not None:
-        out = sums / divisor_override
+        divisor = np.full(sizes, divisor_override, dtype=np.float64)
     else:
         divisor = _avg_divisor(x.shape[2:], kernel, stride, pads, sizes, count_include_pad)
-        xp = backend.xp_of(x.array)
-        out = sums / Tensor._make(xp.asarray(divisor, dtype=x.array.dtype))
+    divisor = backend.xp_of(x.array).asarray(divisor, dtype=dtype)
+    out = AvgPool.apply(x, divisor=divisor, kernel=kernel, stride=stride, pads=pads)
     return out.squeeze(0) if unbatched else out
 
 

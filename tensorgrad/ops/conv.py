@@ -1,13 +1,15 @@
 """Sliding windows over images: ``Unfold`` (im2col) and ``Fold`` (col2im), ``MaxPool`` and
-its gradient ``Unpool``.
+its gradient ``Unpool``, ``AvgPool`` and its gradient ``AvgUnpool``.
 
-Convolution, transposed convolution and average pooling are compositions (see
-``tensorgrad/nn/conv.py`` and ``nn/pooling.py``): ``Unfold`` copies every window of a padded
-image into one array, a single matrix product with the weights does all the multiply-adds,
-and the gradient with respect to the windows goes back through ``Fold``. Unfold and Fold are
-linear and each other's adjoint, so each is the other's gradient and convolutions are
-differentiable to any order. ``Unpool`` (max pooling's gradient) is linear too; its gradient
-is written with Unfold.
+Convolution and transposed convolution are compositions (see ``tensorgrad/nn/conv.py``):
+``Unfold`` copies every window of a padded image into one array, a single matrix product with
+the weights does all the multiply-adds, and the gradient with respect to the windows goes back
+through ``Fold``. Unfold and Fold are linear and each other's adjoint, so each is the other's
+gradient and convolutions are differentiable to any order. ``Unpool`` (max pooling's
+gradient) is linear too; its gradient is written with Unfold. Average pooling is a primitive
+rather than Unfold and a sum, which would copy every element into kh kw windows first:
+``AvgPool`` adds the windows up in place, ``AvgUnpool`` adds each window's gradient back;
+both are linear and each other's adjoint, so each is the other's gradient.
 
 Window geometry, the same for every op here, per spatial axis (height, then width): kernel
 size ``k``, ``stride`` s, ``dilation`` d and ``pads`` (before, after) of zeros (-inf for max
@@ -30,13 +32,13 @@ array operation over the whole batch (a strided copy, add or compare). Padding i
 materialised for convolutions: each offset copies (or adds) only the part of its windows that
 lies inside the image.
 
-With the numba kernels on (``tensorgrad.kernels``), ``Fold`` and ``Unpool`` on float32/float64
-NumPy arrays are loops over the (channel, image) planes on every core (tensorgrad/kernels/
-fold.py and pooling.py, equal to the code here, which stays the reference and the path for
-CuPy and other dtypes); their gradients are unchanged; so is ``max_windows`` for the most
-common pooling, 2x2 windows at stride 2. Numba kernels for Unfold and max_windows' other
-geometries were measured no faster than the strided NumPy code here on 2 cores (see
-kernels/fold.py and kernels/pooling.py), so these stay NumPy.
+With the numba kernels on (``tensorgrad.kernels``), ``Fold``, ``Unpool``, ``AvgPool`` and
+``AvgUnpool`` on float32/float64 NumPy arrays are loops over the (channel, image) planes on
+every core (tensorgrad/kernels/fold.py and pooling.py, equal to the code here, which stays the
+reference and the path for CuPy and other dtypes); so is ``max_windows`` for the most common
+pooling, 2x2 windows at stride 2. Numba kernels for Unfold and max_windows' other geometries
+were measured no faster than the strided NumPy code here on 2 cores (see kernels/fold.py and
+kernels/pooling.py), so these stay NumPy.
 """
 
 from __future__ import annotations
@@ -361,3 +363,148 @@ class Unpool(Op):
         one_hot = (ctx.index[:, None, None] == offsets).astype(gg.array.dtype)
         cols = Unfold.apply(gg, **_geometry_of(ctx)) * Tensor._make(one_hot)
         return cols.sum((1, 2)).permute(1, 0, 2, 3)
+
+
+def _planes(a) -> tuple:
+    """``a`` (N, C, H, W) as a flat buffer for the kernels, and the steps (in elements) from
+    one (channel, image) plane to the next: ``(buffer, (c step, n step))``. Every plane is H W
+    contiguous elements; an array stored neither (N, C, H, W) nor (C, N, H, W) is copied."""
+    if not (a.flags.c_contiguous or a.transpose(1, 0, 2, 3).flags.c_contiguous):
+        a = np.ascontiguousarray(a)
+    steps = (a.strides[1] // a.itemsize, a.strides[0] // a.itemsize)
+    buffer = a if a.flags.c_contiguous else a.transpose(1, 0, 2, 3)
+    return buffer.reshape(-1), steps
+
+
+def _zero_outside(a, block) -> None:
+    """Zero ``a`` (C, N, H, W) outside ``block``, an index ``(..., rows, columns)`` of slices
+    with step 1."""
+    rows, columns = block[1:]
+    a[:, :, : rows.start] = 0
+    a[:, :, rows.stop :] = 0
+    a[:, :, :, : columns.start] = 0
+    a[:, :, :, columns.stop :] = 0
+
+
+def _window_offsets(size, n_out, kernel, stride, pads) -> list:
+    """``(windows, pixels)`` of ``_offsets`` for an average pooling (no dilation), in kernel-
+    offset order, for the offsets that see the image."""
+    offsets = _offsets(size, n_out, kernel, stride, (1, 1), pads)
+    return [(windows, pixels) for _, _, windows, pixels in offsets if windows is not None]
+
+
+def avg_windows(x, divisor, kernel, stride, pads):
+    """The sum of each window of ``x`` (N, C, H, W), zero-padded by ``pads``, over
+    ``divisor`` (OH, OW): a (C, N, OH, OW) array. The terms of each sum are added in kernel-
+    offset order on both paths (the NumPy one here, kernels/pooling.py's ``avg_pool``)."""
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    n_out = divisor.shape
+    if kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
+        out = np.empty((c, n, *n_out), dtype=x.dtype)
+        image, steps = _planes(x)
+        flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
+        pooling.avg_pool(image, steps, (h, w), *flat, kernel, stride, pads)
+        return out
+    image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as out
+    offsets = _window_offsets((h, w), n_out, kernel, stride, pads)
+    out = xp.empty((c, n, *n_out), dtype=x.dtype)
+    if not offsets:  # every window lies in the padding
+        out[...] = 0
+        return out
+    # the first offset is copied in and the window positions it does not see zeroed (as in
+    # Unfold): one pass less than adding it to zeros, and the same sums (0 + a = a)
+    windows, pixels = offsets[0]
+    out[windows] = image[pixels]
+    _zero_outside(out, windows)
+    for windows, pixels in offsets[1:]:  # one strided add per kernel offset
+        out[windows] += image[pixels]
+    out /= divisor
+    return out
+
+
+class AvgPool(Op):
+    """Average pooling: the sum of each window of ``x`` (N, C, H, W), zero-padded by
+    ``pads``, over the window's divisor (an (OH, OW) array of x's dtype, PyTorch's rules in
+    nn/pooling.py): ``y[n, c, y, x] = sum_(i, j) xpad[n, c, y sh + i, x sw + j] / divisor[y,
+    x]``, (N, C, OH, OW) stored (C, N, OH, OW). No window array is made: each kernel offset
+    adds to the output in place (or, with the kernels on, each plane is pooled in the cache).
+
+    Linear in ``x``: the gradient is ``AvgUnpool`` with the same divisor (each window's
+    gradient over its divisor, added back over the window)."""
+
+    def forward(ctx, x, divisor=None, kernel=(1, 1), stride=(1, 1), pads=((0, 0), (0, 0))):
+        ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
+        ctx.channels_first = _channels_first(x)
+        return avg_windows(x, divisor, kernel, stride, pads).transpose(1, 0, 2, 3)
+
+    def backward(ctx, g):
+        return AvgUnpool.apply(
+            g,
+            divisor=ctx.divisor,
+            size=ctx.input_shapes[0][2:],
+            kernel=ctx.kernel,
+            stride=ctx.stride,
+            pads=ctx.pads,
+            channels_first=ctx.channels_first,
+        )
+
+
+class AvgUnpool(Op):
+    """Average pooling's gradient: each element of ``g`` (N, C, OH, OW) over its window's
+    ``divisor`` (OH, OW), added back over the window's elements in a zero image of ``size``
+    (what lands in the padding is dropped): ``image[n, c, y sh + i - top, x sw + j - left] +=
+    g[n, c, y, x] / divisor[y, x]``. (N, C, H, W), stored (C, N, H, W) unless
+    ``channels_first`` is False. It is ``Fold`` of ``g / divisor`` repeated at every kernel
+    offset, without making that array.
+
+    Linear in ``g`` and the adjoint of ``AvgPool`` (``<AvgUnpool(g), h> = sum g
+    AvgPool(h)``): its gradient is ``AvgPool`` with the same divisor, so every order of
+    gradient works."""
+
+    def forward(
+        ctx,
+        g,
+        divisor=None,
+        size=(1, 1),
+        kernel=(1, 1),
+        stride=(1, 1),
+        pads=((0, 0), (0, 0)),
+        channels_first=True,
+    ):
+        ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
+        xp = xp_of(g)
+        n, c, oh, ow = g.shape
+        if kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
+            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first)  # (C, N, H, W)
+            buffer, steps = _planes(g)
+            out, out_steps = _planes(image.transpose(1, 0, 2, 3))  # a view: no copy
+            flat = (divisor.reshape(-1), out, out_steps, tuple(size))
+            pooling.avg_unpool(buffer, steps, (c, n, oh, ow), *flat, kernel, stride, pads)
+            return image.transpose(1, 0, 2, 3)
+        scaled = g.transpose(1, 0, 2, 3) / divisor  # (C, N, OH, OW), as image
+        offsets = _window_offsets(size, (oh, ow), kernel, stride, pads)
+        disjoint, tiled = True, True
+        for k, s, p, n_img, n_win in zip(kernel, stride, pads, size, (oh, ow)):
+            disjoint &= s >= k  # no two windows share an element
+            tiled &= s == k and p[0] == 0 and n_win * s == n_img
+        # the first offset is copied in and the rest of the image zeroed, where its pixels are
+        # one block: one pass less than adding it to zeros, and the same sums (0 + a = a)
+        block = bool(offsets) and not disjoint and all(p.step == 1 for p in offsets[0][1][1:])
+        make = xp.empty if tiled or block else xp.zeros
+        image = _image(make, (n, c, *size), g.dtype, channels_first)
+        if block:
+            windows, pixels = offsets[0]
+            image[pixels] = scaled[windows]
+            _zero_outside(image, pixels)
+        for windows, pixels in offsets[block:]:  # one strided copy or add per offset
+            if disjoint:  # every element is written at most once: 0 + a = a
+                image[pixels] = scaled[windows]
+            else:
+                image[pixels] += scaled[windows]
+        return image.transpose(1, 0, 2, 3)
+
+    def backward(ctx, gg):
+        return AvgPool.apply(
+            gg, divisor=ctx.divisor, kernel=ctx.kernel, stride=ctx.stride, pads=ctx.pads
+        )

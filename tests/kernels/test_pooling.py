@@ -1,15 +1,22 @@
-"""The max-pooling kernels (tensorgrad/kernels/pooling.py: ``max_pool_2x2``, the forward of
-2x2 windows at stride 2, and ``unpool``, every gradient) against the NumPy paths of
-``max_windows`` and ``Unpool`` (tensorgrad/ops/conv.py): max_pool1d/2d run under
-``kernels.use('numba')`` and ``kernels.use('numpy')``, maxima, indices (ties: the first in
-window order; NaN: the last NaN) and the scattered gradients compared, over odd sizes,
-padding, dilation, ceil mode, overlapping windows, strided input and empty batches."""
+"""The pooling kernels (tensorgrad/kernels/pooling.py) against the NumPy paths of
+tensorgrad/ops/conv.py, each run under ``kernels.use('numba')`` and ``kernels.use('numpy')``.
+
+Max pooling (``max_pool_2x2``, the forward of 2x2 windows at stride 2, and ``unpool``, every
+gradient, against ``max_windows`` and ``Unpool``): maxima, indices (ties: the first in window
+order; NaN: the last NaN) and the scattered gradients compared, over odd sizes, padding,
+dilation, ceil mode, overlapping windows, strided input and empty batches.
+
+Average pooling (``avg_pool`` and ``avg_unpool`` against ``AvgPool`` and ``AvgUnpool``):
+outputs and gradients equal, over each of the kernels' loops, odd sizes, padding, ceil mode,
+``count_include_pad=False``, ``divisor_override``, three input layouts, unbatched and empty
+input, and gradients of second and third order."""
 
 import numpy as np
 import pytest
 
 import tensorgrad as tg
 from tensorgrad import kernels
+from tensorgrad.kernels import pooling
 
 pytest.importorskip("numba")
 F = tg.nn.functional
@@ -155,14 +162,117 @@ def test_double_backward(dtype):
         kernels.use(before)
 
 
+# (input shape, avg_pool2d arguments): each of avg_pool's three loops (2x2 at stride 2 without
+# padding; strides up to 2 as stride-1 sums, with and without padding; other strides by row
+# segments), odd sizes, ceil mode and PyTorch's three divisors
+AVG_CASES = [
+    ((2, 3, 8, 6), dict(kernel_size=2)),  # 2x2 at stride 2: the windows tile the image
+    ((2, 3, 7, 9), dict(kernel_size=2)),  # the last row and column in no window
+    ((1, 2, 7, 9), dict(kernel_size=2, ceil_mode=True)),  # clipped last windows
+    ((2, 3, 7, 6), dict(kernel_size=3, stride=1, padding=1)),
+    ((2, 3, 7, 6), dict(kernel_size=3, stride=1, padding=1, count_include_pad=False)),
+    ((2, 2, 6, 7), dict(kernel_size=(2, 3), stride=1)),  # stride 1 without padding
+    ((2, 2, 6, 7), dict(kernel_size=2, stride=1, padding=1, divisor_override=3)),
+    ((2, 3, 7, 6), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ((2, 2, 9, 8), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ((2, 2, 7, 9), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0))),
+    ((1, 2, 9, 10), dict(kernel_size=3, stride=3, padding=1, ceil_mode=True)),
+    ((2, 2, 9, 8), dict(kernel_size=(4, 3), stride=(3, 2), padding=(2, 1), divisor_override=5)),
+    ((3, 1, 5, 6), dict(kernel_size=1, stride=2)),
+]
+
+
+@pytest.fixture
+def avg_kernels(monkeypatch):
+    """Counts the calls of kernels/pooling.py's ``avg_pool`` and ``avg_unpool``."""
+    calls = {"avg_pool": 0, "avg_unpool": 0}
+    for name in calls:
+        kernel = getattr(pooling, name)
+
+        def counted(*args, kernel=kernel, name=name):
+            calls[name] += 1
+            return kernel(*args)
+
+        monkeypatch.setattr(pooling, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["contiguous", "channels_first", "strided"])
+@pytest.mark.parametrize("shape, kwargs", AVG_CASES)
+def test_avg_pool2d(both, avg_kernels, shape, kwargs, layout, dtype):
+    """Kernels and NumPy path add each sum's terms in the same order: equal, not close."""
+    x = _image(np.random.default_rng(5), shape, dtype, layout)
+    _assert_same(both(lambda t: F.avg_pool2d(t, **kwargs), x))
+    assert avg_kernels == {"avg_pool": 1, "avg_unpool": 1}  # the numba run took the kernels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_avg_pool2d_matches_torch(dtype):
+    """The kernels' own results against PyTorch, beyond their agreement with the NumPy path."""
+    torch = pytest.importorskip("torch")
+    before = kernels.current()
+    try:
+        kernels.use("numba")
+        rng = np.random.default_rng(6)
+        for shape, kwargs in AVG_CASES:
+            x = rng.standard_normal(shape).astype(dtype)
+            t = tg.tensor(x, requires_grad=True)
+            out = F.avg_pool2d(t, **kwargs)
+            g = rng.standard_normal(out.shape).astype(dtype)
+            out.backward(tg.tensor(g))
+            xt = torch.tensor(x, requires_grad=True)
+            out_t = torch.nn.functional.avg_pool2d(xt, **kwargs)
+            out_t.backward(torch.tensor(g))
+            tol = 1e-6 if dtype == np.float32 else 1e-14
+            np.testing.assert_allclose(out.array, out_t.detach().numpy(), rtol=tol, atol=tol)
+            np.testing.assert_allclose(t.grad.array, xt.grad.numpy(), rtol=tol, atol=tol)
+    finally:
+        kernels.use(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_avg_pool2d_unbatched_and_empty(both, dtype):
+    x = np.random.default_rng(7).standard_normal((3, 7, 6)).astype(dtype)  # (C, H, W)
+    _assert_same(both(lambda t: F.avg_pool2d(t, 3, stride=1, padding=1), x))
+    results = both(lambda t: F.avg_pool2d(t, 2), np.zeros((0, 3, 6, 6), dtype))
+    _assert_same(results)
+    out, _, grad = results[0]
+    assert out.shape == (0, 3, 3, 3) and grad.shape == (0, 3, 6, 6)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)],
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, divisor_override=4),
+        dict(kernel_size=(3, 2), stride=3, padding=1),
+    ],
 )
-def test_avg_pool2d(both, kwargs, dtype):
-    x = np.random.default_rng(5).standard_normal((2, 3, 7, 6)).astype(dtype)
-    _assert_same(both(lambda t: F.avg_pool2d(t, **kwargs), x))
+def test_avg_pool2d_double_backward(kwargs, dtype):
+    """AvgUnpool's gradient is AvgPool: create_graph=True runs through both kernels, equal to
+    the NumPy path, and the Hessian-vector product of a loss with a square in it."""
+    before = kernels.current()
+    try:
+        results = []
+        for mode in ("numba", "numpy"):
+            kernels.use(mode)
+            rng = np.random.default_rng(8)
+            x = tg.tensor(rng.standard_normal((2, 3, 7, 6)).astype(dtype), requires_grad=True)
+            out = F.avg_pool2d(x, **kwargs)
+            g = tg.tensor(rng.standard_normal(out.shape).astype(dtype), requires_grad=True)
+            (gx,) = tg.autograd.grad(out, x, g, create_graph=True)
+            (gg,) = tg.autograd.grad((gx**2).sum(), g, create_graph=True)
+            (ggg,) = tg.autograd.grad((gg * gg).sum(), g)  # third order: AvgPool(AvgUnpool)
+            (hx,) = tg.autograd.grad((F.avg_pool2d(x, **kwargs) ** 2).sum(), x, create_graph=True)
+            (hvp,) = tg.autograd.grad((hx * x).sum(), x)
+            results.append((gx.array, gg.array, ggg.array, hvp.array))
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        kernels.use(before)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

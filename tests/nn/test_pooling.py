@@ -1,6 +1,7 @@
-"""Pooling (tensorgrad/nn/pooling.py; MaxPool and Unpool in tensorgrad/ops/conv.py) against
-PyTorch: an op table for the functional forms (values kept distinct so a max is never tied
-under finite differences), layer comparisons, PyTorch's tie and NaN rules, and errors."""
+"""Pooling (tensorgrad/nn/pooling.py; MaxPool, Unpool, AvgPool and AvgUnpool in
+tensorgrad/ops/conv.py) against PyTorch: an op table for the functional forms and their
+gradients (values kept distinct so a max is never tied under finite differences), layer
+comparisons, PyTorch's tie and NaN rules, and errors."""
 
 import numpy as np
 import pytest
@@ -41,6 +42,18 @@ def max_pool_gradient(**kwargs):
     return fn
 
 
+def avg_pool_gradient(**kwargs):
+    """The input gradient of avg_pool2d for an upstream gradient ``g``: AvgUnpool, whose
+    gradient (AvgPool) double backward runs."""
+
+    def fn(lib, x, g):
+        out = lib.nn.functional.avg_pool2d(x, **kwargs)
+        # + 0 x: PyTorch links this gradient to x with a zero derivative, tensorgrad not at all
+        return lib.autograd.grad(out, x, g, create_graph=True)[0] + 0 * x
+
+    return fn
+
+
 OPS = [
     OpSpec(
         "nn.functional.max_pool2d",
@@ -61,6 +74,21 @@ OPS = [
     max_pool("max_pool1d", kernel_size=2),
     max_pool("max_pool1d", kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True),
     OpSpec("nn.functional.avg_pool2d", fn_("avg_pool2d", kernel_size=2), CASES["avg_pool2d"]),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        avg_pool_gradient(kernel_size=2),  # windows tile the input
+        [((2, 3, 4, 6), (2, 3, 2, 3)), ((2, 3, 5, 5), (2, 3, 2, 2))],
+    ),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        avg_pool_gradient(kernel_size=3, stride=(1, 2), padding=1, count_include_pad=False),
+        [((2, 3, 4, 5), (2, 3, 4, 3))],  # overlapping windows: added up
+    ),
+    OpSpec(
+        "nn.functional.avg_pool2d",
+        avg_pool_gradient(kernel_size=2, stride=1, ceil_mode=True, divisor_override=3),
+        [((2, 3, 4, 5), (2, 3, 3, 4))],
+    ),
     OpSpec(
         "nn.functional.avg_pool2d",
         fn_("avg_pool2d", kernel_size=(3, 2), stride=(2, 1), padding=1),
