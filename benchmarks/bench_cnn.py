@@ -5,8 +5,9 @@ MaxPool2d(2), Flatten, Linear(3136, 128) + ReLU, Linear(128, 10), cross-entropy,
 then an Adam step (lr 1e-3), float32: what training does. Both libraries build the model from
 their own ``nn`` layers, load the same weights with ``load_state_dict`` and take the same
 batch. PyTorch runs its convolutions through oneDNN; tensorgrad does im2col and one GEMM per
-convolution and per gradient (the im2col/col2im and pooling as numba kernels when the fast
-extra is installed). Target: PyTorch's speed.
+convolution and per gradient (col2im, the 2x2 max pooling and its gradient, ReLU and Adam as
+numba kernels when the fast extra is installed; im2col stays a NumPy copy). Target: PyTorch's
+speed.
 """
 
 import sys
