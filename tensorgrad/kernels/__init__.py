@@ -17,6 +17,7 @@ writable, else in the user cache folder; ``NUMBA_CACHE_DIR`` moves it).
 from __future__ import annotations
 
 import os
+import types
 
 import numpy as np
 
@@ -95,7 +96,12 @@ class _Kernel:
 
     def __init__(self, fn, options):
         self.parallel = numba.njit(fn, parallel=True, **options)
-        self.serial = numba.njit(fn, parallel=False, **options)
+        # numba's disk cache keys a function's versions by its name and argument types, not by
+        # ``parallel``: under one name, whichever version compiled first would be loaded as
+        # the other one too. The serial version is a copy under its own name.
+        serial = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__)
+        serial.__qualname__ = fn.__qualname__ + "_serial"
+        self.serial = numba.njit(serial, parallel=False, **options)
         self.__doc__, self.__name__, self.__wrapped__ = fn.__doc__, fn.__name__, fn
 
     def __call__(self, *args):

@@ -41,7 +41,10 @@ def fold(cols, image, steps, size, stride, dilation, corner):
     element is written (zero where no window lands).
     """
     n_c, kh, kw, n_n, oh, ow = cols.shape
-    (h, w), (sh, sw), (dh, dw), (top, left) = size, stride, dilation, corner
+    h, w = size  # one tuple per line: numba 0.68's parallel compile crashes on nested unpacking
+    sh, sw = stride
+    dh, dw = dilation
+    top, left = corner
     flat = cols.reshape(cols.size)
     for p in prange(n_c * n_n):
         c = p // n_n

@@ -209,7 +209,10 @@ def avg_pool(image, steps, size, out, shape, divisor, window, stride, pads):
       the image is added.
     """
     n_c, n_n, oh, ow = shape
-    (h, w), (kh, kw), (sh, sw), ((top, bottom), (left, right)) = size, window, stride, pads
+    h, w = size  # one tuple per line: numba 0.68's parallel compile crashes on nested unpacking
+    kh, kw = window
+    sh, sw = stride
+    (top, bottom), (left, right) = pads
     padded = top + bottom + left + right > 0
     two = kh == 2 and kw == 2 and sh == 2 and sw == 2 and not padded
     unit = sh * sw <= 4
@@ -282,7 +285,10 @@ def avg_unpool(g, steps, shape, divisor, image, image_steps, size, window, strid
     changes nothing), so the two are equal.
     """
     n_c, n_n, oh, ow = shape
-    (h, w), (kh, kw), (sh, sw), ((top, bottom), (left, right)) = size, window, stride, pads
+    h, w = size  # one tuple per line: numba 0.68's parallel compile crashes on nested unpacking
+    kh, kw = window
+    sh, sw = stride
+    (top, bottom), (left, right) = pads
     padded = top + bottom + left + right > 0
     two = kh == 2 and kw == 2 and sh == 2 and sw == 2 and not padded
     unit = sh * sw <= 4
