@@ -32,7 +32,7 @@ lint: venv
 # (tensorgrad/kernels/) are tested against, and that runs where numba is not installed.
 pytest: venv
 	$(PY) -m pytest
-	TENSORGRAD_KERNELS=numpy $(PY) -m pytest tests/ops tests/nn tests/optim tests/kernels
+	TENSORGRAD_KERNELS=numpy $(PY) -m pytest tests/ops tests/nn tests/optim
 
 test: lint pytest
 
