@@ -85,9 +85,14 @@ prange = numba.prange if numba is not None else range
 
 # Waking numba's sleeping threads costs 5-70 us (65 us on the 2-core AMD EPYC VM this was
 # measured on, 4 us when they are still awake from a call just before); a serial pass over
-# 2**17 float32 elements takes 15-50 us. Below this many elements a kernel runs in the
-# calling thread.
-MIN_PARALLEL = 1 << 17
+# 2**17 float32 elements takes 15-50 us. And inside a training step the other cores are not
+# free: NumPy's BLAS keeps its worker threads spinning for a while after each matmul, so a
+# parallel loop right after one shares its cores with them. Measured on whole steps (2 cores,
+# medians of 5 rounds): the CNN benchmark 26.7 ms with every kernel serial against 28.7 ms with
+# the parallel loops from 2**17 elements up, the GPT 29.8 against 28.7 ms. Below this many
+# elements (16 MB of float32) a kernel runs in the calling thread; on machines with many
+# cores a lower bound may pay (``tensorgrad.kernels.MIN_PARALLEL`` can be set).
+MIN_PARALLEL = 1 << 22
 
 
 class _Kernel:
