@@ -273,13 +273,11 @@ def max_windows(x, kernel, stride, dilation, pads) -> tuple:
 def _max_pool_2x2(image, n_out) -> tuple:
     """``max_windows`` of 2x2 windows at stride 2 by kernels/pooling.py on ``image`` (C, N, H',
     W'), padded."""
-    if not (image.flags.c_contiguous or image.transpose(1, 0, 2, 3).flags.c_contiguous):
-        image = image.copy()  # (C, N, H', W') C-contiguous
+    buffer, (c_step, n_step) = _planes(image.transpose(1, 0, 2, 3))
     best = np.empty((*image.shape[:2], *n_out), dtype=image.dtype)
     index = np.empty(best.shape, dtype=np.int8)
-    steps = tuple(s // image.itemsize for s in image.strides[:3])
-    buffer = image if image.flags.c_contiguous else image.transpose(1, 0, 2, 3)
-    flat = (buffer.reshape(-1), steps, best.reshape(-1), index.reshape(-1), best.shape)
+    steps = (c_step, n_step, image.shape[3])
+    flat = (buffer, steps, best.reshape(-1), index.reshape(-1), best.shape)
     pooling.max_pool_2x2(*flat)
     return best, index
 
