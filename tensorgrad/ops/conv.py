@@ -282,6 +282,15 @@ def _max_pool_2x2(image, n_out) -> tuple:
     return best, index
 
 
+def _unpool_2x2(g, index, image) -> None:
+    """``Unpool`` of 2x2 windows at stride 2 that tile ``image`` (C, N, H, W) exactly, by
+    kernels/pooling.py, from ``g`` (N, C, OH, OW) and ``index`` (C, N, OH, OW)."""
+    g_buffer, g_steps = _planes(g)
+    buffer, (c_step, n_step) = _planes(image.transpose(1, 0, 2, 3))
+    steps = (c_step, n_step, image.shape[3])
+    pooling.unpool_2x2(g_buffer, g_steps, index.reshape(-1), buffer, steps, index.shape)
+
+
 class MaxPool(Op):
     """The maximum of each window of ``x`` (N, C, H, W) padded with -inf: (N, C, OH, OW).
 
@@ -326,6 +335,11 @@ class Unpool(Op):
         c, n, oh, ow = index.shape
         if kernels.takes(g):
             image = _image(xp.empty, (n, c, *size), g.dtype, channels_first)
+            corner = (pads[0][0], pads[1][0])
+            tiles = tuple(size) == (2 * oh, 2 * ow) and corner == (0, 0)
+            if kernel == stride == (2, 2) and dilation == (1, 1) and tiles:
+                _unpool_2x2(g, index, image)  # each pixel is in one window
+                return image.transpose(1, 0, 2, 3)
             (sh, sw), (dh, dw), top, left = stride, dilation, pads[0][0], pads[1][0]
             gt = g.transpose(1, 0, 2, 3)  # (C, N, OH, OW), as index
             pooling.unpool(gt, index, image, kernel[1], sh, sw, dh, dw, top, left)

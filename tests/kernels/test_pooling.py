@@ -29,7 +29,7 @@ def both():
     under NumPy; restores the switch."""
     before = kernels.current()
 
-    def run(fn, x):
+    def run(fn, x, upstream="contiguous"):
         results = []
         for mode in ("numba", "numpy"):
             kernels.use(mode)
@@ -37,6 +37,8 @@ def both():
             out = fn(t)
             out, index = out if isinstance(out, tuple) else (out, None)
             g = np.random.default_rng(0).standard_normal(out.shape).astype(x.dtype)
+            if upstream == "channels_first":  # as a convolution's gradient comes
+                g = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
             out.backward(tg.tensor(g))
             index = None if index is None else index.array.copy()
             results.append((out.array.copy(), index, t.grad.array.copy()))
@@ -93,6 +95,21 @@ def _overlapping(kwargs) -> bool:
     return any(s < k for k, s in pairs)
 
 
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts the calls of each kernel of kernels/pooling.py."""
+    calls = dict.fromkeys(["max_pool_2x2", "unpool", "unpool_2x2", "avg_pool", "avg_unpool"], 0)
+    for name in calls:
+        kernel = getattr(pooling, name)
+
+        def counted(*args, kernel=kernel, name=name):
+            calls[name] += 1
+            return kernel(*args)
+
+        monkeypatch.setattr(pooling, name, counted)
+    return calls
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("values", ["distinct", "ties", "nan"])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_first", "strided"])
@@ -102,6 +119,25 @@ def test_max_pool2d(both, shape, kwargs, layout, values, dtype):
     # overlapping windows: one element's gradients are added in another order
     rtol = 0.0 if not _overlapping(kwargs) else (1e-6 if dtype == np.float32 else 1e-12)
     _assert_same(both(lambda t: F.max_pool2d(t, return_indices=True, **kwargs), x), rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("upstream", ["contiguous", "channels_first"])
+@pytest.mark.parametrize(
+    "shape, kwargs, gradient",
+    [
+        ((2, 3, 8, 6), dict(kernel_size=2), "unpool_2x2"),  # the windows tile the image
+        ((2, 3, 9, 7), dict(kernel_size=2), "unpool"),  # the last row and column in none
+        ((1, 2, 8, 7), dict(kernel_size=2, ceil_mode=True), "unpool"),  # a window half out
+        ((2, 3, 8, 8), dict(kernel_size=2, padding=1), "unpool"),
+    ],
+)
+def test_max_pool_2x2_kernels(both, calls, shape, kwargs, gradient, upstream, dtype):
+    """2x2 windows at stride 2 take ``max_pool_2x2``, and their gradient ``unpool_2x2``
+    only where the windows tile the image, for either layout of the upstream gradient."""
+    x = _image(np.random.default_rng(4), shape, dtype, "contiguous")
+    _assert_same(both(lambda t: F.max_pool2d(t, return_indices=True, **kwargs), x, upstream))
+    assert calls["max_pool_2x2"] == calls[gradient] == 1
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -182,29 +218,14 @@ AVG_CASES = [
 ]
 
 
-@pytest.fixture
-def avg_kernels(monkeypatch):
-    """Counts the calls of kernels/pooling.py's ``avg_pool`` and ``avg_unpool``."""
-    calls = {"avg_pool": 0, "avg_unpool": 0}
-    for name in calls:
-        kernel = getattr(pooling, name)
-
-        def counted(*args, kernel=kernel, name=name):
-            calls[name] += 1
-            return kernel(*args)
-
-        monkeypatch.setattr(pooling, name, counted)
-    return calls
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", ["contiguous", "channels_first", "strided"])
 @pytest.mark.parametrize("shape, kwargs", AVG_CASES)
-def test_avg_pool2d(both, avg_kernels, shape, kwargs, layout, dtype):
+def test_avg_pool2d(both, calls, shape, kwargs, layout, dtype):
     """Kernels and NumPy path add each sum's terms in the same order: equal, not close."""
     x = _image(np.random.default_rng(5), shape, dtype, layout)
     _assert_same(both(lambda t: F.avg_pool2d(t, **kwargs), x))
-    assert avg_kernels == {"avg_pool": 1, "avg_unpool": 1}  # the numba run took the kernels
+    assert calls["avg_pool"] == calls["avg_unpool"] == 1  # the numba run took the kernels
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
