@@ -34,6 +34,7 @@ from . import viz  # draw_graph, trace
 from . import serialization  # add_safe_globals, safe_globals (torch.serialization's namesake)
 from . import accelerator  # torch.accelerator's device queries
 from . import kernels  # the numba CPU kernels and their switch
+from .jit import compile  # record a step once, replay it as array code
 from .threads import get_num_threads, set_num_threads
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (

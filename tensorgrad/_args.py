@@ -17,6 +17,7 @@ from . import backend
 from .autograd.function import SCRATCH
 from .backend import Device, xp_of
 from .grad_mode import GradMode
+from .jit import recorder
 from .ops import elementwise
 from .tensor import Tensor
 
@@ -75,7 +76,7 @@ def to_tensor(x, like: Tensor) -> Tensor:
         return x
     if isinstance(x, PY_SCALARS):
         dt = like.array.dtype if scalar_fits(x, like.array.dtype) else backend._scalar_dtype(x)
-        return Tensor._make(xp_of(like.array).asarray(x, dtype=dt))
+        return Tensor._make(recorder.call(xp_of(like.array).asarray, x, dtype=dt))
     return Tensor._from_data(x, device=like.device)
 
 
@@ -92,6 +93,8 @@ def binary(op, a, b, true_divide: bool = False) -> Tensor:
     # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
     # Python number; nothing to promote, broadcast or check
     backend.silence_float_warnings()  # it skips Op.apply, which does this for the other ops
+    if recorder.ACTIVE is not None:  # tg.compile records every op: none skips Op.apply
+        return binary_checked(op, a, b, true_divide)
     if isinstance(a, Tensor):
         da = a.array
         dt = da.dtype
@@ -163,7 +166,12 @@ def no_grad_binary(fn, a, b, name) -> Tensor:
     if a_t.shape != b_t.shape:
         broadcast_shape(name, a_t.shape, b_t.shape)
     dt = backend.result_type(a, b)
-    return Tensor._make(fn(a_t.array.astype(dt, copy=False), b_t.array.astype(dt, copy=False)))
+    return Tensor._make(recorder.call(_cast_call, fn, a_t.array, b_t.array, dt))
+
+
+def _cast_call(fn, a, b, dt):
+    """``fn(a, b)`` on both operands cast to ``dt`` (a no-grad binary op's array work)."""
+    return fn(a.astype(dt, copy=False), b.astype(dt, copy=False))
 
 
 def compare(ufunc, name, a: Tensor, b) -> Tensor:
@@ -180,7 +188,7 @@ def compare(ufunc, name, a: Tensor, b) -> Tensor:
     else:
         return compare(ufunc, name, a, Tensor._from_data(b, device=a.device))
     xp = xp_of(a.array)
-    return Tensor._make(getattr(xp, ufunc.__name__)(a.array, other))
+    return Tensor._make(recorder.call(getattr(xp, ufunc.__name__), a.array, other))
 
 
 def logical(ufunc, name, a: Tensor, b) -> Tensor:

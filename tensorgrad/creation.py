@@ -16,6 +16,7 @@ from . import backend
 from . import random as _random
 from ._args import size_args, to_array
 from .backend import Device
+from .jit import recorder
 from .tensor import Tensor
 
 
@@ -57,9 +58,9 @@ def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFA
     xp = backend.xp_for(target)
     if target.type == "cuda":
         with xp.cuda.Device(target.index):
-            array = array_fn(xp, tuple(shape), np_dtype)
+            array = recorder.call(array_fn, xp, tuple(shape), np_dtype)
     else:
-        array = array_fn(xp, tuple(shape), np_dtype)
+        array = recorder.call(array_fn, xp, tuple(shape), np_dtype)
     out = Tensor._make(array)
     return out.requires_grad_(True) if requires_grad else out
 
@@ -100,9 +101,14 @@ def _random_creation(
     """Draw on the CPU generator (so a seed gives the same numbers on every device), then move."""
     np_dtype = default if dtype is None else backend.to_dtype(dtype).np
     shape = size_args(size)
-    array = sample(_random.rng(generator), tuple(shape), np_dtype)
-    out = Tensor._make(to_array(array, device=device))
+    out = Tensor._make(recorder.call(_draw, sample, generator, tuple(shape), np_dtype, device))
     return out.requires_grad_(True) if requires_grad else out
+
+
+def _draw(sample, generator, shape: tuple, np_dtype, device):
+    """``sample(rng, shape, dtype)`` from ``generator`` (the default one if None) on ``device``:
+    one function, so that tg.compile's replay draws again."""
+    return to_array(sample(_random.rng(generator), shape, np_dtype), device=device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
@@ -301,7 +307,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             f"(start={start}, end={end}, step={step})"
         )
     n = builtins.max(math.ceil((end - start) / step), 0)
-    out = Tensor._make(to_array(_arange_values(start, step, n, is_int, np_dtype), device=device))
+    values = recorder.call(_arange_values, start, step, n, is_int, np_dtype, device)
+    out = Tensor._make(values)
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -311,7 +318,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 _ARANGE_SIMD = {np.dtype(np.float32): (8, np.float64), np.dtype(np.float16): (16, np.float32)}
 
 
-def _arange_values(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
+def _arange_values(start, step, n: int, is_int: bool, np_dtype, device=None):
+    return to_array(_arange_host(start, step, n, is_int, np_dtype), device=device)
+
+
+def _arange_host(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
     i = np.arange(n, dtype=np.int64)
     if is_int:
         return (start + i * step).astype(np_dtype)

@@ -34,6 +34,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, SupportsFloat
 
+from .jit.recorder import replayed
+
 __all__ = [
     "LRScheduler",
     "LambdaLR",
@@ -151,6 +153,7 @@ class LRScheduler:
         """The lrs for epoch ``last_epoch`` (already incremented); called by :meth:`step`."""
         raise NotImplementedError
 
+    @replayed
     def step(self, epoch: int | None = None) -> None:
         """Advance the schedule by one epoch and write the new lrs into ``param_groups``.
 

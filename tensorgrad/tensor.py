@@ -19,6 +19,7 @@ import numpy as np
 from . import backend
 from .backend import Device, dtype, from_np, xp_of
 from .hooks import RemovableHandle
+from .jit import recorder as _recorder
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -77,7 +78,7 @@ class Tensor:
     @staticmethod
     def _from_data(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         """A tensor holding a copy of ``data``: ``tg.tensor`` (the package's own constructor)."""
-        t = Tensor._make(to_array(data, dtype, device, copy=True))
+        t = Tensor._make(_recorder.call(to_array, data, dtype, device, copy=True))
         return t.requires_grad_(True) if requires_grad else t
 
     def _init(self, data, grad_fn, requires_grad, output_nr, version) -> None:
@@ -300,6 +301,7 @@ class Tensor:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
+        _recorder.host_read("tensor.numpy()")
         if type(self.array) is not np.ndarray:
             if not force:
                 raise TypeError(
@@ -315,13 +317,16 @@ class Tensor:
                 f"a tensor with {self.array.size} elements (shape {self.shape}) cannot be "
                 "converted to a Python scalar"
             )
+        _recorder.host_read("tensor.item()")
         return self.array.item()
 
     def tolist(self):
         """The elements as nested Python lists (a number for a 0-d tensor), read on the host."""
+        _recorder.host_read("tensor.tolist()")
         return backend.to_device(self.array, backend.CPU).tolist()
 
     def __array__(self, dtype=None, copy=None):
+        _recorder.host_read("np.asarray(tensor)")
         array = backend.to_device(self.array, backend.CPU)
         return array if dtype is None else array.astype(dtype, copy=False)
 
@@ -346,6 +351,7 @@ class Tensor:
             raise RuntimeError(
                 f"Boolean value of a tensor with {self.array.size} elements is ambiguous"
             )
+        _recorder.host_read("bool(tensor)")
         return bool(self.array.item())
 
     def __float__(self) -> float:
@@ -641,7 +647,7 @@ class Tensor:
     def __invert__(self):
         if self.array.dtype.kind not in "biu":
             raise TypeError(f"~ is only defined on bool and integer tensors, got {self.dtype}")
-        return Tensor._make(~self.array)
+        return Tensor._make(_recorder.call(xp_of(self.array).invert, self.array))
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -906,19 +912,19 @@ class Tensor:
 
     def isnan(self) -> Tensor:
         """A bool tensor, True where the element is NaN; no gradient."""
-        return Tensor._make(xp_of(self.array).isnan(self.array))
+        return Tensor._make(_recorder.call(xp_of(self.array).isnan, self.array))
 
     def isinf(self) -> Tensor:
         """A bool tensor, True where the element is +inf or -inf; no gradient."""
-        return Tensor._make(xp_of(self.array).isinf(self.array))
+        return Tensor._make(_recorder.call(xp_of(self.array).isinf, self.array))
 
     def isfinite(self) -> Tensor:
         """A bool tensor, True where the element is neither inf nor NaN; no gradient."""
-        return Tensor._make(xp_of(self.array).isfinite(self.array))
+        return Tensor._make(_recorder.call(xp_of(self.array).isfinite, self.array))
 
     def logical_not(self) -> Tensor:
         """A bool tensor, True where the element is zero (False); no gradient."""
-        return Tensor._make(xp_of(self.array).logical_not(self.array))
+        return Tensor._make(_recorder.call(xp_of(self.array).logical_not, self.array))
 
     def logical_and(self, other) -> Tensor:
         """A bool tensor, True where both self and ``other`` are nonzero; no gradient."""
@@ -1114,12 +1120,14 @@ class Tensor:
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where every element over ``dim`` (all dims when None) is
         nonzero; no gradient."""
-        return Tensor._make(self.array.all(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
+        xp, axis = xp_of(self.array), numpy_axis(dim, self.ndim)
+        return Tensor._make(_recorder.call(xp.all, self.array, axis, keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where some element over ``dim`` (all dims when None) is
         nonzero; no gradient."""
-        return Tensor._make(self.array.any(axis=numpy_axis(dim, self.ndim), keepdims=keepdim))
+        xp, axis = xp_of(self.array), numpy_axis(dim, self.ndim)
+        return Tensor._make(_recorder.call(xp.any, self.array, axis, keepdims=keepdim))
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over ``dim`` (all dims when None), int64."""

@@ -26,7 +26,8 @@ rfft``) raises ``TorchModuleMissing``, a ``NotImplementedError`` and a ``ModuleN
 so ``try: import torch.fft except ImportError:`` fallbacks work too. Dunder names
 (``__file__``, ``__wrapped__``) raise a plain AttributeError: Python's own machinery probes them.
 
-``torch.compile`` returns its argument unchanged (with a one-time warning); the CUDA-only
+``torch.compile`` is ``tg.compile`` (a function is recorded and replayed; a module comes back
+unchanged, with a one-time warning, until compiling a module's forward exists); the CUDA-only
 switches (``torch.backends.cudnn.benchmark``, ``torch.set_float32_matmul_precision``, ...) are
 accepted and change nothing (``shims.py`` says why each is safe to ignore).
 """

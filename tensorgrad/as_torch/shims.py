@@ -1,5 +1,5 @@
 """The names a torch script may read that tensorgrad has no module for: switches that only mean
-something to CUDA kernels tensorgrad does not use, ``torch.compile``, version strings.
+something to CUDA kernels tensorgrad does not use, version strings.
 
 Each dict below fills in one torch module (see ``mapping.MODULES``); a name tensorgrad itself
 defines wins over the shim of the same name. The switches are accepted and remembered, and
@@ -16,7 +16,6 @@ change nothing:
 
 from __future__ import annotations
 
-import functools
 import itertools
 import types
 import warnings
@@ -26,24 +25,6 @@ from .. import __version__ as _tensorgrad_version
 from .. import amp, cuda
 
 TORCH_VERSION = "2.13.0"  # the PyTorch whose API tensorgrad follows (the test oracle)
-
-
-def compile(model=None, **kwargs):
-    """``torch.compile``: tensorgrad has no compiler, so the model or function comes back
-    unchanged (with a one-time warning that it runs eagerly). Works as ``@torch.compile`` and as
-    ``@torch.compile(mode=...)``."""
-    if model is None:
-        return functools.partial(compile, **kwargs)
-    _warn_eager_once()
-    return model
-
-
-@functools.cache
-def _warn_eager_once() -> None:
-    warnings.warn(
-        "torch.compile: tensorgrad has no compiler; the model runs eagerly, unchanged",
-        stacklevel=3,
-    )
 
 
 _FLOAT32_PRECISIONS = ("highest", "high", "medium")
@@ -84,7 +65,6 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
 
 
 TORCH = {
-    "compile": compile,
     "set_float32_matmul_precision": set_float32_matmul_precision,
     "get_float32_matmul_precision": get_float32_matmul_precision,
     "use_deterministic_algorithms": use_deterministic_algorithms,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..backend import silence_float_warnings, xp_of
 from ..grad_mode import GradMode
+from ..jit import recorder
 from ..tensor import Tensor
 from . import anomaly
 from .function import AccumulateGrad, Node, grad_accumulator
@@ -55,7 +56,7 @@ def _make_grads(outputs, grad_outputs, create_graph) -> list:
                     f"shape {out.shape} to backward()"
                 )
             # ones_like, not out * 0 + 1: that is nan where the output is nan or inf
-            g = Tensor._make(xp_of(out.array).ones_like(out.array))
+            g = Tensor._make(recorder.call(xp_of(out.array).ones_like, out.array))
         elif not isinstance(g, Tensor):
             g = Tensor._from_data(g, dtype=out.dtype, device=out.device)
         if g.shape != out.shape:
@@ -89,6 +90,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     finally:
         _depth[0] -= 1
     if _depth[0] == 0 and _callbacks:
+        recorder.host_read("a backward callback")
         _run_callbacks()
 
 
@@ -229,9 +231,11 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
             if grads is None or (needed is not None and node not in needed):
                 continue
             if node._hooks:
+                recorder.host_read("a tensor hook")
                 grads = _call_hooks(node._hooks, grads)
             is_leaf = type(node) is AccumulateGrad
             if is_leaf and node.variable._hooks:  # before grad() captures
+                recorder.host_read("a tensor hook")
                 grads = _call_hooks({0: node.variable._hooks}, grads)
             if capture is not None:
                 for nr, g in enumerate(grads):
@@ -304,7 +308,7 @@ def _materialize(node: Node, grads: list) -> list:
 
 def _zeros(meta) -> Tensor:
     shape, np_dtype, xp = meta
-    return Tensor._make(xp.zeros(shape, dtype=np_dtype))
+    return Tensor._make(recorder.call(xp.zeros, shape, dtype=np_dtype))
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> None:
@@ -315,23 +319,37 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
         g = g.to(leaf.dtype)
     old = leaf._grad
     if old is None:
-        if not create_graph:
+        if create_graph:
+            leaf._grad = g
+        else:
             data = g.array
             owner = _owner(data)
             if id(owner) in stored:
-                data = data.copy()
+                data = recorder.call(_copy, data)
                 owner = data
             stored.add(id(owner))
-            g = Tensor._make(data)
-        leaf._grad = g
+            recorder.call(_set_grad, leaf, data)
     elif create_graph or old.requires_grad:
         leaf._grad = old + g
     else:
-        old.array += g.array
+        recorder.call(_add_into, old.array, g.array)
         old._version_counter[0] += 1
     if leaf._post_accumulate_hooks:
+        recorder.host_read("a post-accumulate-grad hook")
         for hook in list(leaf._post_accumulate_hooks.values()):
             hook(leaf)
+
+
+def _copy(array):
+    return array.copy()
+
+
+def _set_grad(leaf: Tensor, data) -> None:
+    leaf._grad = Tensor._make(data)
+
+
+def _add_into(target, values) -> None:
+    target += values
 
 
 def _owner(array):

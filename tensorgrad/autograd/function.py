@@ -34,20 +34,34 @@ _watchers: list = []
 _watch = None
 
 
+_recorder = None  # tg.compile's recorder while it records a step (it runs the ops itself)
+
+
 def add_op_watcher(fn) -> None:
     """Call ``fn(cls, inputs, output)`` after every ``Op.apply`` and ``Function.apply``:
     ``cls`` is the op class, ``output`` what apply returned (its ``grad_fn`` is the new node when
     a graph was recorded). A watcher may raise to stop the op's caller."""
-    global _watch
     _watchers.append(fn)
-    _watch = _watched_apply
+    _update_watch()
 
 
 def remove_op_watcher(fn) -> None:
-    global _watch
     _watchers.remove(fn)
-    if not _watchers:
-        _watch = None
+    _update_watch()
+
+
+def set_recorder(fn) -> None:
+    """While ``fn`` is not None, every ``Op.apply`` and ``Function.apply`` is
+    ``fn(apply, cls, args, kwargs)`` (``apply`` the plain body): how ``tg.compile`` records
+    a step (tensorgrad/jit/recorder.py). Watchers are not called meanwhile."""
+    global _recorder
+    _recorder = fn
+    _update_watch()
+
+
+def _update_watch() -> None:
+    global _watch
+    _watch = _recorder if _recorder is not None else _watched_apply if _watchers else None
 
 
 def _watched_apply(apply, cls, args, kwargs):
@@ -58,7 +72,7 @@ def _watched_apply(apply, cls, args, kwargs):
     try:
         out = apply(cls, *args, **kwargs)
     finally:
-        _watch = _watched_apply if _watchers else None
+        _update_watch()
     for fn in list(_watchers):
         fn(cls, args, out)
     return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 from .. import _args  # the module: _args imports this package while it loads
 from ..backend import xp_of
 from ..grad_mode import GradMode
+from ..jit import recorder
 from ..ops import elementwise
 from ..ops.movement import Clone
 from ..tensor import Tensor
@@ -199,7 +200,7 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     base = x._base
     if base is None:
         if result.array is not x.array:
-            x.array[...] = result.array
+            recorder.call(_assign, x.array, result.array)
         x._version_counter[0] += 1  # views share the counter: nodes that saved them notice too
         _take_history(x, result)
         return x
@@ -238,7 +239,8 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
             f"{other.device}"
         )
     try:
-        getattr(xp_of(x.array), _UFUNC[op])(x.array, other_data, out=x.array)
+        ufunc = getattr(xp_of(x.array), _UFUNC[op])
+        recorder.call(ufunc, x.array, other_data, out=x.array)
     except TypeError as e:  # NumPy's UFuncTypeError: e.g. float into an int tensor
         raise RuntimeError(
             f"{op.__name__.lower()}_: result can't be cast to the tensor's dtype {x.dtype} ({e})"
@@ -258,7 +260,7 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
     if recording(x, src):
         check_can_modify(x)
         return rebase(x, Clone.apply(src.to(x.dtype)))
-    x.array[...] = src.array
+    recorder.call(_assign, x.array, src.array)
     x._version_counter[0] += 1
     return x
 
@@ -266,6 +268,11 @@ def assign(x: Tensor, src: Tensor) -> Tensor:
 def fill(x: Tensor, value) -> Tensor:
     if recording(x):
         return assign(x, _args.to_tensor(value, x).to(x.dtype).expand(x.shape))
-    x.array[...] = value
+    recorder.call(_assign, x.array, value)
     x._version_counter[0] += 1
     return x
+
+
+def _assign(target, values) -> None:
+    """``target[...] = values``: an in-place write as one function, which tg.compile records."""
+    target[...] = values

@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend, kernels
 from .. import random as tg_random
 from ..autograd.function import Op
+from ..jit import recorder
 from ..kernels import dropout as dropout_kernels
 from ..tensor import Tensor
 from .module import Module
@@ -40,16 +41,26 @@ def dropout(
     if p == 1.0:
         return input * 0.0
     # asarray here and below: for a 0-d input NumPy returns scalars, which to_device can't move
-    u = np.asarray(tg_random.rng(generator).random(input.shape))
+    u = recorder.call(_uniform, generator, input.shape)  # drawn again by tg.compile's replay
     if (
         kernels.ENABLED
         and type(input.array) is np.ndarray
         and input.array.dtype in (np.float32, np.float64)
     ):
         return DropoutMask.apply(input, u=u, p=p)
+    mask = recorder.call(_mask, u, p, input.array.dtype, input.device)
+    return input * Tensor._make(mask)
+
+
+def _uniform(generator, shape: tuple) -> np.ndarray:
+    """Uniform draws on [0, 1) from ``generator`` (the default one if None)."""
+    return np.asarray(tg_random.rng(generator).random(shape))
+
+
+def _mask(u: np.ndarray, p: float, dtype, device):
+    """``1/(1-p)`` where ``u >= p``, else 0, in ``dtype`` on ``device``."""
     keep = u >= p
-    mask = np.asarray(keep / (1.0 - p)).astype(input.array.dtype)
-    return input * Tensor._make(backend.to_device(mask, input.device))
+    return backend.to_device(np.asarray(keep / (1.0 - p)).astype(dtype), device)
 
 
 class DropoutMask(Op):

@@ -17,6 +17,7 @@ import numpy as np
 from .. import backend
 from ..grad_mode import no_grad
 from ..hooks import RemovableHandle
+from ..jit import recorder
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
@@ -60,6 +61,8 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        if recorder.ACTIVE is not None:  # tg.compile guards the mode of every module called
+            recorder.ACTIVE.modules[id(self)] = self
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
@@ -328,6 +331,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @recorder.replayed
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient, or with ``set_to_none=False`` zero it in place
         (the same gradient tensor, cut from any graph)."""

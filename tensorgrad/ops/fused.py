@@ -31,6 +31,7 @@ from .. import _special, kernels
 from ..autograd.function import Op
 from ..backend import xp_of
 from ..grad_mode import GradMode
+from ..jit import recorder
 from ..kernels import activation as _kact
 from ..kernels import norm as _knorm
 from ..kernels import softmax as _ksoftmax
@@ -401,7 +402,7 @@ class LayerNorm(Op):
         rstd **= -0.5
         rstd = rstd[:, None]
         xhat *= rstd
-        ctx.xhat, ctx.rstd, ctx.mean_vec = xhat, rstd, mean_vec
+        ctx.xhat, ctx.rstd = xhat, rstd
         out = xhat.reshape(x.shape)
         if w is None:
             return out.copy() if b is None else out + b  # never the saved x̂ itself
@@ -414,42 +415,49 @@ class LayerNorm(Op):
         # With h = g w (or g when there is no weight), means over the normalised axes, and
         # sums over the others: dx = rstd (h - mean(h) - x̂ mean(h x̂)), dw = Σ g x̂, db = Σ g
         x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
         if GradMode.enabled:
             return _backward_differentiable(ctx, g, x, w)
-        shape = x.shape
-        m = math.prod(shape[x.ndim - ctx.n :])
-        if ctx.xhat is None:  # the forward ran the numba kernel: it kept mean and rstd
-            g2 = np.ascontiguousarray(g.array).reshape(-1, m)
-            x2 = np.ascontiguousarray(x.array).reshape(-1, m)
-            w1 = None if w is None else np.ascontiguousarray(w.array).reshape(m)
-            if kernels.takes(g2, x2, *([] if w1 is None else [w1])):
-                gx, gw, gb = _knorm.layer_norm_backward(g2, x2, w1, ctx.mean, ctx.rstd)
-                return (
-                    Tensor._make(gx.reshape(shape)) if need_x else None,
-                    Tensor._make(gw.reshape(w.shape)) if need_w else None,
-                    Tensor._make(gb.reshape(ctx.input_shapes[2])) if need_b else None,
-                )
-            ctx.rstd = ctx.rstd[:, None]  # the switch changed in between: the NumPy formula
-            ctx.xhat = (x2 - ctx.mean[:, None]) * ctx.rstd
-            ctx.mean_vec = np.full(m, 1.0 / m, dtype=x2.dtype)
-        xhat, rstd = ctx.xhat, ctx.rstd
-        g2 = g.array.reshape(-1, m)
-        xp = xp_of(g2)
-        gx = gw = gb = None
-        if need_x:
-            h = g2 * w.array.reshape(m) if w is not None else g2
-            gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
-            gx += (h @ ctx.mean_vec)[:, None]
-            xp.subtract(h, gx, out=gx)
-            gx *= rstd
-            gx = Tensor._make(gx.reshape(shape))
-        if need_w:
-            gw = Tensor._make(xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape))
-        if need_b:
-            gb = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2
-            gb = Tensor._make(gb.reshape(ctx.input_shapes[2]))
-        return gx, gw, gb
+        arrays = (g.array, x.array, None if w is None else w.array, ctx.xhat, ctx.rstd)
+        mean = getattr(ctx, "mean", None)
+        geometry = (ctx.n, ctx.needs_input_grad, ctx.input_shapes[2])
+        grads = recorder.call(_layer_norm_grads, *arrays, mean, *geometry)
+        return tuple(None if a is None else Tensor._make(a) for a in grads)
+
+
+def _layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape) -> tuple:
+    """LayerNorm's first-order gradients (dx, dw, db) on arrays, None where not needed, from
+    what the forward kept: x̂ and rstd (NumPy path) or mean and rstd (kernel path, x̂ None)."""
+    need_x, need_w, need_b = needs
+    shape = x.shape
+    m = math.prod(shape[x.ndim - n :])
+    if xhat is None:  # the forward ran the numba kernel: it kept mean and rstd
+        g2 = np.ascontiguousarray(g).reshape(-1, m)
+        x2 = np.ascontiguousarray(x).reshape(-1, m)
+        w1 = None if w is None else np.ascontiguousarray(w).reshape(m)
+        if kernels.takes(g2, x2, *([] if w1 is None else [w1])):
+            gx, gw, gb = _knorm.layer_norm_backward(g2, x2, w1, mean, rstd)
+            return (
+                gx.reshape(shape) if need_x else None,
+                gw.reshape(w.shape) if need_w else None,
+                gb.reshape(bias_shape) if need_b else None,
+            )
+        rstd = rstd[:, None]  # the switch changed in between: the NumPy formula
+        xhat = (x2 - mean[:, None]) * rstd
+    g2 = g.reshape(-1, m)
+    xp = xp_of(g2)
+    gx = gw = gb = None
+    if need_x:
+        h = g2 * w.reshape(m) if w is not None else g2
+        gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
+        gx += (h @ xp.full(m, 1.0 / max(m, 1), dtype=g2.dtype))[:, None]
+        xp.subtract(h, gx, out=gx)
+        gx *= rstd
+        gx = gx.reshape(shape)
+    if need_w:
+        gw = xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape)
+    if need_b:
+        gb = (xp.ones(g2.shape[0], dtype=g2.dtype) @ g2).reshape(bias_shape)
+    return gx, gw, gb
 
 
 def _backward_differentiable(ctx, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
@@ -522,35 +530,39 @@ class RMSNorm(Op):
         # With h = g w (or g when there is no weight), x̂ = x rstd, means over the normalised
         # axes and sums over the others: dx = rstd (h - x̂ mean(h x̂)), dw = Σ g x̂
         x, w = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad
         if GradMode.enabled:
             return _rms_backward_differentiable(ctx, g, x, w)
-        shape = x.shape
-        m = math.prod(shape[x.ndim - ctx.n :])
-        rows = math.prod(shape[: x.ndim - ctx.n])
-        w1 = None if w is None else w.array.reshape(m)
-        if kernels.takes(g.array, x.array, *([] if w1 is None else [w1])):
-            g2 = np.ascontiguousarray(g.array).reshape(rows, m)
-            x2 = np.ascontiguousarray(x.array).reshape(rows, m)
-            w1 = None if w1 is None else np.ascontiguousarray(w1)
-            gx, gw = _knorm.rms_norm_backward(g2, x2, w1, ctx.rstd, need_w=need_w)
-            return (
-                Tensor._make(gx.reshape(shape)) if need_x else None,
-                Tensor._make(gw.reshape(w.shape)) if need_w else None,
-            )
-        g2 = g.array.reshape(rows, m)
-        xp = xp_of(g2)
-        xhat = x.array.reshape(rows, m) * ctx.rstd[:, None]
-        gx = gw = None
-        if need_x:
-            h = g2 * w1 if w1 is not None else g2
-            gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
-            xp.subtract(h, gx, out=gx)
-            gx *= ctx.rstd[:, None]
-            gx = Tensor._make(gx.reshape(shape))
-        if need_w:
-            gw = Tensor._make(xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape))
-        return gx, gw
+        arrays = (g.array, x.array, None if w is None else w.array, ctx.rstd)
+        grads = recorder.call(_rms_norm_grads, *arrays, ctx.n, ctx.needs_input_grad)
+        return tuple(None if a is None else Tensor._make(a) for a in grads)
+
+
+def _rms_norm_grads(g, x, w, rstd, n, needs) -> tuple:
+    """RMSNorm's first-order gradients (dx, dw) on arrays, None where not needed."""
+    need_x, need_w = needs
+    shape = x.shape
+    m = math.prod(shape[x.ndim - n :])
+    rows = math.prod(shape[: x.ndim - n])
+    w1 = None if w is None else w.reshape(m)
+    if kernels.takes(g, x, *([] if w1 is None else [w1])):
+        g2 = np.ascontiguousarray(g).reshape(rows, m)
+        x2 = np.ascontiguousarray(x).reshape(rows, m)
+        w1 = None if w1 is None else np.ascontiguousarray(w1)
+        gx, gw = _knorm.rms_norm_backward(g2, x2, w1, rstd, need_w=need_w)
+        return (gx.reshape(shape) if need_x else None, gw.reshape(w.shape) if need_w else None)
+    g2 = g.reshape(rows, m)
+    xp = xp_of(g2)
+    xhat = x.reshape(rows, m) * rstd[:, None]
+    gx = gw = None
+    if need_x:
+        h = g2 * w1 if w1 is not None else g2
+        gx = xhat * (xp.einsum("ij,ij->i", h, xhat) * (1.0 / max(m, 1)))[:, None]
+        xp.subtract(h, gx, out=gx)
+        gx *= rstd[:, None]
+        gx = gx.reshape(shape)
+    if need_w:
+        gw = xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape)
+    return gx, gw
 
 
 def _rms_backward_differentiable(ctx, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:

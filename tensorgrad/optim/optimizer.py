@@ -23,6 +23,7 @@ import numpy as np
 from ..backend import is_array, to_device, xp_of
 from ..grad_mode import enable_grad
 from ..hooks import RemovableHandle
+from ..jit.recorder import replayed
 from ..tensor import Tensor
 
 
@@ -65,7 +66,7 @@ def _with_step_hooks(step: Callable) -> Callable:
             self._in_step_hooks = False
         return out
 
-    return step_with_hooks
+    return replayed(step_with_hooks)  # tg.compile's replay calls step again
 
 
 class Optimizer:
@@ -150,6 +151,7 @@ class Optimizer:
 
     # ------------------------------------------------------------------ stepping
 
+    @replayed
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (the default), or to zeros in place."""
         for group in self.param_groups:

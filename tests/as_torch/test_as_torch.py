@@ -214,10 +214,10 @@ def test_cuda_only_switches_are_accepted():
         assert t.get_float32_matmul_precision() == "highest"
 
 
-def test_compile_returns_its_argument_and_warns_once():
-    from tensorgrad.as_torch import shims
+def test_compile_of_a_module_returns_it_and_warns_once():
+    from tensorgrad.jit import compiled
 
-    shims._warn_eager_once.cache_clear()
+    compiled._module_runs_eagerly.cache_clear()
     with as_torch.installed() as t:
         model = t.nn.Linear(2, 2)
         with pytest.warns(UserWarning, match="runs eagerly") as record:
@@ -231,6 +231,7 @@ def test_compile_returns_its_argument_and_warns_once():
                 return x * 2
 
             assert f(3) == 6 and t.compile(f, fullgraph=True) is f
+            assert isinstance(f, tg.jit.CompiledFunction)  # functions are compiled
 
 
 def test_cuda_amp_spellings():

@@ -1,0 +1,199 @@
+"""``tg.compile``: run a step eagerly once, record it once, replay it from then on.
+
+Call 1 of a function (for each new argument signature) runs eagerly, so lazy state (optimizer
+moments, step counters) comes to exist; call 2 runs eagerly while ``recorder.Recorder``
+records it; later calls with the same signature replay the recording (``replay.Replay``).
+
+Guards, checked on every call: the arguments' structure, each tensor argument's shape, dtype,
+strides, device and requires_grad, the other arguments' values (or identity), grad mode and
+autocast (that is the key of a recording), then that every tensor the recording read a
+constant array from still holds it and every module called kept its train/eval mode. A miss
+records again; a function keeps at most ``MAX_RECORDINGS`` recordings and then runs eagerly,
+with one warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+from ..amp import AutocastState
+from ..autograd import function
+from ..backend import silence_float_warnings
+from ..grad_mode import GradMode
+from ..tensor import Tensor
+from . import recorder
+from .replay import Replay
+
+MAX_RECORDINGS = 8
+
+
+def compile(
+    model=None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend="tensorgrad",
+    mode: str | None = None,
+    options: dict | None = None,
+    disable: bool = False,
+    fuse: bool = True,
+):
+    """Compile ``model``, a function that runs a step on tensors: ``tg.compile(fn)`` or
+    ``@tg.compile``, ``torch.compile``'s signature (``backend``, ``mode`` and ``options`` are
+    accepted and change nothing). See the module docstring and docs/compile.md.
+
+    A Module comes back unchanged, with a one-time warning: compiling a module's forward
+    alone is not implemented yet; compile the function that runs the whole training step."""
+    if model is None:
+        return functools.partial(
+            compile, fullgraph=fullgraph, dynamic=dynamic, disable=disable, fuse=fuse
+        )
+    from ..nn.module import Module
+
+    if disable or isinstance(model, CompiledFunction):
+        return model
+    if isinstance(model, Module):
+        _module_runs_eagerly()
+        return model
+    if not callable(model):
+        raise TypeError(f"tg.compile expects a function or a Module, got {type(model).__name__}")
+    return CompiledFunction(model, fuse=fuse, dynamic=bool(dynamic), fullgraph=fullgraph)
+
+
+@functools.cache
+def _module_runs_eagerly() -> None:
+    warnings.warn(
+        "tg.compile(module): compiling a module's forward is not implemented yet; the module "
+        "runs eagerly, unchanged (compile the function that runs the whole training step)",
+        stacklevel=3,
+    )
+
+
+class CompiledFunction:
+    """``fn`` with its recordings, one per argument signature (see the module docstring)."""
+
+    def __init__(self, fn, *, fuse=True, dynamic=False, fullgraph=False) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn, self.fuse, self.dynamic, self.fullgraph = fn, fuse, dynamic, fullgraph
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop every recording: the next call runs eagerly, the one after records."""
+        self._replays: dict = {}  # signature -> Replay
+        self._warm: set = set()  # signatures that ran once eagerly
+        self._eager: str | None = None  # why the function runs eagerly from now on
+        self.log: list[str] = []  # what happened, for explain()
+        self.replays = 0  # calls answered by a replay
+
+    def __call__(self, *args, **kwargs):
+        if self._eager is not None:
+            return self.fn(*args, **kwargs)
+        tensors: list = []
+        key = (_signature(args, tensors), _signature(kwargs, tensors), GradMode.enabled)
+        if AutocastState.active:
+            key += (tuple(AutocastState.dtypes.items()),)
+        replay = self._replays.get(key)
+        if replay is not None:
+            why = replay.stale()
+            if why is None:
+                silence_float_warnings()
+                self.replays += 1
+                return replay.run([t.array for t in tensors])
+            del self._replays[key]
+            self.log.append(f"recording again: {why}")
+            return self._record(key, tensors, args, kwargs)
+        if key not in self._warm:
+            self._warm.add(key)
+            return self.fn(*args, **kwargs)
+        if len(self._replays) >= MAX_RECORDINGS:
+            self._give_up(f"more than {MAX_RECORDINGS} argument signatures")
+            return self.fn(*args, **kwargs)
+        if self._replays:
+            self.log.append(f"recording again: new argument signature {_describe(key)}")
+        return self._record(key, tensors, args, kwargs)
+
+    def _record(self, key, tensors: list, args: tuple, kwargs: dict):
+        if recorder.ACTIVE is not None:  # a compiled function called inside another's step
+            return self.fn(*args, **kwargs)
+        rec = recorder.Recorder([t.array for t in tensors], self.fullgraph)
+        recorder.ACTIVE = rec
+        function.set_recorder(rec.op)
+        try:
+            out = self.fn(*args, **kwargs)
+        finally:
+            function.set_recorder(None)
+            recorder.ACTIVE = None
+        if not rec.breaks:
+            temporaries = rec.temporaries()
+            if temporaries:
+                rec.breaks.append(
+                    "arrays computed outside the recorded ops, read by "
+                    + ", ".join(temporaries[:3])
+                    + (f" and {len(temporaries) - 3} more" if len(temporaries) > 3 else "")
+                )
+        if rec.breaks:
+            self._give_up("; ".join(rec.breaks))
+            return out
+        replay = Replay(rec, out)
+        self._replays[key] = replay
+        self.log.append(f"recorded {replay.n_steps} steps for {_describe(key)}")
+        return out
+
+    def _give_up(self, why: str) -> None:
+        self._eager = why
+        self._replays.clear()
+        self.log.append(f"running eagerly from now on: {why}")
+        warnings.warn(
+            f"tg.compile: {self.__name__} runs eagerly from now on: {why} (a replay would reuse "
+            "what Python saw while recording)",
+            stacklevel=3,
+        )
+
+    def explain(self) -> str:
+        """What was recorded: each recording's steps as the array code a replay runs, the
+        constants it reads and the guards it checks, and why each recording happened."""
+        out = [f"tg.compile({self.__name__}): {len(self._replays)} recording(s)"]
+        out += [f"  {line}" for line in self.log]
+        if self._eager is not None:
+            out.append(f"  eager: {self._eager}")
+        for key, replay in self._replays.items():
+            out.append("")
+            out.append(f"recording for {_describe(key)}: {replay.n_steps} steps")
+            out.append(
+                f"guards: {len(replay.owners)} tensors hold the same arrays, "
+                f"{len(replay.modules)} modules keep their train/eval mode"
+            )
+            out.append(replay.source)
+        return "\n".join(out)
+
+
+def _signature(x, tensors: list):
+    """A hashable description of an argument (tensors are appended to ``tensors``)."""
+    if isinstance(x, Tensor):
+        tensors.append(x)
+        a = x.array
+        return (Tensor, type(a), a.shape, a.dtype, a.strides, x.requires_grad, str(x.device))
+    if type(x) is tuple or type(x) is list:
+        return (type(x), tuple(_signature(v, tensors) for v in x))
+    if type(x) is dict:
+        return (dict, tuple((k, _signature(v, tensors)) for k, v in x.items()))
+    try:
+        hash(x)
+    except TypeError:
+        return ("id", id(x))
+    return (type(x), x)
+
+
+def _describe(key) -> str:
+    shapes = []
+
+    def walk(sig):
+        if type(sig) is tuple and sig and sig[0] is Tensor:
+            shapes.append(f"{tuple(sig[2])} {sig[3]}")
+        elif type(sig) is tuple:
+            for s in sig:
+                walk(s)
+
+    walk(key[:2])
+    return "tensors " + (", ".join(shapes) if shapes else "none")

@@ -1,0 +1,310 @@
+"""Recording a step: every array computation it makes, in order, as steps a replay runs again.
+
+While a ``Recorder`` is ``ACTIVE`` (``tg.compile``'s second call of a function), the step runs
+eagerly as always, and each array computation is appended to ``steps``:
+
+* every ``Op.apply`` (forward ops, and the engine's backward formulas, which are ops too): the
+  op's ``forward(ctx, *arrays, **params)`` with the arrays it got and the one it returned. It
+  is the same call a replay makes, so a branch inside ``forward`` on the data (a finiteness
+  test, the numba-or-NumPy choice) is taken again on the new data;
+* every ``call(fn, *args)`` at the few places that compute on arrays outside an op: the
+  engine's seed gradient and ``.grad`` accumulation, in-place writes without a graph
+  (``add_`` under ``no_grad``, BatchNorm's running statistics), dropout's random draw;
+* every ``python(fn, *args)``: Python that a replay runs again as it is (``optimizer.step``,
+  ``zero_grad``, a scheduler's ``step``), so learning rates, step counts and bias corrections
+  are read afresh on every replay. The ops inside it are not recorded.
+
+An array an op or call returned is a *slot* (a local variable of the replay); every other
+array is a *constant*, read by reference at replay: parameters, buffers, optimizer state. The
+recorder remembers which tensor held each constant, and a replay first checks that each still
+holds the same array (a ``load_state_dict`` or ``.to()`` that replaced one re-records).
+
+Python that reads a tensor's value during the recording (``.item()``, ``float(t)``,
+``bool(t)``, ``.tolist()``, ``.numpy()``) would be frozen into the replay, so it is a *break*:
+the recording is thrown away and the function runs eagerly from then on (``fullgraph=True``:
+an error at the read). This module imports nothing of tensorgrad at load time: the autograd
+core imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+ACTIVE = None  # the Recorder of the step being recorded, or None (checked by the hook sites)
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent)  # tensorgrad/
+
+
+class Slot:
+    """A reference, in a recorded step's arguments, to the array in slot ``n``."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"v{self.n}"
+
+
+class Step:
+    """One recorded computation: ``out = fn(*args, **kwargs)`` (args may hold ``Slot``\\ s).
+
+    ``kind`` is 'op' (``fn`` is an op's forward, called with a ctx first), 'call' (an array
+    function) or 'python' (re-run as is, no slots). ``out`` is the output's slot number or None
+    (a tuple of them for a call that returns several arrays);
+    ``side``: for an op, ``(attribute, slot)`` of arrays its forward left on ``ctx`` (max
+    pooling's indices) that later steps read."""
+
+    __slots__ = ("kind", "fn", "args", "kwargs", "out", "op", "side", "label")
+
+    def __init__(self, kind, fn, args, kwargs, out, op=None, label="") -> None:
+        self.kind, self.fn, self.args, self.kwargs, self.out = kind, fn, args, kwargs, out
+        self.op, self.side, self.label = op, [], label
+
+
+class Break(RuntimeError):
+    """A host read inside a ``fullgraph=True`` recording."""
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside tensorgrad (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_PACKAGE):
+            return f"{name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _array_types() -> tuple:
+    from .. import backend
+
+    return (np.ndarray,) if backend._cupy is None else (np.ndarray, backend._cupy.ndarray)
+
+
+class Recorder:
+    """The steps of one recording, the slots they fill and the constants they read."""
+
+    def __init__(self, inputs: list, fullgraph: bool = False) -> None:
+        self.arrays = _array_types()
+        self.steps: list[Step] = []
+        self.slots: dict[int, int] = {}  # id(array) -> slot
+        self.keep: list = []  # every array seen, alive until the end: ids stay unique
+        self.n_slots = 0
+        self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
+        self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
+        self.breaks: list[str] = []  # 'what at file:line' of each host read
+        self.fullgraph = fullgraph
+        self.paused = 0  # > 0 inside python(): nothing is recorded
+        self.inputs = [self._new_slot(a) for a in inputs]
+
+    # ------------------------------------------------------------------ slots and references
+
+    def _new_slot(self, array) -> int:
+        n = self.n_slots
+        self.n_slots += 1
+        self.slots[id(array)] = n
+        self.keep.append(array)
+        return n
+
+    def ref(self, x):
+        """``x`` (an argument) with each slot array replaced by its ``Slot``."""
+        if isinstance(x, self.arrays):
+            n = self.slots.get(id(x))
+            if n is None:
+                self.keep.append(x)  # a constant
+                return x
+            return Slot(n)
+        if type(x) is tuple or type(x) is list:
+            return type(x)(self.ref(v) for v in x)
+        if type(x) is dict:
+            return {k: self.ref(v) for k, v in x.items()}
+        return x
+
+    def slot_of(self, array) -> int | None:
+        return self.slots.get(id(array))
+
+    # ------------------------------------------------------------------ what the hooks call
+
+    def op(self, apply, cls, inputs: tuple, params: dict):
+        """Run ``cls.apply(*inputs, **params)`` (``apply``: the body behind the hook) and
+        record its forward."""
+        from ..autograd import function
+        from ..tensor import Tensor
+
+        if not issubclass(cls, function.Op):
+            # its forward and backward are the user's Python on tensors, which a replay of
+            # this recording cannot tell apart from ours (future work: record their ops)
+            self.unsupported(f"the custom autograd.Function {cls.__name__}")
+        if self.paused or not issubclass(cls, function.Op):
+            return _unhooked(apply, cls, inputs, params)
+        scratch = function.SCRATCH.__dict__
+        scratch.clear()
+        out = _unhooked(apply, cls, inputs, params)
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                a = x.array
+                if id(a) not in self.slots and id(a) not in self.owners:
+                    # a constant that a tensor holds: guarded (weakly, as the recording must
+                    # not keep a temporary tensor alive, see temporaries())
+                    self.owners[id(a)] = (weakref.ref(x), a)
+                arrays.append(a)
+            else:
+                arrays.append(x)
+        step = Step("op", cls.forward, self.ref(tuple(arrays)), self.ref(params), None, op=cls)
+        ctx = out.grad_fn if type(out.grad_fn) is cls else function.SCRATCH
+        attrs = vars(ctx) if ctx is not function.SCRATCH else scratch
+        self.steps.append(step)
+        step.out = self._new_slot(out.array)
+        for name, value in attrs.items():
+            if isinstance(value, self.arrays) and id(value) not in self.slots:
+                step.side.append((name, self._new_slot(value)))
+        step.label = cls.__name__
+        return out
+
+    def call(self, fn, args: tuple, kwargs: dict, out, label: str = "") -> None:
+        """Record ``out = fn(*args, **kwargs)``, which has just run."""
+        step = Step("call", fn, self.ref(args), self.ref(kwargs), None)
+        step.label = label or getattr(fn, "__name__", repr(fn))
+        self.steps.append(step)
+        if isinstance(out, self.arrays):
+            step.out = self._new_slot(out)
+        elif type(out) is tuple:  # several arrays (None for one not computed)
+            step.out = tuple(None if a is None else self._new_slot(a) for a in out)
+
+    def python(self, fn, args: tuple, kwargs: dict):
+        """Run ``fn(*args, **kwargs)`` unrecorded and record it to be run again at replay."""
+        self.steps.append(Step("python", fn, args, kwargs, None, label=_qualname(fn)))
+        self.paused += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.paused -= 1
+
+    def temporaries(self) -> list[str]:
+        """The steps that read a constant array nothing outside this recording holds: one a
+        step made on the side, out of the recorder's sight (a raw array computation in Python),
+        which a replay would reuse instead of computing again. Called once the step has run,
+        while the recorder's references are the only ones it knows of."""
+        consts: dict[int, object] = {}
+        ours: dict[int, int] = {}
+        readers: dict[int, str] = {}
+
+        def walk(x, label):
+            if isinstance(x, self.arrays):
+                if id(x) not in self.slots or self.slots[id(x)] is None:
+                    consts[id(x)] = x
+                    ours[id(x)] = ours.get(id(x), 0) + 1
+                    readers.setdefault(id(x), label)
+            elif type(x) in (tuple, list):
+                for v in x:
+                    walk(v, label)
+            elif type(x) is dict:
+                for v in x.values():
+                    walk(v, label)
+
+        for step in self.steps:
+            if step.kind != "python":
+                walk((step.args, step.kwargs), step.label)
+        for a in self.keep:
+            if id(a) in ours:
+                ours[id(a)] += 1
+        for _, a in self.owners.values():
+            if id(a) in ours:
+                ours[id(a)] += 1
+        found = [
+            f"an op (an array of shape {tuple(a.shape)}, its tensor gone)"
+            for ref, a in self.owners.values()
+            if ref() is None
+        ]
+        for key in list(consts):
+            # references: ours, the consts dict, and getrefcount's argument
+            if sys.getrefcount(consts[key]) - 2 <= ours[key]:
+                a = consts[key]
+                found.append(f"{readers[key]} (an array of shape {tuple(a.shape)})")
+        return found
+
+    def host_read(self, what: str) -> None:
+        """A tensor's value read by Python: the recording cannot stand for later calls."""
+        if self.paused:
+            return
+        where = f"{what} at {user_line()}"
+        if self.fullgraph:
+            raise Break(
+                f"tg.compile(fullgraph=True): {where} reads a tensor's value inside the compiled "
+                "function; a replay would reuse the value read while recording. Move the read "
+                "out of the function, or compile without fullgraph=True (the function then runs "
+                "eagerly)"
+            )
+        self.breaks.append(where)
+
+    def unsupported(self, what: str) -> None:
+        """Something a replay cannot repeat (a hook, a closure): a break like a host read."""
+        self.host_read(what)
+
+
+def _unhooked(apply, cls, inputs: tuple, params: dict):
+    """``apply`` with the hook off (the ops a view refresh runs inside it are bookkeeping)."""
+    from ..autograd import function
+
+    function.set_recorder(None)
+    try:
+        return apply(cls, *inputs, **params)
+    finally:
+        function.set_recorder(ACTIVE.op if ACTIVE is not None else None)
+
+
+def _qualname(fn) -> str:
+    inner = getattr(fn, "__func__", fn)
+    owner = getattr(fn, "__self__", None)
+    name = getattr(inner, "__qualname__", repr(inner))
+    return name if owner is None else f"{type(owner).__name__}.{name.rsplit('.', 1)[-1]}"
+
+
+# ----------------------------------------------------------------------------- hook helpers
+
+
+def call(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, recorded as one step while a recording is in progress: the
+    array work that happens outside ``Op.apply``."""
+    out = fn(*args, **kwargs)
+    rec = ACTIVE
+    if rec is not None and not rec.paused:
+        rec.call(fn, args, kwargs, out)
+    return out
+
+
+def python(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``; while recording, run again as Python on every replay."""
+    rec = ACTIVE
+    if rec is None or rec.paused:
+        return fn(*args, **kwargs)
+    return rec.python(fn, args, kwargs)
+
+
+def host_read(what: str) -> None:
+    rec = ACTIVE
+    if rec is not None:
+        rec.host_read(what)
+
+
+def replayed(method):
+    """A method that a replay runs again as Python instead of recording the array work inside
+    it (``optimizer.step``, ``zero_grad``, a scheduler's ``step``)."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        rec = ACTIVE
+        if rec is None or rec.paused:
+            return method(*args, **kwargs)
+        return rec.python(method, args, kwargs)
+
+    return wrapper

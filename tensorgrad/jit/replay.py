@@ -1,0 +1,195 @@
+"""A recording as one straight-line Python function: the array code a replay runs.
+
+Each recorded step becomes one line, its slots local variables ``v0, v1, ...``, and every other
+value a named constant (op classes by name, parameters' arrays as ``c3``)::
+
+    def replay(v0, v1):
+        v2 = MatMul.forward(S, v0, c0)
+        v3 = Add.forward(S, v2, c1)
+        del v2
+        ...
+
+No Tensor, no graph and no engine runs: only the ops' forward functions on arrays, in the order
+the eager step ran them. A slot is deleted after its last use, so a replay holds no more memory
+than the eager step did. ``source`` is what ``explain()`` shows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+
+import numpy as np
+
+from ..autograd.function import SCRATCH
+from ..tensor import Tensor
+from .recorder import Recorder, Slot
+
+_counter = itertools.count()
+
+
+class Replay:
+    """What one recording replays: ``run(arrays)`` takes the input tensors' arrays and returns
+    the step's outputs, with each returned tensor new."""
+
+    def __init__(self, rec: Recorder, result) -> None:
+        self.outputs = _output_refs(rec, result)
+        returned = sorted({s.n for s in _slots_in(self.outputs)})
+        self.n_steps = len(rec.steps)
+        self.source, namespace = _generate(rec, returned)
+        filename = f"<tg.compile replay {next(_counter)}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        exec(compile(self.source, filename, "exec"), namespace)
+        self._fn = namespace["replay"]
+        self._returned = returned
+        # constants held by tensors: a replay is valid only while each tensor holds its array
+        self.owners = list(rec.owners.values())
+        self.modules = [(m, m.training) for m in rec.modules.values()]
+        self.labels = [step.label for step in rec.steps]
+
+    def stale(self) -> str | None:
+        """Why this replay no longer fits the program state, or None."""
+        for ref, array in self.owners:
+            tensor = ref()
+            if tensor is None or tensor.array is not array:
+                return f"a tensor of shape {tuple(array.shape)} read by the step holds a new array"
+        for module, training in self.modules:
+            if module.training is not training:
+                mode = "train" if module.training else "eval"
+                return f"{type(module).__name__} was switched to {mode} mode"
+        return None
+
+    def run(self, arrays: list):
+        values = self._fn(*arrays)
+        return _build(self.outputs, dict(zip(self._returned, values)))
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def _output_refs(rec: Recorder, x):
+    """The step's return value with each tensor made from a slot replaced by its ``Slot``."""
+    if isinstance(x, Tensor):
+        n = rec.slot_of(x.array)
+        return x if n is None else Slot(n)  # a tensor from before the step is returned as is
+    if type(x) in (tuple, list):
+        return type(x)(_output_refs(rec, v) for v in x)
+    if type(x) is dict:
+        return {k: _output_refs(rec, v) for k, v in x.items()}
+    return x
+
+
+def _slots_in(x):
+    if type(x) is Slot:
+        yield x
+    elif type(x) in (tuple, list):
+        for v in x:
+            yield from _slots_in(v)
+    elif type(x) is dict:
+        for v in x.values():
+            yield from _slots_in(v)
+
+
+def _build(x, values: dict):
+    if type(x) is Slot:
+        return Tensor._make(values[x.n])
+    if type(x) in (tuple, list):
+        return type(x)(_build(v, values) for v in x)
+    if type(x) is dict:
+        return {k: _build(v, values) for k, v in x.items()}
+    return x
+
+
+# ----------------------------------------------------------------------------- code
+
+
+class _Names:
+    """Names for the constants a replay's code reads (op classes by their own name)."""
+
+    def __init__(self) -> None:
+        self.namespace: dict = {"S": SCRATCH, "new": object.__new__}
+        self._by_id: dict[int, str] = {}
+        self._arrays = 0
+
+    def of(self, value) -> str:
+        name = self._by_id.get(id(value))
+        if name is not None:
+            return name
+        base = getattr(value, "__name__", None)
+        if base == "<lambda>":  # zeros.<locals>.<lambda> -> zeros_fn
+            base = value.__qualname__.split(".")[0] + "_fn"
+        elif isinstance(value, np.dtype):
+            base = str(value)
+        if not (isinstance(base, str) and base.isidentifier()):
+            base = f"c{self._arrays}"
+            self._arrays += 1
+        name, k = base, 1
+        while name in self.namespace:
+            name, k = f"{base}_{k}", k + 1
+        self.namespace[name] = value
+        self._by_id[id(value)] = name
+        return name
+
+
+def _expr(x, names: _Names) -> str:
+    if type(x) is Slot:
+        return f"v{x.n}"
+    if type(x) is tuple:
+        inner = ", ".join(_expr(v, names) for v in x)
+        return f"({inner},)" if len(x) == 1 else f"({inner})"
+    if type(x) is list:
+        return "[" + ", ".join(_expr(v, names) for v in x) + "]"
+    if type(x) is dict and all(isinstance(k, str) for k in x):
+        return "{" + ", ".join(f"{k!r}: {_expr(v, names)}" for k, v in x.items()) + "}"
+    if x is None or type(x) in (bool, int, str) or (type(x) is float and math.isfinite(x)):
+        return repr(x)
+    return names.of(x)
+
+
+def _arguments(args, kwargs, names: _Names) -> str:
+    parts = [_expr(a, names) for a in args]
+    parts += [f"{k}={_expr(v, names)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def _generate(rec: Recorder, returned: list) -> tuple[str, dict]:
+    names = _Names()
+    steps = rec.steps
+    last: dict[int, int] = {}  # slot -> index of the last step reading it
+    for i, step in enumerate(steps):
+        for s in _slots_in((step.args, step.kwargs)):
+            last[s.n] = i
+    keep = set(returned) | set(rec.inputs)
+    ends: dict[int, list] = {}
+    lines = ["def replay(" + ", ".join(f"v{n}" for n in rec.inputs) + "):"]
+    for i, step in enumerate(steps):
+        arguments = _arguments(step.args, step.kwargs, names)
+        if step.kind == "op":
+            op = names.of(step.op)
+            side = [(attr, n) for attr, n in step.side if n in last or n in keep]
+            ctx = "ctx" if side else "S"
+            if side:
+                lines.append(f"    ctx = new({op})")
+            lines.append(f"    v{step.out} = {op}.forward({ctx}, {arguments})")
+            lines += [f"    v{n} = ctx.{attr}" for attr, n in side]
+            made = [step.out] + [n for _, n in side]
+        else:
+            call = f"{names.of(step.fn)}({arguments})"
+            if type(step.out) is tuple:
+                made = [n for n in step.out if n is not None]
+                targets = ", ".join("_" if n is None else f"v{n}" for n in step.out)
+                lines.append(f"    {targets}{',' if len(step.out) == 1 else ''} = {call}")
+            else:
+                made = [] if step.out is None else [step.out]
+                lines.append(f"    v{step.out} = {call}" if made else f"    {call}")
+        for n in made:  # never read and not returned: free it at once
+            if n not in last and n not in keep:
+                ends.setdefault(i, []).append(n)
+        for s in {s.n for s in _slots_in((step.args, step.kwargs))}:
+            if last[s] == i and s not in keep:
+                ends.setdefault(i, []).append(s)
+        if i in ends:
+            lines.append("    del " + ", ".join(f"v{n}" for n in sorted(set(ends[i]))))
+    lines.append("    return (" + "".join(f"v{n}, " for n in returned) + ")")
+    return "\n".join(lines) + "\n", names.namespace

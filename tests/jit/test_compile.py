@@ -1,0 +1,358 @@
+"""tg.compile (tensorgrad/jit/): replayed training steps against eager ones, bit for bit, and
+the guards that decide when a recording may be replayed."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import nn
+from tensorgrad.lr_scheduler import WarmupCosineLR
+
+F = nn.functional
+STEPS = 20
+
+
+# ----------------------------------------------------------------------------- workloads
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 5))
+
+
+class _CNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(8 * 4 * 4, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class _Block(nn.Module):
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, 4 * dim), nn.GELU("tanh"), nn.Linear(4 * dim, dim), nn.Dropout(0.1)
+        )
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q, k, v = (z.reshape(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / np.sqrt(c // self.heads))
+        causal = tg.ones(t, t, dtype=tg.bool).tril()
+        att = F.dropout(att.masked_fill(~causal, float("-inf")).softmax(-1), 0.1)
+        x = x + self.drop(self.proj((att @ v).transpose(1, 2).reshape(b, t, c)))
+        return x + self.mlp(self.ln2(x))
+
+
+class _GPT(nn.Module):
+    def __init__(self, vocab: int = 11, context: int = 8, dim: int = 16) -> None:
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, dim), nn.Embedding(context, dim)
+        self.blocks = nn.Sequential(_Block(dim, 2), _Block(dim, 2))
+        self.ln, self.head = nn.LayerNorm(dim), nn.Linear(dim, vocab)
+
+    def forward(self, idx):
+        x = self.tok(idx) + self.pos(tg.arange(idx.shape[1]))
+        return self.head(self.ln(self.blocks(x)))
+
+
+def _batches(kind: str, n: int = STEPS, batch: int = 8):
+    rng = np.random.default_rng(1)
+    if kind == "cnn":
+        xs = rng.standard_normal((n, batch, 1, 8, 8)).astype(np.float32)
+        ys = rng.integers(0, 10, (n, batch))
+    elif kind == "gpt":
+        xs = rng.integers(0, 11, (n, batch, 8))
+        ys = rng.integers(0, 11, (n, batch, 8))
+    else:
+        xs = rng.standard_normal((n, batch, 20)).astype(np.float32)
+        ys = rng.integers(0, 5, (n, batch))
+    return [(tg.tensor(x), tg.tensor(y)) for x, y in zip(xs, ys)]
+
+
+def _training(kind: str, optimizer: str, compiled: bool):
+    """A fresh model, optimizer (and scheduler) seeded alike, and its step function."""
+    tg.manual_seed(0)
+    model = {"mlp": _mlp, "cnn": _CNN, "gpt": _GPT}[kind]()
+    params = model.parameters()
+    opt = {
+        "sgd": lambda: tg.optim.SGD(params, lr=0.05, momentum=0.9),
+        "adam": lambda: tg.optim.Adam(params, lr=1e-2),
+        "adamw": lambda: tg.optim.AdamW(params, lr=1e-2, weight_decay=0.1),
+    }[optimizer]()
+    sched = WarmupCosineLR(opt, warmup_epochs=5, max_epochs=STEPS) if kind == "gpt" else None
+
+    def step(x, y):
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        return loss
+
+    return model, opt, tg.compile(step) if compiled else step
+
+
+def _state(model, opt, losses) -> dict:
+    state = {"loss": np.array(losses), "rng": np.asarray(tg.get_rng_state())}
+    for name, p in model.named_parameters():
+        state[name] = p.array.copy()
+        state[name + ".grad"] = p.grad.array.copy()
+    for name, b in model.named_buffers():
+        state[name] = b.array.copy()
+    for i, s in enumerate(opt.state.values()):
+        for key, v in s.items():
+            state[f"opt{i}.{key}"] = np.asarray(v.array if isinstance(v, tg.Tensor) else v)
+    state["lr"] = np.array([g["lr"] for g in opt.param_groups])
+    return state
+
+
+def _run(kind, optimizer, compiled):
+    model, opt, step = _training(kind, optimizer, compiled)
+    losses = [step(x, y).array.copy() for x, y in _batches(kind)]
+    return _state(model, opt, losses), step
+
+
+@pytest.mark.parametrize(
+    "kind, optimizer",
+    [("mlp", "sgd"), ("mlp", "adam"), ("mlp", "adamw"), ("cnn", "adam"), ("gpt", "adamw")],
+)
+def test_replayed_steps_equal_eager_bit_for_bit(kind, optimizer):
+    eager, _ = _run(kind, optimizer, compiled=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no eager fallback
+        replayed, step = _run(kind, optimizer, compiled=True)
+    assert step.replays == STEPS - 2  # call 1 eager, call 2 recorded, the rest replayed
+    assert eager.keys() == replayed.keys()
+    for key in eager:
+        np.testing.assert_array_equal(replayed[key], eager[key], err_msg=key)
+
+
+# ----------------------------------------------------------------------------- guards
+
+
+def _simple():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Dropout(0.5), nn.Linear(8, 3))
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def _batch(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return tg.tensor(rng.standard_normal((n, 4)).astype(np.float32)), tg.tensor(
+        rng.integers(0, 3, n)
+    )
+
+
+def test_a_new_batch_size_records_again_and_the_old_one_still_replays():
+    _, _, step = _simple()
+    for _ in range(3):
+        step(*_batch(8))
+    assert step.replays == 1
+    for _ in range(3):
+        step(*_batch(5))
+    assert step.replays == 2 and len(step._replays) == 2
+    step(*_batch(8))
+    assert step.replays == 3
+    assert "new argument signature" in step.explain()
+
+
+def test_returned_tensors_are_new_on_every_replay():
+    _, _, step = _simple()
+    x, y = _batch(8)
+    losses = [step(x, y) for _ in range(4)]
+    assert len({id(t.array) for t in losses}) == 4
+    assert len({float(t.array) for t in losses}) == 4  # the parameters moved each time
+
+
+def test_train_eval_switch_records_again():
+    model, _, step = _simple()
+    x, y = _batch(8)
+    for _ in range(3):
+        step(x, y)
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(x, y)  # the eval recording replaces the stale one
+        assert "eval mode" in step.explain()
+        step(x, y)
+    replays = step.replays
+    step(x, y)
+    assert step.replays == replays + 1
+
+
+def test_load_state_dict_mid_run_matches_eager():
+    """A state loaded mid-run reaches the replay: copied into the same arrays, or new ones
+    (which record again)."""
+    results = []
+    for compiled in (False, True):
+        model, opt, step = _simple()
+        fn = step if compiled else step.__wrapped__
+        saved = None
+        for i in range(8):
+            if i == 3:
+                saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if i == 6:
+                model.load_state_dict(saved)
+            fn(*_batch(8, seed=i))
+        results.append([p.array.copy() for p in model.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_item_inside_the_step_runs_eagerly_with_a_warning_naming_the_line():
+    model, opt, _ = _simple()
+    seen = []
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        seen.append(loss.item())  # the read
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = tg.compile(step)
+    compiled(*_batch(8))
+    with pytest.warns(UserWarning, match=r"tensor\.item\(\) at .*test_compile\.py:\d+"):
+        compiled(*_batch(8))
+    for i in range(3):
+        compiled(*_batch(8, seed=i))
+    assert compiled.replays == 0 and len(seen) == 5  # every call ran the Python
+
+
+def test_item_inside_the_step_with_fullgraph_is_an_error():
+    model, opt, _ = _simple()
+
+    @tg.compile(fullgraph=True)
+    def step(x):
+        if model(x).sum().item() > 0:
+            return x
+        return x
+
+    step(_batch(8)[0])
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*tensor\.item\(\) at .*test_compile"):
+        step(_batch(8)[0])
+
+
+def test_generation_under_no_grad_replays_the_forward():
+    model, _, _ = _simple()
+    model.eval()
+    forward = tg.compile(lambda x: model(x).softmax(-1))
+    x, _ = _batch(8)
+    with tg.no_grad():
+        expected = model(x).softmax(-1).array
+        outs = [forward(x) for _ in range(4)]
+    assert forward.replays == 2
+    for out in outs:
+        np.testing.assert_array_equal(out.array, expected)
+        assert not out.requires_grad
+
+
+def test_scheduler_changes_reach_the_replay():
+    model, opt, step = _simple()
+    x, y = _batch(8)
+    for _ in range(3):
+        step(x, y)
+    before = [p.array.copy() for p in model.parameters()]
+    opt.param_groups[0]["lr"] = 0.0
+    step(x, y)
+    assert step.replays == 2
+    for a, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.array, a)
+
+
+def test_reset_drops_the_recordings():
+    _, _, step = _simple()
+    x, y = _batch(8)
+    for _ in range(3):
+        step(x, y)
+    step.reset()
+    step(x, y)
+    assert step.replays == 0 and not step._replays
+
+
+def test_explain_shows_the_array_code():
+    _, _, step = _simple()
+    x, y = _batch(8)
+    for _ in range(3):
+        step(x, y)
+    text = step.explain()
+    assert "def replay(v0, v1):" in text and "Linear.forward(S, v0" in text
+    assert "_uniform(" in text  # dropout draws again on every replay
+    assert "SGD.step" in text or "step(" in text
+
+
+def test_a_module_comes_back_unchanged_with_one_warning():
+    """Compiling a module's forward alone is not there yet: torch.compile(model) in an
+    unchanged PyTorch script still runs (eagerly)."""
+    from tensorgrad.jit import compiled
+
+    compiled._module_runs_eagerly.cache_clear()
+    model = nn.Linear(2, 2)
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        assert tg.compile(model) is model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tg.compile(model, mode="max-autotune") is model
+
+
+def test_a_custom_function_in_the_step_runs_eagerly():
+    class Double(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    compiled = tg.compile(lambda x: Double.apply(x))
+    x = tg.ones(3)
+    compiled(x)
+    with pytest.warns(UserWarning, match="custom autograd.Function Double"):
+        compiled(x)
+    assert compiled(x).array.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_an_unrecorded_array_computation_falls_back_instead_of_going_stale():
+    """A library path that computes on raw arrays outside the recorded ops (here one made up
+    by hand) would be frozen into the replay; the recorder notices the orphaned array."""
+
+    def step(x):
+        mask = tg.Tensor._make(x.array > 0)  # raw NumPy, out of the recorder's sight
+        return x * mask
+
+    compiled = tg.compile(step)
+    x = tg.tensor(np.array([1.0, -1.0], np.float32))
+    compiled(x)
+    with pytest.warns(UserWarning, match="computed outside the recorded ops"):
+        compiled(x)
+    y = tg.tensor(np.array([-1.0, 1.0], np.float32))
+    assert compiled(y).array.tolist() == [0.0, 1.0]
