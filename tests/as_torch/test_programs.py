@@ -11,7 +11,14 @@ from .harness import assert_same_results, run_both
 
 def test_gpt_training_and_top_k_generation():
     out_t, out_g, _, _ = run_both("gpt", steps=3)
-    assert_same_results(out_t, out_g, rtol=1e-4, atol=1e-5, skip={"sampled"})  # AdamW steps
+    # The key third of each c_attn bias gets a gradient that is exactly 0 in exact arithmetic
+    # (softmax ignores a shift shared by a query's scores), so both libraries see rounding
+    # noise there (~1e-11, it differs with the BLAS kernels of the CPU), which Adam divides by
+    # its own size: those entries move by up to lr = 1e-2 per step in either library.
+    noise = {k for k in out_t if k.endswith("attn.c_attn.bias")}
+    assert_same_results(out_t, out_g, rtol=1e-4, atol=1e-5, skip={"sampled", *noise})
+    for key in noise:
+        np.testing.assert_allclose(out_g[key], out_t[key], atol=3 * 1e-2, err_msg=key)
     for out in (out_t, out_g):
         assert out["greedy"].shape == (2, 13)
         np.testing.assert_array_equal(out["top1"], out["greedy"][:, :7])  # top-1 sampling
