@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import warnings
 
+from .. import kernels
 from ..amp import AutocastState
 from ..autograd import function
 from ..backend import silence_float_warnings
@@ -135,7 +136,7 @@ class CompiledFunction:
         if rec.breaks:
             self._give_up("; ".join(rec.breaks))
             return out
-        replay = Replay(rec, out)
+        replay = Replay(rec, out, fuse=self.fuse and _can_fuse())
         self._replays[key] = replay
         self.log.append(f"recorded {replay.n_steps} steps for {_describe(key)}")
         return out
@@ -165,7 +166,22 @@ class CompiledFunction:
                 f"{len(replay.modules)} modules keep their train/eval mode"
             )
             out.append(replay.source)
+            for source in replay.kernels:
+                out.append(f"fused kernel:\n{source}")
         return "\n".join(out)
+
+
+@functools.cache
+def _can_fuse() -> bool:
+    """Fusion compiles with numba (the fast extra); without it, replays are unfused."""
+    if kernels.AVAILABLE:
+        return True
+    warnings.warn(
+        "tg.compile: numba is not installed (pip install tensorgrad[fast]): steps are recorded "
+        "and replayed without fusing elementwise ops",
+        stacklevel=4,
+    )
+    return False
 
 
 def _signature(x, tensors: list):

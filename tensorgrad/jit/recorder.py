@@ -98,6 +98,7 @@ class Recorder:
         self.slots: dict[int, int] = {}  # id(array) -> slot
         self.keep: list = []  # every array seen, alive until the end: ids stay unique
         self.n_slots = 0
+        self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype, C-contiguous) when recorded
         self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
@@ -111,6 +112,7 @@ class Recorder:
         n = self.n_slots
         self.n_slots += 1
         self.slots[id(array)] = n
+        self.meta[n] = (array.shape, array.dtype, array.flags.c_contiguous)
         self.keep.append(array)
         return n
 

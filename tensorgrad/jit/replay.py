@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd.function import SCRATCH
 from ..tensor import Tensor
+from . import fuse as fusion
 from .recorder import Recorder, Slot
 
 _counter = itertools.count()
@@ -33,11 +34,15 @@ class Replay:
     """What one recording replays: ``run(arrays)`` takes the input tensors' arrays and returns
     the step's outputs, with each returned tensor new."""
 
-    def __init__(self, rec: Recorder, result) -> None:
+    def __init__(self, rec: Recorder, result, fuse: bool = False) -> None:
         self.outputs = _output_refs(rec, result)
         returned = sorted({s.n for s in _slots_in(self.outputs)})
         self.n_steps = len(rec.steps)
-        self.source, namespace = _generate(rec, returned)
+        steps = rec.steps
+        if fuse:
+            steps = fusion.fuse(steps, rec.meta, set(returned) | set(rec.inputs))
+        self.kernels = [step.side[2] for step in steps if step.kind == "fused"]
+        self.source, namespace = _generate(rec, steps, returned)
         filename = f"<tg.compile replay {next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         exec(compile(self.source, filename, "exec"), namespace)
@@ -108,7 +113,12 @@ class _Names:
     """Names for the constants a replay's code reads (op classes by their own name)."""
 
     def __init__(self) -> None:
-        self.namespace: dict = {"S": SCRATCH, "new": object.__new__}
+        self.namespace: dict = {
+            "S": SCRATCH,
+            "new": object.__new__,
+            "empty": np.empty,
+            "ravel": np.ravel,
+        }
         self._by_id: dict[int, str] = {}
         self._arrays = 0
 
@@ -153,9 +163,8 @@ def _arguments(args, kwargs, names: _Names) -> str:
     return ", ".join(parts)
 
 
-def _generate(rec: Recorder, returned: list) -> tuple[str, dict]:
+def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
     names = _Names()
-    steps = rec.steps
     last: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
         for s in _slots_in((step.args, step.kwargs)):
@@ -174,6 +183,15 @@ def _generate(rec: Recorder, returned: list) -> tuple[str, dict]:
             lines.append(f"    v{step.out} = {op}.forward({ctx}, {arguments})")
             lines += [f"    v{n} = ctx.{attr}" for attr, n in side]
             made = [step.out] + [n for _, n in side]
+        elif step.kind == "fused":  # new outputs, then one kernel call on flat views
+            shape, dtype, _ = step.side
+            arrays, scalars = step.args
+            made = list(step.out)
+            lines += [f"    v{n} = empty({shape!r}, {names.of(dtype)})" for n in made]
+            flat = [f"v{n}.reshape(-1)" for n in made]
+            flat += [f"ravel({_expr(a, names)})" for a in arrays]
+            flat += [_expr(s, names) for s in scalars]
+            lines.append(f"    {names.of(step.fn)}({', '.join(flat)})  # {step.label}")
         else:
             call = f"{names.of(step.fn)}({arguments})"
             if type(step.out) is tuple:

@@ -84,7 +84,7 @@ def _batches(kind: str, n: int = STEPS, batch: int = 8):
     return [(tg.tensor(x), tg.tensor(y)) for x, y in zip(xs, ys)]
 
 
-def _training(kind: str, optimizer: str, compiled: bool):
+def _training(kind: str, optimizer: str, compiled: bool, fuse: bool = True):
     """A fresh model, optimizer (and scheduler) seeded alike, and its step function."""
     tg.manual_seed(0)
     model = {"mlp": _mlp, "cnn": _CNN, "gpt": _GPT}[kind]()
@@ -106,7 +106,7 @@ def _training(kind: str, optimizer: str, compiled: bool):
             sched.step()
         return loss
 
-    return model, opt, tg.compile(step) if compiled else step
+    return model, opt, tg.compile(step, fuse=fuse) if compiled else step
 
 
 def _state(model, opt, losses) -> dict:
@@ -123,8 +123,8 @@ def _state(model, opt, losses) -> dict:
     return state
 
 
-def _run(kind, optimizer, compiled):
-    model, opt, step = _training(kind, optimizer, compiled)
+def _run(kind, optimizer, compiled, fuse=True):
+    model, opt, step = _training(kind, optimizer, compiled, fuse)
     losses = [step(x, y).array.copy() for x, y in _batches(kind)]
     return _state(model, opt, losses), step
 
@@ -133,15 +133,45 @@ def _run(kind, optimizer, compiled):
     "kind, optimizer",
     [("mlp", "sgd"), ("mlp", "adam"), ("mlp", "adamw"), ("cnn", "adam"), ("gpt", "adamw")],
 )
-def test_replayed_steps_equal_eager_bit_for_bit(kind, optimizer):
+def test_replayed_steps_equal_eager(kind, optimizer):
+    """Unfused: bit for bit. Fused: to rounding (rtol 1e-5)."""
     eager, _ = _run(kind, optimizer, compiled=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no eager fallback
-        replayed, step = _run(kind, optimizer, compiled=True)
-    assert step.replays == STEPS - 2  # call 1 eager, call 2 recorded, the rest replayed
-    assert eager.keys() == replayed.keys()
-    for key in eager:
-        np.testing.assert_array_equal(replayed[key], eager[key], err_msg=key)
+    for fuse in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no eager fallback
+            replayed, step = _run(kind, optimizer, compiled=True, fuse=fuse)
+        assert step.replays == STEPS - 2  # call 1 eager, call 2 recorded, the rest replayed
+        assert eager.keys() == replayed.keys()
+        for key in eager:
+            if fuse:
+                np.testing.assert_allclose(replayed[key], eager[key], rtol=1e-5, atol=1e-7)
+            else:
+                np.testing.assert_array_equal(replayed[key], eager[key], err_msg=key)
+
+
+def test_a_tanh_chain_fuses_into_kernels_equal_to_eager():
+    """The per-op chain of the overhead benchmark: forward and backward each one kernel run."""
+    x0 = np.random.default_rng(0).standard_normal((16, 16)).astype(np.float32)
+    results = []
+    for compiled in (False, True):
+        x = tg.tensor(x0, requires_grad=True)
+
+        def step():
+            x.grad = None
+            y = x
+            for _ in range(20):
+                y = (y * 1.0001 + 0.0001).tanh()
+            y.sum().backward()
+            return y
+
+        fn = tg.compile(step) if compiled else step
+        outs = [fn().array.copy() for _ in range(4)]
+        results.append((outs[-1], x.grad.array.copy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+    text = fn.explain()
+    assert text.count("fused kernel:") >= 2 and "math.tanh" in text
+    assert "Tanh.forward" not in text  # every tanh is inside a kernel
 
 
 # ----------------------------------------------------------------------------- guards

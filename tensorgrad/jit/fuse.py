@@ -1,0 +1,217 @@
+"""Fusion: each run of elementwise steps in a recording becomes one numba loop.
+
+A recorded step like ``v7 = Mul.forward(S, v6, 1.0001)`` is one NumPy call: one pass over
+memory, one temporary and a few microseconds of Python. A run of them over arrays of one shape
+and dtype (the per-op chain of a tanh network, a backward's elementwise tail) is a single
+expression per element, so it becomes one kernel that reads each input once, keeps every
+intermediate in a register and writes only what later steps read::
+
+    def fused_3f2a(out0, in0, s0, s1):           # (y * 1.0001 + 0.0001).tanh(), twice
+        for i in prange(out0.shape[0]):
+            t0 = f32(in0[i] * s0)
+            t1 = f32(t0 + s1)
+            t2 = f32(math.tanh(t1))
+            ...
+            out0[i] = t5
+
+Each intermediate is rounded to the dtype (``f32(...)``), as NumPy rounds each op's result, and
+Python numbers come in as arguments of that dtype (NumPy 2 computes ``float32 * 1.0001`` in
+float32), so a fused run equals the unfused replay to rounding (``math.tanh``, ``math.log`` run
+in float64 and round once; NumPy's float32 versions may differ in the last bit).
+
+Kernels are written to files in the cache folder and imported, so numba's disk cache
+(``cache=True``) serves them to the next process; a run is fused only if it has at least two
+ops. Steps fuse when their result is C-contiguous and every array they read has the run's shape
+(or none: a 0-d array) and dtype (a Where's condition: bool); an input in another layout (an
+expanded or transposed view) is read through a C-order copy (``ravel``). Anything else (a
+broadcast, a reduction, a matmul, Python) ends the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..ops import elementwise as ew
+from .recorder import Slot, Step
+
+# op -> the expression of its result from its operands' expressions
+EXPRESSIONS = {
+    ew.Add: "{0} + {1}",
+    ew.Sub: "{0} - {1}",
+    ew.Mul: "{0} * {1}",
+    ew.Div: "{0} / {1}",
+    ew.Neg: "-{0}",
+    ew.Exp: "exp({0})",
+    ew.Log: "math.log({0})",
+    ew.Tanh: "math.tanh({0})",
+    ew.Sqrt: "math.sqrt({0})",
+    ew.Where: "{1} if {0} else {2}",
+}
+_FLOATS = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+MIN_OPS = 2
+
+
+def cache_dir() -> Path:
+    """Where generated kernels live: ``$TENSORGRAD_CACHE_DIR/jit`` or ``~/.cache/tensorgrad/jit``."""
+    root = os.environ.get("TENSORGRAD_CACHE_DIR") or Path.home() / ".cache" / "tensorgrad"
+    return Path(root) / "jit"
+
+
+def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
+    """``steps`` with each run of fusable steps replaced by one 'fused' step. ``meta``: slot
+    -> (shape, dtype, C-contiguous) of the array recorded there; ``keep``: slots that must be
+    materialised whatever reads them (inputs, returned values)."""
+    readers: dict[int, int] = {}  # slot -> index of the last step reading it
+    for i, step in enumerate(steps):
+        for s in _slots(step):
+            readers[s] = max(readers.get(s, -1), i)
+    out: list[Step] = []
+    run: list[Step] = []
+    kind = None
+    for i, step in enumerate(steps + [None]):
+        k = _fusable(step, meta) if step is not None else None
+        if k is not None and (kind is None or k == kind):
+            run.append(step)
+            kind = k
+            continue
+        if len(run) >= MIN_OPS:
+            end = i - 1
+            out.append(_fused_step(run, kind, meta, keep, readers, end))
+        else:
+            out += run
+        run, kind = [], None
+        if step is None:
+            break
+        if k is not None:
+            run, kind = [step], k
+        else:
+            out.append(step)
+    return out
+
+
+def _slots(step: Step):
+    def walk(x):
+        if type(x) is Slot:
+            yield x.n
+        elif type(x) in (tuple, list):
+            for v in x:
+                yield from walk(v)
+        elif type(x) is dict:
+            for v in x.values():
+                yield from walk(v)
+
+    yield from walk((step.args, step.kwargs))
+
+
+def _fusable(step: Step, meta: dict):
+    """(shape, dtype) of the run ``step`` can join, or None."""
+    if step.kind != "op" or step.op not in EXPRESSIONS or step.kwargs or step.side:
+        return None
+    shape, dtype, contiguous = meta[step.out]
+    if dtype not in _FLOATS or not contiguous:
+        return None
+    conditions = (0,) if step.op is ew.Where else ()
+    for j, a in enumerate(step.args):
+        if type(a) is Slot:
+            a_shape, a_dtype, _ = meta[a.n]
+        elif isinstance(a, np.ndarray):
+            a_shape, a_dtype = a.shape, a.dtype
+        elif type(a) in (float, int, bool):
+            continue
+        else:
+            return None
+        want = np.dtype(bool) if j in conditions else dtype
+        if a_dtype != want or a_shape not in (shape, ()):
+            return None
+        if a_shape == () and j in conditions:
+            return None
+    return shape, dtype
+
+
+def _fused_step(run, kind, meta, keep, readers, end) -> Step:
+    shape, dtype = kind
+    f = _FLOATS[dtype]
+    made = {step.out for step in run}
+    inputs: list = []  # Slot / constant arrays, read per element
+    scalars: list = []  # Python numbers and 0-d arrays, arguments of the kernel's dtype
+    names: dict = {}
+    body = []
+
+    def operand(a) -> str:
+        if type(a) is Slot and a.n in made:
+            return f"t{a.n}"
+        key = ("s", a.n) if type(a) is Slot else ("c", id(a))
+        if key in names:
+            return names[key]
+        if type(a) is not Slot and not isinstance(a, np.ndarray):  # a Python number
+            scalars.append(dtype.type(a))
+            return f"s{len(scalars) - 1}"
+        shape_a = meta[a.n][0] if type(a) is Slot else a.shape
+        if shape_a == ():
+            scalars.append(a)
+            name = names[key] = f"s{len(scalars) - 1}[()]"
+            return name
+        inputs.append(a)
+        name = names[key] = f"in{len(inputs) - 1}[i]"
+        return name
+
+    for step in run:
+        expr = EXPRESSIONS[step.op].format(*(operand(a) for a in step.args))
+        body.append(f"        t{step.out} = {f}({expr})")
+    outs = [s.out for s in run if s.out in keep or readers.get(s.out, -1) > end]
+    outs = outs or [run[-1].out]  # a kernel writes at least one array
+    lines = [f"        out{k}[i] = t{n}" for k, n in enumerate(outs)]
+    params = [f"out{k}" for k in range(len(outs))]
+    params += [f"in{k}" for k in range(len(inputs))] + [f"s{k}" for k in range(len(scalars))]
+    loop = "\n".join(body + lines)
+    digest = hashlib.sha1(f"{params}{loop}".encode()).hexdigest()[:12]
+    source = (
+        f"def fused_{digest}({', '.join(params)}):\n"
+        f"    for i in prange(out0.shape[0]):\n{loop}\n"
+    )
+    step = Step("fused", _load(digest, source), tuple(inputs), {}, tuple(outs))
+    step.args = (tuple(inputs), tuple(scalars))
+    step.label = " ".join(s.op.__name__ for s in run)
+    step.side = [shape, dtype, source]
+    return step
+
+
+_HEADER = '''"""A kernel tg.compile generated (tensorgrad/jit/fuse.py): one run of elementwise ops."""
+
+import math
+
+import numpy as np
+from numba import prange
+
+from tensorgrad.kernels import kernel
+from tensorgrad.kernels.scalar import exp
+
+f32, f64 = np.float32, np.float64
+
+'''
+
+
+def _load(digest: str, source: str):
+    """The kernel in ``source``, from a file in the cache folder (numba caches beside it)."""
+    name = f"tensorgrad_jit_{digest}"
+    module = sys.modules.get(name)
+    if module is None:
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.py"
+        text = _HEADER + '@kernel(error_model="numpy")\n' + source
+        if not path.exists() or path.read_text() != text:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)  # never a half-written file for another process to import
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return getattr(module, f"fused_{digest}")
