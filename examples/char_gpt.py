@@ -165,6 +165,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tiny", action="store_true", help="a few steps on a small corpus (CI)")
     p.add_argument("--device", default="cpu", help="'cpu' or 'cuda' (needs CuPy and a GPU)")
+    p.add_argument("--compile", action="store_true", help="replay each step (tg.compile)")
     return p.parse_args(argv)
 
 
@@ -201,16 +202,22 @@ def main(argv=None) -> dict:
     optimizer = tg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     scheduler = tg.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps, eta_min=args.lr / 10)
 
+    def train_step(x, y):
+        loss = lm_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        return loss
+
+    if args.compile:  # recorded on its second call, replayed from the third (docs/compile.md)
+        train_step = tg.compile(train_step)
     val_losses = []
     step, start = 0, time.perf_counter()
     while step < args.steps:
         for x, y in train_loader:
-            loss = lm_loss(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
+            loss = train_step(x, y)
             step += 1
             if step % args.eval_every == 0 or step == args.steps:
                 val = estimate_loss(model, val_loader, 2 if args.tiny else 10)

@@ -67,6 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-progress", action="store_true", help="plain log lines, no bar")
     p.add_argument("--tiny", action="store_true", help="1 epoch on a 300-image subset (CI)")
     p.add_argument("--device", default="cpu", help="'cpu' or 'cuda' (needs CuPy and a GPU)")
+    p.add_argument("--compile", action="store_true", help="replay each step (tg.compile)")
     return p.parse_args(argv)
 
 
@@ -109,6 +110,7 @@ def main(argv=None) -> dict:
         checkpoint=ckpt,
         resume=args.resume,
         progress=not args.no_progress,
+        compile=args.compile,
     )
     if not os.path.exists(ckpt):  # nothing trained in this run (e.g. resumed a finished one)
         raise RuntimeError(f"digits_cnn: no checkpoint was written to {ckpt!r}")

@@ -185,20 +185,40 @@ def _fmt(logs: dict[str, float]) -> dict[str, str]:
 # -------------------------------------------------------------------------------------- loops
 
 
+def _make_step(model, loss_fn, optimizer, scheduler, grad_clip, compile: bool) -> Callable:
+    """One training step on a batch, returning (loss, output); with ``compile``, through
+    ``tg.compile`` (recorded on its second call, replayed from the third)."""
+    from .nn.utils import clip_grad_norm_
+
+    def train_step(inputs, targets):
+        optimizer.zero_grad()
+        output = model(inputs)
+        loss = loss_fn(output, targets)
+        loss.backward()
+        if grad_clip is not None:
+            clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        return loss, output
+
+    if compile:
+        from .jit import compile as jit_compile
+
+        return jit_compile(train_step)
+    return train_step
+
+
 def _train_epoch(
     model: Any,
     loader: Iterable,
-    loss_fn: Callable,
+    step: Callable,
     optimizer: Any,
-    scheduler: Any,
-    device: Any,
-    grad_clip: float | None,
     bar: bool,
     desc: str,
+    device: Any,
     reduce: bool = False,
 ) -> dict[str, float]:
-    from .nn.utils import clip_grad_norm_
-
     meter = _Meter()
     lr = _lr(optimizer)
     batches = loader
@@ -209,16 +229,8 @@ def _train_epoch(
     try:
         for batch in batches:
             inputs, targets = _split_batch(_to_device(batch, device))
-            optimizer.zero_grad()
-            output = model(inputs)
-            loss = loss_fn(output, targets)
-            loss.backward()
-            if grad_clip is not None:
-                clip_grad_norm_(model.parameters(), grad_clip)
-            lr = _lr(optimizer)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            lr = _lr(optimizer)  # the lr this batch's optimizer step uses
+            loss, output = step(inputs, targets)
             meter.update(loss, output, targets, _batch_size(inputs, targets))
             if bar:
                 running = {"loss": meter.loss_sum / meter.samples, "lr": lr}
@@ -242,11 +254,13 @@ def train_one_epoch(
     device: Any = None,
     grad_clip: float | None = None,
     progress: bool = True,
+    compile: bool = False,
 ) -> dict[str, float]:
     """One pass over ``loader`` in train mode: ``zero_grad``, forward, ``loss.backward()``,
     optional ``clip_grad_norm_(model.parameters(), grad_clip)``, ``optimizer.step()`` and, when
     given, ``scheduler.step()`` **after every batch** (per-batch schedules such as
-    ``OneCycleLR``; :func:`fit` steps epoch-level schedulers itself).
+    ``OneCycleLR``; :func:`fit` steps epoch-level schedulers itself). ``compile=True`` runs
+    that step through ``tg.compile`` (docs/compile.md).
 
     Batches are moved to ``device`` when it is given. ``progress=True`` shows a tqdm bar with
     the running loss, accuracy and lr when stderr is a terminal (and tqdm is installed); it
@@ -254,17 +268,8 @@ def train_one_epoch(
     the module docstring). The model is left in train mode.
     """
     model.train()
-    return _train_epoch(
-        model,
-        loader,
-        loss_fn,
-        optimizer,
-        scheduler,
-        device,
-        grad_clip,
-        _use_tqdm(progress),
-        "train",
-    )
+    step = _make_step(model, loss_fn, optimizer, scheduler, grad_clip, compile)
+    return _train_epoch(model, loader, step, optimizer, _use_tqdm(progress), "train", device)
 
 
 def evaluate(model: Any, loader: Iterable, loss_fn: Callable, device: Any = None) -> dict:
@@ -560,6 +565,7 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool = True,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` for ``num_epochs`` epochs; returns the :class:`History`.
 
@@ -583,6 +589,9 @@ def fit(
     returns the history of the completed epochs. That checkpoint holds the weights of the
     interrupted (partial) epoch with the last completed epoch number, so resuming from it runs
     the interrupted epoch again from those weights.
+
+    ``compile=True`` runs each training step through ``tg.compile``: recorded once per batch
+    shape, then replayed (docs/compile.md); the numbers are the eager ones.
     """
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
         raise ValueError(f"fit: num_epochs must be an integer >= 0, got {num_epochs!r}")
@@ -608,6 +617,7 @@ def fit(
     per_batch = isinstance(scheduler, _PER_BATCH_SCHEDULERS)
     bar = _use_tqdm(progress)
     main = _is_main_process()
+    step = _make_step(model, loss_fn, optimizer, scheduler if per_batch else None, None, compile)
     epoch = start - 1  # the last completed epoch
     try:
         for e in range(start, num_epochs):
@@ -615,17 +625,9 @@ def fit(
             for loader in (train_loader, val_loader):
                 _set_epoch(loader, e)
             model.train()
+            desc = f"epoch {e + 1}/{num_epochs}"
             train = _train_epoch(
-                model,
-                train_loader,
-                loss_fn,
-                optimizer,
-                scheduler if per_batch else None,
-                device,
-                None,
-                bar,
-                f"epoch {e + 1}/{num_epochs}",
-                reduce=True,
+                model, train_loader, step, optimizer, bar, desc, device, reduce=True
             )
             logs: dict[str, float] = {"epoch": e, "train_loss": train["loss"]}
             if "accuracy" in train:

@@ -109,6 +109,26 @@ def test_char_gpt_tiny_prints_entropy_losses_and_a_sample(capsys):
     assert 2.0 < result["unigram_entropy"] < 5.0
 
 
+@pytest.mark.parametrize("example", ["digits_cnn", "char_gpt"])
+def test_compile_flag_gives_the_eager_numbers(tmp_path, example, recwarn):
+    """--compile replays the training step (tg.compile): the same losses to rounding, and no
+    fallback to eager (no warning)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    demo = load_example(example)
+    runs = []
+    for flags in ([], ["--compile"]):
+        out = ["--out", str(tmp_path / f"digits{len(flags)}")] if example == "digits_cnn" else []
+        runs.append(demo.main(["--tiny", *out, *flags]))
+    assert not [w for w in recwarn if "tg.compile" in str(w.message)]
+    if example == "digits_cnn":
+        eager, compiled = (r["history"].history for r in runs)
+        np.testing.assert_allclose(compiled["train_loss"], eager["train_loss"], rtol=1e-5)
+        assert runs[1]["test_accuracy"] == pytest.approx(runs[0]["test_accuracy"], abs=0.01)
+    else:
+        np.testing.assert_allclose(runs[1]["val_losses"], runs[0]["val_losses"], rtol=1e-4)
+
+
 def test_char_gpt_unigram_entropy_is_in_nats():
     gpt = load_example("char_gpt")
     assert gpt.unigram_entropy("aaaa") == 0

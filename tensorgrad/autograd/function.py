@@ -353,9 +353,13 @@ class Function(Node):
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable = {id(t) for t in tensors}
 
+    # a Function of this package whose forward makes its arrays through ops and
+    # jit.recorder.call: tg.compile records what runs inside it instead of refusing it
+    _recorded_inside = False
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        if _watch is not None:
+        if _watch is not None and not (cls._recorded_inside and _recorder is not None):
             return _watch(_function_apply, cls, args, kwargs)
         ctx = cls.__new__(cls)
         ctx._to_save = ()

@@ -58,7 +58,8 @@ MIN_OPS = 2
 
 
 def cache_dir() -> Path:
-    """Where generated kernels live: ``$TENSORGRAD_CACHE_DIR/jit`` or ``~/.cache/tensorgrad/jit``."""
+    """Where generated kernels live: ``$TENSORGRAD_CACHE_DIR/jit``, by default
+    ``~/.cache/tensorgrad/jit``."""
     root = os.environ.get("TENSORGRAD_CACHE_DIR") or Path.home() / ".cache" / "tensorgrad"
     return Path(root) / "jit"
 
@@ -80,11 +81,8 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
             run.append(step)
             kind = k
             continue
-        if len(run) >= MIN_OPS:
-            end = i - 1
-            out.append(_fused_step(run, kind, meta, keep, readers, end))
-        else:
-            out += run
+        fused = _fused_step(run, kind, meta, keep, readers, i - 1) if len(run) >= MIN_OPS else None
+        out += run if fused is None else [fused]
         run, kind = [], None
         if step is None:
             break
@@ -153,9 +151,9 @@ def _fused_step(run, kind, meta, keep, readers, end) -> Step:
             scalars.append(dtype.type(a))
             return f"s{len(scalars) - 1}"
         shape_a = meta[a.n][0] if type(a) is Slot else a.shape
-        if shape_a == ():
+        if shape_a == ():  # numba takes a 0-d array as a number
             scalars.append(a)
-            name = names[key] = f"s{len(scalars) - 1}[()]"
+            name = names[key] = f"s{len(scalars) - 1}"
             return name
         inputs.append(a)
         name = names[key] = f"in{len(inputs) - 1}[i]"
@@ -175,14 +173,21 @@ def _fused_step(run, kind, meta, keep, readers, end) -> Step:
         f"def fused_{digest}({', '.join(params)}):\n"
         f"    for i in prange(out0.shape[0]):\n{loop}\n"
     )
-    step = Step("fused", _load(digest, source), tuple(inputs), {}, tuple(outs))
+    fn = _load(digest, source)
+    try:  # compile now, on one-element arrays: a replay must not fail halfway
+        inputs_1 = [np.empty(1, meta[a.n][1] if type(a) is Slot else a.dtype) for a in inputs]
+        scalars_1 = [np.zeros((), dtype) if isinstance(s, np.ndarray) else s for s in scalars]
+        fn(*[np.empty(1, dtype) for _ in outs], *inputs_1, *scalars_1)
+    except Exception:  # any numba error: this run stays unfused
+        return None
+    step = Step("fused", fn, tuple(inputs), {}, tuple(outs))
     step.args = (tuple(inputs), tuple(scalars))
     step.label = " ".join(s.op.__name__ for s in run)
     step.side = [shape, dtype, source]
     return step
 
 
-_HEADER = '''"""A kernel tg.compile generated (tensorgrad/jit/fuse.py): one run of elementwise ops."""
+_HEADER = '''"""A kernel tg.compile made (tensorgrad/jit/fuse.py): one run of elementwise ops."""
 
 import math
 

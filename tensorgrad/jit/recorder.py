@@ -33,8 +33,6 @@ import sys
 import weakref
 from pathlib import Path
 
-import numpy as np
-
 ACTIVE = None  # the Recorder of the step being recorded, or None (checked by the hook sites)
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)  # tensorgrad/
@@ -72,6 +70,12 @@ class Break(RuntimeError):
     """A host read inside a ``fullgraph=True`` recording."""
 
 
+def is_array(x) -> bool:
+    from ..backend import is_array
+
+    return is_array(x)
+
+
 def user_line() -> str:
     """``file:line`` of the innermost frame outside tensorgrad (the user's line)."""
     frame = sys._getframe(1)
@@ -83,17 +87,10 @@ def user_line() -> str:
     return "<unknown>"
 
 
-def _array_types() -> tuple:
-    from .. import backend
-
-    return (np.ndarray,) if backend._cupy is None else (np.ndarray, backend._cupy.ndarray)
-
-
 class Recorder:
     """The steps of one recording, the slots they fill and the constants they read."""
 
     def __init__(self, inputs: list, fullgraph: bool = False) -> None:
-        self.arrays = _array_types()
         self.steps: list[Step] = []
         self.slots: dict[int, int] = {}  # id(array) -> slot
         self.keep: list = []  # every array seen, alive until the end: ids stay unique
@@ -118,7 +115,7 @@ class Recorder:
 
     def ref(self, x):
         """``x`` (an argument) with each slot array replaced by its ``Slot``."""
-        if isinstance(x, self.arrays):
+        if is_array(x):
             n = self.slots.get(id(x))
             if n is None:
                 self.keep.append(x)  # a constant
@@ -167,7 +164,7 @@ class Recorder:
         self.steps.append(step)
         step.out = self._new_slot(out.array)
         for name, value in attrs.items():
-            if isinstance(value, self.arrays) and id(value) not in self.slots:
+            if is_array(value) and id(value) not in self.slots:
                 step.side.append((name, self._new_slot(value)))
         step.label = cls.__name__
         return out
@@ -177,7 +174,7 @@ class Recorder:
         step = Step("call", fn, self.ref(args), self.ref(kwargs), None)
         step.label = label or getattr(fn, "__name__", repr(fn))
         self.steps.append(step)
-        if isinstance(out, self.arrays):
+        if is_array(out):
             step.out = self._new_slot(out)
         elif type(out) is tuple:  # several arrays (None for one not computed)
             step.out = tuple(None if a is None else self._new_slot(a) for a in out)
@@ -201,7 +198,7 @@ class Recorder:
         readers: dict[int, str] = {}
 
         def walk(x, label):
-            if isinstance(x, self.arrays):
+            if is_array(x):
                 if id(x) not in self.slots or self.slots[id(x)] is None:
                     consts[id(x)] = x
                     ours[id(x)] = ours.get(id(x), 0) + 1

@@ -118,6 +118,7 @@ class _Names:
             "new": object.__new__,
             "empty": np.empty,
             "ravel": np.ravel,
+            "asarray": np.asarray,
         }
         self._by_id: dict[int, str] = {}
         self._arrays = 0
@@ -180,7 +181,10 @@ def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
             ctx = "ctx" if side else "S"
             if side:
                 lines.append(f"    ctx = new({op})")
-            lines.append(f"    v{step.out} = {op}.forward({ctx}, {arguments})")
+            call = f"{op}.forward({ctx}, {arguments})"
+            if rec.meta[step.out][0] == ():  # NumPy returns a scalar where eager makes a 0-d array
+                call = f"asarray({call})"
+            lines.append(f"    v{step.out} = {call}")
             lines += [f"    v{n} = ctx.{attr}" for attr, n in side]
             made = [step.out] + [n for _, n in side]
         elif step.kind == "fused":  # new outputs, then one kernel call on flat views
@@ -200,6 +204,8 @@ def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
                 lines.append(f"    {targets}{',' if len(step.out) == 1 else ''} = {call}")
             else:
                 made = [] if step.out is None else [step.out]
+                if made and rec.meta[step.out][0] == ():
+                    call = f"asarray({call})"
                 lines.append(f"    v{step.out} = {call}" if made else f"    {call}")
         for n in made:  # never read and not returned: free it at once
             if n not in last and n not in keep:

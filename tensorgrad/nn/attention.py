@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .. import backend, creation
+from ..jit import recorder
 from ..ops.fused import Softmax
 from ..tensor import Tensor, cat
 from . import init
@@ -37,6 +38,11 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 # ----------------------------------------------------------------------------- functional
+
+
+def _causal(L: int, S: int, device):
+    """The causal mask (True where query i may see key j <= i) on ``device``."""
+    return backend.to_device(np.tri(L, S, dtype=bool), device)
 
 
 def scaled_dot_product_attention(
@@ -82,7 +88,7 @@ def scaled_dot_product_attention(
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError(f"{name}: explicit attn_mask should not be set when is_causal=True")
-        keep = backend.to_device(np.tri(L, S, dtype=bool), query.device)
+        keep = recorder.call(_causal, L, S, query.device)
     elif attn_mask is not None:
         if attn_mask.dtype == backend.bool_:
             keep = attn_mask.array

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd.function import Function, Op
 from ..backend import xp_of
+from ..jit import recorder
 from ..tensor import Tensor, cat
 
 
@@ -121,12 +122,18 @@ class ToDevice(Op):
         return g.to(ctx.source)
 
 
+def _pieces(array, index: list) -> tuple:
+    return tuple(array[i] for i in index)
+
+
 class Split(Function):
     """``Split.apply(x, sizes, dim)``: ``x`` cut along ``dim`` into pieces of the given
     ``sizes`` (views), or, with ``sizes=None``, into its slices along ``dim`` with that dimension
     removed (``unbind``). One node for all the pieces, where ``Tensor.split``/``unbind`` make
     one per piece: the recurrent layers cut a sequence into T steps and a step into its gates.
     The gradient is the pieces' gradients put back together in one concatenation."""
+
+    _recorded_inside = True
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
@@ -139,7 +146,8 @@ class Split(Function):
             index = [(*lead, slice(a, a + n)) for a, n in zip(starts, sizes)]
         # the pieces share x's version counter: modifying x in place (a user's h_0) before
         # backward then raises instead of giving a silently wrong gradient
-        return tuple(Tensor._make(x.array[i], None, False, 0, x._version_counter) for i in index)
+        pieces = recorder.call(_pieces, x.array, index)
+        return tuple(Tensor._make(p, None, False, 0, x._version_counter) for p in pieces)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -152,10 +160,13 @@ class Stack(Function):
     ``Split`` (the generic ``stack`` adds an unsqueeze per piece, forward and backward: 3T extra
     nodes for a T-step sequence)."""
 
+    _recorded_inside = True
+
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        return Tensor._make(xp_of(xs[0].array).stack([x.array for x in xs], dim))
+        arrays = [x.array for x in xs]
+        return Tensor._make(recorder.call(xp_of(arrays[0]).stack, arrays, dim))
 
     @staticmethod
     def backward(ctx, grad):

@@ -156,7 +156,7 @@ def test_a_tanh_chain_fuses_into_kernels_equal_to_eager():
     for compiled in (False, True):
         x = tg.tensor(x0, requires_grad=True)
 
-        def step():
+        def step(x=x):
             x.grad = None
             y = x
             for _ in range(20):
