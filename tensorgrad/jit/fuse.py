@@ -55,6 +55,11 @@ EXPRESSIONS = {
 }
 _FLOATS = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 MIN_OPS = 2
+# numba compiles a loop of n ops in about 0.3 s + n * 10 ms here, and superlinearly beyond a
+# few dozen: a long run is cut into pieces of MAX_OPS ops. Names inside a kernel are by position,
+# so the pieces of a repeating chain (the layers of a deep net) are one kernel, compiled once;
+# 48 is a multiple of the common periods (3 and 4 ops per layer forward and backward).
+MAX_OPS = 48
 
 
 def cache_dir() -> Path:
@@ -77,7 +82,7 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
     kind = None
     for i, step in enumerate(steps + [None]):
         k = _fusable(step, meta) if step is not None else None
-        if k is not None and (kind is None or k == kind):
+        if k is not None and (kind is None or k == kind) and len(run) < MAX_OPS:
             run.append(step)
             kind = k
             continue
@@ -141,9 +146,11 @@ def _fused_step(run, kind, meta, keep, readers, end) -> Step:
     names: dict = {}
     body = []
 
+    local = {step.out: f"t{k}" for k, step in enumerate(run)}  # by position: see MAX_OPS
+
     def operand(a) -> str:
         if type(a) is Slot and a.n in made:
-            return f"t{a.n}"
+            return local[a.n]
         key = ("s", a.n) if type(a) is Slot else ("c", id(a))
         if key in names:
             return names[key]
@@ -161,10 +168,10 @@ def _fused_step(run, kind, meta, keep, readers, end) -> Step:
 
     for step in run:
         expr = EXPRESSIONS[step.op].format(*(operand(a) for a in step.args))
-        body.append(f"        t{step.out} = {f}({expr})")
+        body.append(f"        {local[step.out]} = {f}({expr})")
     outs = [s.out for s in run if s.out in keep or readers.get(s.out, -1) > end]
     outs = outs or [run[-1].out]  # a kernel writes at least one array
-    lines = [f"        out{k}[i] = t{n}" for k, n in enumerate(outs)]
+    lines = [f"        out{k}[i] = {local[n]}" for k, n in enumerate(outs)]
     params = [f"out{k}" for k in range(len(outs))]
     params += [f"in{k}" for k in range(len(inputs))] + [f"s{k}" for k in range(len(scalars))]
     loop = "\n".join(body + lines)

@@ -41,7 +41,8 @@ class Replay:
         steps = rec.steps
         if fuse:
             steps = fusion.fuse(steps, rec.meta, set(returned) | set(rec.inputs))
-        self.kernels = [step.side[2] for step in steps if step.kind == "fused"]
+        # each distinct kernel once (the pieces of a repeating chain share one)
+        self.kernels = list(dict.fromkeys(s.side[2] for s in steps if s.kind == "fused"))
         self.source, namespace = _generate(rec, steps, returned)
         filename = f"<tg.compile replay {next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
