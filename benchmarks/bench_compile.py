@@ -77,7 +77,12 @@ def _mlp_setup(lib):
 
 
 def _workloads():
-    import tensorgrad as tg
+    # each setup imports its own library only: tensorgrad sets OMP_WAIT_POLICY=PASSIVE for
+    # numba's threads, which would slow PyTorch's OpenMP pool if both were in one process
+    def tg_mlp():
+        import tensorgrad
+
+        return _mlp_setup(tensorgrad)()
 
     def torch_mlp():
         import torch
@@ -86,7 +91,7 @@ def _workloads():
 
     return {
         "overhead": (bench_overhead.setup_tg, bench_overhead.setup_torch),
-        "mlp": (_mlp_setup(tg), torch_mlp),
+        "mlp": (tg_mlp, torch_mlp),
         "cnn": (bench_cnn.setup_tg, bench_cnn.setup_torch),
         "gpt": (bench_gpt.setup_tg, bench_gpt.setup_torch),
     }

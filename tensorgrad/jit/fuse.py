@@ -6,18 +6,19 @@ and dtype (the per-op chain of a tanh network, a backward's elementwise tail) is
 expression per element, so it becomes one kernel that reads each input once, keeps every
 intermediate in a register and writes only what later steps read::
 
-    def fused_3f2a(out0, in0, s0, s1):           # (y * 1.0001 + 0.0001).tanh(), twice
+    def fused_3f2a(out0, in0):           # (y * 1.0001 + 0.0001).tanh(), twice
         for i in prange(out0.shape[0]):
-            t0 = f32(in0[i] * s0)
-            t1 = f32(t0 + s1)
-            t2 = f32(math.tanh(t1))
+            t0 = f32(in0[i] * f32(1.000100016593933))
+            t1 = f32(t0 + f32(9.999999747378752e-05))
+            t2 = f32(tanh(t1))
             ...
             out0[i] = t5
 
 Each intermediate is rounded to the dtype (``f32(...)``), as NumPy rounds each op's result, and
-Python numbers come in as arguments of that dtype (NumPy 2 computes ``float32 * 1.0001`` in
-float32), so a fused run equals the unfused replay to rounding (``math.tanh``, ``math.log`` run
-in float64 and round once; NumPy's float32 versions may differ in the last bit).
+Python numbers are literals of that dtype (NumPy 2 computes ``float32 * 1.0001`` in float32),
+so a fused run equals the unfused replay to rounding: ``exp`` and ``tanh`` are
+tensorgrad/kernels/scalar.py's vectorising forms (within 2 ulp of NumPy's), ``math.log`` and
+``math.sqrt`` run in float64 and round once.
 
 Kernels are written to files in the cache folder and imported, so numba's disk cache
 (``cache=True``) serves them to the next process; a run is fused only if it has at least two
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import sys
 from pathlib import Path
@@ -49,7 +51,7 @@ EXPRESSIONS = {
     ew.Neg: "-{0}",
     ew.Exp: "exp({0})",
     ew.Log: "math.log({0})",
-    ew.Tanh: "math.tanh({0})",
+    ew.Tanh: "tanh({0})",
     ew.Sqrt: "math.sqrt({0})",
     ew.Where: "{1} if {0} else {2}",
 }
@@ -71,7 +73,7 @@ def cache_dir() -> Path:
 
 def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
     """``steps`` with each run of fusable steps replaced by one 'fused' step. ``meta``: slot
-    -> (shape, dtype, C-contiguous) of the array recorded there; ``keep``: slots that must be
+    -> (shape, dtype, C-contiguous, NumPy) of the array recorded there; ``keep``: slots that must be
     materialised whatever reads them (inputs, returned values)."""
     readers: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
@@ -79,6 +81,7 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
             readers[s] = max(readers.get(s, -1), i)
     out: list[Step] = []
     run: list[Step] = []
+    rows: dict = {}  # slot -> (arena, row, rows) of the fused kernels' outputs
     kind = None
     for i, step in enumerate(steps + [None]):
         k = _fusable(step, meta) if step is not None else None
@@ -86,7 +89,9 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
             run.append(step)
             kind = k
             continue
-        fused = _fused_step(run, kind, meta, keep, readers, i - 1) if len(run) >= MIN_OPS else None
+        fused = None
+        if len(run) >= MIN_OPS:
+            fused = _fused_step(run, kind, meta, keep, readers, i - 1, rows)
         out += run if fused is None else [fused]
         run, kind = [], None
         if step is None:
@@ -116,13 +121,15 @@ def _fusable(step: Step, meta: dict):
     """(shape, dtype) of the run ``step`` can join, or None."""
     if step.kind != "op" or step.op not in EXPRESSIONS or step.kwargs or step.side:
         return None
-    shape, dtype, contiguous = meta[step.out]
-    if dtype not in _FLOATS or not contiguous:
+    shape, dtype, contiguous, host = meta[step.out]
+    if dtype not in _FLOATS or not contiguous or not host:  # numba: NumPy arrays only
         return None
     conditions = (0,) if step.op is ew.Where else ()
     for j, a in enumerate(step.args):
         if type(a) is Slot:
-            a_shape, a_dtype, _ = meta[a.n]
+            a_shape, a_dtype, _, host = meta[a.n]
+            if not host:
+                return None
         elif isinstance(a, np.ndarray):
             a_shape, a_dtype = a.shape, a.dtype
         elif type(a) in (float, int, bool):
@@ -137,61 +144,103 @@ def _fusable(step: Step, meta: dict):
     return shape, dtype
 
 
-def _fused_step(run, kind, meta, keep, readers, end) -> Step:
+def _fused_step(run, kind, meta, keep, readers, end, rows: dict) -> Step | None:
+    """One kernel for ``run``. Its outputs are the rows of one new array (an *arena*, ``out``:
+    (outputs, elements)); an input that is a row of an earlier kernel's arena is read from that
+    arena (``rows``: slot -> (arena, row, rows), filled here), so a call passes a few arrays
+    whatever the number of values it reads and writes: numba spends about a microsecond per
+    array argument on each call, more than a small kernel's loop."""
     shape, dtype = kind
     f = _FLOATS[dtype]
     made = {step.out for step in run}
-    inputs: list = []  # Slot / constant arrays, read per element
-    scalars: list = []  # Python numbers and 0-d arrays, arguments of the kernel's dtype
+    arenas: dict = {}  # arena name -> (parameter name, rows)
+    flats: list = []  # Slot / constant arrays read as flat arrays
+    scalars: list = []  # 0-d arrays: numbers of the kernel's dtype
     names: dict = {}
     body = []
-
     local = {step.out: f"t{k}" for k, step in enumerate(run)}  # by position: see MAX_OPS
 
     def operand(a) -> str:
         if type(a) is Slot and a.n in made:
             return local[a.n]
+        if type(a) is not Slot and not isinstance(a, np.ndarray):  # a Python number: a literal
+            return _literal(dtype.type(a), f)
         key = ("s", a.n) if type(a) is Slot else ("c", id(a))
         if key in names:
             return names[key]
-        if type(a) is not Slot and not isinstance(a, np.ndarray):  # a Python number
-            scalars.append(dtype.type(a))
-            return f"s{len(scalars) - 1}"
-        shape_a = meta[a.n][0] if type(a) is Slot else a.shape
-        if shape_a == ():  # numba takes a 0-d array as a number
+        if type(a) is Slot and a.n in rows:
+            arena, row, n_rows = rows[a.n]
+            if arena not in arenas:
+                arenas[arena] = (f"arena{len(arenas)}", n_rows)
+            names[key] = f"{arenas[arena][0]}[{row}, i]"
+        elif (meta[a.n][0] if type(a) is Slot else a.shape) == ():  # numba: a number
             scalars.append(a)
-            name = names[key] = f"s{len(scalars) - 1}"
-            return name
-        inputs.append(a)
-        name = names[key] = f"in{len(inputs) - 1}[i]"
-        return name
+            names[key] = f"s{len(scalars) - 1}"
+        else:
+            flats.append(a)
+            names[key] = f"in{len(flats) - 1}[i]"
+        return names[key]
 
     for step in run:
         expr = EXPRESSIONS[step.op].format(*(operand(a) for a in step.args))
-        body.append(f"        {local[step.out]} = {f}({expr})")
+        body.append(f"{local[step.out]} = {f}({expr})")
     outs = [s.out for s in run if s.out in keep or readers.get(s.out, -1) > end]
     outs = outs or [run[-1].out]  # a kernel writes at least one array
-    lines = [f"        out{k}[i] = {local[n]}" for k, n in enumerate(outs)]
-    params = [f"out{k}" for k in range(len(outs))]
-    params += [f"in{k}" for k in range(len(inputs))] + [f"s{k}" for k in range(len(scalars))]
-    loop = "\n".join(body + lines)
+    lines = [f"buf[{k}, j] = {local[n]}" for k, n in enumerate(outs)]
+    params = ["out", *(p for p, _ in arenas.values())]
+    params += [f"in{k}" for k in range(len(flats))] + [f"s{k}" for k in range(len(scalars))]
+    loop = "\n".join(" " * 12 + line for line in body + lines)
     digest = hashlib.sha1(f"{params}{loop}".encode()).hexdigest()[:12]
-    source = (
-        f"def fused_{digest}({', '.join(params)}):\n"
-        f"    for i in prange(out0.shape[0]):\n{loop}\n"
+    source = _TEMPLATE.format(
+        name=f"fused_{digest}", params=", ".join(params), outs=len(outs), f=f, loop=loop
     )
     fn = _load(digest, source)
     try:  # compile now, on one-element arrays: a replay must not fail halfway
-        inputs_1 = [np.empty(1, meta[a.n][1] if type(a) is Slot else a.dtype) for a in inputs]
-        scalars_1 = [np.zeros((), dtype) if isinstance(s, np.ndarray) else s for s in scalars]
-        fn(*[np.empty(1, dtype) for _ in outs], *inputs_1, *scalars_1)
+        one = [np.empty((len(outs), 1), dtype)]
+        one += [np.empty((n, 1), dtype) for _, n in arenas.values()]
+        one += [np.empty(1, meta[a.n][1] if type(a) is Slot else a.dtype) for a in flats]
+        one += [np.zeros((), dtype) for _ in scalars]
+        fn(*one)
     except Exception:  # any numba error: this run stays unfused
         return None
-    step = Step("fused", fn, tuple(inputs), {}, tuple(outs))
-    step.args = (tuple(inputs), tuple(scalars))
+    arena = f"a{run[0].out}"
+    for k, n in enumerate(outs):
+        rows[n] = (arena, k, len(outs))
+    step = Step("fused", fn, (), {}, tuple(outs))
+    step.args = (tuple((a, n) for a, (_, n) in arenas.items()), tuple(flats), tuple(scalars))
     step.label = " ".join(s.op.__name__ for s in run)
-    step.side = [shape, dtype, source]
+    step.side = [shape, dtype, source, arena]
     return step
+
+
+# Blocks of BLOCK elements: the values go to a local buffer first, then to ``out``. LLVM
+# vectorises the loop only if it can rule out that the stores overlap the loads; with more
+# than a few output rows it gives up on checking at run time (the overhead chain's forward
+# kernel ran 105 us on 256 elements, 10 us through the buffer), while a buffer the kernel
+# allocated itself overlaps nothing.
+BLOCK = 512
+_TEMPLATE = """def {name}({params}):
+    n = out.shape[1]
+    for b in prange((n + {block} - 1) // {block}):
+        start = b * {block}
+        m = min({block}, n - start)
+        buf = np.empty(({outs}, {block}), {f})
+        for j in range(m):
+            i = start + j
+{loop}
+        for k in range({outs}):
+            for j in range(m):
+                out[k, start + j] = buf[k, j]
+""".replace("{block}", str(BLOCK))
+
+
+def _literal(value, f: str) -> str:
+    """``value`` (of the kernel's dtype) as source: the same number, rounded to the dtype by
+    ``f32``/``f64``. A literal, not an argument: numba folds it, and a call with fewer
+    arguments is cheaper to dispatch (each scalar argument costs about a microsecond)."""
+    v = float(value)
+    text = repr(v) if math.isfinite(v) else f"math.{'nan' if math.isnan(v) else 'inf'}"
+    return f"{f}({'-' if math.isinf(v) and v < 0 else ''}{text})"
 
 
 _HEADER = '''"""A kernel tg.compile made (tensorgrad/jit/fuse.py): one run of elementwise ops."""
@@ -202,7 +251,7 @@ import numpy as np
 from numba import prange
 
 from tensorgrad.kernels import kernel
-from tensorgrad.kernels.scalar import exp
+from tensorgrad.kernels.scalar import exp, tanh
 
 f32, f64 = np.float32, np.float64
 

@@ -33,6 +33,8 @@ import sys
 import weakref
 from pathlib import Path
 
+import numpy as np
+
 ACTIVE = None  # the Recorder of the step being recorded, or None (checked by the hook sites)
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)  # tensorgrad/
@@ -95,7 +97,8 @@ class Recorder:
         self.slots: dict[int, int] = {}  # id(array) -> slot
         self.keep: list = []  # every array seen, alive until the end: ids stay unique
         self.n_slots = 0
-        self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype, C-contiguous) when recorded
+        # slot -> (shape, dtype, C-contiguous, NumPy) of the array recorded there
+        self.meta: dict[int, tuple] = {}
         self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
@@ -109,7 +112,8 @@ class Recorder:
         n = self.n_slots
         self.n_slots += 1
         self.slots[id(array)] = n
-        self.meta[n] = (array.shape, array.dtype, array.flags.c_contiguous)
+        host = type(array) is np.ndarray
+        self.meta[n] = (array.shape, array.dtype, array.flags.c_contiguous, host)
         self.keep.append(array)
         return n
 
@@ -199,7 +203,7 @@ class Recorder:
 
         def walk(x, label):
             if is_array(x):
-                if id(x) not in self.slots or self.slots[id(x)] is None:
+                if id(x) not in self.slots:
                     consts[id(x)] = x
                     ours[id(x)] = ours.get(id(x), 0) + 1
                     readers.setdefault(id(x), label)

@@ -110,6 +110,12 @@ def _build(x, values: dict):
 # ----------------------------------------------------------------------------- code
 
 
+def _array0(x):
+    """A NumPy scalar (what NumPy returns for an op on 0-d arrays) as the 0-d array eager mode
+    makes of it (``Tensor._make``); arrays, CuPy's included, pass through."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
 class _Names:
     """Names for the constants a replay's code reads (op classes by their own name)."""
 
@@ -119,7 +125,7 @@ class _Names:
             "new": object.__new__,
             "empty": np.empty,
             "ravel": np.ravel,
-            "asarray": np.asarray,
+            "array0": _array0,
         }
         self._by_id: dict[int, str] = {}
         self._arrays = 0
@@ -184,19 +190,20 @@ def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
                 lines.append(f"    ctx = new({op})")
             call = f"{op}.forward({ctx}, {arguments})"
             if rec.meta[step.out][0] == ():  # NumPy returns a scalar where eager makes a 0-d array
-                call = f"asarray({call})"
+                call = f"array0({call})"
             lines.append(f"    v{step.out} = {call}")
             lines += [f"    v{n} = ctx.{attr}" for attr, n in side]
             made = [step.out] + [n for _, n in side]
-        elif step.kind == "fused":  # new outputs, then one kernel call on flat views
-            shape, dtype, _ = step.side
-            arrays, scalars = step.args
+        elif step.kind == "fused":  # one new array for the outputs (their rows), one call
+            shape, dtype, _, arena = step.side
+            arenas, flats, scalars = step.args
             made = list(step.out)
-            lines += [f"    v{n} = empty({shape!r}, {names.of(dtype)})" for n in made]
-            flat = [f"v{n}.reshape(-1)" for n in made]
-            flat += [f"ravel({_expr(a, names)})" for a in arrays]
-            flat += [_expr(s, names) for s in scalars]
-            lines.append(f"    {names.of(step.fn)}({', '.join(flat)})  # {step.label}")
+            lines.append(f"    {arena} = empty(({len(made)}, *{shape!r}), {names.of(dtype)})")
+            args = [f"{name}.reshape({n}, -1)" for name, n in ((arena, len(made)), *arenas)]
+            args += [f"ravel({_expr(a, names)})" for a in flats]
+            args += [_expr(s, names) for s in scalars]
+            lines.append(f"    {names.of(step.fn)}({', '.join(args)})  # {step.label}")
+            lines += [f"    v{n} = {arena}[{k}]" for k, n in enumerate(made)]
         else:
             call = f"{names.of(step.fn)}({arguments})"
             if type(step.out) is tuple:
@@ -206,7 +213,7 @@ def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
             else:
                 made = [] if step.out is None else [step.out]
                 if made and rec.meta[step.out][0] == ():
-                    call = f"asarray({call})"
+                    call = f"array0({call})"
                 lines.append(f"    v{step.out} = {call}" if made else f"    {call}")
         for n in made:  # never read and not returned: free it at once
             if n not in last and n not in keep:
