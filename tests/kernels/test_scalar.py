@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("numba")
-import numba  # noqa: E402
+import numba
 
-from tensorgrad.kernels.scalar import tanh  # noqa: E402
+from tensorgrad.kernels.scalar import tanh
 
 
 @numba.njit(error_model="numpy")
