@@ -6,13 +6,14 @@ and dtype (the per-op chain of a tanh network, a backward's elementwise tail) is
 expression per element, so it becomes one kernel that reads each input once, keeps every
 intermediate in a register and writes only what later steps read::
 
-    def fused_3f2a(out0, in0):           # (y * 1.0001 + 0.0001).tanh(), twice
-        for i in prange(out0.shape[0]):
+    def fused_3f2a(out, in0):           # (y * 1.0001 + 0.0001).tanh(), twice
+        ...                              # blocks of BLOCK elements, see _TEMPLATE
             t0 = f32(in0[i] * f32(1.000100016593933))
             t1 = f32(t0 + f32(9.999999747378752e-05))
             t2 = f32(tanh(t1))
             ...
-            out0[i] = t5
+            buf[0, j] = t2               # what later steps read: rows of ``out``
+            buf[1, j] = t5
 
 Each intermediate is rounded to the dtype (``f32(...)``), as NumPy rounds each op's result, and
 Python numbers are literals of that dtype (NumPy 2 computes ``float32 * 1.0001`` in float32),
