@@ -108,7 +108,7 @@ class CompiledFunction:
             self._warm.add(key)
             return self.fn(*args, **kwargs)
         if len(self._replays) >= MAX_RECORDINGS:
-            self._give_up(f"more than {MAX_RECORDINGS} argument signatures")
+            self._give_up(f"more than {MAX_RECORDINGS} argument signatures", stacklevel=3)
             return self.fn(*args, **kwargs)
         if self._replays:
             self.log.append(f"recording again: new argument signature {_describe(key)}")
@@ -141,14 +141,15 @@ class CompiledFunction:
         self.log.append(f"recorded {replay.n_steps} steps for {_describe(key)}")
         return out
 
-    def _give_up(self, why: str) -> None:
+    def _give_up(self, why: str, stacklevel: int = 4) -> None:
+        """Run eagerly from now on, and say why once (``stacklevel``: the user's call)."""
         self._eager = why
         self._replays.clear()
         self.log.append(f"running eagerly from now on: {why}")
         warnings.warn(
             f"tg.compile: {self.__name__} runs eagerly from now on: {why} (a replay would reuse "
             "what Python saw while recording)",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
     def explain(self) -> str:

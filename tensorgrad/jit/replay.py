@@ -203,7 +203,8 @@ def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
             args += [f"ravel({_expr(a, names)})" for a in flats]
             args += [_expr(s, names) for s in scalars]
             lines.append(f"    {names.of(step.fn)}({', '.join(args)})  # {step.label}")
-            lines += [f"    v{n} = {arena}[{k}]" for k, n in enumerate(made)]
+            # [k, ...]: a 0-d row stays an array (arena[k] would be a NumPy scalar)
+            lines += [f"    v{n} = {arena}[{k}, ...]" for k, n in enumerate(made)]
         else:
             call = f"{names.of(step.fn)}({arguments})"
             if type(step.out) is tuple:

@@ -386,3 +386,23 @@ def test_an_unrecorded_array_computation_falls_back_instead_of_going_stale():
         compiled(x)
     y = tg.tensor(np.array([-1.0, 1.0], np.float32))
     assert compiled(y).array.tolist() == [0.0, 1.0]
+
+
+def test_more_than_eight_signatures_runs_eagerly_with_one_warning():
+    compiled = tg.compile(lambda x: x * 2)
+    with pytest.warns(UserWarning, match="more than 8 argument signatures"):
+        for n in range(1, 11):
+            for _ in range(2):  # each size: once eagerly, then recorded
+                out = compiled(tg.ones(n))
+    assert out.array.tolist() == [2.0] * 10 and len(compiled._replays) == 0
+
+
+def test_a_fused_run_over_0d_arrays_gives_0d_arrays():
+    """clip_grad_norm_'s coefficient is such a run: its result must stay an array."""
+    compiled = tg.compile(lambda a: ((a * 2.0 + 1.0) / 3.0).clamp(max=1.0))
+    a = tg.tensor(np.float32(0.5))
+    for _ in range(3):
+        out = compiled(a)
+    assert compiled.replays == 1 and type(out.array) is np.ndarray and out.shape == ()
+    assert float(out) == pytest.approx(2.0 / 3.0)
+    assert "fused kernel" in compiled.explain()
