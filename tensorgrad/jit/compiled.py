@@ -44,8 +44,9 @@ def compile(
     ``@tg.compile``, ``torch.compile``'s signature (``backend``, ``mode`` and ``options`` are
     accepted and change nothing). See the module docstring and docs/compile.md.
 
-    A Module comes back unchanged, with a one-time warning: compiling a module's forward
-    alone is not implemented yet; compile the function that runs the whole training step."""
+    A Module comes back as itself with its ``forward`` compiled (``jit/graphed.py``): the
+    forward and its backward each replayed as one graph node, the forward alone under
+    ``no_grad``; its parameters and ``state_dict`` are the module's own."""
     if model is None:
         return functools.partial(
             compile, fullgraph=fullgraph, dynamic=dynamic, disable=disable, fuse=fuse
@@ -55,20 +56,15 @@ def compile(
     if disable or isinstance(model, CompiledFunction):
         return model
     if isinstance(model, Module):
-        _module_runs_eagerly()
+        from .graphed import GraphedForward
+
+        if not isinstance(model.__dict__.get("forward"), GraphedForward):
+            options = dict(fuse=fuse, dynamic=bool(dynamic), fullgraph=fullgraph)
+            object.__setattr__(model, "forward", GraphedForward(model, **options))
         return model
     if not callable(model):
         raise TypeError(f"tg.compile expects a function or a Module, got {type(model).__name__}")
     return CompiledFunction(model, fuse=fuse, dynamic=bool(dynamic), fullgraph=fullgraph)
-
-
-@functools.cache
-def _module_runs_eagerly() -> None:
-    warnings.warn(
-        "tg.compile(module): compiling a module's forward is not implemented yet; the module "
-        "runs eagerly, unchanged (compile the function that runs the whole training step)",
-        stacklevel=3,
-    )
 
 
 class CompiledFunction:
@@ -100,7 +96,7 @@ class CompiledFunction:
             if why is None:
                 silence_float_warnings()
                 self.replays += 1
-                return replay.run([t.array for t in tensors])
+                return replay.run(tensors)
             del self._replays[key]
             self.log.append(f"recording again: {why}")
             return self._record(key, tensors, args, kwargs)
@@ -122,6 +118,7 @@ class CompiledFunction:
         function.set_recorder(rec.op)
         try:
             out = self.fn(*args, **kwargs)
+            finish = self._recording_done(rec, tensors, out)
         finally:
             function.set_recorder(None)
             recorder.ACTIVE = None
@@ -136,10 +133,18 @@ class CompiledFunction:
         if rec.breaks:
             self._give_up("; ".join(rec.breaks))
             return out
-        replay = Replay(rec, out, fuse=self.fuse and _can_fuse())
+        replay = finish()
+        if replay is None:
+            self._give_up("its result cannot be replayed")
+            return out
         self._replays[key] = replay
         self.log.append(f"recorded {replay.n_steps} steps for {_describe(key)}")
         return out
+
+    def _recording_done(self, rec, tensors: list, out):
+        """Called with the recorder still on, once ``fn`` has run: anything more to record,
+        and a function that makes the replay from the recording (or None)."""
+        return lambda: Replay(rec, out, fuse=self.fuse and _can_fuse())
 
     def _give_up(self, why: str, stacklevel: int = 4) -> None:
         """Run eagerly from now on, and say why once (``stacklevel``: the user's call)."""

@@ -44,10 +44,7 @@ class Replay:
         # each distinct kernel once (the pieces of a repeating chain share one)
         self.kernels = list(dict.fromkeys(s.side[2] for s in steps if s.kind == "fused"))
         self.source, namespace = _generate(rec, steps, returned)
-        filename = f"<tg.compile replay {next(_counter)}>"
-        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
-        exec(compile(self.source, filename, "exec"), namespace)
-        self._fn = namespace["replay"]
+        self._fn = load(self.source, namespace)
         self._returned = returned
         # constants held by tensors: a replay is valid only while each tensor holds its array
         self.owners = list(rec.owners.values())
@@ -66,9 +63,17 @@ class Replay:
                 return f"{type(module).__name__} was switched to {mode} mode"
         return None
 
-    def run(self, arrays: list):
-        values = self._fn(*arrays)
+    def run(self, tensors: list):
+        values = self._fn(*[t.array for t in tensors])
         return _build(self.outputs, dict(zip(self._returned, values)))
+
+
+def load(source: str, namespace: dict):
+    """The ``replay`` function that ``source`` defines (its lines show in tracebacks)."""
+    filename = f"<tg.compile replay {next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace["replay"]
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -171,15 +176,18 @@ def _arguments(args, kwargs, names: _Names) -> str:
     return ", ".join(parts)
 
 
-def _generate(rec: Recorder, steps: list, returned: list) -> tuple[str, dict]:
+def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[str, dict]:
+    """The source of ``def replay(*inputs)`` running ``steps`` and returning the ``returned``
+    slots (``inputs``: slots, the recording's inputs by default), and its namespace."""
+    inputs = rec.inputs if inputs is None else inputs
     names = _Names()
     last: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
         for s in _slots_in((step.args, step.kwargs)):
             last[s.n] = i
-    keep = set(returned) | set(rec.inputs)
+    keep = set(returned) | set(inputs)
     ends: dict[int, list] = {}
-    lines = ["def replay(" + ", ".join(f"v{n}" for n in rec.inputs) + "):"]
+    lines = ["def replay(" + ", ".join(f"v{n}" for n in inputs) + "):"]
     for i, step in enumerate(steps):
         arguments = _arguments(step.args, step.kwargs, names)
         if step.kind == "op":

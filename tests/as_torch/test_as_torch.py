@@ -214,24 +214,21 @@ def test_cuda_only_switches_are_accepted():
         assert t.get_float32_matmul_precision() == "highest"
 
 
-def test_compile_of_a_module_returns_it_and_warns_once():
-    from tensorgrad.jit import compiled
-
-    compiled._module_runs_eagerly.cache_clear()
-    with as_torch.installed() as t:
+def test_compile_is_tensorgrads():
+    """torch.compile is tg.compile: a module comes back as itself with its forward compiled,
+    a function as a CompiledFunction; torch.compile's keyword arguments are accepted."""
+    with as_torch.installed() as t, warnings.catch_warnings():
+        warnings.simplefilter("error")
         model = t.nn.Linear(2, 2)
-        with pytest.warns(UserWarning, match="runs eagerly") as record:
-            assert t.compile(model) is model
-        assert record[0].filename == __file__
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # the second time is silent
+        assert t.compile(model, mode="max-autotune") is model
+        assert isinstance(model.forward, tg.jit.CompiledFunction)
 
-            @t.compile(mode="max-autotune")
-            def f(x):
-                return x * 2
+        @t.compile(mode="max-autotune")
+        def f(x):
+            return x * 2
 
-            assert f(3) == 6 and t.compile(f, fullgraph=True) is f
-            assert isinstance(f, tg.jit.CompiledFunction)  # functions are compiled
+        assert f(3) == 6 and t.compile(f, fullgraph=True) is f
+        assert isinstance(f, tg.jit.CompiledFunction)
 
 
 def test_cuda_amp_spellings():

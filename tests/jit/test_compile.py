@@ -53,7 +53,7 @@ class _Block(nn.Module):
         q, k, v = (z.reshape(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
         att = (q @ k.transpose(-2, -1)) * (1.0 / np.sqrt(c // self.heads))
         causal = tg.ones(t, t, dtype=tg.bool).tril()
-        att = F.dropout(att.masked_fill(~causal, float("-inf")).softmax(-1), 0.1)
+        att = F.dropout(att.masked_fill(~causal, float("-inf")).softmax(-1), 0.1, self.training)
         x = x + self.drop(self.proj((att @ v).transpose(1, 2).reshape(b, t, c)))
         return x + self.mlp(self.ln2(x))
 
@@ -339,18 +339,60 @@ def test_explain_shows_the_array_code():
     assert "SGD.step" in text or "step(" in text
 
 
-def test_a_module_comes_back_unchanged_with_one_warning():
-    """Compiling a module's forward alone is not there yet: torch.compile(model) in an
-    unchanged PyTorch script still runs (eagerly)."""
-    from tensorgrad.jit import compiled
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "gpt"])
+def test_compiled_module_with_eager_backward_equals_eager(kind):
+    """model = tg.compile(model): forward and backward replayed as one node each, loss.backward()
+    and the optimizer outside. Unfused: bit for bit; fused: to rounding."""
+    results = []
+    for compiled, fuse in ((False, False), (True, False), (True, True)):
+        tg.manual_seed(0)
+        model = {"mlp": _mlp, "cnn": _CNN, "gpt": _GPT}[kind]()
+        if compiled:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert tg.compile(model, fuse=fuse) is model
+        opt = tg.optim.Adam(model.parameters(), lr=1e-2)
+        for x, y in _batches(kind, n=6):
+            opt.zero_grad()
+            logits = model(x)
+            F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)).backward()
+            opt.step()
+        results.append(_state(model, opt, []))
+        if compiled:
+            assert model.forward.replays == 4
+    eager = results[0]
+    for key in eager:
+        np.testing.assert_array_equal(results[1][key], eager[key], err_msg=key)
+        np.testing.assert_allclose(results[2][key], eager[key], rtol=1e-5, atol=1e-7, err_msg=key)
 
-    compiled._module_runs_eagerly.cache_clear()
-    model = nn.Linear(2, 2)
-    with pytest.warns(UserWarning, match="runs eagerly"):
-        assert tg.compile(model) is model
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert tg.compile(model, mode="max-autotune") is model
+
+def test_compiled_module_keeps_its_parameters_and_state_dict_keys():
+    model = _mlp()
+    keys, params = list(model.state_dict()), list(model.parameters())
+    assert tg.compile(model) is model and tg.compile(model) is model  # compiled once
+    assert list(model.state_dict()) == keys and list(model.parameters()) == params
+
+
+def test_compiled_module_refuses_create_graph():
+    model = tg.compile(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)))
+    x = tg.ones(2, 3)
+    for _ in range(2):
+        model(x).sum().backward()
+    y = model(x).sum()  # a replay: one node
+    with pytest.raises(RuntimeError, match="create_graph=True"):
+        tg.autograd.grad(y, list(model.parameters()), create_graph=True)
+
+
+def test_compiled_module_under_no_grad_replays_the_forward():
+    tg.manual_seed(0)
+    model = _GPT().eval()
+    expected = model(tg.tensor(np.arange(8).reshape(1, 8) % 11)).array
+    tg.compile(model)
+    with tg.no_grad():
+        outs = [model(tg.tensor(np.arange(8).reshape(1, 8) % 11)) for _ in range(4)]
+    assert model.forward.replays == 2
+    for out in outs:
+        np.testing.assert_allclose(out.array, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_a_custom_function_in_the_step_runs_eagerly():

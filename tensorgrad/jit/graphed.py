@@ -1,0 +1,123 @@
+"""``tg.compile(model)``: a module's forward and its backward, each replayed as one graph node
+(what ``torch.cuda.make_graphed_callables`` does), so ``loss.backward()`` outside still works.
+
+Recording (call 2 with grad on): the forward runs eagerly, then the engine's backward from its
+output to the inputs that require grad and the parameters, on a stand-in output gradient that
+is an input of the recording (``autograd.grad(..., retain_graph=True)``: the user's graph of
+call 2 stays usable). The steps split there: the forward part returns the output and the arrays
+the backward part reads (the saved activations); the backward part takes those and the output
+gradient and returns one gradient per input and parameter. A replay is one ``_Graphed`` node:
+its forward runs the first part, its backward the second, and the engine accumulates the
+parameters' gradients as it would eager ones. Under ``no_grad`` the forward alone is recorded
+and replayed (generation, evaluation).
+
+A forward that returns anything but one tensor runs eagerly; gradients of gradients
+(``create_graph=True``) through the node are an error.
+"""
+
+from __future__ import annotations
+
+from ..autograd import engine
+from ..autograd.function import Function
+from ..grad_mode import GradMode
+from ..tensor import Tensor
+from . import fuse as fusion
+from .compiled import CompiledFunction, _can_fuse
+from .recorder import Recorder
+from .replay import Replay, _generate, _slots_in, load
+
+
+class GraphedForward(CompiledFunction):
+    """A module's forward as ``tg.compile`` makes it (``model.forward`` is replaced)."""
+
+    def __init__(self, module, **options) -> None:
+        super().__init__(module.forward, **options)
+        self.module = module
+
+    def _recording_done(self, rec: Recorder, tensors: list, out):
+        if not GradMode.enabled:
+            return super()._recording_done(rec, tensors, out)
+        if not (isinstance(out, Tensor) and out.requires_grad):
+            return lambda: None
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        targets = [t for t in tensors if t.requires_grad] + params
+        n_forward = len(rec.steps)
+        seed = Tensor._make(out.array.copy())  # a stand-in output gradient: an input slot
+        g_slot = rec._new_slot(seed.array)
+        grads = engine.grad(out, targets, seed, retain_graph=True, allow_unused=True)
+
+        def finish():
+            try:
+                return GraphedReplay(rec, n_forward, out, g_slot, targets, grads, self.fuse)
+            except _NotReplayable:  # a gradient that is not an array the recording made
+                return None
+
+        return finish
+
+
+class GraphedReplay(Replay):
+    """The two halves of a recording and the node that runs them."""
+
+    def __init__(self, rec, n_forward, out, g_slot, targets, grads, fuse) -> None:
+        fuse = fuse and _can_fuse()
+        forward, backward = rec.steps[:n_forward], rec.steps[n_forward:]
+        made = set(rec.inputs) | {s.out for s in forward if type(s.out) is int}
+        made |= {n for s in forward if s.kind == "op" for _, n in s.side}
+        made |= {n for s in forward if type(s.out) is tuple for n in s.out if n is not None}
+        saved = sorted({s.n for step in backward for s in _slots_in((step.args, step.kwargs))})
+        saved = [n for n in saved if n in made]
+        out_slot = rec.slot_of(out.array)
+        grad_slots = [None if g is None else rec.slot_of(g.array) for g in grads]
+        if out_slot is None or any(g is not None and n is None for g, n in zip(grads, grad_slots)):
+            raise _NotReplayable
+        returned = [n for n in grad_slots if n is not None]
+        inputs = [n for n in rec.inputs if n != g_slot]
+        if fuse:
+            forward = fusion.fuse(forward, rec.meta, {out_slot, *saved, *inputs})
+            backward = fusion.fuse(backward, rec.meta, {*returned, *saved, g_slot})
+        fwd_source, fwd_names = _generate(rec, forward, [out_slot, *saved], inputs)
+        bwd_source, bwd_names = _generate(rec, backward, returned, [*saved, g_slot])
+        self.forward_fn, self.backward_fn = load(fwd_source, fwd_names), load(bwd_source, bwd_names)
+        self.source = f"# forward\n{fwd_source}# backward\n{bwd_source}"
+        self.kernels = list(
+            dict.fromkeys(s.side[2] for s in forward + backward if s.kind == "fused")
+        )
+        self.n_steps = len(rec.steps)
+        self.targets = targets
+        self.grad_slots = grad_slots
+        self.owners = list(rec.owners.values())
+        self.modules = [(m, m.training) for m in rec.modules.values()]
+        self.labels = [step.label for step in rec.steps]
+        self.outputs = None
+
+    def run(self, tensors: list):
+        inputs = [t for t in tensors if t.requires_grad]
+        params = self.targets[len(inputs) :]
+        return _Graphed.apply(self, [t.array for t in tensors], *inputs, *params)
+
+
+class _NotReplayable(Exception):
+    pass
+
+
+class _Graphed(Function):
+    """One node for a compiled module's forward; its backward replays the recorded backward."""
+
+    @staticmethod
+    def forward(ctx, replay, arrays, *targets):
+        out, *saved = replay.forward_fn(*arrays)
+        ctx.replay, ctx.saved_arrays = replay, saved
+        return Tensor._make(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        if GradMode.enabled:
+            raise RuntimeError(
+                "backward through a tg.compile'd module with create_graph=True: its backward is "
+                "a replayed recording, which has no graph of its own; use the module uncompiled "
+                "for gradients of gradients"
+            )
+        replay = ctx.replay
+        values = iter(replay.backward_fn(*ctx.saved_arrays, g.array))
+        grads = [None if n is None else Tensor._make(next(values)) for n in replay.grad_slots]
+        return (None, None, *grads)
