@@ -31,6 +31,8 @@ import math
 import numpy as np
 
 from . import backend
+from .jit import recorder
+from .jit.recorder import replayed
 
 LOWER = "lower"
 FP32 = "fp32"
@@ -182,7 +184,8 @@ class GradScaler:
                 # PyTorch's scale is a 0-dim float32 tensor: a 0-dim float16 loss times it is
                 # float32, a float16 tensor stays float16 but is multiplied in float32 (as its
                 # CPU kernels compute float16), so 65536 * 0.5 is 32768, not inf
-                scale = Tensor._from_data(np.float32(self._scale), device=x.device)
+                # a recorded call: tg.compile's replay reads the scale update() left
+                scale = Tensor._make(recorder.call(self._scale_array, x.device))
                 if x.array.dtype != np.float16:
                     return x * scale
                 out = x.float() * scale
@@ -193,11 +196,15 @@ class GradScaler:
 
         return apply(outputs)
 
+    def _scale_array(self, device):
+        return backend.to_device(np.asarray(np.float32(self._scale)), device)
+
     def _state(self, optimizer) -> dict:
         return self._per_optimizer_states.setdefault(
             id(optimizer), {"stage": _READY, "found_inf": False}
         )
 
+    @replayed  # the inf check and the skipped step: Python again on every tg.compile replay
     def unscale_(self, optimizer) -> None:
         """Divide ``optimizer``'s gradients by the scale in place (once per step) and record
         whether any is inf or NaN."""
@@ -226,6 +233,7 @@ class GradScaler:
         state["found_inf"] = not all(bool(xp.stack(fs).all()) for xp, fs in finite.items())
         state["stage"] = _UNSCALED
 
+    @replayed
     def step(self, optimizer, *args, **kwargs):
         """Unscale (if ``unscale_`` was not called) and run ``optimizer.step(*args, **kwargs)``
         unless a gradient is inf or NaN; returns its value, or None when skipped."""
@@ -244,6 +252,7 @@ class GradScaler:
         state["stage"] = _STEPPED
         return retval
 
+    @replayed
     def update(self, new_scale=None) -> None:
         """Back off after an overflow in this iteration, else grow every ``growth_interval``
         clean steps; ``new_scale`` (a float or a one-element tensor) sets the scale instead."""

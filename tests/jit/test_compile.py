@@ -448,3 +448,37 @@ def test_a_fused_run_over_0d_arrays_gives_0d_arrays():
     assert compiled.replays == 1 and type(out.array) is np.ndarray and out.shape == ()
     assert float(out) == pytest.approx(2.0 / 3.0)
     assert "fused kernel" in compiled.explain()
+
+
+def test_grad_scaler_steps_replay_like_eager():
+    """GradScaler's unscale, inf check, skipped step and scale update run as Python on every
+    replay, and the scale the loss is multiplied by is read afresh: an overflowing first scale
+    backs off exactly as eager."""
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        opt = tg.optim.SGD(model.parameters(), lr=0.1)
+        scaler = tg.amp.GradScaler("cpu", init_scale=2.0**16, growth_interval=2)
+
+        def step(x, y, model=model, opt=opt, scaler=scaler):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            return loss
+
+        fn = tg.compile(step) if compiled else step
+        scales = []
+        for i in range(8):
+            x, y = _batch(8, seed=i)
+            fn(x * float("inf") if i in (3, 6) else x, y)  # non-finite: the step is skipped
+            scales.append(scaler.get_scale())
+        results.append((scales, [p.array.copy() for p in model.parameters()]))
+    scales = results[0][0]
+    assert results[1][0] == scales
+    assert any(b < a for a, b in zip(scales, scales[1:]))  # an overflow backed the scale off
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert fn.replays == 6
