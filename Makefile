@@ -61,6 +61,7 @@ demo: $(DEMO_STAMP)
 
 bench: venv
 	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/bench_compile.py
 
 # The documentation site (mkdocs.yml): the docs extra has its own stamp, so `make test` never
 # installs MkDocs; --strict turns every warning (a broken link, a missing page) into an error.
