@@ -171,6 +171,12 @@ class CompiledFunction:
                 f"guards: {len(replay.owners)} tensors hold the same arrays, "
                 f"{len(replay.modules)} modules keep their train/eval mode"
             )
+            count, nbytes = replay.made
+            out.append(
+                f"arrays: {count} made per replay, {nbytes / 2**20:.2f} MiB in all (freed after "
+                f"their last use); constants read by reference: {replay.n_constants}, "
+                f"{replay.constant_bytes / 2**20:.2f} MiB; fused kernels: {replay.n_fused} calls"
+            )
             out.append(replay.source)
             for source in replay.kernels:
                 out.append(f"fused kernel:\n{source}")

@@ -83,6 +83,7 @@ class GraphedReplay(Replay):
             dict.fromkeys(s.side[2] for s in forward + backward if s.kind == "fused")
         )
         self.n_steps = len(rec.steps)
+        self._measure(rec, forward + backward)
         self.targets = targets
         self.grad_slots = grad_slots
         self.owners = list(rec.owners.values())

@@ -43,6 +43,7 @@ class Replay:
             steps = fusion.fuse(steps, rec.meta, set(returned) | set(rec.inputs))
         # each distinct kernel once (the pieces of a repeating chain share one)
         self.kernels = list(dict.fromkeys(s.side[2] for s in steps if s.kind == "fused"))
+        self._measure(rec, steps)
         self.source, namespace = _generate(rec, steps, returned)
         self._fn = load(self.source, namespace)
         self._returned = returned
@@ -50,6 +51,16 @@ class Replay:
         self.owners = list(rec.owners.values())
         self.modules = [(m, m.training) for m in rec.modules.values()]
         self.labels = [step.label for step in rec.steps]
+
+    def _measure(self, rec: Recorder, steps: list) -> None:
+        """What explain() reports: arrays the steps make (count, bytes) and constants read."""
+        made = [n for n in rec.meta if n not in set(rec.inputs)]
+        sizes = [math.prod(rec.meta[n][0]) * rec.meta[n][1].itemsize for n in made]
+        self.made = (len(made), sum(sizes))
+        constants = {id(a): a for _, a in rec.owners.values()}
+        self.n_constants = len(constants)
+        self.constant_bytes = sum(a.nbytes for a in constants.values())
+        self.n_fused = sum(1 for s in steps if s.kind == "fused")
 
     def stale(self) -> str | None:
         """Why this replay no longer fits the program state, or None."""
