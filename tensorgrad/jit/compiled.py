@@ -113,7 +113,7 @@ class CompiledFunction:
     def _record(self, key, tensors: list, args: tuple, kwargs: dict):
         if recorder.ACTIVE is not None:  # a compiled function called inside another's step
             return self.fn(*args, **kwargs)
-        rec = recorder.Recorder([t.array for t in tensors], self.fullgraph)
+        rec = recorder.Recorder([t.array for t in tensors], self.fullgraph, tensors)
         recorder.ACTIVE = rec
         function.set_recorder(rec.op)
         try:

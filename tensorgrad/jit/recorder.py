@@ -92,7 +92,7 @@ def user_line() -> str:
 class Recorder:
     """The steps of one recording, the slots they fill and the constants they read."""
 
-    def __init__(self, inputs: list, fullgraph: bool = False) -> None:
+    def __init__(self, inputs: list, fullgraph: bool = False, tensors=()) -> None:
         self.steps: list[Step] = []
         self.slots: dict[int, int] = {}  # id(array) -> slot
         self.keep: list = []  # every array seen, alive until the end: ids stay unique
@@ -105,6 +105,7 @@ class Recorder:
         self.fullgraph = fullgraph
         self.paused = 0  # > 0 inside python(): nothing is recorded
         self.inputs = [self._new_slot(a) for a in inputs]
+        self.arguments = {id(t) for t in tensors}  # the argument tensors (new ones each call)
 
     # ------------------------------------------------------------------ slots and references
 
@@ -175,6 +176,8 @@ class Recorder:
 
     def call(self, fn, args: tuple, kwargs: dict, out, label: str = "") -> None:
         """Record ``out = fn(*args, **kwargs)``, which has just run."""
+        if any(id(a) in self.arguments for a in args):  # e.g. .grad set on an argument
+            self.unsupported(f"{getattr(fn, '__name__', fn)} on an argument tensor")
         step = Step("call", fn, self.ref(args), self.ref(kwargs), None)
         step.label = label or getattr(fn, "__name__", repr(fn))
         self.steps.append(step)

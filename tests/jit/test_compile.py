@@ -482,3 +482,16 @@ def test_grad_scaler_steps_replay_like_eager():
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)
     assert fn.replays == 6
+
+
+def test_the_gradient_of_an_argument_runs_eagerly():
+    """x.grad of an argument is set on that call's tensor: a replay cannot know the next one."""
+    compiled = tg.compile(lambda x: (x * x).sum().backward())
+    for i in range(3):
+        x = tg.tensor(np.array([1.0, 2.0], np.float32) * (i + 1), requires_grad=True)
+        if i == 1:
+            with pytest.warns(UserWarning, match="on an argument tensor"):
+                compiled(x)
+        else:
+            compiled(x)
+        assert x.grad.array.tolist() == [2.0 * (i + 1), 4.0 * (i + 1)]
