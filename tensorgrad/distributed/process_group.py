@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..jit import recorder
 from ..tensor import Tensor
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default
@@ -236,6 +237,7 @@ def _bump(tensor: Tensor):
 def _check_tensor(t: Any, fn: str) -> None:
     if not isinstance(t, Tensor):
         raise TypeError(f"{fn}: expected a Tensor, got {type(t).__name__}")
+    recorder.host_read(f"{fn} (a collective: the other processes take part)")  # tg.compile
 
 
 def _check_op(op: Any) -> str:

@@ -14,6 +14,7 @@ from .._args import to_tensor
 from ..autograd import views
 from ..autograd.function import Op
 from ..backend import xp_of
+from ..jit import recorder
 from ..tensor import Tensor
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -137,7 +138,7 @@ def setitem(x: Tensor, index, value) -> None:
             views.check_can_modify(x)
             views.rebase(x, IndexPut.apply(views.current(x), value, index=idx))
         else:
-            _put(x.array, idx, value.array)
+            recorder.call(_put, x.array, idx, value.array)  # tg.compile replays the write
             x._version_counter[0] += 1
     except (IndexError, ValueError) as e:
         raise type(e)(

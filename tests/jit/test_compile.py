@@ -495,3 +495,16 @@ def test_the_gradient_of_an_argument_runs_eagerly():
         else:
             compiled(x)
         assert x.grad.array.tolist() == [2.0 * (i + 1), 4.0 * (i + 1)]
+
+
+def test_an_assignment_without_a_graph_is_replayed():
+    def step(x):
+        y = x.clone()
+        y[x > 0] = 0.0  # no graph: an in-place write into y's array
+        return y
+
+    compiled = tg.compile(step)
+    for i in range(4):
+        x = tg.tensor(np.array([1.0, -2.0, 3.0, -4.0], np.float32) * (-1) ** i)
+        np.testing.assert_array_equal(compiled(x).array, step(x).array)
+    assert compiled.replays == 2
