@@ -78,7 +78,7 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
     materialised whatever reads them (inputs, returned values)."""
     readers: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
-        for s in _slots(step):
+        for s in step.reads():
             readers[s] = max(readers.get(s, -1), i)
     out: list[Step] = []
     run: list[Step] = []
@@ -102,20 +102,6 @@ def fuse(steps: list[Step], meta: dict, keep: set) -> list[Step]:
         else:
             out.append(step)
     return out
-
-
-def _slots(step: Step):
-    def walk(x):
-        if type(x) is Slot:
-            yield x.n
-        elif type(x) in (tuple, list):
-            for v in x:
-                yield from walk(v)
-        elif type(x) is dict:
-            for v in x.values():
-                yield from walk(v)
-
-    yield from walk((step.args, step.kwargs))
 
 
 def _fusable(step: Step, meta: dict):

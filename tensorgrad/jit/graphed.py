@@ -24,7 +24,7 @@ from ..tensor import Tensor
 from . import fuse as fusion
 from .compiled import CompiledFunction, _can_fuse
 from .recorder import Recorder
-from .replay import Replay, _generate, _slots_in, load
+from .replay import Replay, _generate, load
 
 
 class GraphedForward(CompiledFunction):
@@ -64,7 +64,7 @@ class GraphedReplay(Replay):
         made = set(rec.inputs) | {s.out for s in forward if type(s.out) is int}
         made |= {n for s in forward if s.kind == "op" for _, n in s.side}
         made |= {n for s in forward if type(s.out) is tuple for n in s.out if n is not None}
-        saved = sorted({s.n for step in backward for s in _slots_in((step.args, step.kwargs))})
+        saved = sorted({n for step in backward for n in step.reads()})
         saved = [n for n in saved if n in made]
         out_slot = rec.slot_of(out.array)
         grad_slots = [None if g is None else rec.slot_of(g.array) for g in grads]
@@ -88,7 +88,6 @@ class GraphedReplay(Replay):
         self.grad_slots = grad_slots
         self.owners = list(rec.owners.values())
         self.modules = [(m, m.training) for m in rec.modules.values()]
-        self.labels = [step.label for step in rec.steps]
         self.outputs = None
 
     def run(self, tensors: list):

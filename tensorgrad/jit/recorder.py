@@ -67,6 +67,22 @@ class Step:
         self.kind, self.fn, self.args, self.kwargs, self.out = kind, fn, args, kwargs, out
         self.op, self.side, self.label = op, [], label
 
+    def reads(self) -> set[int]:
+        """The slots this step reads."""
+        return {s.n for s in slots_in((self.args, self.kwargs))}
+
+
+def slots_in(x):
+    """The ``Slot``\\ s in ``x``, an argument or a structure of them (tuples, lists, dicts)."""
+    if type(x) is Slot:
+        yield x
+    elif type(x) in (tuple, list):
+        for v in x:
+            yield from slots_in(v)
+    elif type(x) is dict:
+        for v in x.values():
+            yield from slots_in(v)
+
 
 class Break(RuntimeError):
     """A host read inside a ``fullgraph=True`` recording."""
@@ -147,7 +163,8 @@ class Recorder:
             # its forward and backward are the user's Python on tensors, which a replay of
             # this recording cannot tell apart from ours (future work: record their ops)
             self.unsupported(f"the custom autograd.Function {cls.__name__}")
-        if self.paused or not issubclass(cls, function.Op):
+            return _unhooked(apply, cls, inputs, params)
+        if self.paused:
             return _unhooked(apply, cls, inputs, params)
         scratch = function.SCRATCH.__dict__
         scratch.clear()

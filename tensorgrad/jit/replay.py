@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd.function import SCRATCH
 from ..tensor import Tensor
 from . import fuse as fusion
-from .recorder import Recorder, Slot
+from .recorder import Recorder, Slot, slots_in
 
 _counter = itertools.count()
 
@@ -36,7 +36,7 @@ class Replay:
 
     def __init__(self, rec: Recorder, result, fuse: bool = False) -> None:
         self.outputs = _output_refs(rec, result)
-        returned = sorted({s.n for s in _slots_in(self.outputs)})
+        returned = sorted({s.n for s in slots_in(self.outputs)})
         self.n_steps = len(rec.steps)
         steps = rec.steps
         if fuse:
@@ -50,7 +50,6 @@ class Replay:
         # constants held by tensors: a replay is valid only while each tensor holds its array
         self.owners = list(rec.owners.values())
         self.modules = [(m, m.training) for m in rec.modules.values()]
-        self.labels = [step.label for step in rec.steps]
 
     def _measure(self, rec: Recorder, steps: list) -> None:
         """What explain() reports: arrays the steps make (count, bytes) and constants read."""
@@ -100,17 +99,6 @@ def _output_refs(rec: Recorder, x):
     if type(x) is dict:
         return {k: _output_refs(rec, v) for k, v in x.items()}
     return x
-
-
-def _slots_in(x):
-    if type(x) is Slot:
-        yield x
-    elif type(x) in (tuple, list):
-        for v in x:
-            yield from _slots_in(v)
-    elif type(x) is dict:
-        for v in x.values():
-            yield from _slots_in(v)
 
 
 def _build(x, values: dict):
@@ -194,8 +182,8 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
     names = _Names()
     last: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
-        for s in _slots_in((step.args, step.kwargs)):
-            last[s.n] = i
+        for n in step.reads():
+            last[n] = i
     keep = set(returned) | set(inputs)
     ends: dict[int, list] = {}
     lines = ["def replay(" + ", ".join(f"v{n}" for n in inputs) + "):"]
@@ -238,7 +226,7 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
         for n in made:  # never read and not returned: free it at once
             if n not in last and n not in keep:
                 ends.setdefault(i, []).append(n)
-        for s in {s.n for s in _slots_in((step.args, step.kwargs))}:
+        for s in step.reads():
             if last[s] == i and s not in keep:
                 ends.setdefault(i, []).append(s)
         if i in ends:
