@@ -261,6 +261,15 @@ def is_array(x) -> bool:
     return type(x) is np.ndarray or (_cupy is not None and type(x) is _cupy.ndarray)
 
 
+def owner(array):
+    """The array that owns ``array``'s memory: itself, unless it is a view of another array.
+    (An array on foreign memory, such as numba's or ``frombuffer``'s, owns it as far as we
+    can tell: its ``base`` is not an array.)"""
+    while is_array(array.base):
+        array = array.base
+    return array
+
+
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` where repeated indices all add (``np.add.at``).
 

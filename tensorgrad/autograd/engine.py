@@ -14,7 +14,7 @@ it they cost no more than the arithmetic.
 
 from __future__ import annotations
 
-from ..backend import silence_float_warnings, xp_of
+from ..backend import owner, silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
 from ..tensor import Tensor
@@ -107,7 +107,7 @@ def _backward(roots, retain_graph, create_graph, inputs) -> None:
             raise RuntimeError(f"backward: input {i} (shape {t.shape}) does not require grad")
         capture.setdefault(_root_edge(t), []).append(i)
     results = _run(roots, retain_graph, create_graph, capture=capture)
-    stored = {id(_owner(g.array)) for _, g in roots}
+    stored = {id(owner(g.array)) for _, g in roots}
     for i, t in enumerate(inputs):
         if i in results:
             _accumulate(t, results[i], create_graph, stored)
@@ -213,7 +213,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
             buf = buffers[node] = [None] * node._n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     results: dict = {}
-    stored = {id(_owner(g.array)) for _, g in roots}  # a caller's gradient is never a .grad
+    stored = {id(owner(g.array)) for _, g in roots}  # a caller's gradient is never a .grad
     ready = [node for node, d in deps.items() if d == 0]
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
@@ -323,11 +323,11 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, stored: set) -> Non
             leaf._grad = g
         else:
             data = g.array
-            owner = _owner(data)
-            if id(owner) in stored:
+            memory = owner(data)
+            if id(memory) in stored:
                 data = recorder.call(_copy, data)
-                owner = data
-            stored.add(id(owner))
+                memory = data
+            stored.add(id(memory))
             recorder.call(_set_grad, leaf, data)
     elif create_graph or old.requires_grad:
         leaf._grad = old + g
@@ -350,10 +350,3 @@ def _set_grad(leaf: Tensor, data) -> None:
 
 def _add_into(target, values) -> None:
     target += values
-
-
-def _owner(array):
-    """The array that owns ``array``'s memory (itself unless it is a view)."""
-    while array.base is not None and not isinstance(array.base, bytes):
-        array = array.base
-    return array

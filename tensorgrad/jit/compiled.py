@@ -171,16 +171,25 @@ class CompiledFunction:
                 f"guards: {len(replay.owners)} tensors hold the same arrays, "
                 f"{len(replay.modules)} modules keep their train/eval mode"
             )
+            results, n_buffers, buffer_bytes = replay.planned
             count, nbytes = replay.made
             out.append(
-                f"arrays: {count} made per replay, {nbytes / 2**20:.2f} MiB in all (freed after "
-                f"their last use); constants read by reference: {replay.n_constants}, "
-                f"{replay.constant_bytes / 2**20:.2f} MiB; fused kernels: {replay.n_fused} calls"
+                f"buffers: {results} results written into {n_buffers} planned buffers "
+                f"({_size(buffer_bytes)}), made once and reused by every replay"
+            )
+            out.append(
+                f"arrays: {count} made per replay ({_size(nbytes)}), freed after their last "
+                f"use; constants read by reference: {replay.n_constants} "
+                f"({_size(replay.constant_bytes)}); fused kernels: {replay.n_fused} calls"
             )
             out.append(replay.source)
             for source in replay.kernels:
                 out.append(f"fused kernel:\n{source}")
         return "\n".join(out)
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.2f} MiB" if nbytes >= 2**20 else f"{nbytes / 2**10:.1f} KiB"
 
 
 @functools.cache

@@ -75,15 +75,15 @@ class GraphedReplay(Replay):
         if fuse:
             forward = fusion.fuse(forward, rec.meta, {out_slot, *saved, *inputs})
             backward = fusion.fuse(backward, rec.meta, {*returned, *saved, g_slot})
-        fwd_source, fwd_names = _generate(rec, forward, [out_slot, *saved], inputs)
-        bwd_source, bwd_names = _generate(rec, backward, returned, [*saved, g_slot])
+        fwd_source, fwd_names, fwd_plan = _generate(rec, forward, [out_slot, *saved], inputs)
+        bwd_source, bwd_names, bwd_plan = _generate(rec, backward, returned, [*saved, g_slot])
         self.forward_fn, self.backward_fn = load(fwd_source, fwd_names), load(bwd_source, bwd_names)
         self.source = f"# forward\n{fwd_source}# backward\n{bwd_source}"
         self.kernels = list(
             dict.fromkeys(s.side[2] for s in forward + backward if s.kind == "fused")
         )
         self.n_steps = len(rec.steps)
-        self._measure(rec, forward + backward)
+        self._measure(rec, [(forward, fwd_plan), (backward, bwd_plan)])
         self.targets = targets
         self.grad_slots = grad_slots
         self.owners = list(rec.owners.values())

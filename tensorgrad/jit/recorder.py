@@ -56,7 +56,8 @@ class Step:
     """One recorded computation: ``out = fn(*args, **kwargs)`` (args may hold ``Slot``\\ s).
 
     ``kind`` is 'op' (``fn`` is an op's forward, called with a ctx first), 'call' (an array
-    function) or 'python' (re-run as is, no slots). ``out`` is the output's slot number or None
+    function), 'check' (an array function that only raises, see ``check``) or 'python'
+    (re-run as is, no slots). ``out`` is the output's slot number or None
     (a tuple of them for a call that returns several arrays);
     ``side``: for an op, ``(attribute, slot)`` of arrays its forward left on ``ctx`` (max
     pooling's indices) that later steps read."""
@@ -94,6 +95,12 @@ def is_array(x) -> bool:
     return is_array(x)
 
 
+def owner(array):
+    from ..backend import owner
+
+    return owner(array)
+
+
 def user_line() -> str:
     """``file:line`` of the innermost frame outside tensorgrad (the user's line)."""
     frame = sys._getframe(1)
@@ -115,6 +122,10 @@ class Recorder:
         self.n_slots = 0
         # slot -> (shape, dtype, C-contiguous, NumPy) of the array recorded there
         self.meta: dict[int, tuple] = {}
+        # slot -> id of the array owning the memory its array lives in (views share their
+        # base's), and that memory -> the first slot seen in it; buffer planning reads both
+        self.roots: dict[int, int] = {}
+        self.first_in: dict[int, int] = {}
         self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
@@ -131,6 +142,9 @@ class Recorder:
         self.slots[id(array)] = n
         host = type(array) is np.ndarray
         self.meta[n] = (array.shape, array.dtype, array.flags.c_contiguous, host)
+        memory = id(owner(array))
+        self.roots[n] = memory
+        self.first_in.setdefault(memory, n)
         self.keep.append(array)
         return n
 
@@ -147,6 +161,12 @@ class Recorder:
         if type(x) is dict:
             return {k: self.ref(v) for k, v in x.items()}
         return x
+
+    def new_memory(self, n: int) -> bool:
+        """Whether slot ``n``'s array is in memory it brought: not a view of an earlier slot's
+        array or of a constant, nor the same array again."""
+        root = self.roots[n]
+        return self.first_in[root] == n and root not in self.owners
 
     def slot_of(self, array) -> int | None:
         return self.slots.get(id(array))
@@ -191,11 +211,12 @@ class Recorder:
         step.label = cls.__name__
         return out
 
-    def call(self, fn, args: tuple, kwargs: dict, out, label: str = "") -> None:
-        """Record ``out = fn(*args, **kwargs)``, which has just run."""
+    def call(self, fn, args: tuple, kwargs: dict, out, label: str = "", kind="call") -> None:
+        """Record ``out = fn(*args, **kwargs)``, which has just run (``kind`` 'check': a test
+        that returns nothing and keeps nothing it reads)."""
         if any(id(a) in self.arguments for a in args):  # e.g. .grad set on an argument
             self.unsupported(f"{getattr(fn, '__name__', fn)} on an argument tensor")
-        step = Step("call", fn, self.ref(args), self.ref(kwargs), None)
+        step = Step(kind, fn, self.ref(args), self.ref(kwargs), None)
         step.label = label or getattr(fn, "__name__", repr(fn))
         self.steps.append(step)
         if is_array(out):
@@ -303,6 +324,17 @@ def call(fn, *args, **kwargs):
     if rec is not None and not rec.paused:
         rec.call(fn, args, kwargs, out)
     return out
+
+
+def check(fn, *args) -> None:
+    """``fn(*args)``: a test of our own on array values (an index in range, a probability in
+    [0, 1]) that raises on bad input. A branch point declared to the recorder: while recording
+    it becomes a step of its own, run again on every replay's arrays, so a replay raises the
+    error eager mode would raise instead of reusing the recorded call's verdict."""
+    fn(*args)
+    rec = ACTIVE
+    if rec is not None and not rec.paused:
+        rec.call(fn, args, {}, None, kind="check")
 
 
 def python(fn, *args, **kwargs):

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd.function import SCRATCH
 from ..tensor import Tensor
+from . import buffers
 from . import fuse as fusion
 from .recorder import Recorder, Slot, slots_in
 
@@ -43,23 +44,40 @@ class Replay:
             steps = fusion.fuse(steps, rec.meta, set(returned) | set(rec.inputs))
         # each distinct kernel once (the pieces of a repeating chain share one)
         self.kernels = list(dict.fromkeys(s.side[2] for s in steps if s.kind == "fused"))
-        self._measure(rec, steps)
-        self.source, namespace = _generate(rec, steps, returned)
+        self.source, namespace, plan = _generate(rec, steps, returned)
+        self._measure(rec, [(steps, plan)])
         self._fn = load(self.source, namespace)
         self._returned = returned
         # constants held by tensors: a replay is valid only while each tensor holds its array
         self.owners = list(rec.owners.values())
         self.modules = [(m, m.training) for m in rec.modules.values()]
 
-    def _measure(self, rec: Recorder, steps: list) -> None:
-        """What explain() reports: arrays the steps make (count, bytes) and constants read."""
-        made = [n for n in rec.meta if n not in set(rec.inputs)]
-        sizes = [math.prod(rec.meta[n][0]) * rec.meta[n][1].itemsize for n in made]
-        self.made = (len(made), sum(sizes))
+    def _measure(self, rec: Recorder, parts: list) -> None:
+        """What explain() reports: the results written into planned buffers (count) and the
+        buffers' bytes, the arrays a replay still allocates (count, bytes), constants read.
+        ``parts``: (steps, plan) of each function the replay runs."""
+        self.plans = [plan for _, plan in parts]
+        planned = made = made_bytes = 0
+        for steps, plan in parts:
+            for i, step in enumerate(steps):
+                if step.kind == "fused":  # one arena for all its outputs
+                    shape, dtype = step.side[0], step.side[1]
+                    new = [(len(step.out) * math.prod(shape) * dtype.itemsize)]
+                else:  # arrays that own their memory (a view makes none)
+                    outs = step.out if type(step.out) is tuple else (step.out,)
+                    outs = [n for n in (*outs, *(n for _, n in step.side)) if n is not None]
+                    new = [_nbytes(rec.meta[n]) for n in outs if rec.new_memory(n)]
+                if i in plan.into:
+                    planned += 1
+                else:
+                    made, made_bytes = made + len(new), made_bytes + sum(new)
+        n_buffers = sum(len(plan.buffers) for _, plan in parts)
+        self.planned = (planned, n_buffers, sum(plan.nbytes for _, plan in parts))
+        self.made = (made, made_bytes)
         constants = {id(a): a for _, a in rec.owners.values()}
         self.n_constants = len(constants)
         self.constant_bytes = sum(a.nbytes for a in constants.values())
-        self.n_fused = sum(1 for s in steps if s.kind == "fused")
+        self.n_fused = sum(1 for steps, _ in parts for s in steps if s.kind == "fused")
 
     def stale(self) -> str | None:
         """Why this replay no longer fits the program state, or None."""
@@ -76,6 +94,11 @@ class Replay:
     def run(self, tensors: list):
         values = self._fn(*[t.array for t in tensors])
         return _build(self.outputs, dict(zip(self._returned, values)))
+
+
+def _nbytes(meta: tuple) -> int:
+    shape, dtype = meta[0], meta[1]
+    return math.prod(shape) * dtype.itemsize
 
 
 def load(source: str, namespace: dict):
@@ -132,9 +155,10 @@ class _Names:
             "array0": _array0,
         }
         self._by_id: dict[int, str] = {}
-        self._arrays = 0
+        self._count: dict[str, int] = {}
 
-    def of(self, value) -> str:
+    def of(self, value, prefix: str = "c") -> str:
+        """The name of ``value``: its own name, or ``prefix`` and a number (arrays)."""
         name = self._by_id.get(id(value))
         if name is not None:
             return name
@@ -144,8 +168,8 @@ class _Names:
         elif isinstance(value, np.dtype):
             base = str(value)
         if not (isinstance(base, str) and base.isidentifier()):
-            base = f"c{self._arrays}"
-            self._arrays += 1
+            self._count[prefix] = self._count.get(prefix, -1) + 1
+            base = f"{prefix}{self._count[prefix]}"
         name, k = base, 1
         while name in self.namespace:
             name, k = f"{base}_{k}", k + 1
@@ -180,11 +204,12 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
     slots (``inputs``: slots, the recording's inputs by default), and its namespace."""
     inputs = rec.inputs if inputs is None else inputs
     names = _Names()
+    keep = set(returned) | set(inputs)
+    plan = buffers.plan(rec, steps, keep)
     last: dict[int, int] = {}  # slot -> index of the last step reading it
     for i, step in enumerate(steps):
         for n in step.reads():
             last[n] = i
-    keep = set(returned) | set(inputs)
     ends: dict[int, list] = {}
     lines = ["def replay(" + ", ".join(f"v{n}" for n in inputs) + "):"]
     for i, step in enumerate(steps):
@@ -196,6 +221,9 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
             if side:
                 lines.append(f"    ctx = new({op})")
             call = f"{op}.forward({ctx}, {arguments})"
+            if i in plan.into:  # the same forward, written into its planned buffer
+                into, buffer = names.of(buffers.INTO[step.op]), names.of(plan.into[i], "b")
+                call = f"{into}({arguments}, out={buffer})"
             if rec.meta[step.out][0] == ():  # NumPy returns a scalar where eager makes a 0-d array
                 call = f"array0({call})"
             lines.append(f"    v{step.out} = {call}")
@@ -205,7 +233,10 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
             shape, dtype, _, arena = step.side
             arenas, flats, scalars = step.args
             made = list(step.out)
-            lines.append(f"    {arena} = empty(({len(made)}, *{shape!r}), {names.of(dtype)})")
+            if i in plan.into:
+                lines.append(f"    {arena} = {names.of(plan.into[i], 'b')}")
+            else:
+                lines.append(f"    {arena} = empty(({len(made)}, *{shape!r}), {names.of(dtype)})")
             args = [f"{name}.reshape({n}, -1)" for name, n in ((arena, len(made)), *arenas)]
             args += [f"ravel({_expr(a, names)})" for a in flats]
             args += [_expr(s, names) for s in scalars]
@@ -232,4 +263,4 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
         if i in ends:
             lines.append("    del " + ", ".join(f"v{n}" for n in sorted(set(ends[i]))))
     lines.append("    return (" + "".join(f"v{n}, " for n in returned) + ")")
-    return "\n".join(lines) + "\n", names.namespace
+    return "\n".join(lines) + "\n", names.namespace, plan

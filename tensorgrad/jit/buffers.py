@@ -1,0 +1,149 @@
+"""Buffer planning: the arrays a replay writes into, allocated once and reused by every replay.
+
+An eager step makes a new array for every op's result and frees it after its last use. A
+replay knows the whole step in advance, so it can do what a compiler's register allocator
+does: give each result a buffer for its lifetime (from the step that writes it to the last step
+that reads it or any view of it) and hand the buffer to a later result once that lifetime is
+over. The buffers are made once, when the replay is built, and every replay writes into the same
+memory (``np.matmul(a, b, out=b3)``), so a replay allocates only what is left unplanned, and a
+later replay on a device can capture fixed addresses (CUDA graphs need them).
+
+What gets a buffer: the result of an op whose forward is one array call that takes ``out=``
+(``INTO``: the elementwise ufuncs, matmul, Linear) and a fused kernel's output rows, when the
+recorded result was a C-contiguous host array owning its memory. What never does, because it
+outlives the step or leaves the replay's sight: the inputs and returned arrays, and every array
+sharing memory with one that a ``call`` or ``python`` step reads (a ``.grad`` the engine sets,
+a running statistic, a value the optimizer reads through its tensors). Parameters, gradients,
+optimizer state and returned tensors are therefore never aliased.
+
+Greedy assignment in step order (best fit among free buffers, a new one otherwise) is enough
+here: a step's intermediates mostly die in the order they were made.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import elementwise as ew
+from ..ops.fused import Linear
+from ..ops.linalg import MatMul
+from .recorder import Recorder, Step
+
+
+def _matmul_into(a, b, *, out):
+    """``MatMul.forward`` into ``out``: one GEMM over all rows when b is a matrix."""
+    if b.ndim == 2 and a.ndim > 2:
+        rows = math.prod(a.shape[:-1])
+        np.matmul(a.reshape(rows, a.shape[-1]), b, out=out.reshape(rows, b.shape[-1]))
+        return out
+    return np.matmul(a, b, out=out)
+
+
+def _linear_into(x, w, b=None, *, out):
+    """``Linear.forward`` into ``out``: x wᵀ over all rows, then + b in place."""
+    rows = math.prod(x.shape[:-1])
+    out2 = out.reshape(rows, w.shape[0])
+    np.matmul(x.reshape(rows, x.shape[-1]), w.T, out=out2)
+    if b is not None:
+        out2 += b
+    return out
+
+
+# op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
+# tests/jit/test_buffers.py checks each against the op)
+INTO = {
+    ew.Add: np.add,
+    ew.Sub: np.subtract,
+    ew.Mul: np.multiply,
+    ew.Div: np.divide,
+    ew.Neg: np.negative,
+    ew.Exp: np.exp,
+    ew.Log: np.log,
+    ew.Tanh: np.tanh,
+    ew.Sqrt: np.sqrt,
+    MatMul: _matmul_into,
+    Linear: _linear_into,
+}
+
+
+class Plan:
+    """Which steps write into which buffer: ``into[i]`` is the array step ``i`` writes its
+    result into (a fused step: its whole output arena); ``buffers`` the memory behind them."""
+
+    def __init__(self) -> None:
+        self.into: dict[int, np.ndarray] = {}
+        self.buffers: list[np.ndarray] = []
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.buffers)
+
+
+def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
+    """Buffers for the results of ``steps`` (a recording's steps, fused or not); ``keep``:
+    the slots that outlive the replay (its inputs and returned values)."""
+    group = _groups(rec, steps)
+    last: dict = {}  # group -> index of the last step reading any of its arrays
+    escapes = {group[n] for n in keep if n in group}
+    for i, step in enumerate(steps):
+        read = {group[n] for n in step.reads()}
+        if step.kind == "fused":  # earlier kernels' arenas, read by name
+            read |= {group[name] for name, _ in step.args[0]}
+        elif step.kind not in ("op", "check"):  # code that may keep what it reads
+            escapes |= read
+        for g in read:
+            last[g] = i
+    result = Plan()
+    sizes: list[int] = []
+    free: list[int] = []  # buffer indices free to take
+    ends: dict[int, list] = {}  # step index -> buffers free after it
+    for i, step in enumerate(steps):
+        want = _wants(rec, step, group)
+        if want is not None and want[0] not in escapes:
+            key, shape, dtype = want
+            nbytes = math.prod(shape) * dtype.itemsize
+            fits = [k for k in free if sizes[k] >= nbytes]
+            if fits:
+                k = min(fits, key=lambda k: sizes[k])
+                free.remove(k)
+            else:
+                k = len(sizes)
+                sizes.append(nbytes)
+            result.into[i] = (k, shape, dtype)
+            ends.setdefault(last.get(key, i), []).append(k)
+        free += ends.pop(i, [])
+    result.buffers = [np.empty(n, np.uint8) for n in sizes]
+    for i, (k, shape, dtype) in result.into.items():
+        nbytes = math.prod(shape) * dtype.itemsize
+        result.into[i] = result.buffers[k][:nbytes].view(dtype).reshape(shape)
+    return result
+
+
+def _groups(rec: Recorder, steps: list[Step]) -> dict:
+    """Slot (and fused arena name) -> the memory it lives in: the recorded array's owner, and
+    for the rows of a fused kernel's arena, the arena."""
+    group = {n: rec.roots[n] for n in rec.meta}
+    for step in steps:
+        if step.kind == "fused":
+            arena = step.side[3]
+            members = {rec.roots[n] for n in step.out}
+            for n, root in rec.roots.items():
+                if root in members:
+                    group[n] = arena
+            group[arena] = arena
+    return group
+
+
+def _wants(rec: Recorder, step: Step, group: dict):
+    """(group, shape, dtype) of the buffer ``step`` can write its result into, or None."""
+    if step.kind == "fused":
+        shape, dtype, _, arena = step.side
+        return arena, (len(step.out), *shape), dtype
+    if step.kind != "op" or step.op not in INTO or step.side or type(step.out) is not int:
+        return None
+    shape, dtype, contiguous, host = rec.meta[step.out]
+    if shape == () or not (contiguous and host and rec.new_memory(step.out)):
+        return None
+    return group[step.out], shape, dtype

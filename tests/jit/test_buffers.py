@@ -1,0 +1,133 @@
+"""Buffer planning (tensorgrad/jit/buffers.py): results written into buffers made once, which
+never alias what outlives a replay (parameters, gradients, optimizer state, returned tensors)."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import nn
+from tensorgrad.autograd.function import SCRATCH
+from tensorgrad.jit import buffers
+from tensorgrad.ops import elementwise as ew
+from tensorgrad.ops.fused import Linear
+from tensorgrad.ops.linalg import MatMul
+
+rng = np.random.default_rng(0)
+
+
+def _array(*shape, dtype=np.float32, positive=False):
+    a = rng.standard_normal(shape).astype(dtype)
+    return np.abs(a) + 0.5 if positive else a
+
+
+def _cases():
+    """(op, args, params) for every op in INTO: broadcasting, Python numbers, 0-d arrays,
+    transposed and batched operands, both dtypes."""
+    for dtype in (np.float32, np.float64):
+        a, b = _array(3, 4, dtype=dtype), _array(4, dtype=dtype)
+        for op in (ew.Add, ew.Sub, ew.Mul, ew.Div):
+            yield op, (a, b), {}
+            yield op, (a.T, 2.5), {}
+            yield op, (1.5, a), {}
+            yield op, (a, np.asarray(3.0, dtype)), {}
+        for op in (ew.Neg, ew.Exp, ew.Tanh):
+            yield op, (a.T,), {}
+        for op in (ew.Log, ew.Sqrt):
+            yield op, (_array(5, 2, dtype=dtype, positive=True),), {}
+        yield MatMul, (_array(2, 3, 5, dtype=dtype), _array(5, 4, dtype=dtype)), {}
+        yield MatMul, (_array(2, 3, 5, dtype=dtype), _array(2, 5, 4, dtype=dtype)), {}
+        yield MatMul, (_array(3, 5, dtype=dtype), _array(4, 5, dtype=dtype).T), {}
+        yield MatMul, (_array(5, dtype=dtype), _array(5, 4, dtype=dtype)), {}
+        w, bias = _array(6, 5, dtype=dtype), _array(6, dtype=dtype)
+        yield Linear, (_array(2, 3, 5, dtype=dtype), w, bias), {}
+        yield Linear, (_array(4, 5, dtype=dtype), w, None), {}
+        yield Linear, (_array(5, 4, dtype=dtype).T, w, bias), {}
+
+
+@pytest.mark.parametrize("case", list(_cases()), ids=lambda c: c[0].__name__)
+def test_each_op_written_into_a_buffer_equals_its_forward(case):
+    op, args, params = case
+    expected = np.asarray(op.forward(SCRATCH, *args, **params))
+    out = np.full(expected.shape, np.nan, expected.dtype)
+    got = buffers.INTO[op](*args, **params, out=out)
+    assert got.shape == expected.shape and np.shares_memory(got, out)
+    np.testing.assert_array_equal(out, expected)
+
+
+def _deep_step(fuse: bool):
+    tg.manual_seed(0)
+    layers = []
+    for _ in range(6):
+        layers += [nn.Linear(16, 16), nn.Tanh()]
+    model = nn.Sequential(*layers, nn.Linear(16, 3))
+    opt = tg.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, tg.compile(step, fuse=fuse)
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_buffers_are_reused_and_never_alias_what_outlives_a_replay(fuse):
+    model, opt, step = _deep_step(fuse)
+    x = tg.tensor(_array(32, 16))
+    y = tg.tensor(rng.integers(0, 3, 32))
+    losses = [step(x, y) for _ in range(5)]
+    (replay,) = step._replays.values()
+    (plan,) = replay.plans
+    assert step.replays == 3
+    # lifetimes end and their memory is taken again: fewer buffers than planned results
+    assert len(plan.into) >= 10 and len(plan.buffers) < len(plan.into)
+    lasting = [p.array for p in model.parameters()] + [p.grad.array for p in model.parameters()]
+    lasting += [v.array for s in opt.state.values() for v in s.values() if isinstance(v, tg.Tensor)]
+    lasting += [loss.array for loss in losses]
+    for buffer in plan.buffers:
+        assert not any(np.shares_memory(buffer, a) for a in lasting)
+    # each returned loss is its own (a later replay did not overwrite an earlier one)
+    assert len({float(loss.array) for loss in losses}) == len(losses)
+
+
+def test_planned_replays_equal_unplanned_ones(monkeypatch):
+    """The same 8 steps with and without planning: the same losses and parameters, bit for bit."""
+    results = []
+    for planned in (True, False):
+        if not planned:
+            monkeypatch.setattr(buffers, "plan", lambda *a, **k: buffers.Plan())
+        model, _, step = _deep_step(fuse=False)
+        data = np.random.default_rng(1)
+        x = tg.tensor(data.standard_normal((32, 16)).astype(np.float32))
+        y = tg.tensor(data.integers(0, 3, 32))
+        losses = [float(step(x, y).array) for _ in range(8)]
+        results.append((losses, [p.array.copy() for p in model.parameters()]))
+        assert "out=b0" in step.explain() if planned else "out=b" not in step.explain()
+    (losses_a, params_a), (losses_b, params_b) = results
+    assert losses_a == losses_b
+    for a, b in zip(params_a, params_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_compiled_module_called_twice_before_backward():
+    """Two forwards through one compiled module, then one backward: each call's saved arrays
+    are its own (returned from the forward half, never planned), so gradients equal eager."""
+    grads = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh())
+        if compiled:
+            tg.compile(model, fuse=False)
+        data = np.random.default_rng(1)
+        for _ in range(4):
+            a, b = (tg.tensor(data.standard_normal((4, 8)).astype(np.float32)) for _ in "ab")
+            model.zero_grad()
+            (model(a) * model(b)).sum().backward()
+        grads.append([p.grad.array.copy() for p in model.parameters()])
+        if compiled:
+            (replay,) = model.forward._replays.values()
+            assert model.forward.replays == 6 and any(plan.into for plan in replay.plans)
+    for eager, replayed in zip(*grads, strict=True):
+        np.testing.assert_array_equal(replayed, eager)
