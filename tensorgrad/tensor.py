@@ -1498,11 +1498,7 @@ class Tensor:
                 f"index_select: index must be a 1-D integer tensor, got shape {index.shape} "
                 f"dtype {index.dtype}"
             )
-        if index.array.size and int(index.array.min()) < 0:  # unlike x[index], as PyTorch
-            raise IndexError(
-                f"index_select: index {int(index.array.min())} is out of range for dimension "
-                f"{dim} of a tensor of shape {self.shape} (negative indices are not allowed)"
-            )
+        _recorder.check(_check_nonnegative, index.array, dim, self.shape)
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     def masked_select(self, mask: Tensor) -> Tensor:
@@ -1853,3 +1849,12 @@ from .autograd.function import RetainGrad
 from .creation import empty, full, ones, zeros
 from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice
+
+
+def _check_nonnegative(index, dim: int, shape) -> None:
+    """index_select refuses negative indices (x[index] takes them), as PyTorch."""
+    if index.size and int(index.min()) < 0:
+        raise IndexError(
+            f"index_select: index {int(index.min())} is out of range for dimension {dim} of a "
+            f"tensor of shape {shape} (negative indices are not allowed)"
+        )

@@ -261,3 +261,16 @@ def test_the_users_own_numpy_still_warns_and_errstate_still_raises():
     assert any("divide by zero" in str(w.message) for w in caught)
     with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
         tg.zeros(1).log()
+
+
+def test_owner_of_views_and_of_arrays_on_foreign_memory():
+    """backend.owner finds the array owning a view's memory; an array on memory no NumPy
+    array owns (numba's allocation, frombuffer) is its own owner, not an AttributeError (the
+    engine's old helper walked into numba's MemInfo)."""
+    a = np.zeros((4, 6))
+    assert backend.owner(a) is a and backend.owner(a[1:].T[::2]) is a
+    foreign = np.frombuffer(bytearray(32))
+    assert backend.owner(foreign) is foreign and backend.owner(foreign[1:]) is foreign
+    numba = pytest.importorskip("numba")
+    made = numba.njit(lambda n: np.empty(n))(5)
+    assert backend.owner(made) is made and backend.owner(made[2:]) is made

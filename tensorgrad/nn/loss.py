@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from .. import amp as _amp
+from ..jit import recorder
 from ..ops.fused import BinaryCrossEntropy
 from ..tensor import Tensor
 from .module import Module
@@ -212,14 +213,27 @@ def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
         )
 
 
+def _check_probabilities(x, name: str) -> None:
+    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError(f"{name}: all elements of input should be between 0 and 1")
+
+
+def _check_classes(target, n_classes: int, name: str, input_shape) -> None:
+    if target.size:
+        lo, hi = int(target.min()), int(target.max())
+        if lo < 0 or hi >= n_classes:
+            raise IndexError(
+                f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
+                f"{n_classes} classes (input of shape {input_shape})"
+            )
+
+
 def _bce(input, target, weight, reduction, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
     _check_same_shape(input, target, name)
     _check_reduction(reduction, name)
-    x = input.array
-    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
-        raise RuntimeError(f"{name}: all elements of input should be between 0 and 1")
+    recorder.check(_check_probabilities, input.array, name)
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -314,13 +328,7 @@ def _nll(input, target, weight, ignore_index, reduction, name):
         )
     valid = target != ignore_index
     safe = target.where(valid, 0)
-    if safe.array.size:
-        lo, hi = int(safe.array.min()), int(safe.array.max())
-        if lo < 0 or hi >= n_classes:
-            raise IndexError(
-                f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
-                f"{n_classes} classes (input of shape {input.shape})"
-            )
+    recorder.check(_check_classes, safe.array, n_classes, name, input.shape)
     picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
     w = valid.to(input.dtype)
     if weight is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import creation
 from ..grad_mode import no_grad
+from ..jit import recorder
 from ..ops import indexing
 from ..tensor import Tensor
 from . import init
@@ -22,6 +23,17 @@ def _padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
             f"num_embeddings={num_embeddings}"
         )
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
+def _check_indices(idx, num: int, name: str) -> None:
+    if idx.size:
+        low, high = int(idx.min()), int(idx.max())
+        if low < 0 or high >= num:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{name}: index {bad} is out of range for num_embeddings={num} (valid indices "
+                f"are 0 to {num - 1}; index tensor of shape {tuple(idx.shape)})"
+            )
 
 
 def embedding(
@@ -58,15 +70,7 @@ def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, spar
             f"{input.device} and {weight.device}"
         )
     num = weight.shape[0]
-    idx = input.array
-    if idx.size:
-        low, high = int(idx.min()), int(idx.max())
-        if low < 0 or high >= num:
-            bad = low if low < 0 else high
-            raise IndexError(
-                f"{name}: index {bad} is out of range for num_embeddings={num} (valid indices "
-                f"are 0 to {num - 1}; index tensor of shape {tuple(input.shape)})"
-            )
+    recorder.check(_check_indices, input.array, num, name)
     return indexing.Embedding.apply(weight, input, padding_idx=_padding_idx(padding_idx, num))
 
 

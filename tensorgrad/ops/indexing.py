@@ -251,12 +251,16 @@ def check_index_tensor(x: Tensor, dim: int, index: Tensor, name: str) -> None:
                 f"{name}(): index of shape {index.shape} is larger than the tensor's shape "
                 f"{x.shape} at dimension {d}"
             )
-    if index.array.size:
-        lo, hi = int(index.array.min()), int(index.array.max())
-        if lo < 0 or hi >= x.shape[dim]:
+    recorder.check(_check_bounds, index.array, dim, x.shape[dim], name)
+
+
+def _check_bounds(index, dim: int, size: int, name: str) -> None:
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        if lo < 0 or hi >= size:
             raise IndexError(
                 f"{name}(): index {lo if lo < 0 else hi} is out of bounds for dimension {dim} "
-                f"with size {x.shape[dim]}"
+                f"with size {size}"
             )
 
 

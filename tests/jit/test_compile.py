@@ -1,6 +1,7 @@
 """tg.compile (tensorgrad/jit/): replayed training steps against eager ones, bit for bit, and
 the guards that decide when a recording may be replayed."""
 
+import re
 import warnings
 
 import numpy as np
@@ -334,7 +335,9 @@ def test_explain_shows_the_array_code():
     for _ in range(3):
         step(x, y)
     text = step.explain()
-    assert "def replay(v0, v1):" in text and "Linear.forward(S, v0" in text
+    assert "def replay(v0, v1):" in text
+    assert re.search(r"_linear_into\(v0, c\d+, c\d+, out=b0\)", text)  # a planned buffer
+    assert re.search(r"results written into \d+ planned buffers", text)
     assert "_uniform(" in text  # dropout draws again on every replay
     assert "SGD.step" in text or "step(" in text
 
@@ -508,3 +511,37 @@ def test_an_assignment_without_a_graph_is_replayed():
         x = tg.tensor(np.array([1.0, -2.0, 3.0, -4.0], np.float32) * (-1) ** i)
         np.testing.assert_array_equal(compiled(x).array, step(x).array)
     assert compiled.replays == 2
+
+
+def test_our_own_checks_run_again_on_every_replay():
+    """A check of ours on array values (a class index in range, an embedding index in range,
+    a probability in [0, 1]) is a declared branch point: a replay runs it on the new arrays
+    and raises eager mode's error, and the next good call replays as before."""
+    tg.manual_seed(0)
+    emb, head = nn.Embedding(10, 4), nn.Linear(4, 3)
+    opt = tg.optim.SGD([*emb.parameters(), *head.parameters()], lr=0.1)
+
+    @tg.compile(fullgraph=True)
+    def step(tokens, y, target):
+        opt.zero_grad()
+        h = head(emb(tokens))
+        loss = F.cross_entropy(h, y) + F.binary_cross_entropy(h.sigmoid(), target)
+        loss.backward()
+        opt.step()
+        return loss
+
+    tokens, y = tg.tensor([1, 2, 3, 4]), tg.tensor([0, 1, 2, 0])
+    target = tg.full((4, 3), 0.5)
+    for _ in range(3):
+        step(tokens, y, target)
+    assert step.replays == 1
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        step(tokens, tg.tensor([0, 1, 3, 0]), target)
+    with pytest.raises(IndexError, match="index 10 is out of range for num_embeddings=10"):
+        step(tg.tensor([1, 2, 10, 4]), y, target)
+    step(tokens, y, target)
+    assert step.replays == 4 and not step._eager
+    text = step.explain()
+    assert all(
+        f"{name}(" in text for name in ("_check_classes", "_check_indices", "_check_probabilities")
+    )
