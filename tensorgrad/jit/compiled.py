@@ -7,9 +7,10 @@ records it; later calls with the same signature replay the recording (``replay.R
 Guards, checked on every call: the arguments' structure, each tensor argument's shape, dtype,
 strides, device and requires_grad, the other arguments' values (or identity), grad mode and
 autocast (that is the key of a recording), then that every tensor the recording read a
-constant array from still holds it and every module called kept its train/eval mode. A miss
-records again; a function keeps at most ``MAX_RECORDINGS`` recordings and then runs eagerly,
-with one warning.
+constant array from still holds it, every module called kept its train/eval mode, and every
+value our code declared a branch on (``recorder.guard``) is the same. A miss records again; a
+function keeps at most ``MAX_RECORDINGS`` recordings, and records again for at most that many
+changed values, and then runs eagerly, with one warning.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class CompiledFunction:
         self._eager: str | None = None  # why the function runs eagerly from now on
         self.log: list[str] = []  # what happened, for explain()
         self.replays = 0  # calls answered by a replay
+        self._misses = 0  # recordings dropped because a declared value changed
 
     def __call__(self, *args, **kwargs):
         if self._eager is not None:
@@ -93,12 +95,18 @@ class CompiledFunction:
         replay = self._replays.get(key)
         if replay is not None:
             why = replay.stale()
-            if why is None:
+            miss = replay.guard_miss(tensors) if why is None else None
+            if why is None and miss is None:
                 silence_float_warnings()
                 self.replays += 1
                 return replay.run(tensors)
             del self._replays[key]
-            self.log.append(f"recording again: {why}")
+            if miss is not None:
+                self._misses += 1
+                if self._misses > MAX_RECORDINGS:
+                    self._give_up(f"{miss}, after {MAX_RECORDINGS} values", stacklevel=3)
+                    return self.fn(*args, **kwargs)
+            self.log.append(f"recording again: {why or miss}")
             return self._record(key, tensors, args, kwargs)
         if key not in self._warm:
             self._warm.add(key)
@@ -170,6 +178,7 @@ class CompiledFunction:
             out.append(
                 f"guards: {len(replay.owners)} tensors hold the same arrays, "
                 f"{len(replay.modules)} modules keep their train/eval mode"
+                + "".join(f", {label} is {value!r}" for _, _, value, label in replay.guards)
             )
             results, n_buffers, buffer_bytes = replay.planned
             count, nbytes = replay.made
@@ -211,7 +220,7 @@ def _signature(x, tensors: list):
         tensors.append(x)
         a = x.array
         return (Tensor, type(a), a.shape, a.dtype, a.strides, x.requires_grad, str(x.device))
-    if type(x) is tuple or type(x) is list:
+    if isinstance(x, tuple) or type(x) is list:  # named tuples too (a PackedSequence)
         return (type(x), tuple(_signature(v, tensors) for v in x))
     if type(x) is dict:
         return (dict, tuple((k, _signature(v, tensors)) for k, v in x.items()))

@@ -86,8 +86,7 @@ class GraphedReplay(Replay):
         self._measure(rec, [(forward, fwd_plan), (backward, bwd_plan)])
         self.targets = targets
         self.grad_slots = grad_slots
-        self.owners = list(rec.owners.values())
-        self.modules = [(m, m.training) for m in rec.modules.values()]
+        self._guard(rec, inputs)
         self.outputs = None
 
     def run(self, tensors: list):

@@ -129,6 +129,7 @@ class Recorder:
         self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
+        self.guards: list[tuple] = []  # (fn, args, value, label): see guard()
         self.fullgraph = fullgraph
         self.paused = 0  # > 0 inside python(): nothing is recorded
         self.inputs = [self._new_slot(a) for a in inputs]
@@ -223,6 +224,14 @@ class Recorder:
             step.out = self._new_slot(out)
         elif type(out) is tuple:  # several arrays (None for one not computed)
             step.out = tuple(None if a is None else self._new_slot(a) for a in out)
+
+    def guard(self, fn, args: tuple, value, label: str) -> None:
+        """Keep ``value = fn(*args)`` as a guard (see the module-level ``guard``)."""
+        refs = self.ref(args)
+        if any(s.n not in self.inputs for s in slots_in(refs)):
+            self.host_read(f"{label}, on a value computed inside the step,")
+            return
+        self.guards.append((fn, refs, value, label))
 
     def python(self, fn, args: tuple, kwargs: dict):
         """Run ``fn(*args, **kwargs)`` unrecorded and record it to be run again at replay."""
@@ -335,6 +344,21 @@ def check(fn, *args) -> None:
     rec = ACTIVE
     if rec is not None and not rec.paused:
         rec.call(fn, args, {}, None, kind="check")
+
+
+def guard(fn, *args, label: str):
+    """``fn(*args)``: a Python value computed from arrays that our code branches on (whether a
+    mask is the causal one, a packed sequence's batch sizes). A branch point declared to the
+    recorder: a value from the step's arguments or constants becomes a guard of the recording,
+    computed again on every later call before the replay starts, and a different value records
+    again, as a new argument shape does. A value computed inside the step cannot be checked
+    before the replay runs: it is a host read (the function runs eagerly). ``label`` says what
+    the value is, for ``explain()``."""
+    value = fn(*args)
+    rec = ACTIVE
+    if rec is not None and not rec.paused:
+        rec.guard(fn, args, value, label)
+    return value
 
 
 def python(fn, *args, **kwargs):

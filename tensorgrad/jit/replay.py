@@ -48,9 +48,7 @@ class Replay:
         self._measure(rec, [(steps, plan)])
         self._fn = load(self.source, namespace)
         self._returned = returned
-        # constants held by tensors: a replay is valid only while each tensor holds its array
-        self.owners = list(rec.owners.values())
-        self.modules = [(m, m.training) for m in rec.modules.values()]
+        self._guard(rec, rec.inputs)
 
     def _measure(self, rec: Recorder, parts: list) -> None:
         """What explain() reports: the results written into planned buffers (count) and the
@@ -79,6 +77,24 @@ class Replay:
         self.constant_bytes = sum(a.nbytes for a in constants.values())
         self.n_fused = sum(1 for steps, _ in parts for s in steps if s.kind == "fused")
 
+    def _guard(self, rec: Recorder, inputs: list) -> None:
+        """What ``stale`` checks: ``inputs`` are the slots of the replay's arguments."""
+        # constants held by tensors: a replay is valid only while each tensor holds its array
+        self.owners = list(rec.owners.values())
+        self.modules = [(m, m.training) for m in rec.modules.values()]
+        position = {n: k for k, n in enumerate(inputs)}
+        self.guards = [
+            (fn, _resolve(args, position), value, label) for fn, args, value, label in rec.guards
+        ]
+
+    def guard_miss(self, tensors: list) -> str | None:
+        """Which declared value (``recorder.guard``) differs on the arguments ``tensors``."""
+        for fn, args, value, label in self.guards:
+            now = fn(*_bind(args, tensors))
+            if now != value:
+                return f"{label} is {now!r}, the recording saw {value!r}"
+        return None
+
     def stale(self) -> str | None:
         """Why this replay no longer fits the program state, or None."""
         for ref, array in self.owners:
@@ -94,6 +110,32 @@ class Replay:
     def run(self, tensors: list):
         values = self._fn(*[t.array for t in tensors])
         return _build(self.outputs, dict(zip(self._returned, values)))
+
+
+class _Argument:
+    """An argument of a guard: the array of the call's tensor argument ``k``."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+
+def _resolve(x, position: dict):
+    """A guard's arguments with each ``Slot`` (a recording input) as an ``_Argument``."""
+    if type(x) is Slot:
+        return _Argument(position[x.n])
+    if type(x) in (tuple, list):
+        return type(x)(_resolve(v, position) for v in x)
+    return x
+
+
+def _bind(x, tensors: list):
+    if type(x) is _Argument:
+        return tensors[x.k].array
+    if type(x) in (tuple, list):
+        return type(x)(_bind(v, tensors) for v in x)
+    return x
 
 
 def _nbytes(meta: tuple) -> int:

@@ -30,6 +30,7 @@ import numbers
 import warnings
 
 from .. import backend, creation
+from ..jit import recorder
 from ..ops.movement import Split, Stack
 from ..tensor import Tensor, cat
 from . import init
@@ -280,7 +281,7 @@ class RNNBase(Module):
                 f"(sum of lengths, input_size), got {data.ndim} (shape {data.shape})"
             )
         self._check_input(data)
-        sizes = [int(b) for b in backend.to_numpy(batch_sizes.array)]
+        sizes = recorder.guard(_sizes, batch_sizes.array, label="a packed sequence's batch sizes")
         states = self._initial_states(hx, sizes[0], data)
         expected = (self.num_layers * (2 if self.bidirectional else 1), sizes[0], self.hidden_size)
         for k, s in enumerate(states):
@@ -625,3 +626,8 @@ class GRUCell(RNNCellBase):
         xrz, xn = Split.apply(self._project(x, hidden_bias=False), (2 * n, n), 1)
         out = _gru_step(xrz, xn, h, self.weight_hh.mT, self.bias_hh)
         return out if batched else out.squeeze(0)
+
+
+def _sizes(batch_sizes) -> list[int]:
+    """A packed sequence's batch sizes (its array, on any device) as Python ints."""
+    return [int(b) for b in backend.to_numpy(batch_sizes)]

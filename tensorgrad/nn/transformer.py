@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import backend, creation
+from ..jit import recorder
 from ..tensor import Tensor
 from . import init
 from .activation import GELU, ReLU, gelu, relu
@@ -69,8 +70,14 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     sz = size if size is not None else mask.shape[-2]
     if mask.shape != (sz, sz):
         return False
+    return recorder.guard(_is_causal, mask.array, label="the causal-mask test")
+
+
+def _is_causal(mask) -> bool:
+    """Whether ``mask`` (sz, sz) is the causal mask (True or -inf above the diagonal)."""
+    sz = mask.shape[0]
     causal = np.triu(np.ones((sz, sz), dtype=bool), 1)
-    data = backend.to_device(mask.array, backend.CPU) if mask.is_cuda else mask.array
+    data = backend.to_numpy(mask)
     if data.dtype == np.bool_:
         return bool((data == causal).all())
     return bool((data == np.where(causal, -np.inf, 0.0)).all())

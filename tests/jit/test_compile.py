@@ -545,3 +545,35 @@ def test_our_own_checks_run_again_on_every_replay():
     assert all(
         f"{name}(" in text for name in ("_check_classes", "_check_indices", "_check_probabilities")
     )
+
+
+def test_a_declared_value_that_changes_records_again():
+    """Values our code branches on (whether a mask is the causal one, a packed sequence's batch
+    sizes) are guards: computed again before each replay, a new value records again, and the
+    results are eager mode's for the new value."""
+    tg.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).eval()
+    lstm = nn.LSTM(3, 4)
+
+    def step(x, mask, packed):
+        return encoder(x, mask=mask).sum() + lstm(packed)[0].data.sum()
+
+    compiled = tg.compile(step, fullgraph=True)
+    x = tg.tensor(np.random.default_rng(0).standard_normal((2, 5, 8)).astype(np.float32))
+    causal = nn.Transformer.generate_square_subsequent_mask(5)
+    other = tg.zeros(5, 5).masked_fill(tg.eye(5, dtype=tg.bool), float("-inf")).T.contiguous()
+    other[0, 0] = 0.0
+    seqs = tg.tensor(np.random.default_rng(1).standard_normal((5, 3, 3)).astype(np.float32))
+    pack = nn.utils.rnn.pack_padded_sequence
+    a, b = pack(seqs, [5, 3, 2]), pack(seqs, [5, 4, 1])  # one data shape
+    with tg.no_grad():
+        for mask, packed in [(causal, a)] * 3 + [(other, a), (other, a), (other, b), (other, b)]:
+            np.testing.assert_allclose(
+                compiled(x, mask, packed).array, step(x, mask, packed).array, rtol=1e-5
+            )
+    log = "\n".join(compiled.log)
+    assert compiled.replays == 3, log
+    assert "the causal-mask test is False, the recording saw True" in log
+    assert "a packed sequence's batch sizes is [3, 2, 2, 2, 1]" in log
+    assert "the causal-mask test is False" in compiled.explain()
