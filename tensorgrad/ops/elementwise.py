@@ -13,6 +13,7 @@ from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
 from ..backend import xp_of
 from ..kernels import activation
+from ..kernels import where as _kwhere
 
 # ------------------------------------------------------------------------- binary arithmetic
 
@@ -152,6 +153,10 @@ class Where(Op):
         return (inputs[0], None, None)
 
     def forward(ctx, cond, a, b):
+        if kernels.takes(a, b):  # a masked fill: one of a, b a number (kernels/where.py)
+            out = _kwhere.where(cond, a, b)
+            if out is not None:
+                return out
         return xp_of(cond).where(cond, a, b)
 
     def backward(ctx, g):
