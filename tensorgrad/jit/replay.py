@@ -66,7 +66,7 @@ class Replay:
                     outs = [n for n in (*outs, *(n for _, n in step.side)) if n is not None]
                     new = [_nbytes(rec.meta[n]) for n in outs if rec.new_memory(n)]
                 if i in plan.into:
-                    planned += 1
+                    planned += len(step.out) if step.kind == "fused" else 1
                 else:
                     made, made_bytes = made + len(new), made_bytes + sum(new)
         n_buffers = sum(len(plan.buffers) for _, plan in parts)
