@@ -228,11 +228,16 @@ def _batch_norm(
         else:
             var = (total((centered * centered).sum(dims)) / count).reshape(channel)
         with no_grad():
+            decay, rate = 1 - momentum, momentum
+            if isinstance(momentum, Tensor):  # momentum=None's 1 / num_batches_tracked
+                # float64, rounded to the statistics' dtype as the Python float it stands for
+                stats = running_mean if running_mean is not None else running_var
+                decay, rate = decay.to(stats.dtype), rate.to(stats.dtype)
             if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.reshape(c).detach() * momentum)
+                running_mean.mul_(decay).add_(mean.reshape(c).detach() * rate)
             if running_var is not None:
                 unbiased = var.reshape(c).detach() * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+                running_var.mul_(decay).add_(unbiased * rate)
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -463,8 +468,8 @@ class BatchNormBase(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.item())
+            if self.momentum is None:  # a tensor: tg.compile records it, no value is read
+                factor = 1.0 / self.num_batches_tracked.double()
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
         return _batch_norm(

@@ -577,3 +577,34 @@ def test_a_declared_value_that_changes_records_again():
     assert "the causal-mask test is False, the recording saw True" in log
     assert "a packed sequence's batch sizes is [3, 2, 2, 2, 1]" in log
     assert "the causal-mask test is False" in compiled.explain()
+
+
+def test_batch_norm_with_a_cumulative_average_replays():
+    """BatchNorm(momentum=None) averages over num_batches_tracked: a tensor op, not a read of
+    the count, so the step replays (no warning) and equals eager bit for bit."""
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6, momentum=None), nn.Tanh())
+        opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        if compiled:
+            step = tg.compile(step, fullgraph=True, fuse=False)
+        data = np.random.default_rng(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(6):
+                step(tg.tensor(data.standard_normal((8, 4)).astype(np.float32)))
+        if compiled:
+            assert step.replays == 4
+        results.append({k: v.array.copy() for k, v in model.state_dict().items()})
+    for key, eager in results[0].items():
+        np.testing.assert_array_equal(results[1][key], eager, err_msg=key)
+    assert int(results[1]["1.num_batches_tracked"]) == 6
