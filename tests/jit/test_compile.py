@@ -527,6 +527,7 @@ def test_our_own_checks_run_again_on_every_replay():
         h = head(emb(tokens))
         loss = F.cross_entropy(h, y) + F.binary_cross_entropy(h.sigmoid(), target)
         loss.backward()
+        nn.utils.clip_grad_norm_(emb.parameters(), 1.0, error_if_nonfinite=True)
         opt.step()
         return loss
 
@@ -539,11 +540,19 @@ def test_our_own_checks_run_again_on_every_replay():
         step(tokens, tg.tensor([0, 1, 3, 0]), target)
     with pytest.raises(IndexError, match="index 10 is out of range for num_embeddings=10"):
         step(tg.tensor([1, 2, 10, 4]), y, target)
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 .* is non-finite"):
+        step(tokens, y, tg.full((4, 3), float("nan")))
     step(tokens, y, target)
-    assert step.replays == 4 and not step._eager
+    assert step.replays == 5 and not step._eager
     text = step.explain()
     assert all(
-        f"{name}(" in text for name in ("_check_classes", "_check_indices", "_check_probabilities")
+        f"{name}(" in text
+        for name in (
+            "_check_classes",
+            "_check_indices",
+            "_check_probabilities",
+            "_check_finite_norm",
+        )
     )
 
 

@@ -14,8 +14,10 @@ import types
 import warnings
 from collections.abc import Iterable
 
+from ... import backend
 from ...creation import tensor as _tensor
 from ...grad_mode import no_grad
+from ...jit import recorder
 from ...tensor import Tensor, stack
 from . import rnn
 
@@ -51,13 +53,18 @@ def get_total_norm(
         device = tensors[0].device
         norms = [t.norm(norm_type).to(device) for t in tensors]
         total = stack(norms).norm(norm_type) if len(norms) > 1 else norms[0]
-        if error_if_nonfinite and not math.isfinite(total.item()):
-            raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is "
-                "non-finite, so it cannot be clipped. To disable this error and scale the "
-                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
-            )
+        if error_if_nonfinite:
+            recorder.check(_check_finite_norm, total.array, norm_type)
     return total
+
+
+def _check_finite_norm(total, norm_type: float) -> None:
+    if not math.isfinite(float(backend.to_numpy(total))):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
 
 
 def clip_grads_with_norm_(
