@@ -63,13 +63,16 @@ def _model(nn):
     )
 
 
-def setup_tg():
+def setup_tg(compile_model: bool = False):
+    """The step; ``compile_model``: with ``tg.compile(model)`` (bench_compile.py)."""
     import tensorgrad as tg
     import tensorgrad.nn.functional as F
 
     state, x_np, y_np = _data()
     model = _model(tg.nn)
     model.load_state_dict(state)
+    if compile_model:
+        tg.compile(model)
     opt = tg.optim.Adam(model.parameters(), lr=LR)
     x, y = tg.tensor(x_np), tg.tensor(y_np)
 

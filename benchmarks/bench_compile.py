@@ -9,9 +9,11 @@ Workloads (each a whole step: forward, backward, optimizer update):
 - cnn: bench_cnn.py's step (two conv blocks, Adam);
 - gpt: bench_gpt.py's step (2-layer GPT, AdamW).
 
-Four variants, each in its own process (``--worker VARIANT``), rounds alternating between them:
-``tg`` (eager), ``tg.compile``, ``torch`` (eager) and ``torch.compile`` (inductor; it needs a
-C++ compiler). Ratios are to PyTorch eager (median over rounds); "first fast step" is the
+Five variants, each in its own process (``--worker VARIANT``), rounds alternating between them:
+``tg`` (eager), ``tg.compile`` (the whole step), ``tg.compile(model)`` (the model compiled,
+the loss, ``backward()`` and the optimizer eager: PyTorch users' spelling; not for the overhead
+chain, which has no model), ``torch`` (eager) and ``torch.compile`` of the step (inductor; it
+needs a C++ compiler). Ratios are to PyTorch eager (median over rounds); "first fast step" is the
 wall time of a fresh process's first three calls of the compiled step (tensorgrad: eager,
 record, first replay with its fused kernels compiled or loaded from the cache; PyTorch:
 Dynamo and Inductor, whose cache is warm after the first round too).
@@ -36,7 +38,8 @@ import bench_cnn
 import bench_gpt
 import bench_overhead
 
-VARIANTS = ("tg", "tg.compile", "torch", "torch.compile")
+VARIANTS = ("tg", "tg.compile", "tg.compile(model)", "torch", "torch.compile")
+NO_MODEL = {"overhead"}  # a chain of ops on a tensor: no module to compile
 TARGETS = {"overhead": 0.1, "mlp": 0.8, "cnn": 0.9, "gpt": 0.75}  # tg.compile / torch eager
 SIZES, BATCH = (784, 512, 512, 10), 128
 
@@ -44,7 +47,7 @@ SIZES, BATCH = (784, 512, 512, 10), 128
 def _mlp_setup(lib):
     """The MLP step with the library's own SGD with momentum, from shared weights and batch."""
 
-    def setup():
+    def setup(compile_model: bool = False):
         rng = np.random.default_rng(0)
         nn = lib.nn
         layers = []
@@ -57,6 +60,8 @@ def _mlp_setup(lib):
             state[f"{2 * i}.weight"] = w.astype(np.float32)
             state[f"{2 * i}.bias"] = np.zeros(fan_out, np.float32)
         model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        if compile_model:
+            lib.compile(model)
         x = lib.tensor(rng.standard_normal((BATCH, SIZES[0])).astype(np.float32))
         y = lib.tensor(rng.integers(0, SIZES[-1], BATCH))
         opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -79,10 +84,10 @@ def _mlp_setup(lib):
 def _workloads():
     # each setup imports its own library only: tensorgrad sets OMP_WAIT_POLICY=PASSIVE for
     # numba's threads, which would slow PyTorch's OpenMP pool if both were in one process
-    def tg_mlp():
+    def tg_mlp(compile_model=False):
         import tensorgrad
 
-        return _mlp_setup(tensorgrad)()
+        return _mlp_setup(tensorgrad)(compile_model)
 
     def torch_mlp():
         import torch
@@ -109,7 +114,7 @@ def run_worker(name: str, variant: str, iters: int, repeats: int, threads: int) 
     else:
         import tensorgrad as tg
 
-        step, check = setup_tg()
+        step, check = setup_tg(compile_model=True) if variant.endswith("(model)") else setup_tg()
         if variant == "tg.compile":
             step = tg.compile(step)
     check_value = float(check())
@@ -138,6 +143,10 @@ def _round(name, variant, args, threads) -> dict:
     raise RuntimeError(f"{name} {variant} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
 
 
+def _cell(ratio) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _harness.add_common_args(parser)
@@ -159,25 +168,26 @@ def main(argv=None) -> int:
         times = {v: [] for v in VARIANTS}
         first = {v: [] for v in VARIANTS}
         checks = {}
+        variants = [v for v in VARIANTS if not (v.endswith("(model)") and name in NO_MODEL)]
         for i in range(rounds):
-            for variant in VARIANTS:
+            for variant in variants:
                 r = _round(name, variant, args, threads)
                 times[variant].append(r["sec_per_iter"])
                 first[variant].append(r["first"])
                 checks[variant] = r["check"]
             print(
                 f"  {name} round {i + 1}/{rounds}: "
-                + ", ".join(f"{v} {times[v][-1] * 1e3:.3f} ms" for v in VARIANTS),
+                + ", ".join(f"{v} {times[v][-1] * 1e3:.3f} ms" for v in variants),
                 flush=True,
             )
         base = times["torch"]
-        ratio = {v: statistics.median(t / b for t, b in zip(times[v], base)) for v in VARIANTS}
+        ratio = {v: statistics.median(t / b for t, b in zip(times[v], base)) for v in variants}
         vs_inductor = statistics.median(
             a / b for a, b in zip(times["tg.compile"], times["torch.compile"])
         )
         rows.append((name, ratio, vs_inductor, first, checks))
     print(
-        f"\n{'workload':<9} {'tg':>6} {'tg.compile':>11} {'torch.compile':>14} "
+        f"\n{'workload':<9} {'tg':>6} {'tg.compile':>11} {'(model)':>8} {'torch.compile':>14} "
         f"{'tg.c/torch.c':>13} {'target':>7}   first fast step: tg.compile / torch.compile"
     )
     status = 0
@@ -187,7 +197,8 @@ def main(argv=None) -> int:
         status |= not agree
         print(
             f"{name:<9} {ratio['tg']:>6.2f} {ratio['tg.compile']:>11.2f} "
-            f"{ratio['torch.compile']:>14.2f} {vs_inductor:>13.2f} {TARGETS[name]:>7.2f}   "
+            f"{_cell(ratio.get('tg.compile(model)')):>8} {ratio['torch.compile']:>14.2f} "
+            f"{vs_inductor:>13.2f} {TARGETS[name]:>7.2f}   "
             f"{statistics.median(first['tg.compile']):.2f} s / "
             f"{statistics.median(first['torch.compile']):.2f} s"
             + ("" if agree else f"  MISMATCH {checks}")

@@ -89,11 +89,14 @@ def _torch_weights() -> dict:
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
-def setup_tg():
+def setup_tg(compile_model: bool = False):
+    """The step; ``compile_model``: with ``tg.compile(model)`` (bench_compile.py)."""
     import tensorgrad as tg
 
     model = build(tg)()
     model.load_state_dict(_torch_weights())
+    if compile_model:
+        tg.compile(model)
     inputs = [tg.tensor(a) for a in _data()]
     opt = tg.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.1)
 
