@@ -1439,6 +1439,15 @@ class Tensor:
                     f"{dim} has size {size}"
                 )
         starts = np.cumsum([0] + sections[:-1])
+        if len(sections) > 1 and self.requires_grad and GradMode.enabled:
+            # one node for all the pieces: its backward is one concatenation, where a view
+            # per piece would give each gradient its own zeros of the whole size, summed after
+            pieces = movement.Split.apply(self, tuple(sections), dim)
+            lead = (slice(None),) * dim
+            return tuple(
+                views.mark_view(p, self, indexing.GetItemView, {"index": (*lead, slice(s, s + n))})
+                for p, s, n in zip(pieces, starts.tolist(), sections)
+            )
         return tuple(self.narrow(dim, builtins.int(s), n) for s, n in zip(starts, sections))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
@@ -1847,6 +1856,7 @@ from ._args import (
 from .autograd import engine, function, views
 from .autograd.function import RetainGrad
 from .creation import empty, full, ones, zeros
+from .grad_mode import GradMode
 from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice
 

@@ -44,7 +44,12 @@ def make_view(out, ctx, x: Tensor, cls, params: dict) -> Tensor:
         if b is not xd and (b is None or b is not xd.base):
             if not xp_of(out).may_share_memory(out, xd):  # a copy: a tensor of its own
                 return _make(out, ctx, ctx is not None)
-    t = _make(out, ctx, ctx is not None, 0, x._version_counter)
+    return mark_view(_make(out, ctx, ctx is not None, 0, x._version_counter), x, cls, params)
+
+
+def mark_view(t: Tensor, x: Tensor, cls, params: dict) -> Tensor:
+    """``t``, which shares x's memory and version counter, marked as the view ``cls`` makes of
+    ``x`` with ``params`` (what an in-place op on it needs to update x's history)."""
     t._view_version = x._version_counter[0]
     base = x._base
     if base is None:

@@ -159,3 +159,25 @@ def test_repeat_interleave_errors_name_the_problem():
 
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
+
+
+def test_split_with_grad_is_one_node_of_views():
+    """split() under autograd: one SplitBackward0 node for all pieces (its backward one
+    concatenation), and each piece still a view: writing into one in place changes the base,
+    and the gradients are those of the same values computed out of place (PyTorch refuses the
+    in-place write on a multi-view output; we follow the write, as for any view)."""
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((4, 6))
+    x = tg.tensor(data, requires_grad=True)
+    y = x * 1
+    a, b = y.split([2, 4], 1)
+    assert a.grad_fn is b.grad_fn and a.grad_fn.name() == "SplitBackward0"
+    assert a._base is y and np.shares_memory(a.array, y.array)
+    a.mul_(3)
+    np.testing.assert_array_equal(y.array[:, :2], data[:, :2] * 3)
+    (y * y).sum().backward(retain_graph=True)
+    b.sum().backward()
+    X = torch.tensor(data, requires_grad=True)
+    Y = torch.cat([X[:, :2] * 3, X[:, 2:]], 1)
+    ((Y * Y).sum() + Y[:, 2:].sum()).backward()
+    np.testing.assert_allclose(x.grad.array, X.grad.numpy())
