@@ -285,9 +285,9 @@ class Gather(Op):
         ctx.dim = dim
         return x[_along(index, dim)]
 
-    def backward(ctx, g):
+    def backward(ctx, g):  # the op, not Tensor.scatter_add: forward checked the indices
         x, index = ctx.saved_tensors
-        return x.new_zeros(x.shape).scatter_add(ctx.dim, index, g), None
+        return ScatterAdd.apply(x.new_zeros(x.shape), index, g, dim=ctx.dim), None
 
 
 class ScatterAdd(Op):
