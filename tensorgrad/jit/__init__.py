@@ -2,8 +2,10 @@
 
 ``recorder.py`` records the array computations a step makes (the hooks in the autograd core,
 the engine, in-place ops and dropout call it), ``replay.py`` turns a recording into one
-straight-line Python function, ``compiled.py`` holds the user-facing ``compile`` with its
-guards. See docs/compile.md.
+straight-line Python function, ``fuse.py`` fuses its elementwise runs into numba kernels,
+``buffers.py`` plans the memory its results are written into, ``compiled.py`` holds the
+user-facing ``compile`` with its guards, ``graphed.py`` compiles a module's forward and
+backward. See docs/compile.md.
 """
 
 __all__ = ["CompiledFunction", "compile"]
