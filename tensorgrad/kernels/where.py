@@ -31,13 +31,16 @@ def fill_rows(x, cond, value, out):
 
 def where(cond, a, b):
     """``np.where(cond, a, b)`` through ``fill_rows`` when one of a, b is a 0-d array of the
-    other's dtype, the other is C-contiguous, and cond's shape (leading 1s aside) is that
-    array's trailing dims; None otherwise, for the caller's NumPy path."""
+    other's dtype, the other is C-contiguous and has the result's shape, and cond's shape
+    (leading 1s aside) is that array's trailing dims; None otherwise, for the caller's NumPy
+    path."""
     if a.ndim == 0:
         value, x = a, b
     elif b.ndim == 0:
         value, x, cond = b, a, ~cond  # value where cond is False
     else:
+        return None
+    if cond.ndim > x.ndim:  # the result has more dims than x
         return None
     shape = cond.shape
     while shape and shape[0] == 1:

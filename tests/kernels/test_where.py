@@ -36,6 +36,7 @@ def test_where_leaves_other_cases_to_numpy():
     assert kwhere.where(rng.random((6,)) < 0.5, number, x.T.copy().T) is None  # layout
     assert kwhere.where(rng.random((6,)) < 0.5, np.asarray(0.0), x) is None  # dtypes differ
     assert kwhere.where(rng.random((6,)) < 0.5, x, x) is None  # no number
+    assert kwhere.where(rng.random((1, 4, 6)) < 0.5, number, x) is None  # a larger result
 
 
 def test_masked_fill_forward_and_backward_equal_on_both_paths(path):
@@ -52,3 +53,13 @@ def test_masked_fill_forward_and_backward_equal_on_both_paths(path):
     (y_numba, g_numba), (y_numpy, g_numpy) = path("numba", run), path("numpy", run)
     np.testing.assert_array_equal(y_numba, y_numpy)
     np.testing.assert_array_equal(g_numba, g_numpy)
+
+
+def test_where_whose_condition_adds_dims():
+    """Regression: a condition with more dims than the other operand makes a larger result,
+    which the kernel does not write (it gave x's shape)."""
+    cond = tg.tensor(np.array([[[True], [False]]]))  # (1, 2, 1)
+    x = tg.tensor(np.array([[1.0], [2.0]], np.float32))  # (2, 1)
+    out = tg.where(cond, tg.tensor(np.float32(0.0)), x)
+    assert out.shape == (1, 2, 1)
+    np.testing.assert_array_equal(out.array, [[[0.0], [2.0]]])
