@@ -9,12 +9,13 @@ memory (``np.matmul(a, b, out=b3)``), so a replay allocates only what is left un
 later replay on a device can capture fixed addresses (CUDA graphs need them).
 
 What gets a buffer: the result of an op whose forward is one array call that takes ``out=``
-(``INTO``: the elementwise ufuncs, matmul, Linear) and a fused kernel's output rows, when the
-recorded result was a C-contiguous host array owning its memory. What never does, because it
-outlives the step or leaves the replay's sight: the inputs and returned arrays, and every array
-sharing memory with one that a ``call`` or ``python`` step reads (a ``.grad`` the engine sets,
-a running statistic, a value the optimizer reads through its tensors). Parameters, gradients,
-optimizer state and returned tensors are therefore never aliased.
+(``INTO``: the elementwise ufuncs, matmul, Linear, and the GELU and softmax kernels) and a fused
+kernel's output rows, when the recorded result was a C-contiguous host array owning its memory.
+What never does, because it outlives the step or leaves the replay's sight: the inputs and
+returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
+reads (a ``.grad`` the engine sets, a running statistic, a value the optimizer reads through its
+tensors). Parameters, gradients, optimizer state and returned tensors are therefore never
+aliased.
 
 Greedy assignment in step order (best fit among free buffers, a new one otherwise) is enough
 here: a step's intermediates mostly die in the order they were made.
@@ -26,8 +27,12 @@ import math
 
 import numpy as np
 
+from .. import kernels
+from ..autograd.function import SCRATCH
+from ..kernels import activation as kact
+from ..kernels import softmax as ksoftmax
 from ..ops import elementwise as ew
-from ..ops.fused import Linear
+from ..ops.fused import Gelu, GeluBackward, Linear, Softmax, SoftmaxBackward
 from ..ops.linalg import MatMul
 from .recorder import Recorder, Step
 
@@ -51,6 +56,50 @@ def _linear_into(x, w, b=None, *, out):
     return out
 
 
+# The kernel-backed ops: their kernel written into ``out`` where the op's forward would call it
+# on these arrays (C-contiguous; softmax along the last dim), else the forward's result copied.
+
+
+def _contiguous_kernel(*arrays) -> bool:
+    return kernels.takes(*arrays) and all(a.flags.c_contiguous for a in arrays)
+
+
+def _gelu_into(x, approximate="none", *, out):
+    if not _contiguous_kernel(x):
+        out[...] = Gelu.forward(SCRATCH, x, approximate=approximate)
+        return out
+    kernel = kact.gelu_tanh if approximate == "tanh" else kact.gelu_erf
+    kernel(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _gelu_backward_into(g, x, approximate="none", *, out):
+    if not _contiguous_kernel(g, x):
+        out[...] = GeluBackward.forward(SCRATCH, g, x, approximate=approximate)
+        return out
+    kernel = kact.gelu_tanh_backward if approximate == "tanh" else kact.gelu_erf_backward
+    kernel(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _softmax_into(x, dim=-1, mask=None, safe=False, *, out):
+    if mask is not None or dim % x.ndim != x.ndim - 1 or not _contiguous_kernel(x):
+        out[...] = Softmax.forward(SCRATCH, x, dim, mask, safe)
+        return out
+    n = x.shape[-1]
+    ksoftmax.softmax_rows(x.reshape(-1, n), out.reshape(-1, n), safe)
+    return out
+
+
+def _softmax_backward_into(g, y, dim=-1, *, out):
+    if dim % g.ndim != g.ndim - 1 or not _contiguous_kernel(g, y):
+        out[...] = SoftmaxBackward.forward(SCRATCH, g, y, dim)
+        return out
+    n = g.shape[-1]
+    ksoftmax.softmax_backward_rows(g.reshape(-1, n), y.reshape(-1, n), out.reshape(-1, n))
+    return out
+
+
 # op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
 # tests/jit/test_buffers.py checks each against the op)
 INTO = {
@@ -65,6 +114,10 @@ INTO = {
     ew.Sqrt: np.sqrt,
     MatMul: _matmul_into,
     Linear: _linear_into,
+    Gelu: _gelu_into,
+    GeluBackward: _gelu_backward_into,
+    Softmax: _softmax_into,
+    SoftmaxBackward: _softmax_backward_into,
 }
 
 

@@ -9,7 +9,7 @@ from tensorgrad import nn
 from tensorgrad.autograd.function import SCRATCH
 from tensorgrad.jit import buffers
 from tensorgrad.ops import elementwise as ew
-from tensorgrad.ops.fused import Linear
+from tensorgrad.ops.fused import Gelu, GeluBackward, Linear, Softmax, SoftmaxBackward
 from tensorgrad.ops.linalg import MatMul
 
 rng = np.random.default_rng(0)
@@ -42,6 +42,21 @@ def _cases():
         yield Linear, (_array(2, 3, 5, dtype=dtype), w, bias), {}
         yield Linear, (_array(4, 5, dtype=dtype), w, None), {}
         yield Linear, (_array(5, 4, dtype=dtype).T, w, bias), {}
+        x, g = _array(3, 4, 7, dtype=dtype), _array(3, 4, 7, dtype=dtype)
+        for approximate in ("none", "tanh"):
+            yield Gelu, (x,), {"approximate": approximate}
+            yield Gelu, (x.transpose(2, 0, 1),), {"approximate": approximate}  # NumPy path
+            yield GeluBackward, (g, x), {"approximate": approximate}
+            yield GeluBackward, (g, x.transpose(1, 0, 2).copy().transpose(1, 0, 2)), {}
+        scores = x.copy()
+        scores[..., 5:] = -np.inf
+        mask = np.tril(np.ones((4, 7), bool))
+        for dim in (-1, 2, 1):
+            yield Softmax, (scores,), {"dim": dim}
+            y = Softmax.forward(SCRATCH, x, dim)
+            yield SoftmaxBackward, (g, y), {"dim": dim % 3}  # as Softmax.backward passes it
+        yield Softmax, (x,), {"dim": -1, "mask": mask, "safe": True}
+        yield Softmax, (scores.transpose(1, 0, 2),), {"dim": -1}
 
 
 @pytest.mark.parametrize("case", list(_cases()), ids=lambda c: c[0].__name__)
