@@ -177,15 +177,12 @@ def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
 def _groups(rec: Recorder, steps: list[Step]) -> dict:
     """Slot (and fused arena name) -> the memory it lives in: the recorded array's owner, and
     for the rows of a fused kernel's arena, the arena."""
-    group = {n: rec.roots[n] for n in rec.meta}
+    arena_of = {}  # memory of a fused output -> its arena
     for step in steps:
         if step.kind == "fused":
-            arena = step.side[3]
-            members = {rec.roots[n] for n in step.out}
-            for n, root in rec.roots.items():
-                if root in members:
-                    group[n] = arena
-            group[arena] = arena
+            arena_of.update((rec.roots[n], step.side[3]) for n in step.out)
+    group = {n: arena_of.get(root, root) for n, root in rec.roots.items()}
+    group.update((arena, arena) for arena in arena_of.values())
     return group
 
 
