@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import amp as _amp
 from ..jit import recorder
-from ..ops.fused import BinaryCrossEntropy
+from ..ops.fused import BinaryCrossEntropy, NllLoss
 from ..tensor import Tensor
 from .module import Module
 
@@ -218,16 +218,6 @@ def _check_probabilities(x, name: str) -> None:
         raise RuntimeError(f"{name}: all elements of input should be between 0 and 1")
 
 
-def _check_classes(target, n_classes: int, name: str, input_shape) -> None:
-    if target.size:
-        lo, hi = int(target.min()), int(target.max())
-        if lo < 0 or hi >= n_classes:
-            raise IndexError(
-                f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
-                f"{n_classes} classes (input of shape {input_shape})"
-            )
-
-
 def _bce(input, target, weight, reduction, name):
     if _amp.AutocastState.active:
         input, target, weight = _amp.autocast_inputs(input, target, weight, policy=_amp.FP32)
@@ -326,19 +316,15 @@ def _nll(input, target, weight, ignore_index, reduction, name):
             f"{name}: weight must have one entry per class, shape ({n_classes},), got "
             f"{weight.shape} for input of shape {input.shape}"
         )
-    valid = target != ignore_index
-    safe = target.where(valid, 0)
-    recorder.check(_check_classes, safe.array, n_classes, name, input.shape)
-    picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
-    w = valid.to(input.dtype)
-    if weight is not None:
-        w = w * weight[safe]
-    loss = -picked * w
-    if reduction == "mean":  # PyTorch divides by the total weight of the counted targets
-        # When every target is ignored that is 0/0: NaN, as PyTorch, but the gradient must
-        # stay 0 (PyTorch's) rather than 0 * (1/0); a where cuts the ignored entries off.
-        return loss.masked_fill(~valid, 0.0).sum() / w.sum()
-    return _reduce(loss, reduction)
+    return NllLoss.apply(
+        input,
+        target,
+        weight,
+        dim=class_dim,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        name=name,
+    )
 
 
 def nll_loss(

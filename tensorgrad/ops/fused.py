@@ -36,6 +36,7 @@ from ..kernels import activation as _kact
 from ..kernels import norm as _knorm
 from ..kernels import softmax as _ksoftmax
 from ..tensor import Tensor
+from .indexing import _along
 
 # Elements per block in the NumPy kernels. A chain of in-place passes over a block this size
 # (128 KiB of float32) stays in L2 cache; over a whole activation (MiBs) every pass goes to
@@ -612,3 +613,95 @@ class BinaryCrossEntropy(Op):
             with np.errstate(divide="ignore"):
                 gt = g * ((-x).log1p() - x.log())
         return gx, gt
+
+
+# ----------------------------------------------------------------------------- class targets
+
+
+def check_classes(target, n_classes: int, name: str, input_shape) -> None:
+    """Raise for a class index outside [0, n_classes) (the largest out of range first)."""
+    if target.size:
+        lo, hi = int(target.min()), int(target.max())
+        if lo < 0 or hi >= n_classes:
+            raise IndexError(
+                f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
+                f"{n_classes} classes (input of shape {input_shape})"
+            )
+
+
+def _class_terms(target, weight, dim: int, ignore_index: int, dtype):
+    """(t, w, valid): the target as an index along ``dim`` (ignored entries pointing at class
+    0), each target's weight (weight[t], or 1; 0 where ignored) and the not-ignored mask."""
+    xp = xp_of(target)
+    valid = target != ignore_index
+    t = xp.expand_dims(xp.where(valid, target, 0), dim)
+    w = valid.astype(dtype)
+    if weight is not None:
+        w *= weight[t.reshape(valid.shape)]
+    return t, w, valid
+
+
+class NllLoss(Op):
+    """Negative log-likelihood of class targets t on log-probabilities x (classes in ``dim``):
+    l_i = -w_i x[i, t_i], w_i = weight[t_i] (or 1) and 0 where t_i is ``ignore_index``; reduced
+    to Σ l ('sum'), Σ l / Σ w ('mean': PyTorch's weighted mean, NaN when every target is
+    ignored) or not ('none'). One op where gather, where, mul, neg, sum and div were nine;
+    cross-entropy forward + backward on (128, 10) float32: 250 µs → 95 µs (PyTorch 48 µs).
+    Linear in x; its gradient is ``NllLossBackward``. ``weight`` gets no gradient (PyTorch
+    has none either)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs_input_grad, inputs):
+        return (None, *inputs[1:])
+
+    def forward(ctx, x, target, weight=None, dim=1, ignore_index=-100, reduction="mean", name=""):
+        ctx.dim, ctx.ignore_index, ctx.reduction, ctx.caller = dim, ignore_index, reduction, name
+        xp = xp_of(x)
+        t, w, valid = _class_terms(target, weight, dim, ignore_index, x.dtype)
+        check_classes(t, x.shape[dim], name, x.shape)
+        picked = x[_along(t, dim)].reshape(valid.shape)
+        loss = xp.where(valid, -picked * w, 0)  # an ignored target adds 0, even at x = -inf
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        return xp.asarray(total / w.sum() if reduction == "mean" else total)
+
+    def backward(ctx, g):
+        if ctx.needs_input_grad[2]:
+            raise RuntimeError(f"{ctx.caller}: the derivative for 'weight' is not implemented")
+        _, target, weight = ctx.saved_tensors
+        shape = ctx.input_shapes[0]
+        params = dict(dim=ctx.dim, ignore_index=ctx.ignore_index, reduction=ctx.reduction)
+        gx = NllLossBackward.apply(g, target, weight, shape=shape, name=ctx.caller, **params)
+        return gx, None, None
+
+
+class NllLossBackward(Op):
+    """dL/dx of ``NllLoss``: zeros of the input's ``shape`` with -g w_i (-g / Σ w w_i for
+    'mean') at each target x[i, t_i], 0 at ignored ones. Linear in g, and its adjoint is
+    ``NllLoss`` itself, which is its gradient."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def inputs_to_save(needs_input_grad, inputs):
+        return (None, *inputs[1:])
+
+    def forward(
+        ctx, g, target, weight=None, shape=(), dim=1, ignore_index=-100, reduction="mean", name=""
+    ):
+        ctx.dim, ctx.ignore_index, ctx.reduction, ctx.caller = dim, ignore_index, reduction, name
+        xp = xp_of(g)
+        t, w, valid = _class_terms(target, weight, dim, ignore_index, g.dtype)
+        if reduction == "mean":
+            g = g / w.sum()  # then times w_i, as PyTorch rounds it
+        out = xp.zeros(shape, dtype=g.dtype)
+        out[_along(t, dim)] = xp.expand_dims(xp.where(valid, -g * w, 0), dim)
+        return out
+
+    def backward(ctx, h):
+        _, target, weight = ctx.saved_tensors
+        params = dict(dim=ctx.dim, ignore_index=ctx.ignore_index, reduction=ctx.reduction)
+        return NllLoss.apply(h, target, weight, name=ctx.caller, **params), None, None

@@ -342,6 +342,14 @@ def test_cross_entropy_loss_all_targets_ignored_is_nan_with_zero_gradient(
     assert np.isnan(out.item())
 
 
+def test_class_weight_that_requires_grad_gets_pytorchs_error():
+    x = tg.randn(4, 3, requires_grad=True)
+    weight = tg.ones(3, requires_grad=True)
+    loss = tg.nn.functional.cross_entropy(x, tg.tensor([0, 1, 2, 1]), weight=weight)
+    with pytest.raises(RuntimeError, match="derivative for 'weight' is not implemented"):
+        loss.backward()
+
+
 def test_cross_entropy_loss_default_ignore_index_is_minus_100():
     rng = np.random.default_rng(6)
     t = np.array([0, -100, 2, -100, 1])

@@ -11,9 +11,24 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad.ops import fused
-from tests.op_harness import OpSpec, make_tests
+from tests.op_harness import Const, OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
+
+def nll_loss_gradient(reduction):
+    """The input gradient of nll_loss for an upstream gradient ``g``: NllLossBackward, whose
+    gradient (NllLoss) double backward runs."""
+
+    def fn(lib, x, t, g):
+        out = lib.nn.functional.nll_loss(x, t, reduction=reduction, ignore_index=1)
+        # + 0 x: PyTorch links this gradient to x with a zero derivative, tensorgrad not at all
+        return lib.autograd.grad(out, x, g, create_graph=True)[0] + 0 * x
+
+    return fn
+
+
+CLASS_WEIGHTS = np.array([0.5, 2.0, 1.25, 3.0])  # a constant: weight gets no gradient
+
 
 OPS = [
     # fused.Linear: one GEMM over all rows of a (..., in) input, bias added in place
@@ -31,6 +46,45 @@ OPS = [
     # used transposed (its gradient then comes out in the weight's own layout)
     OpSpec("__matmul__", lambda lib, x, w: x @ w.mT, [((2, 3, 4), (5, 4)), ((2, 1, 3, 4), (5, 4))]),
     OpSpec("__matmul__", lambda lib, x, w: x @ w, [((2, 3, 4), (4, 5))]),
+    # fused.NllLoss and its gradient NllLossBackward (whose own gradient is NllLoss): class
+    # targets with ignored entries (-100 and 2 for ignore_index=2), classes in dim 1 or dim 0
+    *[
+        OpSpec(
+            "nn.functional.nll_loss",
+            lambda lib, x, t, reduction=reduction: lib.nn.functional.nll_loss(
+                x, t, reduction=reduction
+            ),
+            [((5, 4), Const(lambda rng: np.array([3, -100, 0, 3, 1])))],
+            covers=("nn.functional.cross_entropy",),
+        )
+        for reduction in ("mean", "sum", "none")
+    ],
+    OpSpec(
+        "nn.functional.nll_loss",
+        lambda lib, x, t: lib.nn.functional.nll_loss(
+            x, t, lib.tensor(CLASS_WEIGHTS, dtype=x.dtype), ignore_index=2
+        ),
+        [
+            ((3, 4, 2, 3), Const(lambda rng: rng.integers(0, 4, (3, 2, 3)))),
+            ((4,), Const(lambda rng: np.array(1))),
+        ],
+        noncontiguous=False,  # PyTorch's nll_loss2d backward: "grad_input must be contiguous"
+    ),
+    OpSpec(
+        "nn.functional.nll_loss",
+        nll_loss_gradient("none"),
+        [((5, 4), Const(lambda rng: np.array([3, 1, 0, 1, 2])), (5,))],
+    ),
+    OpSpec(
+        "nn.functional.nll_loss",
+        nll_loss_gradient("mean"),
+        [((5, 4), Const(lambda rng: np.array([3, 1, 0, 1, 2])), ())],
+    ),
+    OpSpec(
+        "nn.functional.cross_entropy",
+        lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, reduction="none"),
+        [((3, 4, 5), Const(lambda rng: rng.integers(0, 4, (3, 5))))],
+    ),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
