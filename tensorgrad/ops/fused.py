@@ -634,7 +634,7 @@ def _class_terms(target, weight, dim: int, ignore_index: int, dtype):
     0), each target's weight (weight[t], or 1; 0 where ignored) and the not-ignored mask."""
     xp = xp_of(target)
     valid = target != ignore_index
-    t = xp.expand_dims(xp.where(valid, target, 0), dim)
+    t = xp.where(valid, target, 0).reshape(valid.shape[:dim] + (1,) + valid.shape[dim:])
     w = valid.astype(dtype)
     if weight is not None:
         w *= weight[t.reshape(valid.shape)]
@@ -698,7 +698,7 @@ class NllLossBackward(Op):
         if reduction == "mean":
             g = g / w.sum()  # then times w_i, as PyTorch rounds it
         out = xp.zeros(shape, dtype=g.dtype)
-        out[_along(t, dim)] = xp.expand_dims(xp.where(valid, -g * w, 0), dim)
+        out[_along(t, dim)] = xp.where(valid, -g * w, 0).reshape(t.shape)
         return out
 
     def backward(ctx, h):
