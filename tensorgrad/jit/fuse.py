@@ -55,6 +55,9 @@ EXPRESSIONS = {
     ew.Tanh: "tanh({0})",
     ew.Sqrt: "math.sqrt({0})",
     ew.Where: "{1} if {0} else {2}",
+    # formulas of several ops, each rounded to the dtype ({f}: f32 or f64) as NumPy rounds it
+    ew.TanhBackward: "{0} * {f}({f}(1.0) - {f}({1} * {1}))",
+    ew.SigmoidBackward: "{f}({0} * {1}) * {f}({f}(1.0) - {1})",
 }
 _FLOATS = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 MIN_OPS = 2
@@ -169,7 +172,7 @@ def _fused_step(run, kind, meta, keep, readers, end, rows: dict) -> Step | None:
         return names[key]
 
     for step in run:
-        expr = EXPRESSIONS[step.op].format(*(operand(a) for a in step.args))
+        expr = EXPRESSIONS[step.op].format(*(operand(a) for a in step.args), f=f)
         body.append(f"{local[step.out]} = {f}({expr})")
     outs = [s.out for s in run if s.out in keep or readers.get(s.out, -1) > end]
     outs = outs or [run[-1].out]  # a kernel writes at least one array
