@@ -11,6 +11,7 @@ import numpy as np
 from .._args import wrap_dim
 from ..autograd.function import Op
 from ..backend import xp_of
+from ..jit import recorder
 from ..tensor import Tensor
 
 
@@ -48,12 +49,15 @@ class Prod(Op):
         # it carries their gradient): one zero at k gives P at k and P S / x_i elsewhere; two
         # zeros a, b give P x_b = P (S - x_a) at a; with more, the gradient and its derivatives
         # are 0. All in tensor ops, so double backward is exact (higher orders with 1 zero).
+        # Without zeros that is g (P / x), the shortcut below (same rounding: P is out); while
+        # tg.compile records, the general form runs, as whether x has a zero is a value the
+        # replay must not take from the recorded call.
         x, out = ctx.saved_tensors
         dims = tuple(range(x.ndim)) if ctx.dim is None else (ctx.dim,)
         g = _unreduce(g, x.shape, dims, ctx.keepdim)
         zero = x == 0
-        if not bool(zero.any()):
-            return g * _unreduce(out, x.shape, dims, ctx.keepdim) / x
+        if recorder.ACTIVE is None and not bool(zero.any()):
+            return g * (_unreduce(out, x.shape, dims, ctx.keepdim) / x)
         count = zero.sum(dims, keepdim=True)
         x1 = x.masked_fill(zero, 1.0)
         p = Prod.apply(x1, dim=ctx.dim, keepdim=True)

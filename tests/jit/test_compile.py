@@ -556,6 +556,25 @@ def test_our_own_checks_run_again_on_every_replay():
     )
 
 
+def test_product_gradient_replays_with_and_without_zeros():
+    """Prod's backward branches on whether its input has a zero; while recording it takes the
+    general formula instead of reading that value, so the step replays (fullgraph) and equals
+    eager mode bit for bit with no, one, two and three zeros."""
+    w = tg.tensor([1.0, 2.0, 3.0, 0.5], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        (x + w).prod().backward()
+        return w.grad
+
+    compiled = tg.compile(step, fullgraph=True)
+    for shift in ([1, 2, 3, 4], [-1, 0, 3, 4], [-1, -2, 3, 4], [-1, -2, -3, 4], [2, 1, 3, 4]):
+        x = tg.tensor(shift, dtype=tg.float32)
+        got = compiled(x).numpy().copy()
+        np.testing.assert_array_equal(got, step(x).numpy())
+    assert compiled.replays == 3
+
+
 def test_a_declared_value_that_changes_records_again():
     """Values our code branches on (whether a mask is the causal one, a packed sequence's batch
     sizes) are guards: computed again before each replay, a new value records again, and the
