@@ -8,8 +8,9 @@ over. The buffers are made once, when the replay is built, and every replay writ
 memory (``np.matmul(a, b, out=b3)``), so a replay allocates only what is left unplanned, and a
 later replay on a device can capture fixed addresses (CUDA graphs need them).
 
-What gets a buffer: the result of an op whose forward is one array call that takes ``out=``
-(``INTO``: the elementwise ufuncs, matmul, Linear, and the GELU and softmax kernels) and a fused
+What gets a buffer: the result of an op whose forward can write into ``out=`` (``INTO``: the
+elementwise ufuncs and ``where``, matmul, Linear, concatenation, embedding lookups and their
+gradients, the GELU, softmax and log-softmax kernels, tanh's and NLL's gradients) and a fused
 kernel's output rows, when the recorded result was a C-contiguous host array owning its memory.
 What never does, because it outlives the step or leaves the replay's sight: the inputs and
 returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
@@ -31,9 +32,22 @@ from .. import kernels
 from ..autograd.function import SCRATCH
 from ..kernels import activation as kact
 from ..kernels import softmax as ksoftmax
+from ..kernels import where as kwhere
 from ..ops import elementwise as ew
-from ..ops.fused import Gelu, GeluBackward, Linear, Softmax, SoftmaxBackward
+from ..ops.fused import (
+    Gelu,
+    GeluBackward,
+    Linear,
+    LogSoftmax,
+    LogSoftmaxBackward,
+    NllLossBackward,
+    Softmax,
+    SoftmaxBackward,
+    nll_grad_into,
+)
+from ..ops.indexing import Embedding, EmbeddingDenseBackward, embedding_grad_into
 from ..ops.linalg import MatMul
+from ..ops.movement import Cat
 from .recorder import Recorder, Step
 
 
@@ -100,6 +114,60 @@ def _softmax_backward_into(g, y, dim=-1, *, out):
     return out
 
 
+def _log_softmax_into(x, dim=-1, *, out):
+    if dim % x.ndim != x.ndim - 1 or not _contiguous_kernel(x):
+        out[...] = LogSoftmax.forward(SCRATCH, x, dim)
+        return out
+    n = x.shape[-1]
+    ksoftmax.log_softmax_rows(x.reshape(-1, n), out.reshape(-1, n))
+    return out
+
+
+def _log_softmax_backward_into(g, y, dim=-1, *, out):
+    if dim % g.ndim != g.ndim - 1 or not _contiguous_kernel(g, y):
+        out[...] = LogSoftmaxBackward.forward(SCRATCH, g, y, dim)
+        return out
+    n = g.shape[-1]
+    ksoftmax.log_softmax_backward_rows(g.reshape(-1, n), y.reshape(-1, n), out.reshape(-1, n))
+    return out
+
+
+def _where_into(cond, a, b, *, out):
+    """``Where.forward`` into ``out``: the masked-fill kernel where the op would take it, else
+    b copied in and a copied over it where cond holds (the same values, no temporary)."""
+    if kernels.takes(a, b) and kwhere.where(cond, a, b, out=out) is not None:
+        return out
+    np.copyto(out, b)
+    np.copyto(out, a, where=cond)
+    return out
+
+
+def _tanh_backward_into(g, y, *, out):
+    """g (1 - y y), rounded as ``TanhBackward.forward``."""
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    return np.multiply(g, out, out=out)
+
+
+def _cat_into(*xs, dim=0, out):
+    return np.concatenate(xs, axis=dim, out=out)
+
+
+def _embedding_into(weight, index, padding_idx=None, *, out):
+    return weight.take(index, axis=0, out=out)
+
+
+def _embedding_backward_into(g, index=None, num_weights=0, padding_idx=None, *, out):
+    out[...] = 0
+    return embedding_grad_into(out, g, index, padding_idx)
+
+
+def _nll_loss_backward_into(g, target, weight=None, shape=(), dim=1, ignore_index=-100,
+                            reduction="mean", name="", *, out):  # fmt: skip
+    out[...] = 0
+    return nll_grad_into(out, g, target, weight, dim, ignore_index, reduction)
+
+
 # op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
 # tests/jit/test_buffers.py checks each against the op)
 INTO = {
@@ -118,6 +186,14 @@ INTO = {
     GeluBackward: _gelu_backward_into,
     Softmax: _softmax_into,
     SoftmaxBackward: _softmax_backward_into,
+    LogSoftmax: _log_softmax_into,
+    LogSoftmaxBackward: _log_softmax_backward_into,
+    ew.Where: _where_into,
+    ew.TanhBackward: _tanh_backward_into,
+    Cat: _cat_into,
+    Embedding: _embedding_into,
+    EmbeddingDenseBackward: _embedding_backward_into,
+    NllLossBackward: _nll_loss_backward_into,
 }
 
 

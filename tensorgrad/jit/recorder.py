@@ -206,8 +206,8 @@ class Recorder:
         attrs = vars(ctx) if ctx is not function.SCRATCH else scratch
         self.steps.append(step)
         step.out = self._new_slot(out.array)
-        for name, value in attrs.items():
-            if is_array(value) and id(value) not in self.slots:
+        for name, value in attrs.items():  # an argument or a constant needs no side slot
+            if is_array(value) and id(value) not in self.slots and id(value) not in self.owners:
                 step.side.append((name, self._new_slot(value)))
         step.label = cls.__name__
         return out

@@ -29,11 +29,11 @@ def fill_rows(x, cond, value, out):
             yr[j] = value if cond[j] else xr[j]
 
 
-def where(cond, a, b):
+def where(cond, a, b, out=None):
     """``np.where(cond, a, b)`` through ``fill_rows`` when one of a, b is a 0-d array of the
     other's dtype, the other is C-contiguous and has the result's shape, and cond's shape
     (leading 1s aside) is that array's trailing dims; None otherwise, for the caller's NumPy
-    path."""
+    path. Into ``out`` (C-contiguous, the result's shape and dtype) when given."""
     if a.ndim == 0:
         value, x = a, b
     elif b.ndim == 0:
@@ -49,7 +49,7 @@ def where(cond, a, b):
     if not k or x.dtype != value.dtype or not x.flags.c_contiguous or x.shape[-k:] != shape:
         return None
     n = math.prod(shape)
-    out = np.empty_like(x)
+    out = np.empty_like(x) if out is None else out
     rows = x.reshape(-1, n)
     fill_rows(rows, np.ascontiguousarray(cond).reshape(n), value[()], out.reshape(-1, n))
     return out

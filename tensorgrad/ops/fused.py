@@ -646,7 +646,7 @@ class NllLoss(Op):
     l_i = -w_i x[i, t_i], w_i = weight[t_i] (or 1) and 0 where t_i is ``ignore_index``; reduced
     to Σ l ('sum'), Σ l / Σ w ('mean': PyTorch's weighted mean, NaN when every target is
     ignored) or not ('none'). One op where gather, where, mul, neg, sum and div were nine;
-    cross-entropy forward + backward on (128, 10) float32: 250 µs → 95 µs (PyTorch 48 µs).
+    cross-entropy forward + backward on (128, 10) float32: 250 µs → 85-120 µs (PyTorch 48-66 µs).
     Linear in x; its gradient is ``NllLossBackward``. ``weight`` gets no gradient (PyTorch
     has none either)."""
 
@@ -678,6 +678,16 @@ class NllLoss(Op):
         return gx, None, None
 
 
+def nll_grad_into(out, g, target, weight, dim, ignore_index, reduction):
+    """``NllLossBackward``'s values written into ``out``, which holds zeros."""
+    xp = xp_of(g)
+    t, w, valid = _class_terms(target, weight, dim, ignore_index, g.dtype)
+    if reduction == "mean":
+        g = g / w.sum()  # then times w_i, as PyTorch rounds it
+    out[_along(t, dim)] = xp.where(valid, -g * w, 0).reshape(t.shape)
+    return out
+
+
 class NllLossBackward(Op):
     """dL/dx of ``NllLoss``: zeros of the input's ``shape`` with -g w_i (-g / Σ w w_i for
     'mean') at each target x[i, t_i], 0 at ignored ones. Linear in g, and its adjoint is
@@ -693,13 +703,8 @@ class NllLossBackward(Op):
         ctx, g, target, weight=None, shape=(), dim=1, ignore_index=-100, reduction="mean", name=""
     ):
         ctx.dim, ctx.ignore_index, ctx.reduction, ctx.caller = dim, ignore_index, reduction, name
-        xp = xp_of(g)
-        t, w, valid = _class_terms(target, weight, dim, ignore_index, g.dtype)
-        if reduction == "mean":
-            g = g / w.sum()  # then times w_i, as PyTorch rounds it
-        out = xp.zeros(shape, dtype=g.dtype)
-        out[_along(t, dim)] = xp.where(valid, -g * w, 0).reshape(t.shape)
-        return out
+        out = xp_of(g).zeros(shape, dtype=g.dtype)
+        return nll_grad_into(out, g, target, weight, dim, ignore_index, reduction)
 
     def backward(ctx, h):
         _, target, weight = ctx.saved_tensors

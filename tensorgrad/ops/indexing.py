@@ -351,19 +351,25 @@ class Embedding(Op):
         return gw, None
 
 
+def embedding_grad_into(out, g, index, padding_idx):
+    """``EmbeddingDenseBackward``'s values added into ``out`` (num_weights, dim), which holds
+    zeros."""
+    dim = g.shape[-1]
+    g2, idx = g.reshape(-1, dim), index.reshape(-1)
+    if idx.size:
+        backend.scatter_add(out, (idx,), g2)
+    if padding_idx is not None:
+        out[padding_idx] = 0
+    return out
+
+
 class EmbeddingDenseBackward(Op):
     """zeros(num_weights, dim) with each row of ``g`` added at its index (padding row: 0)."""
 
     def forward(ctx, g, index=None, num_weights=0, padding_idx=None):
         ctx.index, ctx.padding_idx = index, padding_idx
-        dim = g.shape[-1]
-        g2, idx = g.reshape(-1, dim), index.reshape(-1)
-        out = xp_of(g).zeros((num_weights, dim), dtype=g.dtype)
-        if idx.size:
-            backend.scatter_add(out, (idx,), g2)
-        if padding_idx is not None:
-            out[padding_idx] = 0
-        return out
+        out = xp_of(g).zeros((num_weights, g.shape[-1]), dtype=g.dtype)
+        return embedding_grad_into(out, g, index, padding_idx)
 
     def backward(ctx, gg):  # the scatter is linear in g: its gradient is the lookup
         out = Embedding.apply(gg, ctx.index)

@@ -9,8 +9,19 @@ from tensorgrad import nn
 from tensorgrad.autograd.function import SCRATCH
 from tensorgrad.jit import buffers
 from tensorgrad.ops import elementwise as ew
-from tensorgrad.ops.fused import Gelu, GeluBackward, Linear, Softmax, SoftmaxBackward
+from tensorgrad.ops.fused import (
+    Gelu,
+    GeluBackward,
+    Linear,
+    LogSoftmax,
+    LogSoftmaxBackward,
+    NllLossBackward,
+    Softmax,
+    SoftmaxBackward,
+)
+from tensorgrad.ops.indexing import Embedding, EmbeddingDenseBackward
 from tensorgrad.ops.linalg import MatMul
+from tensorgrad.ops.movement import Cat
 
 rng = np.random.default_rng(0)
 
@@ -57,6 +68,30 @@ def _cases():
             yield SoftmaxBackward, (g, y), {"dim": dim % 3}  # as Softmax.backward passes it
         yield Softmax, (x,), {"dim": -1, "mask": mask, "safe": True}
         yield Softmax, (scores.transpose(1, 0, 2),), {"dim": -1}
+        for dim in (-1, 2, 1):
+            yield LogSoftmax, (scores,), {"dim": dim}
+            y = LogSoftmax.forward(SCRATCH, x, dim)
+            yield LogSoftmaxBackward, (g, y), {"dim": dim % 3}
+        yield LogSoftmax, (x.transpose(0, 2, 1),), {"dim": -1}
+        # where: the masked-fill kernel (a number and a (T, T) mask), and NumPy's cases
+        value = np.asarray(-np.inf, dtype)
+        yield ew.Where, (mask, value, x), {}
+        yield ew.Where, (mask, x, value), {}
+        yield ew.Where, (mask, x, g), {}
+        yield ew.Where, (mask[None], 0.5, x[:, :, ::-1]), {}
+        yield ew.TanhBackward, (g, np.tanh(x)), {}
+        yield ew.TanhBackward, (g.transpose(2, 1, 0), np.tanh(x).transpose(2, 1, 0)), {}
+        yield Cat, (x, g), {"dim": 0}
+        yield Cat, (x, g[:, :2], x.transpose(0, 2, 1).copy().transpose(0, 2, 1)), {"dim": 1}
+        table, index = _array(9, 5, dtype=dtype), rng.integers(0, 9, (3, 4))
+        yield Embedding, (table, index), {}
+        yield EmbeddingDenseBackward, (x[..., :5], index), {"num_weights": 9}
+        yield EmbeddingDenseBackward, (x[..., :5], index), {"num_weights": 9, "padding_idx": 2}
+        target = np.array([3, -100, 0, 3, 1, 2])
+        for reduction, up in (("mean", np.asarray(1.5, dtype)), ("none", _array(6, dtype=dtype))):
+            params = {"shape": (6, 4), "dim": 1, "reduction": reduction}
+            yield NllLossBackward, (up, target, None), params
+            yield NllLossBackward, (up, target, _array(4, dtype=dtype)), params
 
 
 @pytest.mark.parametrize("case", list(_cases()), ids=lambda c: c[0].__name__)
