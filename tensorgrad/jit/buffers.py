@@ -9,13 +9,15 @@ memory (``np.matmul(a, b, out=b3)``), so a replay allocates only what is left un
 later replay on a device can capture fixed addresses (CUDA graphs need them).
 
 What gets a buffer: the result of an op whose forward can write into ``out=`` (``INTO``: the
-elementwise ufuncs and ``where``, matmul, Linear, concatenation, embedding lookups and their
-gradients, the GELU, softmax and log-softmax kernels, tanh's and NLL's gradients) and a fused
-kernel's output rows, when the recorded result was a C-contiguous host array owning its memory.
+elementwise ufuncs and ``where``, matmul, Linear, concatenation, copying reshapes, embedding
+lookups and their gradients, the GELU, softmax and log-softmax kernels, tanh's and NLL's
+gradients) and a fused kernel's output rows, when the recorded result was a C-contiguous host
+array owning its memory.
 What never does, because it outlives the step or leaves the replay's sight: the inputs and
 returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
 reads (a ``.grad`` the engine sets, a running statistic, a value the optimizer reads through its
-tensors). Parameters, gradients, optimizer state and returned tensors are therefore never
+tensors), unless the call is one known to keep nothing (``PURE_CALLS``: LayerNorm's gradients,
+split's views). Parameters, gradients, optimizer state and returned tensors are therefore never
 aliased.
 
 Greedy assignment in step order (best fit among free buffers, a new one otherwise) is enough
@@ -34,6 +36,7 @@ from ..kernels import activation as kact
 from ..kernels import softmax as ksoftmax
 from ..kernels import where as kwhere
 from ..ops import elementwise as ew
+from ..ops import fused, movement
 from ..ops.fused import (
     Gelu,
     GeluBackward,
@@ -47,7 +50,7 @@ from ..ops.fused import (
 )
 from ..ops.indexing import Embedding, EmbeddingDenseBackward, embedding_grad_into
 from ..ops.linalg import MatMul
-from ..ops.movement import Cat
+from ..ops.movement import Cat, Reshape
 from .recorder import Recorder, Step
 
 
@@ -149,6 +152,12 @@ def _tanh_backward_into(g, y, *, out):
     return np.multiply(g, out, out=out)
 
 
+def _reshape_into(x, shape=(), *, out):
+    """A reshape that copies (x's memory does not fit the shape): x's elements in C order."""
+    out.reshape(x.shape)[...] = x
+    return out
+
+
 def _cat_into(*xs, dim=0, out):
     return np.concatenate(xs, axis=dim, out=out)
 
@@ -166,6 +175,17 @@ def _nll_loss_backward_into(g, target, weight=None, shape=(), dim=1, ignore_inde
                             reduction="mean", name="", *, out):  # fmt: skip
     out[...] = 0
     return nll_grad_into(out, g, target, weight, dim, ignore_index, reduction)
+
+
+# Functions that ``call`` steps run which keep nothing they read and return new arrays or views
+# of their arguments: what they read may still live in a planned buffer (any other call may
+# keep a reference, so what it reads is never planned).
+PURE_CALLS = {
+    movement._pieces,  # Split's views
+    np.stack,
+    fused._layer_norm_grads,
+    fused._rms_norm_grads,
+}
 
 
 # op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
@@ -191,6 +211,7 @@ INTO = {
     ew.Where: _where_into,
     ew.TanhBackward: _tanh_backward_into,
     Cat: _cat_into,
+    Reshape: _reshape_into,
     Embedding: _embedding_into,
     EmbeddingDenseBackward: _embedding_backward_into,
     NllLossBackward: _nll_loss_backward_into,
@@ -220,8 +241,8 @@ def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
         read = {group[n] for n in step.reads()}
         if step.kind == "fused":  # earlier kernels' arenas, read by name
             read |= {group[name] for name, _ in step.args[0]}
-        elif step.kind not in ("op", "check"):  # code that may keep what it reads
-            escapes |= read
+        elif step.kind not in ("op", "check") and step.fn not in PURE_CALLS:
+            escapes |= read  # code that may keep what it reads
         for g in read:
             last[g] = i
     result = Plan()
