@@ -11,8 +11,8 @@ later replay on a device can capture fixed addresses (CUDA graphs need them).
 What gets a buffer: the result of an op whose forward can write into ``out=`` (``INTO``: the
 elementwise ufuncs and ``where``, matmul, Linear, concatenation, copying reshapes, embedding
 lookups and their gradients, the GELU, softmax and log-softmax kernels, tanh's and NLL's
-gradients) and a fused kernel's output rows, when the recorded result was a C-contiguous host
-array owning its memory.
+gradients; ``WITH_CTX``: LayerNorm, whose forward takes ``out`` itself) and a fused kernel's
+output rows, when the recorded result was a C-contiguous host array owning its memory.
 What never does, because it outlives the step or leaves the replay's sight: the inputs and
 returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
 reads (a ``.grad`` the engine sets, a running statistic, a value the optimizer reads through its
@@ -40,6 +40,7 @@ from ..ops import fused, movement
 from ..ops.fused import (
     Gelu,
     GeluBackward,
+    LayerNorm,
     Linear,
     LogSoftmax,
     LogSoftmaxBackward,
@@ -217,6 +218,10 @@ INTO = {
     NllLossBackward: _nll_loss_backward_into,
 }
 
+# ops that also leave arrays on their ctx for a later op (side outputs): their forward takes
+# ``out=`` itself and is called with the replay's ctx
+WITH_CTX = {LayerNorm}
+
 
 class Plan:
     """Which steps write into which buffer: ``into[i]`` is the array step ``i`` writes its
@@ -288,7 +293,9 @@ def _wants(rec: Recorder, step: Step, group: dict):
     if step.kind == "fused":
         shape, dtype, _, arena = step.side
         return arena, (len(step.out), *shape), dtype
-    if step.kind != "op" or step.op not in INTO or step.side or type(step.out) is not int:
+    if step.kind != "op" or type(step.out) is not int:
+        return None
+    if step.op not in (WITH_CTX if step.side else INTO.keys() | WITH_CTX):
         return None
     shape, dtype, contiguous, host = rec.meta[step.out]
     if shape == () or not (contiguous and host and rec.new_memory(step.out)):

@@ -67,8 +67,8 @@ class Replay:
                     new = [_nbytes(rec.meta[n]) for n in outs if rec.new_memory(n)]
                 if i in plan.into:
                     planned += len(step.out) if step.kind == "fused" else 1
-                else:
-                    made, made_bytes = made + len(new), made_bytes + sum(new)
+                    new = new[1:] if step.kind != "fused" else []  # side outputs stay new
+                made, made_bytes = made + len(new), made_bytes + sum(new)
         n_buffers = sum(len(plan.buffers) for _, plan in parts)
         self.planned = (planned, n_buffers, sum(plan.nbytes for _, plan in parts))
         self.made = (made, made_bytes)
@@ -264,8 +264,11 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
                 lines.append(f"    ctx = new({op})")
             call = f"{op}.forward({ctx}, {arguments})"
             if i in plan.into:  # the same forward, written into its planned buffer
-                into, buffer = names.of(buffers.INTO[step.op]), names.of(plan.into[i], "b")
-                call = f"{into}({arguments}, out={buffer})"
+                buffer = names.of(plan.into[i], "b")
+                if step.op in buffers.WITH_CTX:
+                    call = f"{op}.forward({ctx}, {arguments}, out={buffer})"
+                else:
+                    call = f"{names.of(buffers.INTO[step.op])}({arguments}, out={buffer})"
             if rec.meta[step.out][0] == ():  # NumPy returns a scalar where eager makes a 0-d array
                 call = f"array0({call})"
             lines.append(f"    v{step.out} = {call}")

@@ -124,10 +124,11 @@ def layer_norm_backward_rows(g, x, w, mean, rstd, gx, gw_part, gb_part):
                 dr[j] = rs * (hj - sh - xh * shx)
 
 
-def layer_norm(x2, w, b, eps):
-    """(y, mean, rstd) for x2 (rows, m) C-contiguous, rows and m >= 1."""
+def layer_norm(x2, w, b, eps, out=None):
+    """(y, mean, rstd) for x2 (rows, m) C-contiguous, rows and m >= 1; y into ``out`` (rows, m)
+    C-contiguous when given."""
     rows = x2.shape[0]
-    out = np.empty_like(x2)
+    out = np.empty_like(x2) if out is None else out
     mean = np.empty(rows, x2.dtype)
     rstd = np.empty(rows, x2.dtype)
     layer_norm_rows(x2, w, b, x2.dtype.type(eps), out, mean, rstd)

@@ -382,7 +382,8 @@ class LayerNorm(Op):
     def inputs_to_save(needs, inputs):
         return (inputs[0], inputs[1])
 
-    def forward(ctx, x, w, b, n=1, eps=1e-5):
+    def forward(ctx, x, w, b, n=1, eps=1e-5, out=None):
+        # ``out``: a C-contiguous array of x's shape to write y into (tg.compile's buffers)
         ctx.n, ctx.eps = n, eps
         xp = xp_of(x)
         m = math.prod(x.shape[x.ndim - n :])
@@ -390,9 +391,13 @@ class LayerNorm(Op):
         if kernels.takes(x, *params) and m:
             x2 = np.ascontiguousarray(x).reshape(-1, m)
             w1, b1 = (None if p is None else np.ascontiguousarray(p).reshape(m) for p in (w, b))
-            out, mean, rstd = _knorm.layer_norm(x2, w1, b1, eps)
+            out2 = None if out is None else out.reshape(-1, m)
+            y, mean, rstd = _knorm.layer_norm(x2, w1, b1, eps, out2)
             ctx.xhat, ctx.mean, ctx.rstd = None, mean, rstd  # x̂ is recomputed in backward
-            return out.reshape(x.shape)
+            return y.reshape(x.shape)
+        if out is not None:
+            out[...] = LayerNorm.forward(ctx, x, w, b, n, eps)
+            return out
         x2 = x.reshape(-1, m)
         mean_vec = xp.full(m, 1.0 / max(m, 1), dtype=x.dtype)
         xhat = x2 - (x2 @ mean_vec)[:, None]

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad import nn
+from tensorgrad import kernels, nn
 from tensorgrad.autograd.function import SCRATCH
 from tensorgrad.jit import buffers
 from tensorgrad.ops import elementwise as ew
 from tensorgrad.ops.fused import (
     Gelu,
     GeluBackward,
+    LayerNorm,
     Linear,
     LogSoftmax,
     LogSoftmaxBackward,
@@ -104,6 +105,30 @@ def test_each_op_written_into_a_buffer_equals_its_forward(case):
     got = buffers.INTO[op](*args, **params, out=out)
     assert got.shape == expected.shape and np.shares_memory(got, out)
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_written_into_a_buffer_equals_its_forward(path, dtype):
+    """LayerNorm leaves its statistics on ctx for the backward, so its own forward takes the
+    buffer (``WITH_CTX``): the same output and the same ctx arrays as without one."""
+    if path == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    saved = kernels.current()
+    kernels.use(path)
+    try:
+        x, w, b = _array(3, 4, 6, dtype=dtype), _array(6, dtype=dtype), _array(6, dtype=dtype)
+        for args in ((x, w, b), (x.transpose(1, 0, 2), w, None), (x, None, None)):
+            expected_ctx, ctx = type("Ctx", (), {})(), type("Ctx", (), {})()
+            expected = LayerNorm.forward(expected_ctx, *args, n=1, eps=1e-5)
+            out = np.full(expected.shape, np.nan, dtype)
+            got = LayerNorm.forward(ctx, *args, n=1, eps=1e-5, out=out)
+            assert np.shares_memory(got, out)
+            np.testing.assert_array_equal(out, expected)
+            for name, value in vars(expected_ctx).items():
+                np.testing.assert_array_equal(getattr(ctx, name), value)
+    finally:
+        kernels.use(saved)
 
 
 def _deep_step(fuse: bool):
