@@ -1274,9 +1274,10 @@ class Tensor:
         if self.shape == shape:
             return self
         lead = self.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(
-            i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1
-        )
+        kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and self.shape[i + lead] != 1)
+        if not kept:  # only leading dims summed away (a bias's gradient): one op
+            return reduce.Sum.apply(self, dims=tuple(range(lead)), keepdim=False)
+        dims = tuple(range(lead)) + kept
         return reduce.Sum.apply(self, dims=dims, keepdim=True).reshape(shape)
 
     def repeat(self, *sizes) -> Tensor:
