@@ -10,6 +10,7 @@ devices involved.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -203,12 +204,18 @@ def logical(ufunc, name, a: Tensor, b) -> Tensor:
 
 
 def broadcast_shape(name, sa, sb) -> tuple:
-    try:
-        return np.broadcast_shapes(sa, sb)
-    except ValueError:
-        raise RuntimeError(
-            f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
-        ) from None
+    """The shape two shapes broadcast to (NumPy's rule, in Python: ``np.broadcast_shapes``
+    builds arrays to find it, several microseconds on every binary op that broadcasts)."""
+    sa, sb = tuple(sa), tuple(sb)
+    if sa == sb:
+        return sa
+    n = max(len(sa), len(sb))
+    out = []
+    for x, y in zip((1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
+        out.append(y if x == 1 else x)
+    return tuple(out)
 
 
 def op_name(op) -> str:
@@ -271,14 +278,14 @@ def infer_shape(shape, numel, old_shape, name) -> tuple:
     if shape.count(-1) > 1:
         raise RuntimeError(f"{name}: only one dimension can be inferred, got {shape}")
     if -1 in shape:
-        known = builtins.int(np.prod([s for s in shape if s != -1]))
+        known = math.prod(s for s in shape if s != -1)
         if known == 0 or numel % known:
             raise RuntimeError(
                 f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
                 f"({numel} elements)"
             )
         shape = tuple(numel // known if s == -1 else s for s in shape)
-    if any(s < 0 for s in shape) or builtins.int(np.prod(shape)) != numel:
+    if any(s < 0 for s in shape) or math.prod(shape) != numel:
         raise RuntimeError(
             f"{name}: shape {shape} is invalid for input of shape {tuple(old_shape)} "
             f"({numel} elements)"

@@ -268,6 +268,8 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """All dimensions reversed, ``permute(n-1, ..., 0)`` (PyTorch deprecates it beyond 2-D)."""
+        if self.array.ndim == 2:  # the common case, without permute's argument checks
+            return movement.Permute.apply(self, dims=(1, 0))
         return self.permute(*reversed(range(self.ndim)))
 
     @property
@@ -1761,13 +1763,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"matmul: shapes {a.shape} @ {b.shape} cannot be multiplied "
             f"({a2.shape[-2]}x{a2.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]})"
         )
-    try:
-        np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    except ValueError:
-        raise RuntimeError(
-            f"matmul: the batch dimensions of {a.shape} @ {b.shape} ({a2.shape[:-2]} and "
-            f"{b2.shape[:-2]}) cannot be broadcast together"
-        ) from None
+    if (a2.ndim > 2 or b2.ndim > 2) and a2.shape[:-2] != b2.shape[:-2]:
+        try:
+            np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        except ValueError:
+            raise RuntimeError(
+                f"matmul: the batch dimensions of {a.shape} @ {b.shape} ({a2.shape[:-2]} and "
+                f"{b2.shape[:-2]}) cannot be broadcast together"
+            ) from None
     out = linalg.MatMul.apply(a2, b2)
     if a.ndim == 1:
         out = out.squeeze(-2)
