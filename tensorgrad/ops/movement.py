@@ -34,7 +34,7 @@ class Permute(Op):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
-        return g.permute(*inverse)
+        return Permute.apply(g, dims=tuple(inverse))
 
 
 class Expand(Op):
