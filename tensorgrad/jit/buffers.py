@@ -16,9 +16,9 @@ output rows, when the recorded result was a C-contiguous host array owning its m
 What never does, because it outlives the step or leaves the replay's sight: the inputs and
 returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
 reads (a ``.grad`` the engine sets, a running statistic, a value the optimizer reads through its
-tensors), unless the call is one known to keep nothing (``PURE_CALLS``: LayerNorm's gradients,
-split's views). Parameters, gradients, optimizer state and returned tensors are therefore never
-aliased.
+tensors), unless the call is one declared to keep nothing (``recorder.pure``: LayerNorm's
+gradients, split's views). Parameters, gradients, optimizer state and returned tensors are
+therefore never aliased.
 
 Greedy assignment in step order (best fit among free buffers, a new one otherwise) is enough
 here: a step's intermediates mostly die in the order they were made.
@@ -36,7 +36,6 @@ from ..kernels import activation as kact
 from ..kernels import softmax as ksoftmax
 from ..kernels import where as kwhere
 from ..ops import elementwise as ew
-from ..ops import fused, movement
 from ..ops.fused import (
     Gelu,
     GeluBackward,
@@ -52,6 +51,7 @@ from ..ops.fused import (
 from ..ops.indexing import Embedding, EmbeddingDenseBackward, embedding_grad_into
 from ..ops.linalg import MatMul
 from ..ops.movement import Cat, Reshape
+from . import recorder
 from .recorder import Recorder, Step
 
 
@@ -178,17 +178,6 @@ def _nll_loss_backward_into(g, target, weight=None, shape=(), dim=1, ignore_inde
     return nll_grad_into(out, g, target, weight, dim, ignore_index, reduction)
 
 
-# Functions that ``call`` steps run which keep nothing they read and return new arrays or views
-# of their arguments: what they read may still live in a planned buffer (any other call may
-# keep a reference, so what it reads is never planned).
-PURE_CALLS = {
-    movement._pieces,  # Split's views
-    np.stack,
-    fused._layer_norm_grads,
-    fused._rms_norm_grads,
-}
-
-
 # op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
 # tests/jit/test_buffers.py checks each against the op)
 INTO = {
@@ -246,7 +235,7 @@ def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
         read = {group[n] for n in step.reads()}
         if step.kind == "fused":  # earlier kernels' arenas, read by name
             read |= {group[name] for name, _ in step.args[0]}
-        elif step.kind not in ("op", "check") and step.fn not in PURE_CALLS:
+        elif step.kind not in ("op", "check") and step.fn not in recorder.PURE_CALLS:
             escapes |= read  # code that may keep what it reads
         for g in read:
             last[g] = i

@@ -335,6 +335,18 @@ def call(fn, *args, **kwargs):
     return out
 
 
+# Functions ``call`` steps run that keep nothing they read (they return new arrays or views of
+# their arguments): buffer planning may put what they read in a planned buffer, where anything
+# else a call runs might keep a reference to it.
+PURE_CALLS: set = {np.stack}
+
+
+def pure(fn):
+    """Declare ``fn`` (run through ``call``) pure: it keeps no reference to what it reads."""
+    PURE_CALLS.add(fn)
+    return fn
+
+
 def check(fn, *args) -> None:
     """``fn(*args)``: a test of our own on array values (an index in range, a probability in
     [0, 1]) that raises on bad input. A branch point declared to the recorder: while recording

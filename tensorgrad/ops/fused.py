@@ -430,6 +430,7 @@ class LayerNorm(Op):
         return tuple(None if a is None else Tensor._make(a) for a in grads)
 
 
+@recorder.pure
 def _layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape) -> tuple:
     """LayerNorm's first-order gradients (dx, dw, db) on arrays, None where not needed, from
     what the forward kept: x̂ and rstd (NumPy path) or mean and rstd (kernel path, x̂ None)."""
@@ -543,6 +544,7 @@ class RMSNorm(Op):
         return tuple(None if a is None else Tensor._make(a) for a in grads)
 
 
+@recorder.pure
 def _rms_norm_grads(g, x, w, rstd, n, needs) -> tuple:
     """RMSNorm's first-order gradients (dx, dw) on arrays, None where not needed."""
     need_x, need_w = needs

@@ -122,6 +122,7 @@ class ToDevice(Op):
         return g.to(ctx.source)
 
 
+@recorder.pure
 def _pieces(array, index: list) -> tuple:
     return tuple(array[i] for i in index)
 
