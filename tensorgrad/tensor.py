@@ -1763,14 +1763,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"matmul: shapes {a.shape} @ {b.shape} cannot be multiplied "
             f"({a2.shape[-2]}x{a2.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]})"
         )
-    if (a2.ndim > 2 or b2.ndim > 2) and a2.shape[:-2] != b2.shape[:-2]:
-        try:
-            np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-        except ValueError:
-            raise RuntimeError(
-                f"matmul: the batch dimensions of {a.shape} @ {b.shape} ({a2.shape[:-2]} and "
-                f"{b2.shape[:-2]}) cannot be broadcast together"
-            ) from None
+    try:
+        broadcast_shape("matmul", a2.shape[:-2], b2.shape[:-2])
+    except RuntimeError:
+        raise RuntimeError(
+            f"matmul: the batch dimensions of {a.shape} @ {b.shape} ({a2.shape[:-2]} and "
+            f"{b2.shape[:-2]}) cannot be broadcast together"
+        ) from None
     out = linalg.MatMul.apply(a2, b2)
     if a.ndim == 1:
         out = out.squeeze(-2)

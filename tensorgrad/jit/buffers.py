@@ -100,40 +100,33 @@ def _gelu_backward_into(g, x, approximate="none", *, out):
     return out
 
 
-def _softmax_into(x, dim=-1, mask=None, safe=False, *, out):
-    if mask is not None or dim % x.ndim != x.ndim - 1 or not _contiguous_kernel(x):
-        out[...] = Softmax.forward(SCRATCH, x, dim, mask, safe)
+def _rows_into(kernel, op, arrays, dim, out, *args, kernel_ok=True, **params):
+    """``kernel(*rows, out_rows, *args)`` over the rows of ``arrays`` where ``op``'s forward
+    would call it (along the last dim, C-contiguous), else that forward's result copied in."""
+    x = arrays[0]
+    if not kernel_ok or dim % x.ndim != x.ndim - 1 or not _contiguous_kernel(*arrays):
+        out[...] = op.forward(SCRATCH, *arrays, dim=dim, **params)
         return out
     n = x.shape[-1]
-    ksoftmax.softmax_rows(x.reshape(-1, n), out.reshape(-1, n), safe)
+    kernel(*[a.reshape(-1, n) for a in arrays], out.reshape(-1, n), *args)
     return out
+
+
+def _softmax_into(x, dim=-1, mask=None, safe=False, *, out):
+    kernel, ok = ksoftmax.softmax_rows, mask is None
+    return _rows_into(kernel, Softmax, (x,), dim, out, safe, kernel_ok=ok, mask=mask, safe=safe)
 
 
 def _softmax_backward_into(g, y, dim=-1, *, out):
-    if dim % g.ndim != g.ndim - 1 or not _contiguous_kernel(g, y):
-        out[...] = SoftmaxBackward.forward(SCRATCH, g, y, dim)
-        return out
-    n = g.shape[-1]
-    ksoftmax.softmax_backward_rows(g.reshape(-1, n), y.reshape(-1, n), out.reshape(-1, n))
-    return out
+    return _rows_into(ksoftmax.softmax_backward_rows, SoftmaxBackward, (g, y), dim, out)
 
 
 def _log_softmax_into(x, dim=-1, *, out):
-    if dim % x.ndim != x.ndim - 1 or not _contiguous_kernel(x):
-        out[...] = LogSoftmax.forward(SCRATCH, x, dim)
-        return out
-    n = x.shape[-1]
-    ksoftmax.log_softmax_rows(x.reshape(-1, n), out.reshape(-1, n))
-    return out
+    return _rows_into(ksoftmax.log_softmax_rows, LogSoftmax, (x,), dim, out)
 
 
 def _log_softmax_backward_into(g, y, dim=-1, *, out):
-    if dim % g.ndim != g.ndim - 1 or not _contiguous_kernel(g, y):
-        out[...] = LogSoftmaxBackward.forward(SCRATCH, g, y, dim)
-        return out
-    n = g.shape[-1]
-    ksoftmax.log_softmax_backward_rows(g.reshape(-1, n), y.reshape(-1, n), out.reshape(-1, n))
-    return out
+    return _rows_into(ksoftmax.log_softmax_backward_rows, LogSoftmaxBackward, (g, y), dim, out)
 
 
 def _where_into(cond, a, b, *, out):

@@ -648,6 +648,11 @@ def _class_terms(target, weight, dim: int, ignore_index: int, dtype):
     return t, w, valid
 
 
+def _targets_only(needs_input_grad, inputs) -> tuple:
+    """What the NLL ops keep for their gradients: the targets and weight, not the values."""
+    return (None, *inputs[1:])
+
+
 class NllLoss(Op):
     """Negative log-likelihood of class targets t on log-probabilities x (classes in ``dim``):
     l_i = -w_i x[i, t_i], w_i = weight[t_i] (or 1) and 0 where t_i is ``ignore_index``; reduced
@@ -658,10 +663,7 @@ class NllLoss(Op):
     has none either)."""
 
     saves_inputs = True
-
-    @staticmethod
-    def inputs_to_save(needs_input_grad, inputs):
-        return (None, *inputs[1:])
+    inputs_to_save = staticmethod(_targets_only)
 
     def forward(ctx, x, target, weight=None, dim=1, ignore_index=-100, reduction="mean", name=""):
         ctx.dim, ctx.ignore_index, ctx.reduction, ctx.caller = dim, ignore_index, reduction, name
@@ -701,10 +703,7 @@ class NllLossBackward(Op):
     ``NllLoss`` itself, which is its gradient."""
 
     saves_inputs = True
-
-    @staticmethod
-    def inputs_to_save(needs_input_grad, inputs):
-        return (None, *inputs[1:])
+    inputs_to_save = staticmethod(_targets_only)
 
     def forward(
         ctx, g, target, weight=None, shape=(), dim=1, ignore_index=-100, reduction="mean", name=""
