@@ -33,6 +33,7 @@ from ..backend import xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
 from ..kernels import activation as _kact
+from ..kernels import nll as _knll
 from ..kernels import norm as _knorm
 from ..kernels import softmax as _ksoftmax
 from ..tensor import Tensor
@@ -628,12 +629,31 @@ class BinaryCrossEntropy(Op):
 def check_classes(target, n_classes: int, name: str, input_shape) -> None:
     """Raise for a class index outside [0, n_classes) (the largest out of range first)."""
     if target.size:
-        lo, hi = int(target.min()), int(target.max())
-        if lo < 0 or hi >= n_classes:
-            raise IndexError(
-                f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
-                f"{n_classes} classes (input of shape {input_shape})"
-            )
+        _check_range(int(target.min()), int(target.max()), n_classes, name, input_shape)
+
+
+def _check_range(lo: int, hi: int, n_classes: int, name: str, input_shape) -> None:
+    if lo < 0 or hi >= n_classes:
+        raise IndexError(
+            f"{name}: target {hi if hi >= n_classes else lo} is out of bounds for "
+            f"{n_classes} classes (input of shape {input_shape})"
+        )
+
+
+_NO_WEIGHT = {dtype: np.empty(0, dtype) for dtype in (np.float32, np.float64)}
+
+
+def _nll_kernel_args(x, target, weight, dim):
+    """The NLL kernels' arguments, x as (outer, C, inner), the target as (outer, inner) and
+    the weight (empty for none), or None where the NumPy path runs (``kernels/nll.py``)."""
+    if not (kernels.takes(x, *(() if weight is None else (weight,))) and target.size):
+        return None
+    if type(target) is not np.ndarray or target.dtype.kind not in "iu":
+        return None
+    shape = x.shape
+    outer, inner = math.prod(shape[:dim]), math.prod(shape[dim + 1 :])
+    w = _NO_WEIGHT[x.dtype.type] if weight is None else weight
+    return x.reshape(outer, shape[dim], inner), target.reshape(outer, inner), w
 
 
 def _class_terms(target, weight, dim: int, ignore_index: int, dtype):
@@ -667,6 +687,17 @@ class NllLoss(Op):
 
     def forward(ctx, x, target, weight=None, dim=1, ignore_index=-100, reduction="mean", name=""):
         ctx.dim, ctx.ignore_index, ctx.reduction, ctx.caller = dim, ignore_index, reduction, name
+        args = _nll_kernel_args(x, target, weight, dim)
+        if args is not None:
+            x3, target2, w = args
+            losses = np.empty(target.shape, x.dtype)
+            total, wsum, lo, hi = _knll.nll_forward(
+                x3, target2, w, ignore_index, losses.reshape(target2.shape)
+            )
+            _check_range(lo, hi, x.shape[dim], name, x.shape)
+            if reduction == "none":
+                return losses
+            return np.asarray(np.divide(total, wsum) if reduction == "mean" else total, x.dtype)
         xp = xp_of(x)
         t, w, valid = _class_terms(target, weight, dim, ignore_index, x.dtype)
         check_classes(t, x.shape[dim], name, x.shape)
@@ -689,6 +720,13 @@ class NllLoss(Op):
 
 def nll_grad_into(out, g, target, weight, dim, ignore_index, reduction):
     """``NllLossBackward``'s values written into ``out``, which holds zeros."""
+    args = _nll_kernel_args(out, target, weight, dim) if out.flags.c_contiguous else None
+    if args is not None and g.dtype == out.dtype:
+        out3, target2, w = args
+        each = reduction == "none"
+        g2 = g.reshape(target2.shape) if each else g.reshape(1, 1)
+        _knll.nll_backward(g2, target2, w, ignore_index, each, reduction == "mean", out3)
+        return out
     xp = xp_of(g)
     t, w, valid = _class_terms(target, weight, dim, ignore_index, g.dtype)
     if reduction == "mean":
