@@ -36,6 +36,7 @@ from ..kernels import activation as kact
 from ..kernels import softmax as ksoftmax
 from ..kernels import where as kwhere
 from ..ops import elementwise as ew
+from ..ops.conv import BiasMatMul, Unfold, unfold_into
 from ..ops.fused import (
     Gelu,
     GeluBackward,
@@ -82,21 +83,39 @@ def _contiguous_kernel(*arrays) -> bool:
     return kernels.takes(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
-def _gelu_into(x, approximate="none", *, out):
-    if not _contiguous_kernel(x):
-        out[...] = Gelu.forward(SCRATCH, x, approximate=approximate)
+def _flat_into(kernel, op, arrays, out, **params):
+    """``kernel(*flat_arrays, flat_out)`` where ``op``'s forward would call it on these
+    arrays (C-contiguous ones: the same elements in the same order), else that forward's
+    result copied in."""
+    if not _contiguous_kernel(*arrays):
+        out[...] = op.forward(SCRATCH, *arrays, **params)
         return out
-    kernel = kact.gelu_tanh if approximate == "tanh" else kact.gelu_erf
-    kernel(x.reshape(-1), out.reshape(-1))
+    kernel(*[a.reshape(-1) for a in arrays], out.reshape(-1))
     return out
 
 
+def _gelu_into(x, approximate="none", *, out):
+    kernel = kact.gelu_tanh if approximate == "tanh" else kact.gelu_erf
+    return _flat_into(kernel, Gelu, (x,), out, approximate=approximate)
+
+
 def _gelu_backward_into(g, x, approximate="none", *, out):
-    if not _contiguous_kernel(g, x):
-        out[...] = GeluBackward.forward(SCRATCH, g, x, approximate=approximate)
-        return out
     kernel = kact.gelu_tanh_backward if approximate == "tanh" else kact.gelu_erf_backward
-    kernel(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    return _flat_into(kernel, GeluBackward, (g, x), out, approximate=approximate)
+
+
+def _relu_into(x, *, out):
+    return _flat_into(kact.relu, ew.Relu, (x,), out)
+
+
+def _relu_backward_into(g, y, *, out):
+    return _flat_into(kact.relu_backward, ew.ReluBackward, (g, y), out)
+
+
+def _bias_matmul_into(bias, a, b, *, out):
+    """``BiasMatMul.forward`` into ``out``: the product, then the bias added in place."""
+    np.matmul(a, b, out=out)
+    out += bias
     return out
 
 
@@ -193,6 +212,10 @@ INTO = {
     LogSoftmaxBackward: _log_softmax_backward_into,
     ew.Where: _where_into,
     ew.TanhBackward: _tanh_backward_into,
+    ew.Relu: _relu_into,
+    ew.ReluBackward: _relu_backward_into,
+    BiasMatMul: _bias_matmul_into,
+    Unfold: unfold_into,
     Cat: _cat_into,
     Reshape: _reshape_into,
     Embedding: _embedding_into,

@@ -118,6 +118,26 @@ def _geometry_of(ctx) -> dict:
     return dict(kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation, pads=ctx.pads)
 
 
+def unfold_into(x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), *, out):
+    """``Unfold``'s windows of ``x`` written into ``out`` (C, kh, kw, N, OH, OW)."""
+    h, w = x.shape[2:]
+    n_out = out.shape[4:]
+    image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as each block of cols
+    for i, j, windows, pixels in _offsets((h, w), n_out, kernel, stride, dilation, pads):
+        block = out[:, i, j]
+        if windows is None:  # this offset only ever sees padding
+            block[...] = 0
+            continue
+        block[windows] = image[pixels]
+        # zero the window positions where this offset sees padding
+        (rows, columns) = windows[1:]
+        block[:, :, : rows.start] = 0
+        block[:, :, rows.stop :] = 0
+        block[:, :, :, : columns.start] = 0
+        block[:, :, :, columns.stop :] = 0
+    return out
+
+
 class Unfold(Op):
     """im2col: the windows of ``x`` (N, C, H, W), zero-padded by ``pads``, as one array
     ``cols`` (C, kh, kw, N, OH, OW) with ``cols[c, i, j, n, y, x] = xpad[n, c, y sh + i dh,
@@ -127,23 +147,10 @@ class Unfold(Op):
     def forward(ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
         _geometry(ctx, kernel, stride, dilation, pads)
         ctx.channels_first = _channels_first(x)
-        n, c, h, w = x.shape
-        oh, ow = n_out = _n_out(x.shape, kernel, stride, dilation, pads)
-        cols = xp_of(x).empty((c, *kernel, n, oh, ow), dtype=x.dtype)
-        image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as each block of cols
-        for i, j, windows, pixels in _offsets((h, w), n_out, kernel, stride, dilation, pads):
-            block = cols[:, i, j]
-            if windows is None:  # this offset only ever sees padding
-                block[...] = 0
-                continue
-            block[windows] = image[pixels]
-            # zero the window positions where this offset sees padding
-            (rows, columns) = windows[1:]
-            block[:, :, : rows.start] = 0
-            block[:, :, rows.stop :] = 0
-            block[:, :, :, : columns.start] = 0
-            block[:, :, :, columns.stop :] = 0
-        return cols
+        n, c = x.shape[:2]
+        n_out = _n_out(x.shape, kernel, stride, dilation, pads)
+        cols = xp_of(x).empty((c, *kernel, n, *n_out), dtype=x.dtype)
+        return unfold_into(x, kernel, stride, dilation, pads, out=cols)
 
     def backward(ctx, g):
         size = ctx.input_shapes[0][2:]

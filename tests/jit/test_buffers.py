@@ -9,6 +9,7 @@ from tensorgrad import kernels, nn
 from tensorgrad.autograd.function import SCRATCH
 from tensorgrad.jit import buffers
 from tensorgrad.ops import elementwise as ew
+from tensorgrad.ops.conv import BiasMatMul, Unfold
 from tensorgrad.ops.fused import (
     Gelu,
     GeluBackward,
@@ -82,6 +83,20 @@ def _cases():
         yield ew.Where, (mask[None], 0.5, x[:, :, ::-1]), {}
         yield ew.TanhBackward, (g, np.tanh(x)), {}
         yield ew.TanhBackward, (g.transpose(2, 1, 0), np.tanh(x).transpose(2, 1, 0)), {}
+        relu_in = x.copy()
+        relu_in[0, 0, :3] = (np.nan, -0.0, 0.0)
+        yield ew.Relu, (relu_in,), {}
+        yield ew.Relu, (relu_in.transpose(2, 0, 1),), {}  # the kernel in its memory order
+        yield ew.ReluBackward, (g, np.maximum(relu_in, 0)), {}
+        yield ew.ReluBackward, (g[:, ::-1], x[:, ::-1]), {}
+        a2, b2 = _array(2, 6, 5, dtype=dtype), _array(2, 5, 7, dtype=dtype)
+        yield BiasMatMul, (_array(2, 6, 1, dtype=dtype), a2, b2), {}
+        yield BiasMatMul, (_array(6, 1, dtype=dtype), a2[0], b2[1].T.copy().T), {}
+        image = _array(2, 3, 7, 6, dtype=dtype)
+        geometry = {"kernel": (3, 2), "stride": (2, 1), "dilation": (1, 2)}
+        yield Unfold, (image,), {**geometry, "pads": ((1, 2), (0, 1))}
+        yield Unfold, (image.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3),), {}
+        yield Unfold, (image,), {"kernel": (3, 3), "pads": ((1, 1), (1, 1))}
         yield Cat, (x, g), {"dim": 0}
         yield Reshape, (x.transpose(1, 0, 2),), {"shape": (4, 21)}  # a copy
         yield Reshape, (x[:, ::2],), {"shape": (6, 7)}
