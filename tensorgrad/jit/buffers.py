@@ -47,6 +47,7 @@ from ..ops.fused import (
     NllLossBackward,
     Softmax,
     SoftmaxBackward,
+    layer_norm_grads,
     nll_grad_into,
 )
 from ..ops.indexing import Embedding, EmbeddingDenseBackward, embedding_grad_into
@@ -223,6 +224,10 @@ INTO = {
     NllLossBackward: _nll_loss_backward_into,
 }
 
+# functions run as ``call`` steps that write their result (the element at this index of the
+# tuple they return) into ``out=``: the same values as without
+CALL_INTO = {layer_norm_grads: 0}
+
 # ops that also leave arrays on their ctx for a later op (side outputs): their forward takes
 # ``out=`` itself and is called with the replay's ctx
 WITH_CTX = {LayerNorm}
@@ -298,11 +303,17 @@ def _wants(rec: Recorder, step: Step, group: dict):
     if step.kind == "fused":
         shape, dtype, _, arena = step.side
         return arena, (len(step.out), *shape), dtype
-    if step.kind != "op" or type(step.out) is not int:
+    if step.kind == "call" and step.fn in CALL_INTO and type(step.out) is tuple:
+        out = step.out[CALL_INTO[step.fn]]
+    elif step.kind == "op" and type(step.out) is int:
+        if step.op not in (WITH_CTX if step.side else INTO.keys() | WITH_CTX):
+            return None
+        out = step.out
+    else:
         return None
-    if step.op not in (WITH_CTX if step.side else INTO.keys() | WITH_CTX):
+    if out is None:
         return None
-    shape, dtype, contiguous, host = rec.meta[step.out]
-    if shape == () or not (contiguous and host and rec.new_memory(step.out)):
+    shape, dtype, contiguous, host = rec.meta[out]
+    if shape == () or not (contiguous and host and rec.new_memory(out)):
         return None
-    return group[step.out], shape, dtype
+    return group[out], shape, dtype

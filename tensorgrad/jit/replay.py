@@ -290,6 +290,8 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
             lines += [f"    v{n} = {arena}[{k}, ...]" for k, n in enumerate(made)]
         else:
             call = f"{names.of(step.fn)}({arguments})"
+            if i in plan.into:  # its result's planned element written into a buffer
+                call = f"{names.of(step.fn)}({arguments}, out={names.of(plan.into[i], 'b')})"
             if type(step.out) is tuple:
                 made = [n for n in step.out if n is not None]
                 targets = ", ".join("_" if n is None else f"v{n}" for n in step.out)

@@ -135,13 +135,14 @@ def layer_norm(x2, w, b, eps, out=None):
     return out, mean, rstd
 
 
-def layer_norm_backward(g2, x2, w, mean, rstd):
-    """(dx, dw, db) for C-contiguous (rows, m) g2, x2, rows and m >= 1; dw and db (m,)."""
+def layer_norm_backward(g2, x2, w, mean, rstd, gx=None):
+    """(dx, dw, db) for C-contiguous (rows, m) g2, x2, rows and m >= 1; dw and db (m,); dx
+    written into ``gx`` (C-contiguous (rows, m)) when given."""
     rows, m = g2.shape
     chunks = min(rows, CHUNKS)
     gw = np.zeros((chunks, m), g2.dtype)
     gb = np.zeros((chunks, m), g2.dtype)
-    gx = np.empty_like(g2)
+    gx = np.empty_like(g2) if gx is None else gx
     layer_norm_backward_rows(g2, x2, w, mean, rstd, gx, gw, gb)
     return gx, gw.sum(0), gb.sum(0)
 

@@ -427,14 +427,16 @@ class LayerNorm(Op):
         arrays = (g.array, x.array, None if w is None else w.array, ctx.xhat, ctx.rstd)
         mean = getattr(ctx, "mean", None)
         geometry = (ctx.n, ctx.needs_input_grad, ctx.input_shapes[2])
-        grads = recorder.call(_layer_norm_grads, *arrays, mean, *geometry)
+        grads = recorder.call(layer_norm_grads, *arrays, mean, *geometry)
         return tuple(None if a is None else Tensor._make(a) for a in grads)
 
 
 @recorder.pure
-def _layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape) -> tuple:
+def layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape, out=None) -> tuple:
     """LayerNorm's first-order gradients (dx, dw, db) on arrays, None where not needed, from
-    what the forward kept: x̂ and rstd (NumPy path) or mean and rstd (kernel path, x̂ None)."""
+    what the forward kept: x̂ and rstd (NumPy path) or mean and rstd (kernel path, x̂ None).
+    ``out``: a C-contiguous array of x's shape and type to write dx into (tg.compile's
+    buffers)."""
     need_x, need_w, need_b = needs
     shape = x.shape
     m = math.prod(shape[x.ndim - n :])
@@ -443,7 +445,8 @@ def _layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape) -> tuple:
         x2 = np.ascontiguousarray(x).reshape(-1, m)
         w1 = None if w is None else np.ascontiguousarray(w).reshape(m)
         if kernels.takes(g2, x2, *([] if w1 is None else [w1])):
-            gx, gw, gb = _knorm.layer_norm_backward(g2, x2, w1, mean, rstd)
+            gx = None if out is None else out.reshape(-1, m)
+            gx, gw, gb = _knorm.layer_norm_backward(g2, x2, w1, mean, rstd, gx)
             return (
                 gx.reshape(shape) if need_x else None,
                 gw.reshape(w.shape) if need_w else None,
@@ -461,6 +464,9 @@ def _layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape) -> tuple:
         xp.subtract(h, gx, out=gx)
         gx *= rstd
         gx = gx.reshape(shape)
+        if out is not None:
+            out[...] = gx
+            gx = out
     if need_w:
         gw = xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape)
     if need_b:

@@ -20,6 +20,7 @@ from tensorgrad.ops.fused import (
     NllLossBackward,
     Softmax,
     SoftmaxBackward,
+    layer_norm_grads,
 )
 from tensorgrad.ops.indexing import Embedding, EmbeddingDenseBackward
 from tensorgrad.ops.linalg import MatMul
@@ -142,6 +143,34 @@ def test_layer_norm_written_into_a_buffer_equals_its_forward(path, dtype):
             np.testing.assert_array_equal(out, expected)
             for name, value in vars(expected_ctx).items():
                 np.testing.assert_array_equal(getattr(ctx, name), value)
+    finally:
+        kernels.use(saved)
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_gradient_written_into_a_buffer_equals_its_values(path, dtype):
+    """LayerNorm's gradient is a ``call`` step returning (dx, dw, db); dx, the one that flows
+    on, goes into a buffer (``CALL_INTO``): the same three arrays as without one."""
+    if path == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    saved = kernels.current()
+    kernels.use(path)
+    try:
+        x, w, b, g = (_array(*s, dtype=dtype) for s in ((3, 4, 6), (6,), (6,), (3, 4, 6)))
+        ctx = type("Ctx", (), {})()
+        LayerNorm.forward(ctx, x, w, b, n=1, eps=1e-5)
+        xhat, rstd, mean = getattr(ctx, "xhat", None), ctx.rstd, getattr(ctx, "mean", None)
+        for needs in ((True, True, True), (True, False, False)):
+            args = (g, x, w, xhat, rstd, mean, 1, needs, (6,))
+            expected = layer_norm_grads(*args)
+            out = np.full(x.shape, np.nan, dtype)
+            got = layer_norm_grads(*args, out=out)
+            assert got[0] is out or np.shares_memory(got[0], out)
+            for a, e in zip(got, expected, strict=True):
+                assert (a is None) == (e is None)
+                if e is not None:
+                    np.testing.assert_array_equal(a, e)
     finally:
         kernels.use(saved)
 
