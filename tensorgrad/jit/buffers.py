@@ -85,13 +85,17 @@ def _contiguous_kernel(*arrays) -> bool:
 
 
 def _flat_into(kernel, op, arrays, out, **params):
-    """``kernel(*flat_arrays, flat_out)`` where ``op``'s forward would call it on these
-    arrays (C-contiguous ones: the same elements in the same order), else that forward's
-    result copied in."""
-    if not _contiguous_kernel(*arrays):
+    """``kernel(*flat_arrays, flat_out)`` over the arrays in their memory order, as ``op``'s
+    forward calls it (``kernels.run_flat``), where they and ``out`` share one layout that
+    fills its memory (C's, or a transposed one such as an image stored channels first), else
+    that forward's result copied in."""
+    flat = out.ravel("K")
+    if not (kernels.takes(*arrays) and np.may_share_memory(flat, out)) or any(
+        a.strides != out.strides for a in arrays
+    ):
         out[...] = op.forward(SCRATCH, *arrays, **params)
         return out
-    kernel(*[a.reshape(-1) for a in arrays], out.reshape(-1))
+    kernel(*[a.ravel("K") for a in arrays], flat)
     return out
 
 
@@ -267,7 +271,7 @@ def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
     for i, step in enumerate(steps):
         want = _wants(rec, step, group)
         if want is not None and want[0] not in escapes:
-            key, shape, dtype = want
+            key, shape, dtype, order = want
             nbytes = math.prod(shape) * dtype.itemsize
             fits = [k for k in free if sizes[k] >= nbytes]
             if fits:
@@ -276,13 +280,18 @@ def plan(rec: Recorder, steps: list[Step], keep: set) -> Plan:
             else:
                 k = len(sizes)
                 sizes.append(nbytes)
-            result.into[i] = (k, shape, dtype)
+            result.into[i] = (k, shape, dtype, order)
             ends.setdefault(last.get(key, i), []).append(k)
         free += ends.pop(i, [])
     result.buffers = [np.empty(n, np.uint8) for n in sizes]
-    for i, (k, shape, dtype) in result.into.items():
+    for i, (k, shape, dtype, order) in result.into.items():
         nbytes = math.prod(shape) * dtype.itemsize
-        result.into[i] = result.buffers[k][:nbytes].view(dtype).reshape(shape)
+        memory = result.buffers[k][:nbytes].view(dtype)
+        if order is None:
+            result.into[i] = memory.reshape(shape)
+        else:  # the recorded layout: the axes laid out in ``order``, viewed in shape's order
+            stored = memory.reshape([shape[d] for d in order])
+            result.into[i] = stored.transpose(np.argsort(order))
     return result
 
 
@@ -299,10 +308,11 @@ def _groups(rec: Recorder, steps: list[Step]) -> dict:
 
 
 def _wants(rec: Recorder, step: Step, group: dict):
-    """(group, shape, dtype) of the buffer ``step`` can write its result into, or None."""
+    """(group, shape, dtype, order) of the buffer ``step`` can write its result into (order:
+    None for C's, else the result's axes from outermost to innermost in memory), or None."""
     if step.kind == "fused":
         shape, dtype, _, arena = step.side
-        return arena, (len(step.out), *shape), dtype
+        return arena, (len(step.out), *shape), dtype, None
     if step.kind == "call" and step.fn in CALL_INTO and type(step.out) is tuple:
         out = step.out[CALL_INTO[step.fn]]
     elif step.kind == "op" and type(step.out) is int:
@@ -314,6 +324,7 @@ def _wants(rec: Recorder, step: Step, group: dict):
     if out is None:
         return None
     shape, dtype, contiguous, host = rec.meta[out]
-    if shape == () or not (contiguous and host and rec.new_memory(out)):
+    order = None if contiguous else rec.orders.get(out)
+    if shape == () or not ((contiguous or order) and host and rec.new_memory(out)):
         return None
-    return group[out], shape, dtype
+    return group[out], shape, dtype, order

@@ -122,6 +122,10 @@ class Recorder:
         self.n_slots = 0
         # slot -> (shape, dtype, C-contiguous, NumPy) of the array recorded there
         self.meta: dict[int, tuple] = {}
+        # slot -> its axes from outermost to innermost in memory, for an array that fills its
+        # memory in another order than C's (a transposed C-contiguous array, an image stored
+        # channels first); buffer planning gives such a result a buffer of the same layout
+        self.orders: dict[int, tuple] = {}
         # slot -> id of the array owning the memory its array lives in (views share their
         # base's), and that memory -> the first slot seen in it; buffer planning reads both
         self.roots: dict[int, int] = {}
@@ -143,6 +147,10 @@ class Recorder:
         self.slots[id(array)] = n
         host = type(array) is np.ndarray
         self.meta[n] = (array.shape, array.dtype, array.flags.c_contiguous, host)
+        if not array.flags.c_contiguous:
+            order = tuple(sorted(range(array.ndim), key=lambda d: -array.strides[d]))
+            if array.transpose(order).flags.c_contiguous:
+                self.orders[n] = order
         memory = id(owner(array))
         self.roots[n] = memory
         self.first_in.setdefault(memory, n)

@@ -277,6 +277,63 @@ def test_planned_attention_replays_equal_unplanned_ones(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def test_relu_into_a_buffer_laid_out_channels_first():
+    """A convolution's output is (N, C, H, W) over (C, N, H, W) memory; ReLU and its gradient
+    keep that layout, and so does their buffer: the kernel runs over the memory in order, as
+    the op's forward does, and writes the buffer in place."""
+    x = _array(3, 4, 5, 6).transpose(1, 0, 2, 3)  # (4, 3, 5, 6) stored channels first
+    g = _array(3, 4, 5, 6).transpose(1, 0, 2, 3)
+    for op, args in ((ew.Relu, (x,)), (ew.ReluBackward, (g, np.maximum(x, 0)))):
+        expected = op.forward(SCRATCH, *args)
+        out = np.full((3, 4, 5, 6), np.nan, np.float32).transpose(1, 0, 2, 3)
+        got = buffers.INTO[op](*args, out=out)
+        assert got is out and expected.strides == out.strides
+        np.testing.assert_array_equal(out, expected)
+
+
+def _conv_step():
+    """Two conv blocks (a ReLU on channels-first memory, max pooling, col2im in the gradient)
+    and a linear head, Adam."""
+    tg.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 4 * 4, 3),
+    )  # fmt: skip
+    opt = tg.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return list(model.parameters()), tg.compile(step, fuse=False)
+
+
+def test_planned_conv_replays_equal_unplanned_ones(monkeypatch):
+    """im2col, the convolution's product, ReLU and its gradient on channels-first memory
+    planned: 6 steps with and without planning, bit for bit."""
+    results = []
+    for planned in (True, False):
+        if not planned:
+            monkeypatch.setattr(buffers, "plan", lambda *a, **k: buffers.Plan())
+        params, step = _conv_step()
+        data = np.random.default_rng(3)
+        x = tg.tensor(data.standard_normal((5, 2, 8, 8)).astype(np.float32))
+        y = tg.tensor(data.integers(0, 3, 5))
+        losses = [float(step(x, y).array) for _ in range(6)]
+        results.append((losses, [p.array.copy() for p in params]))
+        (replay,) = step._replays.values()
+        lines = replay.source.splitlines()
+        relu_planned = [line for line in lines if "relu" in line and "out=" in line]
+        assert len(relu_planned) == (4 if planned else 0)  # both ReLUs, both gradients
+    (losses_a, params_a), (losses_b, params_b) = results
+    assert losses_a == losses_b
+    for a, b in zip(params_a, params_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_compiled_module_called_twice_before_backward():
     """Two forwards through one compiled module, then one backward: each call's saved arrays
     are its own (returned from the forward half, never planned), so gradients equal eager."""
