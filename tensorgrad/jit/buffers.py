@@ -10,9 +10,12 @@ later replay on a device can capture fixed addresses (CUDA graphs need them).
 
 What gets a buffer: the result of an op whose forward can write into ``out=`` (``INTO``: the
 elementwise ufuncs and ``where``, matmul, Linear, concatenation, copying reshapes, embedding
-lookups and their gradients, the GELU, softmax and log-softmax kernels, tanh's and NLL's
-gradients; ``WITH_CTX``: LayerNorm, whose forward takes ``out`` itself) and a fused kernel's
-output rows, when the recorded result was a C-contiguous host array owning its memory.
+lookups and their gradients, the GELU, ReLU, softmax and log-softmax kernels, tanh's, ReLU's
+and NLL's gradients, im2col and a convolution's product; ``FORWARD_OUT``: LayerNorm, col2im,
+pooling's gradients and max pooling, whose forwards take ``out`` themselves; ``CALL_INTO``:
+LayerNorm's input gradient) and a fused kernel's output rows, when the recorded result was a
+host array owning its memory, C-contiguous or filling it in another axis order (an image stored
+channels first): its buffer is laid out as the recorded result was.
 What never does, because it outlives the step or leaves the replay's sight: the inputs and
 returned arrays, and every array sharing memory with one that a ``call`` or ``python`` step
 reads (a ``.grad`` the engine sets, a running statistic, a value the optimizer reads through its
@@ -36,7 +39,7 @@ from ..kernels import activation as kact
 from ..kernels import softmax as ksoftmax
 from ..kernels import where as kwhere
 from ..ops import elementwise as ew
-from ..ops.conv import BiasMatMul, Unfold, unfold_into
+from ..ops.conv import AvgUnpool, BiasMatMul, Fold, MaxPool, Unfold, Unpool, unfold_into
 from ..ops.fused import (
     Gelu,
     GeluBackward,
@@ -232,9 +235,10 @@ INTO = {
 # tuple they return) into ``out=``: the same values as without
 CALL_INTO = {layer_norm_grads: 0}
 
-# ops that also leave arrays on their ctx for a later op (side outputs): their forward takes
-# ``out=`` itself and is called with the replay's ctx
-WITH_CTX = {LayerNorm}
+# ops whose own forward takes ``out=`` (called with the replay's ctx): LayerNorm, which also
+# leaves arrays on ctx for a later op, and the image ops, whose results are stored channels
+# first (``ops/conv.py``) and which max pooling's offsets leave on ctx
+FORWARD_OUT = {LayerNorm, Fold, Unpool, AvgUnpool, MaxPool}
 
 
 class Plan:
@@ -316,7 +320,7 @@ def _wants(rec: Recorder, step: Step, group: dict):
     if step.kind == "call" and step.fn in CALL_INTO and type(step.out) is tuple:
         out = step.out[CALL_INTO[step.fn]]
     elif step.kind == "op" and type(step.out) is int:
-        if step.op not in (WITH_CTX if step.side else INTO.keys() | WITH_CTX):
+        if step.op not in (FORWARD_OUT if step.side else INTO.keys() | FORWARD_OUT):
             return None
         out = step.out
     else:

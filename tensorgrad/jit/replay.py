@@ -265,7 +265,7 @@ def _generate(rec: Recorder, steps: list, returned: list, inputs=None) -> tuple[
             call = f"{op}.forward({ctx}, {arguments})"
             if i in plan.into:  # the same forward, written into its planned buffer
                 buffer = names.of(plan.into[i], "b")
-                if step.op in buffers.WITH_CTX:
+                if step.op in buffers.FORWARD_OUT:
                     call = f"{op}.forward({ctx}, {arguments}, out={buffer})"
                 else:
                     call = f"{names.of(buffers.INTO[step.op])}({arguments}, out={buffer})"

@@ -97,12 +97,26 @@ def _channels_first(x) -> bool:
     return not x.flags.c_contiguous and x.strides[1] > x.strides[0]
 
 
-def _image(make, shape, dtype, channels_first: bool):
-    """A new image (N, C, H, W) stored (C, N, H, W) or (N, C, H, W), as its (C, N, H, W) view."""
+def _image(make, shape, dtype, channels_first: bool, out=None):
+    """A new image (N, C, H, W) stored (C, N, H, W) or (N, C, H, W), as its (C, N, H, W) view;
+    or ``out`` (a buffer of tg.compile's) as that view, zeroed if ``make`` is ``zeros``."""
+    if out is not None:
+        image = _planes_of(out, channels_first)
+        if make is xp_of(out).zeros:
+            image[...] = 0
+        return image
     n, c, h, w = shape
     if channels_first:
         return make((c, n, h, w), dtype=dtype)
     return make(shape, dtype=dtype).transpose(1, 0, 2, 3)
+
+
+def _planes_of(out, channels_first: bool = True):
+    """``out`` (N, C, H, W), a buffer of tg.compile's that an op writes its result into, as
+    the (C, N, H, W) view the op works on; stored as the op stores its own results."""
+    if not (out.transpose(1, 0, 2, 3) if channels_first else out).flags.c_contiguous:
+        raise ValueError(f"out (strides {out.strides}) is not an image stored as made here")
+    return out.transpose(1, 0, 2, 3)
 
 
 def _covers(pixels: slice, size: int) -> bool:
@@ -172,12 +186,13 @@ class Fold(Op):
         dilation=(1, 1),
         pads=((0, 0), (0, 0)),
         channels_first=True,
+        out=None,
     ):
         _geometry(ctx, kernel, stride, dilation, pads)
         c, kh, kw, n, oh, ow = cols.shape
         xp = xp_of(cols)
         if kernels.takes(cols):
-            image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first)
+            image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first, out)
             steps = tuple(s // cols.itemsize for s in image.strides[:2])  # planes (c, n)
             buffer = image if channels_first else image.transpose(1, 0, 2, 3)
             corner = (pads[0][0], pads[1][0])
@@ -188,7 +203,8 @@ class Fold(Op):
         # an offset whose windows cover the whole image (the centre of a 'same' convolution)
         # is copied in first instead of added to zeros: one pass less over the image
         first = next((o for o in offsets if all(map(_covers, o[3][1:], size))), None)
-        image = _image(xp.empty if first else xp.zeros, (n, c, *size), cols.dtype, channels_first)
+        make = xp.empty if first else xp.zeros
+        image = _image(make, (n, c, *size), cols.dtype, channels_first, out)
         if first:
             i, j, windows, pixels = first
             image[pixels] = cols[:, i, j][windows]
@@ -241,22 +257,26 @@ def _pad_image(x, pads, value):
     return out.transpose(1, 0, 2, 3)
 
 
-def max_windows(x, kernel, stride, dilation, pads) -> tuple:
+def max_windows(x, kernel, stride, dilation, pads, best=None) -> tuple:
     """The maximum of each window of ``x`` (N, C, H, W) padded with -inf, as a (C, N, OH, OW)
-    array, and the kernel offset ``i kw + j`` where it is (the first, in row-major order, if
-    several are equal; the last NaN if any is NaN: PyTorch's choices)."""
+    array (written into ``best`` if given, C-contiguous), and the kernel offset ``i kw + j``
+    where it is (the first, in row-major order, if several are equal; the last NaN if any is
+    NaN: PyTorch's choices)."""
     xp = xp_of(x)
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = _n_out(x.shape, kernel, stride, dilation, pads)
     image = _pad_image(x, pads, -xp.inf).transpose(1, 0, 2, 3)  # (C, N, H', W')
     if kernel == stride == (2, 2) and dilation == (1, 1) and kernels.takes(image):
-        return _max_pool_2x2(image, (oh, ow))
+        return _max_pool_2x2(image, (oh, ow), best)
 
     def at(i, j):  # the (C, N, OH, OW) view of every window's element at offset (i, j)
         rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
         return image[:, :, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw]
 
-    best = at(0, 0).copy()
+    if best is None:
+        best = at(0, 0).copy()
+    else:
+        best[...] = at(0, 0)
     index = xp.zeros(best.shape, dtype=xp.int8 if kh * kw <= 127 else xp.int32)
     greater = xp.empty(best.shape, dtype=bool)
     step = xp.empty(best.shape, dtype=index.dtype)
@@ -277,11 +297,12 @@ def max_windows(x, kernel, stride, dilation, pads) -> tuple:
     return best, index
 
 
-def _max_pool_2x2(image, n_out) -> tuple:
+def _max_pool_2x2(image, n_out, best=None) -> tuple:
     """``max_windows`` of 2x2 windows at stride 2 by kernels/pooling.py on ``image`` (C, N, H',
     W'), padded."""
     buffer, (c_step, n_step) = _planes(image.transpose(1, 0, 2, 3))
-    best = np.empty((*image.shape[:2], *n_out), dtype=image.dtype)
+    if best is None:
+        best = np.empty((*image.shape[:2], *n_out), dtype=image.dtype)
     index = np.empty(best.shape, dtype=np.int8)
     steps = (c_step, n_step, image.shape[3])
     flat = (buffer, steps, best.reshape(-1), index.reshape(-1), best.shape)
@@ -305,10 +326,13 @@ class MaxPool(Op):
     ``Unpool`` of the output gradient with the offsets found here.
     """
 
-    def forward(ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
+    def forward(
+        ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=None
+    ):
         _geometry(ctx, kernel, stride, dilation, pads)
         ctx.channels_first = _channels_first(x)
-        best, ctx.index = max_windows(x, kernel, stride, dilation, pads)
+        best = None if out is None else _planes_of(out)
+        best, ctx.index = max_windows(x, kernel, stride, dilation, pads, best)
         return best.transpose(1, 0, 2, 3)
 
     def backward(ctx, g):
@@ -335,13 +359,14 @@ class Unpool(Op):
         dilation=(1, 1),
         pads=((0, 0), (0, 0)),
         channels_first=True,
+        out=None,
     ):
         _geometry(ctx, kernel, stride, dilation, pads)
         ctx.index = index
         xp = xp_of(g)
         c, n, oh, ow = index.shape
         if kernels.takes(g):
-            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first)
+            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)
             corner = (pads[0][0], pads[1][0])
             tiles = tuple(size) == (2 * oh, 2 * ow) and corner == (0, 0)
             if kernel == stride == (2, 2) and dilation == (1, 1) and tiles:
@@ -353,7 +378,7 @@ class Unpool(Op):
             return image.transpose(1, 0, 2, 3)
         g = xp.ascontiguousarray(g.transpose(1, 0, 2, 3))  # (C, N, OH, OW), as index
         if not xp.isfinite(g).all():  # 0 * inf would put NaN where no gradient goes
-            image = _image(xp.zeros, (n, c, *size), g.dtype, channels_first)
+            image = _image(xp.zeros, (n, c, *size), g.dtype, channels_first, out)
             for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
                 if windows is not None:
                     hit = index[windows] == i * kernel[1] + j
@@ -363,7 +388,8 @@ class Unpool(Op):
         for k, s, d, p, n_img, n_win in zip(kernel, stride, dilation, pads, size, (oh, ow)):
             disjoint &= k == 1 or s >= d * (k - 1) + 1  # no two windows share an element
             tiled &= (k == 1 or d == 1) and s == k and p[0] == 0 and n_win * s == n_img
-        image = _image(xp.empty if tiled else xp.zeros, (n, c, *size), g.dtype, channels_first)
+        make = xp.empty if tiled else xp.zeros
+        image = _image(make, (n, c, *size), g.dtype, channels_first, out)
         hit = xp.empty(index.shape, dtype=bool)
         for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
             if windows is None:
@@ -490,12 +516,13 @@ class AvgUnpool(Op):
         stride=(1, 1),
         pads=((0, 0), (0, 0)),
         channels_first=True,
+        out=None,
     ):
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
         xp = xp_of(g)
         n, c, oh, ow = g.shape
         if kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
-            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first)  # (C, N, H, W)
+            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)  # (C, N, H, W)
             buffer, steps = _planes(g)
             out, out_steps = _planes(image.transpose(1, 0, 2, 3))  # a view: no copy
             flat = (divisor.reshape(-1), out, out_steps, tuple(size))
@@ -511,7 +538,7 @@ class AvgUnpool(Op):
         # one block: one pass less than adding it to zeros, and the same sums (0 + a = a)
         block = bool(offsets) and not disjoint and all(p.step == 1 for p in offsets[0][1][1:])
         make = xp.empty if tiled or block else xp.zeros
-        image = _image(make, (n, c, *size), g.dtype, channels_first)
+        image = _image(make, (n, c, *size), g.dtype, channels_first, out)
         if block:
             windows, pixels = offsets[0]
             image[pixels] = scaled[windows]

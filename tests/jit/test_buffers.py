@@ -9,7 +9,7 @@ from tensorgrad import kernels, nn
 from tensorgrad.autograd.function import SCRATCH
 from tensorgrad.jit import buffers
 from tensorgrad.ops import elementwise as ew
-from tensorgrad.ops.conv import BiasMatMul, Unfold
+from tensorgrad.ops.conv import AvgUnpool, BiasMatMul, Fold, MaxPool, Unfold, Unpool
 from tensorgrad.ops.fused import (
     Gelu,
     GeluBackward,
@@ -127,7 +127,7 @@ def test_each_op_written_into_a_buffer_equals_its_forward(case):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_layer_norm_written_into_a_buffer_equals_its_forward(path, dtype):
     """LayerNorm leaves its statistics on ctx for the backward, so its own forward takes the
-    buffer (``WITH_CTX``): the same output and the same ctx arrays as without one."""
+    buffer (``FORWARD_OUT``): the same output and the same ctx arrays as without one."""
     if path == "numba" and not kernels.AVAILABLE:
         pytest.skip("numba is not installed")
     saved = kernels.current()
@@ -145,6 +145,68 @@ def test_layer_norm_written_into_a_buffer_equals_its_forward(path, dtype):
                 np.testing.assert_array_equal(getattr(ctx, name), value)
     finally:
         kernels.use(saved)
+
+
+def _image_cases():
+    """(op, args, params) of the image ops whose forward takes ``out=``: max pooling (its 2x2
+    kernel and NumPy's windows), col2im (overlapping and 'first offset copied' paths), the
+    pooling gradients (tiled, overlapping, non-finite), stored channels first or not."""
+    for dtype in (np.float32, np.float64):
+        x = _array(2, 3, 8, 6, dtype=dtype)
+        stored = x.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)  # channels first
+        two = {"kernel": (2, 2), "stride": (2, 2)}
+        three = {"kernel": (3, 3), "stride": (2, 2), "pads": ((1, 1), (1, 1))}
+        for image in (x, stored):
+            for params in (two, three):
+                yield MaxPool, (image,), params
+        geometry = {"kernel": (3, 2), "stride": (2, 1), "pads": ((1, 1), (0, 2))}
+        cols = Unfold.forward(SCRATCH, x, **geometry)
+        for channels_first in (True, False):
+            yield Fold, (cols,), {**geometry, "size": (8, 6), "channels_first": channels_first}
+        same = {"kernel": (3, 3), "pads": ((1, 1), (1, 1))}  # the centre offset covers all
+        yield Fold, (Unfold.forward(SCRATCH, x, **same),), {**same, "size": (8, 6)}
+        for params in (two, three):
+            ctx = type("Ctx", (), {})()
+            g = _array(*MaxPool.forward(ctx, x, **params).shape, dtype=dtype)
+            infinite = g.copy()
+            infinite[0, 1, 0, 0] = np.inf
+            for up, channels_first in ((g, True), (g, False), (infinite, True)):
+                unpool = {**params, "index": ctx.index, "size": (8, 6)}
+                yield Unpool, (up,), {**unpool, "channels_first": channels_first}
+            divisor = np.full(g.shape[2:], 4.0 if params is two else 9.0, dtype)
+            average = {**params, "divisor": divisor, "size": (8, 6)}
+            for channels_first in (True, False):
+                yield AvgUnpool, (g,), {**average, "channels_first": channels_first}
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_image_ops_written_into_a_buffer_equal_their_forward(path):
+    """Their results are stored channels first; the buffer is laid out so (as the planner lays
+    it out), and the ops write into it: the same values and ctx arrays as without one."""
+    if path == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    saved = kernels.current()
+    kernels.use(path)
+    try:
+        for op, args, params in _image_cases():
+            expected_ctx, ctx = type("Ctx", (), {})(), type("Ctx", (), {})()
+            expected = op.forward(expected_ctx, *args, **params)
+            out = np.full_like(expected, np.nan)  # the same layout
+            assert out.strides == expected.strides
+            got = op.forward(ctx, *args, **params, out=out)
+            assert np.shares_memory(got, out) and got.strides == out.strides
+            np.testing.assert_array_equal(out, expected)
+            for name, value in vars(expected_ctx).items():
+                np.testing.assert_array_equal(getattr(ctx, name), value)
+    finally:
+        kernels.use(saved)
+
+
+def test_an_image_op_refuses_a_buffer_laid_out_otherwise():
+    x = _array(2, 3, 8, 6)
+    with pytest.raises(ValueError, match="not an image stored"):
+        MaxPool.forward(type("Ctx", (), {})(), x, kernel=(2, 2), stride=(2, 2),
+                        out=np.empty((2, 3, 4, 3), np.float32))  # fmt: skip
 
 
 @pytest.mark.parametrize("path", ["numba", "numpy"])
@@ -312,8 +374,9 @@ def _conv_step():
 
 
 def test_planned_conv_replays_equal_unplanned_ones(monkeypatch):
-    """im2col, the convolution's product, ReLU and its gradient on channels-first memory
-    planned: 6 steps with and without planning, bit for bit."""
+    """im2col, the convolution's product, ReLU and its gradient on channels-first memory, max
+    pooling and its gradient, col2im planned: 6 steps with and without planning, bit for
+    bit."""
     results = []
     for planned in (True, False):
         if not planned:
@@ -328,6 +391,9 @@ def test_planned_conv_replays_equal_unplanned_ones(monkeypatch):
         lines = replay.source.splitlines()
         relu_planned = [line for line in lines if "relu" in line and "out=" in line]
         assert len(relu_planned) == (4 if planned else 0)  # both ReLUs, both gradients
+        image_ops = ("MaxPool.forward", "Unpool.forward", "Fold.forward")
+        images = [line for line in lines if line.split("= ")[-1].startswith(image_ops)]
+        assert len(images) == 3 and all(("out=" in line) == planned for line in images)
     (losses_a, params_a), (losses_b, params_b) = results
     assert losses_a == losses_b
     for a, b in zip(params_a, params_b, strict=True):

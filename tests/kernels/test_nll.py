@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tensorgrad import kernels
-from tensorgrad.ops.fused import NllLoss, NllLossBackward
 from tensorgrad import tensor as Tensor
+from tensorgrad.ops.fused import NllLoss, NllLossBackward
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
