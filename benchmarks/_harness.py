@@ -10,8 +10,11 @@ How a comparison is run, and why:
 * Each measurement runs in its own subprocess (``script --worker tg|torch``), so the two
   libraries never share a process: their thread pools (OpenBLAS, OpenMP, torch's intra-op
   pool) cannot fight, and neither sees the other's warmed caches or allocator.
-* Rounds alternate tg, torch, tg, torch, ... so slow drift of the machine (thermal, other
-  load) hits both libraries alike; the reported ratio is the median of the per-round ratios.
+* Rounds alternate tg, torch, torch, tg, tg, torch, ... (ABBA) so slow drift of the machine
+  (thermal, other load) hits both libraries alike, even drift that comes and goes in a cycle
+  as long as two runs (a fixed tg, torch order measured one library in the slow half of such
+  a cycle, round after round, on a shared 2-core VM); the reported ratio is the median of
+  the per-round ratios.
 * Both subprocesses get the same thread count through OMP/OPENBLAS/MKL_NUM_THREADS, and the
   torch worker also calls ``torch.set_num_threads``. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
   are dropped (see ``worker_env``); other variables
@@ -183,7 +186,9 @@ def compare(
     threads = threads or default_threads()
     tg_times, torch_times, tg_check, torch_check = [], [], math.nan, math.nan
     for i in range(settings.rounds):
-        for lib in LIBS:
+        # ABBA: a machine whose speed drifts in a cycle as long as two runs would otherwise
+        # always slow down the same library
+        for lib in LIBS if i % 2 == 0 else LIBS[::-1]:
             result = _run_round(bench, lib, settings, threads)
             if lib == "tg":
                 tg_times.append(result["sec_per_iter"])

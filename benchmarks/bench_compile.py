@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         checks = {}
         variants = [v for v in VARIANTS if not (v.endswith("(model)") and name in NO_MODEL)]
         for i in range(rounds):
-            for variant in variants:
+            for variant in variants if i % 2 == 0 else variants[::-1]:  # ABBA: see _harness
                 r = _round(name, variant, args, threads)
                 times[variant].append(r["sec_per_iter"])
                 first[variant].append(r["first"])
