@@ -316,6 +316,10 @@ def _nll(input, target, weight, ignore_index, reduction, name):
             f"{name}: weight must have one entry per class, shape ({n_classes},), got "
             f"{weight.shape} for input of shape {input.shape}"
         )
+    if weight is not None and weight.dtype != input.dtype:  # PyTorch refuses it too
+        raise RuntimeError(
+            f"{name}: expected a weight of the input's dtype {input.dtype}, got {weight.dtype}"
+        )
     return NllLoss.apply(
         input,
         target,

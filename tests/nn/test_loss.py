@@ -350,6 +350,16 @@ def test_class_weight_that_requires_grad_gets_pytorchs_error():
         loss.backward()
 
 
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_weight_of_another_dtype_is_refused_as_in_pytorch(name):
+    x, y = tg.randn(4, 3), tg.tensor([0, 1, 2, 1])
+    for weight in (tg.ones(3, dtype=tg.float64), tg.ones(3, dtype=tg.float16)):
+        with pytest.raises(RuntimeError, match=f"{name}: .*dtype tensorgrad.float32, got"):
+            getattr(tg.nn.functional, name)(x, y, weight=weight)
+    with pytest.raises(RuntimeError, match="dtype tensorgrad.float64, got tensorgrad.float32"):
+        tg.nn.functional.cross_entropy(x.double(), y, weight=tg.ones(3))
+
+
 def test_cross_entropy_loss_default_ignore_index_is_minus_100():
     rng = np.random.default_rng(6)
     t = np.array([0, -100, 2, -100, 1])
