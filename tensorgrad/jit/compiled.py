@@ -43,7 +43,9 @@ def compile(
 ):
     """Compile ``model``, a function that runs a step on tensors: ``tg.compile(fn)`` or
     ``@tg.compile``, ``torch.compile``'s signature (``backend``, ``mode`` and ``options`` are
-    accepted and change nothing). See the module docstring and docs/compile.md.
+    accepted and change nothing; ``dynamic`` too: a recording is always specialised to its
+    arguments' shapes, as with ``dynamic=False``, and a new shape is recorded next to it). See
+    the module docstring and docs/compile.md.
 
     A Module comes back as itself with its ``forward`` compiled (``jit/graphed.py``): the
     forward and its backward each replayed as one graph node, the forward alone under
