@@ -241,6 +241,15 @@ CALL_INTO = {layer_norm_grads: 0}
 FORWARD_OUT = {LayerNorm, Fold, Unpool, AvgUnpool, MaxPool}
 
 
+# the ops whose results may come in another axis order than C's (they follow their inputs'
+# layout, or store images channels first) and whose ``out=`` function writes any layout; the
+# others reshape their ``out`` and get a buffer only for a C-contiguous result
+ANY_LAYOUT = {
+    ew.Add, ew.Sub, ew.Mul, ew.Div, ew.Neg, ew.Exp, ew.Log, ew.Tanh, ew.Sqrt,
+    ew.TanhBackward, ew.Relu, ew.ReluBackward, Gelu, GeluBackward, *FORWARD_OUT - {LayerNorm},
+}  # fmt: skip
+
+
 class Plan:
     """Which steps write into which buffer: ``into[i]`` is the array step ``i`` writes its
     result into (a fused step: its whole output arena); ``buffers`` the memory behind them."""
@@ -328,7 +337,9 @@ def _wants(rec: Recorder, step: Step, group: dict):
     if out is None:
         return None
     shape, dtype, contiguous, host = rec.meta[out]
-    order = None if contiguous else rec.orders.get(out)
+    order = None
+    if not contiguous and step.kind == "op" and step.op in ANY_LAYOUT:
+        order = rec.orders.get(out)
     if shape == () or not ((contiguous or order) and host and rec.new_memory(out)):
         return None
     return group[out], shape, dtype, order

@@ -400,6 +400,37 @@ def test_planned_conv_replays_equal_unplanned_ones(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_only_ops_that_write_any_layout_get_a_buffer_in_another_axis_order(path, monkeypatch):
+    """A result stored in another axis order than C's (the conv step's images) gets a buffer
+    laid out the same only from the ops whose ``out=`` function writes any layout
+    (``ANY_LAYOUT``); the others reshape their ``out``, which would then be a copy."""
+    if path == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    seen = []
+    plan = buffers.plan
+
+    def spy(rec, steps, keep):
+        result = plan(rec, steps, keep)
+        seen.extend((steps[i], a) for i, a in result.into.items())
+        return result
+
+    monkeypatch.setattr(buffers, "plan", spy)
+    saved = kernels.current()
+    kernels.use(path)
+    try:
+        _, step = _conv_step()
+        data = np.random.default_rng(3)
+        x = tg.tensor(data.standard_normal((5, 2, 8, 8)).astype(np.float32))
+        y = tg.tensor(data.integers(0, 3, 5))
+        for _ in range(3):
+            step(x, y)
+    finally:
+        kernels.use(saved)
+    laid_out = [s.op for s, a in seen if not a.flags.c_contiguous]
+    assert laid_out and all(op in buffers.ANY_LAYOUT for op in laid_out)
+
+
 def test_a_compiled_module_called_twice_before_backward():
     """Two forwards through one compiled module, then one backward: each call's saved arrays
     are its own (returned from the forward half, never planned), so gradients equal eager."""
