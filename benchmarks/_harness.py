@@ -92,6 +92,15 @@ class Comparison:
         return statistics.median(self.ratios)
 
     @property
+    def spread(self) -> tuple[float, float]:
+        """The first and third quartiles of the per-round ratios: how far to trust ``ratio``
+        on a machine whose speed drifts (the whole range with fewer than 4 rounds)."""
+        if len(self.ratios) < 4:
+            return min(self.ratios), max(self.ratios)
+        q1, _, q3 = statistics.quantiles(self.ratios, n=4)
+        return q1, q3
+
+    @property
     def tg_median(self) -> float:
         return statistics.median(self.tg_times)
 
@@ -218,21 +227,23 @@ def compare(
 def format_table(results: list[Comparison]) -> str:
     header = (
         f"{'benchmark':<12} {'tensorgrad ms':>14} {'pytorch ms':>11} "
-        f"{'ratio':>7} {'target':>7}  status"
+        f"{'ratio':>7} {'q1-q3':>11} {'target':>7}  status"
     )
     lines = [header, "-" * len(header)]
     for r in results:
         status = "ok" if r.ratio <= r.target else "SLOW"
         if not r.checks_agree:
             status += f" MISMATCH (tg {r.tg_check:.6g} vs torch {r.torch_check:.6g})"
+        q1, q3 = r.spread
         lines.append(
             f"{r.name:<12} {r.tg_median * 1e3:>14.3f} {r.torch_median * 1e3:>11.3f} "
-            f"{r.ratio:>7.2f} {r.target:>7.2f}  {status}"
+            f"{r.ratio:>7.2f} {f'{q1:.2f}-{q3:.2f}':>11} {r.target:>7.2f}  {status}"
         )
     if results:
         lines.append(
             f"(median over {len(results[0].ratios)} alternating rounds per library, "
-            f"{results[0].threads} threads each; ratio = tensorgrad / PyTorch, lower is better)"
+            f"{results[0].threads} threads each; ratio = tensorgrad / PyTorch, lower is better; "
+            "q1-q3: quartiles of the rounds' ratios)"
         )
     return "\n".join(lines)
 
