@@ -75,7 +75,7 @@ def _linear_into(x, w, b=None, *, out):
     out2 = out.reshape(rows, w.shape[0])
     np.matmul(x.reshape(rows, x.shape[-1]), w.T, out=out2)
     if b is not None:
-        out2 += b
+        ew.add_bias(out2, b)
     return out
 
 
@@ -201,7 +201,7 @@ def _nll_loss_backward_into(g, target, weight=None, shape=(), dim=1, ignore_inde
 # op -> a function computing the op's forward into ``out=`` (the same values, bit for bit:
 # tests/jit/test_buffers.py checks each against the op)
 INTO = {
-    ew.Add: np.add,
+    ew.Add: ew.add_into,
     ew.Sub: np.subtract,
     ew.Mul: np.multiply,
     ew.Div: np.divide,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
 from ..backend import xp_of
 from ..kernels import activation
+from ..kernels import bias as _kbias
 from ..kernels import where as _kwhere
 
 # ------------------------------------------------------------------------- binary arithmetic
@@ -20,10 +23,50 @@ from ..kernels import where as _kwhere
 
 class Add(Op):
     def forward(ctx, a, b):
+        if type(b) is np.ndarray and type(a) is np.ndarray and (a.ndim == 1) != (b.ndim == 1):
+            bias = bias_operands(a, b)
+            if bias is not None:  # a bias added to every row: the row kernel
+                return _add_rows(*bias, np.empty(bias[0].shape, bias[0].dtype))
         return a + b
 
     def backward(ctx, g):  # d(a+b)/da = d(a+b)/db = 1
         return unbroadcast(ctx, g, g)
+
+
+def bias_operands(a, b):
+    """(x, v) when ``a + b`` adds a vector v along the last dim of a C-contiguous array x of 2
+    or more dims (in either order), arrays the kernels take; else None (NumPy's add)."""
+    x, v = (a, b) if b.ndim == 1 else (b, a)
+    if v.ndim != 1 or x.ndim < 2 or x.shape[-1] != v.shape[0] or not x.flags.c_contiguous:
+        return None
+    return (x, v) if kernels.takes(x, v) else None
+
+
+def add_into(a, b, *, out):
+    """``a + b`` written into ``out``: the bias kernel (``kernels/bias.py``, the same sums) for
+    a vector along the last dim of a C-contiguous array into a C-contiguous ``out``, else
+    NumPy's add (tg.compile's buffers call it for every planned add)."""
+    bias = None
+    if type(a) is np.ndarray and type(b) is np.ndarray and out.flags.c_contiguous:
+        bias = bias_operands(a, b)
+    if bias is None or out.shape != bias[0].shape:
+        return np.add(a, b, out=out)
+    return _add_rows(*bias, out)
+
+
+def _add_rows(x, v, out):
+    n = v.shape[0]
+    _kbias.add_rows(x.reshape(-1, n), v, out.reshape(-1, n))
+    return out
+
+
+def add_bias(out, b) -> None:
+    """``out += b`` for a 2-D ``out`` and b along its last dim (Linear's bias), by the
+    bias kernel where the kernels take them."""
+    if b.ndim == 1 and out.flags.c_contiguous and kernels.takes(out, b):
+        _kbias.add_rows_inplace(out, b)
+    else:
+        out += b
 
 
 class Sub(Op):

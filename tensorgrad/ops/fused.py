@@ -37,6 +37,7 @@ from ..kernels import nll as _knll
 from ..kernels import norm as _knorm
 from ..kernels import softmax as _ksoftmax
 from ..tensor import Tensor
+from .elementwise import add_bias
 from .indexing import _along
 
 # Elements per block in the NumPy kernels. A chain of in-place passes over a block this size
@@ -344,7 +345,7 @@ class Linear(Op):
         rows = math.prod(x.shape[:-1])  # not -1: ambiguous when a size is 0
         out = xp_of(x).matmul(x.reshape(rows, x.shape[-1]), w.T)
         if b is not None:
-            out += b
+            add_bias(out, b)
         return out.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(ctx, g):  # dL/dx = g w, dL/dw = gᵀ x (summed over rows), dL/db = sum g
