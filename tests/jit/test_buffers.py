@@ -1,6 +1,8 @@
 """Buffer planning (tensorgrad/jit/buffers.py): results written into buffers made once, which
 never alias what outlives a replay (parameters, gradients, optimizer state, returned tensors)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,19 @@ rng = np.random.default_rng(0)
 def _array(*shape, dtype=np.float32, positive=False):
     a = rng.standard_normal(shape).astype(dtype)
     return np.abs(a) + 0.5 if positive else a
+
+
+@contextlib.contextmanager
+def _kernels(path: str):
+    """Run the block on kernel path ``path`` (skipped without numba), the switch put back."""
+    if path == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    saved = kernels.current()
+    kernels.use(path)
+    try:
+        yield
+    finally:
+        kernels.use(saved)
 
 
 def _cases():
@@ -123,28 +138,29 @@ def test_each_op_written_into_a_buffer_equals_its_forward(case):
     np.testing.assert_array_equal(out, expected)
 
 
+def _assert_forward_into(op, args, params):
+    """``op``'s own forward with ``out=`` (a buffer laid out as its result) writes the result
+    there and leaves the same ctx arrays as without one."""
+    expected_ctx, ctx = type("Ctx", (), {})(), type("Ctx", (), {})()
+    expected = op.forward(expected_ctx, *args, **params)
+    out = np.full_like(expected, np.nan)  # the same layout
+    assert out.strides == expected.strides
+    got = op.forward(ctx, *args, **params, out=out)
+    assert np.shares_memory(got, out) and got.strides == out.strides
+    np.testing.assert_array_equal(out, expected)
+    for name, value in vars(expected_ctx).items():
+        np.testing.assert_array_equal(getattr(ctx, name), value)
+
+
 @pytest.mark.parametrize("path", ["numba", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_layer_norm_written_into_a_buffer_equals_its_forward(path, dtype):
     """LayerNorm leaves its statistics on ctx for the backward, so its own forward takes the
     buffer (``FORWARD_OUT``): the same output and the same ctx arrays as without one."""
-    if path == "numba" and not kernels.AVAILABLE:
-        pytest.skip("numba is not installed")
-    saved = kernels.current()
-    kernels.use(path)
-    try:
+    with _kernels(path):
         x, w, b = _array(3, 4, 6, dtype=dtype), _array(6, dtype=dtype), _array(6, dtype=dtype)
         for args in ((x, w, b), (x.transpose(1, 0, 2), w, None), (x, None, None)):
-            expected_ctx, ctx = type("Ctx", (), {})(), type("Ctx", (), {})()
-            expected = LayerNorm.forward(expected_ctx, *args, n=1, eps=1e-5)
-            out = np.full(expected.shape, np.nan, dtype)
-            got = LayerNorm.forward(ctx, *args, n=1, eps=1e-5, out=out)
-            assert np.shares_memory(got, out)
-            np.testing.assert_array_equal(out, expected)
-            for name, value in vars(expected_ctx).items():
-                np.testing.assert_array_equal(getattr(ctx, name), value)
-    finally:
-        kernels.use(saved)
+            _assert_forward_into(LayerNorm, args, {"n": 1, "eps": 1e-5})
 
 
 def _image_cases():
@@ -183,23 +199,9 @@ def _image_cases():
 def test_image_ops_written_into_a_buffer_equal_their_forward(path):
     """Their results are stored channels first; the buffer is laid out so (as the planner lays
     it out), and the ops write into it: the same values and ctx arrays as without one."""
-    if path == "numba" and not kernels.AVAILABLE:
-        pytest.skip("numba is not installed")
-    saved = kernels.current()
-    kernels.use(path)
-    try:
+    with _kernels(path):
         for op, args, params in _image_cases():
-            expected_ctx, ctx = type("Ctx", (), {})(), type("Ctx", (), {})()
-            expected = op.forward(expected_ctx, *args, **params)
-            out = np.full_like(expected, np.nan)  # the same layout
-            assert out.strides == expected.strides
-            got = op.forward(ctx, *args, **params, out=out)
-            assert np.shares_memory(got, out) and got.strides == out.strides
-            np.testing.assert_array_equal(out, expected)
-            for name, value in vars(expected_ctx).items():
-                np.testing.assert_array_equal(getattr(ctx, name), value)
-    finally:
-        kernels.use(saved)
+            _assert_forward_into(op, args, params)
 
 
 def test_an_image_op_refuses_a_buffer_laid_out_otherwise():
@@ -214,11 +216,7 @@ def test_an_image_op_refuses_a_buffer_laid_out_otherwise():
 def test_layer_norm_gradient_written_into_a_buffer_equals_its_values(path, dtype):
     """LayerNorm's gradient is a ``call`` step returning (dx, dw, db); dx, the one that flows
     on, goes into a buffer (``CALL_INTO``): the same three arrays as without one."""
-    if path == "numba" and not kernels.AVAILABLE:
-        pytest.skip("numba is not installed")
-    saved = kernels.current()
-    kernels.use(path)
-    try:
+    with _kernels(path):
         x, w, b, g = (_array(*s, dtype=dtype) for s in ((3, 4, 6), (6,), (6,), (3, 4, 6)))
         ctx = type("Ctx", (), {})()
         LayerNorm.forward(ctx, x, w, b, n=1, eps=1e-5)
@@ -233,8 +231,6 @@ def test_layer_norm_gradient_written_into_a_buffer_equals_its_values(path, dtype
                 assert (a is None) == (e is None)
                 if e is not None:
                     np.testing.assert_array_equal(a, e)
-    finally:
-        kernels.use(saved)
 
 
 def _deep_step(fuse: bool):
@@ -405,8 +401,6 @@ def test_only_ops_that_write_any_layout_get_a_buffer_in_another_axis_order(path,
     """A result stored in another axis order than C's (the conv step's images) gets a buffer
     laid out the same only from the ops whose ``out=`` function writes any layout
     (``ANY_LAYOUT``); the others reshape their ``out``, which would then be a copy."""
-    if path == "numba" and not kernels.AVAILABLE:
-        pytest.skip("numba is not installed")
     seen = []
     plan = buffers.plan
 
@@ -416,17 +410,13 @@ def test_only_ops_that_write_any_layout_get_a_buffer_in_another_axis_order(path,
         return result
 
     monkeypatch.setattr(buffers, "plan", spy)
-    saved = kernels.current()
-    kernels.use(path)
-    try:
+    with _kernels(path):
         _, step = _conv_step()
         data = np.random.default_rng(3)
         x = tg.tensor(data.standard_normal((5, 2, 8, 8)).astype(np.float32))
         y = tg.tensor(data.integers(0, 3, 5))
         for _ in range(3):
             step(x, y)
-    finally:
-        kernels.use(saved)
     laid_out = [s.op for s, a in seen if not a.flags.c_contiguous]
     assert laid_out and all(op in buffers.ANY_LAYOUT for op in laid_out)
 
