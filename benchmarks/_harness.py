@@ -7,22 +7,29 @@ gradient sum), so a benchmark that silently computes something different is caug
 
 How a comparison is run, and why:
 
-* Each measurement runs in its own subprocess (``script --worker tg|torch``), so the two
-  libraries never share a process: their thread pools (OpenBLAS, OpenMP, torch's intra-op
-  pool) cannot fight, and neither sees the other's warmed caches or allocator.
+* Each library runs in its own worker process (``script --worker tg|torch``), so the two
+  never share a process: their thread pools (OpenBLAS, OpenMP, torch's intra-op pool) cannot
+  fight, and neither sees the other's warmed caches or allocator. A worker sets up, warms up
+  and then stays alive, timing one block of iterations each time the driver asks (``Worker``,
+  ``serve``): a round is one block of each library, a fraction of a second apart.
+* Why workers that stay alive: this kind of machine (a shared 2-core VM) changes speed in
+  phases of a few seconds (the same GEMMs 2.5 or 3.8 ms). With a fresh process per round,
+  the two libraries of a round were timed seconds apart, in different phases: per-round
+  ratios of the same GPT step ranged 0.69-1.56 within one run. Blocks a fraction of a second
+  apart mostly share a phase, and the ratio of the pair cancels it.
+* Between two blocks the driver waits ``GAP`` seconds, so that the threads the previous
+  worker left spinning (OpenBLAS's wait about 0.1 s before they sleep) are asleep when the
+  next block starts.
 * Rounds alternate tg, torch, torch, tg, tg, torch, ... (ABBA) so slow drift of the machine
-  (thermal, other load) hits both libraries alike, even drift that comes and goes in a cycle
-  as long as two runs (a fixed tg, torch order measured one library in the slow half of such
-  a cycle, round after round, on a shared 2-core VM); the reported ratio is the median of
-  the per-round ratios.
-* Both subprocesses get the same thread count through OMP/OPENBLAS/MKL_NUM_THREADS, and the
+  hits both libraries alike, even drift that comes and goes in a cycle as long as two blocks;
+  the reported ratio is the median of the per-round ratios.
+* Both workers get the same thread count through OMP/OPENBLAS/MKL_NUM_THREADS, and the
   torch worker also calls ``torch.set_num_threads``. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-  are dropped (see ``worker_env``); other variables
-  are passed through untouched.
-* Inside a worker: ``warmup`` untimed iterations, then ``repeats`` timed runs of ``iters``
-  iterations each; the best run gives the per-iteration time (the minimum is the least
-  noisy estimate of what the code costs, and the median across rounds guards against a
-  lucky outlier).
+  are dropped (see ``worker_env``); other variables are passed through untouched.
+* Inside a worker: ``warmup`` untimed iterations once, then per block ``repeats`` timed runs
+  of ``iters`` iterations each; the best run gives the block's per-iteration time (the
+  minimum is the least noisy estimate of what the code costs, and the median across rounds
+  guards against a lucky outlier).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +57,7 @@ THREAD_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 LIBS = ("tg", "torch")
+GAP = 0.25  # seconds between two timed blocks: see the module docstring
 
 Step = Callable[[], None]
 Check = Callable[[], float]
@@ -137,7 +146,30 @@ def worker_env(threads: int) -> dict[str, str]:
 # ----------------------------------------------------------------------------- worker side
 
 
-def run_worker(bench: Benchmark, lib: str, settings: Settings, threads: int) -> dict:
+def time_block(step: Step, settings: Settings) -> float:
+    """Seconds per iteration: the best of ``repeats`` timed runs of ``iters`` iterations."""
+    best = math.inf
+    for _ in range(settings.repeats):
+        start = time.perf_counter()
+        for _ in range(settings.iters):
+            step()
+        best = min(best, (time.perf_counter() - start) / settings.iters)
+    return best
+
+
+def serve(step: Step, settings: Settings, ready: dict) -> None:
+    """The worker's side of ``Worker``: warm up, report ``ready``, then time one block per
+    ``time`` line read from stdin, until stdin closes."""
+    for _ in range(settings.warmup):
+        step()
+    print(RESULT_TAG + json.dumps(ready), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "time":
+            break
+        print(RESULT_TAG + json.dumps({"sec_per_iter": time_block(step, settings)}), flush=True)
+
+
+def run_worker(bench: Benchmark, lib: str, settings: Settings, threads: int) -> None:
     if lib == "torch":
         import torch
 
@@ -147,71 +179,105 @@ def run_worker(bench: Benchmark, lib: str, settings: Settings, threads: int) -> 
         step, check = bench.setup_tg()
     # The check runs once before timing, on fresh parameters, so both libraries report it
     # for the same state.
-    check_value = float(check())
-    for _ in range(settings.warmup):
-        step()
-    best = math.inf
-    for _ in range(settings.repeats):
-        start = time.perf_counter()
-        for _ in range(settings.iters):
-            step()
-        best = min(best, (time.perf_counter() - start) / settings.iters)
-    return {"lib": lib, "sec_per_iter": best, "check": check_value}
+    serve(step, settings, {"lib": lib, "check": float(check())})
 
 
 # ----------------------------------------------------------------------------- driver side
 
 
-def _run_round(bench: Benchmark, lib: str, settings: Settings, threads: int) -> dict:
-    cmd = [
-        sys.executable,
-        bench.script,
-        "--worker",
-        lib,
-        "--iters",
-        str(settings.iters),
-        "--warmup",
-        str(settings.warmup),
-        "--repeats",
-        str(settings.repeats),
-        "--threads",
-        str(threads),
-    ]
-    proc = subprocess.run(cmd, env=worker_env(threads), capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"{bench.name}: {lib} worker failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-            f"{proc.stdout}{proc.stderr}"
+class Worker:
+    """A worker process kept alive across rounds: ``ready`` is what it reported after its
+    setup and warmup, ``time()`` one timed block (a dict with ``sec_per_iter``)."""
+
+    def __init__(self, cmd: list[str], threads: int, name: str):
+        self.name = name
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # read only if the worker fails
+        self._proc = subprocess.Popen(
+            cmd,
+            env=worker_env(threads),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
         )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG) :])
-    raise RuntimeError(f"{bench.name}: {lib} worker printed no result:\n{proc.stdout}")
+        self._cmd = cmd
+        self.ready = self._result()
+
+    def _result(self) -> dict:
+        for line in self._proc.stdout:
+            if line.startswith(RESULT_TAG):
+                return json.loads(line[len(RESULT_TAG) :])
+        self._proc.wait()
+        self._stderr.seek(0)
+        raise RuntimeError(
+            f"{self.name}: worker failed (exit {self._proc.returncode}): "
+            f"{' '.join(self._cmd)}\n{self._stderr.read()}"
+        )
+
+    def time(self) -> dict:
+        self._proc.stdin.write("time\n")
+        self._proc.stdin.flush()
+        return self._result()
+
+    def close(self) -> None:
+        self._proc.stdin.close()
+        self._proc.wait()
+        self._stderr.close()
+
+
+def start_workers(cmds: dict[str, list[str]], threads: int) -> dict[str, Worker]:
+    """One ``Worker`` per entry, started one after another (their setups and warmups do not
+    overlap); all of them are closed again if one fails."""
+    workers = {}
+    try:
+        for name, cmd in cmds.items():
+            workers[name] = Worker(cmd, threads, name)
+    except BaseException:
+        for w in workers.values():
+            w.close()
+        raise
+    return workers
+
+
+def time_rounds(workers: dict[str, Worker], rounds: int, report=None) -> dict[str, list[float]]:
+    """``rounds`` rounds of one block per worker, in ABBA order with ``GAP`` before each
+    block; the seconds per iteration of each worker, one per round. ``report(i, times)``
+    after each round."""
+    order = list(workers)
+    times = {name: [] for name in order}
+    for i in range(rounds):
+        for name in order if i % 2 == 0 else order[::-1]:
+            time.sleep(GAP)
+            times[name].append(workers[name].time()["sec_per_iter"])
+        if report:
+            report(i, times)
+    return times
 
 
 def compare(
     bench: Benchmark, settings: Settings, threads: int | None = None, verbose: bool = False
 ) -> Comparison:
     threads = threads or default_threads()
-    tg_times, torch_times, tg_check, torch_check = [], [], math.nan, math.nan
-    for i in range(settings.rounds):
-        # ABBA: a machine whose speed drifts in a cycle as long as two runs would otherwise
-        # always slow down the same library
-        for lib in LIBS if i % 2 == 0 else LIBS[::-1]:
-            result = _run_round(bench, lib, settings, threads)
-            if lib == "tg":
-                tg_times.append(result["sec_per_iter"])
-                tg_check = result["check"]
-            else:
-                torch_times.append(result["sec_per_iter"])
-                torch_check = result["check"]
-        if verbose:
-            print(
-                f"  {bench.name} round {i + 1}/{settings.rounds}: "
-                f"tg {tg_times[-1] * 1e3:.3f} ms, torch {torch_times[-1] * 1e3:.3f} ms, "
-                f"ratio {tg_times[-1] / torch_times[-1]:.2f}",
-                flush=True,
-            )
+    cmd = [sys.executable, bench.script, "--iters", str(settings.iters)]
+    cmd += ["--warmup", str(settings.warmup), "--repeats", str(settings.repeats)]
+    cmd += ["--threads", str(threads)]
+    workers = start_workers({lib: [*cmd, "--worker", lib] for lib in LIBS}, threads)
+
+    def report(i, times):
+        tg, pt = times["tg"][-1], times["torch"][-1]
+        print(
+            f"  {bench.name} round {i + 1}/{settings.rounds}: "
+            f"tg {tg * 1e3:.3f} ms, torch {pt * 1e3:.3f} ms, ratio {tg / pt:.2f}",
+            flush=True,
+        )
+
+    try:
+        times = time_rounds(workers, settings.rounds, report if verbose else None)
+    finally:
+        for w in workers.values():
+            w.close()
+    tg_times, torch_times = times["tg"], times["torch"]
+    tg_check, torch_check = workers["tg"].ready["check"], workers["torch"].ready["check"]
     return Comparison(
         name=bench.name,
         threads=threads,
@@ -250,7 +316,7 @@ def format_table(results: list[Comparison]) -> str:
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="few rounds and iterations (smoke)")
-    parser.add_argument("--rounds", type=int, help="rounds per library (default 7, quick 2)")
+    parser.add_argument("--rounds", type=int, help="rounds per library (default 15, quick 2)")
     parser.add_argument("--threads", type=int, help="threads per library (default: all CPUs)")
 
 
@@ -275,8 +341,7 @@ def main(bench: Benchmark, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = settings_from_args(bench, args)
     if args.worker:
-        result = run_worker(bench, args.worker, settings, args.threads or default_threads())
-        print(RESULT_TAG + json.dumps(result), flush=True)
+        run_worker(bench, args.worker, settings, args.threads or default_threads())
         return 0
     result = compare(bench, settings, args.threads, verbose=True)
     print(format_table([result]))

@@ -9,23 +9,21 @@ Workloads (each a whole step: forward, backward, optimizer update):
 - cnn: bench_cnn.py's step (two conv blocks, Adam);
 - gpt: bench_gpt.py's step (2-layer GPT, AdamW).
 
-Five variants, each in its own process (``--worker VARIANT``), rounds alternating between them:
+Five variants, each in its own worker process (``--worker VARIANT``, kept alive across rounds
+as in ``_harness``), rounds alternating between them:
 ``tg`` (eager), ``tg.compile`` (the whole step), ``tg.compile(model)`` (the model compiled,
 the loss, ``backward()`` and the optimizer eager: PyTorch users' spelling; not for the overhead
 chain, which has no model), ``torch`` (eager) and ``torch.compile`` of the step (inductor; it
 needs a C++ compiler). Ratios are to PyTorch eager (median over rounds); "first fast step" is the
-wall time of a fresh process's first three calls of the compiled step (tensorgrad: eager,
-record, first replay with its fused kernels compiled or loaded from the cache; PyTorch:
-Dynamo and Inductor, whose cache is warm after the first round too).
+wall time of a fresh worker's first three calls of the compiled step (tensorgrad: eager,
+record, first replay with its fused kernels compiled or loaded from numba's disk cache;
+PyTorch: Dynamo and Inductor, with Inductor's own disk cache as an earlier run left it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -102,7 +100,7 @@ def _workloads():
     }
 
 
-def run_worker(name: str, variant: str, iters: int, repeats: int, threads: int) -> dict:
+def run_worker(name: str, variant: str, settings: _harness.Settings, threads: int) -> None:
     setup_tg, setup_torch = _workloads()[name]
     if variant.startswith("torch"):
         import torch
@@ -122,25 +120,7 @@ def run_worker(name: str, variant: str, iters: int, repeats: int, threads: int) 
     for _ in range(3):  # eager, record, first replay / compilation
         step()
     first = time.perf_counter() - start
-    for _ in range(2):
-        step()
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(iters):
-            step()
-        best = min(best, (time.perf_counter() - start) / iters)
-    return {"sec_per_iter": best, "first": first, "check": check_value}
-
-
-def _round(name, variant, args, threads) -> dict:
-    cmd = [sys.executable, __file__, "--worker", variant, "--only", name]
-    cmd += ["--iters", str(args.iters), "--repeats", str(args.repeats), "--threads", str(threads)]
-    proc = subprocess.run(cmd, env=_harness.worker_env(threads), capture_output=True, text=True)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(_harness.RESULT_TAG):
-            return json.loads(line[len(_harness.RESULT_TAG) :])
-    raise RuntimeError(f"{name} {variant} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    _harness.serve(step, settings, {"first": first, "check": check_value})
 
 
 def _cell(ratio) -> str:
@@ -153,33 +133,39 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(TARGETS), default=list(TARGETS))
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--iters", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args(argv)
     threads = args.threads or _harness.default_threads()
-    if args.worker:
-        result = run_worker(args.only[0], args.worker, args.iters, args.repeats, threads)
-        print(_harness.RESULT_TAG + json.dumps(result), flush=True)
-        return 0
-    rounds = args.rounds or (2 if args.quick else 5)
+    rounds = args.rounds or (2 if args.quick else 9)
     if args.quick:
-        args.iters, args.repeats = 3, 2
+        args.iters, args.repeats, args.warmup = 3, 2, 1
+    settings = _harness.Settings(args.iters, args.warmup, args.repeats, rounds)
+    if args.worker:
+        run_worker(args.only[0], args.worker, settings, threads)
+        return 0
     rows = []
     for name in args.only:
-        times = {v: [] for v in VARIANTS}
-        first = {v: [] for v in VARIANTS}
-        checks = {}
         variants = [v for v in VARIANTS if not (v.endswith("(model)") and name in NO_MODEL)]
-        for i in range(rounds):
-            for variant in variants if i % 2 == 0 else variants[::-1]:  # ABBA: see _harness
-                r = _round(name, variant, args, threads)
-                times[variant].append(r["sec_per_iter"])
-                first[variant].append(r["first"])
-                checks[variant] = r["check"]
+        cmd = [sys.executable, __file__, "--only", name, "--iters", str(args.iters)]
+        cmd += ["--repeats", str(args.repeats), "--warmup", str(args.warmup)]
+        cmd += ["--threads", str(threads)]
+        workers = _harness.start_workers({v: [*cmd, "--worker", v] for v in variants}, threads)
+
+        def report(i, times, name=name, variants=variants):
             print(
                 f"  {name} round {i + 1}/{rounds}: "
                 + ", ".join(f"{v} {times[v][-1] * 1e3:.3f} ms" for v in variants),
                 flush=True,
             )
+
+        try:
+            times = _harness.time_rounds(workers, rounds, report)
+        finally:
+            for w in workers.values():
+                w.close()
+        first = {v: workers[v].ready["first"] for v in variants}
+        checks = {v: workers[v].ready["check"] for v in variants}
         base = times["torch"]
         ratio = {v: statistics.median(t / b for t, b in zip(times[v], base)) for v in variants}
         vs_inductor = statistics.median(
@@ -199,13 +185,12 @@ def main(argv=None) -> int:
             f"{name:<9} {ratio['tg']:>6.2f} {ratio['tg.compile']:>11.2f} "
             f"{_cell(ratio.get('tg.compile(model)')):>8} {ratio['torch.compile']:>14.2f} "
             f"{vs_inductor:>13.2f} {TARGETS[name]:>7.2f}   "
-            f"{statistics.median(first['tg.compile']):.2f} s / "
-            f"{statistics.median(first['torch.compile']):.2f} s"
+            f"{first['tg.compile']:.2f} s / {first['torch.compile']:.2f} s"
             + ("" if agree else f"  MISMATCH {checks}")
         )
     print(
         f"(ratios to PyTorch eager, median over {rounds} alternating rounds, {threads} threads "
-        "each; first fast step: the first three calls of a fresh process)"
+        "each; first fast step: the first three calls of each worker process)"
     )
     return status
 

@@ -141,7 +141,7 @@ BENCH = _harness.Benchmark(
     setup_tg=setup_tg,
     setup_torch=setup_torch,
     target=1.0,
-    full=_harness.Settings(iters=5, warmup=3, repeats=7, rounds=7),
+    full=_harness.Settings(iters=5, warmup=10, repeats=3, rounds=15),
     quick=_harness.Settings(iters=2, warmup=1, repeats=2, rounds=2),
 )
 

@@ -67,7 +67,7 @@ BENCH = _harness.Benchmark(
     setup_tg=setup_tg,
     setup_torch=setup_torch,
     target=0.5,
-    full=_harness.Settings(iters=10, warmup=5, repeats=10, rounds=7),
+    full=_harness.Settings(iters=10, warmup=20, repeats=5, rounds=15),
     quick=_harness.Settings(iters=3, warmup=1, repeats=2, rounds=2),
 )
 
