@@ -215,12 +215,18 @@ class Worker:
         )
 
     def time(self) -> dict:
-        self._proc.stdin.write("time\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write("time\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:  # it died: _result reports its exit status and stderr
+            pass
         return self._result()
 
     def close(self) -> None:
-        self._proc.stdin.close()
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
         self._proc.wait()
         self._stderr.close()
 

@@ -80,3 +80,21 @@ def test_rounds_alternate_abba(monkeypatch):
     times = _harness.time_rounds({"a": Fake("a"), "b": Fake("b")}, rounds=3)
     assert calls == ["a", "b", "b", "a", "a", "b"]
     assert times == {"a": [1.0] * 3, "b": [1.0] * 3}
+
+
+def test_a_worker_dying_between_blocks_raises_with_its_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(_harness, "GAP", 0.0)
+    script = tmp_path / "dies.py"
+    script.write_text(
+        "import sys\n"
+        f"print({_harness.RESULT_TAG!r} + '{{}}', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "sys.exit('died after the first request')\n"
+    )
+    worker = _harness.Worker([sys.executable, str(script)], 1, "dies")
+    assert worker.ready == {}
+    with pytest.raises(RuntimeError, match="died after the first request"):
+        worker.time()
+    with pytest.raises(RuntimeError, match="exit 1"):  # and again: the pipe is broken now
+        worker.time()
+    worker.close()
