@@ -103,11 +103,8 @@ class Comparison:
     @property
     def spread(self) -> tuple[float, float]:
         """The first and third quartiles of the per-round ratios: how far to trust ``ratio``
-        on a machine whose speed drifts (the whole range with fewer than 4 rounds)."""
-        if len(self.ratios) < 4:
-            return min(self.ratios), max(self.ratios)
-        q1, _, q3 = statistics.quantiles(self.ratios, n=4)
-        return q1, q3
+        on a machine whose speed drifts."""
+        return quartiles(self.ratios)
 
     @property
     def tg_median(self) -> float:
@@ -120,6 +117,14 @@ class Comparison:
     @property
     def checks_agree(self) -> bool:
         return math.isclose(self.tg_check, self.torch_check, rel_tol=1e-3, abs_tol=1e-4)
+
+
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles (the whole range with fewer than 4 values)."""
+    if len(values) < 4:
+        return min(values), max(values)
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return q1, q3
 
 
 def default_threads() -> int:

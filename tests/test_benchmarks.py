@@ -98,3 +98,18 @@ def test_a_worker_dying_between_blocks_raises_with_its_error(tmp_path, monkeypat
     with pytest.raises(RuntimeError, match="exit 1"):  # and again: the pipe is broken now
         worker.time()
     worker.close()
+
+
+def test_ab_compares_tensorgrad_with_itself_under_two_environments(tmp_path, monkeypatch, capsys):
+    import ab
+
+    monkeypatch.setattr(_harness, "GAP", 0.0)
+    _bench(tmp_path)  # writes bench_tiny.py
+    script = str(tmp_path / "bench_tiny.py")
+    argv = [script, "--rounds", "2", "--threads", "1", "--b-env", "TG_AB_SIDE=b"]
+    assert ab.main([*argv, "--a-checkout", str(_harness.REPO_ROOT)]) == 0
+    out = capsys.readouterr().out
+    assert "B: env TG_AB_SIDE=b " in out and "A: env PYTHONPATH=" in out
+    assert "tiny: A " in out and "B / A " in out and "2 rounds" in out
+    with pytest.raises(SystemExit):
+        ab.main([script, "--b-env", "no-equals-sign"])
