@@ -265,14 +265,33 @@ def time_rounds(workers: dict[str, Worker], rounds: int, report=None) -> dict[st
     return times
 
 
+def run_rounds(
+    cmds: dict[str, list[str]], threads: int, rounds: int, report=None
+) -> tuple[dict[str, list[float]], dict[str, dict]]:
+    """Start a ``Worker`` per command, time ``rounds`` rounds (``time_rounds``) and close them
+    again: (seconds per iteration of each worker, one per round; what each reported ready)."""
+    workers = start_workers(cmds, threads)
+    try:
+        return time_rounds(workers, rounds, report), {n: w.ready for n, w in workers.items()}
+    finally:
+        for w in workers.values():
+            w.close()
+
+
+def worker_args(settings: Settings, threads: int) -> list[str]:
+    """The command-line options that hand ``settings`` and ``threads`` to a worker."""
+    return [
+        *("--iters", str(settings.iters), "--warmup", str(settings.warmup)),
+        *("--repeats", str(settings.repeats), "--threads", str(threads)),
+    ]
+
+
 def compare(
     bench: Benchmark, settings: Settings, threads: int | None = None, verbose: bool = False
 ) -> Comparison:
     threads = threads or default_threads()
-    cmd = [sys.executable, bench.script, "--iters", str(settings.iters)]
-    cmd += ["--warmup", str(settings.warmup), "--repeats", str(settings.repeats)]
-    cmd += ["--threads", str(threads)]
-    workers = start_workers({lib: [*cmd, "--worker", lib] for lib in LIBS}, threads)
+    cmd = [sys.executable, bench.script, *worker_args(settings, threads)]
+    cmds = {lib: [*cmd, "--worker", lib] for lib in LIBS}
 
     def report(i, times):
         tg, pt = times["tg"][-1], times["torch"][-1]
@@ -282,13 +301,9 @@ def compare(
             flush=True,
         )
 
-    try:
-        times = time_rounds(workers, settings.rounds, report if verbose else None)
-    finally:
-        for w in workers.values():
-            w.close()
+    times, ready = run_rounds(cmds, threads, settings.rounds, report if verbose else None)
     tg_times, torch_times = times["tg"], times["torch"]
-    tg_check, torch_check = workers["tg"].ready["check"], workers["torch"].ready["check"]
+    tg_check, torch_check = ready["tg"]["check"], ready["torch"]["check"]
     return Comparison(
         name=bench.name,
         threads=threads,

@@ -40,9 +40,7 @@ def worker_cmd(bench: _harness.Benchmark, settings, threads: int, env: list, che
     from ``checkout`` when given."""
     if checkout:
         env = [*env, f"PYTHONPATH={Path(checkout).resolve()}{os.pathsep}{_harness.REPO_ROOT}"]
-    cmd = [sys.executable, bench.script, "--worker", "tg", "--threads", str(threads)]
-    cmd += ["--iters", str(settings.iters), "--warmup", str(settings.warmup)]
-    cmd += ["--repeats", str(settings.repeats)]
+    cmd = [sys.executable, bench.script, "--worker", "tg", *_harness.worker_args(settings, threads)]
     return ["env", *env, *cmd] if env else cmd
 
 
@@ -67,15 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     for side, cmd in cmds.items():
         print(f"{side.upper()}: {' '.join(cmd)}", flush=True)
-    workers = _harness.start_workers(cmds, threads)
-    try:
-        times = _harness.time_rounds(workers, settings.rounds)
-    finally:
-        for w in workers.values():
-            w.close()
+    times, ready = _harness.run_rounds(cmds, threads, settings.rounds)
     ratios = [b / a for a, b in zip(times["a"], times["b"], strict=True)]
     q1, q3 = _harness.quartiles(ratios)
-    checks = workers["a"].ready["check"], workers["b"].ready["check"]
+    checks = ready["a"]["check"], ready["b"]["check"]
     print(
         f"{bench.name}: A {statistics.median(times['a']) * 1e3:.3f} ms, "
         f"B {statistics.median(times['b']) * 1e3:.3f} ms, B / A {statistics.median(ratios):.3f} "

@@ -147,10 +147,8 @@ def main(argv=None) -> int:
     rows = []
     for name in args.only:
         variants = [v for v in VARIANTS if not (v.endswith("(model)") and name in NO_MODEL)]
-        cmd = [sys.executable, __file__, "--only", name, "--iters", str(args.iters)]
-        cmd += ["--repeats", str(args.repeats), "--warmup", str(args.warmup)]
-        cmd += ["--threads", str(threads)]
-        workers = _harness.start_workers({v: [*cmd, "--worker", v] for v in variants}, threads)
+        cmd = [sys.executable, __file__, "--only", name, *_harness.worker_args(settings, threads)]
+        cmds = {v: [*cmd, "--worker", v] for v in variants}
 
         def report(i, times, name=name, variants=variants):
             print(
@@ -159,13 +157,9 @@ def main(argv=None) -> int:
                 flush=True,
             )
 
-        try:
-            times = _harness.time_rounds(workers, rounds, report)
-        finally:
-            for w in workers.values():
-                w.close()
-        first = {v: workers[v].ready["first"] for v in variants}
-        checks = {v: workers[v].ready["check"] for v in variants}
+        times, ready = _harness.run_rounds(cmds, threads, rounds, report)
+        first = {v: ready[v]["first"] for v in variants}
+        checks = {v: ready[v]["check"] for v in variants}
         base = times["torch"]
         ratio = {v: statistics.median(t / b for t, b in zip(times[v], base)) for v in variants}
         vs_inductor = statistics.median(
