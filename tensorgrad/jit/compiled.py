@@ -16,6 +16,7 @@ changed values, and then runs eagerly, with one warning.
 from __future__ import annotations
 
 import functools
+import time
 import warnings
 
 from .. import kernels
@@ -25,7 +26,7 @@ from ..backend import silence_float_warnings
 from ..grad_mode import GradMode
 from ..tensor import Tensor
 from . import recorder
-from .replay import Replay
+from .replay import Replay, callee, timed
 
 MAX_RECORDINGS = 8
 
@@ -90,10 +91,7 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self._eager is not None:
             return self.fn(*args, **kwargs)
-        tensors: list = []
-        key = (_signature(args, tensors), _signature(kwargs, tensors), GradMode.enabled)
-        if AutocastState.active:
-            key += (tuple(AutocastState.dtypes.items()),)
+        key, tensors = _key(args, kwargs)
         replay = self._replays.get(key)
         if replay is not None:
             why = replay.stale()
@@ -197,6 +195,89 @@ class CompiledFunction:
             for source in replay.kernels:
                 out.append(f"fused kernel:\n{source}")
         return "\n".join(out)
+
+    def profile(self, *args, steps: int = 20, top: int = 20, **kwargs) -> str:
+        """Time each line of the replay that answers ``self(*args, **kwargs)`` over ``steps``
+        replayed calls: the slowest lines, then the time of each function the lines call.
+
+        The calls are real: a training step trains ``steps`` times (after the eager call and
+        the recording call, when no recording answers these arguments yet). The clock around
+        each line costs well under a microsecond, so the lines add up to the call's time."""
+        if steps < 1 or top < 1:
+            raise ValueError(f"profile: steps and top must be >= 1, got {steps} and {top}")
+        replay = None
+        for _ in range(3):  # a new signature runs eagerly, then records, then replays
+            if self._eager is not None:
+                raise RuntimeError(
+                    f"tg.compile({self.__name__}).profile: the function runs eagerly "
+                    f"({self._eager}); there is no replay to time"
+                )
+            key, tensors = _key(args, kwargs)
+            replay = self._replays.get(key)
+            if replay is not None and replay.stale() is None and not replay.guard_miss(tensors):
+                break
+            replay = None
+            self(*args, **kwargs)
+        if replay is None:
+            raise RuntimeError(
+                f"tg.compile({self.__name__}).profile: no recording answers these arguments "
+                f"after three calls ({self.log[-1] if self.log else 'nothing recorded'})"
+            )
+        originals = {name: getattr(replay, name) for name in replay.functions}
+        clocked = {name: timed(fn) for name, fn in originals.items()}
+        replays = self.replays
+        try:
+            for name, (fn, _, _) in clocked.items():
+                setattr(replay, name, fn)
+            start = time.perf_counter()
+            for _ in range(steps):
+                self(*args, **kwargs)
+            per_call = (time.perf_counter() - start) / steps
+        finally:
+            for name, fn in originals.items():
+                setattr(replay, name, fn)
+        if self.replays - replays != steps:
+            raise RuntimeError(
+                f"tg.compile({self.__name__}).profile: a call recorded again instead of "
+                f"replaying ({self.log[-1]}); the timings would mix recordings"
+            )
+        return _profile_table(self.__name__, steps, per_call, clocked.values(), top)
+
+
+def _profile_table(name: str, steps: int, per_call: float, clocked, top: int) -> str:
+    """``profile``'s report: microseconds per call of the slowest lines and of each callee."""
+    lines = [
+        (label, seconds / steps)
+        for _, labels, sums in clocked
+        for label, seconds in zip(labels, sums)
+    ]
+    total = sum(t for _, t in lines)
+    out = [
+        f"tg.compile({name}): {steps} replays, {per_call * 1e3:.3f} ms per call, "
+        f"{total * 1e3:.3f} ms in its {len(lines)} lines",
+        f"{'us/call':>10} {'share':>6}  line",
+    ]
+    share = (lambda t: t / total) if total > 0 else (lambda t: 0.0)
+    for label, t in sorted(lines, key=lambda x: -x[1])[:top]:
+        out.append(f"{t * 1e6:10.1f} {share(t):6.1%}  {label}")
+    by_callee: dict[str, list] = {}
+    for label, t in lines:
+        entry = by_callee.setdefault(callee(label), [0.0, 0])
+        entry[0] += t
+        entry[1] += 1
+    out.append(f"{'us/call':>10} {'share':>6}  function (lines)")
+    for fn, (t, n) in sorted(by_callee.items(), key=lambda x: -x[1][0])[:top]:
+        out.append(f"{t * 1e6:10.1f} {share(t):6.1%}  {fn} ({n})")
+    return "\n".join(out)
+
+
+def _key(args: tuple, kwargs: dict) -> tuple:
+    """The recording key of a call (argument signatures, grad mode, autocast) and its tensors."""
+    tensors: list = []
+    key = (_signature(args, tensors), _signature(kwargs, tensors), GradMode.enabled)
+    if AutocastState.active:
+        key += (tuple(AutocastState.dtypes.items()),)
+    return key, tensors
 
 
 def _size(nbytes: int) -> str:

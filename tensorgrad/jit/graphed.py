@@ -34,6 +34,17 @@ class GraphedForward(CompiledFunction):
         super().__init__(module.forward, **options)
         self.module = module
 
+    def profile(self, *args, **kwargs) -> str:
+        """``CompiledFunction.profile`` of the forward replayed alone, under ``no_grad``."""
+        if GradMode.enabled:
+            raise TypeError(
+                "profile() of a compiled module times its forward replayed alone, under "
+                "no_grad (generation, evaluation); with grad on, its backward half runs later, "
+                "inside loss.backward(): compile the training step and profile that "
+                "(tg.compile(step).profile(x, y))"
+            )
+        return super().profile(*args, **kwargs)
+
     def _recording_done(self, rec: Recorder, tensors: list, out):
         if not GradMode.enabled:
             return super()._recording_done(rec, tensors, out)
@@ -57,6 +68,8 @@ class GraphedForward(CompiledFunction):
 
 class GraphedReplay(Replay):
     """The two halves of a recording and the node that runs them."""
+
+    functions = ("forward_fn", "backward_fn")
 
     def __init__(self, rec, n_forward, out, g_slot, targets, grads, fuse) -> None:
         fuse = fuse and _can_fuse()

@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import re
+import time
 
 import numpy as np
 
@@ -34,6 +36,8 @@ _counter = itertools.count()
 class Replay:
     """What one recording replays: ``run(arrays)`` takes the input tensors' arrays and returns
     the step's outputs, with each returned tensor new."""
+
+    functions = ("_fn",)  # the attributes holding the loaded replay functions (``profile``)
 
     def __init__(self, rec: Recorder, result, fuse: bool = False) -> None:
         self.outputs = _output_refs(rec, result)
@@ -148,7 +152,41 @@ def load(source: str, namespace: dict):
     filename = f"<tg.compile replay {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
-    return namespace["replay"]
+    fn = namespace["replay"]
+    fn.source = source  # what ``timed`` instruments
+    return fn
+
+
+def timed(fn) -> tuple:
+    """The replay function ``fn`` (made by ``load``) with a clock around each line: returns the
+    timed function, its lines, and the array each call adds every line's seconds into."""
+    head, *lines = fn.source.splitlines()
+    body, labels = [head], []
+    for line in lines:
+        if line.strip() and not line.lstrip().startswith("return"):
+            body.append("    _tg_t0 = _tg_clock()")
+            body.append(line)
+            body.append(f"    _tg_seconds[{len(labels)}] += _tg_clock() - _tg_t0")
+            labels.append(line.strip())
+        else:
+            body.append(line)
+    seconds = np.zeros(len(labels))
+    namespace = dict(fn.__globals__, _tg_clock=time.perf_counter, _tg_seconds=seconds)
+    source = "\n".join(body) + "\n"
+    filename = f"<tg.compile timed replay {next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace["replay"], labels, seconds
+
+
+def callee(line: str) -> str:
+    """The function a replay line calls (``v3 = MatMul.forward(S, v1, c0)``: MatMul.forward),
+    ``del`` for a line that frees slots, ``=`` for an assignment without a call."""
+    if line.startswith("del "):
+        return "del"
+    calls = re.findall(r"([A-Za-z_][\w.]*)\(", line)
+    calls = [c for c in calls if c != "array0"]  # the 0-d wrapper: name what it wraps
+    return calls[0] if calls else "="
 
 
 # ----------------------------------------------------------------------------- outputs

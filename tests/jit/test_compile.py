@@ -342,6 +342,62 @@ def test_explain_shows_the_array_code():
     assert "SGD.step" in text or "step(" in text
 
 
+def test_profile_times_every_line_of_real_replayed_steps():
+    model, _, step = _simple()
+    twin, _, twin_step = _simple()  # the same steps without the clocks
+    x, y = _batch(8)
+    tg.manual_seed(1)  # the same dropout masks for both
+    text = step.profile(x, y, steps=5, top=3)
+    tg.manual_seed(1)
+    for _ in range(7):  # profile's eager and recording calls, then its 5 replays
+        twin_step(x, y)
+    assert step.replays == 5
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.array, q.array)  # timed replays compute the same
+    head, columns, *rest = text.splitlines()
+    assert re.fullmatch(
+        r"tg\.compile\(step\): 5 replays, [\d.]+ ms per call, [\d.]+ ms in its \d+ lines", head
+    )
+    assert columns.split() == ["us/call", "share", "line"]
+    slowest = rest[:3]
+    assert all(re.fullmatch(r" *[\d.]+ +[\d.]+%  \S.*", line) for line in slowest)
+    assert rest[3].split() == ["us/call", "share", "function", "(lines)"]
+    callees = rest[4:]
+    assert len(callees) == 3 and any("_linear_into (2)" in line for line in text.splitlines())
+    # profiling again reuses the recording: only the timed calls run
+    step.profile(x, y, steps=2)
+    assert step.replays == 7
+
+
+def test_profile_without_a_replay_to_time_says_why():
+    _, _, step = _simple()
+    x, y = _batch(8)
+    with pytest.raises(ValueError, match="steps and top must be >= 1"):
+        step.profile(x, y, steps=0)
+
+    @tg.compile
+    def reads_a_value(x):
+        return float((x * 2).sum().item())
+
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        reads_a_value(x)
+        reads_a_value(x)
+    with pytest.raises(RuntimeError, match="runs eagerly.*no replay to time"):
+        reads_a_value.profile(x)
+
+
+def test_profile_of_a_compiled_module_times_its_forward_under_no_grad():
+    tg.manual_seed(0)
+    model = tg.compile(nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)))
+    x, _ = _batch(8)
+    with pytest.raises(TypeError, match="under no_grad"):
+        model.forward.profile(x)
+    with tg.no_grad():
+        text = model.forward.profile(x, steps=3)
+    assert text.startswith("tg.compile(forward): 3 replays")
+    assert "_linear_into" in text
+
+
 @pytest.mark.parametrize("kind", ["mlp", "cnn", "gpt"])
 def test_compiled_module_with_eager_backward_equals_eager(kind):
     """model = tg.compile(model): forward and backward replayed as one node each, loss.backward()
