@@ -147,9 +147,9 @@ def _nbytes(meta: tuple) -> int:
     return math.prod(shape) * dtype.itemsize
 
 
-def load(source: str, namespace: dict):
+def load(source: str, namespace: dict, kind: str = "replay"):
     """The ``replay`` function that ``source`` defines (its lines show in tracebacks)."""
-    filename = f"<tg.compile replay {next(_counter)}>"
+    filename = f"<tg.compile {kind} {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
     fn = namespace["replay"]
@@ -172,11 +172,7 @@ def timed(fn) -> tuple:
             body.append(line)
     seconds = np.zeros(len(labels))
     namespace = dict(fn.__globals__, _tg_clock=time.perf_counter, _tg_seconds=seconds)
-    source = "\n".join(body) + "\n"
-    filename = f"<tg.compile timed replay {next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace["replay"], labels, seconds
+    return load("\n".join(body) + "\n", namespace, "timed replay"), labels, seconds
 
 
 def callee(line: str) -> str:
