@@ -259,6 +259,7 @@ def _profile_table(name: str, steps: int, per_call: float, clocked, top: int) ->
     ]
     share = (lambda t: t / total) if total > 0 else (lambda t: 0.0)
     for label, t in sorted(lines, key=lambda x: -x[1])[:top]:
+        label = label if len(label) <= 100 else label[:99] + "…"  # a fused run's long comment
         out.append(f"{t * 1e6:10.1f} {share(t):6.1%}  {label}")
     by_callee: dict[str, list] = {}
     for label, t in lines:
