@@ -202,7 +202,9 @@ class CompiledFunction:
 
         The calls are real: a training step trains ``steps`` times (after the eager call and
         the recording call, when no recording answers these arguments yet). The clock around
-        each line costs well under a microsecond, so the lines add up to the call's time."""
+        each line costs well under a microsecond, so the lines add up to the call's time.
+        ``steps`` and ``top`` are profile's own: a step's arguments of those names go by
+        position."""
         if steps < 1 or top < 1:
             raise ValueError(f"profile: steps and top must be >= 1, got {steps} and {top}")
         replay = None
