@@ -27,7 +27,7 @@ so ``try: import torch.fft except ImportError:`` fallbacks work too. Dunder name
 (``__file__``, ``__wrapped__``) raise a plain AttributeError: Python's own machinery probes them.
 
 ``torch.compile`` is ``tg.compile`` (a function is recorded and replayed; a module comes back
-unchanged, with a one-time warning, until compiling a module's forward exists); the CUDA-only
+as itself with its forward compiled); the CUDA-only
 switches (``torch.backends.cudnn.benchmark``, ``torch.set_float32_matmul_precision``, ...) are
 accepted and change nothing (``shims.py`` says why each is safe to ignore).
 """
