@@ -65,6 +65,10 @@ from .ops.sorting import (
     unique,
     unique_consecutive,
 )
+from .ops.linalg import cdist, tensordot
+from .ops.movement import meshgrid
+from .ops.reduce import std_mean, var_mean
+from . import linalg  # torch.linalg's namesake: inv, det, slogdet, cross
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -87,12 +91,17 @@ def _function(name):
 for _name in (
     "abs add sub mul div pow exp log log1p expm1 log2 log10 sqrt rsqrt sin cos tan tanh sigmoid "
     "relu erf square reciprocal sign floor ceil round trunc clamp clip maximum minimum "
+    "erfc asin arcsin acos arccos atan arctan atan2 arctan2 sinh cosh asinh arcsinh acosh "
+    "arccosh atanh arctanh sinc hypot logaddexp logaddexp2 deg2rad rad2deg frac sgn "
+    "nan_to_num isclose "
     "sum mean prod var std max min amax amin argmax argmin logsumexp norm cumsum all any "
     "softmax log_softmax reshape transpose permute squeeze unsqueeze flatten unflatten flip roll "
     "narrow split chunk unbind tril triu masked_fill gather scatter scatter_add index_select "
     "isnan isinf isfinite logical_not logical_and logical_or eq ne lt le gt ge allclose equal "
     "neg negative absolute subtract multiply divide true_divide fmod count_nonzero "
     "dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
+    " mm mv bmm addmm addmv addbmm baddbmm addr kron cross cumprod diagonal diag_embed diag "
+    "trace diff rot90 take_along_dim inverse det logdet slogdet"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)

@@ -227,6 +227,16 @@ def floating(x: Tensor) -> Tensor:
     return x if x.array.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
 
 
+def float_binary(op, a: Tensor, b) -> Tensor:
+    """``op(a, b)`` for a binary op defined on floats (atan2, hypot, logaddexp): ``b`` a tensor
+    or number, promoted as ``binary`` does, and a bool or integer result dtype computed in the
+    default float dtype, as PyTorch's atan2 (its hypot and logaddexp refuse integers)."""
+    b = to_tensor(b, a)
+    if backend.result_type(a, b).kind != "f":
+        a, b = a.to(backend.DEFAULT_FLOAT), b.to(backend.DEFAULT_FLOAT)
+    return binary(op, a, b)
+
+
 def wrap_dim(d, ndim: int) -> int:
     """Normalize a possibly negative dimension, with PyTorch's error when out of range."""
     n = builtins.max(ndim, 1)

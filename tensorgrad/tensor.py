@@ -761,6 +761,66 @@ class Tensor:
         flattened (PyTorch's need to be 1-D)."""
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
+    def mm(self, mat2) -> Tensor:
+        """The matrix product of (n, k) self and (k, m) ``mat2``; both must be 2-D."""
+        return linalg.mm(self, mat2)
+
+    def mv(self, vec) -> Tensor:
+        """The product of the (n, m) matrix self and the (m,) vector ``vec``, shape (n,)."""
+        return linalg.mv(self, vec)
+
+    def bmm(self, mat2) -> Tensor:
+        """Batched matrix product of (b, n, k) self and (b, k, m) ``mat2``, no broadcasting."""
+        return linalg.bmm(self, mat2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2) for matrices; self broadcasts to the product.
+        With beta=0 self is ignored (nan in it does not propagate)."""
+        return linalg.addmm(self, mat1, mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * (mat @ vec) for a matrix and a vector."""
+        return linalg.addmv(self, mat, vec, beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * sum_b (batch1[b] @ batch2[b]), a matrix."""
+        return linalg.addbmm(self, batch1, batch2, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * bmm(batch1, batch2), a batch of matrices."""
+        return linalg.baddbmm(self, batch1, batch2, beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * outer(vec1, vec2)."""
+        return linalg.addr(self, vec1, vec2, beta, alpha)
+
+    def kron(self, other) -> Tensor:
+        """The Kronecker product: out[i*m + j] = self[i] * other[j] along every dim."""
+        return linalg.kron(self, other)
+
+    def cross(self, other, dim: int | None = None) -> Tensor:
+        """The cross product of 3-vectors along ``dim`` (other dims broadcast). Without
+        ``dim``, the first dim of size 3, with PyTorch's deprecation warning
+        (``tg.linalg.cross`` defaults to -1)."""
+        return linalg.cross(self, other, dim)
+
+    def inverse(self) -> Tensor:
+        """The inverse of square matrices (..., n, n); a singular matrix raises."""
+        return linalg.inverse(self)
+
+    def det(self) -> Tensor:
+        """The determinant of square matrices (..., n, n); its gradient det(A) A^-T needs an
+        invertible matrix (PyTorch's also covers singular ones)."""
+        return linalg.det(self)
+
+    def logdet(self) -> Tensor:
+        """log det of square matrices: nan where det < 0, -inf where it is 0."""
+        return linalg.logdet(self)
+
+    def slogdet(self):
+        """(sign, logabsdet) of square matrices, a named tuple; sign has no gradient."""
+        return linalg.slogdet(self)
+
     # ------------------------------------------------------------------ elementwise
 
     def exp(self) -> Tensor:
@@ -815,6 +875,113 @@ class Tensor:
         """The error function 2/sqrt(pi) integral_0^x e^(-t^2) dt."""
         return elementwise.Erf.apply(floating(self))
 
+    def erfc(self) -> Tensor:
+        """The complementary error function 1 - erf(x), computed directly: accurate where
+        erf(x) is close to 1 (erfc(5) ~ 1.5e-12, which 1 - erf loses in float32)."""
+        return elementwise.Erfc.apply(floating(self))
+
+    def asin(self) -> Tensor:
+        """The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1] (``arcsin`` is the alias).
+        The gradient is 1/sqrt(1 - x^2)."""
+        return elementwise.Asin.apply(floating(self))
+
+    arcsin = asin
+
+    def acos(self) -> Tensor:
+        """The inverse cosine, in [0, pi]; NaN outside [-1, 1] (``arccos`` is the alias).
+        The gradient is -1/sqrt(1 - x^2)."""
+        return elementwise.Acos.apply(floating(self))
+
+    arccos = acos
+
+    def atan(self) -> Tensor:
+        """The inverse tangent, in (-pi/2, pi/2) (``arctan`` is the alias); the gradient is
+        1/(1 + x^2)."""
+        return elementwise.Atan.apply(floating(self))
+
+    arctan = atan
+
+    def atan2(self, other) -> Tensor:
+        """The angle of the point (other, self), atan(self/other) in the right quadrant, in
+        [-pi, pi] (``arctan2`` is the alias); broadcast, integers compute in float32. The
+        gradients are other/r^2 for self and -self/r^2 for other, r^2 = self^2 + other^2
+        (0 at the origin, as PyTorch)."""
+        return float_binary(elementwise.Atan2, self, other)
+
+    arctan2 = atan2
+
+    def sinh(self) -> Tensor:
+        """The hyperbolic sine (e^x - e^-x)/2; the gradient is cosh(x)."""
+        return elementwise.Sinh.apply(floating(self))
+
+    def cosh(self) -> Tensor:
+        """The hyperbolic cosine (e^x + e^-x)/2; the gradient is sinh(x)."""
+        return elementwise.Cosh.apply(floating(self))
+
+    def asinh(self) -> Tensor:
+        """The inverse hyperbolic sine log(x + sqrt(x^2 + 1)) (``arcsinh`` is the alias); the
+        gradient is 1/sqrt(x^2 + 1)."""
+        return elementwise.Asinh.apply(floating(self))
+
+    arcsinh = asinh
+
+    def acosh(self) -> Tensor:
+        """The inverse hyperbolic cosine log(x + sqrt(x^2 - 1)), NaN below 1 (``arccosh`` is
+        the alias); the gradient is 1/sqrt(x^2 - 1)."""
+        return elementwise.Acosh.apply(floating(self))
+
+    arccosh = acosh
+
+    def atanh(self) -> Tensor:
+        """The inverse hyperbolic tangent log((1 + x)/(1 - x))/2, NaN outside [-1, 1]
+        (``arctanh`` is the alias); the gradient is 1/(1 - x^2)."""
+        return elementwise.Atanh.apply(floating(self))
+
+    arctanh = atanh
+
+    def sinc(self) -> Tensor:
+        """The normalized sinc sin(pi x)/(pi x), 1 at x = 0; the gradient is
+        (cos(pi x) - sinc(x))/x, 0 at x = 0 (as PyTorch)."""
+        return elementwise.Sinc.apply(floating(self))
+
+    def hypot(self, other) -> Tensor:
+        """sqrt(self^2 + other^2) without overflow in the squares, broadcast; the gradients are
+        self/hypot and other/hypot. Integers compute in float32 (PyTorch refuses them)."""
+        return float_binary(elementwise.Hypot, self, other)
+
+    def logaddexp(self, other) -> Tensor:
+        """log(e^self + e^other) = max + log1p(e^-|self - other|), with no overflow; broadcast.
+        The gradients are the softmax weights e^self/(e^self + e^other) and 1 minus that.
+        Integers compute in float32 (PyTorch refuses them)."""
+        return float_binary(elementwise.LogAddExp, self, other)
+
+    def logaddexp2(self, other) -> Tensor:
+        """log2(2^self + 2^other), with no overflow; broadcast. The gradients are
+        2^self/(2^self + 2^other) and 1 minus that. Integers compute in float32 (PyTorch
+        refuses them)."""
+        return float_binary(elementwise.LogAddExp2, self, other)
+
+    def deg2rad(self) -> Tensor:
+        """Degrees to radians, x pi/180 (integer and bool tensors give float32)."""
+        return floating(self) * (math.pi / 180)
+
+    def rad2deg(self) -> Tensor:
+        """Radians to degrees, x 180/pi (integer and bool tensors give float32)."""
+        return floating(self) * (180 / math.pi)
+
+    def frac(self) -> Tensor:
+        """The fractional part x - trunc(x), with the sign of x; the gradient is 1. Floating
+        tensors only, as PyTorch."""
+        if not self.is_floating_point():
+            raise TypeError(f"frac: expected a floating point tensor, got {self.dtype}")
+        return self - self.trunc()
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+        """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (None: the
+        dtype's largest and lowest finite values); integer and bool tensors are copied. The
+        gradient is 1 where x is finite and 0 where it was replaced."""
+        return elementwise.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
     def relu(self) -> Tensor:
         """max(x, 0); integer tensors stay integer."""
         return elementwise.Relu.apply(self)
@@ -848,8 +1015,13 @@ class Tensor:
     absolute = abs
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of x; the gradient is 0."""
+        """-1, 0 or 1 by the sign of x (``sgn``, PyTorch's complex-aware sign, is the same on
+        real tensors); the gradient is 0. A bool tensor gives a copy of itself, as PyTorch."""
+        if self.array.dtype == np.bool_:  # NumPy's sign has no bool loop
+            return self.clone()
         return elementwise.Piecewise.apply(self, fn=xp_of(self.array).sign)
+
+    sgn = sign
 
     def floor(self) -> Tensor:
         """Rounded down to an integer value, in the same dtype; the gradient is 0."""
@@ -969,6 +1141,29 @@ class Tensor:
         NaNs compare equal only with ``equal_nan``."""
         xp = xp_of(self.array)
         return bool(xp.allclose(self.array, to_tensor(other, self).array, rtol, atol, equal_nan))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+        """A bool tensor, True where |self - other| <= atol + rtol |other| (broadcast); an
+        infinity is close only to itself, NaN only with ``equal_nan``; no gradient. ``other``
+        (a tensor, or a number, which PyTorch refuses) must have self's dtype, as PyTorch."""
+        other = to_tensor(other, self)
+        if type(self.array) is not type(other.array) or self.device != other.device:
+            raise RuntimeError(
+                f"isclose: expected all tensors on the same device, got {self.device} and "
+                f"{other.device}"
+            )
+        if self.dtype != other.dtype:
+            raise RuntimeError(
+                f"isclose: expected both tensors to have the same dtype, got {self.dtype} and "
+                f"{other.dtype}"
+            )
+        if rtol < 0 or atol < 0:
+            raise RuntimeError(f"isclose: rtol and atol must be >= 0, got {rtol} and {atol}")
+        if self.shape != other.shape:
+            broadcast_shape("isclose", self.shape, other.shape)
+        return Tensor._make(
+            _recorder.call(elementwise.isclose, self.array, other.array, rtol, atol, equal_nan)
+        )
 
     # ------------------------------------------------------------------ reductions
 
@@ -1118,6 +1313,15 @@ class Tensor:
         if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
             x = x.long()
         return reduce.Cumsum.apply(x, dim=wrap_dim(dim, self.ndim))
+
+    def cumprod(self, dim: int, *, dtype=None) -> Tensor:
+        """Cumulative product along ``dim``, out[i] = x[0] * ... * x[i]; bool and integer
+        tensors multiply in int64. The gradient is exact with zeros in the input; its own
+        derivative (double backward) is exact only away from zeros."""
+        x = self if dtype is None else self.to(dtype)
+        if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
+            x = x.long()
+        return reduce.Cumprod.apply(x, dim=wrap_dim(dim, self.ndim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where every element over ``dim`` (all dims when None) is
@@ -1471,6 +1675,41 @@ class Tensor:
     def triu(self, diagonal: int = 0) -> Tensor:
         """The upper triangle of the last two dims (j >= i + ``diagonal``), zeros below."""
         return movement.Triangle.apply(self, k=diagonal, upper=True)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The entries self[..., i, i + offset] of the (dim1, dim2) planes, in a new last dim.
+        A copy (PyTorch's is a view: writing into it doesn't reach self here)."""
+        return movement.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        """Matrices in the (dim1, dim2) planes with the last dim of self on diagonal
+        ``offset``, zeros elsewhere."""
+        return movement.diag_embed(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """1-D: the square matrix with self on diagonal ``diagonal``; 2-D: that diagonal."""
+        return movement.diag(self, diagonal)
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a matrix (integers sum in int64)."""
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+        """The n-th forward difference x[i + 1] - x[i] along ``dim`` (``!=`` for bool), after
+        joining ``prepend`` and ``append`` along ``dim``."""
+        return movement.diff(self, n, dim, prepend, append)
+
+    def rot90(self, k: int = 1, dims=(0, 1)) -> Tensor:
+        """Rotated by 90 degrees ``k`` times in the plane ``dims`` (first dim towards the
+        second)."""
+        return movement.rot90(self, k, dims)
+
+    def take_along_dim(self, indices, dim: int | None = None) -> Tensor:
+        """``gather`` with self and ``indices`` broadcast over the other dims; both flattened
+        when ``dim`` is None."""
+        return movement.take_along_dim(self, indices, dim)
 
     # ------------------------------------------------------------------ indexing
 
@@ -1843,6 +2082,7 @@ from ._args import (
     binary,
     broadcast_shape,
     compare,
+    float_binary,
     floating,
     infer_shape,
     logical,

@@ -23,7 +23,8 @@ TESTS = pathlib.Path(__file__).parent
 # Public names that are not differentiable ops, by reason.
 NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on values smoothly
     "argmax argmin all any eq ne lt le gt ge isnan isinf isfinite logical_not logical_and "
-    "logical_or equal allclose nonzero count_nonzero floor_divide __floordiv__ __rfloordiv__ "
+    "logical_or equal allclose isclose nonzero count_nonzero floor_divide __floordiv__ "
+    "__rfloordiv__ "
     "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ "
     "__invert__",
     "argsort bincount unique unique_consecutive",  # ops/sorting.py: indices, counts, sets

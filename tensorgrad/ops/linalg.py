@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 from ..autograd.function import Op
 from ..backend import xp_of
+from ..jit import recorder
 
 
 class MatMul(Op):
@@ -146,3 +148,296 @@ def einsum(equation: str, *operands):
         if c not in sizes:
             raise ValueError(f"einsum: output subscript {c!r} appears in no operand ({equation!r})")
     return Einsum.apply(*operands, inputs=tuple(expanded), output=output)
+
+
+# ---------------------------------------------------------------------- composites
+# PyTorch's fixed-shape products and their relatives, written with matmul, broadcasting and
+# movement ops: no calculus of their own. Each checks its shapes first, so a bad input raises
+# an error naming the shapes instead of a NumPy traceback from inside an op.
+
+
+def _require_ndim(name: str, what: str, x, ndim: int) -> None:
+    if x.ndim != ndim:
+        raise RuntimeError(f"{name}: {what} must be a {ndim}-D tensor, got shape {x.shape}")
+
+
+def mm(a, b):
+    """``a @ b`` for two matrices (n, k) and (k, m)."""
+    from ..tensor import matmul
+
+    _require_ndim("mm", "self", a, 2)
+    _require_ndim("mm", "mat2", b, 2)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mm: shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+        )
+    return matmul(a, b)
+
+
+def mv(a, v):
+    """``a @ v`` for a matrix (n, m) and a vector (m,)."""
+    from ..tensor import matmul
+
+    _require_ndim("mv", "self", a, 2)
+    _require_ndim("mv", "vec", v, 1)
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, matrix {a.shape} and vector {v.shape}")
+    return matmul(a, v)
+
+
+def bmm(a, b):
+    """``a @ b`` for batches of matrices (b, n, k) and (b, k, m), no broadcasting."""
+    from ..tensor import matmul
+
+    _require_ndim("bmm", "self", a, 3)
+    _require_ndim("bmm", "mat2", b, 3)
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(
+            f"bmm: shapes {a.shape} and {b.shape} cannot be multiplied: expected mat2 of shape "
+            f"({a.shape[0]}, {a.shape[2]}, m) (the same batch size, and rows matching the "
+            f"columns of self)"
+        )
+    return matmul(a, b)
+
+
+def add_product(name: str, input, product, beta, alpha):
+    """``beta * input + alpha * product``, the ``add*`` ops' shared tail: ``input`` must
+    broadcast to the product's shape; with ``beta=0`` it is ignored (nan and inf in it don't
+    propagate) and its gradient is zero, as PyTorch's."""
+    from .._args import to_tensor
+
+    input = to_tensor(input, product)
+    n = len(product.shape)
+    padded = (1,) * (n - input.ndim) + tuple(input.shape)
+    if input.ndim > n or any(s not in (1, t) for s, t in zip(padded, product.shape)):
+        raise RuntimeError(
+            f"{name}: input of shape {input.shape} does not broadcast to the product's shape "
+            f"{product.shape}"
+        )
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        # where() keeps the graph edge to input, so input.grad is zeros as PyTorch's
+        return product + input.masked_fill(product.new_ones(()).bool(), 0)
+    return product + (input if beta == 1 else input * beta)
+
+
+def addmm(input, mat1, mat2, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    return add_product("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return add_product("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, beta=1, alpha=1):
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return add_product("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
+    return add_product("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def addr(input, vec1, vec2, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    _require_ndim("addr", "vec1", vec1, 1)
+    _require_ndim("addr", "vec2", vec2, 1)
+    return add_product("addr", input, vec1.outer(vec2), beta, alpha)
+
+
+def _dims_list(d) -> list:
+    return [int(d)] if isinstance(d, int) else [int(i) for i in d]
+
+
+def tensordot(a, b, dims=2):
+    """Sum of ``a * b`` over pairs of dimensions: ``dims=d`` pairs the last d dims of ``a``
+    with the first d of ``b``; ``dims=(dims_a, dims_b)`` names them. The free dims of ``a``
+    then those of ``b`` make the result: one matmul of ``a`` permuted and reshaped to
+    (free, contracted) by ``b`` to (contracted, free)."""
+    from .._args import wrap_dim
+    from ..tensor import matmul
+
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot: expects dims >= 0, got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(
+                f"tensordot: dims={dims} exceeds the dimensions of {a.shape} or {b.shape}"
+            )
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        if len(dims) != 2:
+            raise RuntimeError(f"tensordot: dims must be an int or a pair of lists, got {dims}")
+        dims_a = [wrap_dim(d, a.ndim) for d in _dims_list(dims[0])]
+        dims_b = [wrap_dim(d, b.ndim) for d in _dims_list(dims[1])]
+        if len(dims_a) != len(dims_b):
+            raise RuntimeError(
+                f"tensordot: both dims lists must have the same length, got {dims_a} and {dims_b}"
+            )
+        if len(set(dims_a)) != len(dims_a) or len(set(dims_b)) != len(dims_b):
+            raise RuntimeError(f"tensordot: a dim is repeated in {dims_a} or {dims_b}")
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but {a.shape} has size "
+                f"{a.shape[da]} in dim {da} and {b.shape} has size {b.shape[db]} in dim {db}"
+            )
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    a2 = a.permute(*free_a, *dims_a).reshape(math.prod(a.shape[d] for d in free_a), k)
+    b2 = b.permute(*dims_b, *free_b).reshape(k, math.prod(b.shape[d] for d in free_b))
+    out = matmul(a2, b2)
+    return out.reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+
+
+def kron(a, b):
+    """The Kronecker product: ``out[i*m + j] = a[i] * b[j]`` along every dim (the shorter
+    shape padded with leading 1s); each input gets a size-1 axis beside each of its axes,
+    the product broadcasts, and each pair of axes merges."""
+    n = max(a.ndim, b.ndim)
+    sa = (1,) * (n - a.ndim) + tuple(a.shape)
+    sb = (1,) * (n - b.ndim) + tuple(b.shape)
+    prod = a.reshape(*[d for s in sa for d in (s, 1)]) * b.reshape(*[d for s in sb for d in (1, s)])
+    return prod.reshape(*[x * y for x, y in zip(sa, sb)])
+
+
+def cross(a, b, dim=None, name="cross"):
+    """The cross product of 3-vectors along ``dim``, other dims broadcast:
+    c = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0), written as
+    roll(a, -1) roll(b, -2) - roll(a, -2) roll(b, -1) along ``dim``."""
+    import warnings
+
+    from .._args import broadcast_shape, wrap_dim
+
+    if a.ndim != b.ndim:
+        raise RuntimeError(
+            f"{name}: inputs must have the same number of dimensions, got {a.shape} and {b.shape}"
+        )
+    if dim is None:  # torch.cross's deprecated default: the first dim of size 3
+        warnings.warn(
+            "Using cross without specifying the dim arg is deprecated (as in PyTorch): it takes "
+            "the first dimension of size 3; pass dim, or use linalg.cross (dim=-1)",
+            UserWarning,
+            stacklevel=3,
+        )
+        dim = next((i for i, s in enumerate(a.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"{name}: no dimension of size 3 in input of shape {a.shape}")
+    dim = wrap_dim(dim, a.ndim)
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(
+            f"{name}: inputs dimension {dim} must have length 3, got shapes {a.shape} and {b.shape}"
+        )
+    broadcast_shape(name, a.shape, b.shape)
+    return a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode=None):
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
+    (..., R, M), shape (..., P, R) with the batch dims broadcast: ``norm(x1[i] - x2[j], p)``.
+
+    Built from the (..., P, R, M) differences, so it takes P R M memory (PyTorch's p=2 uses a
+    matmul); ``compute_mode`` is accepted and ignored. The p=2 gradient at zero distance is 0,
+    as PyTorch's; other p < 1 have an infinite slope there.
+    """
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(
+            f"cdist: only supports at least 2-D tensors, got shapes {x1.shape} and {x2.shape}"
+        )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"cdist: x1 and x2 must have the same number of columns, got shapes {x1.shape} and "
+            f"{x2.shape}"
+        )
+    if p < 0:
+        raise RuntimeError(f"cdist: only supports non-negative p values, got p={p}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+
+
+# ---------------------------------------------------------------------- inverse and determinant
+
+
+class Inverse(Op):
+    """A^-1 of square matrices (..., n, n)."""
+
+    saves_output = True
+
+    def forward(ctx, a):
+        xp = xp_of(a)
+        try:
+            return xp.linalg.inv(a)
+        except xp.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.inv: the input of shape {a.shape} is singular, it has no inverse"
+            ) from None
+
+    def backward(ctx, g):  # d(A^-1) = -A^-1 dA A^-1, so dL/dA = -A^-T g A^-T
+        (inv,) = ctx.saved_tensors
+        return -(inv.mT @ g @ inv.mT)
+
+
+class LogAbsDet(Op):
+    """log |det A| of square matrices (..., n, n)."""
+
+    saves_inputs = True
+
+    def forward(ctx, a):
+        xp = xp_of(a)
+        return xp.asarray(xp.linalg.slogdet(a)[1])  # an array also for one matrix
+
+    def backward(ctx, g):  # d log|det A| = tr(A^-1 dA), so dL/dA = g A^-T
+        (a,) = ctx.saved_tensors
+        return g.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
+
+
+_SignLogAbsDet = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def _require_square(name: str, a) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"{name}: expected a batch of square matrices (..., n, n), got shape {a.shape}"
+        )
+    if a.array.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point tensor, got {a.dtype}")
+
+
+def inverse(a):
+    """A^-1 for square matrices (batch dims allowed); a singular matrix raises."""
+    _require_square("inverse", a)
+    return Inverse.apply(a)
+
+
+def slogdet(a):
+    """(sign, log |det A|): the sign (no gradient) and the log of the absolute determinant,
+    whose gradient is A^-T (so it needs an invertible matrix)."""
+    from ..tensor import Tensor
+
+    _require_square("slogdet", a)
+    sign = Tensor._make(recorder.call(_det_sign, a.array))  # recorded: tg.compile replays it
+    return _SignLogAbsDet(sign, LogAbsDet.apply(a))
+
+
+@recorder.pure
+def _det_sign(a):
+    xp = xp_of(a)
+    return xp.asarray(xp.linalg.slogdet(a)[0])  # an array, also for one matrix (not a scalar)
+
+
+def det(a):
+    """det A = sign exp(log |det A|); the gradient det(A) A^-T needs an invertible matrix
+    (PyTorch's also covers singular ones)."""
+    sign, logabsdet = slogdet(a)
+    return sign * logabsdet.exp()
+
+
+def logdet(a):
+    """log det A: nan where det A < 0 and -inf where it is 0, as PyTorch."""
+    sign, logabsdet = slogdet(a)
+    return logabsdet.masked_fill(sign < 0, float("nan"))

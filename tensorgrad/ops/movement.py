@@ -5,7 +5,7 @@ moves the gradient back the other way.
 
 from __future__ import annotations
 
-from .. import backend
+from .. import _args, backend
 from ..autograd.function import Function, Op
 from ..backend import xp_of
 from ..jit import recorder
@@ -172,3 +172,171 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return (None, *Split.apply(grad, None, ctx.dim))
+
+
+# ---------------------------------------------------------------------- composites
+# Diagonals, differences, rotations and grids, written with the primitives above (and
+# gather/sum): no calculus of their own. Shapes and dims are checked first, with errors that
+# name them.
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The entries x[..., i, i + offset] of the (dim1, dim2) planes, in a last new dim.
+
+    dim1 and dim2 are moved to the end; the plane is cut to the L x L block that starts at the
+    diagonal, and its flattened L*L entries taken with step L + 1 are the diagonal.
+    """
+    d1, d2 = _args.wrap_dim(dim1, x.ndim), _args.wrap_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise RuntimeError(
+            f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2} (shape {x.shape})"
+        )
+    m = x.permute(*[d for d in range(x.ndim) if d not in (d1, d2)], d1, d2)
+    m = m[..., :, offset:] if offset >= 0 else m[..., -offset:, :]
+    n = min(m.shape[-2], m.shape[-1])
+    return m[..., :n, :n].flatten(-2)[..., :: n + 1]
+
+
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices in the (dim1, dim2) planes of the result with the last dim of ``x`` on their
+    ``offset`` diagonal, zeros elsewhere; ``diagonal`` undone.
+
+    Each x_i followed by n zeros, read back as n x n, puts x on the diagonal (row i starts
+    i (n + 1) entries in); the offset is then padding of |offset| rows and columns.
+    """
+    if x.ndim == 0:
+        raise RuntimeError("diag_embed: expected a tensor with at least 1 dimension, got 0-d")
+    nd = x.ndim + 1
+    d1, d2 = _args.wrap_dim(dim1, nd), _args.wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(
+            f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2} (shape {x.shape})"
+        )
+    n, k = x.shape[-1], abs(offset)
+    lead = ((0, 0),) * (x.ndim - 1)
+    m = ConstantPad.apply(x.unsqueeze(-1), widths=(*lead, (0, 0), (0, n)))
+    m = m.flatten(-2).narrow(-1, 0, n * n).unflatten(-1, (n, n))
+    if k:
+        rows, cols = ((0, k), (k, 0)) if offset > 0 else ((k, 0), (0, k))
+        m = ConstantPad.apply(m, widths=(*lead, rows, cols))
+    batch = iter(range(nd - 2))
+    return m.permute(
+        *[nd - 2 if i == d1 else nd - 1 if i == d2 else next(batch) for i in range(nd)]
+    )
+
+
+def diag(x: Tensor, offset: int = 0) -> Tensor:
+    """A 1-D input becomes a square matrix with it on diagonal ``offset``; a 2-D input gives
+    that diagonal as a 1-D tensor."""
+    if x.ndim == 1:
+        return diag_embed(x, offset)
+    if x.ndim == 2:
+        return diagonal(x, offset)
+    raise RuntimeError(f"diag: supports 1-D or 2-D tensors, got shape {x.shape}")
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference out[i] = x[i + 1] - x[i] along ``dim`` (``!=`` for bool),
+    applied n times, after joining ``prepend`` and ``append`` to ``x`` along ``dim``."""
+    if x.ndim == 0:
+        raise RuntimeError("diff: expects input to be at least one-dimensional, got a 0-d tensor")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative, got n={n}")
+    dim = _args.wrap_dim(dim, x.ndim)
+    parts = []
+    for what, t in (("prepend", prepend), (None, x), ("append", append)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"diff: {what} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != x.ndim:
+            raise RuntimeError(
+                f"diff: {what} of shape {t.shape} must have the same number of dimensions as "
+                f"the input of shape {x.shape}"
+            )
+        parts.append(t)
+    if len(parts) > 1:
+        x = cat(parts, dim)
+    for _ in range(n):
+        size = x.shape[dim]
+        if size == 0:
+            break
+        later, earlier = x.narrow(dim, 1, size - 1), x.narrow(dim, 0, size - 1)
+        x = later != earlier if x.array.dtype == bool else later - earlier
+    return x
+
+
+def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotated by 90 degrees ``k`` times in the plane ``dims``, from the first dim towards
+    the second: a flip and a transpose."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 rotation dims, got dims={dims}")
+    if x.ndim < 2:
+        raise RuntimeError(f"rot90: expected a tensor with at least 2 dims, got shape {x.shape}")
+    d0, d1 = _args.wrap_dim(dims[0], x.ndim), _args.wrap_dim(dims[1], x.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, got dims={dims}")
+    k %= 4
+    if k == 1:
+        return x.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return x.flip(d0, d1)
+    if k == 3:
+        return x.flip(d0).transpose(d0, d1)
+    return x.clone()
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim=None) -> Tensor:
+    """``gather`` after broadcasting ``x`` and ``indices`` over every dim but ``dim``; with
+    ``dim=None`` both are flattened first."""
+    if not isinstance(indices, Tensor) or indices.array.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"take_along_dim: indices must be an integer tensor, got "
+            f"{getattr(indices, 'dtype', type(indices).__name__)}"
+        )
+    if dim is None:
+        return x.reshape(-1).gather(0, indices.reshape(-1))
+    dim = _args.wrap_dim(dim, x.ndim)
+    if x.ndim != indices.ndim:
+        raise RuntimeError(
+            f"take_along_dim: input of shape {x.shape} and indices of shape {indices.shape} "
+            f"must have the same number of dimensions"
+        )
+    ones = [s if i != dim else 1 for i, s in enumerate(x.shape)]
+    other = [s if i != dim else 1 for i, s in enumerate(indices.shape)]
+    shape = list(_args.broadcast_shape("take_along_dim", ones, other))
+    xs, js = shape.copy(), shape.copy()
+    xs[dim], js[dim] = x.shape[dim], indices.shape[dim]
+    return x.expand(xs).gather(dim, indices.expand(js))
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids: for N 1-D (or 0-d) tensors of sizes s_i, N tensors of shape
+    (s_0, ..., s_{N-1}) (views), the i-th varying along dim i. ``indexing='xy'`` swaps the
+    first two dims (Cartesian, NumPy's default). PyTorch warns when ``indexing`` is not given
+    and uses 'ij'; here 'ij' is the default without a warning."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if not tensors:
+        raise RuntimeError("meshgrid: expects a non-empty list of tensors")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid: expects 0-D or 1-D tensors, got shape {t.shape}")
+        if t.dtype != tensors[0].dtype or t.device != tensors[0].device:
+            raise RuntimeError(
+                f"meshgrid: expects all tensors to have the same dtype and device, got "
+                f"{tensors[0].dtype} on {tensors[0].device} and {t.dtype} on {t.device}"
+            )
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axes[0], axes[1] = 1, 0
+    sizes = [0] * len(tensors)
+    for t, a in zip(tensors, axes):
+        sizes[a] = t.numel()
+    return tuple(
+        t.reshape([-1 if i == a else 1 for i in range(len(sizes))]).expand(sizes)
+        for t, a in zip(tensors, axes)
+    )

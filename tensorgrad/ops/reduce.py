@@ -123,18 +123,83 @@ class Cumsum(Op):
 
 def arg_extreme(x: Tensor, dim, keepdim: bool, name: str) -> Tensor:
     """``argmax``/``argmin`` (``name``): int64 indices, no gradient; ``dim=None`` indexes the
-    flattened tensor."""
-    xp = xp_of(x.array)
+    flattened tensor. The shapes are checked here; the indices come from ``_arg_extreme``
+    through the recorder, so tg.compile replays them from each call's values."""
     if dim is None:
         if x.array.size == 0:
             raise RuntimeError(f"{name}(): cannot reduce an empty tensor")
-        out = getattr(xp, name)(x.array.reshape(-1))
-        out = xp.asarray(out, dtype=np.int64)
-        return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out)
-    dim = wrap_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return Tensor._make(xp.asarray(0, dtype=np.int64))
-    if x.shape[dim] == 0:
-        raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
-    out = getattr(xp, name)(x.array, axis=dim, keepdims=keepdim).astype(np.int64)
-    return Tensor._make(out)
+    else:
+        dim = wrap_dim(dim, x.ndim)
+        if x.ndim and x.shape[dim] == 0:
+            raise IndexError(f"{name}(): cannot reduce over dimension {dim} of size 0 ({x.shape})")
+    return Tensor._make(recorder.call(_arg_extreme, x.array, dim, keepdim, name))
+
+
+@recorder.pure
+def _arg_extreme(a, dim, keepdim: bool, name: str):
+    xp = xp_of(a)
+    if dim is None:
+        out = xp.asarray(getattr(xp, name)(a.reshape(-1)), dtype=np.int64)
+        return out.reshape((1,) * a.ndim) if keepdim else out
+    if a.ndim == 0:
+        return xp.asarray(0, dtype=np.int64)
+    return getattr(xp, name)(a, axis=dim, keepdims=keepdim).astype(np.int64)
+
+
+class Cumprod(Op):
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, x, dim=0):
+        ctx.dim = dim
+        if x.ndim == 0:
+            return x.copy()
+        return xp_of(x).cumprod(x, axis=dim, dtype=x.dtype)
+
+    def backward(ctx, g):
+        # y_j = prod_{k<=j} x_k, so dL/dx_i = sum_{j>=i} g_j prod_{k<=j, k!=i} x_k; without
+        # zeros that is rcumsum(g y)_i / x_i (rcumsum: the cumulative sum from the end).
+        # With zeros, let z be a slice's first zero. For i < z the terms j >= z hold the factor
+        # x_z = 0: rcumsum(g y [j < z])_i / x_i. At z: (prod_{k<z} x_k) sum_{j>=z} g_j
+        # prod_{z<k<=j} x_k. After z every term holds x_z: 0. That is exact to first order;
+        # its derivative at a zero is not (it drops the terms through x_z). While tg.compile
+        # records, the general form runs even without zeros (see Prod).
+        x, y = ctx.saved_tensors
+        d = ctx.dim
+        if x.ndim == 0:
+            return g
+        zero = x == 0
+        if recorder.ACTIVE is None and not bool(zero.any()):
+            return _rcumsum(g * y, d) / x
+        seen = zero.cumsum(d)  # zeros up to and including i
+        before, first = seen == 0, zero & (seen == 1)
+        x_before = x.masked_fill(~before, 1.0)
+        y_before = Cumprod.apply(x_before, dim=d)
+        grad_before = _rcumsum((g * y_before).masked_fill(~before, 0.0), d) / x_before
+        p = y_before.narrow(d, x.shape[d] - 1, 1)  # prod_{k<z} x_k
+        tail = Cumprod.apply(x.masked_fill(before | first, 1.0), dim=d)  # prod_{z<k<=j} x_k
+        s = (g * tail).masked_fill(before, 0.0).sum(d, keepdim=True)
+        return grad_before.where(before, (p * s).masked_fill(~first, 0.0))
+
+
+def _rcumsum(x: Tensor, dim: int) -> Tensor:
+    return x.flip(dim).cumsum(dim).flip(dim)
+
+
+# ---------------------------------------------------------------------- composites
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=1):
+    """``(input.var(...), input.mean(...))`` over the same dims, with ``var``'s overloads
+    (``var_mean(x, unbiased)``, ``var_mean(x, dim, unbiased, keepdim)``, ``correction=``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return input.var(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim)
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=1):
+    """``(input.std(...), input.mean(...))`` over the same dims; the overloads of
+    ``var_mean``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return input.std(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim)

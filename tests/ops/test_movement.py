@@ -123,6 +123,66 @@ OPS = [
     OpSpec("triu", lambda lib, x: x.triu(1), [((3, 3),), *MATRICES]),
     OpSpec("triu", lambda lib, x: x.triu(diagonal=-1), [((3, 3),), *MATRICES]),
     OpSpec("triu", lambda lib, x: x.triu(4), [((2, 3),)]),
+    # ------------------------------------------------------------------ diagonals
+    OpSpec("diagonal", lambda lib, x: x.diagonal(), [((3, 3),), *MATRICES]),
+    OpSpec("diagonal", lambda lib, x: x.diagonal(1), [((3, 3),), ((2, 3),), ((3, 1),)]),
+    OpSpec("diagonal", lambda lib, x: x.diagonal(-1, 1, 2), [((4, 2, 3),), ((2, 3, 3),)]),
+    OpSpec("diagonal", lambda lib, x: x.diagonal(1, -1, 0), [((4, 2, 3),)]),  # dim1 > dim2
+    OpSpec("diagonal", lambda lib, x: lib.diagonal(x, offset=5), [((2, 3),)]),  # empty
+    OpSpec("diag_embed", lambda lib, x: x.diag_embed(), [((3,),), ((2, 3),), ((1,),)]),
+    OpSpec("diag_embed", lambda lib, x: x.diag_embed(1), [((3,),), ((2, 3),)]),
+    OpSpec("diag_embed", lambda lib, x: lib.diag_embed(x, -2, 0, 2), [((2, 3),)]),
+    OpSpec("diag_embed", lambda lib, x: x.diag_embed(-1, dim1=-1, dim2=0), [((4, 2, 3),)]),
+    OpSpec("diag", lambda lib, x: x.diag(), [((3,),), ((1,),), ((3, 3),), ((2, 3),)]),
+    OpSpec("diag", lambda lib, x: lib.diag(x, 1), [((3,),), ((3, 3),), ((3, 1),)]),
+    OpSpec("diag", lambda lib, x: x.diag(diagonal=-2), [((2,),), ((4, 3),)]),
+    OpSpec("trace", lambda lib, x: x.trace(), [((3, 3),), ((2, 3),), ((3, 1),)]),
+    OpSpec("trace", lambda lib, x: lib.trace(x), [((1, 1),)]),
+    # ------------------------------------------------------------------ differences, rotations
+    OpSpec("diff", lambda lib, x: x.diff(), [((3,),), ((2, 3),), ((4, 2, 3),), ((1,),)]),
+    OpSpec("diff", lambda lib, x: x.diff(2, 0), [((4, 2, 3),), ((3,),), ((2, 3),)]),
+    OpSpec("diff", lambda lib, x: lib.diff(x, n=3, dim=-2), [((4, 2, 3),)]),  # n > size: empty
+    OpSpec("diff", lambda lib, x: x.diff(0), [((2, 3),)]),
+    OpSpec(
+        "diff",
+        lambda lib, x, p, a: x.diff(dim=1, prepend=p, append=a),
+        [((2, 3), (2, 1), (2, 2)), ((4, 2, 3), (4, 1, 3), (4, 2, 3))],
+    ),
+    OpSpec("diff", lambda lib, x, a: lib.diff(x, 2, append=a), [((3,), (2,))]),
+    OpSpec("rot90", lambda lib, x: x.rot90(), [((2, 3),), ((4, 2, 3),), ((3, 1),)]),
+    OpSpec("rot90", lambda lib, x: x.rot90(2, (1, 2)), [((4, 2, 3),)]),
+    OpSpec("rot90", lambda lib, x: x.rot90(-1, (-1, 0)), [((4, 2, 3),), ((2, 3),)]),
+    OpSpec("rot90", lambda lib, x: lib.rot90(x, 4), [((2, 3),)]),
+    OpSpec("rot90", lambda lib, x: lib.rot90(x, 7, [1, 0]), [((2, 3),)]),
+    # ------------------------------------------------------------------ gathering
+    OpSpec(
+        "take_along_dim",
+        lambda lib, x, i: x.take_along_dim(i, 1),
+        [
+            ((2, 3), Const(lambda rng: np.array([[2, 0, 2, 1], [1, 1, 0, 0]]))),
+            ((4, 2, 3), Const(lambda rng: rng.integers(0, 2, (1, 5, 1)))),  # broadcast
+        ],
+    ),
+    OpSpec(
+        "take_along_dim",
+        lambda lib, x, i: lib.take_along_dim(x, i),  # flattened
+        [((2, 3), Const(lambda rng: np.array([5, 0, 3, 3])))],
+        noncontiguous=False,  # PyTorch's flattens with view(), which refuses a transposed input
+    ),
+    OpSpec(
+        "take_along_dim",
+        lambda lib, x, i: lib.take_along_dim(x, i, dim=-1),
+        [((2, 3), Const(lambda rng: rng.integers(0, 3, (1, 5))))],
+    ),
+    # ------------------------------------------------------------------ grids
+    OpSpec("meshgrid", lambda lib, a, b: lib.meshgrid(a, b, indexing="ij"), [((2,), (3,))]),
+    OpSpec(
+        "meshgrid",
+        lambda lib, a, b, c: lib.meshgrid([a, b, c], indexing="xy"),
+        [((2,), (3,), (4,))],
+    ),
+    OpSpec("meshgrid", lambda lib, a, b: lib.meshgrid(a, b, indexing="xy"), [((), (3,))]),
+    OpSpec("meshgrid", lambda lib, a: lib.meshgrid(a, indexing="ij"), [((3,),)]),
     # ------------------------------------------------------------------ copies and casts
     OpSpec("clone", lambda lib, x: x.clone(), UNARY),
     OpSpec("contiguous", lambda lib, x: x.contiguous(), UNARY),
@@ -181,3 +241,45 @@ def test_split_with_grad_is_one_node_of_views():
     Y = torch.cat([X[:, :2] * 3, X[:, 2:]], 1)
     ((Y * Y).sum() + Y[:, 2:].sum()).backward()
     np.testing.assert_allclose(x.grad.array, X.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(2, 3).diagonal(0, 1, 1),
+        lambda lib: lib.zeros(2, 3, 4).diag(),
+        lambda lib: lib.zeros(2, 3, 4).trace(),
+        lambda lib: lib.zeros(2, 3).rot90(1, (0, 0)),
+        lambda lib: lib.zeros(2, 3).rot90(1, (0, 1, 2)),
+        lambda lib: lib.zeros(3).rot90(),
+        lambda lib: lib.zeros(2, 3).diff(1, 0, prepend=lib.zeros(3)),
+        lambda lib: lib.zeros(2, 3).take_along_dim(lib.zeros(2, dtype=lib.int64), 1),
+        lambda lib: lib.meshgrid(lib.zeros(2, 2), lib.zeros(2), indexing="ij"),
+    ],
+)
+def test_bad_arguments_raise_like_torch_and_name_the_shape_or_dims(call):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match=r"\d"):
+        call(tg)
+
+
+def test_meshgrid_default_indexing_is_ij_without_a_warning():
+    a, b = tg.arange(2), tg.arange(3)
+    x, y = tg.meshgrid(a, b)
+    np.testing.assert_array_equal(x.numpy(), [[0, 0, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(y.numpy(), [[0, 1, 2], [0, 1, 2]])
+
+
+def test_diff_of_bool_and_integer_tensors_like_torch():
+    torch = pytest.importorskip("torch")
+    for values in ([True, False, False, True], [3, 1, 4, 1, 5]):
+        out, expected = tg.tensor(values).diff(), torch.tensor(values).diff()
+        assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_trace_of_an_integer_matrix_is_int64():
+    out = tg.tensor([[1, 2], [3, 4]], dtype=tg.int32).trace()
+    assert out.dtype == tg.int64 and out.item() == 5

@@ -150,6 +150,27 @@ OPS = [
     OpSpec("cumsum", lambda lib, x: lib.cumsum(x, 1), ND1),
     OpSpec("cumsum", lambda lib, x: x.cumsum(dim=-2), ND1),
     OpSpec("cumsum", lambda lib, x: x.cumsum(2), ND3),
+    OpSpec("cumprod", lambda lib, x: x.cumprod(0), ND + SCALAR, gen=away_from_zero),
+    OpSpec("cumprod", lambda lib, x: lib.cumprod(x, -1), ND1, gen=away_from_zero),
+    OpSpec("cumprod", lambda lib, x: x.cumprod(dim=2), ND3, gen=away_from_zero),
+    # with zeros the gradient is exact, its derivative is not (see Cumprod.backward)
+    OpSpec(
+        "cumprod",
+        lambda lib, x: x.cumprod(-1),
+        [((6,),), ((3, 5),), ((2, 4, 5),)],
+        gen=with_zeros,
+        second_order=False,
+    ),
+    OpSpec("cumprod", lambda lib, x: x.cumprod(0), [((5, 3),)], gen=with_zeros, second_order=False),
+    # ------------------------------------------------------------------ var_mean, std_mean
+    OpSpec("var_mean", lambda lib, x: lib.var_mean(x), ND),
+    OpSpec("var_mean", lambda lib, x: lib.var_mean(x, 1, keepdim=True), ND1_VAR),
+    OpSpec("var_mean", lambda lib, x: lib.var_mean(x, (0, 2), correction=0), ND3),
+    OpSpec("var_mean", lambda lib, x: lib.var_mean(x, -1, False, True), ND1),
+    OpSpec("var_mean", lambda lib, x: lib.var_mean(x, False), UNARY),
+    OpSpec("std_mean", lambda lib, x: lib.std_mean(x), ND),
+    OpSpec("std_mean", lambda lib, x: lib.std_mean(x, dim=0, correction=2), [((4, 3),)]),
+    OpSpec("std_mean", lambda lib, x: lib.std_mean(x, -1, unbiased=False, keepdim=True), ND1),
     # ------------------------------------------------------------------ softmax, log_softmax
     OpSpec("softmax", lambda lib, x: x.softmax(0), ND + SCALAR),
     OpSpec("softmax", lambda lib, x: x.softmax(-1), ND + SCALAR),
@@ -537,3 +558,19 @@ def test_std_gradient_of_constant_rows_matches_torch():
     x.std(1).sum().backward()
     tx.std(1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), equal_nan=True)
+
+
+def test_cumprod_gradient_with_zeros_matches_torch():
+    """One, two and no zeros per row, a zero first and last: the first-order gradient is exact."""
+    values = [[1.5, 2, 0, 3, 0, 2], [0, 1, 2, 3, 4, 0.5], [2, 0.5, 1, 3, 4, 0]]
+    _grads(lambda lib, x: x.cumprod(1), values)
+    _grads(lambda lib, x: x.cumprod(0), values)
+
+
+def test_var_mean_and_std_mean_return_a_tuple_like_torch():
+    x, tx = _pair(np.random.default_rng(0).standard_normal((3, 4)))
+    for name in ("var_mean", "std_mean"):
+        out, expected = getattr(tg, name)(x, 1), getattr(torch, name)(tx, 1)
+        assert isinstance(out, tuple) and len(out) == 2
+        for a, b in zip(out, expected):
+            _check(a, b)
