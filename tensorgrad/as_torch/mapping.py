@@ -5,7 +5,8 @@ order) and to the shims it adds where tensorgrad has no such name (``shims.py``)
 module that does not exist (yet) makes its torch module missing: importing it raises
 ``NotImplementedError``. ``NN_MODULE_FILES`` lists, for each file of ``torch/nn/modules/``, the
 classes and functions PyTorch defines there, so ``torch.nn.modules.dropout.Dropout`` is
-``tensorgrad.nn.Dropout`` and ``torch.nn.modules.dropout.AlphaDropout`` names what is missing.
+``tensorgrad.nn.Dropout`` and ``torch.nn.modules.pooling.FractionalMaxPool2d`` names what is
+missing.
 The lists were read from PyTorch 2.13 (the package never imports torch); private names are kept
 only for the base classes scripts subclass or test with ``isinstance`` (``_Loss``,
 ``_BatchNorm``, ``_ConvNd``, ...).
@@ -130,7 +131,8 @@ _NN_FILES_IN_TENSORGRAD = {
 # torch's private name -> tensorgrad's name for the same class
 _NN_RENAMES = {
     "_BatchNorm": "tensorgrad.nn.normalization:BatchNormBase",
-    "_NormBase": "tensorgrad.nn.normalization:BatchNormBase",
+    "_NormBase": "tensorgrad.nn.normalization:NormBase",
+    "_InstanceNorm": "tensorgrad.nn.normalization:InstanceNormBase",
     "_IncompatibleKeys": "tensorgrad.nn.module:IncompatibleKeys",
 }
 

@@ -2,12 +2,23 @@
 
 ``inplace=True`` is accepted and shown in ``repr`` as in PyTorch, but the result is computed out
 of place: the values are the same and the input is left as it was.
+
+Piecewise activations (``hardtanh``, ``relu6``, ``hardsigmoid``, ``threshold``, the shrinks) are
+written with ``where`` so that their gradient at a kink is PyTorch's: 0 on the boundary of a flat
+piece (``clamp`` would give 1 there). Their conditions pick the constant piece with ``~(x >= b)``
+rather than ``x < b``, so NaN, for which every comparison is False, stays NaN as in PyTorch.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+
+from .. import creation
 from ..tensor import Tensor
+from .init import constant_
 from .module import Module
+from .parameter import Parameter
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -62,6 +73,147 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """x - log sum e^x along ``dim``: the log of ``softmax``, without its underflow."""
     x = input if dtype is None else input.to(dtype)
     return x.log_softmax(_implicit_dim(x, dim))  # one op: fused.LogSoftmax
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log sigmoid(x) = -softplus(-x) = -(max(-x, 0) + log(1 + e^-|x|)): finite for any x."""
+    return -(-input).softplus(1.0, math.inf)  # an infinite threshold: the exact formula
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """``min_val`` below ``min_val``, ``max_val`` above ``max_val``, x between; the gradient
+    is 1 strictly between the bounds and 0 on them (PyTorch's)."""
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    return input.where(~(input >= max_val), max_val).where(~(input <= min_val), min_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): ``hardtanh`` between 0 and 6."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between: relu6(x + 3) / 6."""
+    return (input / 6 + 0.5).where(~(input <= -3), 0.0).where(~(input >= 3), 1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between.
+
+    Written by pieces so the gradient on the edges is PyTorch's: x / 3 + 1/2 strictly between
+    -3 and 3, 0 at -3 and 1 at 3."""
+    low = input * 0.0  # 0 with a zero gradient; NaN at -inf, as PyTorch's x relu6(x + 3) / 6
+    return (input * (input + 3) / 6).where(~(input >= 3), input).where(~(input <= -3), low)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x)), softplus(x) = log(1 + e^x)."""
+    return input * input.softplus(1.0, math.inf).tanh()
+
+
+# SELU's constants (Klambauer et al. 2017), as PyTorch spells them
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale (max(0, x) + min(0, alpha (e^x - 1))): ``elu`` with alpha = 1.6732632423543772
+    times scale = 1.0507009873554805."""
+    return input.elu(_SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1)); alpha = 1 is ``elu``."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x)")
+    # e^(x / alpha) only sees x <= 0, so it cannot overflow for alpha > 0
+    return input.where(input > 0, alpha * (input.clamp(max=0.0) / alpha).expm1())
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim``: e^-x / sum e^-x. ``dim=None`` picks PyTorch's legacy
+    implicit dimension, as ``softmax``; ``_stacklevel`` is accepted for PyTorch's signature."""
+    x = -input if dtype is None else (-input).to(dtype)
+    return x.softmax(_implicit_dim(x, dim))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit a sigmoid(b), where a and b are the two halves of ``input`` along
+    ``dim`` (whose size must be even)."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(
+            f"glu: dim {dim} is out of range for input of shape {input.shape} "
+            f"(expected to be in range [{-input.ndim}, {input.ndim - 1}])"
+        )
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"glu: halving dimension must be even, but dimension {dim % input.ndim} is size "
+            f"{size} (input of shape {input.shape})"
+        )
+    a, b = input.split(size // 2, dim)
+    return a * b.sigmoid()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > ``threshold``, else ``value``."""
+    return input.where(~(input <= threshold), value)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd for x > lambd, x + lambd for x < -lambd, 0 between (lambd >= 0)."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
+    inner = (input + lambd).where(input < -lambd, input * 0.0)  # x * 0: NaN stays NaN
+    return (input - lambd).where(input > lambd, inner)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, 0 elsewhere."""
+    return input.where(~((input >= -lambd) & (input <= lambd)), 0.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a x otherwise, with a learnt slope ``weight``: one value (shape () or
+    (1,)) for all channels, or one per channel (dim 1; a 1-d input is one channel)."""
+    if weight.ndim > 1:
+        raise RuntimeError(
+            f"prelu: expected weight to be a scalar or 1-d tensor, got shape {weight.shape}"
+        )
+    if weight.dtype != input.dtype:
+        raise RuntimeError(
+            f"prelu: type promoting is not supported; input is {input.dtype}, weight is "
+            f"{weight.dtype}"
+        )
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim > 1 else 1
+        if input.ndim == 0 or channels != n:
+            raise RuntimeError(
+                f"prelu: mismatch of parameter numbers and input channel size: weight of shape "
+                f"{weight.shape} has {n} parameters, input of shape {input.shape} has "
+                f"{channels if input.ndim else 'no'} channel(s) (dim 1)"
+            )
+    if input.ndim != weight.ndim:  # one slope per channel, broadcast over the other dims
+        weight = weight.reshape([n if d == 1 else 1 for d in range(input.ndim)])
+    return input.where(input > 0, weight * input)
 
 
 def _implicit_dim(x: Tensor, dim):
@@ -194,3 +346,236 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+def _inplace_repr(inplace: bool, sep: str = "") -> str:
+    return f"{sep}inplace=True" if inplace else ""
+
+
+class LogSigmoid(Module):
+    """``logsigmoid`` as a module: log(1 / (1 + e^-x))."""
+
+    def forward(self, input):
+        return logsigmoid(input)
+
+
+class Hardtanh(Module):
+    """``hardtanh`` as a module: x clamped to [min_val, max_val]. ``min_value`` and
+    ``max_value`` are PyTorch's deprecated spellings of the bounds."""
+
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
+        super().__init__()
+        if min_value is not None:
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and rename to `min_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and rename to `max_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            max_val = max_value
+        if not max_val > min_val:
+            raise ValueError(
+                f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val "
+                f"({min_val})"
+            )
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):
+        return hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_repr(self.inplace, ", ")
+
+
+class ReLU6(Hardtanh):
+    """``relu6`` as a module: min(max(x, 0), 6), a ``Hardtanh`` from 0 to 6."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Hardsigmoid(Module):
+    """``hardsigmoid`` as a module: relu6(x + 3) / 6."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return hardsigmoid(input)
+
+
+class Hardswish(Module):
+    """``hardswish`` as a module: x relu6(x + 3) / 6."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return hardswish(input)
+
+
+class Mish(Module):
+    """``mish`` as a module: x tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return mish(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class SELU(Module):
+    """``selu`` as a module: scale * elu(x, alpha) with the self-normalising constants."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return selu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class CELU(Module):
+    """``celu`` as a module: max(0, x) + min(0, alpha (e^(x / alpha) - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace, ", ")
+
+
+class Softsign(Module):
+    """``softsign`` as a module: x / (1 + |x|)."""
+
+    def forward(self, input):
+        return softsign(input)
+
+
+class Softmin(Module):
+    """``softmin`` along ``dim`` as a module: softmax(-x)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """``glu`` as a module: a sigmoid(b) for the halves a, b of the input along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """``threshold`` as a module: x where x > threshold, else value."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + _inplace_repr(self.inplace, ", ")
+
+
+class Tanhshrink(Module):
+    """``tanhshrink`` as a module: x - tanh(x)."""
+
+    def forward(self, input):
+        return tanhshrink(input)
+
+
+class Softshrink(Module):
+    """``softshrink`` as a module: x moved ``lambd`` towards 0, and 0 within ``lambd`` of it."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """``hardshrink`` as a module: x, or 0 within ``lambd`` of 0."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class PReLU(Module):
+    """``prelu`` as a module: x for x > 0, a x otherwise, with a learnt slope ``weight`` of
+    shape (num_parameters,) starting at ``init``: one slope for all channels, or one per
+    channel (``num_parameters`` = the input's size in dim 1)."""
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(creation.empty(num_parameters, dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

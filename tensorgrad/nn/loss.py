@@ -27,17 +27,25 @@ from .. import amp as _amp
 from ..jit import recorder
 from ..ops.fused import BinaryCrossEntropy, NllLoss
 from ..tensor import Tensor
+from .distance import pairwise_distance
 from .module import Module
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
     "NLLLoss",
     "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
 ]
 
 # ------------------------------------------------------------------------------ helpers
@@ -421,6 +429,223 @@ def cross_entropy(
     )
 
 
+# ------------------------------------------------------------------------------ divergence
+
+
+def _xlogx(x: Tensor) -> Tensor:
+    """x log x with 0 where x == 0 (PyTorch's ``xlogy(x, x)``); the log sees 1 there, so no NaN
+    or inf reaches the gradient either."""
+    nonzero = x != 0
+    return (x * x.where(nonzero, 1.0).log()).where(nonzero, 0.0)
+
+
+def _kl_div(input, target, reduction, log_target, name):
+    if _amp.AutocastState.active:
+        input, target = _amp.autocast_inputs(input, target, policy=_amp.FP32)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(
+            f"{name}: {reduction!r} is not a valid value for reduction "
+            "(expected 'mean', 'batchmean', 'sum' or 'none')"
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=4,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = _xlogx(target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """The pointwise Kullback-Leibler divergence t (log t - x) of a target t from log-probabilities
+    x (0 where t == 0), or e^t (t - x) when ``log_target`` gives the target as log-probabilities.
+
+    'batchmean' divides the sum by the batch size (``input.shape[0]``): the KL divergence of
+    the distributions. 'mean' divides by the number of elements and warns, as PyTorch does.
+    Where the target is exactly 0 its gradient here is -x (the t log t term contributes 0);
+    PyTorch's is NaN."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _kl_div(input, target, reduction, log_target, "kl_div")
+
+
+# ------------------------------------------------------------------------------ margins
+
+
+def _margin_ranking(input1, input2, target, margin, reduction, name):
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(
+            f"{name}: all input tensors should have the same number of dimensions, got input1 "
+            f"of shape {input1.shape}, input2 of shape {input2.shape}, target of shape "
+            f"{target.shape}"
+        )
+    _check_reduction(reduction, name)
+    return _reduce((margin - target * (input1 - input2)).clamp(min=0.0), reduction)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, -y (x1 - x2) + margin) for targets y = 1 (x1 should rank higher) or -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _margin_ranking(input1, input2, target, margin, reduction, "margin_ranking_loss")
+
+
+def _hinge_embedding(input, target, margin, reduction, name):
+    _check_reduction(reduction, name)
+    # a target that is neither 1 nor -1 adds both terms, as PyTorch
+    loss = input.where(target != -1, 0.0) + (margin - input).clamp(min=0.0).where(target != 1, 0.0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x is typically a distance)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _hinge_embedding(input, target, margin, reduction, "hinge_embedding_loss")
+
+
+def _soft_margin(input, target, reduction, name):
+    _check_reduction(reduction, name)
+    # log(1 + e^(-y x)) = softplus(-y x), which never overflows
+    return _reduce((-target * input).softplus(1.0, math.inf), reduction)
+
+
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """log(1 + e^(-y x)), a smooth two-class hinge for targets y = 1 or -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _soft_margin(input, target, reduction, "soft_margin_loss")
+
+
+def _multilabel_soft_margin(input, target, weight, reduction, name):
+    _check_reduction(reduction, name)
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have at least 1 dimension (the classes)")
+    # -log sigmoid(x) = softplus(-x), -log(1 - sigmoid(x)) = softplus(x)
+    nls = (-input).softplus(1.0, math.inf)
+    loss = target * nls + (1 - target) * input.softplus(1.0, math.inf)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(1/C) sum_c w_c (y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)) over the C classes
+    of the last dimension, for multi-hot targets y; one loss per sample, then reduced."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _multilabel_soft_margin(input, target, weight, reduction, "multilabel_soft_margin_loss")
+
+
+def _cosine_embedding(input1, input2, target, margin, reduction, name):
+    if target.ndim not in (0, 1):
+        raise RuntimeError(
+            f"{name}: 0D or 1D target tensor expected, multi-target not supported; got target "
+            f"of shape {target.shape}"
+        )
+    want = target.ndim + 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(
+            f"{name}: {target.ndim}D target tensor expects {want}D input tensors, but found "
+            f"inputs of shapes {input1.shape} and {input2.shape}"
+        )
+    _check_reduction(reduction, name)
+    dim = target.ndim
+    # PyTorch's formula: eps = 1e-12 added to each squared norm
+    denom = (((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)).sqrt()
+    cos = (input1 * input2).sum(dim) / denom
+    loss = (1 - cos).where(target == 1, 0.0) + (cos - margin).clamp(min=0.0).where(
+        target == -1, 0.0
+    )
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, with
+    cos = x1 . x2 / sqrt((||x1||^2 + 1e-12) (||x2||^2 + 1e-12)) over the last dimension."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _cosine_embedding(input1, input2, target, margin, reduction, "cosine_embedding_loss")
+
+
+def _triplet_margin(anchor, positive, negative, margin, p, eps, swap, reduction, name):
+    if margin <= 0:
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"{name}: the anchor, positive, and negative tensors are expected to have the same "
+            f"number of dimensions, but got anchor of shape {anchor.shape}, positive of shape "
+            f"{positive.shape} and negative of shape {negative.shape}"
+        )
+    _check_reduction(reduction, name)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:  # the positive may be closer to the negative than the anchor is (Balntas et al.)
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) with d = ``pairwise_distance`` (p-norm, ``eps``);
+    ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _triplet_margin(
+        anchor, positive, negative, margin, p, eps, swap, reduction, "triplet_margin_loss"
+    )
+
+
 # ------------------------------------------------------------------------------ modules
 
 
@@ -552,4 +777,110 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _bce_logits(
             input, target, self.weight, self.pos_weight, self.reduction, type(self).__name__
+        )
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of a target from log-probabilities (see ``kl_div``); use
+    ``reduction='batchmean'`` for the divergence itself."""
+
+    def __init__(
+        self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _kl_div(input, target, self.reduction, self.log_target, type(self).__name__)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin) (see ``margin_ranking_loss``)."""
+
+    def __init__(
+        self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return _margin_ranking(
+            input1, input2, target, self.margin, self.reduction, type(self).__name__
+        )
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1 (see ``hinge_embedding_loss``)."""
+
+    def __init__(
+        self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _hinge_embedding(input, target, self.margin, self.reduction, type(self).__name__)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + e^(-y x)) (see ``soft_margin_loss``)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _soft_margin(input, target, self.reduction, type(self).__name__)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label one-versus-all logistic loss, averaged over the classes (see
+    ``multilabel_soft_margin_loss``)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _multilabel_soft_margin(
+            input, target, self.weight, self.reduction, type(self).__name__
+        )
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (see
+    ``cosine_embedding_loss``)."""
+
+    def __init__(
+        self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return _cosine_embedding(
+            input1, input2, target, self.margin, self.reduction, type(self).__name__
+        )
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) with the p-norm ``pairwise_distance`` (see
+    ``triplet_margin_loss``)."""
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return _triplet_margin(
+            anchor,
+            positive,
+            negative,
+            self.margin,
+            self.p,
+            self.eps,
+            self.swap,
+            self.reduction,
+            type(self).__name__,
         )

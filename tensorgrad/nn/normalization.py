@@ -1,4 +1,5 @@
-"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d``.
+"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d``,
+``InstanceNorm1d/2d``.
 
 Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the biased variance
 (RMSNorm: x̂ = x / sqrt(mean(x²) + eps), no centring), then applies an optional per-feature
@@ -9,12 +10,15 @@ affine y = x̂ w + b:
   primitive ``ops.fused.RMSNorm``);
 * GroupNorm: over each group of C/G channels and all spatial positions of each sample (the same
   primitive on the input seen as (N, G, C/G * spatial));
-* BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval.
+* BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval;
+* InstanceNorm: over the spatial axes of each channel of each sample (the LayerNorm primitive on
+  the input seen as (N, C, spatial)), with optional running statistics as BatchNorm's.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -27,7 +31,15 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LayerNorm",
+    "RMSNorm",
+]
 
 
 def _shape_tuple(normalized_shape) -> tuple:
@@ -251,6 +263,77 @@ def _batch_norm(
     return out
 
 
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample of (N, C, *) input over its positions, then
+    y = x̂ weight[c] + bias[c].
+
+    ``use_input_stats``: with the sample's mean and biased variance; the running statistics
+    (when given) are updated in place with their averages over the batch,
+    r = (1 - momentum) r + momentum mean_n(s), the unbiased variance for ``running_var``.
+    Otherwise: with ``running_mean`` and ``running_var``, as ``batch_norm`` in eval.
+    """
+    if _amp.AutocastState.active:
+        input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
+    if input.ndim < 2:
+        raise ValueError(
+            f"instance_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}"
+        )
+    n, c = input.shape[:2]
+    positions = int(np.prod(input.shape[2:]))
+    if use_input_stats and positions == 1:
+        raise ValueError(
+            "Expected more than 1 spatial element when training, got input size "
+            f"{tuple(input.shape)}"
+        )
+    for what, p in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if p is not None and p.numel() != c:
+            raise RuntimeError(
+                f"instance_norm: {what} should contain {c} elements (the channels of the input "
+                f"of shape {tuple(input.shape)}), not {p.numel()}"
+            )
+        if what in ("weight", "bias"):
+            _check_dtype("instance_norm", what, p, input)
+    channel = (c,) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        x = input.reshape(n, c, positions)
+        out = fused.layer_norm(x, 1, None, None, eps).reshape(input.shape)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                mean = x.detach().mean(2)
+                if running_mean is not None:
+                    running_mean.mul_(1 - momentum).add_(mean.mean(0) * momentum)
+                if running_var is not None:
+                    centered = x.detach() - mean.unsqueeze(2)
+                    unbiased = (centered * centered).sum(2) / (positions - 1)
+                    running_var.mul_(1 - momentum).add_(unbiased.mean(0) * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "Expected running_mean and running_var to be defined when use_input_stats is false"
+            )
+        scale = (running_var.reshape(channel) + eps).rsqrt()
+        out = (input - running_mean.reshape(channel)) * scale
+    if weight is not None:
+        out = out * weight.reshape(channel)
+    if bias is not None:
+        out = out + bias.reshape(channel)
+    return out
+
+
 # ---------------------------------------------------------------------------------- layers
 
 
@@ -395,14 +478,10 @@ class GroupNorm(Module):
         )
 
 
-class BatchNormBase(Module):
-    """Per-channel normalisation over the batch (and spatial) axes: the body of ``BatchNorm1d``,
-    ``BatchNorm2d`` and ``distributed.SyncBatchNorm`` (PyTorch's ``_BatchNorm``).
-
-    Buffers (when ``track_running_stats``): ``running_mean`` (zeros), ``running_var`` (ones),
-    ``num_batches_tracked`` (int64 0). ``momentum=None`` makes the running statistics a
-    cumulative average (factor 1 / num_batches_tracked).
-    """
+class NormBase(Module):
+    """What BatchNorm and InstanceNorm share (PyTorch's ``_NormBase``): per-channel ``weight``
+    (ones) and ``bias`` (zeros) when ``affine``, and when ``track_running_stats`` the buffers
+    ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (int64 0)."""
 
     def __init__(
         self,
@@ -454,6 +533,23 @@ class BatchNormBase(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNormBase(NormBase):
+    """Per-channel normalisation over the batch (and spatial) axes: the body of ``BatchNorm1d``,
+    ``BatchNorm2d`` and ``distributed.SyncBatchNorm`` (PyTorch's ``_BatchNorm``).
+
+    Buffers (when ``track_running_stats``): ``running_mean`` (zeros), ``running_var`` (ones),
+    ``num_batches_tracked`` (int64 0). ``momentum=None`` makes the running statistics a
+    cumulative average (factor 1 / num_batches_tracked).
+    """
+
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
@@ -489,13 +585,6 @@ class BatchNormBase(Module):
         this process holds the whole batch. ``SyncBatchNorm`` sums over the ranks."""
         return None
 
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
-
 
 class BatchNorm1d(BatchNormBase):
     """Batch normalisation of (N, C) or (N, C, L) input over N (and L) per channel."""
@@ -517,3 +606,82 @@ class BatchNorm2d(BatchNormBase):
                 f"BatchNorm2d({self.num_features}): expected 4D input (got {input.ndim}D input "
                 f"of shape {tuple(input.shape)})"
             )
+
+
+class InstanceNormBase(NormBase):
+    """Normalisation of each channel of each sample over its positions (PyTorch's
+    ``_InstanceNorm``): ``affine=False`` and ``track_running_stats=False`` by default. With
+    tracking, training updates the running statistics (``num_batches_tracked`` stays 0, as
+    PyTorch's) and eval uses them. Unbatched input is normalised as a batch of one."""
+
+    spatial: int = 1  # the number of spatial dimensions
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features,
+            eps,
+            momentum,
+            affine,
+            track_running_stats,
+            device,
+            dtype,
+            bias=bias,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        name, s = type(self).__name__, self.spatial
+        if input.ndim not in (s + 1, s + 2):
+            raise ValueError(
+                f"{name}({self.num_features}): expected {s + 1}D or {s + 2}D input (got "
+                f"{input.ndim}D input of shape {tuple(input.shape)})"
+            )
+        feature_dim = input.ndim - s - 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"{name}: expected input's size at dim={feature_dim} to match num_features "
+                    f"({self.num_features}), but got: {input.shape[feature_dim]} (input of shape "
+                    f"{tuple(input.shape)})."
+                )
+            warnings.warn(
+                f"input's size at dim={feature_dim} does not match num_features. You can "
+                "silence this warning by not passing in num_features, which is not used "
+                "because affine=False",
+                stacklevel=2,
+            )
+        unbatched = input.ndim == s + 1
+        out = instance_norm(
+            input.unsqueeze(0) if unbatched else input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(InstanceNormBase):
+    """Instance normalisation of (N, C, L) or (C, L) input over L per sample and channel."""
+
+    spatial = 1
+
+
+class InstanceNorm2d(InstanceNormBase):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input over H and W per sample and
+    channel."""
+
+    spatial = 2

@@ -1,5 +1,5 @@
-"""Pooling: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` and their
-functional forms.
+"""Pooling: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``,
+``AdaptiveMaxPool1d/2d`` and their functional forms.
 
 Max pooling is the ``MaxPool`` primitive (tensorgrad/ops/conv.py): a running maximum over the
 kernel offsets; its gradient, ``Unpool``, puts each output gradient at its window's first
@@ -7,8 +7,10 @@ maximum. Average pooling is the ``AvgPool`` primitive: the window sums over a di
 output position, computed here by PyTorch's rules; its gradient, ``AvgUnpool``, spreads each
 output gradient over its window.
 Adaptive average pooling uses windows of varying size, ``[floor(i H / OH), ceil((i + 1) H /
-OH))``, so it is two matrix products with averaging matrices, ``A_h x A_wᵀ``. 1-d pooling is
-2-d pooling over images of height 1.
+OH))``, so it is two matrix products with averaging matrices, ``A_h x A_wᵀ``. Adaptive max
+pooling gathers each (padded) window with an index, ``x[..., window]``, and picks each window's
+first maximum with ``gather``, so its gradient is the gather's scatter-add. 1-d pooling is 2-d
+pooling over images of height 1.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..jit import recorder
 from ..ops.conv import AvgPool, MaxPool, max_windows
 from ..tensor import Tensor
 from ._utils import ntuple
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
 
 
 def _pool_size(size, k, s, p, d, ceil_mode) -> int:
@@ -185,24 +197,56 @@ def avg_pool2d(
     input (``count_include_pad``, only ceil-mode windows are clipped) or to the input itself.
     Floating-point input only (PyTorch also takes int64, with truncated quotients).
     """
-    op = "avg_pool2d"
-    unbatched = _check_rank(op, input, 2)
-    kernel, stride, _, pads, sizes = _pool_geometry(
-        op, input, kernel_size, stride, padding, 1, ceil_mode, 2
+    return _avg_pool(
+        "avg_pool2d",
+        2,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
     )
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean over each window of (N, C, L) or (C, L) input: ``avg_pool2d`` over images of
+    height 1, with its divisor rules (``count_include_pad``, ceil-mode windows)."""
+    return _avg_pool(
+        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None
+    )
+
+
+def _avg_pool(
+    op, spatial, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+) -> Tensor:
+    unbatched = _check_rank(op, input, spatial)
+    kernel, stride, _, pads, sizes = _pool_geometry(
+        op, input, kernel_size, stride, padding, 1, ceil_mode, spatial
+    )
+    if spatial == 1:
+        kernel, stride, pads, sizes = (1, *kernel), (1, *stride), ((0, 0), *pads), (1, *sizes)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
     dtype = input.array.dtype
     if dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {dtype}")
-    x = _as_4d(input, 2, unbatched)
+    x = _as_4d(input, spatial, unbatched)
     if divisor_override is not None:
         divisor = np.full(sizes, divisor_override, dtype=np.float64)
     else:
         divisor = _avg_divisor(x.shape[2:], kernel, stride, pads, sizes, count_include_pad)
     divisor = backend.xp_of(x.array).asarray(divisor, dtype=dtype)
     out = AvgPool.apply(x, divisor=divisor, kernel=kernel, stride=stride, pads=pads)
-    return out.squeeze(0) if unbatched else out
+    return _from_4d(out, spatial, unbatched)
 
 
 def _avg_divisor(size, kernel, stride, pads, sizes, count_include_pad) -> np.ndarray:
@@ -218,46 +262,125 @@ def _avg_divisor(size, kernel, stride, pads, sizes, count_include_pad) -> np.nda
     return np.outer(counts[0], counts[1]).astype(np.float64)
 
 
+def _output_size(op: str, output_size, input: Tensor, spatial: int) -> tuple:
+    """The checked adaptive output size: an int or a ``spatial``-tuple whose Nones keep the
+    input's size."""
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * spatial
+    output_size = tuple(output_size)
+    if len(output_size) != spatial:
+        raise ValueError(
+            f"{op}: output_size must be an int or {spatial} ints, got {output_size} (input of "
+            f"shape {input.shape})"
+        )
+    sizes = tuple(
+        n if o is None else o for n, o in zip(input.shape[input.ndim - spatial :], output_size)
+    )
+    if any(o < 0 for o in sizes):
+        raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size}")
+    return sizes
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """The mean over windows ``[floor(i H / OH), ceil((i + 1) H / OH))`` per axis:
     ``A_h @ x @ A_wᵀ`` with the averaging matrices A (OH, H) and A (OW, W)."""
-    op = "adaptive_avg_pool2d"
-    _check_rank(op, input, 2)
-    if isinstance(output_size, int) or output_size is None:
-        output_size = (output_size, output_size)
-    output_size = tuple(output_size)
-    if len(output_size) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size}")
-    h, w = input.shape[-2:]
-    oh, ow = (
-        h if output_size[0] is None else output_size[0],
-        w if output_size[1] is None else output_size[1],
-    )
-    if oh < 0 or ow < 0:
-        raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size}")
-    if (oh, ow) == (h, w):
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """The mean over windows ``[floor(i L / OL), ceil((i + 1) L / OL))`` of (N, C, L) or (C, L)
+    input: ``x @ Aᵀ`` with the averaging matrix A (OL, L)."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def _adaptive_avg_pool(op: str, spatial: int, input: Tensor, output_size) -> Tensor:
+    _check_rank(op, input, spatial)
+    sizes = _output_size(op, output_size, input, spatial)
+    if sizes == tuple(input.shape[-spatial:]):
         return input * 1.0  # a copy, as PyTorch's
-    xp = backend.xp_of(input.array)
 
-    def averaging(out: int, size: int) -> Tensor:
-        return Tensor._make(xp.asarray(_averaging_matrix(out, size), dtype=input.array.dtype))
+    def averaging(out: int, size: int) -> Tensor:  # made through the recorder: see _window_table
+        dtype, device = input.array.dtype, input.device
+        return Tensor._make(recorder.call(_averaging_matrix, out, size, dtype, device))
 
-    x = input
-    if ow != w:
-        x = x @ averaging(ow, w).mT
-    if oh != h:
-        x = averaging(oh, h) @ x
+    x, w = input, input.shape[-1]
+    if sizes[-1] != w:
+        x = x @ averaging(sizes[-1], w).mT
+    if spatial == 2 and sizes[0] != input.shape[-2]:
+        x = averaging(sizes[0], input.shape[-2]) @ x
     return x
 
 
-def _averaging_matrix(out: int, size: int) -> np.ndarray:
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum over windows ``[floor(i H / OH), ceil((i + 1) H / OH))`` per axis of
+    (N, C, H, W) or (C, H, W) input; ``return_indices`` adds each maximum's flat index
+    ``h W + w``, as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum over windows ``[floor(i L / OL), ceil((i + 1) L / OL))`` of (N, C, L) or
+    (C, L) input; ``return_indices`` adds each maximum's index."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def _adaptive_max_pool(op: str, spatial: int, input: Tensor, output_size, return_indices: bool):
+    """Windows gathered as ``x_flat[..., table]``, ``table`` (O, K) holding the flat indices of
+    the O windows in row-major order, short windows padded with their own last element (which
+    can't change a maximum); ``gather`` at the first argmax picks PyTorch's element, NaN
+    included, so the gradient goes to it alone."""
+    _check_rank(op, input, spatial)
+    sizes = _output_size(op, output_size, input, spatial)
+    shape = tuple(input.shape[-spatial:])
+    batch = tuple(input.shape[: input.ndim - spatial])
+    # a constant of the shapes, made through the recorder, so that tg.compile's replay makes it
+    # again instead of treating it as an array it cannot account for
+    table = recorder.call(_window_table, shape, sizes, input.device)
+    windows = input.reshape(*batch, -1).index_select(-1, Tensor._make(table).reshape(-1))
+    windows = windows.reshape(*batch, *table.shape)
+    first = windows.detach().argmax(-1, keepdim=True)
+    out = windows.gather(-1, first).reshape(*batch, *sizes)
+    if not return_indices:
+        return out
+    index = recorder.call(_window_index, table, first.array, (*batch, *sizes))
+    return out, Tensor._make(index)
+
+
+def _window_table(shape: tuple, sizes: tuple, device):
+    """(O, K): the flat indices into ``shape`` of the O windows of an adaptive pool to
+    ``sizes``, row-major, short windows padded with their own last element."""
+    spatial = len(shape)
+    strides = [int(np.prod(shape[a + 1 :])) for a in range(spatial)]
+    table, window = np.zeros((), dtype=np.int64), 1
+    for axis, (n, o) in enumerate(zip(shape, sizes)):
+        i = np.arange(o)
+        start, end = (i * n) // o, -((-(i + 1) * n) // o)
+        k = int((end - start).max()) if o else 1
+        idx = np.minimum(start[:, None] + np.arange(k), end[:, None] - 1) * strides[axis]
+        where = [1] * (2 * spatial)
+        where[axis], where[spatial + axis] = o, k  # (O_1, ..., O_s, K_1, ..., K_s)
+        table, window = table + idx.reshape(where), window * k
+    table = np.ascontiguousarray(table.reshape(int(np.prod(sizes)), window))
+    return backend.to_device(table, device)
+
+
+@recorder.pure
+def _window_index(table, first, shape: tuple):
+    """The flat input index of each window's first maximum: ``table[window, first]``."""
+    xp = backend.xp_of(table)
+    windows = xp.broadcast_to(table, (*first.shape[:-1], table.shape[1]))
+    index = xp.take_along_axis(windows, first, -1)
+    return xp.ascontiguousarray(index.reshape(shape))
+
+
+def _averaging_matrix(out: int, size: int, dtype, device):
     """A (out, size): row i averages [floor(i size / out), ceil((i + 1) size / out))."""
     i = np.arange(out)
     start = (i * size) // out
     end = -((-(i + 1) * size) // out)
     j = np.arange(size)
     inside = (j >= start[:, None]) & (j < end[:, None])
-    return inside / (end - start)[:, None]
+    return backend.to_device((inside / (end - start)[:, None]).astype(dtype), device)
 
 
 # ------------------------------------------------------------------------------------ modules
@@ -366,3 +489,75 @@ class AdaptiveAvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool2d(input, self.output_size)
+
+
+class AvgPool1d(Module):
+    """``avg_pool1d`` as a layer; ``stride`` defaults to ``kernel_size``. The sizes are kept
+    as 1-tuples, as PyTorch's."""
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        stride = kernel_size if stride is None or stride == [] or stride == () else stride
+        self.stride = ntuple(stride, 1, "stride", "AvgPool1d")
+        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+
+class AdaptiveAvgPool1d(Module):
+    """``adaptive_avg_pool1d`` as a layer: ``output_size`` an int."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool1d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """``adaptive_max_pool1d`` as a layer; ``return_indices`` also returns the indices."""
+
+    def forward(self, input: Tensor):
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """``adaptive_max_pool2d`` as a layer: ``output_size`` an int or a pair (None keeps the
+    input's size); ``return_indices`` also returns the flat indices."""
+
+    def forward(self, input: Tensor):
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)

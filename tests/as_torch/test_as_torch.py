@@ -126,10 +126,10 @@ def test_missing_attribute_names_the_script_line():
     )
     with pytest.raises(
         NotImplementedError,
-        match=r"torch\.nn\.modules\.dropout\.AlphaDropout "
+        match=r"torch\.nn\.modules\.pooling\.FractionalMaxPool2d "
         r"\(used at script\.py:2\)",
     ):
-        run_as_script("import torch\ntorch.nn.modules.dropout.AlphaDropout(0.1)\n")
+        run_as_script("import torch\ntorch.nn.modules.pooling.FractionalMaxPool2d(2)\n")
 
 
 def test_a_missing_tensor_method_names_the_script_line_and_is_absent_after_uninstall():

@@ -1,12 +1,81 @@
-"""Activation modules against PyTorch: values, input gradients and repr."""
+"""Activations against PyTorch.
+
+* an op table (tests/op_harness.py) for the functions added beside the modules (gradcheck,
+  gradgradcheck, float32/float64 comparison with ``torch.nn.functional``), with inputs kept
+  0.1 away from every kink (hardtanh at +-1, relu6 at 0 and 6, the shrinks at +-lambd, ...);
+  softmax, log_softmax, relu, gelu, ... have theirs in tests/nn/test_functional.py;
+* every module through ``check_layer``: values, input gradients and repr; ``PReLU``'s weight,
+  its gradient and its state-dict key;
+* the errors for bad input.
+"""
 
 import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tests.nn.layer_harness import check_layer
+from tests.nn.layer_harness import check_layer, copy_weights
+from tests.op_harness import UNARY, OpSpec, away_from_zero, make_tests
 
 torch = pytest.importorskip("torch")
+
+
+def avoiding(*kinks, scale=3.0):
+    """Normal values times ``scale``, each pushed at least 0.1 away from every kink."""
+
+    def gen(rng, shape):
+        x = rng.standard_normal(shape) * scale
+        for k in kinks:
+            d = x - k
+            x = np.where(np.abs(d) < 0.1, k + np.sign(d + (d == 0)) * (np.abs(d) + 0.1), x)
+        return x
+
+    return gen
+
+
+def fn_(name, **kwargs):
+    """``lib.nn.functional.<name>(*inputs, **kwargs)``"""
+    return lambda lib, *xs: getattr(lib.nn.functional, name)(*xs, **kwargs)
+
+
+def spec(name, cases=UNARY, gen=away_from_zero, **kwargs):
+    return OpSpec(f"nn.functional.{name}", fn_(name, **kwargs), cases, gen=gen)
+
+
+PRELU = [  # (input, weight): one slope, or one per channel (dim 1)
+    ((2, 3), (3,)),
+    ((2, 3), (1,)),
+    ((4, 3, 2), (3,)),
+    ((3,), (1,)),
+    ((), (1,)),
+]
+
+OPS = [
+    spec("logsigmoid", gen=avoiding(scale=10.0)),  # wide: both tails of the stable formula
+    spec("hardtanh", gen=avoiding(-1.0, 1.0)),
+    spec("hardtanh", gen=avoiding(-0.5, 2.0), min_val=-0.5, max_val=2.0),
+    spec("relu6", gen=avoiding(0.0, 6.0, scale=4.0)),
+    spec("hardsigmoid", gen=avoiding(-3.0, 3.0, scale=4.0)),
+    spec("hardswish", gen=avoiding(-3.0, 3.0, scale=4.0)),
+    spec("mish", gen=avoiding(scale=3.0)),
+    spec("selu"),
+    spec("celu"),
+    spec("celu", alpha=0.5),
+    spec("softsign"),  # |x|: its second derivative jumps at 0
+    spec("softmin", gen=avoiding(), dim=-1),
+    spec("softmin", [((2, 3),), ((4, 2, 3),)], gen=avoiding(), dim=0),
+    spec("glu", [((2, 4),), ((4, 2, 6),), ((6,),)], gen=avoiding()),
+    spec("glu", [((4, 3),), ((2, 4, 3),)], gen=avoiding(), dim=0),
+    spec("glu", [((2, 4, 3),)], gen=avoiding(), dim=1),
+    spec("threshold", gen=avoiding(0.5), threshold=0.5, value=-2.0),
+    spec("tanhshrink", gen=avoiding()),
+    spec("softshrink", gen=avoiding(-0.5, 0.5)),
+    spec("softshrink", gen=avoiding(-1.5, 1.5), lambd=1.5),
+    spec("hardshrink", gen=avoiding(-0.5, 0.5)),
+    spec("hardshrink", gen=avoiding(-1.5, 1.5), lambd=1.5),
+    spec("prelu", PRELU),
+]
+
+test_matches_torch, test_gradcheck = make_tests(OPS)
 
 # (name, constructor args, constructor kwargs)
 CASES = [
@@ -33,6 +102,36 @@ CASES = [
     ("LogSoftmax", (), {"dim": 1}),
     ("LogSoftmax", (-1,), {}),
     ("LogSoftmax", (0,), {}),
+    ("LogSigmoid", (), {}),
+    ("Hardtanh", (), {}),
+    ("Hardtanh", (-2.0, 0.5), {}),
+    ("Hardtanh", (), {"min_val": 0.0, "max_val": 3.0, "inplace": True}),
+    ("ReLU6", (), {}),
+    ("ReLU6", (), {"inplace": True}),
+    ("Hardsigmoid", (), {}),
+    ("Hardsigmoid", (), {"inplace": True}),
+    ("Hardswish", (), {}),
+    ("Hardswish", (), {"inplace": True}),
+    ("Mish", (), {}),
+    ("Mish", (), {"inplace": True}),
+    ("SELU", (), {}),
+    ("SELU", (), {"inplace": True}),
+    ("CELU", (), {}),
+    ("CELU", (0.5,), {}),
+    ("CELU", (), {"alpha": 2.0, "inplace": True}),
+    ("Softsign", (), {}),
+    ("Softmin", (), {"dim": 1}),
+    ("Softmin", (-1,), {}),
+    ("GLU", (), {}),
+    ("GLU", (0,), {}),
+    ("GLU", (), {"dim": 1}),
+    ("Threshold", (0.1, 20.0), {}),
+    ("Threshold", (), {"threshold": -1.0, "value": 0.0, "inplace": True}),
+    ("Tanhshrink", (), {}),
+    ("Softshrink", (), {}),
+    ("Softshrink", (1.0,), {}),
+    ("Hardshrink", (), {}),
+    ("Hardshrink", (), {"lambd": 2.0}),
 ]
 IDS = [f"{n}{a}{k}" for n, a, k in CASES]
 SHAPES = [(4, 5), (2, 3, 4), (6,)]
@@ -41,7 +140,7 @@ SHAPES = [(4, 5), (2, 3, 4), (6,)]
 def _input(shape, seed=0):
     # away from relu's kink at 0; wide enough to cross the Softplus thresholds
     x = np.random.default_rng(seed).standard_normal(shape) * 3
-    return np.sign(x) * (np.abs(x) + 0.05)
+    return np.asarray(np.sign(x) * (np.abs(x) + 0.05))  # an array even for shape ()
 
 
 def _layers(name, args, kwargs):
@@ -54,9 +153,11 @@ def _layers(name, args, kwargs):
 @pytest.mark.parametrize("name, args, kwargs", CASES, ids=IDS)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_activation_matches_torch(name, args, kwargs, shape):
-    dim = args[0] if args else kwargs.get("dim")
-    if name in ("Softmax", "LogSoftmax") and dim == 1 and len(shape) < 2:
+    dim = args[0] if args else kwargs.get("dim", -1 if name == "GLU" else None)
+    if name in ("Softmax", "LogSoftmax", "Softmin", "GLU") and dim == 1 and len(shape) < 2:
         pytest.skip("dim 1 needs two dimensions")
+    if name == "GLU" and shape[dim] % 2:
+        pytest.skip("GLU halves an even dimension")
     tg_layer, th_layer = _layers(name, args, kwargs)
     check_layer(tg_layer, th_layer, [_input(shape)])
 
@@ -84,7 +185,7 @@ def test_activations_have_no_state():
 
 
 def test_activations_float32_match_torch():
-    x = _input((3, 7)).astype(np.float32)
+    x = _input((4, 8)).astype(np.float32)  # even sizes for GLU
     for name, args, kwargs in CASES:
         tg_layer, th_layer = _layers(name, args, kwargs)
         out = tg_layer(tg.tensor(x))
@@ -100,3 +201,124 @@ def test_activation_in_sequential_repr():
         torch.nn.Linear(3, 4), torch.nn.GELU("tanh"), torch.nn.Softmax(-1)
     )
     assert repr(tg_model) == repr(th_model)
+
+
+@pytest.mark.parametrize(
+    "num_parameters, shape",
+    [(1, (4, 3)), (3, (4, 3)), (3, (2, 3, 5)), (2, (2, 2, 3, 3)), (1, (6,)), (1, ())],
+)
+def test_prelu_matches_torch(num_parameters, shape):
+    tg_layer = tg.nn.PReLU(num_parameters)
+    th_layer = torch.nn.PReLU(num_parameters)
+    with torch.no_grad():  # distinct slopes, so a slope used for the wrong channel shows
+        th_layer.weight.copy_(torch.linspace(-0.5, 0.75, num_parameters))
+    check_layer(tg_layer, th_layer, [_input(shape)])
+
+
+def test_prelu_parameter_state_dict_and_repr_are_torchs():
+    for args, kwargs in [((), {}), ((3,), {}), ((), {"num_parameters": 4, "init": -0.1})]:
+        ours, theirs = tg.nn.PReLU(*args, **kwargs), torch.nn.PReLU(*args, **kwargs)
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+        np.testing.assert_array_equal(ours.weight.detach().numpy(), theirs.weight.detach().numpy())
+        assert ours.weight.dtype == tg.float32 and ours.weight.requires_grad
+        copy_weights(ours, theirs)
+    assert tg.nn.PReLU(2, dtype=tg.float64).weight.dtype == tg.float64
+
+
+def test_new_activation_signatures_are_torchs():
+    import inspect
+
+    def params(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    for name in ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU",
+                 "Softmin", "GLU", "Threshold", "Softshrink", "Hardshrink", "PReLU"]:  # fmt: skip
+        assert params(getattr(tg.nn, name).__init__) == params(getattr(torch.nn, name).__init__)
+    for name in ["hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "selu", "celu",
+                 "softmin", "glu", "threshold"]:  # fmt: skip
+        ours, theirs = getattr(tg.nn.functional, name), getattr(torch.nn.functional, name)
+        assert params(ours) == params(theirs), name
+
+
+def test_hardtanh_deprecated_bound_names_warn_as_torch():
+    with pytest.warns(FutureWarning, match="min_val"):
+        layer = tg.nn.Hardtanh(min_value=-2.0)
+    assert repr(layer) == "Hardtanh(min_val=-2.0, max_val=1.0)"
+
+
+def test_activation_errors_name_the_problem():
+    F = tg.nn.functional
+    with pytest.raises(RuntimeError, match=r"dimension 1 is size 3.*\(2, 3\)"):
+        F.glu(tg.randn(2, 3), dim=1)
+    with pytest.raises(RuntimeError, match="scalars"):
+        F.glu(tg.tensor(1.0))
+    with pytest.raises(IndexError, match="out of range"):
+        F.glu(tg.randn(2, 4), dim=2)
+    with pytest.raises(RuntimeError, match=r"weight of shape \(3,\).*input of shape \(2, 4\)"):
+        F.prelu(tg.randn(2, 4), tg.ones(3))
+    with pytest.raises(RuntimeError, match="no channel"):
+        F.prelu(tg.tensor(1.0), tg.ones(3))
+    with pytest.raises(RuntimeError, match=r"scalar or 1-d.*\(1, 1\)"):
+        F.prelu(tg.randn(2, 4), tg.ones(1, 1))
+    with pytest.raises(RuntimeError, match="type promoting"):
+        F.prelu(tg.randn(2, 4), tg.ones(1, dtype=tg.float64))
+    with pytest.raises(RuntimeError, match="PReLU|mismatch"):
+        tg.nn.PReLU(3)(tg.randn(2, 4))
+    with pytest.raises(RuntimeError, match="greater or equal to 0"):
+        F.softshrink(tg.randn(3), -0.5)
+    with pytest.raises(ValueError, match="min_val"):
+        F.hardtanh(tg.randn(3), 1.0, -1.0)
+    with pytest.raises(ValueError, match="max_val"):
+        tg.nn.Hardtanh(1.0, 1.0)
+    with pytest.raises(ValueError, match="alpha cannot be 0"):
+        F.celu(tg.randn(3), alpha=0.0)
+
+
+def test_activation_gradients_at_kinks_are_torchs():
+    """On the kinks themselves, the gradient PyTorch defines (0 on the edge of a flat piece)."""
+    F = tg.nn.functional
+    x = np.array([-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0])
+    for name, kwargs in [
+        ("hardtanh", {}),
+        ("relu6", {}),
+        ("hardsigmoid", {}),
+        ("hardswish", {}),
+        ("softshrink", {}),
+        ("hardshrink", {}),
+        ("threshold", {"threshold": 0.5, "value": 2.0}),
+    ]:
+        a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        getattr(F, name)(a, **kwargs).sum().backward()
+        getattr(torch.nn.functional, name)(b, **kwargs).sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-12, err_msg=name)
+
+
+def test_logsigmoid_and_mish_are_stable_for_huge_inputs():
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    for name in ["logsigmoid", "mish", "selu", "celu", "softsign"]:
+        a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ya, yb = getattr(tg.nn.functional, name)(a), getattr(torch.nn.functional, name)(b)
+        np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), err_msg=name)
+        ya.sum().backward()
+        yb.sum().backward()
+        # atol: expm1's gradient is y + 1, which rounds e^-50 (selu, celu at -50) to 0
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-20, err_msg=name)
+
+
+def test_piecewise_activations_keep_nan_and_infinities_as_torch():
+    """NaN compares False with everything, so a piece chosen by ``x < b`` would turn NaN into
+    a bound; PyTorch's activations return NaN for NaN (and hardswish(-inf) is NaN there)."""
+    x = np.array([np.nan, np.inf, -np.inf, -3.0, 3.0, 0.25, -0.25])
+    for name, args in [
+        ("hardtanh", ()),
+        ("relu6", ()),
+        ("hardsigmoid", ()),
+        ("hardswish", ()),
+        ("threshold", (0.1, 20.0)),
+        ("softshrink", ()),
+        ("hardshrink", ()),
+    ]:
+        got = getattr(tg.nn.functional, name)(tg.tensor(x), *args).numpy()
+        want = getattr(torch.nn.functional, name)(torch.tensor(x), *args).numpy()
+        np.testing.assert_array_equal(got, want, err_msg=name)

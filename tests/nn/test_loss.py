@@ -25,7 +25,10 @@ from tests.op_harness import OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*different to the input size")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*different to the input size"),
+    pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),  # kl_div
+]
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -50,6 +53,27 @@ def with_const(name, key, values, **kwargs):
         return getattr(lib.nn.functional, name)(x, t, **{key: c}, **kwargs)
 
     return fn
+
+
+def with_signs(name, batched=False, negative=False, **kwargs):
+    """``name(*xs, y)`` with a +-1 target y made in the input's dtype: the first input's shape
+    (without its last dimension when ``batched``; all -1 when ``negative``)."""
+
+    def fn(lib, *xs):
+        shape = xs[0].shape[:-1] if batched else xs[0].shape
+        n = int(np.prod(shape))
+        y = np.resize([1.0, -1.0, -1.0, 1.0, 1.0], n).reshape(shape)
+        y = lib.tensor(-np.abs(y) if negative else y, dtype=xs[0].dtype)
+        return getattr(lib.nn.functional, name)(*xs, y, **kwargs)
+
+    return fn
+
+
+def kl_div_mean(lib, x, t):
+    """kl_div's default 'mean', without the warning both libraries give for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return lib.nn.functional.kl_div(x, t)
 
 
 PAIRS = [((2, 3), (2, 3)), ((), ()), ((4, 2, 3), (4, 2, 3))]
@@ -173,6 +197,86 @@ OPS = [
         [((2, 3), (2, 3))],
         gen=unit,
     ),
+    # kl_div: log-probabilities and positive targets (the target is differentiable too)
+    *[
+        OpSpec("nn.functional.kl_div", fn_("kl_div", reduction=r), [((2, 3), (2, 3))], gen=unit)
+        for r in ("batchmean", "sum", "none")
+    ],
+    OpSpec("nn.functional.kl_div", kl_div_mean, PAIRS + [((2, 3), (3,))], gen=unit),
+    OpSpec(
+        "nn.functional.kl_div",
+        fn_("kl_div", reduction="batchmean", log_target=True),
+        PAIRS,
+    ),
+    # margin and embedding losses; +-1 targets are made in the spec (no gradient in PyTorch)
+    OpSpec(
+        "nn.functional.margin_ranking_loss",
+        with_signs("margin_ranking_loss", margin=0.3),
+        [((5,), (5,)), ((2, 3), (2, 3))],
+    ),
+    OpSpec(
+        "nn.functional.margin_ranking_loss",
+        fn_("margin_ranking_loss", reduction="none"),  # a float target, differentiable
+        [((5,), (5,), (5,))],
+    ),
+    *[
+        OpSpec(
+            "nn.functional.hinge_embedding_loss",
+            with_signs("hinge_embedding_loss", reduction=r, margin=0.7),
+            [((2, 3),), ((4, 2, 3),)],
+        )
+        for r in REDUCTIONS
+    ],
+    *[
+        OpSpec(
+            "nn.functional.soft_margin_loss",
+            with_signs("soft_margin_loss", reduction=r),
+            [((2, 3),), ((),), ((4, 2, 3),)],
+        )
+        for r in REDUCTIONS
+    ],
+    *[
+        OpSpec(
+            "nn.functional.multilabel_soft_margin_loss",
+            fn_("multilabel_soft_margin_loss", reduction=r),
+            [((4, 3), (4, 3)), ((3,), (3,))],
+            gen=unit,
+        )
+        for r in REDUCTIONS
+    ],
+    OpSpec(
+        "nn.functional.multilabel_soft_margin_loss",
+        lambda lib, x, t: lib.nn.functional.multilabel_soft_margin_loss(
+            x * 4 - 2, t, weight=lib.tensor([0.5, 2.0, 1.0], dtype=x.dtype)
+        ),
+        [((4, 3), (4, 3))],
+        gen=unit,
+    ),
+    *[
+        OpSpec(
+            "nn.functional.cosine_embedding_loss",
+            with_signs("cosine_embedding_loss", reduction=r, margin=m, batched=True),
+            [((4, 3), (4, 3))],
+        )
+        for r, m in (("mean", 0.0), ("sum", -0.5), ("none", 0.2))
+    ],
+    OpSpec(
+        "nn.functional.cosine_embedding_loss",
+        with_signs("cosine_embedding_loss", batched=True, negative=True),
+        [((3,), (3,))],
+    ),
+    *[
+        OpSpec(
+            "nn.functional.triplet_margin_loss",
+            fn_("triplet_margin_loss", reduction=r, **kw),
+            [((4, 3),) * 3, ((3,),) * 3],
+        )
+        for r, kw in (
+            ("mean", {}),
+            ("sum", {"swap": True, "margin": 2.0}),
+            ("none", {"p": 1.0, "margin": 3.0}),
+        )
+    ],
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -428,6 +532,87 @@ def test_bce_loss_at_probabilities_exactly_zero_and_one():
     np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-8)
 
 
+# ---------------------------------------------------------------------- divergence, margins
+
+
+def _signs(shape, seed=0):
+    return np.where(np.random.default_rng(seed).random(shape) < 0.5, -1.0, 1.0)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean'")
+@pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4), ()])
+def test_kl_div_loss_matches_torch(shape, log_target, reduction):
+    rng = np.random.default_rng(0)
+    x, t = np.log(rng.uniform(0.05, 1.0, shape)), rng.uniform(0.05, 1.0, shape)
+    inputs = [np.asarray(x), np.asarray(np.log(t) if log_target else t)]  # arrays for shape ()
+    check_loss("KLDivLoss", inputs, reduction=reduction, log_target=log_target)
+
+
+def test_kl_div_mean_warns_and_zero_targets_add_nothing():
+    x = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]))
+    t = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        tg.nn.functional.kl_div(tg.tensor(x), tg.tensor(t))
+    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ta, tb = tg.tensor(t, requires_grad=True), torch.tensor(t, requires_grad=True)
+    ya = tg.nn.functional.kl_div(a, ta, reduction="sum")
+    yb = torch.nn.functional.kl_div(b, tb, reduction="sum")
+    np.testing.assert_allclose(ya.item(), yb.item(), rtol=1e-12)
+    ya.backward()
+    yb.backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    # PyTorch's target gradient is NaN where t == 0; here the t log t term gives 0 there
+    grad_t = ta.grad.numpy()
+    np.testing.assert_allclose(grad_t[t > 0], tb.grad.numpy()[t > 0], rtol=1e-12)
+    np.testing.assert_allclose(grad_t[t == 0], -x[t == 0])
+    assert np.isnan(tb.grad.numpy()[t == 0]).all()
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_and_embedding_losses_match_torch(reduction):
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = (rng.standard_normal((4, 3)) for _ in range(3))
+    y, y4 = _signs((4, 3)), _signs(4)
+    check_loss("MarginRankingLoss", [x1, x2, y], margin=0.2, reduction=reduction)
+    check_loss("HingeEmbeddingLoss", [x1, y], margin=0.5, reduction=reduction)
+    check_layer(  # PyTorch refuses a target that requires grad here
+        *build("SoftMarginLoss", reduction=reduction),
+        [x1, y],
+        forward=lambda layer, x, t: layer(x, t.detach()),
+    )
+    check_loss("MultiLabelSoftMarginLoss", [x1, (y + 1) / 2], reduction=reduction)
+    check_loss(
+        "MultiLabelSoftMarginLoss",
+        [x1, (y + 1) / 2],
+        weight=np.array([0.5, 2.0, 1.0]),
+        reduction=reduction,
+    )
+    check_loss("CosineEmbeddingLoss", [x1, x2, y4], margin=0.1, reduction=reduction)
+    check_loss("CosineEmbeddingLoss", [x1[0], x2[0], np.array(-1.0)], reduction=reduction)
+    check_loss("TripletMarginLoss", [x1, x2, x3], margin=1.5, reduction=reduction)
+    check_loss("TripletMarginLoss", [x1, x2, x3], p=1.0, swap=True, reduction=reduction)
+
+
+def test_margin_and_embedding_losses_name_bad_shapes():
+    F = tg.nn.functional
+    with pytest.raises(RuntimeError, match=r"same number of dimensions.*\(3,\).*\(3, 1\)"):
+        F.margin_ranking_loss(tg.randn(3), tg.randn(3), tg.ones(3, 1))
+    with pytest.raises(RuntimeError, match=r"multi-target not supported.*\(2, 2\)"):
+        F.cosine_embedding_loss(tg.randn(2, 3), tg.randn(2, 3), tg.ones(2, 2))
+    with pytest.raises(RuntimeError, match=r"1D target tensor expects 2D.*\(3,\)"):
+        F.cosine_embedding_loss(tg.randn(3), tg.randn(3), tg.ones(3))
+    with pytest.raises(RuntimeError, match=r"anchor of shape \(2, 3\).*\(3,\)"):
+        F.triplet_margin_loss(tg.randn(2, 3), tg.randn(3), tg.randn(2, 3))
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        tg.nn.TripletMarginLoss(margin=0.0)(tg.randn(2, 3), tg.randn(2, 3), tg.randn(2, 3))
+    with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
+        tg.nn.KLDivLoss(reduction="avg")(tg.randn(3), tg.rand(3))
+    with pytest.raises(ValueError, match="SoftMarginLoss: 'batchmean' is not a valid"):
+        tg.nn.SoftMarginLoss(reduction="batchmean")(tg.randn(3), tg.ones(3))
+
+
 # ---------------------------------------------------------------------- API
 
 
@@ -440,6 +625,13 @@ MODULES = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "CosineEmbeddingLoss",
+    "TripletMarginLoss",
 ]
 FUNCTIONS = [
     "mse_loss",
@@ -450,6 +642,13 @@ FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "kl_div",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
 ]
 
 
@@ -477,12 +676,16 @@ def test_functional_signature_is_torchs(name):
         ("HuberLoss", {"delta": 2.0}),
         ("CrossEntropyLoss", {"weight": np.ones(3), "label_smoothing": 0.1}),
         ("BCEWithLogitsLoss", {"pos_weight": np.ones(3)}),
+        ("KLDivLoss", {"reduction": "batchmean", "log_target": True}),
+        ("MarginRankingLoss", {"margin": 0.5}),
+        ("TripletMarginLoss", {"margin": 2.0, "p": 1.0, "eps": 0.1, "swap": True}),
     ],
 )
 def test_repr_and_attributes_are_torchs(name, kwargs):
     ours, theirs = build(name, **kwargs)
     assert repr(ours) == repr(theirs)
-    for attr in ("reduction", "beta", "delta", "ignore_index", "label_smoothing"):
+    attrs = ("reduction", "beta", "delta", "ignore_index", "label_smoothing", "log_target")
+    for attr in attrs + ("margin", "p", "eps", "swap"):
         assert getattr(ours, attr, None) == getattr(theirs, attr, None), attr
 
 
@@ -496,6 +699,8 @@ def test_repr_and_attributes_are_torchs(name, kwargs):
         ("BCEWithLogitsLoss", {"pos_weight": np.ones(3)}, ["pos_weight"]),
         ("BCEWithLogitsLoss", {"weight": np.ones(3), "pos_weight": np.ones(3)}, None),
         ("MSELoss", {}, []),
+        ("MultiLabelSoftMarginLoss", {"weight": np.ones(3)}, ["weight"]),
+        ("KLDivLoss", {}, []),
     ],
 )
 def test_state_dict_keys_are_torchs(name, kwargs, keys):

@@ -1,5 +1,5 @@
-"""LayerNorm, RMSNorm, GroupNorm and BatchNorm1d/2d against PyTorch (tensorgrad/nn/normalization.py
-and the fused primitives in tensorgrad/ops/fused.py).
+"""LayerNorm, RMSNorm, GroupNorm, BatchNorm1d/2d and InstanceNorm1d/2d against PyTorch
+(tensorgrad/nn/normalization.py and the fused primitives in tensorgrad/ops/fused.py).
 
 The op table covers the functional forms (and through them the fused primitives: ``LayerNorm``
 by layer_norm and group_norm, ``RMSNorm`` by rms_norm): gradcheck, gradgradcheck and PyTorch in
@@ -59,7 +59,33 @@ def _batch_norm_eval(lib, x, w, b):
     return lib.nn.functional.batch_norm(x, mean, var, w, b, training=False, eps=1e-3)
 
 
+def _instance_norm(lib, x, w, b):
+    return lib.nn.functional.instance_norm(x, weight=w, bias=b, eps=1e-3)
+
+
+def _instance_norm_plain(lib, x):
+    return lib.nn.functional.instance_norm(x)
+
+
+def _instance_norm_eval(lib, x, w, b):
+    c = x.shape[1]
+    mean = lib.linspace(-0.5, 0.5, c, dtype=x.dtype)
+    var = lib.linspace(0.5, 2.0, c, dtype=x.dtype)
+    return lib.nn.functional.instance_norm(x, mean, var, w, b, use_input_stats=False)
+
+
 OPS = [
+    OpSpec(
+        "nn.functional.instance_norm",
+        _instance_norm,
+        cases=[((2, 3, 4), (3,), (3,)), ((2, 3, 2, 3), (3,), (3,))],
+    ),
+    OpSpec("nn.functional.instance_norm(plain)", _instance_norm_plain, cases=[((3, 2, 5),)]),
+    OpSpec(
+        "nn.functional.instance_norm(eval)",
+        _instance_norm_eval,
+        cases=[((2, 3, 4), (3,), (3,)), ((2, 3, 1), (3,), (3,))],
+    ),
     OpSpec(
         "nn.functional.layer_norm",
         _layer_norm,
@@ -413,3 +439,66 @@ def test_combinations_of_layer_norm_shapes_and_dtypes_give_input_dtype():
         layer = tg.nn.LayerNorm(3, dtype=dtype)
         out = layer(tg.randn(*shape, dtype=dtype))
         assert out.dtype == dtype and out.shape == shape
+
+
+# ------------------------------------------------------------------------------ instance norm
+
+IN_KWARGS = [
+    {},
+    {"affine": True},
+    {"affine": True, "bias": False},
+    {"track_running_stats": True},
+    {"affine": True, "track_running_stats": True, "momentum": 0.3},
+    {"track_running_stats": True, "momentum": None},
+]
+
+
+@pytest.mark.parametrize("kw", IN_KWARGS, ids=str)
+@pytest.mark.parametrize(
+    "name, shape", [("InstanceNorm1d", (3, 4, 5)), ("InstanceNorm2d", (2, 4, 3, 2))]
+)
+def test_instance_norm_train_then_eval_matches_torch(kw, name, shape):
+    rng = np.random.default_rng(8)
+    inputs = [rng.standard_normal(shape) * s + m for s, m in [(1, 0), (2, 1), (0.5, -3)]]
+    a, b = getattr(tg.nn, name)(4, **kw), getattr(torch.nn, name)(4, **kw)
+    assert repr(a) == repr(b)
+    assert list(a.state_dict()) == list(b.state_dict())
+    with torch.no_grad():
+        for p in b.parameters():
+            p.normal_()
+    for step, x in enumerate(inputs):
+        check_layer(a, b, [x], train=True, copy=step == 0)
+    check_layer(a, b, [inputs[0] * 0.5 - 1], train=False, copy=False)
+    check_layer(a, b, [inputs[0][0]], train=False, copy=False)  # unbatched
+
+
+def test_instance_norm_unbatched_train_matches_torch():
+    x = np.random.default_rng(0).standard_normal((3, 4, 5))
+    kw = {"affine": True, "track_running_stats": True}
+    check_layer(tg.nn.InstanceNorm2d(3, **kw), torch.nn.InstanceNorm2d(3, **kw), [x])
+
+
+def test_instance_norm_errors():
+    with pytest.raises(ValueError, match=r"InstanceNorm1d\(3\): expected 2D or 3D input \(got 4D"):
+        tg.nn.InstanceNorm1d(3)(tg.randn(2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"InstanceNorm2d\(3\): expected 3D or 4D input.*\(3, 4\)"):
+        tg.nn.InstanceNorm2d(3)(tg.randn(3, 4))
+    with pytest.raises(ValueError, match=r"dim=1 to match num_features \(3\), but got: 4"):
+        tg.nn.InstanceNorm1d(3, affine=True)(tg.randn(2, 4, 5))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        tg.nn.InstanceNorm1d(3)(tg.randn(2, 4, 5))
+    with pytest.raises(ValueError, match=r"more than 1 spatial element.*\(2, 3, 1\)"):
+        tg.nn.functional.instance_norm(tg.randn(2, 3, 1))
+    with pytest.raises(RuntimeError, match="running_mean and running_var to be defined"):
+        tg.nn.functional.instance_norm(tg.randn(2, 3, 4), use_input_stats=False)
+    with pytest.raises(RuntimeError, match=r"weight should contain 3 elements.*\(2, 3, 4\)"):
+        tg.nn.functional.instance_norm(tg.randn(2, 3, 4), weight=tg.ones(4))
+
+
+def test_instance_norm_is_not_a_batch_norm():
+    """``SyncBatchNorm.convert_sync_batchnorm`` and weight-decay filters look for batch norms:
+    an instance norm must not be one (PyTorch's ``_InstanceNorm`` is a ``_NormBase`` only)."""
+    from tensorgrad.nn.normalization import BatchNormBase, NormBase
+
+    layer = tg.nn.InstanceNorm2d(3, affine=True)
+    assert isinstance(layer, NormBase) and not isinstance(layer, BatchNormBase)

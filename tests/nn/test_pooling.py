@@ -1,7 +1,7 @@
-"""Pooling (tensorgrad/nn/pooling.py; MaxPool, Unpool, AvgPool and AvgUnpool in
-tensorgrad/ops/conv.py) against PyTorch: an op table for the functional forms and their
-gradients (values kept distinct so a max is never tied under finite differences), layer
-comparisons, PyTorch's tie and NaN rules, and errors."""
+"""Pooling (tensorgrad/nn/pooling.py: max, average and adaptive pooling, 1-d and 2-d; MaxPool,
+Unpool, AvgPool and AvgUnpool in tensorgrad/ops/conv.py) against PyTorch: an op table for the
+functional forms and their gradients (values kept distinct so a max is never tied under finite
+differences), layer comparisons, PyTorch's tie and NaN rules, and errors."""
 
 import numpy as np
 import pytest
@@ -27,6 +27,10 @@ CASES = {
     "max_pool1d": [((2, 3, 9),), ((3, 8),)],
     "avg_pool2d": [((2, 3, 6, 5),), ((2, 5, 7),)],
     "adaptive_avg_pool2d": [((2, 3, 6, 5),), ((2, 5, 7),)],
+    "avg_pool1d": [((2, 3, 9),), ((3, 8),)],
+    "adaptive_avg_pool1d": [((2, 3, 9),), ((3, 7),)],
+    "adaptive_max_pool1d": [((2, 3, 9),), ((3, 7),)],
+    "adaptive_max_pool2d": [((2, 3, 7, 5),), ((2, 5, 6),)],
 }
 
 
@@ -125,6 +129,40 @@ OPS = [
         "nn.functional.adaptive_avg_pool2d",
         fn_("adaptive_avg_pool2d", output_size=1),
         CASES["adaptive_avg_pool2d"],
+    ),
+    OpSpec("nn.functional.avg_pool1d", fn_("avg_pool1d", kernel_size=3), CASES["avg_pool1d"]),
+    OpSpec(
+        "nn.functional.avg_pool1d",
+        fn_("avg_pool1d", kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        CASES["avg_pool1d"],
+    ),
+    OpSpec(
+        "nn.functional.avg_pool1d",
+        fn_("avg_pool1d", kernel_size=2, stride=1, padding=1, count_include_pad=False),
+        CASES["avg_pool1d"],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool1d",
+        fn_("adaptive_avg_pool1d", output_size=4),  # windows of uneven sizes
+        CASES["adaptive_avg_pool1d"],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_max_pool1d",
+        fn_("adaptive_max_pool1d", output_size=4),  # overlapping windows of uneven sizes
+        CASES["adaptive_max_pool1d"],
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.adaptive_max_pool2d",
+        fn_("adaptive_max_pool2d", output_size=(3, 2)),
+        CASES["adaptive_max_pool2d"],
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.adaptive_max_pool2d",
+        lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (None, 4), return_indices=True)[0],
+        CASES["adaptive_max_pool2d"],
+        gen=distinct,
     ),
 ]
 
@@ -280,6 +318,11 @@ def test_maxpool_double_backward_matches_torch():
         lambda nn: nn.AvgPool2d((3, 2), (1, 2), 1, ceil_mode=True, count_include_pad=False),
         lambda nn: nn.AdaptiveAvgPool2d((None, 3)),
         lambda nn: nn.AdaptiveAvgPool2d(5),
+        lambda nn: nn.AvgPool1d(3),
+        lambda nn: nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        lambda nn: nn.AdaptiveAvgPool1d(3),
+        lambda nn: nn.AdaptiveMaxPool1d(2, return_indices=True),
+        lambda nn: nn.AdaptiveMaxPool2d((2, None)),
     ],
 )
 def test_repr_and_attributes_match_torch(make):
@@ -289,6 +332,46 @@ def test_repr_and_attributes_match_torch(make):
         if not name.startswith("_") and name != "training":
             assert getattr(a, name) == getattr(b, name), name
     assert a.state_dict() == {} and len(b.state_dict()) == 0
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda nn: nn.AvgPool1d(3, 2, 1, ceil_mode=True), (2, 3, 10)),
+        (lambda nn: nn.AvgPool1d(2, count_include_pad=False, padding=1), (3, 7)),
+        (lambda nn: nn.AdaptiveAvgPool1d(4), (2, 3, 9)),
+        (lambda nn: nn.AdaptiveMaxPool1d(4), (3, 10)),
+        (lambda nn: nn.AdaptiveMaxPool1d(3, return_indices=True), (2, 3, 8)),
+        (lambda nn: nn.AdaptiveMaxPool2d((3, None), return_indices=True), (2, 3, 7, 5)),
+        (lambda nn: nn.AdaptiveMaxPool2d(4), (3, 9, 6)),
+        (lambda nn: nn.AdaptiveMaxPool2d((9, 7)), (1, 2, 4, 5)),  # output larger than input
+    ],
+)
+def test_1d_and_adaptive_layers_match_torch(make, shape):
+    check_layer(make(tg.nn), make(torch.nn), [_input(shape)])
+
+
+def test_adaptive_max_pool_nan_and_ties_as_torch():
+    x = np.array([[[1.0, np.nan, 3.0, 2.0, 2.0, 5.0, 5.0, 4.0]]])
+    a, b = tg.tensor(x), torch.tensor(x)
+    ours = tg.nn.functional.adaptive_max_pool1d(a, 3, True)
+    theirs = torch.nn.functional.adaptive_max_pool1d(b, 3, True)
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+    # ties: the gradient goes to the first maximum of each window only, as PyTorch's
+    t = tg.tensor(np.array([[2.0, 2.0, 1.0, 3.0, 3.0, 3.0]]), requires_grad=True)
+    r = torch.tensor(t.detach().numpy(), requires_grad=True)
+    tg.nn.functional.adaptive_max_pool1d(t, 2).sum().backward()
+    torch.nn.functional.adaptive_max_pool1d(r, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
+
+
+def test_adaptive_pool_output_size_zero_gives_an_empty_output_as_torch():
+    x = np.ones((3, 4, 5))
+    out, idx = tg.nn.functional.adaptive_max_pool2d(tg.tensor(x), 0, return_indices=True)
+    assert (
+        out.shape == idx.shape == torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), 0).shape
+    )
 
 
 # ------------------------------------------------------------------------------------- errors
@@ -314,3 +397,15 @@ def test_pooling_errors():
         tg.nn.AdaptiveAvgPool2d(2)(tg.randn(4))
     with pytest.raises(RuntimeError, match="divisor must be not zero"):
         F.avg_pool2d(tg.randn(1, 1, 4, 4), 2, divisor_override=0)
+    with pytest.raises(RuntimeError, match=r"avg_pool1d: expected 2-D \(unbatched\).*\(2, 3, 4, 5"):
+        F.avg_pool1d(tg.randn(2, 3, 4, 5), 2)
+    with pytest.raises(RuntimeError, match=r"avg_pool1d: pad should be at most half"):
+        tg.nn.AvgPool1d(2, padding=2)(tg.randn(1, 2, 6))
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool1d: expected 2-D.*\(4,\)"):
+        F.adaptive_avg_pool1d(tg.randn(4), 2)
+    with pytest.raises(RuntimeError, match=r"adaptive_max_pool2d: expected 3-D.*\(4, 5\)"):
+        F.adaptive_max_pool2d(tg.randn(4, 5), 2)
+    with pytest.raises(ValueError, match=r"adaptive_max_pool1d: output_size must be an int or 1"):
+        F.adaptive_max_pool1d(tg.randn(2, 4, 5), (2, 2))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.adaptive_max_pool1d(tg.randn(2, 4, 5), -1)
