@@ -631,6 +631,27 @@ def test_product_gradient_replays_with_and_without_zeros():
     assert compiled.replays == 3
 
 
+def test_indices_and_constants_made_outside_ops_replay_from_each_call():
+    """Arrays our own code makes on the side (argmax's indices, slogdet's sign, an adaptive
+    pool's window tables and the indices of its maxima) go through the recorder: the step
+    replays (fullgraph) and every replay equals eager mode on that call's values."""
+    F = nn.functional
+
+    def step(x):
+        pooled, index = F.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+        sign, logabsdet = x[0, 0, :3, :3].slogdet()
+        means = F.adaptive_avg_pool1d(x[0], 3), F.adaptive_avg_pool2d(x, (2, 2))
+        return pooled, index, sign, logabsdet, x.argmax(-1), x.argmin(), *means
+
+    compiled = tg.compile(step, fullgraph=True)
+    for seed in range(5):
+        tg.manual_seed(seed)
+        x = tg.randn(2, 3, 5, 7)
+        for got, want in zip(compiled(x), step(x), strict=True):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert compiled.replays == 3
+
+
 def test_a_declared_value_that_changes_records_again():
     """Values our code branches on (whether a mask is the causal one, a packed sequence's batch
     sizes) are guards: computed again before each replay, a new value records again, and the
