@@ -50,6 +50,8 @@ def where(cond, a, b, out=None):
         return None
     n = math.prod(shape)
     out = np.empty_like(x) if out is None else out
+    if n == 0:  # nothing to fill, and reshape(-1, 0) has no answer
+        return out
     rows = x.reshape(-1, n)
     fill_rows(rows, np.ascontiguousarray(cond).reshape(n), value[()], out.reshape(-1, n))
     return out

@@ -15,7 +15,7 @@ rng = np.random.default_rng(0)
 @pytest.mark.parametrize(
     "shape, cond_shape",
     [((3, 5, 7), (7,)), ((2, 3, 9, 9), (9, 9)), ((2, 3, 9, 9), (1, 1, 9, 9)), ((4, 6), (4, 6)),
-     ((0, 5), (5,)), ((1, 1, 13), (13,))],
+     ((0, 5), (5,)), ((1, 1, 13), (13,)), ((0, 3), (0, 3)), ((2, 0), (0,))],
 )  # fmt: skip
 @pytest.mark.parametrize("number_first", [True, False])
 def test_where_equals_numpy(dtype, shape, cond_shape, number_first):
