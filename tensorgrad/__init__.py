@@ -58,6 +58,7 @@ from . import distributions  # torch.distributions' namesake
 from .ops.sorting import (
     argsort,
     bincount,
+    bucketize,
     kthvalue,
     searchsorted,
     sort,
@@ -67,8 +68,23 @@ from .ops.sorting import (
 )
 from .ops.linalg import cdist, tensordot
 from .ops.movement import meshgrid
+from .ops.movement import (  # torch's functions of several tensors (no Tensor method)
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dstack,
+    hstack,
+    row_stack,
+    vstack,
+)
 from .ops.reduce import std_mean, var_mean
-from . import linalg  # torch.linalg's namesake: inv, det, slogdet, cross
+from . import linalg  # torch.linalg's namesake: norms, solve, cholesky, qr, eigh, svd, inv, ...
+from . import special  # torch.special's namesake: erfinv, gammaln, ndtri, xlogy, ...
+from .special import polygamma, xlogy  # torch.polygamma(n, x); xlogy(number, x)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -102,6 +118,9 @@ for _name in (
     "dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
     " mm mv bmm addmm addmv addbmm baddbmm addr kron cross cumprod diagonal diag_embed diag "
     "trace diff rot90 take_along_dim inverse det logdet slogdet"
+    " erfinv lgamma digamma mvlgamma logit i0"
+    " median nanmedian mode quantile nanquantile nansum nanmean aminmax cummax cummin "
+    "logcumsumexp histc movedim moveaxis swapdims swapaxes inner vdot"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)

@@ -761,6 +761,15 @@ class Tensor:
         flattened (PyTorch's need to be 1-D)."""
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
+    def inner(self, other) -> Tensor:
+        """The sum over the last dims: out[i..., j...] = sum_k self[i..., k] other[j..., k]
+        (a product when either is 0-d)."""
+        return movement.inner(self, other)
+
+    def vdot(self, other) -> Tensor:
+        """``dot`` of two 1-D tensors of one dtype (the first conjugated: real here)."""
+        return movement.vdot(self, other)
+
     def mm(self, mat2) -> Tensor:
         """The matrix product of (n, k) self and (k, m) ``mat2``; both must be 2-D."""
         return linalg.mm(self, mat2)
@@ -879,6 +888,58 @@ class Tensor:
         """The complementary error function 1 - erf(x), computed directly: accurate where
         erf(x) is close to 1 (erfc(5) ~ 1.5e-12, which 1 - erf loses in float32)."""
         return elementwise.Erfc.apply(floating(self))
+
+    def erfinv(self) -> Tensor:
+        """The inverse error function, erf(erfinv(x)) = x on [-1, 1]: +-inf at +-1, nan
+        outside. The gradient is sqrt(pi)/2 e^(erfinv(x)^2)."""
+        return elementwise.Erfinv.apply(floating(self))
+
+    def lgamma(self) -> Tensor:
+        """log|Gamma(x)|, inf at 0 and at the negative integers (the poles); the gradient is
+        digamma(x)."""
+        return elementwise.Lgamma.apply(floating(self))
+
+    def digamma(self) -> Tensor:
+        """psi(x) = d/dx lgamma(x) = Gamma'(x)/Gamma(x): -inf at 0 (inf at -0), nan at the
+        negative integers, as PyTorch. The gradient is polygamma(1, x)."""
+        return elementwise.Polygamma.apply(floating(self), n=0)
+
+    def polygamma(self, n: int) -> Tensor:
+        """psi^(n)(x), the n-th derivative of digamma (``torch.polygamma(n, x)`` as a method:
+        ``x.polygamma(n)``); n = 0 is digamma, and n >= 1 is (-1)^(n+1) n! sum_k (x + k)^-(n+1).
+        The gradient is polygamma(n + 1, x). n must be an int >= 0."""
+        from ._special import _check_order
+
+        return elementwise.Polygamma.apply(floating(self), n=_check_order(n, "polygamma"))
+
+    def mvlgamma(self, p: int) -> Tensor:
+        """The log multivariate gamma function of dimension p >= 1,
+        log Gamma_p(x) = p (p - 1)/4 log(pi) + sum_{i < p} lgamma(x - i/2)."""
+        if isinstance(p, bool) or not isinstance(p, builtins.int) or p < 1:
+            raise RuntimeError(f"mvlgamma: p has to be an int >= 1, got {p!r}")
+        x = floating(self)
+        out = x.lgamma()
+        for i in range(1, p):
+            out = out + (x - i / 2).lgamma()
+        return out + p * (p - 1) / 4 * math.log(math.pi)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """log(x / (1 - x)), the inverse of sigmoid; with ``eps``, x is first clamped to
+        [eps, 1 - eps]. The gradient is 1/(x (1 - x)): 0 outside [eps, 1 - eps] when eps is
+        given, and nan outside [0, 1] when not, as PyTorch."""
+        return elementwise.Logit.apply(floating(self), eps=eps)
+
+    def xlogy(self, other) -> Tensor:
+        """self log(other), 0 where self == 0 (even where other is 0 or inf), nan where other
+        is nan; broadcast, integers compute in float32. The gradients are log(other) (0 where
+        self == 0 and other <= 0, as PyTorch) and self/other."""
+        return float_binary(elementwise.Xlogy, self, other)
+
+    def i0(self) -> Tensor:
+        """The modified Bessel function of the first kind of order 0,
+        I_0(x) = sum_k (x^2/4)^k / (k!)^2; the gradient is I_1(x). Finite up to |x| ~ 714,
+        where PyTorch's float64 overflows from 709.8 (it forms e^x)."""
+        return elementwise.I0.apply(floating(self))
 
     def asin(self) -> Tensor:
         """The inverse sine, in [-pi/2, pi/2]; NaN outside [-1, 1] (``arcsin`` is the alias).
@@ -1323,6 +1384,36 @@ class Tensor:
             x = x.long()
         return reduce.Cumprod.apply(x, dim=wrap_dim(dim, self.ndim))
 
+    def cummax(self, dim: int):
+        """``(values, indices)``: the running max along ``dim`` and where it is (the last
+        index on ties); the gradient flows to the index."""
+        return reduce.cum_extreme(self, dim, "cummax")
+
+    def cummin(self, dim: int):
+        """``(values, indices)``: the running min along ``dim`` and where it is (the last
+        index on ties); the gradient flows to the index."""
+        return reduce.cum_extreme(self, dim, "cummin")
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """out[i] = log(exp(x[0]) + ... + exp(x[i])) along ``dim``, without overflow."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"logcumsumexp(): expected a floating point tensor, got {self.dtype}"
+            )
+        return reduce.LogCumSumExp.apply(self, dim=wrap_dim(dim, self.ndim))
+
+    def nansum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """``sum`` treating NaN as 0."""
+        return reduce.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        """The mean of the elements that are not NaN over ``dim`` (all dims when None)."""
+        return reduce.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def aminmax(self, *, dim=None, keepdim: bool = False):
+        """``(min, max)`` (a named tuple) over ``dim`` (all elements when None)."""
+        return reduce.aminmax(self, dim=dim, keepdim=keepdim)
+
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where every element over ``dim`` (all dims when None) is
         nonzero; no gradient."""
@@ -1437,6 +1528,13 @@ class Tensor:
         return self.permute(*dims)
 
     swapaxes = swapdims = transpose
+
+    def movedim(self, source, destination) -> Tensor:
+        """The dims ``source`` (int or sequence) moved to ``destination``, the others keeping
+        their order; a view (``moveaxis`` is PyTorch's alias)."""
+        return movement.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     def t(self) -> Tensor:
         """``transpose(0, 1)`` of a tensor with at most 2 dimensions (0-D and 1-D unchanged)."""
@@ -1592,6 +1690,33 @@ class Tensor:
         """One element (slice along ``dim``) per run of equal consecutive ones, with optional
         inverse indices and counts; no gradient."""
         return sorting.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def median(self, dim=None, keepdim: bool = False):
+        """The lower median (of an even count, the smaller middle value), NaN if any is NaN;
+        with ``dim``, ``(values, indices)``."""
+        return sorting.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        """``median`` of the elements that are not NaN."""
+        return sorting.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest of ties)
+        and an index where it occurs."""
+        return sorting.mode(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        """The ``q``-quantiles (q a float or a 1-D tensor in [0, 1]) along ``dim``."""
+        return sorting.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        """``quantile`` of the elements that are not NaN."""
+        return sorting.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
+        """Counts in ``bins`` equal bins over [min, max] (the data's range when equal); no
+        gradient."""
+        return sorting.histc(self, bins, min, max)
 
     def tile(self, *dims) -> Tensor:
         """``repeat`` with ``dims`` padded with leading 1s when shorter than the shape."""

@@ -28,6 +28,7 @@ NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on 
     "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ "
     "__invert__",
     "argsort bincount unique unique_consecutive",  # ops/sorting.py: indices, counts, sets
+    "histc",  # ops/sorting.py: bin counts (PyTorch has no gradient either)
 }
 NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place writes
     "backward detach detach_ requires_grad_ retain_grad register_hook "

@@ -72,6 +72,8 @@ MODULES: dict[str, TorchModule] = {
     "torch.distributions": TorchModule(("tensorgrad.distributions",)),
     "torch.accelerator": TorchModule(("tensorgrad.accelerator",)),
     "torch.random": TorchModule(("tensorgrad.random",)),
+    "torch.special": TorchModule(("tensorgrad.special",)),
+    "torch.linalg": TorchModule(("tensorgrad.linalg",)),
     "torch.version": TorchModule(shims="VERSION"),
 }
 

@@ -500,6 +500,142 @@ class Erfc(Op):
         return g * (-2 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
+class Erfinv(Op):
+    """The inverse of erf on [-1, 1] (``_special.erfinv``); +-inf at +-1."""
+
+    saves_output = True
+
+    def forward(ctx, x):
+        return _special.erfinv(x, xp_of(x))
+
+    def backward(ctx, g):  # d erfinv(x)/dx = 1 / erf'(y) = sqrt(pi)/2 e^(y^2), y = erfinv(x)
+        (y,) = ctx.saved_tensors
+        return g * (math.sqrt(math.pi) / 2) * (y * y).exp()
+
+
+class Ndtri(Op):
+    """The standard normal quantile Phi^-1(p) (``_special.ndtri``), accurate in both tails."""
+
+    saves_output = True
+
+    def forward(ctx, p):
+        return _special.ndtri(p, xp_of(p))
+
+    def backward(ctx, g):  # d ndtri(p)/dp = 1 / phi(y) = sqrt(2 pi) e^(y^2/2), y = ndtri(p)
+        (y,) = ctx.saved_tensors
+        return g * math.sqrt(2 * math.pi) * (y * y * 0.5).exp()
+
+
+class LogNdtr(Op):
+    """log Phi(x), Phi the standard normal CDF (``_special.log_ndtr``): no underflow."""
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, x):
+        return _special.log_ndtr(x, xp_of(x))
+
+    def backward(ctx, g):  # d log Phi(x)/dx = phi(x)/Phi(x) = e^(-x^2/2 - log Phi(x)) / sqrt(2 pi)
+        x, y = ctx.saved_tensors  # the ratio in logs: phi and Phi both underflow for x << 0
+        return g * (x * x * -0.5 - y).exp() * (1 / math.sqrt(2 * math.pi))
+
+
+class Lgamma(Op):
+    """log|Gamma(x)| (``_special.lgamma``); inf at 0 and the negative integers."""
+
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return _special.lgamma(x, xp_of(x))
+
+    def backward(ctx, g):  # d lgamma(x)/dx = digamma(x)
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=0)
+
+
+class Polygamma(Op):
+    """psi^(n)(x), the n-th derivative of digamma (``_special.polygamma``); n = 0 is digamma."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, n=0):
+        ctx.n = n
+        return _special.polygamma(n, x, xp_of(x))
+
+    def backward(ctx, g):  # d psi^(n)(x)/dx = psi^(n+1)(x)
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=ctx.n + 1)
+
+
+class I0(Op):
+    """The modified Bessel function I_0 (``_special.i0``)."""
+
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return _special.i0(x, xp_of(x))
+
+    def backward(ctx, g):  # d I_0(x)/dx = I_1(x)
+        (x,) = ctx.saved_tensors
+        return g * I1.apply(x)
+
+
+class I1(Op):
+    """The modified Bessel function I_1 (``_special.i1``)."""
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, x):
+        return _special.i1(x, xp_of(x))
+
+    def backward(ctx, g):  # d I_1(x)/dx = I_0(x) - I_1(x)/x, 1/2 at x = 0
+        x, y = ctx.saved_tensors
+        nonzero = x != 0
+        safe = x.where(nonzero, 1.0)  # no 0/0 here nor in the double backward
+        return g * (I0.apply(x) - y / safe).where(nonzero, 0.5)
+
+
+class Logit(Op):
+    """log(z / (1 - z)) with z = x, or x clamped to [eps, 1 - eps] when eps is given."""
+
+    saves_inputs = True
+
+    def forward(ctx, x, eps=None):
+        ctx.eps = eps
+        xp = xp_of(x)
+        z = x if eps is None else xp.clip(x, eps, 1 - eps)
+        return xp.log(z / (1 - z))
+
+    def backward(ctx, g):  # d logit(x)/dx = 1 / (x (1 - x))
+        # PyTorch's rule: with eps, 0 outside [eps, 1 - eps] (the clamp's flat part); without,
+        # nan outside [0, 1], where the forward is nan too.
+        (x,) = ctx.saved_tensors
+        d = g / (x * (1 - x))
+        if ctx.eps is None:
+            return d.where((x >= 0) & (x <= 1), math.nan)
+        return d.where((x >= ctx.eps) & (x <= 1 - ctx.eps), 0.0)
+
+
+class Xlogy(Op):
+    """a log(b), 0 where a == 0 even for b = 0 or inf, and nan wherever b is nan (PyTorch's)."""
+
+    saves_inputs = True
+
+    def forward(ctx, a, b):
+        xp = xp_of(a)
+        out = a * xp.log(xp.where(a == 0, 1, b))  # log(1) = 0: no 0 * -inf where a == 0
+        return xp.where(xp.isnan(b), b, out)
+
+    def backward(ctx, g):  # d/da = log b, d/db = a / b
+        # PyTorch's rule: xlogy(g, b), which is 0 where g == 0, and 0 where a == 0 and b <= 0
+        # (there log b is -inf or nan, and the output the constant 0)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = g.xlogy(b).masked_fill((a == 0) & (b <= 0), 0.0) if need_a else None
+        return unbroadcast(ctx, grad_a, g * a / b if need_b else None)
+
+
 class Asin(Op):
     saves_inputs = True
 

@@ -1,13 +1,17 @@
-"""Matrix products: batched ``MatMul`` and ``Einsum``."""
+"""Matrix products (batched ``MatMul``, ``Einsum``) and the linear algebra primitives: inverse,
+log |det|, solve, and the Cholesky, symmetric eigen-, singular value and QR decompositions."""
 
 from __future__ import annotations
 
 import math
 from collections import namedtuple
 
-from ..autograd.function import Op
+import numpy as np
+
+from ..autograd.function import Function, Op
 from ..backend import xp_of
 from ..jit import recorder
+from ..tensor import Tensor, cat
 
 
 class MatMul(Op):
@@ -441,3 +445,267 @@ def logdet(a):
     """log det A: nan where det A < 0 and -inf where it is 0, as PyTorch."""
     sign, logabsdet = slogdet(a)
     return logabsdet.masked_fill(sign < 0, float("nan"))
+
+
+# ---------------------------------------------------------------------- solve and factorizations
+# Each primitive computes on raw arrays (NumPy or CuPy through xp) and writes its gradient in
+# tensor ops, so double backward works. The decompositions with several outputs (eigh, svd, qr)
+# are Functions: one node, one factorization, every output saved for the backward. The
+# composites in tensorgrad/linalg.py check shapes before they get here.
+
+
+class Solve(Op):
+    """X = A^-1 B for A (..., n, n) and B (..., n, k) of the same batch shape."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def inputs_to_save(needs_input_grad, inputs):
+        return (inputs[0],)  # B is not needed: both gradients use A and X
+
+    def forward(ctx, a, b):
+        xp = xp_of(a)
+        try:
+            return xp.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.solve: The solver failed because the input matrix of shape {a.shape} "
+                "is singular."
+            ) from None
+
+    def backward(ctx, g):  # A X = B, so A dX = dB - dA X: dL/dB = A^-T g, dL/dA = -(dL/dB) X^T
+        a, x = ctx.saved_tensors
+        gb = Solve.apply(a.mT, g)
+        ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
+        return ga, gb if ctx.needs_input_grad[1] else None
+
+
+class Cholesky(Op):
+    """The lower Cholesky factor L of symmetric positive-definite A = L L^T (..., n, n); only
+    the lower triangle of A is read."""
+
+    saves_output = True
+
+    def forward(ctx, a):
+        xp = xp_of(a)
+        try:
+            return xp.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(_not_positive_definite(a)) from None
+
+    def backward(ctx, g):
+        # Murray 2016 (arXiv 1602.07527), PyTorch's cholesky_backward: with P = tril(L^T g)
+        # and Phi(P) its lower triangle with the diagonal halved, symmetrised,
+        # dL/dA = L^-T Phi(P) L^-1 (a symmetric matrix).
+        (low,) = ctx.saved_tensors
+        p = (low.mT @ g).tril()
+        p = 0.5 * (p + p.tril(-1).mT)
+        x = Solve.apply(low.mT, p)  # L^-T Phi
+        return Solve.apply(low.mT, x.mT).mT  # (L^-T Phi) L^-1
+
+
+def _not_positive_definite(a) -> str:
+    """PyTorch's message: the first batch element and leading minor that fail."""
+    n = a.shape[-1]
+    flat = np.asarray(a.get() if hasattr(a, "get") else a).reshape(-1, n, n)
+    for i, m in enumerate(flat):
+        for k in range(1, n + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                batch = f"(Batch element {i}): " if a.ndim > 2 else ""
+                return (
+                    f"linalg.cholesky: {batch}The factorization could not be completed because "
+                    f"the input is not positive-definite (the leading minor of order {k} is not "
+                    "positive-definite)."
+                )
+    return f"linalg.cholesky: the input of shape {a.shape} is not positive-definite"
+
+
+def _safe_reciprocal(e):
+    """1 / e, with 0 where e is exactly 0 (the diagonal of the eigenvalue and singular value
+    difference matrices, and exactly repeated values, whose term is then dropped)."""
+    zero = e == 0
+    return e.masked_fill(zero, 1).reciprocal().masked_fill(zero, 0)
+
+
+@recorder.pure
+def _eigh(a, uplo):
+    xp = xp_of(a)
+    try:
+        return tuple(xp.linalg.eigh(a, UPLO=uplo))
+    except np.linalg.LinAlgError:
+        raise RuntimeError(
+            f"linalg.eigh: the eigenvalue algorithm did not converge (input of shape {a.shape})"
+        ) from None
+
+
+class Eigh(Function):
+    """``Eigh.apply(a, uplo)``: (eigenvalues ascending, eigenvectors) of symmetric A."""
+
+    _recorded_inside = True
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = (Tensor._make(x) for x in recorder.call(_eigh, a.array, uplo))
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        # A = V diag(w) V^T, so V^T dA V = diag(dw) + (V^T dV) diag(w) - diag(w) (V^T dV):
+        # dw = diag(V^T dA V) and V^T dV = F o (V^T dA V) with F_ij = 1 / (w_j - w_i), hence
+        # dL/dA = V (diag(gw) + F o skew(V^T gv) / 2) V^T, PyTorch's linalg_eig_backward.
+        w, v = ctx.saved_tensors
+        vtg = v.mT @ gv
+        f = _safe_reciprocal(w.unsqueeze(-2) - w.unsqueeze(-1))
+        inner = f * (0.5 * (vtg - vtg.mT)) + gw.diag_embed()
+        return v @ inner @ v.mT, None
+
+
+class Eigvalsh(Op):
+    """The eigenvalues (ascending) of symmetric A, read from the ``uplo`` triangle."""
+
+    saves_inputs = True
+
+    def forward(ctx, a, uplo="L"):
+        ctx.uplo = uplo
+        xp = xp_of(a)
+        try:
+            return xp.linalg.eigvalsh(a, UPLO=uplo)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.eigvalsh: the algorithm did not converge (input of shape {a.shape})"
+            ) from None
+
+    def backward(ctx, g):  # dw_i = v_i^T dA v_i, so dL/dA = V diag(g) V^T
+        (a,) = ctx.saved_tensors
+        _, v = Eigh.apply(a, ctx.uplo)  # the eigenvectors, differentiable for double backward
+        return (v * g.unsqueeze(-2)) @ v.mT
+
+
+@recorder.pure
+def _svd(a, full_matrices):
+    xp = xp_of(a)
+    try:
+        return tuple(xp.linalg.svd(a, full_matrices=full_matrices))
+    except np.linalg.LinAlgError:
+        raise RuntimeError(
+            f"linalg.svd: the SVD did not converge (input of shape {a.shape})"
+        ) from None
+
+
+class SVD(Function):
+    """``SVD.apply(a, full_matrices)``: (U, S, Vh) with A = U diag(S) Vh, S descending."""
+
+    _recorded_inside = True
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = (Tensor._make(x) for x in recorder.call(_svd, a.array, full_matrices))
+        ctx.full_matrices = full_matrices
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        if ctx.full_matrices:  # the columns past min(m, n) are any basis: their gradient is
+            k = s.shape[-1]  # ignored, as PyTorch's
+            u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
+        return svd_backward(gu, gs, gvh, u, s, vh), None
+
+
+def svd_backward(gu, gs, gvh, u, s, vh):
+    """dL/dA for the thin SVD A = U diag(S) Vh (PyTorch's svd_backward, real case):
+    with J = skew(U^T gU), K = skew(Vh gVh^T) and E_ij = S_j^2 - S_i^2,
+    dL/dA = U ((J S + S K) / E + diag(gS)) Vh, plus the terms of the directions outside the
+    span of U (m > n) or of V (m < n): (I - U U^T) gU S^-1 Vh, U S^-1 gVh (I - V V^T)."""
+    m, n = u.shape[-2], vh.shape[-1]
+    j = u.mT @ gu
+    k = vh @ gvh.mT
+    s2 = s * s
+    f = _safe_reciprocal(s2.unsqueeze(-2) - s2.unsqueeze(-1))
+    inner = ((j - j.mT) * s.unsqueeze(-2) + s.unsqueeze(-1) * (k - k.mT)) * f + gs.diag_embed()
+    s_inv = _safe_reciprocal(s)
+    if m > n:
+        gu_s = gu * s_inv.unsqueeze(-2)
+        return (u @ inner + gu_s - u @ (u.mT @ gu_s)) @ vh
+    if m < n:
+        s_gvh = s_inv.unsqueeze(-1) * gvh
+        return u @ (inner @ vh + s_gvh - (s_gvh @ vh.mT) @ vh)
+    return u @ inner @ vh
+
+
+class SVDVals(Op):
+    """The singular values of A (..., m, n), descending."""
+
+    saves_inputs = True
+
+    def forward(ctx, a):
+        xp = xp_of(a)
+        try:
+            return xp.linalg.svd(a, compute_uv=False)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.svdvals: the SVD did not converge (input of shape {a.shape})"
+            ) from None
+
+    def backward(ctx, g):  # dS_i = u_i^T dA v_i, so dL/dA = U diag(g) Vh
+        (a,) = ctx.saved_tensors
+        u, _, vh = SVD.apply(a, False)  # differentiable, for double backward
+        return (u * g.unsqueeze(-2)) @ vh
+
+
+@recorder.pure
+def _qr(a, mode):
+    xp = xp_of(a)
+    if mode == "r":
+        return xp.zeros((0,), a.dtype), xp.linalg.qr(a, mode="r")
+    return tuple(xp.linalg.qr(a, mode=mode))
+
+
+class QR(Function):
+    """``QR.apply(a, mode)``: (Q, R) with A = Q R, Q orthonormal columns, R upper triangular."""
+
+    _recorded_inside = True
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        q, r = (Tensor._make(x) for x in recorder.call(_qr, a.array, mode))
+        ctx.mode = mode
+        ctx.save_for_backward(q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        q, r = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                "through linalg.qr."
+            )
+        m, n = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and "
+                f"nrows > ncols (input of shape {(*q.shape[:-1], n)})."
+            )
+        if m >= n:
+            return qr_backward(gq, gr, q, r), None
+        # A = [X | Y] with X square: X = Q R1 and Y = Q R2, so R2 = Q^T Y adds Y gR2^T to gQ
+        r1, r2, gr1, gr2 = r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
+        y = q @ r2
+        gx = qr_backward(gq + y @ gr2.mT, gr1, q, r1)
+        return cat([gx, q @ gr2], -1), None
+
+
+def qr_backward(gq, gr, q, r):
+    """dL/dA for the reduced QR A = Q R of a tall matrix (m >= n), PyTorch's
+    linalg_qr_backward: M = gR R^T - Q^T gQ, and dL/dA = (gQ + Q copyutl(M)) R^-T, where
+    copyutl(M) is triu(M) with its strict upper triangle copied below the diagonal."""
+    up = (gr @ r.mT - q.mT @ gq).triu()
+    y = gq + q @ (up + up.triu(1).mT)
+    return Solve.apply(r, y.mT).mT  # y R^-T = (R^-1 y^T)^T

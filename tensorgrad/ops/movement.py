@@ -5,6 +5,8 @@ moves the gradient back the other way.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _args, backend
 from ..autograd.function import Function, Op
 from ..backend import xp_of
@@ -340,3 +342,198 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         t.reshape([-1 if i == a else 1 for i in range(len(sizes))]).expand(sizes)
         for t, a in zip(tensors, axes)
     )
+
+
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """The dims ``source`` (an int or a sequence) moved to positions ``destination``, the other
+    dims keeping their order; a view (``permute``). ``moveaxis`` is the same function."""
+    src = list(source) if isinstance(source, (tuple, list)) else [source]
+    dst = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+            f"the same number of dims as destination ({dst} dims)"
+        )
+    src = [_args.wrap_dim(d, x.ndim) for d in src]
+    dst = [_args.wrap_dim(d, x.ndim) for d in dst]
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims}), shape {x.shape}")
+    if x.ndim == 0:
+        return x
+    order = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    return x.permute(*[next(rest) if o is None else o for o in order])
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """sum over the last dims of ``a`` and ``b``: out[i..., j...] = sum_k a[i..., k] b[j..., k]
+    (``a * b`` when either is 0-d)."""
+    from .linalg import tensordot
+
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    return tensordot(a, b, dims=([-1], [-1]))
+
+
+def vdot(a: Tensor, b: Tensor) -> Tensor:
+    """sum(conj(a) * b) of two 1-D tensors of one size and dtype: ``dot`` for real tensors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"vdot : expected both vectors to have same dtype, but found {a.dtype} and {b.dtype}"
+        )
+    if a.shape != b.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor {a.shape} and src {b.shape} to have "
+            "the same number of elements"
+        )
+    return a.dot(b)
+
+
+def _tensors(name: str, tensors) -> tuple:
+    """``f(a, b)`` and ``f([a, b])`` alike, checked to be tensors."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensors, got {type(t).__name__}")
+    return tuple(tensors)
+
+
+def block_diag(*tensors) -> Tensor:
+    """The tensors (0-d, 1-D as one row, or 2-D) along the diagonal of one matrix, zeros
+    elsewhere, in their promoted dtype: each block padded with zeros to the full width, and the
+    rows joined."""
+    tensors = _tensors("block_diag", tensors)
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+                f"has {t.ndim} dimensions (shape {t.shape})"
+            )
+        blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
+    if not blocks:
+        from ..creation import zeros
+
+        return zeros(1, 0)
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        right = width - left - b.shape[1]
+        rows.append(ConstantPad.apply(b, widths=((0, 0), (left, right))) if width else b)
+        left += b.shape[1]
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """All tuples (a_i, b_j, ...) of elements of the 1-D tensors, in row-major order, as the
+    rows of an (n_a n_b ..., k) tensor; one tensor is returned as it is (its 1-D values)."""
+    tensors = _tensors("cartesian_prod", tensors)
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {t.shape}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return _stack_last([g.reshape(-1) for g in grids])
+
+
+def _stack_last(columns: list) -> Tensor:
+    return cat([c.unsqueeze(1) for c in columns], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The r-element combinations of the elements of a 1-D tensor (with repeats when
+    ``with_replacement``), in ``itertools.combinations`` order, as rows of an (m, r) tensor;
+    empty (0 elements) for r = 0. The rows are ``index_select``\\ s, so the gradient sums back."""
+    import itertools
+
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {input.shape}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    if not rows:
+        return input.new_empty(0, r)
+    index = input.new_tensor(rows, dtype=np.int64)
+    return _stack_last([input.index_select(0, index[:, j]) for j in range(r)])
+
+
+def _at_least(name: str, tensors, ndim: int):
+    sequence = len(tensors) != 1 or isinstance(tensors[0], (tuple, list))
+    tensors = _tensors(name, tensors)
+    out = []
+    for t in tensors:
+        if t.ndim >= ndim:
+            out.append(t)
+        elif ndim == 3 and t.ndim == 2:
+            out.append(t.unsqueeze(-1))
+        elif ndim == 3 and t.ndim == 1:
+            out.append(t.reshape(1, -1, 1))
+        else:
+            out.append(t.reshape((1,) * (ndim - t.ndim) + t.shape))
+    return tuple(out) if sequence else out[0]
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (a 0-d one as shape (1,)); one tensor gives a tensor,
+    several (or a sequence) a tuple."""
+    return _at_least("atleast_1d", tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims: 0-d as (1, 1), 1-D (n) as (1, n)."""
+    return _at_least("atleast_2d", tensors, 2)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims: 0-d as (1, 1, 1), (n) as (1, n, 1), (m, n) as
+    (m, n, 1)."""
+    return _at_least("atleast_3d", tensors, 3)
+
+
+def _joined(name: str, tensors, ndim: int) -> list:
+    tensors = _tensors(name, tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return list(_at_least(name, (tensors,), ndim))
+
+
+def hstack(tensors) -> Tensor:
+    """Joined column-wise: along dim 0 for 1-D (and 0-d) tensors, else along dim 1."""
+    parts = _joined("hstack", tensors, 1)
+    return cat(parts, 0 if parts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Joined row-wise: ``cat(atleast_2d(tensors), 0)``. ``row_stack`` is the same function."""
+    return cat(_joined("vstack", tensors, 2), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    """Joined depth-wise: ``cat(atleast_3d(tensors), 2)``."""
+    return cat(_joined("dstack", tensors, 3), 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """0-d and 1-D tensors as columns (n, 1), then joined along dim 1 (``hstack`` of those)."""
+    tensors = _tensors("column_stack", tensors)
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)

@@ -6,13 +6,15 @@ them as size-1 axes (when ``keepdim`` was False) and expands to the input's shap
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .._args import wrap_dim
 from ..autograd.function import Op
 from ..backend import xp_of
 from ..jit import recorder
-from ..tensor import Tensor
+from ..tensor import Tensor, values_indices
 
 
 def _unreduce(g, in_shape, dims, keepdim):
@@ -89,6 +91,32 @@ class Amin(Amax):
         return x.min(axis=dims, keepdims=keepdim)
 
 
+class Median(Amax):
+    """The lower median of all elements, the (n + 1) // 2-th smallest; NaN when one is NaN
+    (``ignore_nan``: of the others, NaN when none is left) and for no elements."""
+
+    def forward(ctx, x, ignore_nan=False):
+        ctx.dims, ctx.keepdim = tuple(range(x.ndim)), False
+        xp = xp_of(x)
+        flat = xp.sort(x.reshape(-1))  # NaN last
+        n = flat.size
+        if x.dtype.kind == "f":
+            if ignore_nan:
+                n = int((~xp.isnan(flat)).sum())
+            elif n and xp.isnan(flat[-1]):
+                return flat[-1].copy()
+            if n == 0:
+                return xp.asarray(np.nan, dtype=x.dtype)
+        return flat[(n - 1) // 2].copy()
+
+    def backward(ctx, g):
+        # shared evenly among the elements equal to the median, as PyTorch's; a NaN median
+        # counts the NaNs as equal to it
+        x, out = ctx.saved_tensors
+        mask = ((x == out) | (x.isnan() & out.isnan())).to(g.dtype)
+        return g * mask / mask.sum()
+
+
 class Norm2(Op):
     """sqrt(sum x^2) over ``dims``."""
 
@@ -116,6 +144,113 @@ class Cumsum(Op):
 
     def backward(ctx, g):  # d y_j/dx_i = 1 for j >= i: a reversed cumulative sum
         return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+class LogCumSumExp(Op):
+    """out_j = log sum_{i<=j} exp(x_i) along ``dim``: a running ``logaddexp``, which never
+    overflows (nor loses a prefix far below the later values, as one shift by the max would)."""
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, x, dim=0):
+        ctx.dim = dim
+        if x.ndim == 0:
+            return x.copy()
+        return running(xp_of(x).logaddexp, x, dim)
+
+    def backward(ctx, g):
+        # d out_j/d x_i = exp(x_i - out_j) for j >= i, so dL/dx_i = sum_{j>=i} g_j e^{x_i - out_j}.
+        # Summed in log space, split by the sign of g (PyTorch's and TensorFlow's form):
+        # e^{x_i + rlcse(log g+ - out)_i} - e^{x_i + rlcse(log g- - out)_i}, rlcse the logcumsumexp
+        # from the end. Tensor ops (logcumsumexp itself), so any order of derivative.
+        x, out = ctx.saved_tensors
+        d = ctx.dim
+        if x.ndim == 0:
+            return g
+        lowest = float(np.finfo(g.array.dtype).min)
+        log_g = g.abs().masked_fill(g == 0, 1.0).log()
+
+        def part(mask):
+            logs = log_g.masked_fill(~mask, lowest) - out
+            rl = LogCumSumExp.apply(logs.flip(d), dim=d).flip(d)
+            return (rl + x).exp()
+
+        return part(g > 0) - part(g < 0)
+
+
+def nansum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``sum`` with NaN counted as 0 (so NaN gets no gradient)."""
+    x = x if dtype is None else x.to(dtype)
+    if x.is_floating_point() and x.array.size:  # (empty: tensorgrad/kernels/where.py fails)
+        x = x.masked_fill(x.isnan(), 0.0)
+    return x.sum(dim, keepdim)
+
+
+def nanmean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean of the values that are not NaN: ``nansum / count`` (NaN where none is left)."""
+    if not x.is_floating_point():  # checked before the cast, as PyTorch
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point dtype but got {x.dtype}"
+        )
+    x = x if dtype is None else x.to(dtype)
+    count = (~x.isnan()).sum(dim, keepdim)
+    return nansum(x, dim, keepdim) / count.to(x.dtype)
+
+
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
+    """``(min, max)`` (a named tuple) over ``dim`` (all elements when None): ``amin`` and
+    ``amax``, each tie sharing its gradient evenly."""
+    if dim is None:
+        if x.array.size == 0:
+            raise RuntimeError(
+                f"aminmax(): cannot compute aminmax over an empty tensor of shape {x.shape}"
+            )
+        return aminmax_result(x.amin((), keepdim), x.amax((), keepdim))
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"aminmax(): dim must be an int or None, got {type(dim).__name__}")
+    return aminmax_result(x.amin(dim, keepdim), x.amax(dim, keepdim))
+
+
+def cum_extreme(x: Tensor, dim: int, name: str):
+    """``cummax``/``cummin`` (``name``): ``(values, indices)``, the running max (min) along
+    ``dim`` and where it was, the last index on ties; a NaN stays once met (at the latest
+    NaN), as PyTorch. ``values = x.gather(dim, indices)``: the gradient flows to the index."""
+    from .indexing import Gather
+
+    dim = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return values_indices(x.clone(), x.new_zeros((), dtype=np.int64))
+    idx = Tensor._make(recorder.call(_cum_extreme_positions, x.array, dim, name == "cummax"))
+    return values_indices(Gather.apply(x, idx, dim=dim), idx)
+
+
+@recorder.pure
+def _cum_extreme_positions(a, dim: int, largest: bool):
+    """Position i is a record when a_i equals the running extreme there (a tie counts) or is
+    NaN; the index at j is the latest record up to j."""
+    xp = xp_of(a)
+    record = a == running(xp.maximum if largest else xp.minimum, a, dim)
+    if a.dtype.kind == "f":
+        record |= xp.isnan(a)
+    shape = [1] * a.ndim
+    shape[dim] = a.shape[dim]
+    pos = xp.arange(a.shape[dim], dtype=np.int64).reshape(shape)
+    return running(xp.maximum, xp.where(record, pos, 0), dim)
+
+
+def running(ufunc, a, axis: int):
+    """``ufunc.accumulate(a, axis)``: out_0 = a_0, out_i = ufunc(out_{i-1}, a_i). CuPy's ufuncs
+    may lack ``accumulate``; there it is a loop of one array op per step along ``axis``."""
+    if xp_of(a) is np:
+        return ufunc.accumulate(a, axis=axis)
+    out = xp_of(a).moveaxis(a.copy(), axis, 0)  # a view of the copy: the loop writes through it
+    for i in range(1, out.shape[0]):
+        out[i] = ufunc(out[i - 1], out[i])
+    return xp_of(a).moveaxis(out, 0, axis)
 
 
 # ---------------------------------------------------------------------- without gradient

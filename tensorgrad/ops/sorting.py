@@ -25,10 +25,14 @@ import numpy as np
 
 from .._args import wrap_dim
 from ..backend import xp_of
+from ..creation import zeros
+from ..jit import recorder
 from ..tensor import Tensor, values_indices
+from . import reduce
 from .indexing import Gather
 
 
+@recorder.pure
 def stable_argsort(a, axis: int, descending: bool = False):
     """int64 indices that sort the array ``a`` along ``axis``, ties in index order, NaN largest.
 
@@ -54,6 +58,21 @@ def _slice(a, dim: int, start: int, stop: int):
     return a[(slice(None),) * dim + (slice(start, stop),)]
 
 
+def _order(x: Tensor, dim: int, descending: bool = False, start=None, stop=None) -> Tensor:
+    """``stable_argsort`` of ``x`` along ``dim`` as an int64 tensor, cut to positions
+    [start, stop) when given. The indices depend on the values, so they are computed through
+    the recorder: a tg.compile replay sorts each call's values again."""
+    return Tensor._make(recorder.call(_sorted_positions, x.array, dim, descending, start, stop))
+
+
+@recorder.pure
+def _sorted_positions(a, dim: int, descending: bool, start, stop):
+    idx = stable_argsort(a, dim, descending)
+    if start is None:
+        return idx
+    return xp_of(idx).ascontiguousarray(_slice(idx, dim, start, stop))
+
+
 def _check_k(k, name: str) -> None:
     if not isinstance(k, (builtins.int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"{name}(): argument 'k' must be int, not {type(k).__name__}")
@@ -73,7 +92,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     dim = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return values_indices(input.clone(), _index_like(input, ()))
-    idx = Tensor._make(stable_argsort(input.array, dim, descending))
+    idx = _order(input, dim, descending)
     return values_indices(Gather.apply(input, idx, dim=dim), idx)
 
 
@@ -83,7 +102,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: b
     dim = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return _index_like(input, ())
-    return Tensor._make(stable_argsort(input.array, dim, descending))
+    return _order(input, dim, descending)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -105,8 +124,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         )
     if input.ndim == 0:  # PyTorch returns the element for k = 0 as for k = 1
         return values_indices(input.clone(), _index_like(input, ()))
-    idx = _slice(stable_argsort(input.array, dim, descending=largest), dim, 0, k)
-    idx = Tensor._make(xp_of(idx).ascontiguousarray(idx))
+    idx = _order(input, dim, largest, 0, k)
     return values_indices(Gather.apply(input, idx, dim=dim), idx)
 
 
@@ -128,15 +146,208 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         )
     if input.ndim == 0:
         return values_indices(input.clone(), _index_like(input, ()))
-    idx = Tensor._make(_slice(stable_argsort(input.array, dim), dim, k - 1, k).copy())
+    idx = _order(input, dim, False, k - 1, k)
     values = Gather.apply(input, idx, dim=dim)
     if not keepdim:
         values, idx = values.squeeze(dim), idx.squeeze(dim)
     return values_indices(values, idx)
 
 
+def median(input: Tensor, dim=None, keepdim: bool = False):
+    """The lower median: of n values, the ``(n + 1) // 2``-th smallest (PyTorch's choice for
+    even n, not the mean of the two middle ones). NaN when a NaN is among the values.
+
+    Without ``dim``: a 0-d tensor (NaN for an empty input), whose gradient is shared evenly
+    among the elements equal to it. With ``dim``: ``(values, indices)``, the gradient flowing to
+    ``indices``; of equal values, the one a stable sort puts in the middle, and for a NaN result
+    the first NaN.
+    """
+    return _median(input, dim, keepdim, ignore_nan=False, name="median")
+
+
+def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
+    """``median`` of the values that are not NaN (NaN when all are); the same results and
+    gradients otherwise."""
+    return _median(input, dim, keepdim, ignore_nan=True, name="nanmedian")
+
+
+def _median(x: Tensor, dim, keepdim: bool, ignore_nan: bool, name: str):
+    if x.array.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): not implemented for bool tensors (as PyTorch)")
+    if dim is None:
+        return reduce.Median.apply(x, ignore_nan=ignore_nan)
+    dim = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return values_indices(x.clone(), _index_like(x, ()))
+    if x.shape[dim] == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {dim} to have non-zero size (shape {x.shape})"
+        )
+    idx = Tensor._make(recorder.call(_median_positions, x.array, dim, ignore_nan))
+    return _select(x, idx, dim, keepdim)
+
+
+@recorder.pure
+def _median_positions(a, dim: int, ignore_nan: bool):
+    """The index of each median along ``dim`` (keeping ``dim`` as size 1). After a stable sort
+    (NaN last) the median of c values that are not NaN sits at (c - 1) // 2; ``median`` of a
+    row holding NaN takes position c, the first NaN."""
+    xp = xp_of(a)
+    order = stable_argsort(a, dim)
+    n = a.shape[dim]
+    if a.dtype.kind != "f":
+        at = xp.full(order.shape[:dim] + (1,) + order.shape[dim + 1 :], (n - 1) // 2, np.int64)
+    else:
+        count = (~xp.isnan(a)).sum(axis=dim, keepdims=True, dtype=np.int64)
+        if ignore_nan:
+            at = xp.maximum(count - 1, 0) // 2
+        else:
+            at = xp.where(count < n, count, (n - 1) // 2)
+    return xp.take_along_axis(order, at, axis=dim)
+
+
+def _select(x: Tensor, idx: Tensor, dim: int, keepdim: bool):
+    """``(x.gather(dim, idx), idx)`` for indices of size 1 along ``dim``, squeezed unless
+    ``keepdim``; the gradient flows to the selected elements."""
+    values = Gather.apply(x, idx, dim=dim)
+    if not keepdim:
+        values, idx = values.squeeze(dim), idx.squeeze(dim)
+    return values_indices(values, idx)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest of several
+    equally frequent ones) and an index where it occurs (the last, as PyTorch on the CPU;
+    PyTorch leaves it unspecified); the gradient flows to that index."""
+    dim = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return values_indices(input.clone(), _index_like(input, ()))
+    if input.shape[dim] == 0:
+        raise IndexError(
+            f"mode(): Expected reduction dim {dim} to have non-zero size (shape {input.shape})"
+        )
+    idx = Tensor._make(recorder.call(_mode_positions, input.array, dim))
+    return _select(input, idx, dim, keepdim)
+
+
+@recorder.pure
+def _mode_positions(a, dim: int):
+    """Sort each row (stably); ``run[j]`` counts the equal values up to sorted position j.
+    The first position where it peaks ends the longest run of the smallest value, and its
+    original index is the last occurrence of that value."""
+    xp = xp_of(a)
+    rows = xp.moveaxis(a, dim, -1)
+    order = stable_argsort(rows, -1)
+    s = xp.take_along_axis(rows, order, axis=-1)
+    n = s.shape[-1]
+    new = xp.ones(s.shape, dtype=bool)
+    new[..., 1:] = s[..., 1:] != s[..., :-1]
+    pos = xp.arange(n, dtype=np.int64)
+    start = reduce.running(xp.maximum, xp.where(new, pos, 0), -1)
+    end = xp.argmax(pos - start, axis=-1)[..., None]
+    return xp.moveaxis(xp.take_along_axis(order, end, axis=-1), -1, dim)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(
+    input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """The ``q``-quantiles along ``dim`` (of all elements when None): with the n values sorted
+    v_0 <= ... <= v_{n-1}, quantile q sits at rank r = q (n - 1), between v_floor(r) and
+    v_ceil(r). ``interpolation``: 'linear' v_lo + (r - lo)(v_hi - v_lo), 'lower' v_lo,
+    'higher' v_hi, 'midpoint' (v_lo + v_hi) / 2, 'nearest' the rank rounded (half to even).
+
+    ``q`` is a float or a 0-d/1-D tensor of values in [0, 1] (a 1-D q puts its dim first in
+    the result). NaN when a NaN is among the values. Written with ``sort`` and ``gather`` as
+    PyTorch's, so the gradient flows to the two neighbours (and to a tensor ``q``)."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False, name="quantile")
+
+
+def nanquantile(
+    input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """``quantile`` of the values that are not NaN, r = q (c - 1) for c of them (NaN when
+    c = 0)."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True, name="nanquantile")
+
+
+def _quantile(x: Tensor, q, dim, keepdim, interpolation, ignore_nan, name):
+    if x.array.dtype not in (np.float32, np.float64):
+        raise RuntimeError(
+            f"{name}() input tensor must be either float or double dtype, got {x.dtype}"
+        )
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got "
+            f"{interpolation!r}"
+        )
+    if x.array.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty, got shape {x.shape}")
+    if isinstance(q, Tensor):
+        _same_device(f"{name}()", x, q)
+        if q.ndim > 1:
+            raise RuntimeError(
+                f"{name}() q must be a scalar or 1D tensor, got a tensor of shape {q.shape}"
+            )
+        if q.dtype != x.dtype:
+            raise RuntimeError(
+                f"{name}() q tensor must be same dtype as the input tensor, got {q.dtype} "
+                f"and {x.dtype}"
+            )
+        recorder.check(_check_q, q.array, name)
+    elif isinstance(q, (builtins.float, builtins.int, np.floating, np.integer)) and not isinstance(
+        q, bool
+    ):
+        _check_q(np.asarray(q), name)
+        q = x.new_tensor(builtins.float(q))
+    else:
+        raise TypeError(f"{name}(): q must be a float or a tensor, got {type(q).__name__}")
+    scalar_q = q.ndim == 0
+    if dim is None:
+        rows, out_dim = x.reshape(-1), None
+    else:
+        out_dim = wrap_dim(dim, x.ndim)
+        rows = x.reshape(1) if x.ndim == 0 else x.movedim(out_dim, -1)
+    values = sort(rows, -1).values  # NaN last; the gradient flows back through the sort
+    n = values.shape[-1]
+    nan = values[..., -1:].isnan()
+    if ignore_nan:  # all NaN: rank 0, a NaN
+        ranks = q * ((values == values).sum(-1, keepdim=True) - 1)
+        ranks = ranks.masked_fill(ranks < 0, 0.0)
+    else:  # a NaN in the row: the last rank, a NaN
+        ranks = (q * (n - 1)).masked_fill(nan, builtins.float(n - 1))
+    if interpolation == "lower":
+        ranks = ranks.floor()
+    elif interpolation == "higher":
+        ranks = ranks.ceil()
+    elif interpolation == "nearest":
+        ranks = ranks.round()
+    below = ranks.detach().long()
+    out = values.gather(-1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = ranks - below if interpolation == "linear" else ranks.new_full((), 0.5)
+        out = out.lerp(values.gather(-1, ranks.detach().ceil().long()), weights)
+    # out: (..., Q) or (..., 1) for a 0-d q; the quantiles move to the front
+    out = out.squeeze(-1) if scalar_q else out.movedim(-1, 0)
+    if keepdim:
+        lead = () if scalar_q else (q.shape[0],)
+        if out_dim is None:
+            out = out.reshape(*lead, *([1] * x.ndim))
+        elif x.ndim:
+            out = out.unsqueeze(out_dim + len(lead))
+    return out
+
+
+def _check_q(q, name: str) -> None:
+    xp = xp_of(q)
+    if q.size and not bool(xp.all((q >= 0) & (q <= 1))):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+
+
 def _index_like(x: Tensor, shape) -> Tensor:
-    return Tensor._make(xp_of(x.array).zeros(shape, dtype=np.int64))
+    return zeros(shape, dtype=np.int64, device=x.device)
 
 
 # ---------------------------------------------------------------------- without gradient
@@ -178,7 +389,6 @@ def searchsorted(
             )
         right = side == "right"
     seq = sorted_sequence.array
-    xp = xp_of(seq)
     if seq.ndim == 0:
         raise RuntimeError(
             f"{name}: boundaries tensor should have positive dimension, but got 0 dimension"
@@ -211,12 +421,23 @@ def searchsorted(
                 f"{name}: boundary and sorter must have the same size, but got boundary tensor "
                 f"{list(seq.shape)} and sorter tensor {list(sorter.shape)}"
             )
-        order = sorter.array
-        if order.size and (int(order.min()) < 0 or int(order.max()) >= seq.shape[-1]):
-            raise RuntimeError(f"{name}: sorter index out of range")
-        seq = xp.take_along_axis(seq, order, axis=-1)
-    out = _bisect(seq, v, vshape, right)
-    return Tensor._make(out.astype(np.int32) if out_int32 else out)
+        recorder.check(_check_sorter, sorter.array, seq.shape[-1], name)
+    order = None if sorter is None else sorter.array
+    # the positions depend on the values: computed through the recorder (tg.compile replays)
+    return Tensor._make(recorder.call(_search, seq, order, v, vshape, right, out_int32))
+
+
+def _check_sorter(order, n: int, name: str) -> None:
+    if order.size and (int(order.min()) < 0 or int(order.max()) >= n):
+        raise RuntimeError(f"{name}: sorter index out of range")
+
+
+@recorder.pure
+def _search(seq, order, v, shape: tuple, right: bool, out_int32: bool):
+    if order is not None:
+        seq = xp_of(seq).take_along_axis(seq, order, axis=-1)
+    out = _bisect(seq, v, shape, right)
+    return out.astype(np.int32) if out_int32 else out
 
 
 def _bisect(seq, v, shape: tuple, right: bool):
@@ -236,6 +457,64 @@ def _bisect(seq, v, shape: tuple, right: bool):
         lo = xp.where(active & go_right, mid + 1, lo)
         hi = xp.where(active & ~go_right, mid, hi)
     return lo
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value of ``input`` (a tensor or a number) between the sorted 1-D
+    ``boundaries``: the first i with v <= boundaries[i] (``right=True``: v < boundaries[i]),
+    len(boundaries) past the last one. ``searchsorted(boundaries, input, right=right)``; int64
+    (int32 with ``out_int32``), no gradient."""
+    if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
+        raise RuntimeError(
+            "torch.bucketize(): boundaries tensor must be 1 dimension, but got shape "
+            f"{getattr(boundaries, 'shape', type(boundaries).__name__)}"
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
+    """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's
+    range when min == max, widened by 1/2 each way when that is a single value); elements
+    outside (and NaN) are not counted, max goes to the last bin. Element x goes to bin
+    floor((x - min) / (max - min) bins), in the input's dtype as PyTorch. Counts in the
+    input's (float) dtype; no gradient (PyTorch has none)."""
+    a = input.array
+    if a.dtype not in (np.float32, np.float64, np.float16):
+        raise RuntimeError(f"histc: not implemented for {input.dtype} tensors (as PyTorch)")
+    if not isinstance(bins, (builtins.int, np.integer)) or isinstance(bins, bool) or bins <= 0:
+        raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins}")
+    if min > max:
+        raise RuntimeError(
+            f"torch.histc(): max must be larger than min, but got min {min} and max {max}"
+        )
+    lo_hi = (builtins.float(min), builtins.float(max))
+    if lo_hi[0] == lo_hi[1] and a.size:  # the data's range: a check of values, replayed
+        recorder.check(_check_range, a)
+    return Tensor._make(recorder.call(_histogram, a, builtins.int(bins), *lo_hi))
+
+
+def _check_range(a) -> None:
+    lo, hi = a.min(), a.max()
+    if not (bool(xp_of(a).isfinite(lo)) and bool(xp_of(a).isfinite(hi))):
+        raise RuntimeError(
+            f"torch.histc(): range of [{builtins.float(lo)}, {builtins.float(hi)}] is not finite"
+        )
+
+
+@recorder.pure
+def _histogram(a, bins: int, lo: float, hi: float):
+    xp = xp_of(a)
+    dt = a.dtype.type
+    if lo == hi and a.size:
+        lo, hi = a.min(), a.max()
+    lo, hi = dt(lo), dt(hi)
+    if lo == hi:
+        lo, hi = lo - dt(0.5), hi + dt(0.5)
+    flat = a.reshape(-1)
+    flat = flat[(flat >= lo) & (flat <= hi)]
+    pos = ((flat - lo) / (hi - lo) * dt(bins)).astype(np.int64)
+    pos = xp.minimum(pos, bins - 1)
+    return xp.bincount(pos, minlength=bins).astype(a.dtype)
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
@@ -346,7 +625,14 @@ def _unique(x: Tensor, return_inverse, return_counts, dim, name, consecutive):
 __all__ = [
     "argsort",
     "bincount",
+    "bucketize",
+    "histc",
     "kthvalue",
+    "median",
+    "mode",
+    "nanmedian",
+    "nanquantile",
+    "quantile",
     "searchsorted",
     "sort",
     "stable_argsort",

@@ -214,6 +214,16 @@ def test_cuda_only_switches_are_accepted():
         assert t.get_float32_matmul_precision() == "highest"
 
 
+def test_linalg_and_special_import_as_modules():
+    """``import torch.linalg`` and ``import torch.special`` give stand-ins for tensorgrad's
+    modules, as scripts write them, not only ``torch.linalg`` as an attribute."""
+    with as_torch.installed():
+        linalg = importlib.import_module("torch.linalg")
+        special = importlib.import_module("torch.special")
+        assert linalg.svd is tg.linalg.svd and linalg.inv is tg.linalg.inv
+        assert special.ndtri is tg.special.ndtri and special.expit is tg.special.expit
+
+
 def test_compile_is_tensorgrads():
     """torch.compile is tg.compile: a module comes back as itself with its forward compiled,
     a function as a CompiledFunction; torch.compile's keyword arguments are accepted."""

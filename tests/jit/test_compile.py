@@ -652,6 +652,42 @@ def test_indices_and_constants_made_outside_ops_replay_from_each_call():
     assert compiled.replays == 3
 
 
+def test_orders_and_order_statistics_replay_from_each_call():
+    """Sorting-style results (sort, topk, kthvalue, median, mode, quantile, cummax, histc,
+    bucketize) come from indices computed on the values; they go through the recorder, so the
+    step replays (fullgraph) and equals eager mode, gradients included, on new values."""
+    w = tg.tensor(np.linspace(-1.0, 1.0, 7), dtype=tg.float32, requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = x * w
+        y = y.masked_fill(y > 1.5, float("nan"))  # NaNs move with the values
+        outs = [
+            *y.sort(-1),
+            *y.topk(3),
+            *y.kthvalue(2, 0),
+            *y.median(1),
+            *y.nanmedian(0),
+            y.median(),
+            *y.mode(1),
+            y.nanquantile(tg.tensor([0.2, 0.9]), dim=1),
+            y.quantile(0.5, 0, interpolation="nearest"),
+            *y.cummax(1),
+            *y.cummin(0),
+            y.histc(5, -2.0, 2.0),
+            tg.bucketize(y, tg.tensor([-1.0, 0.0, 0.5])),
+        ]
+        (y.nan_to_num().sort(0).values[0].sum() + y.nanmedian(1).values.sum()).backward()
+        return *outs, w.grad
+
+    compiled = tg.compile(step, fullgraph=True)
+    for seed in range(5):
+        x = tg.tensor(np.random.default_rng(seed).standard_normal((4, 7)).astype(np.float32))
+        for got, want in zip(compiled(x), step(x), strict=True):
+            np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert compiled.replays == 3
+
+
 def test_a_declared_value_that_changes_records_again():
     """Values our code branches on (whether a mask is the causal one, a packed sequence's batch
     sizes) are guards: computed again before each replay, a new value records again, and the

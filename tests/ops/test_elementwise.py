@@ -283,6 +283,109 @@ OPS += [
     OpSpec("logaddexp2", lambda lib, a, b: a.logaddexp2(b), BINARY),
 ]
 
+
+# ---------------------------------------------------------------------- gamma family, inverse
+# error functions, logit, xlogy, Bessel I0 (tensorgrad/_special.py) and torch.special's names
+
+
+def unit_interval(rng, shape):
+    """p in [0.02, 0.98]: inside the domain of logit and ndtri, away from its ends."""
+    return rng.uniform(0.02, 0.98, shape)
+
+
+def off_logit_eps(rng, shape):
+    """x in [-0.1, 0.1], [0.3, 0.7] or [0.9, 1.1]: inside and outside [0.2, 0.8] (logit's eps
+    clamp), at least 0.1 from its kinks."""
+    return rng.choice([0.0, 0.5, 1.0], shape) + rng.uniform(-0.1, 0.1, shape) * rng.choice(
+        [1.0, 2.0], shape
+    )
+
+
+def _zeros_in(lib, m, a):
+    return lib.where(m, a, 0.0)
+
+
+OPS += [
+    # off_grid keeps x at least 0.1 from the poles at 0, -1, -2
+    OpSpec("lgamma", lambda lib, x: x.lgamma(), gen=off_grid),
+    OpSpec("lgamma", lambda lib, x: (x * 20.0).lgamma(), BIG, gen=positive),  # Lanczos range
+    OpSpec("digamma", lambda lib, x: x.digamma(), gen=off_grid),
+    OpSpec("polygamma", lambda lib, x: x.polygamma(1), gen=off_grid),
+    OpSpec("polygamma", lambda lib, x: x.polygamma(2), BIG, gen=off_grid),
+    OpSpec("polygamma", lambda lib, x: (x * 10.0).polygamma(3), BIG, gen=positive),
+    OpSpec("mvlgamma", lambda lib, x: x.mvlgamma(3), gen=above_one),
+    OpSpec("erfinv", lambda lib, x: x.erfinv(), gen=inside_unit),
+    OpSpec(  # the tails, where the Newton steps work on log erfc
+        "erfinv",
+        lambda lib, x: x.erfinv(),
+        BIG,
+        gen=lambda r, s: r.choice([-1.0, 1.0], s) * (1 - 10.0 ** r.uniform(-4, -1, s)),
+        gradcheck_atol=1e-3,
+    ),
+    OpSpec("logit", lambda lib, x: x.logit(), gen=unit_interval),
+    OpSpec("logit", lambda lib, x: x.logit(eps=0.2), gen=off_logit_eps),
+    OpSpec("xlogy", lambda lib, a, b: a.xlogy(b), BINARY, gen=positive),
+    OpSpec(  # zeros in self: the value and its gradient are 0 there
+        "xlogy",
+        lambda lib, m, a, b: _zeros_in(lib, m, a).xlogy(b),
+        [(_mask((2, 3)), (2, 3), (2, 3)), (_mask((4, 2, 3)), (4, 2, 3), (1,))],
+        gen=positive,
+    ),
+    OpSpec("xlogy", lambda lib, a: a.xlogy(2.5), BIG),
+    OpSpec("i0", lambda lib, x: x.i0()),
+    OpSpec("i0", lambda lib, x: (x * 20.0).i0(), BIG, atol=1e-2),  # the asymptotic branch
+    OpSpec("special.i1", lambda lib, x: lib.special.i1(x * 20.0), BIG, atol=1e-2),
+    OpSpec("special.ndtri", lambda lib, x: lib.special.ndtri(x), gen=unit_interval),
+    OpSpec(  # p = e^x down to 1e-30: the lower tail, solved on log erfc
+        "special.ndtri",
+        lambda lib, x: lib.special.ndtri(x.exp()),
+        BIG,
+        gen=lambda r, s: r.uniform(-69.0, -4.0, s),
+    ),
+    OpSpec("special.log_ndtr", lambda lib, x: lib.special.log_ndtr(x)),
+    OpSpec("special.log_ndtr", lambda lib, x: lib.special.log_ndtr(x * 10.0), BIG),
+]
+
+
+def _special_fn(name, *args, gen=normal, n=1, **kwargs):
+    def fn(lib, *xs):
+        return getattr(lib.special, name)(*xs, *args, **kwargs)
+
+    cases = BIG if n == 1 else [((2, 3), (2, 3)), ((4, 2, 3), (1,))]
+    return OpSpec(f"special.{name}", fn, cases, gen=gen)
+
+
+OPS += [
+    _special_fn("erf"),
+    _special_fn("erfc"),
+    _special_fn("erfinv", gen=inside_unit),
+    _special_fn("expit"),
+    _special_fn("logit", gen=unit_interval),
+    _special_fn("logit", eps=0.2, gen=off_logit_eps),
+    _special_fn("xlogy", n=2, gen=positive),
+    OpSpec("special.xlogy", lambda lib, b: lib.special.xlogy(2.0, b), BIG, gen=positive),
+    _special_fn("gammaln", gen=off_grid),
+    _special_fn("digamma", gen=off_grid),
+    _special_fn("psi", gen=off_grid),
+    OpSpec("special.polygamma", lambda lib, x: lib.special.polygamma(2, x), BIG, gen=off_grid),
+    _special_fn("multigammaln", 2, gen=above_one),
+    _special_fn("log1p", gen=positive),
+    _special_fn("expm1"),
+    _special_fn("exp2"),
+    _special_fn("ndtr"),
+    _special_fn("ndtri", gen=unit_interval),
+    _special_fn("log_ndtr"),
+    _special_fn("sinc", gen=away_from_zero),
+    _special_fn("round", gen=off_grid),
+    _special_fn("round", decimals=1, gen=lambda r, s: off_grid(r, s) / 10),
+    _special_fn("softmax", 1),
+    _special_fn("softmax", -1, dtype=None),
+    _special_fn("log_softmax", 1),
+    _special_fn("logsumexp", (0, 1)),
+    _special_fn("i0"),
+    _special_fn("i1"),
+]
+
 # ---------------------------------------------------------------------- functional forms
 # ``torch.exp(x)`` and friends, where torch has a function of the same name
 
@@ -366,6 +469,22 @@ OPS += [
     _functional("hypot", n=2, gen=away_from_zero),
     _functional("logaddexp", n=2),
     _functional("logaddexp2", n=2),
+    _functional("lgamma", gen=off_grid),
+    _functional("digamma", gen=off_grid),
+    OpSpec(
+        "lib.polygamma",
+        lambda lib, x: lib.polygamma(1, x),
+        BIG,
+        gen=off_grid,
+        covers=("polygamma",),
+    ),
+    _functional("mvlgamma", 2, gen=above_one),
+    _functional("erfinv", gen=inside_unit),
+    _functional("logit", gen=unit_interval),
+    _functional("logit", 0.2, gen=off_logit_eps),
+    _functional("xlogy", n=2, gen=positive),
+    OpSpec("lib.xlogy", lambda lib, b: lib.xlogy(3.0, b), BIG, gen=positive, covers=("xlogy",)),
+    _functional("i0"),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -576,6 +695,15 @@ PROMOTIONS = {
     "int.acosh": lambda lib, i, b, f: i.acosh(),
     "int.sinh": lambda lib, i, b, f: i.sinh(),
     "int.sinc": lambda lib, i, b, f: i.sinc(),
+    "int.lgamma": lambda lib, i, b, f: i.lgamma(),
+    "int.digamma": lambda lib, i, b, f: i.abs().digamma(),
+    "int.polygamma(1)": lambda lib, i, b, f: i.abs().polygamma(1),
+    "int.erfinv": lambda lib, i, b, f: (i - i).erfinv(),
+    "bool.logit": lambda lib, i, b, f: b.logit(),
+    "int.xlogy(int)": lambda lib, i, b, f: i.xlogy(i.abs()),
+    "float64.xlogy(float32)": lambda lib, i, b, f: f.double().xlogy(f.abs()),
+    "int.i0": lambda lib, i, b, f: i.i0(),
+    "int.mvlgamma": lambda lib, i, b, f: (i.abs() + 2).mvlgamma(2),
 }
 
 
@@ -765,6 +893,31 @@ SPECIAL_VALUES = {
     "frac": (lambda lib, x: x.frac(), [-1.5, 2.25, _INF, -_INF, _NAN, -0.0, 1e20]),
     "nan_to_num": (lambda lib, x: x.nan_to_num(), [_NAN, _INF, -_INF, 1.0]),
     "nan_to_num(1, 2, -3)": (lambda lib, x: x.nan_to_num(1.0, 2.0, -3.0), [_NAN, _INF, -_INF]),
+    # poles (inf, and digamma's -inf/inf/nan), roots of lgamma at 1 and 2, tails
+    "lgamma": (
+        lambda lib, x: x.lgamma(),
+        [0.0, -0.0, -1.0, -2.5, 1.0, 2.0, 1e-30, -1e-30, 3e30, _INF, -_INF, _NAN, -1e20],
+    ),
+    "digamma": (lambda lib, x: x.digamma(), [0.0, -0.0, -2.5, 1.0, 1e-30, 3e30, _INF, _NAN]),
+    "polygamma(2)": (lambda lib, x: x.polygamma(2), [0.0, -1.0, -3.0, 0.5, -0.5, 1e-10]),
+    "polygamma(3)": (lambda lib, x: x.polygamma(3), [0.0, -2.0, 0.25, -7.5, 1e20]),
+    "erfinv": (
+        lambda lib, x: x.erfinv(),
+        [-1.0, 1.0, 0.0, -0.0, 1.5, -2.0, _NAN, 0.999999, -0.5, 1e-30],
+    ),
+    "logit": (lambda lib, x: x.logit(), [0.0, 1.0, 0.5, -0.5, 1.5, 0.001]),
+    "logit(eps)": (lambda lib, x: x.logit(eps=0.25), [0.0, 0.25, 0.5, 0.75, 1.0, -2.0, 0.9]),
+    "xlogy": (
+        lambda lib, a, b: a.xlogy(b),
+        [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, -1.0, _NAN, 3.0],
+        [0.0, _NAN, _INF, -1.0, 0.0, _INF, -1.0, 1.0, 0.5],
+    ),
+    "i0": (lambda lib, x: x.i0(), [0.0, -0.0, 1.0, -3.0, 31.0, 88.0, _NAN]),
+    "ndtri": (lambda lib, x: lib.special.ndtri(x), [0.0, 1.0, 0.5, 0.01, 1.5, -0.1, 0.975]),
+    "log_ndtr": (
+        lambda lib, x: lib.special.log_ndtr(x),
+        [-40.0, -10.0, -1.5, -0.5, 0.0, 3.0, _INF, -_INF],
+    ),
 }
 
 
@@ -860,3 +1013,75 @@ def test_float_binary_ops_take_a_number():
         out = getattr(x, name)(2.0)
         expected = getattr(torch.tensor([0.5, -1.5]), name)(torch.tensor(2.0))
         _same(out, expected)
+
+
+# ---------------------------------------------------------------------- gamma family, logit, xlogy
+
+
+def test_polygamma_rejects_a_bad_order():
+    x = tg.tensor([1.5])
+    with pytest.raises(RuntimeError, match="n must be >= 0, got n = -1"):
+        x.polygamma(-1)
+    with pytest.raises(TypeError, match="n must be an int, got float"):
+        tg.polygamma(1.5, x)
+    with pytest.raises(TypeError, match="n must be an int"):
+        tg.special.polygamma(True, x)
+    with pytest.raises(RuntimeError, match="p has to be an int >= 1"):
+        x.mvlgamma(0)
+
+
+def test_polygamma_functional_order_and_higher_derivatives():
+    """tg.polygamma(n, x) as torch's, and d^k/dx^k digamma = polygamma(k) by repeated grad."""
+    xs = [0.3, 2.5, -1.7, 11.0]
+    x = tg.tensor(xs, dtype=tg.float64, requires_grad=True)
+    tx = torch.tensor(xs, dtype=torch.float64)
+    out = x.digamma()
+    for k in range(1, 5):
+        (out,) = tg.autograd.grad(out.sum(), x, create_graph=True)
+        # rtol: PyTorch's trigamma is good to ~5e-10 (trigamma(0.3) is 1e-10 off)
+        np.testing.assert_allclose(out.detach().numpy(), torch.polygamma(k, tx).numpy(), rtol=1e-9)
+    np.testing.assert_allclose(tg.polygamma(4, x).detach().numpy(), out.detach().numpy())
+
+
+def test_xlogy_takes_numbers():
+    y = [0.5, 2.0, 0.0]
+    _same(tg.xlogy(2.0, tg.tensor(y)), torch.xlogy(2.0, torch.tensor(y)))
+    _same(tg.special.xlogy(0.0, tg.tensor(y)), torch.special.xlogy(0.0, torch.tensor(y)))
+    _same(tg.tensor(y).xlogy(3), torch.tensor(y).xlogy(3))
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        tg.ones(2, 3).xlogy(tg.ones(4))
+
+
+def test_special_accuracy_against_torch_float64():
+    """float64 values far from the poles and roots, to ~1e-12 of PyTorch's."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-30.0, 60.0, 4000)
+    x = x[np.abs(x - np.round(x)) > 0.05]
+    pos = np.exp(rng.uniform(-20.0, 20.0, 1000))
+    u = rng.uniform(-0.999, 0.999, 2000)
+    cases = [
+        ("lgamma", pos, 1e-13),
+        ("lgamma", x[(x > 3.0) | (x < -10.0)], 1e-12),
+        ("digamma", np.concatenate([pos[pos > 2.0], x[x < -10.0]]), 1e-12),
+        ("erfinv", u, 1e-14),
+        ("i0", rng.uniform(-700.0, 700.0, 2000), 1e-13),
+    ]
+    for name, values, rtol in cases:
+        ours = getattr(tg.tensor(values), name)().numpy()
+        theirs = getattr(torch.tensor(values), name)().numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, err_msg=name)
+    for n, rtol in ((1, 1e-9), (2, 1e-11), (5, 1e-11)):  # PyTorch's trigamma: ~5e-10
+        values = np.concatenate([pos, x[x < -3.0]])
+        ours = tg.tensor(values).polygamma(n).numpy()
+        np.testing.assert_allclose(ours, torch.tensor(values).polygamma(n).numpy(), rtol=rtol)
+    p = np.concatenate([rng.uniform(0.0, 1.0, 1000), np.exp(rng.uniform(-700.0, -1.0, 1000))])
+    for name, values in (("ndtri", p), ("log_ndtr", rng.uniform(-60.0, 12.0, 2000))):
+        ours = getattr(tg.special, name)(tg.tensor(values)).numpy()
+        theirs = getattr(torch.special, name)(torch.tensor(values)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, err_msg=name)
+
+
+def test_log_ndtr_gradient_stays_finite_in_the_tail():
+    x = tg.tensor([-1e3, -100.0, -40.0], dtype=tg.float64, requires_grad=True)
+    tg.special.log_ndtr(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1e3, 100.0, 40.0], rtol=1e-3)  # ~ -x

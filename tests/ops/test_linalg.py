@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tests.op_harness import OpSpec, make_tests
+from tests.op_harness import OpSpec, away_from_zero, make_tests
 
 torch = pytest.importorskip("torch")
 
@@ -158,6 +158,215 @@ OPS += [
 ]
 
 
+# ---------------------------------------------------------------------- tg.linalg: norms, solvers,
+# decompositions. Eigenvectors and singular vectors are defined up to sign (LAPACK builds may
+# differ), so the tables compare quantities that don't depend on it: v * v, u_i v_i^T, U diag(S) Vh.
+
+
+def square_plus_eye(rng, shape):
+    """Normal entries, plus 4 on the diagonal of square ones: well-conditioned matrices."""
+    x = rng.standard_normal(shape)
+    if len(shape) >= 2 and shape[-1] == shape[-2]:
+        x = x + 4 * np.eye(shape[-1])
+    return x
+
+
+def spd(lib, a):
+    """A symmetric positive-definite matrix from any square a: a a^T + n I."""
+    n = a.shape[-1]
+    return a @ a.mT + n * lib.eye(n, dtype=a.dtype)
+
+
+def eigh_invariants(lib, a, uplo="L"):
+    w, v = lib.linalg.eigh(a + a.mT, UPLO=uplo)  # symmetric, so either triangle gives one A
+    return w, v * v, v[..., :1] @ v[..., :1].mT
+
+
+def svd_invariants(lib, a, full_matrices=True):
+    u, s, vh = lib.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]  # past k, full_matrices' columns are any basis
+    u, vh = u[..., :k], vh[..., :k, :]
+    return u * u, s, vh * vh, u[..., :, :1] @ vh[..., :1, :], (u * s.unsqueeze(-2)) @ vh
+
+
+INF = float("inf")
+LINALG = [
+    # ------------------------------------------------------------------ norms
+    OpSpec(
+        "linalg.vector_norm",
+        lambda lib, x: lib.linalg.vector_norm(x),
+        [((3,),), ((2, 3),), ((4, 2, 3),)],
+    ),
+    *[
+        OpSpec(
+            "linalg.vector_norm",
+            lambda lib, x, o=o: lib.linalg.vector_norm(x, ord=o, dim=(0, -1), keepdim=True),
+            [((2, 3),), ((4, 2, 3),)],
+            gen=away_from_zero,
+            second_order=o not in (1, INF, -INF),
+        )
+        for o in (2, 1, INF, -INF, 3, 0.5, -1)
+    ],
+    OpSpec(
+        "linalg.vector_norm",
+        lambda lib, x: lib.linalg.vector_norm(x, 3, dim=1, dtype=lib.float64),
+        [((2, 3),)],
+    ),
+    *[
+        OpSpec(
+            "linalg.matrix_norm",
+            lambda lib, a, o=o: lib.linalg.matrix_norm(a, ord=o),
+            [((3, 3),), ((2, 3, 4),)],
+            second_order=o not in (1, -1, INF, -INF),
+        )
+        for o in ("fro", "nuc", INF, -INF, 1, -1, 2, -2)
+    ],
+    OpSpec(
+        "linalg.matrix_norm",
+        lambda lib, a: lib.linalg.matrix_norm(a, "nuc", dim=(2, 0), keepdim=True),
+        [((2, 3, 4),)],
+    ),
+    OpSpec(
+        "linalg.matrix_norm",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1, dim=(0, 2), keepdim=True),
+        [((2, 3, 4),)],
+        second_order=False,
+    ),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a, keepdim=True), [((2, 3),)]),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a, 3), [((3,),)], gen=away_from_zero),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a, "nuc"), [((3, 2),)]),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a, dim=1), [((4, 2, 3),)]),
+    OpSpec("linalg.norm", lambda lib, a: lib.linalg.norm(a, 2, dim=(0, 2)), [((4, 2, 3),)]),
+    # ------------------------------------------------------------------ solvers
+    OpSpec(
+        "linalg.solve",
+        lambda lib, a, b: lib.linalg.solve(a, b),
+        [
+            ((3, 3), (3, 2)),
+            ((2, 3, 3), (2, 3, 1)),
+            ((3, 3), (2, 3, 2)),  # A broadcasts over B's batch
+            ((2, 1, 2, 2), (3, 2, 2)),
+            ((2, 3, 3), (3,)),  # 1-D B: a vector
+            ((2, 3, 3), (2, 3)),  # B of A's shape less the last dim: a batch of vectors
+        ],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.solve",
+        lambda lib, a, b: lib.linalg.solve(a, b, left=False),
+        [((3, 3), (2, 3)), ((2, 3, 3), (2, 1, 3))],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.solve_triangular",
+        lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True),
+        [((3, 3), (3, 2)), ((2, 3, 3), (3, 1))],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.solve_triangular",
+        lambda lib, a, b: lib.linalg.solve_triangular(
+            a, b, upper=False, left=False, unitriangular=True
+        ),
+        [((3, 3), (2, 3)), ((2, 3, 3), (2, 2, 3))],
+        gen=square_plus_eye,
+    ),
+    OpSpec("linalg.pinv", lambda lib, a: lib.linalg.pinv(a), [((3, 3),), ((4, 2),), ((2, 2, 4),)]),
+    OpSpec(
+        "linalg.pinv",
+        lambda lib, a: lib.linalg.pinv(spd(lib, a), hermitian=True),
+        [((3, 3),), ((2, 2, 2),)],
+    ),
+    OpSpec(
+        "linalg.lstsq",
+        lambda lib, a, b: lib.linalg.lstsq(a, b).solution,
+        [((4, 3), (4, 2)), ((2, 3, 3), (2, 3, 1)), ((2, 4, 2), (2, 4))],
+        gen=square_plus_eye,
+    ),
+    # ------------------------------------------------------------------ decompositions
+    OpSpec(
+        "linalg.cholesky", lambda lib, a: lib.linalg.cholesky(spd(lib, a)), SQUARE + [((2, 3, 3),)]
+    ),
+    OpSpec(
+        "linalg.cholesky",
+        lambda lib, a: lib.linalg.cholesky(spd(lib, a), upper=True),
+        [((3, 3),), ((2, 2, 2),)],
+    ),
+    OpSpec("linalg.cholesky_ex", lambda lib, a: lib.linalg.cholesky_ex(spd(lib, a)).L, [((3, 3),)]),
+    OpSpec("linalg.eigh", lambda lib, a: eigh_invariants(lib, a), [((3, 3),), ((2, 4, 4),)]),
+    OpSpec("linalg.eigh", lambda lib, a: eigh_invariants(lib, a, "U"), [((3, 3),)]),
+    OpSpec(
+        "linalg.eigh",
+        lambda lib, a: lib.linalg.eigh(a + a.mT).eigenvalues,  # the vectors get no gradient
+        [((3, 3),)],
+    ),
+    OpSpec(
+        "linalg.eigvalsh",
+        lambda lib, a: lib.linalg.eigvalsh(a + a.mT),
+        [((3, 3),), ((2, 2, 2),), ((1, 1),)],
+    ),
+    OpSpec("linalg.eigvalsh", lambda lib, a: lib.linalg.eigvalsh(a + a.mT, UPLO="U"), [((3, 3),)]),
+    *[
+        OpSpec(
+            "linalg.svd",
+            lambda lib, a, full=full: svd_invariants(lib, a, full),
+            [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)],
+            atol=1e-4,
+        )
+        for full in (True, False)
+    ],
+    OpSpec(
+        "linalg.svd",
+        lambda lib, a: lib.linalg.svd(a, full_matrices=False).S,  # the vectors get no gradient
+        [((3, 2),)],
+    ),
+    OpSpec(
+        "linalg.svdvals",
+        lambda lib, a: lib.linalg.svdvals(a),
+        [((3, 3),), ((4, 2),), ((2, 2, 3),), ((1, 1),)],
+    ),
+    OpSpec(
+        "linalg.qr",
+        lambda lib, a: tuple(lib.linalg.qr(a)),
+        [((3, 3),), ((4, 2),), ((2, 4),), ((2, 4, 3),)],
+    ),
+    OpSpec(
+        "linalg.qr",
+        lambda lib, a: tuple(lib.linalg.qr(a, mode="complete")),
+        [((3, 3),), ((2, 4),), ((2, 2, 3),)],
+    ),
+    # ------------------------------------------------------------------ products
+    *[
+        OpSpec(
+            "linalg.matrix_power",
+            lambda lib, a, n=n: lib.linalg.matrix_power(a, n) + a,  # + a: n = 0 has no gradient
+            [((3, 3),), ((2, 2, 2),)],
+            gen=square_plus_eye,
+        )
+        for n in (0, 1, 2, 5, -1, -3)
+    ],
+    OpSpec(
+        "linalg.multi_dot",
+        lambda lib, *xs: lib.linalg.multi_dot(xs),
+        [((2, 3), (3, 4)), ((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 1), (1, 2), (2, 2))],
+    ),
+    OpSpec("linalg.vander", lambda lib, x: lib.linalg.vander(x), [((3,),), ((2, 4),)]),
+    OpSpec("linalg.vander", lambda lib, x: lib.linalg.vander(x, N=2), [((2, 3),)]),
+    OpSpec("linalg.vecdot", lambda lib, x, y: lib.linalg.vecdot(x, y), [((2, 3), (3,))]),
+    OpSpec("linalg.vecdot", lambda lib, x, y: lib.linalg.vecdot(x, y, dim=0), [((3, 2), (3, 1))]),
+    OpSpec(
+        "linalg.diagonal",
+        lambda lib, a: lib.linalg.diagonal(a, offset=1),
+        [((3, 4),), ((2, 3, 3),)],
+    ),
+    OpSpec(
+        "linalg.inv_ex", lambda lib, a: lib.linalg.inv_ex(a).inverse, [((3, 3),)], gen=invertible
+    ),
+]
+OPS += LINALG
+
+
 def _quiet(method, *args):
     """``method(*args)`` without PyTorch's (and our) deprecation warning for cross's dim."""
     with warnings.catch_warnings():
@@ -277,3 +486,131 @@ def test_inverse_and_determinants_need_square_float_matrices(name):
 def test_inverse_of_a_singular_matrix_raises_a_runtime_error():
     with pytest.raises(RuntimeError, match=r"singular"):
         tg.zeros(2, 3, 3).inverse()
+
+
+# ---------------------------------------------------------------------- tg.linalg: errors, values
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.cholesky(lib.zeros(2, 3)),  # not square
+        lambda lib: lib.linalg.solve(lib.zeros(2, 3), lib.zeros(2, 1)),
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.zeros(4, 1)),  # rows differ
+        lambda lib: lib.linalg.solve(lib.eye(3).expand(2, 3, 3), lib.zeros(3, 3, 1)),  # batch
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.zeros(3, dtype=lib.float64)),  # dtypes
+        lambda lib: lib.linalg.solve(lib.eye(3), lib.zeros(3), left=False),  # X A = b
+        lambda lib: lib.linalg.eigh(lib.zeros(3, 2)),
+        lambda lib: lib.linalg.svd(lib.zeros(3)),
+        lambda lib: lib.linalg.qr(lib.zeros(3)),
+        lambda lib: lib.linalg.matrix_norm(lib.zeros(3, 3), ord=3),
+        lambda lib: lib.linalg.matrix_norm(lib.zeros(3)),
+        lambda lib: lib.linalg.norm(lib.zeros(2, 2, 2), ord=2),  # ord needs 1-D or 2-D
+        lambda lib: lib.linalg.vector_norm(lib.zeros(3, dtype=lib.int64)),
+        lambda lib: lib.linalg.matrix_power(lib.zeros(2, 3), 2),
+        lambda lib: lib.linalg.multi_dot([lib.zeros(2, 3), lib.zeros(4, 2)]),
+    ],
+)
+def test_linalg_bad_shapes_raise_like_torch_and_name_them(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match=r"linalg|multi_dot"):
+        call(tg)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)])
+def test_cholesky_of_a_matrix_that_is_not_positive_definite_raises_torch_message(shape):
+    a = np.broadcast_to(np.diag([1.0, -1.0, 2.0]), shape).copy()
+    with pytest.raises(RuntimeError) as expected:
+        torch.linalg.cholesky(torch.tensor(a))
+    with pytest.raises(RuntimeError) as info:
+        tg.linalg.cholesky(tg.tensor(a))
+    assert str(info.value) == str(expected.value)
+    assert "order 2" in str(info.value)
+
+
+def test_solve_with_a_singular_matrix_raises_a_runtime_error():
+    with pytest.raises(RuntimeError, match=r"singular.*|.*singular"):
+        tg.linalg.solve(tg.zeros(2, 3, 3), tg.ones(2, 3, 1))
+
+
+def test_eigh_reads_only_the_uplo_triangle_like_torch():
+    a = np.random.default_rng(0).standard_normal((2, 3, 3))  # not symmetric
+    for uplo in ("L", "U"):
+        w = tg.linalg.eigvalsh(tg.tensor(a), UPLO=uplo)
+        expected = torch.linalg.eigvalsh(torch.tensor(a), UPLO=uplo)
+        np.testing.assert_allclose(w.numpy(), expected.numpy(), atol=1e-12)
+        w, v = tg.linalg.eigh(tg.tensor(a), UPLO=uplo)
+        np.testing.assert_allclose(w.numpy(), expected.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 5)])
+@pytest.mark.parametrize("full", [True, False])
+def test_svd_shapes_and_orthonormal_factors_like_torch(shape, full):
+    a = np.random.default_rng(0).standard_normal(shape)
+    u, s, vh = tg.linalg.svd(tg.tensor(a), full_matrices=full)
+    expected = torch.linalg.svd(torch.tensor(a), full_matrices=full)
+    for x, y in zip((u, s, vh), expected):
+        assert x.shape == tuple(y.shape)
+    k = s.shape[-1]
+    recon = (u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :]
+    np.testing.assert_allclose(recon.numpy(), a, atol=1e-12)
+    for q in (u.mT, vh):  # orthonormal rows
+        gram = (q @ q.mT).numpy()
+        np.testing.assert_allclose(
+            gram, np.broadcast_to(np.eye(gram.shape[-1]), gram.shape), atol=1e-12
+        )
+
+
+def test_qr_mode_r_and_complete_tall_refuse_backward_like_torch():
+    a = tg.randn(4, 2, dtype=tg.float64, requires_grad=True)
+    q, r = tg.linalg.qr(a, mode="r")
+    assert q.shape == (0,) and r.shape == (2, 2)
+    with pytest.raises(RuntimeError, match="mode='r'"):
+        r.sum().backward()
+    q, r = tg.linalg.qr(a, mode="complete")
+    assert q.shape == (4, 4) and r.shape == (4, 2)
+    with pytest.raises(RuntimeError, match="complete"):
+        (q.sum() + r.sum()).backward()
+
+
+def test_gradients_at_repeated_singular_values_and_eigenvalues_are_finite():
+    # svdvals and eigvalsh have the gradient U diag(g) Vh with no differences of values; eigh
+    # and svd used only for their values drop the terms that would divide by zero
+    a = tg.eye(3, dtype=tg.float64, requires_grad=True)
+    for f in (
+        lambda x: tg.linalg.svdvals(x).sum(),
+        lambda x: tg.linalg.eigvalsh(x).sum(),
+        lambda x: tg.linalg.svd(x).S.sum(),
+        lambda x: tg.linalg.eigh(x).eigenvalues.sum(),
+        lambda x: tg.linalg.matrix_norm(x, "nuc"),
+    ):
+        (g,) = tg.autograd.grad(f(a), [a])
+        np.testing.assert_allclose(g.numpy(), np.eye(3), atol=1e-12)
+
+
+def test_matrix_rank_lstsq_and_inv_ex_like_torch():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 2)) @ rng.standard_normal((3, 2, 4))  # rank 2
+    a[1] = np.eye(4)
+    for kwargs in ({}, {"atol": 1.0}, {"rtol": 0.5}, {"hermitian": True}):
+        x = a + a.swapaxes(-1, -2) if kwargs.get("hermitian") else a
+        out = tg.linalg.matrix_rank(tg.tensor(x), **kwargs)
+        expected = torch.linalg.matrix_rank(torch.tensor(x), **kwargs)
+        assert out.dtype == tg.int64
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    b = rng.standard_normal((3, 4, 2))
+    full_rank = rng.standard_normal((3, 4, 2))
+    out = tg.linalg.lstsq(tg.tensor(full_rank), tg.tensor(b))
+    expected = torch.linalg.lstsq(torch.tensor(full_rank), torch.tensor(b))
+    np.testing.assert_allclose(out.solution.numpy(), expected.solution.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(out.rank.numpy(), expected.rank.numpy())
+    for x, y in (
+        (out.residuals, expected.residuals),
+        (out.singular_values, expected.singular_values),
+    ):
+        assert x.shape == tuple(y.shape)
+    inverse, info = tg.linalg.inv_ex(tg.tensor(np.eye(3) * 2))
+    expected = torch.linalg.inv_ex(torch.tensor(np.eye(3) * 2))
+    np.testing.assert_allclose(inverse.numpy(), expected.inverse.numpy())
+    assert info.dtype == tg.int32 and info.shape == tuple(expected.info.shape)

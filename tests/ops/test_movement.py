@@ -218,6 +218,61 @@ def test_repeat_interleave_errors_name_the_problem():
         tg.repeat_interleave(x)
 
 
+OPS += [
+    # ------------------------------------------------------------------ movedim, moveaxis
+    OpSpec("movedim", lambda lib, x: x.movedim(0, -1), [((3,),), ((2, 3),), ((4, 2, 3),)]),
+    OpSpec("movedim", lambda lib, x: lib.movedim(x, (0, 1), (2, 0)), [((4, 2, 3),)]),
+    OpSpec("movedim", lambda lib, x: x.movedim([-1], [1]), [((4, 2, 3),), ((3, 1),)]),
+    OpSpec("movedim", lambda lib, x: lib.movedim(x, 0, 0), [((),), ((2, 3),)]),
+    OpSpec("moveaxis", lambda lib, x: x.moveaxis(2, 0), [((4, 2, 3),)]),
+    OpSpec("moveaxis", lambda lib, x: lib.moveaxis(x, (1, 0), (0, 2)), [((4, 2, 3),)]),
+    OpSpec("swapdims", lambda lib, x: lib.swapdims(x, 0, -1), MATRICES),
+    OpSpec("swapaxes", lambda lib, x: lib.swapaxes(x, 1, 0), MATRICES),
+    # ------------------------------------------------------------------ inner, vdot
+    OpSpec("inner", lambda lib, a, b: a.inner(b), [((3,), (3,)), ((2, 3), (4, 2, 3))]),
+    OpSpec(
+        "inner", lambda lib, a, b: lib.inner(a, b), [((), (2, 3)), ((3, 1), ()), ((4,), (2, 4))]
+    ),
+    OpSpec("vdot", lambda lib, a, b: a.vdot(b), [((3,), (3,)), ((1,), (1,))]),
+    OpSpec("vdot", lambda lib, a, b: lib.vdot(a, b), [((4,), (4,))]),
+    # ------------------------------------------------------------------ joining several tensors
+    OpSpec(
+        "block_diag",
+        lambda lib, a, b, c: lib.block_diag(a, b, c),
+        [((2, 3), (), (4,)), ((1, 2), (3, 1), (2, 2))],
+    ),
+    OpSpec("block_diag", lambda lib, a: lib.block_diag(a), [((2, 3),), ((3,),)]),
+    OpSpec("cartesian_prod", lambda lib, a, b: lib.cartesian_prod(a, b), [((2,), (3,))]),
+    OpSpec(
+        "cartesian_prod", lambda lib, a, b, c: lib.cartesian_prod(a, b, c), [((2,), (1,), (3,))]
+    ),
+    OpSpec("cartesian_prod", lambda lib, a: lib.cartesian_prod(a), [((3,),)]),
+    OpSpec("combinations", lambda lib, a: lib.combinations(a), [((4,),), ((2,),)]),
+    OpSpec("combinations", lambda lib, a: lib.combinations(a, 3), [((4,),)]),
+    OpSpec("combinations", lambda lib, a: lib.combinations(a, 2, True), [((3,),)]),
+    OpSpec("atleast_1d", lambda lib, x: lib.atleast_1d(x), UNARY),
+    OpSpec("atleast_2d", lambda lib, x: lib.atleast_2d(x), UNARY),
+    OpSpec("atleast_3d", lambda lib, x: lib.atleast_3d(x), UNARY),
+    OpSpec(
+        "atleast_3d",
+        lambda lib, a, b, c: lib.atleast_3d((a, b, c)),
+        [((), (3,), (2, 3))],
+        covers=("atleast_1d", "atleast_2d"),
+    ),
+    OpSpec("atleast_2d", lambda lib, a, b: lib.atleast_2d(a, b), [((), (3,))]),
+    OpSpec("hstack", lambda lib, a, b: lib.hstack([a, b]), [((3,), (2,)), ((2, 3), (2, 1))]),
+    OpSpec("hstack", lambda lib, a, b: lib.hstack((a, b)), [((), (2,))]),
+    OpSpec("vstack", lambda lib, a, b: lib.vstack([a, b]), [((3,), (3,)), ((2, 3), (1, 3))]),
+    OpSpec("vstack", lambda lib, a, b: lib.row_stack([a, b]), [((4, 2, 3), (1, 2, 3))]),
+    OpSpec("dstack", lambda lib, a, b: lib.dstack([a, b]), [((3,), (3,)), ((2, 3), (2, 3))]),
+    OpSpec("dstack", lambda lib, a, b: lib.dstack([a, b]), [((4, 2, 3), (4, 2, 1))]),
+    OpSpec(
+        "column_stack",
+        lambda lib, a, b, c: lib.column_stack([a, b, c]),
+        [((3,), (3, 2), (3,)), ((), (1, 2), (1,))],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -255,6 +310,15 @@ def test_split_with_grad_is_one_node_of_views():
         lambda lib: lib.zeros(2, 3).diff(1, 0, prepend=lib.zeros(3)),
         lambda lib: lib.zeros(2, 3).take_along_dim(lib.zeros(2, dtype=lib.int64), 1),
         lambda lib: lib.meshgrid(lib.zeros(2, 2), lib.zeros(2), indexing="ij"),
+        lambda lib: lib.zeros(2, 3).movedim((0, 1), (1,)),
+        lambda lib: lib.zeros(2, 3).movedim((0, 0), (1, 0)),
+        lambda lib: lib.zeros(2, 3).inner(lib.zeros(2)),
+        lambda lib: lib.zeros(2, 3).vdot(lib.zeros(3)),
+        lambda lib: lib.zeros(2).vdot(lib.zeros(3)),
+        lambda lib: lib.block_diag(lib.zeros(2, 2, 2)),
+        lambda lib: lib.cartesian_prod(lib.zeros(2, 2)),
+        lambda lib: lib.combinations(lib.zeros(2, 2)),
+        lambda lib: lib.hstack([lib.zeros(2, 3), lib.zeros(3, 3)]),
     ],
 )
 def test_bad_arguments_raise_like_torch_and_name_the_shape_or_dims(call):
@@ -283,3 +347,25 @@ def test_diff_of_bool_and_integer_tensors_like_torch():
 def test_trace_of_an_integer_matrix_is_int64():
     out = tg.tensor([[1, 2], [3, 4]], dtype=tg.int32).trace()
     assert out.dtype == tg.int64 and out.item() == 5
+
+
+def test_joining_functions_match_torch_on_integers_and_edge_cases():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda lib: lib.block_diag(lib.tensor([[1, 2]]), lib.tensor([3.5])),
+        lambda lib: lib.block_diag(),
+        lambda lib: lib.block_diag(lib.zeros(0, 2), lib.ones(1, 0)),
+        lambda lib: lib.cartesian_prod(lib.arange(3), lib.tensor([5, 7])),
+        lambda lib: lib.combinations(lib.arange(3), 0),
+        lambda lib: lib.combinations(lib.arange(2), 3),
+        lambda lib: lib.combinations(lib.arange(3), 2, with_replacement=True),
+        lambda lib: lib.atleast_1d([lib.tensor(1)])[0],
+        lambda lib: lib.vstack([lib.tensor([1, 2]), lib.tensor([3.0, 4.0])]),
+    ]
+    for fn in cases:
+        ours, theirs = fn(tg), fn(torch)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert isinstance(tg.atleast_2d(tg.ones(2)), tg.Tensor)
+    assert isinstance(tg.atleast_2d([tg.ones(2)]), tuple)

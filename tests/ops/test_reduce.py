@@ -189,6 +189,50 @@ OPS = [
     ),
 ]
 
+
+def with_nans(rng, shape):
+    """Normal values with about a third NaN, but never a whole row (along any dim) NaN in
+    the small shapes used: position 0 of every dim stays a number."""
+    x = rng.standard_normal(shape)
+    nan = np.asarray(rng.random(shape) < 0.35)
+    if x.ndim:
+        for d in range(x.ndim):
+            index = [slice(None)] * x.ndim
+            index[d] = 0
+            nan[tuple(index)] = False
+    else:
+        nan[()] = False
+    return np.where(nan, np.nan, x)
+
+
+OPS += [
+    # ------------------------------------------------------------------ nansum, nanmean
+    OpSpec("nansum", lambda lib, x: x.nansum(), gen=with_nans),
+    OpSpec("nansum", lambda lib, x: lib.nansum(x, (0, 2), keepdim=True), ND3, gen=with_nans),
+    *_dims_specs("nansum", lambda lib, x, d, k: x.nansum(d, keepdim=k), gen=with_nans),
+    OpSpec("nanmean", lambda lib, x: x.nanmean(), gen=with_nans),
+    OpSpec("nanmean", lambda lib, x: lib.nanmean(x, -1, True), ND + SCALAR, gen=with_nans),
+    *_dims_specs("nanmean", lambda lib, x, d, k: x.nanmean(d, keepdim=k), gen=with_nans),
+    # ------------------------------------------------------------------ aminmax
+    OpSpec("aminmax", lambda lib, x: tuple(x.aminmax()), gen=distinct),
+    OpSpec("aminmax", lambda lib, x: tuple(lib.aminmax(x, keepdim=True)), ND, gen=distinct),
+    OpSpec("aminmax", lambda lib, x: tuple(x.aminmax(dim=0)), ND + SCALAR, gen=distinct),
+    OpSpec("aminmax", lambda lib, x: tuple(x.aminmax(dim=-2, keepdim=True)), ND1, gen=distinct),
+    OpSpec("aminmax", lambda lib, x: x.aminmax(dim=1).max, ND1, gen=distinct),
+    # ------------------------------------------------------------------ cummax, cummin
+    OpSpec("cummax", lambda lib, x: tuple(x.cummax(0)), ND + SCALAR, gen=distinct),
+    OpSpec("cummax", lambda lib, x: tuple(lib.cummax(x, -1)), ND1, gen=distinct),
+    OpSpec("cummax", lambda lib, x: x.cummax(dim=1).values, ND1, gen=distinct),
+    OpSpec("cummin", lambda lib, x: tuple(x.cummin(-1)), ND + SCALAR, gen=distinct),
+    OpSpec("cummin", lambda lib, x: tuple(lib.cummin(x, 1)), ND1, gen=distinct),
+    OpSpec("cummin", lambda lib, x: x.cummin(dim=2).values, ND3, gen=distinct),
+    # ------------------------------------------------------------------ logcumsumexp
+    OpSpec("logcumsumexp", lambda lib, x: x.logcumsumexp(0), ND + SCALAR),
+    OpSpec("logcumsumexp", lambda lib, x: x.logcumsumexp(-1), ND + SCALAR),
+    OpSpec("logcumsumexp", lambda lib, x: lib.logcumsumexp(x, 1), ND1),
+    OpSpec("logcumsumexp", lambda lib, x: lib.logcumsumexp(x * 30, dim=2), ND3),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -574,3 +618,78 @@ def test_var_mean_and_std_mean_return_a_tuple_like_torch():
         assert isinstance(out, tuple) and len(out) == 2
         for a, b in zip(out, expected):
             _check(a, b)
+
+
+# ---------------------------------------------------------------------- NaN-aware, scans
+
+
+def test_nan_reductions_of_all_nan_rows_and_integers_match_torch():
+    nan = float("nan")
+    cases = [
+        lambda lib: lib.tensor([[nan, nan], [1.0, nan]]).nanmean(1),
+        lambda lib: lib.tensor([[nan, nan], [1.0, nan]]).nansum(1),
+        lambda lib: lib.tensor([[nan, nan], [1.0, nan]]).nansum(),
+        lambda lib: lib.tensor([3, 4], dtype=lib.int32).nansum(),
+        lambda lib: lib.tensor([1.0, 2.0]).nanmean(dtype=lib.float64),
+        lambda lib: lib.zeros(0, 3).nanmean(0),
+    ]
+    for fn in cases:
+        _check(fn(tg), fn(torch))
+    # an all-NaN slice: PyTorch's gradient is 0 * (g / 0) = NaN there, ours 0 (masked_fill)
+    x, tx = _pair([[nan, nan], [1.0, nan], [2.0, 4.0]])
+    x.nanmean(1).sum().backward()
+    tx.nanmean(1).sum().backward()
+    _check(x.grad[1:], tx.grad[1:])
+    assert x.grad[0].tolist() == [0.0, 0.0] and tx.grad[0].isnan().all()
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.tensor([1, 2]).nanmean()
+
+
+def test_aminmax_ties_share_the_gradient_and_the_result_is_named():
+    out = tg.tensor([[1.0, 2.0], [0.5, 3.0]]).aminmax(dim=1)
+    assert out._fields == ("min", "max") and out.min.tolist() == [1.0, 0.5]
+    _grads(
+        lambda lib, x: lib.aminmax(x).max * 2 + lib.aminmax(x).min,
+        [[3.0, 1.0, 3.0], [1.0, 0.0, 0.0]],
+    )
+    for fn in (lambda lib: lib.zeros(0).aminmax(), lambda lib: lib.zeros(0, 2).aminmax(dim=0)):
+        with pytest.raises((RuntimeError, IndexError)):
+            fn(torch)
+        with pytest.raises((RuntimeError, IndexError)):
+            fn(tg)
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int16, np.bool_])
+def test_cummax_cummin_with_ties_nan_and_dtypes_match_torch(name, dtype):
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 3, (4, 7)).astype(dtype)
+    if a.dtype.kind == "f":
+        a[rng.random(a.shape) < 0.2] = np.nan
+    for dim in (0, 1, -1):
+        ours, theirs = getattr(tg.tensor(a), name)(dim), getattr(torch.tensor(a), name)(dim)
+        assert ours._fields == ("values", "indices")
+        for o, t in zip(ours, theirs):
+            assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+            np.testing.assert_array_equal(o.numpy(), t.numpy())
+    for shape in [(0,), (2, 0)]:
+        _check(
+            getattr(tg.zeros(shape), name)(-1).indices,
+            getattr(torch.zeros(shape), name)(-1).indices,
+        )
+
+
+def test_cummax_gradient_flows_to_the_index_with_ties():
+    _grads(
+        lambda lib, x: x.cummax(1).values, [[1.0, 3.0, 3.0, 2.0, 3.0], [2.0, 2.0, 1.0, 0.0, 4.0]]
+    )
+    _grads(lambda lib, x: x.cummin(0).values, [[1.0, 3.0], [1.0, 2.0], [0.5, 2.0]])
+
+
+def test_logcumsumexp_is_stable_and_matches_torch():
+    big = [[-1000.0, 0.0, 1000.0, 1000.0], [-np.inf, -np.inf, 0.0, -np.inf]]
+    _check(tg.tensor(big).logcumsumexp(1), torch.tensor(big).logcumsumexp(1))
+    _grads(lambda lib, x: x.logcumsumexp(1), [[-1000.0, 0.0, 700.0, 1.0], [3.0, -2.0, 0.5, 0.5]])
+    _check(tg.zeros(0, 2).logcumsumexp(0), torch.zeros(0, 2).logcumsumexp(0))
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.tensor([1, 2]).logcumsumexp(0)

@@ -77,6 +77,74 @@ OPS = [
     ),
 ]
 
+
+def distinct_with_nans(rng, shape):
+    """``distinct`` values with about a third NaN in inputs of 2+ dims, the first element of
+    every row (along the last dim) a number: nanmedian/nanquantile never see an all-NaN row."""
+    x = distinct(rng, shape)
+    if x.ndim < 2:  # 1-D inputs stay numbers (the q-level inputs of the quantile specs)
+        return x
+    nan = rng.random(shape) < 0.35
+    nan[..., 0] = False
+    return np.where(nan, np.nan, x)
+
+
+def _q(lib, w):
+    """Quantile levels in (0, 1) from a differentiable input: the gradient reaches q too."""
+    return w.sigmoid()
+
+
+Q3 = [((2, 5), (3,)), ((4, 2, 3), (3,))]
+
+OPS += [
+    # ------------------------------------------------------------------ median, nanmedian
+    OpSpec("median", lambda lib, x: x.median(), gen=distinct),
+    OpSpec("median", lambda lib, x: lib.median(x), [((2, 4),)], gen=distinct),
+    OpSpec("median", lambda lib, x: tuple(x.median(0)), ND + [((),)], gen=distinct),
+    OpSpec(
+        "median", lambda lib, x: tuple(lib.median(x, -1, True)), ROWS3 + [((2, 4),)], gen=distinct
+    ),
+    OpSpec("median", lambda lib, x: x.median(dim=1).values, ND1, gen=distinct),
+    OpSpec("nanmedian", lambda lib, x: x.nanmedian(), gen=distinct),
+    OpSpec(
+        "nanmedian", lambda lib, x: tuple(x.nanmedian(-1)), ND + [((),)], gen=distinct_with_nans
+    ),
+    OpSpec("nanmedian", lambda lib, x: lib.nanmedian(x, 1, keepdim=True).values, ND1, gen=distinct),
+    # ------------------------------------------------------------------ mode
+    OpSpec("mode", lambda lib, x: tuple(x.mode()), gen=distinct),
+    OpSpec("mode", lambda lib, x: tuple(lib.mode(x, 0, True)), ND, gen=distinct),
+    OpSpec("mode", lambda lib, x: x.mode(dim=1).values, ND1, gen=distinct),
+    # ------------------------------------------------------------------ quantile, nanquantile
+    OpSpec("quantile", lambda lib, x: x.quantile(0.3), gen=distinct),
+    OpSpec("quantile", lambda lib, x: lib.quantile(x, 0.5, dim=0), ND + [((),)], gen=distinct),
+    OpSpec("quantile", lambda lib, x: x.quantile(1.0, -1, keepdim=True), ND1, gen=distinct),
+    OpSpec("quantile", lambda lib, x, w: x.quantile(_q(lib, w)), Q3, gen=distinct),
+    OpSpec("quantile", lambda lib, x, w: x.quantile(_q(lib, w), 1, keepdim=True), Q3, gen=distinct),
+    OpSpec("quantile", lambda lib, x, w: lib.quantile(x, _q(lib, w), None, True), Q3, gen=distinct),
+    *[
+        OpSpec(
+            "quantile",
+            lambda lib, x, w, how=how: x.quantile(_q(lib, w), -1, interpolation=how),
+            Q3,
+            gen=distinct,
+        )
+        for how in ("lower", "higher", "midpoint", "nearest")
+    ],
+    OpSpec("nanquantile", lambda lib, x: x.nanquantile(0.7), ND, gen=distinct_with_nans),
+    OpSpec(
+        "nanquantile",
+        lambda lib, x, w: x.nanquantile(_q(lib, w), dim=-1),
+        Q3,
+        gen=distinct_with_nans,
+    ),
+    OpSpec(
+        "nanquantile",
+        lambda lib, x: lib.nanquantile(x, 0.25, 1, True, interpolation="midpoint"),
+        [((2, 3),), ((3, 1),), ((2, 4),)],
+        gen=distinct_with_nans,
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -540,3 +608,157 @@ def test_unique_errors():
             RuntimeError,
             "0 sized dimensions",
         )
+
+
+# ---------------------------------------------------------------------- median, mode, quantile
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES + INT_DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 4, 5), (1,)])
+def test_median_and_mode_with_ties_match_torch(dtype, shape):
+    """Values from a small range: ties everywhere. PyTorch's median and mode indices on the
+    CPU are reproduced (mode: the last occurrence; median: the stable sort's middle)."""
+    a = _duplicates(np.random.default_rng(1), shape, dtype)
+    x, tx = _pair(a)
+    _same(x.median(), tx.median(), "median()")
+    _same(x.nanmedian(), tx.nanmedian(), "nanmedian()")
+    for dim in _dims(shape):
+        for keepdim in (False, True):
+            for name in ("median", "nanmedian", "mode"):
+                _same(
+                    getattr(x, name)(dim, keepdim),
+                    getattr(tx, name)(dim, keepdim),
+                    f"{name}({dim}, {keepdim})",
+                )
+
+
+def test_median_with_nan_matches_torch():
+    nan = np.nan
+    a = np.array([[1.0, nan, 3.0, nan], [4.0, 2.0, 2.0, 1.0], [nan, nan, nan, nan], [2, 1, nan, 5]])
+    x, tx = _pair(a)
+    for name in ("median", "nanmedian"):
+        _same(getattr(x, name)(), getattr(tx, name)(), name)
+        for dim in (0, 1) if name == "median" else (0,):
+            _same(getattr(x, name)(dim), getattr(tx, name)(dim), f"{name}({dim})")
+    # an all-NaN row: nanmedian is NaN at the row's first index (PyTorch: wherever its
+    # nth_element leaves a NaN, here index 2)
+    values, indices = x.nanmedian(1)
+    _same(values, tx.nanmedian(1).values)
+    assert indices.tolist() == [0, 1, 0, 0]
+    empty = tg.zeros(0).median(), torch.zeros(0).median()
+    _same(*empty, "median of nothing")
+
+
+def test_median_gradient_of_ties_is_shared_without_dim_and_indexed_with_dim():
+    a = np.array([[3.0, 1.0, 3.0], [2.0, 3.0, 0.0]])
+    g = np.array([[0.5, -1.0], [2.0, 1.5]])
+    for fn, upstream in [
+        (lambda x: x.median(), None),
+        (lambda x: x.nanmedian(), None),
+        (lambda x: x.median(1).values, g[0]),
+        (lambda x: x.mode(0).values, g[1, :1].repeat(3)),
+    ]:
+        x = tg.tensor(a, requires_grad=True)
+        tx = torch.tensor(a, requires_grad=True)
+        out, tout = fn(x), fn(tx)
+        if upstream is None:
+            out.backward()
+            tout.backward()
+        else:
+            out.backward(tg.tensor(upstream))
+            tout.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_quantile_with_ties_nan_and_many_q_matches_torch(interpolation, dtype):
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 5, (3, 4, 6)).astype(dtype)
+    a[0, 0, 2] = a[2, 1, :] = np.nan
+    q = np.array([0.0, 0.125, 0.5, 0.7, 1.0], dtype)
+    x, tx = _pair(a)
+    for name in ("quantile", "nanquantile"):
+        for dim in (None, 0, 1, -1):
+            for keepdim in (False, True):
+                for qq, tq in ((q, q), (0.35, 0.35), (tg.tensor(q[2]), torch.tensor(q[2]))):
+                    if isinstance(qq, np.ndarray):
+                        qq, tq = tg.tensor(q), torch.tensor(q)
+                    ours = getattr(x, name)(qq, dim, keepdim, interpolation=interpolation)
+                    theirs = getattr(tx, name)(tq, dim, keepdim, interpolation=interpolation)
+                    assert tuple(ours.shape) == tuple(theirs.shape), (name, dim, keepdim)
+                    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+                    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_quantile_and_median_errors():
+    calls = [
+        lambda lib: lib.tensor([1, 2]).quantile(0.5),
+        lambda lib: lib.ones(3).quantile(1.5),
+        lambda lib: lib.ones(3).quantile(lib.tensor([0.5, -0.1])),
+        lambda lib: lib.ones(3).quantile(lib.ones(2, 2) / 2),
+        lambda lib: lib.ones(3).quantile(lib.tensor([0.5], dtype=lib.float64)),
+        lambda lib: lib.zeros(0).quantile(0.5),
+        lambda lib: lib.zeros(2, 0).median(1),
+        lambda lib: lib.zeros(2, 0).mode(1),
+        lambda lib: lib.ones(2).median(2),
+        lambda lib: lib.tensor([True, False]).median(),
+    ]
+    for call in calls:
+        _raises_like_torch(call, (RuntimeError, IndexError, ValueError))
+    with pytest.raises(ValueError, match="interpolation"):
+        tg.ones(3).quantile(0.5, interpolation="cubic")
+    with pytest.raises(RuntimeError, match=r"range \[0, 1\]"):
+        tg.ones(3).quantile(tg.tensor([0.5, 2.0]))
+
+
+# ---------------------------------------------------------------------- bucketize, histc
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("out_int32", [False, True])
+def test_bucketize_matches_torch(right, out_int32):
+    b = np.array([1.0, 3.0, 3.0, 5.0, 9.0])
+    v = np.array([[0.0, 1.0, 3.0, 4.0], [5.0, 9.0, 10.0, np.nan]])
+    kw = dict(right=right, out_int32=out_int32)
+    _same(
+        tg.bucketize(tg.tensor(v), tg.tensor(b), **kw),
+        torch.bucketize(torch.tensor(v), torch.tensor(b), **kw),
+    )
+    _same(tg.bucketize(3.0, tg.tensor(b), **kw), torch.bucketize(3.0, torch.tensor(b), **kw))
+    with pytest.raises(RuntimeError, match="1 dimension"):
+        tg.bucketize(tg.tensor(v), tg.tensor(v))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize(
+    "values, kw",
+    [
+        ([1.0, 2.0, 1.0, 0.0, 3.0, 3.0, -1.0, 7.0], dict(bins=4, min=0, max=3)),
+        ([2.0, 2.0], dict(bins=4)),
+        ([0.1, 0.2, 0.3, 0.7, 0.9, 1.0], dict(bins=10, min=0.1, max=1.0)),
+        ([5.0, -3.0, 2.5, np.nan, 0.0], dict(bins=7, min=-3, max=5)),
+        ([5.0, -3.0, 2.5, 0.0, 0.1], dict(bins=7)),
+        ([], dict(bins=3)),
+    ],
+)
+def test_histc_matches_torch(dtype, values, kw):
+    a = np.array(values, dtype)
+    _same(tg.tensor(a).histc(**kw), torch.tensor(a).histc(**kw))
+    _same(tg.histc(tg.tensor(a), **kw), torch.histc(torch.tensor(a), **kw))
+
+
+def test_histc_of_random_data_matches_torch_and_has_no_gradient():
+    a = np.random.default_rng(3).standard_normal((50, 4)).astype(np.float32)
+    x = tg.tensor(a, requires_grad=True)
+    _same(x.histc(13), torch.tensor(a).histc(13))
+    _same(x.histc(8, -1.0, 1.0), torch.tensor(a).histc(8, -1.0, 1.0))
+    assert not x.histc().requires_grad
+    for call in (
+        lambda lib: lib.tensor([1, 2]).histc(),
+        lambda lib: lib.ones(3).histc(0),
+        lambda lib: lib.ones(3).histc(4, 2.0, 1.0),
+        lambda lib: lib.tensor([1.0, float("inf")]).histc(),
+        lambda lib: lib.tensor([1.0, float("nan")]).histc(),
+    ):
+        _raises_like_torch(call)
