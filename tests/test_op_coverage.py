@@ -53,6 +53,8 @@ EXCLUDED = set(" ".join(NO_GRADIENT_OUTPUT | NOT_OPS | QUERIES).split())
 FUNCTIONAL_ELSEWHERE = {
     "one_hot": "integer output: tests/nn/test_functional.py::test_one_hot*",
     "dropout": "random: tests/nn/test_functional.py::test_dropout*",
+    "gumbel_softmax": "random: tests/nn/test_activation.py::test_gumbel_softmax* (statistics, "
+    "straight-through gradient)",
     **dict.fromkeys(
         "dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout".split(),
         "random: tests/nn/test_dropout.py (statistics, whole channels, gradient = mask * scale)",

@@ -14,7 +14,11 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import creation
+import numpy as np
+
+from .. import backend, creation
+from .. import random as tg_random
+from ..jit import recorder
 from ..tensor import Tensor
 from .init import constant_
 from .module import Module
@@ -73,6 +77,36 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """x - log sum e^x along ``dim``: the log of ``softmax``, without its underflow."""
     x = input if dtype is None else input.to(dtype)
     return x.log_softmax(_implicit_dim(x, dim))  # one op: fused.LogSoftmax
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """softmax((logits + g) / tau) along ``dim`` with g = -log(E), E ~ Exp(1): a sample of the
+    Gumbel-softmax (concrete) relaxation of the categorical distribution of ``logits``.
+
+    ``hard=True`` returns the one-hot vector of each sample's argmax in the forward pass with
+    the gradient of the soft sample (the straight-through estimator: y_hard - sg(y_soft) +
+    y_soft). ``eps`` is unused, as in PyTorch (deprecated there). The noise comes from our
+    generator, so a seed does not give PyTorch's sample."""
+    if logits.ndim and not -logits.ndim <= dim < logits.ndim:
+        raise IndexError(
+            f"gumbel_softmax: dim {dim} is out of range for logits of shape {logits.shape}"
+        )
+    # drawn through the recorder, so tg.compile's replay draws new noise
+    noise = recorder.call(_gumbel_noise, logits.shape, logits.array.dtype, logits.device)
+    y_soft = ((logits + Tensor._make(noise)) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = creation.zeros_like(y_soft).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+def _gumbel_noise(shape: tuple, dtype, device):
+    """-log(E) with E ~ Exp(1) from the default generator: standard Gumbel noise."""
+    e = np.asarray(tg_random.rng(None).standard_exponential(shape))
+    return backend.to_device(np.asarray(-np.log(e)).astype(dtype), device)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -332,6 +366,18 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """``softmax`` over the channels (dim -3) of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead (shape "
+                f"{input.shape})"
+            )
+        return softmax(input, -3)
 
 
 class LogSoftmax(Module):

@@ -1,4 +1,5 @@
-"""Convolutions: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and their functional forms, plus
+"""Convolutions: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d`` and their
+functional forms, plus
 ``unfold``/``fold`` (im2col and col2im).
 
 A convolution is im2col and one matrix product (see ``tensorgrad/ops/conv.py``)::
@@ -12,7 +13,8 @@ for output channel o in group g: ``Unfold`` copies the windows into ``cols``
 rule of its own: for the weight it is the product of the output gradient with ``cols``ᵀ, for
 the input ``Fold`` (col2im) of ``weight``ᵀ times the output gradient, which is a transposed
 convolution. ``conv_transpose2d`` is that composition run forwards, so the gradient of a
-transposed convolution is a convolution. 1-d convolutions are 2-d ones of height 1.
+transposed convolution is a convolution. 1-d convolutions (and transposed ones) are 2-d ones
+of height 1.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .module import Module
 from .padding import pad
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -259,6 +261,38 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """The transposed 1-d convolution (the gradient of ``conv1d`` with respect to its input) of
+    ``input`` (N, Cin, L) or (Cin, L) with ``weight`` (Cin, Cout/groups, k): ``conv_transpose2d``
+    over images of height 1. Output length: (L - 1) stride - 2 padding + dilation (k - 1) +
+    output_padding + 1."""
+    op = "conv_transpose1d"
+    _check_operands(op, input, weight, bias, 1)
+    stride, padding = ntuple(stride, 1, "stride", op), ntuple(padding, 1, "padding", op)
+    output_padding = ntuple(output_padding, 1, "output_padding", op)
+    dilation = ntuple(dilation, 1, "dilation", op)
+    out = conv_transpose2d(
+        input.unsqueeze(-2),
+        weight.unsqueeze(2),
+        bias,
+        (1, *stride),
+        (0, *padding),
+        (0, *output_padding),
+        groups,
+        (1, *dilation),
+    )
+    return out.squeeze(-2)
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The sliding windows of ``input`` (N, C, H, W) as columns: (N, C kh kw, L)."""
     op = "unfold"
@@ -485,9 +519,10 @@ class Conv2d(_Conv):
     _conv = staticmethod(conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """The transposed 2-d convolution; weight (in, out/groups, kh, kw). ``forward`` takes an
-    optional ``output_size`` that picks ``output_padding`` when several sizes are possible."""
+class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d and ConvTranspose2d share: PyTorch's constructor, and a
+    ``forward`` with an optional ``output_size`` that picks ``output_padding`` when several
+    sizes are possible."""
 
     def __init__(
         self,
@@ -527,17 +562,19 @@ class ConvTranspose2d(_ConvNd):
     def _output_padding(self, input: Tensor, output_size) -> tuple:
         if output_size is None:
             return self.output_padding
+        n = self._spatial
         output_size = tuple(output_size)
-        if len(output_size) in (4, 3):  # batch and/or channel dimensions given too
-            output_size = output_size[-2:]
-        if len(output_size) != 2:
+        if len(output_size) in (n + 2, n + 1):  # batch and/or channel dimensions given too
+            output_size = output_size[-n:]
+        if len(output_size) != n:
             raise ValueError(
-                f"ConvTranspose2d: output_size must have 2 or 4 elements, got {output_size}"
+                f"{type(self).__name__}: output_size must have {n} or {n + 2} elements, got "
+                f"{output_size}"
             )
         lo, hi = [], []
-        for i in range(2):
+        for i in range(n):
             size = (
-                (input.shape[-2 + i] - 1) * self.stride[i]
+                (input.shape[-n + i] - 1) * self.stride[i]
                 - 2 * self.padding[i]
                 + self.dilation[i] * (self.kernel_size[i] - 1)
                 + 1
@@ -551,10 +588,12 @@ class ConvTranspose2d(_ConvNd):
             )
         return tuple(s - a for s, a in zip(output_size, lo))
 
+    _conv_transpose = None  # conv_transpose1d or conv_transpose2d
+
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         self._check_input(input)
         output_padding = self._output_padding(input, output_size)
-        return conv_transpose2d(
+        return type(self)._conv_transpose(
             input,
             self.weight,
             self.bias,
@@ -564,3 +603,17 @@ class ConvTranspose2d(_ConvNd):
             self.groups,
             self.dilation,
         )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The transposed 1-d convolution over (N, C, L) or (C, L) input; weight
+    (in, out/groups, k)."""
+
+    _spatial = 1
+    _conv_transpose = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The transposed 2-d convolution; weight (in, out/groups, kh, kw)."""
+
+    _conv_transpose = staticmethod(conv_transpose2d)

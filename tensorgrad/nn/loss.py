@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from .. import amp as _amp
+from .. import backend
 from ..jit import recorder
 from ..ops.fused import BinaryCrossEntropy, NllLoss
 from ..tensor import Tensor
@@ -35,14 +36,18 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "MarginRankingLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
@@ -209,6 +214,89 @@ def huber_loss(
 ) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): delta * smooth_l1(beta=delta)."""
     return _huber(input, target, reduction, delta, weight, "huber_loss")
+
+
+def _poisson_nll(input, target, log_input, full, eps, reduction, name):
+    _check_reduction(reduction, name)
+    if log_input:  # input = log(rate)
+        loss = input.exp() - target * input
+    else:  # input = rate
+        loss = input - target * (input + eps).log()
+    if full:  # Stirling's approximation of log(target!), for target > 1 only (as PyTorch)
+        big = target > 1
+        safe = target.where(big, 1.0)  # no log(0) (nor its NaN gradient) where it is dropped
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + stirling.where(big, 0.0)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under Poisson(rate): e^x - t x for
+    ``log_input`` (x = log rate), else x - t log(x + eps); ``full`` adds Stirling's
+    t log t - t + log(2 pi t) / 2 where t > 1. The target's gradient is PyTorch's, except at
+    target = 0 with ``full``, where it is 0 here and NaN there (0 times log 0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _poisson_nll(input, target, log_input, full, eps, reduction, "poisson_nll_loss")
+
+
+def _gaussian_nll(input, target, var, full, eps, reduction, name):
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError(f"{name}: var has negative entry/entries (var={var})")
+        var = input.detach() * 0.0 + float(var)  # a constant of the input's shape
+    else:
+        recorder.check(_check_nonnegative, var.array, name)
+        if var.shape != input.shape:
+            if input.shape[:-1] == var.shape:  # one variance per sample: homoscedastic
+                var = var.unsqueeze(-1)
+            elif not (
+                input.ndim == var.ndim
+                and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+            ):
+                raise ValueError(
+                    f"{name}: var is of incorrect size: var of shape {var.shape} for input of "
+                    f"shape {input.shape} (expected the input's shape, its shape without the "
+                    "last dimension, or one dimension of size 1)"
+                )
+    _check_reduction(reduction, name)
+    # PyTorch clamps a clone of var in place under no_grad: the values are clamped to eps, the
+    # gradient passes as if no clamp were there (1, also where var < eps)
+    var = var + (var.detach().clamp(min=eps) - var.detach())
+    diff = input - target
+    loss = 0.5 * (var.log() + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _check_nonnegative(var, name: str) -> None:
+    if var.size and bool((var < 0).any()):
+        raise ValueError(f"{name}: var has negative entry/entries")
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under N(input, var):
+    (log max(var, eps) + (input - target)^2 / max(var, eps)) / 2, plus log(2 pi) / 2 with
+    ``full``. ``var`` has the input's shape, or lacks its last dimension, or has one dimension
+    of size 1 (or is a number). The clamp at ``eps`` does not stop var's gradient (PyTorch's
+    no-grad clamp)."""
+    return _gaussian_nll(input, target, var, full, eps, reduction, "gaussian_nll_loss")
 
 
 # ------------------------------------------------------------------------------ binary
@@ -571,6 +659,118 @@ def multilabel_soft_margin_loss(
     return _multilabel_soft_margin(input, target, weight, reduction, "multilabel_soft_margin_loss")
 
 
+def _class_scores(input: Tensor, target: Tensor, name: str) -> tuple:
+    """(N, C) scores and (N,) class targets from (N, C)/(N,) or unbatched (C,)/() ones."""
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise RuntimeError(
+            f"{name}: expected non-empty 1-D (C,) or 2-D (N, C) input, got shape {input.shape}"
+        )
+    if not isinstance(target, Tensor) or target.array.dtype.kind not in "iu":
+        kind = target.dtype if isinstance(target, Tensor) else type(target).__name__
+        raise RuntimeError(f"{name}: expected an integer class-index target, got {kind}")
+    want = input.shape[:1] if input.ndim == 2 else ()
+    if target.shape != want and not (input.ndim == 1 and target.shape == (1,)):
+        raise RuntimeError(
+            f"{name}: expected target of shape {want} for input of shape {input.shape}, got "
+            f"{target.shape}"
+        )
+    return input.reshape(-1, input.shape[-1]), target.reshape(-1)
+
+
+def _check_classes(t, c: int, name: str) -> None:
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= c):
+        bad = int(t.min()) if int(t.min()) < 0 else int(t.max())
+        raise IndexError(f"{name}: target {bad} is out of bounds for {c} classes")
+
+
+def _multi_margin(input, target, p, margin, weight, reduction, name):
+    if p not in (1, 2):
+        raise ValueError(f"{name}: only p == 1 and p == 2 supported, got p={p}")
+    _check_reduction(reduction, name)
+    x, t = _class_scores(input, target, name)
+    c = x.shape[1]
+    recorder.check(_check_classes, t.array, c, name)
+    if weight is not None and weight.shape != (c,):
+        raise RuntimeError(
+            f"{name}: weight must have one entry per class, shape ({c},), got {weight.shape} "
+            f"for input of shape {input.shape}"
+        )
+    col = t.unsqueeze(1)
+    z = (margin - x.gather(1, col) + x).clamp(min=0.0)  # max(0, margin - x[y] + x[i])
+    h = z if p == 1 else z * z
+    if weight is not None:
+        h = h * weight.index_select(0, t).unsqueeze(1)
+    h = h.scatter(1, col, 0.0)  # the target class itself is not summed
+    loss = h.sum(1) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge: sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C per sample
+    (input (N, C) or (C,), class targets y, p = 1 or 2). As PyTorch's code (not its
+    documentation), w_y multiplies after the power."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _multi_margin(input, target, p, margin, weight, reduction, "multi_margin_loss")
+
+
+def _multilabel_margin(input, target, reduction, name):
+    _check_reduction(reduction, name)
+    if input.ndim not in (1, 2) or target.shape != input.shape:
+        raise RuntimeError(
+            f"{name}: expected 1-D (C,) or 2-D (N, C) input and a target of its shape, got "
+            f"input of shape {input.shape} and target of shape {target.shape}"
+        )
+    if target.array.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}: expected an integer target of class indices, got {target.dtype}"
+        )
+    x = input.reshape(-1, input.shape[-1]) if input.ndim else input
+    c = x.shape[1]
+    recorder.check(_check_multilabel, target.array, c, name)
+    listed = recorder.call(_multilabel_counts, target.array.reshape(-1, c), x.array.dtype)
+    # pairs (n, j, i): j listed (as often as it is: PyTorch counts repeats), i not listed
+    pairs = Tensor._make(listed[:, :, None] * (listed == 0)[:, None, :])
+    # max(0, 1 - (x_j - x_i)) for each target j and non-target i
+    z = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0.0) * pairs
+    loss = z.sum((1, 2)) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
+
+
+def _check_multilabel(t, c: int, name: str) -> None:
+    if t.size and (int(t.min()) < -1 or int(t.max()) >= c):
+        raise IndexError(f"{name}: target values must be in [-1, {c - 1}], got {t}")
+
+
+@recorder.pure
+def _multilabel_counts(t, dtype):
+    """(N, C): how often each class is listed in each row of ``t`` before its first -1."""
+    xp = backend.xp_of(t)
+    valid = xp.cumprod(t >= 0, axis=1).astype(bool)  # up to the first -1
+    counts = xp.zeros(t.shape, dtype=dtype)
+    rows = xp.broadcast_to(xp.arange(t.shape[0])[:, None], t.shape)
+    backend.scatter_add(counts, (rows[valid], t[valid]), 1)
+    return counts
+
+
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """Multi-label hinge: sum over target classes j and non-target classes i of
+    max(0, 1 - (x_j - x_i)) / C; ``target`` (the input's shape) lists each sample's classes,
+    ended by the first -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _multilabel_margin(input, target, reduction, "multilabel_margin_loss")
+
+
 def _cosine_embedding(input1, input2, target, margin, reduction, name):
     if target.ndim not in (0, 1):
         raise RuntimeError(
@@ -884,3 +1084,78 @@ class TripletMarginLoss(_Loss):
             self.reduction,
             type(self).__name__,
         )
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood (see ``poisson_nll_loss``)."""
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average=None,
+        eps: float = 1e-8,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return _poisson_nll(
+            log_input,
+            target,
+            self.log_input,
+            self.full,
+            self.eps,
+            self.reduction,
+            type(self).__name__,
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with predicted variances (see ``gaussian_nll_loss``)."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
+        return _gaussian_nll(
+            input, target, var, self.full, self.eps, self.reduction, type(self).__name__
+        )
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss (see ``multi_margin_loss``)."""
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got shape "
+                f"{weight.shape}"
+            )
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _multi_margin(
+            input, target, self.p, self.margin, self.weight, self.reduction, type(self).__name__
+        )
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss (see ``multilabel_margin_loss``)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _multilabel_margin(input, target, self.reduction, type(self).__name__)

@@ -1,5 +1,5 @@
 """Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d``,
-``InstanceNorm1d/2d``.
+``InstanceNorm1d/2d/3d``, ``LocalResponseNorm``.
 
 Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the biased variance
 (RMSNorm: x̂ = x / sqrt(mean(x²) + eps), no centring), then applies an optional per-feature
@@ -13,6 +13,9 @@ affine y = x̂ w + b:
 * BatchNorm: over the batch and spatial axes of each channel, with running statistics for eval;
 * InstanceNorm: over the spatial axes of each channel of each sample (the LayerNorm primitive on
   the input seen as (N, C, spatial)), with optional running statistics as BatchNorm's.
+
+``LocalResponseNorm`` instead divides each value by (k + alpha mean(x²))^beta, the mean over a
+window of ``size`` neighbouring channels.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
+    "LocalResponseNorm",
     "RMSNorm",
 ]
 
@@ -332,6 +337,32 @@ def instance_norm(
     if bias is not None:
         out = out + bias.reshape(channel)
     return out
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """x_c / (k + alpha / size sum_{c'} x_{c'}^2)^beta over the ``size`` channels c' from
+    c - size // 2 to c + (size - 1) // 2 (zeros beyond the edges; the divisor stays ``size``),
+    for (N, C, *) input with at least one spatial axis, as PyTorch's."""
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim} "
+            f"dimensions, shape {tuple(input.shape)})"
+        )
+    if not isinstance(size, int) or size <= 0:
+        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    if input.numel() == 0:
+        return input
+    sq = input * input
+    c = input.shape[1]
+    before, after = size // 2, (size - 1) // 2
+    zeros = [sq.new_zeros((input.shape[0], n, *input.shape[2:])) for n in (before, after)]
+    padded = cat([zeros[0], sq, zeros[1]], 1)
+    window = padded[:, 0:c]
+    for j in range(1, size):  # the window sum as `size` shifted slices of the padded squares
+        window = window + padded[:, j : j + c]
+    return input / (window * (alpha / size) + k).pow(beta)
 
 
 # ---------------------------------------------------------------------------------- layers
@@ -685,3 +716,25 @@ class InstanceNorm2d(InstanceNormBase):
     channel."""
 
     spatial = 2
+
+
+class InstanceNorm3d(InstanceNormBase):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input over D, H and W per
+    sample and channel."""
+
+    spatial = 3
+
+
+class LocalResponseNorm(Module):
+    """``local_response_norm`` as a layer: each value over (k + alpha mean of the squares of
+    ``size`` neighbouring channels)^beta."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

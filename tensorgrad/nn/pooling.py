@@ -1,5 +1,5 @@
 """Pooling: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``,
-``AdaptiveMaxPool1d/2d`` and their functional forms.
+``AdaptiveMaxPool1d/2d``, ``LPPool1d/2d``, ``MaxUnpool1d/2d`` and their functional forms.
 
 Max pooling is the ``MaxPool`` primitive (tensorgrad/ops/conv.py): a running maximum over the
 kernel offsets; its gradient, ``Unpool``, puts each output gradient at its window's first
@@ -10,7 +10,8 @@ Adaptive average pooling uses windows of varying size, ``[floor(i H / OH), ceil(
 OH))``, so it is two matrix products with averaging matrices, ``A_h x A_wᵀ``. Adaptive max
 pooling gathers each (padded) window with an index, ``x[..., window]``, and picks each window's
 first maximum with ``gather``, so its gradient is the gather's scatter-add. 1-d pooling is 2-d
-pooling over images of height 1.
+pooling over images of height 1. Power-average pooling is average pooling of x^p, scaled by the
+window size, to the power 1/p; max unpooling scatters each value into zeros at its index.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
+    "LPPool1d",
+    "LPPool2d",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
 ]
 
 
@@ -383,6 +388,122 @@ def _averaging_matrix(out: int, size: int, dtype, device):
     return backend.to_device((inside / (end - start)[:, None]).astype(dtype), device)
 
 
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """The p-norm of each window, (sum x^p)^(1/p) with p = ``norm_type``, computed as PyTorch:
+    ``avg_pool2d(x^p)`` times the window size (kh kw), to the power 1/p (negative sums are
+    clamped to 0 first). p = inf is the max of |x|, p = -inf minus the max of -|x|."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: int, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """The p-norm of each window of (N, C, L) or (C, L) input: ``lp_pool2d``'s formula with
+    ``avg_pool1d``."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _lp_pool(op, spatial, input, norm_type, kernel_size, stride, ceil_mode) -> Tensor:
+    max_pool = max_pool1d if spatial == 1 else max_pool2d
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    kernel = ntuple(kernel_size, spatial, "kernel_size", op)
+    out = _avg_pool(op, spatial, input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None)
+    # sign(out) relu(|out|), PyTorch's way of zeroing negative sums (with its gradient)
+    area = int(np.prod(kernel))
+    return (out.sign() * out.abs().relu() * area).pow(1.0 / norm_type)
+
+
+def max_unpool2d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """A partial inverse of ``max_pool2d``: zeros of the unpooled size with each value of
+    ``input`` (N, C, H, W) or (C, H, W) written at its flat index ``h W_out + w`` from
+    ``indices`` (``max_pool2d(..., return_indices=True)``'s second output). Default size per
+    axis: (H - 1) stride - 2 padding + kernel; ``output_size`` picks another within a stride.
+    Its gradient gathers at the indices (repeated indices: the value written is one of
+    them, as PyTorch, which leaves it undefined)."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """A partial inverse of ``max_pool1d`` on (N, C, L) or (C, L) input (see
+    ``max_unpool2d``)."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _max_unpool(op, spatial, input, indices, kernel_size, stride, padding, output_size):
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{op}: expected {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, got "
+            f"input of shape {input.shape}"
+        )
+    if not isinstance(indices, Tensor) or indices.array.dtype.kind not in "iu":
+        kind = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(f"{op}: expected indices of an integer dtype (int64), got {kind}")
+    if indices.shape != input.shape:
+        raise RuntimeError(
+            f"{op}: expected indices of the input's shape {input.shape}, got {indices.shape}"
+        )
+    kernel = ntuple(kernel_size, spatial, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] or stride == () else stride
+    stride = ntuple(stride, spatial, "stride", op)
+    padding = ntuple(padding, spatial, "padding", op)
+    size = _unpool_size(op, input, kernel, stride, padding, output_size)
+    if any(n < 0 for n in size):
+        raise RuntimeError(
+            f"{op}: the output size {size} is negative (input of shape {input.shape})"
+        )
+    lead = input.shape[: input.ndim - spatial]
+    area = int(np.prod(size))
+    flat_index = indices.reshape(*lead, -1)
+    recorder.check(_check_unpool_index, flat_index.array, area, size, op)
+    out = input.new_zeros((*lead, area)).scatter(-1, flat_index, input.reshape(*lead, -1))
+    return out.reshape(*lead, *size)
+
+
+def _unpool_size(op, input, kernel, stride, padding, output_size) -> tuple:
+    """PyTorch's ``_unpool_output_size``: the default, or ``output_size`` (its last
+    ``len(kernel)`` entries) strictly within a stride of it."""
+    n = len(kernel)
+    default = tuple(
+        (input.shape[-n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)
+    )
+    if output_size is None:
+        return default
+    output_size = tuple(output_size)
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(
+            f"{op}: output_size should be a sequence containing {n} or {n + 2} elements, but it "
+            f"has a length of '{len(output_size)}'"
+        )
+    for d in range(n):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(
+                f'{op}: invalid output_size "{output_size}" (dim {d} must be between {lo} and '
+                f"{hi}) for input of shape {input.shape}"
+            )
+    return tuple(int(v) for v in output_size)
+
+
+def _check_unpool_index(index, area: int, size: tuple, op: str) -> None:
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= area):
+        bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+        raise RuntimeError(
+            f"{op}: found an invalid max index {bad} (output volumes are of size {size}, so "
+            f"indices are in [0, {area}))"
+        )
+
+
 # ------------------------------------------------------------------------------------ modules
 
 
@@ -561,3 +682,64 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
     def forward(self, input: Tensor):
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """``lp_pool1d`` as a layer: the p-norm of each window."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """``lp_pool2d`` as a layer: the p-norm of each window."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class _MaxUnpoolNd(Module):
+    _spatial = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self._spatial
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride if stride is not None else kernel_size, n, "stride", name)
+        self.padding = ntuple(padding, n, "padding", name)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """``max_unpool1d`` as a layer: ``layer(input, indices, output_size=None)``."""
+
+    _spatial = 1
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return max_unpool1d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """``max_unpool2d`` as a layer: ``layer(input, indices, output_size=None)``."""
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return max_unpool2d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )

@@ -17,6 +17,7 @@ from tests.nn.layer_harness import check_layer, copy_weights
 from tests.op_harness import UNARY, OpSpec, away_from_zero, make_tests
 
 torch = pytest.importorskip("torch")
+F_ = tg.nn.functional
 
 
 def avoiding(*kinks, scale=3.0):
@@ -322,3 +323,45 @@ def test_piecewise_activations_keep_nan_and_infinities_as_torch():
         got = getattr(tg.nn.functional, name)(tg.tensor(x), *args).numpy()
         want = getattr(torch.nn.functional, name)(torch.tensor(x), *args).numpy()
         np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_softmax2d_matches_torch_over_channels():
+    x = _input((2, 3, 4, 2))
+    for shape in [(2, 3, 4, 2), (3, 4, 2)]:
+        check_layer(
+            tg.nn.Softmax2d(),
+            torch.nn.Softmax2d(),
+            [x.reshape(-1)[: np.prod(shape)].reshape(shape)],
+        )
+    assert repr(tg.nn.Softmax2d()) == repr(torch.nn.Softmax2d())
+    with pytest.raises(ValueError, match=r"Softmax2d: expected input to be 3D or 4D, got 2D"):
+        tg.nn.Softmax2d()(tg.randn(3, 4))
+
+
+def test_gumbel_softmax_samples_the_categorical_distribution():
+    tg.manual_seed(0)
+    probs = np.array([0.2, 0.3, 0.5])
+    logits = tg.tensor(np.tile(np.log(probs), (4000, 1)))
+    soft = F_.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.numpy().sum(-1), 1.0, rtol=1e-12)
+    hard = F_.gumbel_softmax(logits, hard=True).numpy()
+    assert set(np.unique(hard)) == {0.0, 1.0} and (hard.sum(-1) == 1).all()
+    np.testing.assert_allclose(hard.mean(0), probs, atol=0.03)  # argmax of logits + Gumbel
+    # a low temperature makes the soft sample nearly one-hot, at the hard sample's argmax
+    tg.manual_seed(1)
+    cold = F_.gumbel_softmax(logits[:200], tau=0.01).numpy()
+    assert (cold.max(-1) > 0.9).mean() > 0.9
+    assert F_.gumbel_softmax(logits, dim=0).shape == logits.shape
+
+
+def test_gumbel_softmax_hard_has_the_soft_samples_gradient():
+    x = tg.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    g = tg.tensor(np.random.default_rng(1).standard_normal((3, 4)))
+    tg.manual_seed(5)
+    F_.gumbel_softmax(x, tau=0.7, hard=True, dim=0).backward(g)
+    hard_grad = x.grad.numpy().copy()
+    x.grad = None
+    tg.manual_seed(5)  # the same noise: the straight-through gradient is the soft one's
+    F_.gumbel_softmax(x, tau=0.7, dim=0).backward(g)
+    np.testing.assert_allclose(hard_grad, x.grad.numpy(), rtol=1e-12)
+    assert np.abs(hard_grad).sum() > 0

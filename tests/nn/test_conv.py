@@ -100,6 +100,20 @@ OPS = [
     ),
 ]
 
+OPS += [
+    # conv_transpose1d: input (N, Cin, L), weight (Cin, Cout/groups, k), bias (Cout,)
+    OpSpec(
+        "nn.functional.conv_transpose1d",
+        fn_("conv_transpose1d"),
+        [((2, 3, 5), (3, 2, 3), (2,)), ((3, 4), (3, 2, 2))],
+    ),
+    OpSpec(
+        "nn.functional.conv_transpose1d",
+        fn_("conv_transpose1d", stride=2, padding=1, output_padding=1, groups=2, dilation=2),
+        [((2, 4, 4), (4, 3, 3), (6,))],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -399,3 +413,50 @@ def test_unfold_of_an_empty_batch_has_torchs_shape():
     mine = tg.nn.functional.unfold(tg.tensor(x), 3, padding=1)
     theirs = torch.nn.functional.unfold(torch.from_numpy(x), 3, padding=1)
     assert mine.shape == tuple(theirs.shape) == (0, 27, 25)
+
+
+# ---------------------------------------------------------------------- ConvTranspose1d
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"stride": 2, "padding": 1, "output_padding": 1},
+        {"groups": 2, "dilation": 2, "bias": False},
+    ],
+)
+def test_conv_transpose1d_layer_matches_torch(kwargs):
+    rng = np.random.default_rng(0)
+    ours, theirs = (
+        tg.nn.ConvTranspose1d(4, 6, 3, **kwargs),
+        torch.nn.ConvTranspose1d(4, 6, 3, **kwargs),
+    )
+    check_layer(ours, theirs, [rng.standard_normal((2, 4, 5))])
+    check_layer(ours, theirs, [rng.standard_normal((4, 5))], copy=False)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+
+
+def test_conv_transpose1d_output_size_and_errors():
+    rng = np.random.default_rng(1)
+    ours, theirs = (
+        tg.nn.ConvTranspose1d(2, 3, 3, stride=3),
+        torch.nn.ConvTranspose1d(2, 3, 3, stride=3),
+    )
+    for size in ([14], [2, 3, 13]):
+        check_layer(
+            ours,
+            theirs,
+            [rng.standard_normal((2, 2, 4))],
+            forward=lambda layer, x, size=size: layer(x, output_size=size),
+        )
+    with pytest.raises(ValueError, match="valid sizes range from"):
+        ours(tg.randn(2, 2, 4), output_size=[20])
+    with pytest.raises(
+        RuntimeError, match=r"expected input with 2 channels, got shape \(2, 3, 4\)"
+    ):
+        ours(tg.randn(2, 3, 4))
+    with pytest.raises(RuntimeError, match=r"conv_transpose1d: expected 2-D .* \(2, 2, 4, 4\)"):
+        tg.nn.functional.conv_transpose1d(tg.randn(2, 2, 4, 4), tg.randn(2, 3, 3))

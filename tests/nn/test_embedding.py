@@ -58,6 +58,54 @@ OPS = [
     ),
 ]
 
+BAG_INDEX = Const(lambda rng: np.array([0, 2, 2, 3, 4, 1, 2, 0]))
+BAG_OFFSETS = Const(lambda rng: np.array([0, 2, 2, 5]))  # an empty bag among them
+
+
+def _bag(**kwargs):
+    def fn(lib, w, idx, *rest):
+        offsets = rest[0] if rest and not rest[0].is_floating_point() else None
+        psw = rest[-1] if rest and rest[-1].is_floating_point() else None
+        return lib.nn.functional.embedding_bag(idx, w, offsets, per_sample_weights=psw, **kwargs)
+
+    return fn
+
+
+def _bag_padded(mode):
+    def fn(lib, w, idx, offsets):
+        w = _without_row(lib, w, 2)
+        return lib.nn.functional.embedding_bag(idx, w, offsets, mode=mode, padding_idx=2)
+
+    return fn
+
+
+OPS += (
+    [
+        OpSpec(
+            "nn.functional.embedding_bag",
+            _bag(mode=mode),
+            cases=[((5, 3), BAG_INDEX, BAG_OFFSETS), ((5, 2), _index((3, 4)))],
+        )
+        for mode in ("sum", "mean", "max")
+    ]
+    + [
+        OpSpec("nn.functional.embedding_bag", _bag_padded(mode), [((5, 3), BAG_INDEX, BAG_OFFSETS)])
+        for mode in ("sum", "mean", "max")
+    ]
+    + [
+        OpSpec(
+            "nn.functional.embedding_bag",
+            _bag(mode="sum"),
+            cases=[((5, 3), BAG_INDEX, BAG_OFFSETS, (8,)), ((5, 3), _index((2, 4)), (2, 4))],
+        ),
+        OpSpec(
+            "nn.functional.embedding_bag",
+            _bag(mode="mean", include_last_offset=True),
+            cases=[((5, 3), BAG_INDEX, Const(lambda rng: np.array([0, 3, 3, 8])))],
+        ),
+    ]
+)
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -175,3 +223,87 @@ def test_empty_index_gives_empty_output_and_zero_gradient():
     assert out.shape == (0, 2, 3)
     out.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3)))
+
+
+# ---------------------------------------------------------------------- EmbeddingBag
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 3])
+def test_embedding_bag_matches_torch(mode, padding_idx):
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 10, 12)
+    offsets = np.array([0, 3, 3, 7, 11])
+    ours = tg.nn.EmbeddingBag(10, 4, mode=mode, padding_idx=padding_idx)
+    theirs = torch.nn.EmbeddingBag(10, 4, mode=mode, padding_idx=padding_idx)
+    check_layer(ours, theirs, [idx, offsets])
+    check_layer(ours, theirs, [idx.reshape(3, 4)])
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_embedding_bag_per_sample_weights_and_last_offset_match_torch():
+    rng = np.random.default_rng(1)
+    idx, psw = rng.integers(0, 6, 7), rng.standard_normal(7)
+    ours = tg.nn.EmbeddingBag(6, 3, mode="sum", include_last_offset=True)
+    theirs = torch.nn.EmbeddingBag(6, 3, mode="sum", include_last_offset=True)
+    check_layer(ours, theirs, [idx, np.array([0, 2, 7]), psw])
+
+
+def test_embedding_bag_init_padding_row_and_from_pretrained():
+    tg.manual_seed(0)
+    layer = tg.nn.EmbeddingBag(200, 50, padding_idx=-1)
+    w = layer.weight.detach().numpy()
+    assert layer.padding_idx == 199 and not w[199].any()
+    assert abs(w[:199].std() - 1) < 0.05 and abs(w[:199].mean()) < 0.05
+    bag = tg.nn.EmbeddingBag.from_pretrained(tg.tensor([[1.0, 2.0], [3.0, 5.0]]), mode="max")
+    assert not bag.weight.requires_grad
+    out = bag(tg.tensor([[0, 1], [1, 1]]))
+    np.testing.assert_array_equal(out.numpy(), [[3.0, 5.0], [3.0, 5.0]])
+
+
+def test_embedding_bag_bad_input_raises_clear_errors():
+    bag = tg.nn.EmbeddingBag(5, 2)
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+        bag(tg.tensor([0, 1]))
+    with pytest.raises(ValueError, match="if input is 2D.*offsets has to be None"):
+        bag(tg.tensor([[0, 1]]), tg.tensor([0]))
+    with pytest.raises(RuntimeError, match="offsets\\[0\\] has to be 0"):
+        bag(tg.tensor([0, 1]), tg.tensor([1]))
+    with pytest.raises(RuntimeError, match="non-decreasing"):
+        bag(tg.tensor([0, 1, 2]), tg.tensor([0, 2, 1]))
+    with pytest.raises(IndexError, match="index 5 is out of range for num_embeddings=5"):
+        bag(tg.tensor([0, 5]), tg.tensor([0]))
+    with pytest.raises(NotImplementedError, match="only supported for mode='sum'"):
+        bag(tg.tensor([0, 1]), tg.tensor([0]), tg.ones(2))
+    with pytest.raises(ValueError, match=r"per_sample_weights \(\(3,\)\).*\(\(2,\)\)"):
+        F.embedding_bag(
+            tg.tensor([0, 1]),
+            tg.randn(5, 2),
+            tg.tensor([0]),
+            mode="sum",
+            per_sample_weights=tg.ones(3),
+        )
+    with pytest.raises(ValueError, match="mode has to be one of sum, mean or max"):
+        F.embedding_bag(tg.tensor([[0, 1]]), tg.randn(5, 2), mode="min")
+    with pytest.raises(ValueError, match="input has to be 1D or 2D"):
+        bag(tg.tensor([[[0]]]))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_replays_under_compile_as_eager(mode):
+    """Bag ids, offsets of 2-D input and max's argmax are made through the recorder: a compiled
+    call replays (fullgraph) and equals eager mode on new indices, 1-D with offsets and 2-D."""
+    tg.manual_seed(0)
+    bag = tg.nn.EmbeddingBag(10, 4, mode=mode)
+
+    def step(flat, offsets, rows):
+        return bag(flat, offsets), bag(rows)
+
+    compiled = tg.compile(step, fullgraph=True)
+    offsets = tg.tensor([0, 2, 2, 5])
+    for _ in range(4):
+        flat, rows = tg.randint(0, 10, (7,)), tg.randint(0, 10, (3, 5))
+        for got, want in zip(compiled(flat, offsets, rows), step(flat, offsets, rows)):
+            np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert compiled.replays == 2

@@ -5,6 +5,7 @@ import pytest
 
 import tensorgrad as tg
 from tests.nn.layer_harness import check_layer
+from tests.op_harness import OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
 
@@ -45,3 +46,51 @@ def test_seed_example_model_builds_and_runs():
     assert repr(model) == repr(
         torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 5))
     )
+
+
+# ---------------------------------------------------------------------- Bilinear
+
+OPS = [
+    OpSpec(
+        "nn.functional.bilinear",
+        lambda lib, x1, x2, w, *b: lib.nn.functional.bilinear(x1, x2, w, *b),
+        [
+            ((4, 3), (4, 2), (5, 3, 2), (5,)),
+            ((2, 3, 3), (2, 3, 2), (1, 3, 2)),
+            ((3,), (2,), (4, 3, 2)),
+        ],
+    ),
+]
+
+test_matches_torch, test_gradcheck = make_tests(OPS)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(5,), (2, 4), ()])
+def test_bilinear_matches_torch(bias, shape):
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.standard_normal((*shape, 3)), rng.standard_normal((*shape, 4))
+    ours, theirs = tg.nn.Bilinear(3, 4, 2, bias=bias), torch.nn.Bilinear(3, 4, 2, bias=bias)
+    check_layer(ours, theirs, [x1, x2])
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_bilinear_default_init_is_pytorch_uniform():
+    tg.manual_seed(0)
+    layer = tg.nn.Bilinear(25, 3, 400)
+    bound = 1 / 5  # 1/sqrt(in1_features)
+    for p in (layer.weight, layer.bias):
+        v = p.detach().numpy()
+        assert v.min() >= -bound and v.max() <= bound and v.max() > 0.9 * bound
+    assert abs(layer.weight.detach().numpy().std() - bound / np.sqrt(3)) < 0.01
+
+
+def test_bilinear_bad_shapes_name_them():
+    layer = tg.nn.Bilinear(3, 4, 2)
+    with pytest.raises(RuntimeError, match=r"last dimensions 3 and 4.*\(5, 4\).*\(5, 4\)"):
+        layer(tg.randn(5, 4), tg.randn(5, 4))
+    with pytest.raises(RuntimeError, match=r"\(5, 3\).*\(4, 4\) must have the same leading"):
+        layer(tg.randn(5, 3), tg.randn(4, 4))
+    with pytest.raises(RuntimeError, match=r"3-D weight.*\(2, 3\)"):
+        tg.nn.functional.bilinear(tg.randn(5, 3), tg.randn(5, 4), tg.randn(2, 3))

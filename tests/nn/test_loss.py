@@ -21,9 +21,10 @@ import pytest
 
 import tensorgrad as tg
 from tests.nn.layer_harness import check_layer, copy_weights
-from tests.op_harness import OpSpec, make_tests
+from tests.op_harness import Const, OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
+F = tg.nn.functional
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:.*different to the input size"),
@@ -277,6 +278,78 @@ OPS = [
             ("none", {"p": 1.0, "margin": 3.0}),
         )
     ],
+]
+
+CLASS_T = Const(lambda rng: np.array([0, 2, 1, 2]))  # class targets for (4, 3) scores
+MULTILABEL_T = Const(lambda rng: np.array([[0, 2, -1], [1, -1, 0], [2, 1, 0], [-1, 0, 0]]))
+
+
+def multi_margin_weighted(lib, x, t, **kwargs):
+    w = lib.tensor(np.array([0.5, 2.0, 1.5]), dtype=x.dtype)
+    return lib.nn.functional.multi_margin_loss(x, t, weight=w, **kwargs)
+
+
+OPS += [
+    # poisson_nll_loss: rates (or log-rates) and counts; the target is differentiable in both
+    OpSpec("nn.functional.poisson_nll_loss", fn_("poisson_nll_loss"), PAIRS),
+    OpSpec(
+        "nn.functional.poisson_nll_loss",
+        fn_("poisson_nll_loss", log_input=False, full=True, reduction="none"),
+        [((2, 3), (2, 3)), ((4, 2, 3), (4, 2, 3))],
+        gen=lambda rng, shape: rng.uniform(0.3, 3.0, shape),  # Stirling's term where t > 1
+    ),
+    OpSpec(
+        "nn.functional.poisson_nll_loss",
+        fn_("poisson_nll_loss", full=True, eps=1e-3, reduction="sum"),
+        [((2, 3), (2, 3))],
+        gen=lambda rng, shape: rng.uniform(0.3, 3.0, shape),
+    ),
+    # gaussian_nll_loss: var of the input's shape, one dimension short, or with a 1 in it
+    OpSpec(
+        "nn.functional.gaussian_nll_loss",
+        fn_("gaussian_nll_loss"),
+        [((2, 3), (2, 3), (2, 3)), ((4, 2, 3), (4, 2, 3), (4, 2)), ((4, 3), (4, 3), (4, 1))],
+        gen=lambda rng, shape: rng.uniform(0.2, 2.0, shape),
+    ),
+    OpSpec(
+        "nn.functional.gaussian_nll_loss",
+        fn_("gaussian_nll_loss", full=True, eps=1e-3, reduction="none"),
+        [((2, 3), (2, 3), (1, 3))],
+        gen=lambda rng, shape: rng.uniform(0.2, 2.0, shape),
+    ),
+    OpSpec(
+        "nn.functional.gaussian_nll_loss",
+        lambda lib, x, t: lib.nn.functional.gaussian_nll_loss(x, t, 0.7, reduction="sum"),
+        [((2, 3), (2, 3))],
+    ),
+    # multi_margin_loss: both p, a margin and class weights; (N, C) and unbatched (C,)
+    OpSpec("nn.functional.multi_margin_loss", fn_("multi_margin_loss"), [((4, 3), CLASS_T)]),
+    OpSpec(
+        "nn.functional.multi_margin_loss",
+        fn_("multi_margin_loss", p=2, margin=0.5, reduction="none"),
+        [((4, 3), CLASS_T), ((3,), Const(lambda rng: np.array(1)))],
+    ),
+    OpSpec(
+        "nn.functional.multi_margin_loss",
+        lambda lib, x, t: multi_margin_weighted(lib, x, t, p=2, reduction="sum"),
+        [((4, 3), CLASS_T)],
+    ),
+    OpSpec(
+        "nn.functional.multi_margin_loss",
+        lambda lib, x, t: multi_margin_weighted(lib, x, t),
+        [((4, 3), CLASS_T)],
+    ),
+    # multilabel_margin_loss: each row's classes end at the first -1
+    OpSpec(
+        "nn.functional.multilabel_margin_loss",
+        fn_("multilabel_margin_loss"),
+        [((4, 3), MULTILABEL_T), ((3,), Const(lambda rng: np.array([2, 0, -1])))],
+    ),
+    OpSpec(
+        "nn.functional.multilabel_margin_loss",
+        fn_("multilabel_margin_loss", reduction="none"),
+        [((4, 3), MULTILABEL_T)],
+    ),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -632,6 +705,10 @@ MODULES = [
     "MultiLabelSoftMarginLoss",
     "CosineEmbeddingLoss",
     "TripletMarginLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
+    "MultiMarginLoss",
+    "MultiLabelMarginLoss",
 ]
 FUNCTIONS = [
     "mse_loss",
@@ -649,6 +726,10 @@ FUNCTIONS = [
     "multilabel_soft_margin_loss",
     "cosine_embedding_loss",
     "triplet_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
 ]
 
 
@@ -700,6 +781,7 @@ def test_repr_and_attributes_are_torchs(name, kwargs):
         ("BCEWithLogitsLoss", {"weight": np.ones(3), "pos_weight": np.ones(3)}, None),
         ("MSELoss", {}, []),
         ("MultiLabelSoftMarginLoss", {"weight": np.ones(3)}, ["weight"]),
+        ("MultiMarginLoss", {"weight": np.ones(3)}, ["weight"]),
         ("KLDivLoss", {}, []),
     ],
 )
@@ -866,3 +948,82 @@ def test_seed_example_trains_like_torch(loss_name, dtype):
         with torch.no_grad():
             for p in th_model.parameters():
                 p.sub_(lr * p.grad)
+
+
+# ---------------------------------------------------------------------- likelihood and margins
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_likelihood_and_multi_margin_modules_match_torch(reduction):
+    rng = np.random.default_rng(3)
+    x, t = rng.standard_normal((5, 4)), rng.uniform(0.0, 4.0, (5, 4))
+    check_layer(
+        tg.nn.PoissonNLLLoss(full=True, reduction=reduction),
+        torch.nn.PoissonNLLLoss(full=True, reduction=reduction),
+        [x, t + 1.0],
+    )
+    var = rng.uniform(0.1, 2.0, (5, 1))
+    check_layer(
+        tg.nn.GaussianNLLLoss(full=True, reduction=reduction),
+        torch.nn.GaussianNLLLoss(full=True, reduction=reduction),
+        [x, t, var],
+    )
+    target = np.array([0, 3, 1, 1, 2])
+    w = np.array([1.0, 0.5, 2.0, 1.5])
+    check_layer(
+        tg.nn.MultiMarginLoss(p=2, margin=0.8, weight=tg.tensor(w), reduction=reduction),
+        torch.nn.MultiMarginLoss(p=2, margin=0.8, weight=torch.tensor(w), reduction=reduction),
+        [x, target],
+    )
+    labels = np.array([[3, 0, -1, 2], [1, 2, 3, 0], [-1, 1, 1, 1], [2, -1, 0, 0], [0, 0, -1, 1]])
+    check_layer(
+        tg.nn.MultiLabelMarginLoss(reduction=reduction),
+        torch.nn.MultiLabelMarginLoss(reduction=reduction),
+        [x, labels],
+    )
+
+
+def test_gaussian_nll_clamps_var_without_stopping_its_gradient():
+    x, t = np.array([0.3, -1.0, 2.0]), np.array([0.1, 0.5, 1.0])
+    var = np.array([1e-9, 0.5, 0.0])  # two entries below eps: clamped values, gradient kept
+    check_layer(
+        tg.nn.GaussianNLLLoss(eps=1e-3, reduction="sum"),
+        torch.nn.GaussianNLLLoss(eps=1e-3, reduction="sum"),
+        [x, t, var],
+        rtol=1e-9,
+    )
+
+
+def test_poisson_nll_full_at_zero_counts_is_finite():
+    x = tg.tensor([0.5, -0.2], requires_grad=True)
+    t = tg.tensor([0.0, 3.0], requires_grad=True)
+    loss = F.poisson_nll_loss(x, t, full=True)
+    want = torch.nn.functional.poisson_nll_loss(
+        torch.tensor([0.5, -0.2]), torch.tensor([0.0, 3.0]), full=True
+    )
+    np.testing.assert_allclose(loss.item(), want.item(), rtol=1e-6)
+    loss.backward()
+    assert np.isfinite(t.grad.numpy()).all()  # PyTorch's is NaN at t = 0 (0 log 0)
+
+
+def test_likelihood_and_margin_losses_name_bad_input():
+    with pytest.raises(ValueError, match=r"var is of incorrect size.*\(2, 2\).*\(2, 3\)"):
+        F.gaussian_nll_loss(tg.randn(2, 3), tg.randn(2, 3), tg.ones(2, 2))
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(tg.randn(2, 3), tg.randn(2, 3), -tg.ones(2, 3))
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(tg.randn(2, 3), tg.randn(2, 3), -1.0)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        F.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1]), p=3)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        tg.nn.MultiMarginLoss(p=3)
+    with pytest.raises(RuntimeError, match=r"expected target of shape \(2,\).*\(3,\)"):
+        F.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 1, 2]))
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        F.multi_margin_loss(tg.randn(2, 3), tg.tensor([0, 3]))
+    with pytest.raises(RuntimeError, match=r"integer class-index target"):
+        F.multi_margin_loss(tg.randn(2, 3), tg.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(2, 2\)"):
+        F.multilabel_margin_loss(tg.randn(2, 3), tg.tensor([[0, 1], [1, -1]]))
+    with pytest.raises(IndexError, match=r"must be in \[-1, 2\]"):
+        F.multilabel_margin_loss(tg.randn(2, 3), tg.tensor([[0, 5, -1], [1, -1, 0]]))

@@ -123,6 +123,20 @@ OPS = [
     ),
 ]
 
+OPS += [
+    OpSpec(
+        "nn.functional.local_response_norm",
+        lambda lib, x: lib.nn.functional.local_response_norm(x, 3, alpha=0.5, beta=0.6, k=1.5),
+        cases=[((2, 5, 4),), ((2, 4, 3, 2),), ((1, 3, 2, 2, 2),)],
+        noncontiguous=False,  # PyTorch's 4-D+ path calls .view, which refuses strided input
+    ),
+    OpSpec(
+        "nn.functional.local_response_norm",
+        lambda lib, x: lib.nn.functional.local_response_norm(x, 2),
+        cases=[((2, 4, 3),)],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -502,3 +516,32 @@ def test_instance_norm_is_not_a_batch_norm():
 
     layer = tg.nn.InstanceNorm2d(3, affine=True)
     assert isinstance(layer, NormBase) and not isinstance(layer, BatchNormBase)
+
+
+# ---------------------------------------------------------------------- InstanceNorm3d, LRN
+
+
+@pytest.mark.parametrize("kw", [{}, {"affine": True, "track_running_stats": True}])
+@pytest.mark.parametrize("shape", [(2, 3, 2, 3, 2), (3, 2, 3, 2)])
+def test_instance_norm_3d_train_then_eval_matches_torch(kw, shape):
+    rng = np.random.default_rng(0)
+    ours, theirs = tg.nn.InstanceNorm3d(3, **kw), torch.nn.InstanceNorm3d(3, **kw)
+    check_layer(ours, theirs, [rng.standard_normal(shape)])
+    check_layer(ours, theirs, [rng.standard_normal(shape)], train=False, copy=False)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    with pytest.raises(ValueError, match=r"expected 4D or 5D input \(got 3D input"):
+        ours(tg.randn(3, 2, 2))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 6])
+def test_local_response_norm_layer_matches_torch(size):
+    rng = np.random.default_rng(size)
+    ours = tg.nn.LocalResponseNorm(size, alpha=0.3, beta=0.9, k=2.0)
+    theirs = torch.nn.LocalResponseNorm(size, alpha=0.3, beta=0.9, k=2.0)
+    for shape in [(2, 5, 4), (2, 5, 3, 2), (1, 4, 2, 3, 2)]:
+        check_layer(ours, theirs, [rng.standard_normal(shape)])
+    assert repr(ours) == repr(theirs)
+    assert repr(tg.nn.LocalResponseNorm(2)) == repr(torch.nn.LocalResponseNorm(2))
+    with pytest.raises(ValueError, match=r"3D or higher dimensionality input \(got 2 dim"):
+        ours(tg.randn(2, 5))

@@ -166,6 +166,68 @@ OPS = [
     ),
 ]
 
+
+def _positive(rng, shape):
+    return rng.uniform(0.5, 2.0, shape)  # x^p for a fractional p needs x > 0
+
+
+def unpool(spatial, **kwargs):
+    """max_unpool of max_pool's output at its indices: values back in place, zeros elsewhere."""
+
+    def fn(lib, x):
+        F = lib.nn.functional
+        pool, unpool_ = (
+            (F.max_pool1d, F.max_unpool1d) if spatial == 1 else (F.max_pool2d, F.max_unpool2d)
+        )
+        out, idx = pool(x, return_indices=True, **kwargs)
+        return unpool_(out, idx, **kwargs)
+
+    return fn
+
+
+OPS += [
+    OpSpec(
+        "nn.functional.lp_pool2d",
+        fn_("lp_pool2d", norm_type=2, kernel_size=2),
+        [((2, 3, 4, 4),), ((3, 4, 5),)],
+    ),
+    OpSpec(
+        "nn.functional.lp_pool2d",
+        fn_("lp_pool2d", norm_type=1.5, kernel_size=(3, 2), stride=(1, 2), ceil_mode=True),
+        [((2, 3, 4, 5),)],
+        gen=_positive,
+    ),
+    OpSpec(
+        "nn.functional.lp_pool1d",
+        fn_("lp_pool1d", norm_type=3, kernel_size=2),
+        [((2, 3, 6),), ((3, 5),)],
+        gen=_positive,
+    ),
+    OpSpec(
+        "nn.functional.lp_pool1d",
+        fn_("lp_pool1d", norm_type=2, kernel_size=3, stride=2),
+        [((2, 3, 7),)],
+    ),
+    OpSpec(
+        "nn.functional.max_unpool2d",
+        unpool(2, kernel_size=2),
+        [((2, 3, 4, 6),), ((3, 4, 4),)],
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.max_unpool2d",
+        unpool(2, kernel_size=3, stride=3, padding=1),  # overlapping windows can pick one
+        [((2, 2, 4, 4),)],  # element twice: its gradient would count twice, its value once
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.max_unpool1d",
+        unpool(1, kernel_size=2),
+        [((2, 3, 6),), ((3, 4),)],
+        gen=distinct,
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -409,3 +471,75 @@ def test_pooling_errors():
         F.adaptive_max_pool1d(tg.randn(2, 4, 5), (2, 2))
     with pytest.raises(RuntimeError, match="non-negative"):
         F.adaptive_max_pool1d(tg.randn(2, 4, 5), -1)
+
+
+# ---------------------------------------------------------------------- LPPool, MaxUnpool
+
+
+@pytest.mark.parametrize("p", [2, 1.5, float("inf")])
+def test_lp_pool_layers_match_torch(p):
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (2, 3, 6, 5))
+    for kwargs in [{"kernel_size": 2}, {"kernel_size": (3, 2), "stride": 2, "ceil_mode": True}]:
+        ours, theirs = tg.nn.LPPool2d(p, **kwargs), torch.nn.LPPool2d(p, **kwargs)
+        check_layer(ours, theirs, [x])
+        assert repr(ours) == repr(theirs)
+    ours, theirs = tg.nn.LPPool1d(p, 3, stride=2), torch.nn.LPPool1d(p, 3, stride=2)
+    check_layer(ours, theirs, [x[0]])
+    assert repr(ours) == repr(theirs)
+
+
+def _unpool_forward(spatial, pool_kwargs, output_size=None):
+    def forward(layer, x):
+        lib = tg if isinstance(layer, tg.nn.Module) else torch
+        pool = lib.nn.functional.max_pool1d if spatial == 1 else lib.nn.functional.max_pool2d
+        return layer(*pool(x, return_indices=True, **pool_kwargs), output_size=output_size)
+
+    return forward
+
+
+def test_max_unpool_layers_match_torch():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 6, 6))
+    kwargs = {"kernel_size": 3, "stride": 2, "padding": 1}
+    check_layer(
+        tg.nn.MaxUnpool2d(**kwargs),
+        torch.nn.MaxUnpool2d(**kwargs),
+        [x[..., :5, :5]],
+        forward=_unpool_forward(2, kwargs),
+    )
+    check_layer(
+        tg.nn.MaxUnpool2d(2),
+        torch.nn.MaxUnpool2d(2),
+        [rng.standard_normal((3, 7, 6))],
+        forward=_unpool_forward(2, {"kernel_size": 2}, output_size=(7, 6)),
+    )
+    check_layer(
+        tg.nn.MaxUnpool1d(2),
+        torch.nn.MaxUnpool1d(2),
+        [x[:, :, 0]],
+        forward=_unpool_forward(1, {"kernel_size": 2}),
+    )
+    for ours, theirs in [
+        (tg.nn.MaxUnpool2d(2, 1), torch.nn.MaxUnpool2d(2, 1)),
+        (tg.nn.MaxUnpool1d(3), torch.nn.MaxUnpool1d(3)),
+    ]:
+        assert repr(ours) == repr(theirs)
+        assert (ours.kernel_size, ours.stride, ours.padding) == (
+            theirs.kernel_size,
+            theirs.stride,
+            theirs.padding,
+        )
+
+
+def test_max_unpool_errors_name_the_problem():
+    out, idx = tg.nn.functional.max_pool2d(tg.randn(1, 1, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"invalid output_size.*between 2 and 6"):
+        tg.nn.functional.max_unpool2d(out, idx, 2, output_size=(8, 4))
+    with pytest.raises(ValueError, match="2 or 4 elements"):
+        tg.nn.functional.max_unpool2d(out, idx, 2, output_size=(4,))
+    with pytest.raises(RuntimeError, match=r"invalid max index \d+ .*\(4, 4\).*\[0, 16\)"):
+        tg.nn.functional.max_unpool2d(out, idx + 12, 2)
+    with pytest.raises(RuntimeError, match=r"indices of the input's shape"):
+        tg.nn.functional.max_unpool2d(out, idx[..., :1], 2)
+    with pytest.raises(RuntimeError, match="integer dtype"):
+        tg.nn.functional.max_unpool2d(out, out, 2)
