@@ -30,9 +30,11 @@ lint: venv
 
 # The second run takes the op tables through the NumPy reference path that the numba kernels
 # (tensorgrad/kernels/) are tested against, and that runs where numba is not installed.
+# -n auto (pytest-xdist): one worker per core. The tests are single-threaded Python and NumPy
+# on small arrays, so two workers on a 2-core machine take the first run from 5-7 min to 3.5.
 pytest: venv
-	$(PY) -m pytest
-	TENSORGRAD_KERNELS=numpy $(PY) -m pytest tests/ops tests/nn tests/optim
+	$(PY) -m pytest -n auto
+	TENSORGRAD_KERNELS=numpy $(PY) -m pytest -n auto tests/ops tests/nn tests/optim
 
 test: lint pytest
 
