@@ -81,6 +81,24 @@ def _check_dtype(name: str, what: str, p: Tensor | None, input: Tensor) -> None:
         )
 
 
+def _check_channels(name, input, running_mean, running_var, weight, bias) -> None:
+    """Each given per-channel tensor has input.shape[1] elements; weight and bias input's dtype."""
+    c = input.shape[1]
+    for what, p in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if p is not None and p.numel() != c:
+            raise RuntimeError(
+                f"{name}: {what} should contain {c} elements (the channels of the input "
+                f"of shape {tuple(input.shape)}), not {p.numel()}"
+            )
+        if what in ("weight", "bias"):
+            _check_dtype(name, what, p, input)
+
+
 def _layer_norm(name: str, input, shape: tuple, weight, bias, eps: float) -> Tensor:
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.FP32)
@@ -209,19 +227,7 @@ def _batch_norm(
             f"batch_norm: expected an input of shape (N, C, *), got shape {tuple(input.shape)}"
         )
     c = input.shape[1]
-    for what, p in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if p is not None and p.numel() != c:
-            raise RuntimeError(
-                f"batch_norm: {what} should contain {c} elements (the channels of the input "
-                f"of shape {tuple(input.shape)}), not {p.numel()}"
-            )
-        if what in ("weight", "bias"):
-            _check_dtype("batch_norm", what, p, input)
+    _check_channels("batch_norm", input, running_mean, running_var, weight, bias)
     dims = (0,) + tuple(range(2, input.ndim))
     channel = (c,) + (1,) * (input.ndim - 2)
     if training:
@@ -299,19 +305,7 @@ def instance_norm(
             "Expected more than 1 spatial element when training, got input size "
             f"{tuple(input.shape)}"
         )
-    for what, p in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if p is not None and p.numel() != c:
-            raise RuntimeError(
-                f"instance_norm: {what} should contain {c} elements (the channels of the input "
-                f"of shape {tuple(input.shape)}), not {p.numel()}"
-            )
-        if what in ("weight", "bias"):
-            _check_dtype("instance_norm", what, p, input)
+    _check_channels("instance_norm", input, running_mean, running_var, weight, bias)
     channel = (c,) + (1,) * (input.ndim - 2)
     if use_input_stats:
         x = input.reshape(n, c, positions)

@@ -261,6 +261,40 @@ def _bag_argmax(rows, bag_of, bags: int):
     return xp.ascontiguousarray(xp.where(empty[:, None], n, first).astype(np.int64))
 
 
+def _table(module, num_embeddings, embedding_dim, _weight, freeze, device, dtype) -> Parameter:
+    """The (num_embeddings, embedding_dim) weight of an Embedding or EmbeddingBag: ``_weight``
+    itself (shape checked) or a new table initialised by ``module.reset_parameters``."""
+    if _weight is not None:
+        if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+            raise ValueError(
+                f"Shape of weight {tuple(_weight.shape)} does not match num_embeddings and "
+                f"embedding_dim ({num_embeddings}, {embedding_dim})"
+            )
+        return Parameter(_weight, requires_grad=not freeze)
+    weight = creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
+    module.weight = Parameter(weight, requires_grad=not freeze)
+    module.reset_parameters()
+    return module.weight
+
+
+def _reset_table(weight: Tensor, padding_idx: int | None) -> None:
+    """N(0, 1), with the ``padding_idx`` row zero (PyTorch's init of both tables)."""
+    init.normal_(weight)
+    if padding_idx is not None:
+        with no_grad():
+            weight[padding_idx].fill_(0)
+
+
+def _pretrained_shape(embeddings: Tensor) -> tuple:
+    """``from_pretrained``'s table shape, which must be 2-d."""
+    if embeddings.ndim != 2:
+        raise ValueError(
+            f"Embeddings parameter is expected to be 2-dimensional, got shape "
+            f"{tuple(embeddings.shape)}"
+        )
+    return tuple(embeddings.shape)
+
+
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``; ``layer(indices)`` has
     shape ``indices.shape + (embedding_dim,)``.
@@ -288,23 +322,10 @@ class Embedding(Module):
         self.padding_idx = _padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            weight = creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
-            self.weight = Parameter(weight, requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"Shape of weight {tuple(_weight.shape)} does not match num_embeddings and "
-                    f"embedding_dim ({num_embeddings}, {embedding_dim})"
-                )
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        self.weight = _table(self, num_embeddings, embedding_dim, _weight, _freeze, device, dtype)
 
     def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _reset_table(self.weight, self.padding_idx)
 
     def forward(self, input: Tensor) -> Tensor:
         return _lookup(
@@ -344,12 +365,7 @@ class Embedding(Module):
     ) -> Embedding:
         """An Embedding whose weight is ``embeddings`` (shared storage, as PyTorch); frozen
         (no gradient) unless ``freeze=False``."""
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"Embeddings parameter is expected to be 2-dimensional, got shape "
-                f"{tuple(embeddings.shape)}"
-            )
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(
             rows,
             cols,
@@ -390,25 +406,12 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.padding_idx = _padding_idx(padding_idx, num_embeddings)
-        if _weight is None:
-            weight = creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
-            self.weight = Parameter(weight)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"Shape of weight {tuple(_weight.shape)} does not match num_embeddings and "
-                    f"embedding_dim ({num_embeddings}, {embedding_dim})"
-                )
-            self.weight = Parameter(_weight)
+        self.weight = _table(self, num_embeddings, embedding_dim, _weight, False, device, dtype)
         self.mode, self.sparse = mode, sparse
         self.include_last_offset = include_last_offset
 
     def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _reset_table(self.weight, self.padding_idx)
 
     def forward(
         self,
@@ -457,12 +460,7 @@ class EmbeddingBag(Module):
         padding_idx: int | None = None,
     ) -> EmbeddingBag:
         """An EmbeddingBag whose weight is ``embeddings``; frozen unless ``freeze=False``."""
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"Embeddings parameter is expected to be 2-dimensional, got shape "
-                f"{tuple(embeddings.shape)}"
-            )
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(
             rows,
             cols,
