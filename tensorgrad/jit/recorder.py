@@ -230,8 +230,13 @@ class Recorder:
         self.steps.append(step)
         if is_array(out):
             step.out = self._new_slot(out)
-        elif type(out) is tuple:  # several arrays (None for one not computed)
+        elif type(out) is tuple and all(a is None or is_array(a) for a in out):
+            # several arrays (None for one not computed)
             step.out = tuple(None if a is None else self._new_slot(a) for a in out)
+        elif out is not None:
+            # a NumPy scalar or a Python value: the code that uses it keeps the value of this
+            # call, and a replay would run on with it, stale
+            self.host_read(f"{step.label}, which returned a {type(out).__name__} (not an array),")
 
     def guard(self, fn, args: tuple, value, label: str) -> None:
         """Keep ``value = fn(*args)`` as a guard (see the module-level ``guard``)."""

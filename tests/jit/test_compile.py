@@ -292,6 +292,21 @@ def test_item_inside_the_step_with_fullgraph_is_an_error():
         step(_batch(8)[0])
 
 
+def test_a_recorded_call_that_returns_a_scalar_is_a_host_read():
+    # Library code that runs an array function through recorder.call and gets a NumPy scalar
+    # back would hold the recording's value on every replay: the recorder refuses it (this
+    # caught slogdet's sign, which once came back as a scalar for a single matrix).
+    from tensorgrad.jit import recorder
+
+    def total(x):
+        return tg.tensor(float(recorder.call(np.sum, x.array)))
+
+    step = tg.compile(total, fullgraph=True)
+    step(tg.ones(3))
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*sum, which returned a float"):
+        step(tg.ones(3))
+
+
 def test_generation_under_no_grad_replays_the_forward():
     model, _, _ = _simple()
     model.eval()
