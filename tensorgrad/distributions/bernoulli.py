@@ -5,16 +5,17 @@ from __future__ import annotations
 import math
 from numbers import Number
 
-from ..creation import arange, bernoulli
+from ..creation import arange, rand
 from ..grad_mode import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """1 with probability ``probs`` (in [0, 1]), 0 otherwise; or given the log-odds
     ``logits`` (probs = sigmoid(logits)). Exactly one of the two is given; the other is
     derived on first use."""
@@ -22,6 +23,7 @@ class Bernoulli(Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
         if (probs is None) == (logits is None):
@@ -79,10 +81,12 @@ class Bernoulli(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()) -> Tensor:
-        """0/1 draws (in the parameter's dtype) of shape ``sample_shape + batch_shape``."""
+        """0/1 draws (in the parameter's dtype) of shape ``sample_shape + batch_shape``:
+        u < p with u ~ U[0, 1)."""
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return bernoulli(self.probs.expand(shape))
+            u = rand(shape, dtype=self.probs.dtype, device=self.probs.device)
+            return (u < self.probs).to(self.probs.dtype)
 
     def log_prob(self, value) -> Tensor:
         """value log p + (1 - value) log(1 - p), computed stably from the logits."""
@@ -100,3 +104,10 @@ class Bernoulli(Distribution):
         values = arange(2, dtype=self._param.dtype, device=self._param.device)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + self._batch_shape) if expand else values
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()

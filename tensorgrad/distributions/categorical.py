@@ -7,7 +7,9 @@ import math
 import numpy as np
 
 from ..backend import int64
-from ..creation import arange, full, multinomial
+from ..creation import arange, full
+from ..jit import recorder
+from ..random import multinomial
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -100,7 +102,9 @@ class Categorical(Distribution):
         probs_2d = self.probs.detach().reshape(-1, self._num_events)
         if n == 0:
             return full(shape, 0, dtype=int64, device=self.probs.device)
-        return multinomial(probs_2d, n, True).T.reshape(shape)
+        # drawn through the recorder, so a tg.compile replay draws again
+        index = Tensor._make(recorder.call(multinomial, probs_2d.array, n, True))
+        return index.T.reshape(shape)
 
     def log_prob(self, value) -> Tensor:
         """The normalised logit of category ``value`` (broadcast against the batch)."""

@@ -5,17 +5,18 @@ from __future__ import annotations
 import math
 from numbers import Number
 
-from ..creation import normal, randn
+from ..creation import randn
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """The normal distribution with mean ``loc`` and standard deviation ``scale`` (> 0),
     density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)); the parameters broadcast
     together to the batch shape."""
@@ -23,6 +24,7 @@ class Normal(Distribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
@@ -60,9 +62,8 @@ class Normal(Distribution):
 
     def sample(self, sample_shape=()) -> Tensor:
         """Draws of shape ``sample_shape + batch_shape``, no gradient."""
-        shape = self._extended_shape(sample_shape)
         with no_grad():
-            return normal(self.loc.expand(shape), self.scale.expand(shape))
+            return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=()) -> Tensor:
         """``loc + scale * eps`` with eps ~ N(0, 1): differentiable in ``loc`` and ``scale``."""
@@ -83,6 +84,17 @@ class Normal(Distribution):
             self._validate_sample(value)
         return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
 
+    def icdf(self, value) -> Tensor:
+        """loc + scale sqrt(2) erfinv(2 value - 1)."""
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
     def entropy(self) -> Tensor:
         """1/2 + log(sqrt(2 pi)) + log scale."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

@@ -7,9 +7,14 @@ from numbers import Number
 
 import numpy as np
 
-from ..creation import tensor
+from .. import backend
+from ..creation import full, tensor
 from ..grad_mode import enable_grad
-from ..tensor import Tensor
+from ..jit import recorder
+from ..random import rng
+from ..tensor import Tensor, cat
+
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant, -digamma(1)
 
 
 def broadcast_all(*values) -> tuple[Tensor, ...]:
@@ -65,3 +70,108 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _sum_rightmost(value, dim: int):
+    """``value`` summed over its ``dim`` rightmost dims (unchanged for dim 0)."""
+    if dim == 0:
+        return value
+    return value.reshape(value.shape[: value.ndim - dim] + (-1,)).sum(-1)
+
+
+def _draw(sample, dtype, *arrays):
+    """``sample(rng, *host copies of arrays)`` from the default generator, cast to ``dtype`` and
+    moved to the first array's device: one function, so that tg.compile's replay draws again."""
+    device = backend.device_of(arrays[0])
+    out = sample(rng(), *[backend.to_numpy(a) for a in arrays])
+    return backend.to_device(np.asarray(out, dtype=dtype), device)
+
+
+def draw(sample, *params: Tensor) -> Tensor:
+    """A draw ``sample(rng, *arrays)`` made by NumPy from the default generator (so
+    ``tg.manual_seed`` repeats it) on the host copies of ``params``' arrays, returned as a
+    tensor of the first parameter's dtype and device, without gradient. Made through the
+    recorder: a tg.compile replay draws again, from the replay's parameter values."""
+    dtype = params[0].array.dtype
+    return Tensor._make(recorder.call(_draw, sample, dtype, *[p.array for p in params]))
+
+
+def _tril_table(n: int, diag: int, device):
+    """int64 (n * n,): for each entry of an n x n matrix in row-major order, its position
+    among the entries ``tril(diag)`` keeps, or the count of those entries where it drops it."""
+    i, j = np.indices((n, n))
+    keep = (j < i + diag + 1).ravel()
+    table = np.full(n * n, keep.sum(), dtype=np.int64)
+    table[keep] = np.arange(keep.sum())
+    return backend.to_device(table, device)
+
+
+def _tril_positions(n: int, diag: int, device):
+    """int64: the row-major flat positions of the entries ``tril(diag)`` keeps."""
+    i, j = np.indices((n, n))
+    return backend.to_device(np.flatnonzero((j < i + diag + 1).ravel()), device)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of the lower triangle (``tril(diag)``) of the matrices in ``mat``, row by
+    row, as vectors over the last dim."""
+    n = mat.shape[-1]
+    if not -n <= diag < n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    positions = Tensor._make(recorder.call(_tril_positions, n, diag, mat.device))
+    return mat.reshape(mat.shape[:-2] + (n * n,)).index_select(-1, positions)
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of ``tril_matrix_to_vec``: D x D lower-triangular matrices (zeros above
+    ``diag``) filled row by row from the vectors of the last dim."""
+    m = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > float(np.finfo(vec.array.dtype).eps):
+        raise ValueError(
+            f"The size of last dimension is {m} which cannot be expressed as the lower "
+            "triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    table = Tensor._make(recorder.call(_tril_table, n, diag, vec.device))
+    padded = cat([vec, full(vec.shape[:-1] + (1,), 0.0, dtype=vec.dtype, device=vec.device)], -1)
+    return padded.index_select(-1, table).reshape(vec.shape[:-1] + (n, n))
+
+
+# ---------------------------------------------------------------------- NumPy samplers for draw
+# Each is sample(rng, *host arrays) with the output shape of its first array.
+
+
+def _std_exponential(rng, like):
+    return rng.standard_exponential(like.shape)
+
+
+def _std_cauchy(rng, like):
+    return rng.standard_cauchy(like.shape)
+
+
+def _std_gamma(rng, concentration):
+    """Gamma(concentration, 1) draws, at least the dtype's smallest normal number (as
+    PyTorch clamps them), so their logs stay finite."""
+    x = rng.standard_gamma(concentration.astype(np.float64))
+    return np.maximum(x, np.finfo(concentration.dtype).tiny)
+
+
+def _dirichlet(rng, concentration):
+    """Normalised Gamma draws, clamped to [tiny, 1 - ulp] of the dtype as PyTorch's are."""
+    finfo = np.finfo(concentration.dtype)
+    g = np.maximum(rng.standard_gamma(concentration.astype(np.float64)), finfo.tiny)
+    x = (g / g.sum(-1, keepdims=True)).astype(concentration.dtype)
+    return np.clip(x, finfo.tiny, np.nextafter(concentration.dtype.type(1), 0))
+
+
+def _poisson(rng, rate):
+    return rng.poisson(rate.astype(np.float64))
+
+
+def _binomial(rng, total_count, probs):
+    return rng.binomial(np.rint(total_count).astype(np.int64), probs.astype(np.float64))
+
+
+def _von_mises(rng, loc, concentration):
+    return rng.vonmises(loc.astype(np.float64), concentration.astype(np.float64))
