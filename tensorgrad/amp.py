@@ -21,10 +21,13 @@ float32: master weights stay float32. The state is process-global, like grad mod
 runs ops from one thread); outside ``autocast`` an op pays one attribute check.
 
 ``GradScaler`` is dynamic loss scaling with PyTorch's semantics and state dict.
+``custom_fwd``/``custom_bwd`` decorate a custom ``autograd.Function``'s forward and backward as
+PyTorch's do; ``set_autocast_dtype`` sets the dtype an ``autocast`` without one uses.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import math
 
@@ -38,56 +41,107 @@ LOWER = "lower"
 FP32 = "fp32"
 
 
+__all__ = [
+    "GradScaler",
+    "autocast",
+    "custom_bwd",
+    "custom_fwd",
+    "get_autocast_dtype",
+    "is_autocast_available",
+    "is_autocast_enabled",
+    "set_autocast_dtype",
+]
+
+_DEVICE_TYPES = ("cpu", "cuda")
+
+
 class AutocastState:
     """``active``: some device type has autocast on (the one flag the ops check);
-    ``dtypes``: device type -> the lower-precision numpy dtype while enabled."""
+    ``dtypes``: device type -> the lower-precision numpy dtype while enabled;
+    ``defaults``: device type -> the dtype ``set_autocast_dtype`` set (used by an ``autocast``
+    given no dtype)."""
 
     active = False
     dtypes: dict[str, np.dtype] = {}
+    defaults: dict[str, np.dtype] = {}
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether ``autocast(device_type)`` works: True for ``'cpu'`` and ``'cuda'``, the two
+    device types tensorgrad has (PyTorch also answers True for the others it knows)."""
+    return device_type in _DEVICE_TYPES
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """Whether code runs inside an enabled ``autocast(device_type)``; with no argument, CUDA's
+    (as ``torch.is_autocast_enabled()``)."""
     return device_type in AutocastState.dtypes
 
 
 def get_autocast_dtype(device_type: str = "cuda"):
-    """The dtype autocast uses for ``device_type`` (float16; also when not enabled)."""
-    return backend.from_np(AutocastState.dtypes.get(device_type, np.dtype(np.float16)))
+    """The dtype autocast uses for ``device_type``: float16, the only one NumPy and CuPy can
+    compute in (PyTorch's CPU default is bfloat16, which NumPy lacks)."""
+    dtypes = AutocastState.dtypes
+    fast = dtypes.get(device_type, AutocastState.defaults.get(device_type, np.dtype(np.float16)))
+    return backend.from_np(fast)
+
+
+def _lower_dtype(dtype, what: str) -> np.dtype:
+    np_dtype = np.dtype(backend.to_dtype(dtype).np)
+    if np_dtype != np.float16:
+        raise RuntimeError(
+            f"{what}: only float16 is supported as the lower-precision dtype, got "
+            f"{backend.from_np(np_dtype)}"
+        )
+    return np_dtype
+
+
+def _check_device_type(device_type, what: str) -> None:
+    if not isinstance(device_type, str):
+        raise ValueError(
+            f"{what}: expected device_type as a string, got {type(device_type).__name__}"
+        )
+    if device_type not in _DEVICE_TYPES:
+        raise RuntimeError(f"{what}: device_type must be 'cpu' or 'cuda', got {device_type!r}")
+
+
+def set_autocast_dtype(device_type: str, dtype) -> None:
+    """Set the dtype an ``autocast(device_type)`` given no ``dtype`` uses (PyTorch's
+    ``torch.set_autocast_dtype``). Only float16 is supported; setting it for ``'cpu'`` lets
+    ``autocast('cpu')`` run without ``dtype=`` (PyTorch's CPU default, bfloat16, does not exist
+    in NumPy)."""
+    _check_device_type(device_type, "set_autocast_dtype")
+    AutocastState.defaults = {
+        **AutocastState.defaults,
+        device_type: _lower_dtype(dtype, "set_autocast_dtype"),
+    }
 
 
 class autocast:
     """``with autocast('cuda'):`` or ``@autocast('cpu', dtype=tg.float16)``: see the module
     docstring for which ops change dtype. ``enabled=False`` turns autocast off inside the block
-    (nested blocks restore the outer state on exit)."""
+    (nested blocks restore the outer state on exit). ``tg.autocast`` is this class, as
+    ``torch.autocast`` is ``torch.amp.autocast``; ``device_type`` is required, as there."""
 
     def __init__(
         self,
-        device_type: str = "cuda",
+        device_type: str,
         dtype=None,
         enabled: bool = True,
         cache_enabled: bool | None = None,
     ) -> None:
-        if not isinstance(device_type, str):
-            raise ValueError(
-                f"autocast: expected device_type as a string, got {type(device_type).__name__}"
-            )
-        if device_type not in ("cpu", "cuda"):
-            raise RuntimeError(
-                f"autocast: device_type must be 'cpu' or 'cuda', got {device_type!r}"
-            )
+        _check_device_type(device_type, "autocast")
+        if dtype is None:
+            dtype = AutocastState.defaults.get(device_type)
         if dtype is None:
             if device_type == "cpu" and enabled:  # PyTorch's CPU default is bfloat16
                 raise RuntimeError(
                     "autocast: the CPU default dtype is bfloat16, which NumPy lacks; pass "
-                    "dtype=tg.float16 explicitly"
+                    "dtype=tg.float16 explicitly (or set it with "
+                    "tg.set_autocast_dtype('cpu', tg.float16))"
                 )
             dtype = np.float16
-        np_dtype = np.dtype(backend.to_dtype(dtype).np)
-        if np_dtype != np.float16:
-            raise RuntimeError(
-                f"autocast: only float16 is supported as the lower-precision dtype, got "
-                f"{backend.from_np(np_dtype)}"
-            )
+        np_dtype = _lower_dtype(dtype, "autocast")
         self.device_type, self.fast_dtype, self.enabled = device_type, np_dtype, bool(enabled)
         self._prev: list = []
 
@@ -112,6 +166,78 @@ class autocast:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _cast(value, device_type: str, dtype):
+    """``value`` with every floating tensor on ``device_type`` (float64 excepted) cast to
+    ``dtype``, through lists, tuples, dicts and other iterables, as PyTorch's ``_cast``."""
+    from .tensor import Tensor
+
+    if isinstance(value, Tensor):
+        eligible = (
+            value.is_floating_point()
+            and value.device.type == device_type
+            and value.dtype != backend.float64
+        )
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes, np.ndarray)):
+        return value
+    if isinstance(value, collections.abc.Mapping):
+        return {
+            _cast(k, device_type, dtype): _cast(v, device_type, dtype) for k, v in value.items()
+        }
+    if isinstance(value, collections.abc.Iterable):
+        cast = (_cast(v, device_type, dtype) for v in value)
+        return type(value)(cast) if isinstance(value, (list, tuple)) else cast
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """Decorate the ``forward`` of a custom ``autograd.Function`` (``torch.amp.custom_fwd``).
+
+    Inside an enabled ``autocast(device_type)`` with ``cast_inputs`` given, the floating
+    tensors among the arguments (not float64) are cast to ``cast_inputs`` and ``forward`` runs
+    with autocast off; with ``cast_inputs=None`` it runs under the current autocast state.
+    Outside autocast it is a plain call. The state is noted on ``ctx`` for ``custom_bwd``.
+    """
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = is_autocast_enabled(device_type)
+            return fwd(*args, **kwargs)
+        ctx._fwd_used_autocast = False
+        if not is_autocast_enabled(device_type):
+            return fwd(*args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(
+                *_cast(args, device_type, cast_inputs), **_cast(kwargs, device_type, cast_inputs)
+            )
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """Decorate the ``backward`` of a custom ``autograd.Function`` (``torch.amp.custom_bwd``):
+    it runs under the autocast state its ``forward`` (decorated with ``custom_fwd``) ran in."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+
+    return decorate_bwd
 
 
 def autocast_inputs(*tensors, policy: str):

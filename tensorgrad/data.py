@@ -10,7 +10,9 @@ A ``DataLoader`` turns a dataset into batches:
 * with ``num_workers > 0`` the fetching runs in worker processes, batches still come in order.
 
 Shuffling draws its permutation from tensorgrad's generator (``generator=`` or the default one)
-when an epoch's iterator is made, so ``tg.manual_seed`` and a checkpointed RNG state reproduce it.
+when an epoch's iterator is made, so ``tg.manual_seed`` and a checkpointed RNG state reproduce it;
+so do ``SubsetRandomSampler`` and ``WeightedRandomSampler`` (same distributions as PyTorch's, not
+its numbers). ``DistributedSampler`` is ``tensorgrad.distributed``'s.
 Where we differ from PyTorch: no ``pin_memory``/``persistent_workers``/``prefetch_factor``;
 ``default_collate`` stacks tensors that require grad with ``tg.stack`` (the graph is kept) and all
 others on raw arrays (no graph, faster).
@@ -44,11 +46,16 @@ __all__ = [
     "TensorDataset",
     "Subset",
     "ConcatDataset",
+    "ChainDataset",
+    "StackDataset",
     "random_split",
     "Sampler",
     "SequentialSampler",
     "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "BatchSampler",
+    "DistributedSampler",  # noqa: F822 (tensorgrad.distributed's, through __getattr__)
     "DataLoader",
     "default_collate",
     "default_convert",
@@ -71,10 +78,14 @@ class Dataset:
 
 class IterableDataset(Dataset):
     """A stream of samples: ``__iter__``. With workers, each worker iterates its own copy, so
-    shard it with ``get_worker_info()`` to avoid duplicates (as in PyTorch)."""
+    shard it with ``get_worker_info()`` to avoid duplicates (as in PyTorch). ``a + b`` chains
+    two streams (a ``ChainDataset``)."""
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -175,6 +186,97 @@ class ConcatDataset(Dataset):
         d = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[d - 1] if d > 0 else 0
         return self.datasets[d][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several ``IterableDataset`` streams one after another, chained as they
+    are read (nothing is loaded up front). ``len()`` is the sum of their lengths where they
+    have one."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError(
+                    f"ChainDataset only supports IterableDataset, got a {type(d).__name__}"
+                )
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError(
+                    f"ChainDataset only supports IterableDataset, got a {type(d).__name__}"
+                )
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: ``StackDataset(a, b)[i] == (a[i], b[i])``
+    and ``StackDataset(image=a, text=b)[i] == {'image': a[i], 'text': b[i]}`` (one form or the
+    other, not both)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or ``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not (args or kwargs):
+            raise ValueError("At least one dataset should be passed")
+        datasets = list(args) if args else list(kwargs.values())
+        self._length = len(datasets[0])
+        if any(len(d) != self._length for d in datasets):
+            raise ValueError(
+                f"Size mismatch between datasets: lengths {[len(d) for d in datasets]}"
+            )
+        self.datasets: tuple | dict = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (PyTorch's batched fetch), through each dataset's own
+        ``__getitems__`` where it has one."""
+        named = self.datasets if isinstance(self.datasets, dict) else dict(enumerate(self.datasets))
+        columns = {}
+        for k, d in named.items():
+            getitems = getattr(d, "__getitems__", None)
+            items = getitems(indices) if callable(getitems) else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(
+                    f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+                    f"{len(items)}"
+                )
+            columns[k] = items
+        if isinstance(self.datasets, dict):
+            return [{k: columns[k][j] for k in named} for j in range(len(indices))]
+        return [tuple(columns[k][j] for k in named) for j in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _fetch_batch(self, indices: np.ndarray):
+        """Each dataset's collated batch in one go where all of them can (TensorDatasets)."""
+        named = self.datasets if isinstance(self.datasets, dict) else dict(enumerate(self.datasets))
+        if type(self).__getitem__ is not StackDataset.__getitem__:
+            return None
+        batches = {}
+        for k, d in named.items():
+            fetch = getattr(d, "_fetch_batch", None)
+            batch = None if fetch is None else fetch(indices)
+            if batch is None:
+                return None
+            batches[k] = batch
+        if isinstance(self.datasets, dict):
+            return batches
+        return list(batches.values())
 
 
 def random_split(
@@ -282,6 +384,72 @@ class RandomSampler(Sampler):
         else:
             idx = np.concatenate([rng.permutation(n) for _ in range(-(-k // n))])[:k]
         return iter(idx.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The entries of ``indices`` in a random order (a new permutation every epoch, drawn when
+    ``iter()`` is called, from ``generator`` or tensorgrad's default generator)."""
+
+    def __init__(
+        self, indices: Sequence[int], generator: tg_random.Generator | None = None
+    ) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        perm = tg_random.rng(self.generator).permutation(len(self.indices)).tolist()
+        return iter([self.indices[i] for i in perm])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices in ``[0, len(weights))``, index ``i`` drawn with probability
+    ``weights[i] / sum(weights)`` (the weights need not sum to 1).
+
+    With ``replacement=False`` each index is drawn at most once: the next one is ``i`` with
+    probability ``weights[i]`` over the sum of the weights not drawn yet, as
+    ``torch.multinomial`` (and so PyTorch's sampler) does. The draws come from ``generator`` or
+    tensorgrad's default generator, so they repeat under a seed but are not PyTorch's numbers.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: tg_random.Generator | None = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        if isinstance(weights, Tensor):
+            array = backend.to_numpy(weights.array).astype(np.float64)
+        else:
+            array = np.asarray(weights, dtype=np.float64)
+        if array.ndim != 1:
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {array.shape}"
+            )
+        self.weights = Tensor._make(array)
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        index = tg_random.multinomial(
+            self.weights.array, self.num_samples, self.replacement, self.generator
+        )
+        return iter(index.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
@@ -464,6 +632,9 @@ class _Fetcher:
             batch = self._fast(np.asarray(index, dtype=np.int64))
             if batch is not None:
                 return batch
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if getitems:  # a dataset that fetches a list of indices at once, as PyTorch calls it
+            return self.collate_fn(getitems(index))
         return self.collate_fn([self.dataset[i] for i in index])
 
 
@@ -801,3 +972,13 @@ class DataLoader:
             except StopIteration:
                 return
             yield batch
+
+
+def __getattr__(name: str):
+    # torch.utils.data.DistributedSampler: it lives in tensorgrad.distributed (imported here only
+    # when asked for, since that package imports this one)
+    if name == "DistributedSampler":
+        from .distributed.sampler import DistributedSampler
+
+        return DistributedSampler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

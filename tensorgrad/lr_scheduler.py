@@ -21,11 +21,15 @@ Differences from PyTorch, all deliberate:
 - Hyperparameters PyTorch accepts silently but that can only be mistakes (``gamma <= 0``,
   ``T_max <= 0`` which divides by zero, decreasing milestones, ...) raise ``ValueError``.
 - ``WarmupCosineLR`` has no PyTorch twin; it is a closed form (see its docstring).
+
+``SequentialLR`` and ``ChainedScheduler`` drive other schedulers (warmup then decay, or factors
+that multiply); their state dicts hold the state dicts of the schedulers they drive.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import types
 import warnings
@@ -47,6 +51,13 @@ __all__ = [
     "OneCycleLR",
     "ReduceLROnPlateau",
     "WarmupCosineLR",
+    "ConstantLR",
+    "MultiplicativeLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "SequentialLR",
+    "ChainedScheduler",
 ]
 
 _EPOCH_DEPRECATION_WARNING = (
@@ -163,6 +174,11 @@ class LRScheduler:
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """The body of :meth:`step` without the step count (``SequentialLR`` jumps a scheduler
+        to epoch 0 with ``_update_lr(0)`` at its milestone, as PyTorch's does)."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
@@ -760,3 +776,537 @@ class WarmupCosineLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [self._lr(base, self.last_epoch) for base in self.base_lrs]
+
+
+# ------------------------------------------------------------------------------------------------
+# more of PyTorch's schedulers: constant and multiplicative factors, polynomial decay, cosine with
+# warm restarts, cyclical lrs, and the two that combine other schedulers
+
+
+class ConstantLR(LRScheduler):
+    """Multiply the lr by ``factor`` for the first ``total_iters`` epochs:
+    ``lr = initial_lr * factor`` for ``last_epoch < total_iters``, ``initial_lr`` after
+    (chainable: the factor is applied at epoch 0 and divided out at epoch ``total_iters``).
+
+    Unlike PyTorch, ``factor`` must be in ``(0, 1]`` (PyTorch accepts 0 and then divides by it at
+    ``total_iters``) and ``total_iters`` must be a positive integer.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 < factor <= 1:
+            raise ValueError(
+                f"ConstantLR: constant multiplicative factor expected to be in (0, 1], got "
+                f"{factor!r}"
+            )
+        _check_positive_int("total_iters", total_iters, "ConstantLR")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in groups]
+        if self.last_epoch != self.total_iters:
+            return _group_lrs(self.optimizer)
+        return [group["lr"] * (1.0 / self.factor) for group in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [
+            base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+            for base in self.base_lrs
+        ]
+
+
+class MultiplicativeLR(LRScheduler):
+    """Multiply the lr by ``lr_lambda(last_epoch)`` at every step (one function for all groups
+    or one per group): ``lr_e = lr_{e-1} * lr_lambda(e)``, so ``lr_e = initial_lr *
+    prod_{k=1..e} lr_lambda(k)``. Epoch 0 keeps the lr as it is.
+
+    :meth:`state_dict` keeps the ``__dict__`` of callable objects but not plain functions or
+    lambdas (they are not picklable), like PyTorch's.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(
+                    f"MultiplicativeLR: expected {len(optimizer.param_groups)} lr_lambdas (one "
+                    f"per param group), but got {len(lr_lambda)}"
+                )
+            lambdas = list(lr_lambda)
+        else:
+            lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in lambdas:
+            if not callable(fn):
+                raise TypeError(
+                    f"MultiplicativeLR: lr_lambda should be a function, but got {type(fn).__name__}"
+                )
+        self.lr_lambdas: list[Callable[[int], float]] = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return _group_lrs(self.optimizer)
+        return [
+            group["lr"] * fn(self.last_epoch)
+            for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)
+        ]
+
+
+class PolynomialLR(LRScheduler):
+    r"""Polynomial decay to zero over ``total_iters`` epochs:
+    ``lr = initial_lr * (1 - min(last_epoch, total_iters) / total_iters) ** power``, computed
+    recursively as PyTorch does: each step multiplies by
+    ``((1 - e / T) / (1 - (e - 1) / T)) ** power``; after ``total_iters`` the lr stays (at 0).
+
+    Unlike PyTorch, ``total_iters`` must be a positive integer and ``power`` non-negative
+    (PyTorch divides by zero otherwise).
+    """
+
+    def __init__(
+        self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ) -> None:
+        _check_positive_int("total_iters", total_iters, "PolynomialLR")
+        if not (power >= 0 and math.isfinite(power)):
+            raise ValueError(f"PolynomialLR: power must be a finite number >= 0, got {power!r}")
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _group_lrs(self.optimizer)
+        e, T = self.last_epoch, self.total_iters
+        decay_factor = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
+        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        T = self.total_iters
+        return [base * (1.0 - min(T, self.last_epoch) / T) ** self.power for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""SGDR (Loshchilov and Hutter 2017): cosine annealing that restarts at ``initial_lr``.
+
+    .. math:: \eta = \eta_{min} + (\eta_{base} - \eta_{min}) \frac{1 + \cos(\pi T_{cur} / T_i)}{2}
+
+    with ``T_cur`` the epochs since the last restart and ``T_i`` the length of the current
+    period: ``T_0`` first, then ``T_mult`` times longer after each restart. Not chainable: the lr
+    comes from this closed form at every step.
+
+    :meth:`step` may be called with a fractional epoch (``scheduler.step(epoch + i / iters)``
+    after every batch, as in PyTorch's example); the period is then found from the epoch
+    (``n = floor(log_{T_mult}(epoch / T_0 * (T_mult - 1) + 1))`` restarts so far) and
+    ``last_epoch`` becomes ``floor(epoch)``. ``step()`` without an epoch goes on from there.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0!r}")
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult!r}")
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (float, int)):
+            raise ValueError(
+                f"Expected float or int eta_min, but got {eta_min!r} of type "
+                f"{type(eta_min).__name__}"
+            )
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur: float = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [
+            self.eta_min
+            + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base in self.base_lrs
+        ]
+
+    @replayed
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch (``epoch=None``) or jump to ``epoch`` (an int or a fraction of an
+        epoch, >= 0), restarting the cosine wherever a period ends."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = _group_lrs(self.optimizer)
+
+
+class CyclicLR(LRScheduler):
+    r"""Cyclical learning rates (Smith 2017), PyTorch's ``CyclicLR``: the lr goes from
+    ``base_lr`` up to ``max_lr`` in ``step_size_up`` steps and back down in ``step_size_down``
+    (default: the same), the amplitude scaled by ``scale_fn``. With ``t = last_epoch`` (the
+    number of :meth:`step` calls: call it after every batch) and ``L = up + down``::
+
+        cycle = floor(1 + t / L);  x = 1 + t / L - cycle          (position in the cycle)
+        s = x / (up / L)  if x <= up / L  else (x - 1) / (up / L - 1)
+        lr = base_lr + (max_lr - base_lr) * s * scale_fn(cycle or t)
+
+    ``mode``: ``'triangular'`` (``scale_fn = 1``), ``'triangular2'`` (amplitude halved each
+    cycle, ``1 / 2^(cycle - 1)``), ``'exp_range'`` (``gamma ** t``); a custom ``scale_fn`` of
+    ``cycle`` (``scale_mode='cycle'``) or of ``t`` (``'iterations'``) replaces the mode. With
+    ``cycle_momentum`` the momentum (SGD's ``momentum``, or ``betas[0]`` for Adam-style
+    optimizers) moves the other way: ``max_momentum - (max_momentum - base_momentum) * s *
+    scale_fn(...)``.
+
+    Not chainable: the lr comes from this closed form at every step. Unlike PyTorch,
+    ``step_size_up`` must be positive and ``scale_mode`` one of the two names.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: Literal["cycle", "iterations"] = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if not step_size_up > 0:
+            raise ValueError(f"CyclicLR: step_size_up must be positive, got {step_size_up!r}")
+        if step_size_down is not None and not step_size_down >= 0:
+            raise ValueError(
+                f"CyclicLR: step_size_down must be non-negative, got {step_size_down!r}"
+            )
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(
+                f"CyclicLR: mode {mode!r} is invalid (use 'triangular', 'triangular2' or "
+                "'exp_range') and scale_fn is None"
+            )
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(
+                f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}"
+            )
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            defaults = getattr(optimizer, "defaults", None)
+            if defaults is None:
+                defaults = optimizer.param_groups[0] if optimizer.param_groups else {}
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise ValueError(
+                    "CyclicLR: optimizer must support momentum or beta1 with `cycle_momentum` "
+                    "option enabled"
+                )
+            self.use_beta1 = "betas" in defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for m_max, m_base, group in zip(
+                    self.max_momentums, self.base_momentums, optimizer.param_groups
+                ):
+                    self._set_momentum(group, m_max)
+                    group["max_momentum"] = m_max
+                    group["base_momentum"] = m_base
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref = _triangular_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = _triangular2_scale_fn
+            self.scale_mode = "cycle"
+        else:
+            self._scale_fn_ref = functools.partial(_exp_range_scale_fn, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude scale at cycle (or iteration) ``x``: the custom ``scale_fn`` if given,
+        else the mode's."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base + (top - base) * scale_factor * scale
+            for base, top in zip(self.base_lrs, self.max_lrs)
+        ]
+        if self.cycle_momentum:
+            for group, m_base, m_max in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                self._set_momentum(group, m_max - (m_max - m_base) * scale_factor * scale)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base's, without the mode's scale function (rebuilt on load) and with a custom
+        ``scale_fn`` kept as its ``__dict__`` when it is a callable object (a plain function or
+        lambda is not picklable: None), as PyTorch's."""
+        state = {
+            k: copy.deepcopy(v)
+            for k, v in self.__dict__.items()
+            if k not in ("optimizer", "_scale_fn_ref", "_scale_fn_custom")
+        }
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = (
+            None if fn is None or isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
+        )
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = {k: v for k, v in state_dict.items() if k != "_scale_fn_custom"}
+        self.__dict__.update(copy.deepcopy(state))
+        fn_state = state_dict.get("_scale_fn_custom")
+        if fn_state is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(copy.deepcopy(fn_state))
+        self._init_scale_fn()
+
+
+def _triangular_scale_fn(x: float) -> float:
+    return 1.0
+
+
+def _triangular2_scale_fn(x: float) -> float:
+    return 1 / (2.0 ** (x - 1))
+
+
+def _exp_range_scale_fn(gamma: float, x: float) -> float:
+    return gamma**x
+
+
+def _check_schedulers(kind: str, optimizer: Any, schedulers: Sequence[LRScheduler]) -> None:
+    """PyTorch's checks on the schedulers a SequentialLR or ChainedScheduler drives."""
+    if len(schedulers) < 1:
+        raise ValueError(f"{kind} expects at least one scheduler, but got no scheduler.")
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{kind} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{kind} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at index "
+                f"{i} in the given schedulers sequence."
+            )
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(
+                f"{kind} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {type(scheduler).__name__} at index {i} has "
+                f"{type(scheduler.optimizer).__name__} {id(scheduler.optimizer):#x}, which is "
+                f"different from {type(optimizer).__name__} {id(optimizer):#x}."
+            )
+
+
+def _state_with_schedulers(owner: Any) -> dict[str, Any]:
+    state = {
+        k: copy.deepcopy(v)
+        for k, v in owner.__dict__.items()
+        if k not in ("optimizer", "_schedulers")
+    }
+    state["_schedulers"] = [s.state_dict() for s in owner._schedulers]
+    return state
+
+
+def _load_with_schedulers(owner: Any, state_dict: dict[str, Any]) -> None:
+    state = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+    owner.__dict__.update(copy.deepcopy(state))
+    for scheduler, saved in zip(owner._schedulers, state_dict["_schedulers"]):
+        scheduler.load_state_dict(saved)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another: ``schedulers[i]`` drives the lr from epoch
+    ``milestones[i - 1]`` on (``milestones`` has one entry fewer than ``schedulers``). Warmup then
+    decay reads::
+
+        warmup = LinearLR(opt, start_factor=0.01, total_iters=5)
+        decay = CosineAnnealingLR(opt, T_max=95)
+        sched = SequentialLR(opt, [warmup, decay], milestones=[5])
+
+    As in PyTorch: construction resets every group's lr to its ``initial_lr``, rewinds each
+    scheduler by the step its own construction made and restarts the first; at a milestone the
+    next scheduler jumps to its epoch 0 (by its closed form where it has one), so it starts from
+    ``initial_lr`` whatever the previous one left. :meth:`state_dict` holds the schedulers'.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer(optimizer)
+        _check_schedulers("SequentialLR", optimizer, schedulers)
+        milestones = list(milestones)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more than "
+                f"the number of milestone points, but got number of schedulers {len(schedulers)} "
+                f"and the number of milestones to be equal to {len(milestones)}"
+            )
+        if any(b < a for a, b in zip(milestones, milestones[1:])):
+            raise ValueError(f"SequentialLR: milestones must be increasing, got {milestones!r}")
+        self._schedulers = list(schedulers)
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self.recursive_undo()
+        idx = bisect_right(self._milestones, 0)
+        self._schedulers[idx]._initial_step()
+        self._last_lr = self._schedulers[idx].get_last_lr()
+
+    def recursive_undo(self, sched: Any = None) -> None:
+        """Take back the step each scheduler's construction made (nested ones too)."""
+        scheds = self if sched is None else sched
+        if hasattr(scheds, "_schedulers"):
+            for s in scheds._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(scheds, "last_epoch"):
+            scheds.last_epoch -= 1
+
+    @replayed
+    def step(self) -> None:  # type: ignore[override]
+        """Step the scheduler in charge at the new epoch (starting it at a milestone)."""
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler._update_lr(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, the schedulers' own state dicts in ``_schedulers``."""
+        return _state_with_schedulers(self)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict`, each scheduler's included."""
+        _load_with_schedulers(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several chainable schedulers together: each :meth:`step` calls every scheduler's
+    ``step()`` in order, so their factors multiply (``ConstantLR`` warmup times
+    ``ExponentialLR`` decay, say). ``optimizer`` defaults to the first scheduler's, as in
+    PyTorch 2.13."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Any = None) -> None:
+        if len(schedulers) < 1:
+            raise ValueError(
+                "ChainedScheduler expects at least one scheduler to be chained, but got no "
+                "scheduler."
+            )
+        if optimizer is None:
+            optimizer = schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = _group_lrs(self._schedulers[-1].optimizer)
+
+    @replayed
+    def step(self) -> None:  # type: ignore[override]
+        """Step every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = _group_lrs(self._schedulers[-1].optimizer)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, the schedulers' own state dicts in ``_schedulers``."""
+        return _state_with_schedulers(self)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict`, each scheduler's included."""
+        _load_with_schedulers(self, state_dict)
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's old name of the base class (``torch.optim.lr_scheduler._LRScheduler``), kept
+    for scripts that subclass it."""

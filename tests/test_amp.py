@@ -330,3 +330,149 @@ def test_grad_scaler_scale_dtype_and_value_match_torch(shape, dtype):
     theirs = torch.amp.GradScaler("cpu").scale(torch.tensor(values, dtype=getattr(torch, dtype)))
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# ----------------------------------------------------------------------------- torch names
+
+
+@pytest.fixture
+def _restore_autocast_defaults():
+    saved = dict(tg.amp.AutocastState.defaults)
+    yield
+    tg.amp.AutocastState.defaults = saved
+
+
+def test_top_level_names_are_torchs():
+    assert tg.autocast is tg.amp.autocast and tg.GradScaler is tg.amp.GradScaler
+    assert tg.is_autocast_enabled is tg.amp.is_autocast_enabled
+    import inspect
+
+    ours = inspect.signature(tg.autocast.__init__).parameters
+    theirs = inspect.signature(torch.autocast.__init__).parameters
+    assert [(p.name, p.kind, p.default) for p in ours.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.values()
+    ]
+    with pytest.raises(TypeError):
+        tg.autocast()  # device_type is required, as in torch.autocast
+    for name in ("custom_fwd", "custom_bwd"):
+        mine = inspect.signature(getattr(tg.amp, name)).parameters
+        want = inspect.signature(getattr(torch.amp, name)).parameters
+        assert [(p.name, p.kind, p.default) for p in mine.values()] == [
+            (p.name, p.kind, p.default) for p in want.values()
+        ]
+
+
+def test_is_autocast_enabled_and_available_like_torch():
+    for lib in (tg, torch):
+        assert lib.amp.is_autocast_available("cpu") and lib.amp.is_autocast_available("cuda")
+        with lib.autocast("cpu", dtype=lib.float16):
+            # no argument asks about CUDA, as torch.is_autocast_enabled()
+            assert lib.is_autocast_enabled("cpu") and not lib.is_autocast_enabled()
+            assert lib.get_autocast_dtype("cpu") == lib.float16
+        assert not lib.is_autocast_enabled("cpu")
+        assert lib.get_autocast_dtype("cuda") == lib.float16
+    assert not tg.amp.is_autocast_available("mps")  # tensorgrad has CPU and CUDA only
+
+
+def test_set_autocast_dtype(_restore_autocast_defaults):
+    a, b = tg.tensor(_arr(3, 4)), tg.tensor(_arr(4, 2))
+    with pytest.raises(RuntimeError, match="bfloat16"):
+        tg.autocast("cpu")
+    tg.set_autocast_dtype("cpu", tg.float16)  # then autocast('cpu') needs no dtype
+    assert tg.get_autocast_dtype("cpu") == tg.float16
+    with tg.autocast("cpu"):
+        assert (a @ b).dtype == tg.float16
+    with pytest.raises(RuntimeError, match="only float16"):
+        tg.set_autocast_dtype("cpu", tg.float32)
+    with pytest.raises(RuntimeError, match="device_type must be 'cpu' or 'cuda'"):
+        tg.set_autocast_dtype("tpu", tg.float16)
+
+
+def _custom_functions(lib):
+    amp = lib.amp
+    cast = lib.float32
+
+    class Plain(lib.autograd.Function):
+        """Runs under the caller's autocast state; backward under forward's."""
+
+        seen: list = []
+
+        @staticmethod
+        @amp.custom_fwd(device_type="cpu")
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            out = x @ w
+            Plain.seen.append(("fwd", lib.is_autocast_enabled("cpu"), str(out.dtype)))
+            return out
+
+        @staticmethod
+        @amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            gx = g @ w.t()
+            Plain.seen.append(("bwd", lib.is_autocast_enabled("cpu"), str(gx.dtype)))
+            return gx, x.t() @ g
+
+    class Cast(lib.autograd.Function):
+        """Gets float32 inputs and runs with autocast off (cast_inputs)."""
+
+        seen: list = []
+
+        @staticmethod
+        @amp.custom_fwd(device_type="cpu", cast_inputs=cast)
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            out = x @ w
+            Cast.seen.append(("fwd", lib.is_autocast_enabled("cpu"), str(x.dtype), str(out.dtype)))
+            return out
+
+        @staticmethod
+        @amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            Cast.seen.append(("bwd", lib.is_autocast_enabled("cpu"), str(g.dtype)))
+            return g @ w.t(), x.t() @ g
+
+    return Plain, Cast
+
+
+def test_custom_fwd_bwd_follow_torch():
+    xs, ws = _arr(3, 4, dtype=np.float16), _arr(4, 2)
+    runs = {}
+    for lib in (tg, torch):
+        Plain, Cast = _custom_functions(lib)
+        x = lib.tensor(xs, requires_grad=True)
+        w = lib.tensor(ws, requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.float16):
+            a = Plain.apply(x, w)
+            b = Cast.apply(x, w)
+        (a.float().sum() + b.sum()).backward()
+        Plain.apply(x.float().detach().requires_grad_(), w)  # outside autocast: a plain call
+        runs[lib] = (
+            [s[:2] + (s[2].split(".")[-1],) for s in Plain.seen],
+            [s[:2] + tuple(d.split(".")[-1] for d in s[2:]) for s in Cast.seen],
+            str(a.dtype).split(".")[-1],
+            str(b.dtype).split(".")[-1],
+            str(x.grad.dtype).split(".")[-1],
+            str(w.grad.dtype).split(".")[-1],
+        )
+    assert runs[tg] == runs[torch]
+    plain, cast = runs[tg][:2]
+    assert plain[0] == ("fwd", True, "float16") and plain[-1] == ("fwd", False, "float32")
+    assert cast[0] == ("fwd", False, "float32", "float32")  # float32 in, autocast off inside
+
+
+def test_custom_fwd_arguments():
+    with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
+        tg.amp.custom_fwd(lambda ctx, x: x, device_type=0)
+    with pytest.raises(TypeError):
+        tg.amp.custom_fwd(lambda ctx, x: x)  # device_type is keyword-only and required
+    with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
+        tg.amp.custom_bwd(device_type=None)
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    from tensorgrad.amp import _cast
+
+    y16 = tg.tensor([1.0], dtype=tg.float16)
+    out = _cast({"a": [x, y16, tg.tensor([1, 2])], "s": "text"}, "cpu", tg.float32)
+    assert out["a"][0] is x and out["a"][1].dtype == tg.float32  # float64 is left alone
+    assert out["a"][2].dtype == tg.int64 and out["s"] == "text"

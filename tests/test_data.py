@@ -481,3 +481,253 @@ def test_iterable_dataset_with_workers_sharded():
     flat = sorted(i for b in batches for i in b)
     assert flat == list(range(11))
     assert batches[:2] == [[0, 2], [1, 3]]  # batches alternate between the workers, as torch
+
+
+# --------------------------------------------------------------------------------------------
+# SubsetRandomSampler, WeightedRandomSampler, DistributedSampler, ChainDataset, StackDataset
+
+
+def test_subset_random_sampler_permutes_its_indices():
+    from tensorgrad.data import SubsetRandomSampler
+
+    idx = [7, 3, 11, 5, 2, 9]
+    s = SubsetRandomSampler(idx, generator=tg.Generator().manual_seed(1))
+    orders = [list(s) for _ in range(4)]
+    assert all(sorted(o) == sorted(idx) for o in orders)
+    assert len({tuple(o) for o in orders}) > 1  # a new order every epoch
+    again = SubsetRandomSampler(idx, generator=tg.Generator().manual_seed(1))
+    assert [list(again) for _ in range(4)] == orders  # the generator reproduces them
+    assert len(s) == len(tud.SubsetRandomSampler(idx)) == 6
+    tg.manual_seed(3)
+    a = list(SubsetRandomSampler(range(10)))
+    tg.manual_seed(3)
+    assert list(SubsetRandomSampler(range(10))) == a  # the default generator, seeded
+
+
+def test_weighted_sampler_with_replacement_has_the_weights_distribution():
+    from tensorgrad.data import WeightedRandomSampler
+
+    weights = [0.1, 0.9, 0.4, 0.7, 3.0, 0.0, 0.6]
+    n = 40_000
+    s = WeightedRandomSampler(weights, n, generator=tg.Generator().manual_seed(0))
+    counts = np.bincount(list(s), minlength=len(weights))
+    p = np.array(weights) / sum(weights)
+    assert counts[5] == 0  # a zero weight is never drawn
+    # each count within 5 standard deviations of n p
+    np.testing.assert_array_less(np.abs(counts - n * p), 5 * np.sqrt(n * p * (1 - p)) + 1e-9)
+    assert len(s) == n
+
+
+def test_weighted_sampler_without_replacement_matches_sequential_draws():
+    """P(first = i, second = j) = w_i / W * w_j / (W - w_i): torch.multinomial's law without
+    replacement; checked on 20000 draws of two."""
+    from tensorgrad.data import WeightedRandomSampler
+
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    s = WeightedRandomSampler(
+        weights, 2, replacement=False, generator=tg.Generator().manual_seed(2)
+    )
+    trials = 20_000
+    pairs = np.zeros((4, 4))
+    for _ in range(trials):
+        i, j = list(s)
+        pairs[i, j] += 1
+    w = weights / weights.sum()
+    expected = w[:, None] * w[None, :] / (1 - w[:, None]) * (1 - np.eye(4))
+    assert np.all(np.diag(pairs) == 0)  # no index twice
+    sd = np.sqrt(trials * expected * (1 - expected))
+    np.testing.assert_array_less(np.abs(pairs - trials * expected), 5 * sd + 1e-9)
+    full = WeightedRandomSampler([0.9, 0.4, 0.05, 0.2, 0.3, 0.1], 6, replacement=False)
+    assert sorted(full) == list(range(6))
+
+
+def test_weighted_sampler_generator_reproduces_and_errors_match_torch():
+    from tensorgrad.data import WeightedRandomSampler
+
+    def draws(seed):
+        s = WeightedRandomSampler(
+            tg.tensor([1.0, 5.0, 2.0]), 8, generator=tg.Generator().manual_seed(seed)
+        )
+        return [list(s) for _ in range(3)]
+
+    assert draws(4) == draws(4) and draws(4) != draws(5)
+    for kwargs, message in [
+        (dict(weights=[1.0, 2.0], num_samples=0), "num_samples should be a positive integer"),
+        (dict(weights=[1.0, 2.0], num_samples=True), "num_samples should be a positive integer"),
+        (dict(weights=[1.0, 2.0], num_samples=2, replacement=1), "replacement should be a boolean"),
+        (dict(weights=[[1.0, 2.0]], num_samples=2), r"weights should be a 1d sequence"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            WeightedRandomSampler(**kwargs)
+        with pytest.raises(ValueError, match=message):
+            tud.WeightedRandomSampler(**kwargs)
+    s = WeightedRandomSampler([1.0, 2.0], 3, replacement=False)
+    with pytest.raises(RuntimeError, match="without replacement"):
+        list(s)  # as torch.multinomial, at draw time
+    assert s.weights.dtype == tg.float64
+
+
+def test_distributed_sampler_is_torch_utils_data_name_and_matches_torch_without_shuffle():
+    from tensorgrad.data import DistributedSampler
+    from tensorgrad.distributed import DistributedSampler as dist_sampler
+
+    assert DistributedSampler is dist_sampler
+    for n, replicas, drop_last in [(10, 3, False), (10, 3, True), (7, 4, False), (12, 4, True)]:
+        for rank in range(replicas):
+            ours = DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+            theirs = tud.DistributedSampler(
+                range(n), replicas, rank, shuffle=False, drop_last=drop_last
+            )
+            assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+def test_distributed_sampler_shuffle_is_a_deterministic_partition_per_seed_and_epoch():
+    from tensorgrad.data import DistributedSampler
+
+    n, replicas = 11, 3
+
+    def shards(seed, epoch, drop_last=False):
+        out = []
+        for rank in range(replicas):
+            s = DistributedSampler(range(n), replicas, rank, seed=seed, drop_last=drop_last)
+            s.set_epoch(epoch)
+            out.append(list(s))
+        return out
+
+    a = shards(0, 0)
+    assert a == shards(0, 0)  # every rank computes the same permutation from (seed, epoch)
+    assert a != shards(0, 1) and a != shards(1, 0)
+    # a partition of the padded list: every sample once, 12 - 11 = 1 padded repeat
+    flat = sorted(i for shard in a for i in shard)
+    assert set(flat) == set(range(n)) and len(flat) == 12
+    kept = [i for shard in shards(0, 2, drop_last=True) for i in shard]
+    assert len(kept) == len(set(kept)) == 9  # drop_last: the tail is dropped, no repeat
+
+
+def test_distributed_sampler_reads_world_size_and_rank(monkeypatch):
+    from tensorgrad.data import DistributedSampler
+    from tensorgrad.distributed import process_group as pg
+
+    class Group:  # an initialised process group of 4 ranks, this one rank 2
+        world_size, rank = 4, 2
+
+    monkeypatch.setattr(pg, "_group", Group())
+    s = DistributedSampler(range(8), shuffle=False)
+    assert (s.num_replicas, s.rank) == (4, 2) and list(s) == [2, 6]
+
+
+def test_loader_with_the_new_samplers():
+    from tensorgrad.data import DistributedSampler, SubsetRandomSampler, WeightedRandomSampler
+
+    ds = _range_ds(10)
+    got = _indices(DataLoader(ds, batch_size=4, sampler=SubsetRandomSampler([1, 3, 5, 7, 9])))
+    assert [len(b) for b in got] == [4, 1] and sorted(sum(got, [])) == [1, 3, 5, 7, 9]
+    got = _indices(
+        DataLoader(ds, batch_size=3, sampler=WeightedRandomSampler([0.0] * 9 + [1.0], 6))
+    )
+    assert got == [[9, 9, 9], [9, 9, 9]]
+    got = _indices(
+        DataLoader(ds, batch_size=2, sampler=DistributedSampler(ds, 2, 1, shuffle=False))
+    )
+    assert got == [[1, 3], [5, 7], [9]]
+    batches = BatchSampler(SubsetRandomSampler([0, 2, 4, 6]), 2, drop_last=False)
+    got = _indices(DataLoader(ds, batch_sampler=batches))
+    assert len(got) == 2 and sorted(sum(got, [])) == [0, 2, 4, 6]
+
+
+class _Stream(IterableDataset):
+    def __init__(self, start, stop):
+        self.start, self.stop = start, stop
+
+    def __iter__(self):
+        return iter(range(self.start, self.stop))
+
+    def __len__(self):
+        return self.stop - self.start
+
+
+def test_chain_dataset_like_torch():
+    from tensorgrad.data import ChainDataset
+
+    chain = ChainDataset([_Stream(0, 3), _Stream(10, 12)])
+
+    class TorchStream(tud.IterableDataset):
+        def __init__(self, start, stop):
+            self.start, self.stop = start, stop
+
+        def __iter__(self):
+            return iter(range(self.start, self.stop))
+
+        def __len__(self):
+            return self.stop - self.start
+
+    ref = tud.ChainDataset([TorchStream(0, 3), TorchStream(10, 12)])
+    assert list(chain) == list(ref) == [0, 1, 2, 10, 11] and len(chain) == len(ref) == 5
+    assert list(_Stream(0, 2) + _Stream(5, 6)) == [0, 1, 5]  # IterableDataset + IterableDataset
+    loader = DataLoader(chain, batch_size=2)
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 10], [11]] and len(loader) == 3
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):
+        list(ChainDataset([_Stream(0, 1), _range_ds(2)]))
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):
+        len(ChainDataset([_range_ds(2)]))
+
+
+def test_stack_dataset_tuple_and_dict_forms():
+    from tensorgrad.data import StackDataset
+
+    a, b = _range_ds(5), TensorDataset(tg.arange(5) * 10)
+    tup = StackDataset(a, b)
+    assert len(tup) == 5
+    (x, y), (z,) = tup[3]
+    assert (x.item(), y.item(), z.item()) == (3, 6.0, 30)
+    named = StackDataset(pair=a, ten=b)
+    item = named[2]
+    assert set(item) == {"pair", "ten"} and item["ten"][0].item() == 20
+    # the loader collates them as PyTorch's does: per field, the dict keeps its keys
+    batch = next(iter(DataLoader(named, batch_size=3)))
+    assert batch["pair"][0].tolist() == [0, 1, 2] and batch["ten"][0].tolist() == [0, 10, 20]
+    batch = next(iter(DataLoader(tup, batch_size=2, shuffle=False)))
+    assert batch[0][1].tolist() == [0.0, 2.0] and batch[1][0].tolist() == [0, 10]
+    for msg, args, kwargs in [
+        ("both types are given", (a,), dict(b=b)),
+        ("At least one dataset", (), {}),
+        ("Size mismatch", (a, _range_ds(4)), {}),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            StackDataset(*args, **kwargs)
+
+
+def test_stack_dataset_batches_equal_torch_and_per_sample_collation():
+    """The one-fancy-index fast path and __getitems__ give what collating sample by sample
+    gives, and what PyTorch gives."""
+    from tensorgrad.data import StackDataset
+
+    xs = np.arange(12.0).reshape(6, 2)
+    ys = np.arange(6)
+    ours = StackDataset(x=TensorDataset(tg.tensor(xs)), y=[int(v) for v in ys])
+    theirs = tud.StackDataset(x=tud.TensorDataset(torch.tensor(xs)), y=[int(v) for v in ys])
+    idx = [4, 0, 5]
+    fast = default_collate(ours.__getitems__(idx))
+    slow = default_collate([ours[i] for i in idx])
+    ref = tud.default_collate(theirs.__getitems__(idx))
+    for batch in (fast, slow):
+        assert batch["x"][0].tolist() == ref["x"][0].tolist()
+        assert batch["y"].tolist() == ref["y"].tolist()
+    both = StackDataset(TensorDataset(tg.tensor(xs)), TensorDataset(tg.tensor(ys)))
+    got = next(iter(DataLoader(both, batch_size=3, sampler=idx)))
+    assert got[0][0].tolist() == xs[idx].tolist() and got[1][0].tolist() == ys[idx].tolist()
+
+
+def test_torch_utils_data_names_reach_them():
+    import tensorgrad.distributed
+    from tensorgrad import as_torch
+
+    with as_torch.installed():
+        import torch.utils.data as data
+        from torch.utils.data import DistributedSampler, StackDataset, WeightedRandomSampler
+
+        assert StackDataset is tg.data.StackDataset
+        assert WeightedRandomSampler is tg.data.WeightedRandomSampler
+        assert DistributedSampler is tensorgrad.distributed.DistributedSampler
+        assert data.SubsetRandomSampler is tg.data.SubsetRandomSampler
+        assert data.ChainDataset is tg.data.ChainDataset

@@ -37,6 +37,50 @@ def _sched_cls(lib, name):
     return getattr(tsched if lib is tg else torch.optim.lr_scheduler, name)
 
 
+# schedulers that drive other schedulers, built the same way in both libraries
+COMPOSITES = {
+    "warmup_cosine": lambda s, o: s.SequentialLR(
+        o,
+        [s.LinearLR(o, start_factor=0.1, total_iters=5), s.CosineAnnealingLR(o, T_max=20)],
+        milestones=[5],
+    ),
+    "constant_then_exponential": lambda s, o: s.SequentialLR(
+        o, [s.ConstantLR(o, factor=0.1, total_iters=8), s.ExponentialLR(o, gamma=0.9)], [8]
+    ),
+    "three_phases": lambda s, o: s.SequentialLR(
+        o,
+        [
+            s.LinearLR(o, start_factor=0.5, total_iters=3),
+            s.StepLR(o, step_size=2, gamma=0.5),
+            s.PolynomialLR(o, total_iters=6, power=2.0),
+        ],
+        milestones=[3, 9],
+    ),  # fmt: skip
+    "chained": lambda s, o: s.ChainedScheduler(
+        [s.ConstantLR(o, factor=0.1, total_iters=6), s.ExponentialLR(o, gamma=0.9)]
+    ),
+    "chained_with_optimizer": lambda s, o: s.ChainedScheduler(
+        [s.LinearLR(o, start_factor=0.2, total_iters=4), s.StepLR(o, step_size=3)], optimizer=o
+    ),
+    "sequential_of_chained": lambda s, o: s.SequentialLR(
+        o,
+        [
+            s.ChainedScheduler(
+                [s.ConstantLR(o, factor=0.5, total_iters=3), s.ExponentialLR(o, gamma=0.8)]
+            ),
+            s.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
+        ],
+        milestones=[6],
+    ),  # fmt: skip
+}
+
+
+def _make_sched(lib, name, opt, kwargs):
+    if name in COMPOSITES:
+        return COMPOSITES[name](tsched if lib is tg else torch.optim.lr_scheduler, opt)
+    return _sched_cls(lib, name)(opt, **kwargs)
+
+
 def _loss_backward(lib, params):
     loss = sum(((p.sin() * p).sum() + (p * p).sum() * 0.1) for p in params)
     loss.backward()
@@ -47,7 +91,7 @@ def _lr_trace(lib, name, kwargs, steps, opt="sgd", opt_kwargs=None, train=False)
     scheduler.step(). Records group lrs, get_last_lr() and momentum at construction and after
     each step."""
     opt_, params = _make_opt(lib, _arrays(), opt, opt_kwargs)
-    sched = _sched_cls(lib, name)(opt_, **kwargs)
+    sched = _make_sched(lib, name, opt_, kwargs)
     lrs, last, moms = [], [], []
 
     def record():
@@ -97,10 +141,54 @@ CASES = [
         20,
     ),
     ("OneCycleLR", dict(max_lr=0.3, total_steps=12, cycle_momentum=False), 12),
+    ("ConstantLR", dict(), 10),
+    ("ConstantLR", dict(factor=0.5, total_iters=3), 10),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.95), 20),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda e: 0.9, lambda e: 1 + 0.01 * e]), 15),
+    ("PolynomialLR", dict(), 10),
+    ("PolynomialLR", dict(total_iters=8, power=0.9), 15),
+    ("PolynomialLR", dict(total_iters=6, power=2.0), 10),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5), 30),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001), 50),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4), 30),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5, mode="triangular2"),
+        40,
+    ),  # fmt: skip
+    (
+        "CyclicLR",
+        dict(
+            base_lr=[0.01, 0.002],
+            max_lr=[0.1, 0.05],
+            step_size_up=4,
+            mode="exp_range",
+            gamma=0.9,
+            base_momentum=0.7,
+            max_momentum=0.95,
+        ),
+        30,
+    ),  # fmt: skip
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, scale_fn=lambda x: 0.5**x), 20),
+    (
+        "CyclicLR",
+        dict(
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=3,
+            step_size_down=0,
+            scale_fn=lambda t: 1 / (1 + t),
+            scale_mode="iterations",
+        ),
+        20,
+    ),  # fmt: skip
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, cycle_momentum=False), 12),
+    *[(name, {}, 30) for name in COMPOSITES],
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CASES)]
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
 @pytest.mark.parametrize("opt", ["sgd", "adam"])
 @pytest.mark.parametrize("name,kwargs,steps", CASES, ids=IDS)
 def test_lr_sequence_matches_torch(name, kwargs, steps, opt):
@@ -167,6 +255,9 @@ def test_onecycle_needs_momentum():
         ("CosineAnnealingLR", dict(T_max=6, eta_min=0.01)),
         ("LinearLR", dict(start_factor=0.25, total_iters=4)),
         ("LambdaLR", dict(lr_lambda=lambda e: 1 / (e + 1))),
+        ("ConstantLR", dict(factor=0.5, total_iters=4)),
+        ("PolynomialLR", dict(total_iters=10, power=0.5)),
+        ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9)),  # no closed form: get_lr
     ],
 )
 def test_step_with_epoch_uses_closed_form_like_torch(name, kwargs):
@@ -193,6 +284,11 @@ def test_resume_with_last_epoch_matches_torch():
         ("CosineAnnealingLR", dict(T_max=8)),
         ("StepLR", dict(step_size=2)),
         ("LinearLR", dict(total_iters=6)),
+        ("ConstantLR", dict(total_iters=8)),
+        ("PolynomialLR", dict(total_iters=12, power=0.7)),
+        ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9)),
+        ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2)),
+        ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3)),
     ]:
         out = []
         for lib in (tg, torch):
@@ -226,6 +322,16 @@ class _Warmup:
         return min(1.0, (e + 1) / self.n)
 
 
+class _Halving:
+    """A picklable callable scale_fn with state (its ``__dict__`` is saved by CyclicLR)."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, cycle):
+        return self.base**cycle
+
+
 RESUME_CASES = [
     ("StepLR", dict(step_size=4, gamma=0.5)),
     ("MultiStepLR", dict(milestones=[5, 10, 20], gamma=0.3)),
@@ -237,15 +343,26 @@ RESUME_CASES = [
     ("OneCycleLR", dict(max_lr=0.4, total_steps=30)),
     ("OneCycleLR", dict(max_lr=0.4, total_steps=30, three_phase=True, anneal_strategy="linear")),
     ("WarmupCosineLR", dict(warmup_epochs=5, max_epochs=25, warmup_start_lr=0.001)),
+    ("ConstantLR", dict(factor=0.25, total_iters=15)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.97)),
+    ("PolynomialLR", dict(total_iters=20, power=1.5)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2, eta_min=0.001)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5, mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, scale_fn=_Halving(0.7))),
+    *[(name, {}) for name in COMPOSITES],
 ]
 
 
 @pytest.mark.parametrize("opt,opt_kwargs", [("sgd", {"momentum": 0.9}), ("adam", {})])
-@pytest.mark.parametrize("name,kwargs", RESUME_CASES, ids=[c[0] for c in RESUME_CASES])
+@pytest.mark.parametrize(
+    "name,kwargs", RESUME_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(RESUME_CASES)]
+)
 def test_resume_is_bit_identical(name, kwargs, opt, opt_kwargs):
     """30 steps straight vs 12 steps, state dicts through pickle, a fresh optimizer and scheduler,
     load_state_dict, 18 more steps: the same lrs, momenta and parameters, bit for bit."""
-    cls = getattr(tsched, name)
+
+    def make(opt_):
+        return _make_sched(tg, name, opt_, kwargs)
 
     def train(opt_, params, sched, n, trace):
         for _ in range(n):
@@ -261,12 +378,12 @@ def test_resume_is_bit_identical(name, kwargs, opt, opt_kwargs):
             )
 
     opt_, params = _make_opt(tg, _arrays(), opt, opt_kwargs)
-    sched = cls(opt_, **kwargs)
+    sched = make(opt_)
     straight = []
     train(opt_, params, sched, 30, straight)
 
     opt_, params = _make_opt(tg, _arrays(), opt, opt_kwargs)
-    sched = cls(opt_, **kwargs)
+    sched = make(opt_)
     resumed = []
     train(opt_, params, sched, 12, resumed)
     checkpoint = pickle.loads(
@@ -281,21 +398,21 @@ def test_resume_is_bit_identical(name, kwargs, opt, opt_kwargs):
     train(opt_, params, sched, 3, [])  # the old run goes on: must not leak into the checkpoint
 
     opt2, params2 = _make_opt(tg, checkpoint["params"], opt, opt_kwargs)
-    sched2 = cls(opt2, **kwargs)  # construct first: it rewrites the groups' lrs ...
+    sched2 = make(opt2)  # construct first: it rewrites the groups' lrs ...
     opt2.load_state_dict(checkpoint["opt"])  # ... which the optimizer's state restores
     sched2.load_state_dict(checkpoint["sched"])
-    assert sched2.last_epoch == 12
+    assert getattr(sched2, "last_epoch", 12) == 12  # (ChainedScheduler has none)
     train(opt2, params2, sched2, 18, resumed)
 
     assert resumed == straight  # exact equality of floats
-    straight_params = [p.detach().numpy() for p in _final_params(cls, kwargs, opt, opt_kwargs)]
+    straight_params = [p.detach().numpy() for p in _final_params(make, opt, opt_kwargs)]
     for a, b in zip(straight_params, params2):
         assert np.array_equal(a, b.detach().numpy())
 
 
-def _final_params(cls, kwargs, opt, opt_kwargs):
+def _final_params(make, opt, opt_kwargs):
     opt_, params = _make_opt(tg, _arrays(), opt, opt_kwargs)
-    sched = cls(opt_, **kwargs)
+    sched = make(opt_)
     for _ in range(30):
         opt_.zero_grad()
         _loss_backward(tg, params)
@@ -323,6 +440,11 @@ def test_state_dict_keys_match_torch():
         ("CosineAnnealingLR", dict(T_max=3)),
         ("OneCycleLR", dict(max_lr=0.1, total_steps=10)),
         ("ReduceLROnPlateau", dict()),
+        ("ConstantLR", dict()),
+        ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9)),
+        ("PolynomialLR", dict()),
+        ("CosineAnnealingWarmRestarts", dict(T_0=3)),
+        ("CyclicLR", dict(base_lr=0.01, max_lr=0.1)),
     ]:
         keys = []
         for lib in (tg, torch):
@@ -523,6 +645,19 @@ def test_chained_schedulers_compose_like_torch():
         ("ReduceLROnPlateau", dict(min_lr=[0.1]), "expected 2 min_lrs"),
         ("WarmupCosineLR", dict(warmup_epochs=5, max_epochs=3), "max_epochs"),
         ("WarmupCosineLR", dict(warmup_epochs=-1, max_epochs=3), "warmup_epochs"),
+        ("ConstantLR", dict(factor=1.5), r"factor expected to be in \(0, 1\]"),
+        ("ConstantLR", dict(factor=0.0), "factor"),
+        ("ConstantLR", dict(total_iters=0), "total_iters must be a positive integer"),
+        ("PolynomialLR", dict(total_iters=0), "total_iters must be a positive integer"),
+        ("PolynomialLR", dict(power=-1.0), "power must be a finite number >= 0"),
+        ("CosineAnnealingWarmRestarts", dict(T_0=0), "Expected positive integer T_0"),
+        ("CosineAnnealingWarmRestarts", dict(T_0=2.5), "Expected positive integer T_0"),
+        ("CosineAnnealingWarmRestarts", dict(T_0=2, T_mult=0), "Expected integer T_mult >= 1"),
+        ("CosineAnnealingWarmRestarts", dict(T_0=2, eta_min="0"), "Expected float or int"),
+        ("CyclicLR", dict(base_lr=0.1, max_lr=1.0, mode="cosine"), "mode 'cosine' is invalid"),
+        ("CyclicLR", dict(base_lr=0.1, max_lr=1.0, step_size_up=0), "step_size_up must be"),
+        ("CyclicLR", dict(base_lr=[0.1], max_lr=1.0), "base_lr must have the same length"),
+        ("CyclicLR", dict(base_lr=0.1, max_lr=1.0, scale_mode="epoch"), "scale_mode must be"),
     ],
 )
 def test_validation_errors(name, kwargs, match):
@@ -544,3 +679,165 @@ def test_no_warnings_in_normal_use():
         for _ in range(5):
             opt.step()
             sched.step()
+
+
+# ------------------------------------------------------------------------ warm restarts, cycles
+
+
+def _cawr_run(lib, epochs, iters, kwargs):
+    opt, _ = _make_opt(lib, _arrays())
+    sched = _sched_cls(lib, "CosineAnnealingWarmRestarts")(opt, **kwargs)
+    seq = []
+    for epoch in range(epochs):
+        for i in range(iters):
+            opt.step()
+            sched.step(epoch + i / iters)  # PyTorch's example: step after every batch
+            seq.append(sched.get_last_lr() + [sched.T_cur, sched.T_i, sched.last_epoch])
+    return seq
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(T_0=3), dict(T_0=2, T_mult=2, eta_min=0.001), dict(T_0=1, T_mult=3)]
+)
+def test_warm_restarts_fractional_epochs_match_torch(kwargs):
+    ours, theirs = _cawr_run(tg, 12, 7, kwargs), _cawr_run(torch, 12, 7, kwargs)
+    _assert_same(ours, theirs)
+    assert len({round(row[0], 12) for row in ours}) > 20  # the lr really moves
+
+
+def test_warm_restarts_interleaved_step_and_epoch_match_torch():
+    """PyTorch's second example: 20 plain steps, then step(26), then plain steps from 27 on."""
+    out = []
+    for lib in (tg, torch):
+        opt, _ = _make_opt(lib, _arrays())
+        sched = _sched_cls(lib, "CosineAnnealingWarmRestarts")(opt, T_0=5, T_mult=2)
+        seq = []
+        for _ in range(20):
+            opt.step()
+            sched.step()
+            seq.append(sched.get_last_lr())
+        sched.step(26)
+        seq.append(sched.get_last_lr())
+        for _ in range(10):
+            sched.step()
+            seq.append(sched.get_last_lr())
+            seq.append([sched.last_epoch, sched.T_cur])
+        out.append(seq)
+    _assert_same(*out)
+    with pytest.raises(ValueError, match="non-negative epoch"):
+        sched.step(-1)
+
+
+def test_warm_restarts_restart_at_period_ends():
+    opt, _ = _make_opt(tg, _arrays())
+    sched = tsched.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.0)
+    lrs = [sched.get_last_lr()[0]]
+    for _ in range(14):
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+    # periods of 2, 4, 8 epochs: back at the base lr at epochs 0, 2, 6 and 14
+    for e in (0, 2, 6, 14):
+        assert lrs[e] == LRS[0]
+    assert lrs[1] == pytest.approx(LRS[0] / 2) and lrs[4] == pytest.approx(LRS[0] / 2)
+
+
+def test_cyclic_triangular_closed_form():
+    """step_size_up=2, down=2: 0.01, 0.055, 0.1, 0.055, 0.01, ... with the momentum opposite."""
+    opt, _ = _make_opt(tg, _arrays(), "sgd", {"momentum": 0.5})
+    sched = tsched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2)
+    got, mom = [], []
+    for _ in range(9):
+        got.append(opt.param_groups[0]["lr"])
+        mom.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(got, [0.01, 0.055, 0.1, 0.055] * 2 + [0.01], rtol=1e-12)
+    np.testing.assert_allclose(mom, [0.9, 0.85, 0.8, 0.85] * 2 + [0.9], rtol=1e-12)
+    assert opt.param_groups[0]["max_momentum"] == 0.9
+    assert opt.param_groups[0]["base_momentum"] == 0.8
+
+
+def test_cyclic_needs_momentum_and_keeps_callable_scale_state():
+    class Plain:
+        defaults = {"lr": 0.1}
+        param_groups = [{"lr": 0.1}]
+
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        tsched.CyclicLR(Plain(), base_lr=0.01, max_lr=0.1)
+    tsched.CyclicLR(Plain(), base_lr=0.01, max_lr=0.1, cycle_momentum=False)
+
+    opt, _ = _make_opt(tg, _arrays())
+    halving = _Halving(0.5)
+    sched = tsched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, scale_fn=halving)
+    state = sched.state_dict()
+    assert state["_scale_fn_custom"] == {"base": 0.5} and "_scale_fn_ref" not in state
+    halving.base = 0.9
+    sched.load_state_dict(state)
+    assert halving.base == 0.5 and state["_scale_fn_custom"] == {"base": 0.5}
+    lam = tsched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, scale_fn=lambda x: 1.0)
+    assert lam.state_dict()["_scale_fn_custom"] is None
+    # a mode's function is rebuilt on load (PyTorch drops it from the state too)
+    exp = tsched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, mode="exp_range", gamma=0.5)
+    exp.load_state_dict(pickle.loads(pickle.dumps(exp.state_dict())))
+    assert exp.scale_fn(2) == 0.25 and exp.scale_mode == "iterations"
+
+
+# ------------------------------------------------------------------------ SequentialLR, Chained
+
+
+def test_sequential_warmup_then_cosine_hand_computed():
+    opt, _ = _make_opt(tg, _arrays())
+    warmup = tsched.LinearLR(opt, start_factor=0.25, total_iters=4)
+    cosine = tsched.CosineAnnealingLR(opt, T_max=6)
+    sched = tsched.SequentialLR(opt, [warmup, cosine], milestones=[4])
+    got = [sched.get_last_lr()[0]]
+    for _ in range(10):
+        opt.step()
+        sched.step()
+        got.append(sched.get_last_lr()[0])
+    base = LRS[0]
+    want = [base * (0.25 + 0.75 * e / 4) for e in range(4)]
+    want += [base * (1 + math.cos(math.pi * t / 6)) / 2 for t in range(7)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-17)
+    assert sched.last_epoch == 10 and cosine.last_epoch == 6
+
+
+def test_composite_errors_match_torch():
+    opt, _ = _make_opt(tg, _arrays())
+    other, _ = _make_opt(tg, _arrays())
+    a = tsched.ExponentialLR(opt, gamma=0.9)
+    b = tsched.StepLR(opt, step_size=2)
+    with pytest.raises(ValueError, match="one more than the number of milestone points"):
+        tsched.SequentialLR(opt, [a, b], milestones=[2, 4])
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        tsched.SequentialLR(opt, [], milestones=[])
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        tsched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="same optimizer"):
+        tsched.SequentialLR(other, [a, b], milestones=[3])
+    with pytest.raises(ValueError, match="same optimizer"):
+        tsched.ChainedScheduler([a, tsched.StepLR(other, step_size=2)])
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        tsched.ChainedScheduler([a, tsched.ReduceLROnPlateau(opt)])
+    with pytest.raises(TypeError, match="should have `optimizer`"):
+        tsched.SequentialLR(opt, [a, object()], milestones=[3])
+    with pytest.raises(ValueError, match="milestones must be increasing"):
+        tsched.SequentialLR(opt, [a, b, tsched.StepLR(opt, 2)], milestones=[5, 3])
+
+
+def test_composite_state_dict_holds_the_schedulers_states():
+    out = []
+    for lib in (tg, torch):
+        opt, _ = _make_opt(lib, _arrays())
+        sched = COMPOSITES["warmup_cosine"](tsched if lib is tg else torch.optim.lr_scheduler, opt)
+        for _ in range(7):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        out.append(state)
+        assert "optimizer" not in state and len(state["_schedulers"]) == 2
+        assert state["_schedulers"][1]["last_epoch"] == 2
+    assert set(out[0]) == set(out[1])
+    chained, _ = _make_opt(tg, _arrays())
+    state = COMPOSITES["chained"](tsched, chained).state_dict()
+    assert set(state) == {"_schedulers", "_last_lr"}

@@ -120,7 +120,22 @@ def _cuda_grad_scaler(*args, **kwargs):
     return amp.GradScaler("cuda", *args, **kwargs)
 
 
-CUDA_AMP = {"autocast": _cuda_autocast, "GradScaler": _cuda_grad_scaler}
+def _cuda_custom_fwd(fwd=None, *, cast_inputs=None):
+    """``torch.cuda.amp.custom_fwd``: ``torch.amp.custom_fwd(device_type='cuda', ...)``."""
+    return amp.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def _cuda_custom_bwd(bwd):
+    """``torch.cuda.amp.custom_bwd``: ``torch.amp.custom_bwd(device_type='cuda')``."""
+    return amp.custom_bwd(bwd, device_type="cuda")
+
+
+CUDA_AMP = {
+    "autocast": _cuda_autocast,
+    "GradScaler": _cuda_grad_scaler,
+    "custom_fwd": _cuda_custom_fwd,
+    "custom_bwd": _cuda_custom_bwd,
+}
 
 
 def _ntuple(n: int, name: str = "parse"):

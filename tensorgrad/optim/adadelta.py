@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._foreach import run_kernel
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_flags, check_hyper
 
 
 class Adadelta(Optimizer):
@@ -19,6 +19,8 @@ class Adadelta(Optimizer):
 
     The ratio of the two root mean squares gives the update the units of ``p``, so the default
     ``lr=1.0`` is a plain scale. State: ``step``, ``square_avg``, ``acc_delta``.
+    ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -28,16 +30,31 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_flags(
+            "Adadelta", foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
         check_hyper("learning rate", lr)
         check_hyper("rho value", rho)
         if rho > 1.0:
             raise ValueError(f"Invalid rho value: {rho} (must be in [0.0, 1.0])")
         check_hyper("epsilon value", eps)
         check_hyper("weight_decay value", weight_decay)
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            rho=rho,
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            capturable=capturable,
+            foreach=foreach,
+            differentiable=differentiable,
+        )
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict) -> None:

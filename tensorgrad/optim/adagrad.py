@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ..backend import xp_of
 from ..tensor import Tensor
 from ._foreach import run_kernel
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_flags, check_hyper
 
 
 class Adagrad(Optimizer):
@@ -18,6 +18,8 @@ class Adagrad(Optimizer):
         p = p - clr * g / (sqrt(s) + eps)
 
     As in PyTorch the state (``step``, ``sum``) is made in the constructor for every parameter.
+    ``foreach`` and ``fused`` are accepted and change nothing; ``differentiable=True`` raises
+    (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -28,9 +30,13 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_flags("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
         check_hyper("learning rate", lr)
         check_hyper("lr_decay value", lr_decay)
         check_hyper("weight_decay value", weight_decay)
@@ -42,7 +48,10 @@ class Adagrad(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
         # As in PyTorch, the constructor's initial_accumulator_value fills every group's sums,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from .. import kernels
 from ..kernels import optim as optim_kernels
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
+from .optimizer import Optimizer, check_betas, check_flags, check_hyper, weight_decay_terms
 
 
 class Adam(Optimizer):
@@ -21,7 +21,8 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
     State: ``step`` (a 0-d float32 tensor), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
-    ``max_exp_avg_sq``.
+    ``max_exp_avg_sq``. ``foreach`` and ``fused`` are accepted and change nothing;
+    ``capturable=True`` and ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -33,9 +34,20 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        check_flags(
+            type(self).__name__,
+            foreach=foreach,
+            fused=fused,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
         betas = check_betas(betas)
@@ -47,6 +59,10 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -115,6 +131,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -123,6 +143,10 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )

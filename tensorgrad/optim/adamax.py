@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper
+from .optimizer import Optimizer, check_betas, check_flags, check_hyper
 
 
 class Adamax(Optimizer):
@@ -16,7 +16,8 @@ class Adamax(Optimizer):
         u = max(beta2 * u, |g| + eps)            (exp_inf: a decaying infinity norm)
         p = p - lr / (1 - beta1^t) * m / u
 
-    State: ``step``, ``exp_avg``, ``exp_inf``.
+    State: ``step``, ``exp_avg``, ``exp_inf``. ``foreach`` is accepted and changes nothing;
+    ``capturable=True`` and ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -26,14 +27,27 @@ class Adamax(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
+        check_flags("Adamax", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
         betas = check_betas(betas)
         check_hyper("weight_decay value", weight_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
+        )
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._foreach import run_kernel
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_flags, check_hyper
 
 
 class ASGD(Optimizer):
@@ -28,8 +28,8 @@ class ASGD(Optimizer):
     parameter's device, since reading them then needs no device sync) and ``ax``.
 
     Unlike PyTorch, a negative ``lambd``, ``alpha`` or ``t0`` is refused (it would give a
-    growing step or a NaN), and ``maximize`` is keyword-only: PyTorch's seventh positional
-    argument is ``foreach``, which tensorgrad does not take.
+    growing step or a NaN). ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -40,16 +40,27 @@ class ASGD(Optimizer):
         alpha: float = 0.75,
         t0: float = 1e6,
         weight_decay: float = 0,
-        *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
+        check_flags("ASGD", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_hyper("learning rate", lr)
         check_hyper("lambd value", lambd)
         check_hyper("alpha value", alpha)
         check_hyper("t0 value", t0)
         check_hyper("weight_decay value", weight_decay)
         defaults = dict(
-            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
+            lr=lr,
+            lambd=lambd,
+            alpha=alpha,
+            t0=t0,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+            capturable=capturable,
         )
         super().__init__(params, defaults)
 

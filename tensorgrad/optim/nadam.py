@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
+from .optimizer import Optimizer, check_betas, check_flags, check_hyper, weight_decay_terms
 
 
 class NAdam(Optimizer):
@@ -25,6 +25,8 @@ class NAdam(Optimizer):
     The two terms are Nesterov's look-ahead: this step's gradient and the next step's momentum.
     State: ``step`` and ``mu_product`` (0-d float32 tensors on the CPU, as in PyTorch: the
     product is rounded to float32 every step), ``exp_avg``, ``exp_avg_sq``.
+    ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -37,8 +39,12 @@ class NAdam(Optimizer):
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_flags("NAdam", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
         betas = check_betas(betas)
@@ -52,6 +58,9 @@ class NAdam(Optimizer):
             momentum_decay=momentum_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

@@ -185,6 +185,11 @@ class Optimizer:
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _state_shape(self, key: str, p: Tensor) -> tuple:
+        """The shape of state entry ``key`` of parameter ``p`` (checked on load): ``p``'s, unless
+        an optimizer keeps a reduced moment (Adafactor's factored ones)."""
+        return p.shape
+
     # ------------------------------------------------------------------ step hooks
 
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -297,7 +302,9 @@ class Optimizer:
             if key not in id_map:
                 continue  # torch ignores state of indices it does not know as well
             p = id_map[key]
-            new_state[p] = {k: _cast_state(k, v, p, key) for k, v in value.items()}
+            new_state[p] = {
+                k: _cast_state(k, v, p, key, self._state_shape(k, p)) for k, v in value.items()
+            }
         new_groups = []
         for g, s in zip(groups, saved_groups, strict=True):
             new_group = {k: v for k, v in s.items() if k != "params"}
@@ -313,8 +320,9 @@ class Optimizer:
 SCALAR_STATE = frozenset({"step", "mu_product", "eta", "mu"})
 
 
-def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
-    """Copy one loaded state entry to a Tensor matching ``p`` (scalars stay 0-d float32)."""
+def _cast_state(key: str, value: Any, p: Tensor, index: int, shape: tuple) -> Any:
+    """Copy one loaded state entry to a Tensor of ``p``'s dtype and device and of ``shape`` (the
+    entry's shape for ``p``), scalars staying 0-d float32."""
     if key in SCALAR_STATE:  # whatever was saved (an int 'step' in old torch, a float64 tensor)
         return Tensor._make(np.array(float(value), dtype=np.float32))
     if isinstance(value, Tensor):
@@ -323,13 +331,51 @@ def _cast_state(key: str, value: Any, p: Tensor, index: int) -> Any:
         array = value if is_array(value) else np.asarray(value)
     else:
         return value  # a Python number or flag kept in the state
-    if tuple(array.shape) != p.shape:
+    if tuple(array.shape) != shape:
+        needs = "" if shape == p.shape else f" (so '{key}' must have shape {shape})"
         raise ValueError(
             f"loaded state dict has '{key}' of shape {tuple(array.shape)} for parameter "
-            f"{index}, which has shape {p.shape}"
+            f"{index}, which has shape {p.shape}{needs}"
         )
     array = to_device(array, p.device)
     return Tensor._make(array.astype(p.array.dtype, copy=True))
+
+
+def check_flags(
+    name: str,
+    *,
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> None:
+    """PyTorch's implementation switches, which every optimizer accepts and keeps in its param
+    groups, with PyTorch's keys in PyTorch's order (so the groups of a state dict saved by
+    PyTorch load as they are, and ours have PyTorch's layout):
+
+    - ``foreach`` (None/True/False): ignored. Every step already runs as a few whole-array
+      passes per parameter (split across threads when large), which is what foreach buys.
+    - ``fused`` (None/False/True, where PyTorch has it): accepted and ignored, since the update
+      is already one fused pass (a numba kernel for SGD and Adam/AdamW when ``tg.kernels`` is
+      enabled, whole-array NumPy passes otherwise); the numbers are those of PyTorch's
+      single-tensor path either way. ``fused=True`` with ``foreach=True`` is PyTorch's error.
+    - ``capturable=True`` (CUDA graph capture) and ``differentiable=True`` (autograd through the
+      step) raise ``NotImplementedError``: tensorgrad has no CUDA graphs, and its steps update
+      the parameters' arrays in place outside autograd.
+    """
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if capturable:
+        raise NotImplementedError(
+            f"{name}: capturable=True (a step that can be captured in a CUDA graph) is not "
+            "supported: tensorgrad has no CUDA graphs; use capturable=False"
+        )
+    if differentiable:
+        raise NotImplementedError(
+            f"{name}: differentiable=True (autograd through the optimizer step) is not "
+            "supported: tensorgrad's steps update the parameters in place outside autograd; "
+            "use differentiable=False"
+        )
 
 
 def check_hyper(name: str, value: float, low: float = 0.0, high: float | None = None) -> None:

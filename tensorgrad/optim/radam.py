@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_hyper, weight_decay_terms
+from .optimizer import Optimizer, check_betas, check_flags, check_hyper, weight_decay_terms
 
 
 class RAdam(Optimizer):
@@ -21,6 +21,8 @@ class RAdam(Optimizer):
 
     While the variance estimate has too few samples (``rho_t <= 5``, the first few steps) the
     step is plain bias-corrected momentum SGD. State: ``step``, ``exp_avg``, ``exp_avg_sq``.
+    ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -32,8 +34,12 @@ class RAdam(Optimizer):
         weight_decay: float = 0,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_flags("RAdam", foreach=foreach, capturable=capturable, differentiable=differentiable)
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
         betas = check_betas(betas)
@@ -44,7 +50,10 @@ class RAdam(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
             decoupled_weight_decay=decoupled_weight_decay,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

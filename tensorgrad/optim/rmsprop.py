@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_flags, check_hyper
 
 
 class RMSprop(Optimizer):
@@ -18,6 +18,8 @@ class RMSprop(Optimizer):
         p = p - lr * g / d                         (otherwise)
 
     State: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered).
+    ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -29,8 +31,14 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_flags(
+            "RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
         check_hyper("learning rate", lr)
         check_hyper("epsilon value", eps)
         check_hyper("momentum value", momentum)
@@ -43,7 +51,10 @@ class RMSprop(Optimizer):
             eps=eps,
             centered=centered,
             weight_decay=weight_decay,
+            capturable=capturable,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from .. import kernels
 from ..kernels import optim as optim_kernels
 from ._foreach import run_kernel
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flags
 
 
 class SGD(Optimizer):
@@ -19,7 +19,9 @@ class SGD(Optimizer):
         d = g + momentum * b  if nesterov else b     (d = g without momentum)
         p = p - lr * d
 
-    ``state[p]['momentum_buffer']`` exists only when ``momentum != 0``.
+    ``state[p]['momentum_buffer']`` exists only when ``momentum != 0``. ``foreach`` and
+    ``fused`` are accepted and change nothing; ``differentiable=True`` raises (see
+    ``optimizer.check_flags``).
     """
 
     def __init__(
@@ -32,7 +34,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -51,6 +57,9 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 

@@ -87,7 +87,7 @@ def test_asgd_bad_hyperparameters(kwargs, message):
         tg.optim.ASGD(make_params(tg), **kwargs)
 
 
-def test_asgd_maximize_is_keyword_only():
-    # torch's seventh positional argument is foreach: passed here it must not become maximize
-    with pytest.raises(TypeError):
-        tg.optim.ASGD(make_params(tg), 0.01, 1e-4, 0.75, 1e6, 0, None)
+def test_asgd_positional_arguments_are_torchs():
+    # torch's seventh positional argument is foreach, the eighth maximize (not keyword-only)
+    opt = tg.optim.ASGD(make_params(tg), 0.01, 1e-4, 0.75, 1e6, 0, None, True)
+    assert opt.defaults["foreach"] is None and opt.defaults["maximize"] is True

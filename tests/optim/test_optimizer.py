@@ -2,6 +2,7 @@
 layout, bit-identical resume through a pickled checkpoint) and hyperparameter validation."""
 
 import copy
+import inspect
 import pickle
 
 import numpy as np
@@ -88,8 +89,8 @@ def test_state_dict_layout_matches_torch(name, groups):
     assert len(a["param_groups"]) == len(b["param_groups"])
     for ga, gb in zip(a["param_groups"], b["param_groups"], strict=True):
         assert ga["params"] == gb["params"]
-        # ours leaves out torch's implementation switches (foreach, fused, capturable, ...)
-        assert set(ga) <= set(gb), set(ga) - set(gb)
+        # the same keys in the same order, torch's implementation switches included
+        assert list(ga) == list(gb)
         for key in ga:
             assert ga[key] == gb[key], key
 
@@ -346,3 +347,120 @@ def test_threaded_step_on_large_parameter_matches_torch(monkeypatch):
         opt.step()
         topt.step()
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- PyTorch's switches
+
+# every optimizer torch.optim has, with arguments that build it
+TORCH_OPTIMIZERS = {
+    "SGD": dict(lr=0.1),
+    "Adam": {},
+    "AdamW": {},
+    "Adamax": {},
+    "Adadelta": {},
+    "Adagrad": {},
+    "ASGD": {},
+    "NAdam": {},
+    "RAdam": {},
+    "RMSprop": {},
+    "Rprop": {},
+    "Adafactor": {},
+    "LBFGS": {},
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_OPTIMIZERS))
+def test_signature_and_group_keys_match_torch(name):
+    """PyTorch's parameter names, kinds (positional or keyword-only) and defaults, and the same
+    keys, in the same order, in a param group."""
+    ours, theirs = getattr(tg.optim, name), getattr(torch.optim, name)
+    mine = inspect.signature(ours.__init__).parameters
+    want = inspect.signature(theirs.__init__).parameters
+    assert list(mine) == list(want)
+    for key, param in want.items():
+        assert mine[key].kind == param.kind, key
+        assert mine[key].default == param.default, key
+    kwargs = TORCH_OPTIMIZERS[name]
+    group = ours(make_params(tg), **kwargs).param_groups[0]
+    torch_group = theirs(make_params(torch), **kwargs).param_groups[0]
+    assert list(group) == list(torch_group)
+    assert {k: v for k, v in group.items() if k != "params"} == {
+        k: v for k, v in torch_group.items() if k != "params"
+    }
+
+
+FLAGGED = [n for n in TORCH_OPTIMIZERS if n != "LBFGS"]
+
+
+def _accepts(name, flag):
+    return flag in inspect.signature(getattr(tg.optim, name).__init__).parameters
+
+
+@pytest.mark.parametrize("name", FLAGGED)
+def test_foreach_is_accepted_and_changes_nothing(name):
+    kwargs = TORCH_OPTIMIZERS[name]
+    plain, _ = train(tg, lambda optim, p: getattr(optim, name)(p, **kwargs), 5)
+    for foreach in (True, False):
+        params, opt = train(
+            tg, lambda optim, p, f=foreach: getattr(optim, name)(p, foreach=f, **kwargs), 5
+        )
+        assert opt.param_groups[0]["foreach"] is foreach
+        for a, b in zip(to_numpy(plain), to_numpy(params), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", [n for n in FLAGGED if _accepts(n, "fused")])
+def test_fused_is_accepted_and_matches_torchs_fused_step(name):
+    kwargs = dict(TORCH_OPTIMIZERS[name], fused=True)
+    if name == "SGD":
+        kwargs["momentum"] = 0.9
+    ours, opt = train(tg, lambda optim, p: getattr(optim, name)(p, **kwargs), 20)
+    theirs, _ = train(torch, lambda optim, p: getattr(optim, name)(p, **kwargs), 20)
+    assert opt.param_groups[0]["fused"] is True
+    for a, b in zip(to_numpy(ours), to_numpy(theirs), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-12)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(tg.optim, name)(make_params(tg), fused=True, foreach=True, **TORCH_OPTIMIZERS[name])
+
+
+@pytest.mark.parametrize("flag", ["capturable", "differentiable"])
+@pytest.mark.parametrize("name", FLAGGED)
+def test_capturable_and_differentiable_raise_clearly(name, flag):
+    if not _accepts(name, flag):
+        with pytest.raises(TypeError):  # as in PyTorch, which has no such argument there
+            getattr(tg.optim, name)(make_params(tg), **{flag: True}, **TORCH_OPTIMIZERS[name])
+        return
+    opt = getattr(tg.optim, name)(make_params(tg), **{flag: False}, **TORCH_OPTIMIZERS[name])
+    assert opt.param_groups[0][flag] is False
+    with pytest.raises(NotImplementedError, match=f"{name}: {flag}=True"):
+        getattr(tg.optim, name)(make_params(tg), **{flag: True}, **TORCH_OPTIMIZERS[name])
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", dict(lr=0.05, momentum=0.9)),
+        ("Adam", dict(lr=0.02, amsgrad=True)),
+        ("RMSprop", dict(lr=0.005, momentum=0.5, centered=True)),
+        ("Rprop", dict(lr=0.02)),
+        ("Adafactor", dict(lr=0.02)),
+        ("NAdam", dict(lr=0.02)),
+    ],
+)
+def test_a_torch_state_dict_with_its_switches_loads_and_resumes(name, kwargs):
+    """A state dict saved by PyTorch (its groups carry foreach, fused, capturable, ...) loads
+    into a fresh optimizer, which then keeps going exactly as PyTorch's does."""
+
+    def make(optim, p):
+        return getattr(optim, name)(p, **kwargs)
+
+    torch_params, theirs = train(torch, make, 5)
+    tg_params, _ = train(tg, make, 5)
+    ours = getattr(tg.optim, name)(tg_params, lr=123.0)
+    ours.load_state_dict(pickle.loads(pickle.dumps(theirs.state_dict())))
+    group = {k: v for k, v in ours.param_groups[0].items() if k != "params"}
+    assert group == {k: v for k, v in theirs.param_groups[0].items() if k != "params"}
+    train(tg, None, 5, params=tg_params, opt=ours, start=5)
+    train(torch, None, 5, params=torch_params, opt=theirs, start=5)
+    for a, b in zip(to_numpy(tg_params), to_numpy(torch_params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-13)
