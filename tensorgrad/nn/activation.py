@@ -1,7 +1,12 @@
 """Activations: each function (``nn.functional``'s name) and the module that wraps it.
 
 ``inplace=True`` is accepted and shown in ``repr`` as in PyTorch, but the result is computed out
-of place: the values are the same and the input is left as it was.
+of place: the values are the same and the input is left as it was. The underscore forms
+(``relu_``, ``elu_``, ``leaky_relu_``, ``hardtanh_``, ``threshold_``, ``celu_``, ``selu_``,
+``rrelu_``) do write into their input, through autograd's in-place machinery
+(``autograd.views``): the tensor keeps its storage and takes the result's history, as
+``Tensor.clamp_`` does, so gradients through it are right and a node that saved the old values
+notices the write.
 
 Piecewise activations (``hardtanh``, ``relu6``, ``hardsigmoid``, ``threshold``, the shrinks) are
 written with ``where`` so that their gradient at a kink is PyTorch's: 0 on the boundary of a flat
@@ -18,6 +23,7 @@ import numpy as np
 
 from .. import backend, creation
 from .. import random as tg_random
+from ..autograd import views
 from ..jit import recorder
 from ..tensor import Tensor
 from .init import constant_
@@ -250,6 +256,102 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return input.where(input > 0, weight * input)
 
 
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """The randomized leaky ReLU (Xu et al., 2015): x for x > 0, a x otherwise.
+
+    In training every element draws its own slope a ~ U(lower, upper), and the gradient is
+    that drawn slope (1 where x > 0); out of training a = (lower + upper) / 2, a
+    ``leaky_relu``. The draws come from our generator, so a seed does not give PyTorch's."""
+    _check_rrelu_bounds(lower, upper)
+    if not training:
+        return input.leaky_relu((lower + upper) / 2)
+    # drawn through the recorder, so tg.compile's replay draws new slopes
+    slope = recorder.call(
+        _uniform_noise, input.shape, lower, upper, input.array.dtype, input.device
+    )
+    return input.where(input > 0, input * Tensor._make(slope))
+
+
+def _check_rrelu_bounds(lower: float, upper: float) -> None:
+    if lower > upper:
+        raise RuntimeError(
+            "Lower bound should be less than or equal to the upper bound "
+            f"(rrelu: lower={lower}, upper={upper})"
+        )
+
+
+def _uniform_noise(shape: tuple, lower: float, upper: float, dtype, device):
+    """U(lower, upper) draws of ``shape`` from the default generator, on ``device``."""
+    drawn = tg_random.rng(None).uniform(lower, upper, shape)
+    return backend.to_device(np.asarray(drawn).astype(dtype), device)
+
+
+def _in_place(input: Tensor, fn) -> Tensor:
+    """``input`` overwritten with ``fn(input)``: the values the op reads are copied first when
+    a graph is recorded (its node may keep them), then ``views.assign`` writes the result into
+    the storage and gives ``input`` the result's history (``Tensor.clamp_``'s pattern)."""
+    return views.assign(input, fn(views.operand(input, copy=True)))
+
+
+def relu_(input: Tensor) -> Tensor:
+    """``relu`` in place: x = max(x, 0); returns ``input``."""
+    return _in_place(input, relu)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``elu`` in place: x = x for x > 0, alpha (e^x - 1) otherwise; returns ``input``."""
+    return _in_place(input, lambda x: elu(x, alpha))
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``leaky_relu`` in place: x = x for x > 0, ``negative_slope`` x otherwise; returns
+    ``input``."""
+    return _in_place(input, lambda x: leaky_relu(x, negative_slope))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``hardtanh`` in place: x clamped to [min_val, max_val] (gradient 0 on the bounds);
+    returns ``input``."""
+    if min_val > max_val:  # checked before anything is written
+        raise ValueError(
+            f"hardtanh_: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    return _in_place(input, lambda x: hardtanh(x, min_val, max_val))
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``threshold`` in place: x = x where x > ``threshold``, else ``value``; returns ``input``."""
+    return _in_place(input, lambda x: x.where(~(x <= threshold), value))
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``celu`` in place: x = max(0, x) + min(0, alpha (e^(x / alpha) - 1)); returns
+    ``input``."""
+    if alpha == 0:
+        raise ValueError("celu_: alpha cannot be 0 (it divides x)")
+    return _in_place(input, lambda x: celu(x, alpha))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """``selu`` in place: x = scale (max(0, x) + min(0, alpha (e^x - 1))); returns ``input``."""
+    return _in_place(input, selu)
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Tensor:
+    """``rrelu`` in place: x = x for x > 0, a x otherwise, a ~ U(lower, upper) per element in
+    training and (lower + upper) / 2 otherwise; returns ``input``."""
+    _check_rrelu_bounds(lower, upper)
+    return _in_place(input, lambda x: rrelu(x, lower, upper, training))
+
+
 def _implicit_dim(x: Tensor, dim):
     if dim is not None:
         return dim
@@ -324,6 +426,23 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class RReLU(Module):
+    """``rrelu`` as a module: x for x > 0, a x otherwise, with a ~ U(lower, upper) drawn per
+    element in training mode and a = (lower + upper) / 2 in eval mode."""
+
+    def __init__(
+        self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False
+    ) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + _inplace_repr(self.inplace, ", ")
 
 
 class Softplus(Module):

@@ -1,6 +1,5 @@
-"""Convolutions: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d`` and their
-functional forms, plus
-``unfold``/``fold`` (im2col and col2im).
+"""Convolutions: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
+``ConvTranspose3d`` and their functional forms, plus ``unfold``/``fold`` (im2col and col2im).
 
 A convolution is im2col and one matrix product (see ``tensorgrad/ops/conv.py``)::
 
@@ -13,7 +12,8 @@ for output channel o in group g: ``Unfold`` copies the windows into ``cols``
 rule of its own: for the weight it is the product of the output gradient with ``cols``ᵀ, for
 the input ``Fold`` (col2im) of ``weight``ᵀ times the output gradient, which is a transposed
 convolution. ``conv_transpose2d`` is that composition run forwards, so the gradient of a
-transposed convolution is a convolution. 1-d convolutions (and transposed ones) are 2-d ones
+transposed convolution is a convolution. 3-d convolutions are the same with a depth axis
+(windows (C, kd, kh, kw, N, OD, OH, OW)); 1-d convolutions (and transposed ones) are 2-d ones
 of height 1.
 """
 
@@ -31,7 +31,7 @@ from .module import Module
 from .padding import pad
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -95,12 +95,12 @@ def _check_kernel_fits(op, input, weight, kernel, dilation, pads) -> None:
         )
 
 
-def _conv2d(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups) -> Tensor:
-    """The batched 4-D convolution on checked arguments (see the module docstring)."""
-    o, cg, kh, kw = weight.shape
-    cols = Unfold.apply(x, kernel=(kh, kw), stride=stride, dilation=dilation, pads=pads)
-    n, oh, ow = x.shape[0], cols.shape[4], cols.shape[5]
-    k, length = cg * kh * kw, n * oh * ow
+def _convnd(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups) -> Tensor:
+    """The batched 4-D or 5-D convolution on checked arguments (see the module docstring)."""
+    o, cg, *kernel = weight.shape
+    cols = Unfold.apply(x, kernel=tuple(kernel), stride=stride, dilation=dilation, pads=pads)
+    n, n_out = x.shape[0], cols.shape[len(kernel) + 2 :]
+    k, length = cg * math.prod(kernel), n * math.prod(n_out)
     # groups == 1 is a plain matrix product: BLAS sees one large GEMM
     lead = () if groups == 1 else (groups,)
     w2 = weight.reshape(*lead, o // groups, k)
@@ -109,7 +109,8 @@ def _conv2d(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups) -> 
         out = w2 @ cols
     else:
         out = BiasMatMul.apply(bias.reshape(*lead, o // groups, 1), w2, cols)
-    return out.reshape(o, n, oh, ow).permute(1, 0, 2, 3)  # (N, O, OH, OW), stored (O, N, ...)
+    # (N, O, ...), stored (O, N, ...)
+    return out.reshape(o, n, *n_out).permute(1, 0, *range(2, 2 + len(kernel)))
 
 
 def conv2d(
@@ -137,6 +138,25 @@ def conv1d(
 ) -> Tensor:
     """1-d convolution of ``input`` (N, C, L) or (C, L) with ``weight`` (O, C/groups, k)."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """3-d convolution (cross-correlation, as PyTorch) of ``input`` (N, C, D, H, W) or
+    (C, D, H, W) with ``weight`` (O, C/groups, kd, kh, kw)::
+
+        out[n, o, z, y, x] = bias[o] + sum_{c, h, i, j} weight[o, c, h, i, j]
+                             xpad[n, g C/G + c, z sd + h dd, y sh + i dh, x sw + j dw]
+
+    ``padding`` is an int, a triple, 'valid' or 'same'."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
 def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
@@ -172,7 +192,7 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -
         )
     _check_kernel_fits(op, x, weight, kernel, dilation, pads)
     if spatial == 1:  # a 2-d convolution over images of height 1
-        out = _conv2d(
+        out = _convnd(
             x.unsqueeze(2),
             weight.unsqueeze(2),
             bias,
@@ -182,7 +202,7 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups) -
             groups,
         ).squeeze(2)
     else:
-        out = _conv2d(x, weight, bias, stride, pads, dilation, groups)
+        out = _convnd(x, weight, bias, stride, pads, dilation, groups)
     return out.squeeze(0) if unbatched else out
 
 
@@ -203,17 +223,61 @@ def conv_transpose2d(
     Each input pixel scatters ``weight`` times its value into a window of the output:
     ``cols = weightᵀ @ input`` and ``Fold`` adds the windows up.
     """
-    op = "conv_transpose2d"
+    return _conv_transpose(
+        "conv_transpose2d",
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """The transposed 3-d convolution (the gradient of ``conv3d`` with respect to its input) of
+    ``input`` (N, Cin, D, H, W) or (Cin, D, H, W) with ``weight`` (Cin, Cout/groups, kd, kh,
+    kw): ``cols = weightᵀ @ input`` and ``Fold`` adds the windows up. Output size per axis:
+    (D - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1."""
+    return _conv_transpose(
+        "conv_transpose3d",
+        3,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def _conv_transpose(
+    op, spatial, input, weight, bias, stride, padding, output_padding, groups, dilation
+) -> Tensor:
     if _amp.AutocastState.active:
         input, weight, bias = _amp.autocast_inputs(input, weight, bias, policy=_amp.LOWER)
-    unbatched = _check_operands(op, input, weight, bias, 2)
+    unbatched = _check_operands(op, input, weight, bias, spatial)
     x = input.unsqueeze(0) if unbatched else input
-    stride = ntuple(stride, 2, "stride", op)
-    dilation = ntuple(dilation, 2, "dilation", op)
-    output_padding = ntuple(output_padding, 2, "output_padding", op)
+    stride = ntuple(stride, spatial, "stride", op)
+    dilation = ntuple(dilation, spatial, "dilation", op)
+    output_padding = ntuple(output_padding, spatial, "output_padding", op)
     _check_positive(stride, "stride", op)
     _check_positive(dilation, "dilation", op)
-    padding = ntuple(padding, 2, "padding", op)
+    padding = ntuple(padding, spatial, "padding", op)
     if any(p < 0 for p in padding + output_padding):
         raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
     if any(p >= max(s, d) for p, s, d in zip(output_padding, stride, dilation)):
@@ -223,7 +287,7 @@ def conv_transpose2d(
         )
     if not isinstance(groups, int) or groups <= 0:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
-    cin, cog, kh, kw = weight.shape
+    cin, cog, *kernel = weight.shape
     if x.shape[1] != cin:
         raise RuntimeError(
             f"{op}: weight of shape {weight.shape} expects input with {cin} channels, got input "
@@ -239,10 +303,10 @@ def conv_transpose2d(
             f"{op}: expected bias of shape ({cog * groups},) for weight of shape "
             f"{weight.shape}, got bias of shape {bias.shape}"
         )
-    n, _, h, w = x.shape
+    n, sizes = x.shape[0], x.shape[2:]
     size = tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
-        for i, s, p, d, k, op_ in zip((h, w), stride, padding, dilation, (kh, kw), output_padding)
+        for i, s, p, d, k, op_ in zip(sizes, stride, padding, dilation, kernel, output_padding)
     )
     if any(s <= 0 for s in size):
         raise RuntimeError(
@@ -250,14 +314,16 @@ def conv_transpose2d(
             f"shape {weight.shape})"
         )
     cin_g = cin // groups
-    x2 = x.permute(1, 0, 2, 3).reshape(groups, cin_g, n * h * w)
-    w2 = weight.reshape(groups, cin_g, cog * kh * kw).mT
-    cols = (w2 @ x2).reshape(cog * groups, kh, kw, n, h, w)
+    x2 = x.permute(1, 0, *range(2, 2 + spatial)).reshape(groups, cin_g, n * math.prod(sizes))
+    w2 = weight.reshape(groups, cin_g, cog * math.prod(kernel)).mT
+    cols = (w2 @ x2).reshape(cog * groups, *kernel, n, *sizes)
     # the canvas of the H windows is output_padding rows shorter than output + 2 padding
     pads = tuple((p, p - q) for p, q in zip(padding, output_padding))
-    out = Fold.apply(cols, size=size, kernel=(kh, kw), stride=stride, dilation=dilation, pads=pads)
+    out = Fold.apply(
+        cols, size=size, kernel=tuple(kernel), stride=stride, dilation=dilation, pads=pads
+    )
     if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+        out = out + bias.reshape(1, -1, *(1,) * spatial)
     return out.squeeze(0) if unbatched else out
 
 
@@ -346,8 +412,8 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 
 
 class _ConvNd(Module):
-    """What Conv1d, Conv2d and ConvTranspose2d share: PyTorch's ``_ConvNd`` attributes,
-    parameters, initialisation and ``extra_repr``."""
+    """What the convolution layers (1-d, 2-d, 3-d, plain and transposed) share: PyTorch's
+    ``_ConvNd`` attributes, parameters, initialisation and ``extra_repr``."""
 
     _spatial = 2
 
@@ -470,7 +536,7 @@ class _Conv(_ConvNd):
     """The (non-transposed) convolution layers: one constructor with PyTorch's signature;
     subclasses set the number of spatial dims and the functional form."""
 
-    _conv = None  # conv1d or conv2d
+    _conv = None  # conv1d, conv2d or conv3d
 
     def __init__(
         self,
@@ -519,8 +585,16 @@ class Conv2d(_Conv):
     _conv = staticmethod(conv2d)
 
 
+class Conv3d(_Conv):
+    """3-d convolution over (N, C, D, H, W) or (C, D, H, W) input; weight (out, in/groups, kd,
+    kh, kw)."""
+
+    _spatial = 3
+    _conv = staticmethod(conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
-    """What ConvTranspose1d and ConvTranspose2d share: PyTorch's constructor, and a
+    """What the transposed convolution layers share: PyTorch's constructor, and a
     ``forward`` with an optional ``output_size`` that picks ``output_padding`` when several
     sizes are possible."""
 
@@ -588,7 +662,7 @@ class _ConvTransposeNd(_ConvNd):
             )
         return tuple(s - a for s, a in zip(output_size, lo))
 
-    _conv_transpose = None  # conv_transpose1d or conv_transpose2d
+    _conv_transpose = None  # conv_transpose1d, conv_transpose2d or conv_transpose3d
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         self._check_input(input)
@@ -617,3 +691,11 @@ class ConvTranspose2d(_ConvTransposeNd):
     """The transposed 2-d convolution; weight (in, out/groups, kh, kw)."""
 
     _conv_transpose = staticmethod(conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The transposed 3-d convolution over (N, C, D, H, W) or (C, D, H, W) input; weight
+    (in, out/groups, kd, kh, kw)."""
+
+    _spatial = 3
+    _conv_transpose = staticmethod(conv_transpose3d)

@@ -1,15 +1,19 @@
 """Distances and similarities between vectors: ``normalize``, ``cosine_similarity`` and
 ``pairwise_distance`` with the modules ``CosineSimilarity`` and ``PairwiseDistance`` (PyTorch's
-``torch/nn/modules/distance.py``).
+``torch/nn/modules/distance.py``), and ``pdist``, the distances between the rows of a matrix.
 
-All three are compositions of tensor ops (``norm``, division, sums), so their gradients of any
+All are compositions of tensor ops (``norm``, division, sums), so their gradients of any
 order come from the ops. A zero vector gets the gradient PyTorch gives it: ``norm``'s is 0 at 0.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .. import backend
+from ..jit import recorder
 from ..tensor import Tensor
 from .module import Module
 
@@ -65,6 +69,34 @@ def pairwise_distance(
     _broadcast(x1, x2, "pairwise_distance")
     dim = max(x1.ndim, x2.ndim) - 1
     return (x1 - x2 + eps).norm(p, dim if dim >= 0 else None, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """||x_i - x_j||_p for every pair of rows i < j of the (N, M) ``input``, in the row-major
+    order of the upper triangle (N (N - 1) / 2 values, ``scipy``'s condensed form). No ``eps``,
+    unlike ``pairwise_distance``; two equal rows get distance 0 and gradient 0, as PyTorch."""
+    if input.ndim != 2:
+        raise RuntimeError(
+            f"pdist only supports 2D tensors, got: {input.ndim}D (shape {input.shape})"
+        )
+    if not input.is_floating_point():
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got {input.dtype}")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
+    rows, cols = recorder.call(_upper_pairs, input.shape[0], input.device)
+    diff = input[Tensor._make(rows)] - input[Tensor._make(cols)]
+    if p in (0, 1, 2, math.inf):
+        return diff.norm(p, -1)
+    # (sum |d|^p)^(1/p), with 0 (and a zero gradient, not 0 * inf) where the rows are equal
+    total = (diff.abs() ** p).sum(-1)
+    nonzero = total > 0
+    return (total.where(nonzero, 1.0) ** (1.0 / p)).where(nonzero, 0.0)
+
+
+def _upper_pairs(n: int, device) -> tuple:
+    """The row and column indices of the strict upper triangle of an n x n matrix."""
+    rows, cols = np.triu_indices(n, 1)
+    return backend.to_device(rows, device), backend.to_device(cols, device)
 
 
 class CosineSimilarity(Module):

@@ -36,6 +36,17 @@ __all__ = [
     "kaiming_normal_",
     "orthogonal_",
     "sparse_",
+    "uniform",
+    "normal",
+    "constant",
+    "eye",
+    "dirac",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
 ]
 
 
@@ -226,9 +237,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     """A 2-D matrix drawn from N(0, std²) with ceil(sparsity * rows) zeros in each column
     (Martens, 2010)."""
     if tensor.ndim != 2:
-        raise ValueError(
-            f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})"
-        )
+        raise ValueError(f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     rng = _random.rng(generator)
@@ -242,9 +251,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
 def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix in a 2-D tensor (ones on the main diagonal of a rectangle)."""
     if tensor.ndim != 2:
-        raise ValueError(
-            f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})"
-        )
+        raise ValueError(f"Only tensors with 2 dimensions are supported (got shape {tensor.shape})")
     return _fill(tensor, np.eye(*tensor.shape))
 
 
@@ -253,8 +260,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     input's first channels (per group), so the layer starts as an identity."""
     if tensor.ndim not in (3, 4, 5):
         raise ValueError(
-            "Only tensors with 3, 4, or 5 dimensions are supported "
-            f"(got shape {tensor.shape})"
+            f"Only tensors with 3, 4, or 5 dimensions are supported (got shape {tensor.shape})"
         )
     if tensor.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
@@ -277,3 +283,34 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     values = backend.to_device(values.astype(tensor.array.dtype, copy=False), tensor.device)
     with no_grad():
         return tensor.copy_(Tensor._make(values))
+
+
+def _make_deprecate(meth):
+    """``meth`` under its old name (without the trailing underscore), warning as PyTorch's."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"Deprecated alias of ``{new_name}`` (warns). " + (meth.__doc__ or "")
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

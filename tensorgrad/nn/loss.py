@@ -28,7 +28,7 @@ from .. import backend
 from ..jit import recorder
 from ..ops.fused import BinaryCrossEntropy, NllLoss
 from ..tensor import Tensor
-from .distance import pairwise_distance
+from .distance import PairwiseDistance, pairwise_distance
 from .module import Module
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 # ------------------------------------------------------------------------------ helpers
@@ -846,6 +847,51 @@ def triplet_margin_loss(
     )
 
 
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) with any distance ``d`` (``distance_function(x1,
+    x2)``, a tensor of distances; ``pairwise_distance`` by default); ``swap`` uses
+    min(d(a, n), d(p, n)) as the negative distance."""
+    return _triplet_with_distance(
+        anchor,
+        positive,
+        negative,
+        distance_function,
+        margin,
+        swap,
+        reduction,
+        "triplet_margin_with_distance_loss",
+    )
+
+
+def _triplet_with_distance(anchor, positive, negative, distance, margin, swap, reduction, name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction ({name})")
+    if margin <= 0:
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"{name}: the anchor, positive, and negative tensors are expected to have the same "
+            f"number of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, "
+            f"and negative {negative.ndim}D inputs (shapes {anchor.shape}, {positive.shape}, "
+            f"{negative.shape})"
+        )
+    distance = pairwise_distance if distance is None else distance
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction)
+
+
 # ------------------------------------------------------------------------------ modules
 
 
@@ -1080,6 +1126,43 @@ class TripletMarginLoss(_Loss):
             self.margin,
             self.p,
             self.eps,
+            self.swap,
+            self.reduction,
+            type(self).__name__,
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) with a distance ``distance_function`` (a
+    ``PairwiseDistance()`` submodule by default, as in PyTorch; see
+    ``triplet_margin_with_distance_loss``)."""
+
+    def __init__(
+        self,
+        *,
+        distance_function=None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return _triplet_with_distance(
+            anchor,
+            positive,
+            negative,
+            self.distance_function,
+            self.margin,
             self.swap,
             self.reduction,
             type(self).__name__,

@@ -19,7 +19,7 @@ from ..grad_mode import no_grad
 from ..hooks import RemovableHandle
 from ..jit import recorder
 from ..tensor import Tensor
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, is_lazy
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -34,7 +34,6 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         return super().__repr__()
 
     __str__ = __repr__
-
 
 
 class Module:
@@ -54,6 +53,7 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
+        d["_load_state_dict_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -365,6 +365,9 @@ class Module:
                 for t in registry.values():
                     if t is None:
                         continue
+                    if is_lazy(t):  # no values yet: only its dtype and device change
+                        t._convert(fn)
+                        continue
                     new = fn(t)
                     if new is not t and new.array is not t.array:
                         t.array = new.array
@@ -377,9 +380,12 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``, in place.
         A dtype converts the floating-point parameters and buffers only (integer buffers such
-        as ``num_batches_tracked`` keep theirs)."""
+        as ``num_batches_tracked`` keep theirs). ``memory_format=tg.channels_last`` lays out the
+        4-D ones (convolution weights) as (out, kH, kW, in) in memory, ``channels_last_3d`` the
+        5-D ones, as PyTorch's."""
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
+        layout = kwargs.get("memory_format")
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
@@ -398,7 +404,10 @@ class Module:
                 )
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            t = t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            if layout is not None and layout.order is not None and t.ndim == len(layout.order):
+                t = t.contiguous(memory_format=layout)
+            return t
 
         return self._apply(convert)
 
@@ -458,13 +467,28 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # the hooks may edit it: never the caller's
+        hook_missing, hook_errors = [], []
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            hooks = module.__dict__.get("_load_state_dict_pre_hooks")
+            if not hooks:
+                continue
+            local = (metadata or {}).get(prefix, {})
+            for hook in list(hooks.values()):
+                prefixed = prefix + "." if prefix else ""
+                hook(state_dict, prefixed, local, strict, hook_missing, [], hook_errors)
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        missing = [k for k in own if k not in state_dict] + hook_missing
         unexpected = [k for k in state_dict if k not in own]
-        errors, values = [], {}
+        errors, values = list(hook_errors), {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
+            if is_lazy(state_dict[key]) or is_lazy(target):
+                if not is_lazy(target):
+                    _ = state_dict[key].shape  # raises PyTorch's error: nothing to load from
+                continue  # a lazy module still waiting for its first forward keeps its own
             value = _as_array(state_dict[key])
             if target.ndim == 0 and value.shape == (1,):
                 value = value.reshape(())  # PyTorch accepts a 1-element vector for a scalar
@@ -501,6 +525,18 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ hooks
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """PyTorch's private hook: ``hook(state_dict, prefix, local_metadata, strict,
+        missing_keys, unexpected_keys, error_msgs)`` (the module first with ``with_module``)
+        runs at the start of ``load_state_dict``, before any key is checked. It may edit
+        ``state_dict`` (a copy of the caller's: rename keys, as weight norm's compatibility
+        hook does) or materialize lazy parameters; keys it appends to ``missing_keys`` and
+        messages to ``error_msgs`` are reported with the load's own."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (lambda *args: hook(self, *args)) if with_module else hook
+        return handle
 
     def register_forward_pre_hook(
         self, hook, *, prepend: bool = False, with_kwargs: bool = False
@@ -577,7 +613,7 @@ def _check_name(module: Module, name: str, kind: str, registry: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
     if "." in name:
-        raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if hasattr(module, name) and name not in module.__dict__[registry]:

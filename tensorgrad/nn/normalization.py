@@ -1,4 +1,4 @@
-"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d``,
+"""Normalisation layers: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``BatchNorm1d/2d/3d``,
 ``InstanceNorm1d/2d/3d``, ``LocalResponseNorm``.
 
 Each normalises x to x̂ = (x - mean) / sqrt(var + eps) over some axes, with the biased variance
@@ -37,6 +37,7 @@ from .parameter import Parameter
 __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
@@ -568,7 +569,7 @@ class NormBase(Module):
 
 class BatchNormBase(NormBase):
     """Per-channel normalisation over the batch (and spatial) axes: the body of ``BatchNorm1d``,
-    ``BatchNorm2d`` and ``distributed.SyncBatchNorm`` (PyTorch's ``_BatchNorm``).
+    ``BatchNorm2d``, ``BatchNorm3d`` and ``distributed.SyncBatchNorm`` (PyTorch's ``_BatchNorm``).
 
     Buffers (when ``track_running_stats``): ``running_mean`` (zeros), ``running_var`` (ones),
     ``num_batches_tracked`` (int64 0). ``momentum=None`` makes the running statistics a
@@ -629,6 +630,17 @@ class BatchNorm2d(BatchNormBase):
         if input.ndim != 4:
             raise ValueError(
                 f"BatchNorm2d({self.num_features}): expected 4D input (got {input.ndim}D input "
+                f"of shape {tuple(input.shape)})"
+            )
+
+
+class BatchNorm3d(BatchNormBase):
+    """Batch normalisation of (N, C, D, H, W) input over N, D, H and W per channel."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim != 5:
+            raise ValueError(
+                f"BatchNorm3d({self.num_features}): expected 5D input (got {input.ndim}D input "
                 f"of shape {tuple(input.shape)})"
             )
 

@@ -1,20 +1,25 @@
-"""Pooling: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``,
-``AdaptiveMaxPool1d/2d``, ``LPPool1d/2d``, ``MaxUnpool1d/2d`` and their functional forms.
+"""Pooling: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
+``AdaptiveMaxPool1d/2d/3d``, ``LPPool1d/2d/3d``, ``MaxUnpool1d/2d/3d`` and their functional
+forms (with PyTorch's ``max_pool*_with_indices`` and ``adaptive_max_pool*_with_indices``).
 
 Max pooling is the ``MaxPool`` primitive (tensorgrad/ops/conv.py): a running maximum over the
 kernel offsets; its gradient, ``Unpool``, puts each output gradient at its window's first
 maximum. Average pooling is the ``AvgPool`` primitive: the window sums over a divisor per
 output position, computed here by PyTorch's rules; its gradient, ``AvgUnpool``, spreads each
-output gradient over its window.
+output gradient over its window. Both take images with two or three spatial axes; 1-d pooling
+is 2-d pooling over images of height 1.
 Adaptive average pooling uses windows of varying size, ``[floor(i H / OH), ceil((i + 1) H /
-OH))``, so it is two matrix products with averaging matrices, ``A_h x A_wᵀ``. Adaptive max
-pooling gathers each (padded) window with an index, ``x[..., window]``, and picks each window's
-first maximum with ``gather``, so its gradient is the gather's scatter-add. 1-d pooling is 2-d
-pooling over images of height 1. Power-average pooling is average pooling of x^p, scaled by the
-window size, to the power 1/p; max unpooling scatters each value into zeros at its index.
+OH))``, so it is one matrix product with an averaging matrix per axis, ``A_h x A_wᵀ`` in 2-d.
+Adaptive max pooling gathers each (padded) window with an index, ``x[..., window]``, and picks
+each window's first maximum with ``gather``, so its gradient is the gather's scatter-add.
+Power-average pooling is average pooling of x^p, scaled by the window size, to the power 1/p;
+max unpooling scatters each value into zeros at its index.
 """
 
 from __future__ import annotations
+
+import functools
+import math
 
 import numpy as np
 
@@ -28,16 +33,22 @@ from .module import Module
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -103,13 +114,14 @@ def _check_rank(op: str, input: Tensor, spatial: int) -> bool:
     return input.ndim == spatial + 1
 
 
-def _as_4d(x: Tensor, spatial: int, unbatched: bool) -> Tensor:
+def _as_images(x: Tensor, spatial: int, unbatched: bool) -> Tensor:
+    """``x`` as the images the primitives take: batched, and 1-d signals as height-1 images."""
     if unbatched:
         x = x.unsqueeze(0)
     return x.unsqueeze(2) if spatial == 1 else x
 
 
-def _from_4d(y: Tensor, spatial: int, unbatched: bool) -> Tensor:
+def _from_images(y: Tensor, spatial: int, unbatched: bool) -> Tensor:
     if spatial == 1:
         y = y.squeeze(2)
     return y.squeeze(0) if unbatched else y
@@ -132,28 +144,52 @@ def _max_pool(
     )
     if spatial == 1:
         kernel, stride, dilation, pads = (1, *kernel), (1, *stride), (1, *dilation), ((0, 0), *pads)
-    x = _as_4d(input, spatial, unbatched)
+    x = _as_images(input, spatial, unbatched)
     pooled = MaxPool.apply(x, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
-    out = _from_4d(pooled, spatial, unbatched)
+    out = _from_images(pooled, spatial, unbatched)
     if not return_indices:
         return out
     index = _argmax_index(x, kernel, stride, dilation, pads, pooled.grad_fn)
-    return out, _from_4d(index, spatial, unbatched)
+    return out, _from_images(index, spatial, unbatched)
 
 
 def _argmax_index(x: Tensor, kernel, stride, dilation, pads, node) -> Tensor:
-    """The flat index (row * W + column, per image) of each window's maximum, as PyTorch's
-    ``return_indices``: MaxPool's own choice, found again when no graph kept it."""
-    data = x.array
-    xp = backend.xp_of(data)
-    k = node.index if node is not None else max_windows(data, kernel, stride, dilation, pads)[1]
-    k = k.astype(np.int64)  # the offsets are int8: offset * dilation could overflow
-    kw = kernel[1]
-    oh, ow = k.shape[2:]
-    rows = xp.arange(oh).reshape(1, 1, oh, 1) * stride[0] - pads[0][0] + (k // kw) * dilation[0]
-    cols = xp.arange(ow).reshape(1, 1, 1, ow) * stride[1] - pads[1][0] + (k % kw) * dilation[1]
-    index = (rows * x.shape[3] + cols).transpose(1, 0, 2, 3)
-    return Tensor._make(xp.ascontiguousarray(index))
+    """The flat index (``h W + w`` per image in 2-d, ``(d H + h) W + w`` in 3-d) of each
+    window's maximum, as PyTorch's ``return_indices``: MaxPool's own choice, found again when no
+    graph kept it. Computed through the recorder, so that tg.compile's replay computes it
+    again."""
+    if node is not None:
+        offsets = node.index
+    else:
+        offsets = recorder.call(_max_offsets, x.array, kernel, stride, dilation, pads)
+    size = tuple(x.shape[2:])
+    return Tensor._make(
+        recorder.call(_flat_positions, offsets, size, kernel, stride, dilation, pads)
+    )
+
+
+@recorder.pure
+def _max_offsets(data, kernel, stride, dilation, pads):
+    """Each window's kernel offset of its maximum, (C, N, ...) int8 or int32."""
+    return max_windows(data, kernel, stride, dilation, pads)[1]
+
+
+@recorder.pure
+def _flat_positions(offsets, size, kernel, stride, dilation, pads):
+    """(N, C, ...) int64: the flat position in an image of ``size`` of the element at kernel
+    offset ``offsets`` (C, N, ...), row-major over the kernel, of each window."""
+    xp = backend.xp_of(offsets)
+    k = offsets.astype(np.int64)  # the offsets are int8: offset * dilation could overflow
+    index, inner = 0, 1  # inner: the kernel offsets per step of this axis
+    for axis in reversed(range(len(kernel))):
+        n_out = k.shape[2 + axis]
+        where = [1] * k.ndim
+        where[2 + axis] = n_out
+        start = xp.arange(n_out).reshape(where) * stride[axis] - pads[axis][0]
+        position = start + (k // inner) % kernel[axis] * dilation[axis]
+        index = index + position * math.prod(size[axis + 1 :])
+        inner *= kernel[axis]
+    return xp.ascontiguousarray(index.swapaxes(0, 1))
 
 
 def max_pool2d(
@@ -184,6 +220,65 @@ def max_pool1d(
     return _max_pool(
         "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
     )
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The maximum over each window of (N, C, D, H, W) or (C, D, H, W) input, padded with
+    -inf: ``out[n, c, z, y, x] = max_(h, i, j) xpad[n, c, z sd + h dd, y sh + i dh, x sw + j
+    dw]``; ``return_indices`` adds each maximum's flat index ``(d H + h) W + w``."""
+    return _max_pool(
+        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple:
+    """``max_pool1d`` with its indices, always: ``(max over each window, index of each
+    maximum)``, whatever ``return_indices`` says (PyTorch's signature)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple:
+    """``max_pool2d`` with its indices, always: ``(max over each window, flat index h W + w of
+    each maximum)``, whatever ``return_indices`` says (PyTorch's signature)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple:
+    """``max_pool3d`` with its indices, always: ``(max over each window, flat index (d H + h)
+    W + w of each maximum)``, whatever ``return_indices`` says (PyTorch's signature)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool2d(
@@ -230,6 +325,32 @@ def avg_pool1d(
     )
 
 
+def avg_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean over each window of (N, C, D, H, W) or (C, D, H, W) input: the window sums of
+    the zero-padded input over ``avg_pool2d``'s divisor (``divisor_override``, else the
+    window's volume clipped to the padded input or, without ``count_include_pad``, to the
+    input)."""
+    return _avg_pool(
+        "avg_pool3d",
+        3,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+
+
 def _avg_pool(
     op, spatial, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ) -> Tensor:
@@ -244,19 +365,19 @@ def _avg_pool(
     dtype = input.array.dtype
     if dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {dtype}")
-    x = _as_4d(input, spatial, unbatched)
+    x = _as_images(input, spatial, unbatched)
     if divisor_override is not None:
         divisor = np.full(sizes, divisor_override, dtype=np.float64)
     else:
         divisor = _avg_divisor(x.shape[2:], kernel, stride, pads, sizes, count_include_pad)
     divisor = backend.xp_of(x.array).asarray(divisor, dtype=dtype)
     out = AvgPool.apply(x, divisor=divisor, kernel=kernel, stride=stride, pads=pads)
-    return _from_4d(out, spatial, unbatched)
+    return _from_images(out, spatial, unbatched)
 
 
 def _avg_divisor(size, kernel, stride, pads, sizes, count_include_pad) -> np.ndarray:
-    """(OH, OW) window sizes: PyTorch clips each window to input + padding, then (without
-    ``count_include_pad``) to the input."""
+    """(OH, OW) (or (OD, OH, OW)) window sizes: PyTorch clips each window to input + padding,
+    then (without ``count_include_pad``) to the input."""
     counts = []
     for n, k, s, (p, _), o in zip(size, kernel, stride, pads, sizes):
         start = np.arange(o) * s - p
@@ -264,7 +385,7 @@ def _avg_divisor(size, kernel, stride, pads, sizes, count_include_pad) -> np.nda
         if not count_include_pad:
             start, end = np.maximum(start, 0), np.minimum(end, n)
         counts.append(end - start)
-    return np.outer(counts[0], counts[1]).astype(np.float64)
+    return functools.reduce(np.multiply.outer, counts).astype(np.float64)
 
 
 def _output_size(op: str, output_size, input: Tensor, spatial: int) -> tuple:
@@ -308,12 +429,28 @@ def _adaptive_avg_pool(op: str, spatial: int, input: Tensor, output_size) -> Ten
         dtype, device = input.array.dtype, input.device
         return Tensor._make(recorder.call(_averaging_matrix, out, size, dtype, device))
 
-    x, w = input, input.shape[-1]
-    if sizes[-1] != w:
-        x = x @ averaging(sizes[-1], w).mT
-    if spatial == 2 and sizes[0] != input.shape[-2]:
-        x = averaging(sizes[0], input.shape[-2]) @ x
+    x = input
+    for k in range(1, spatial + 1):  # axis -k: averaged by one matrix product
+        n, o = x.shape[-k], sizes[-k]
+        if o == n:
+            continue
+        if k == 1:
+            x = x @ averaging(o, n).mT
+        elif k == 2:
+            x = averaging(o, n) @ x
+        else:  # the depth axis: (..., D, H W) -> (..., OD, H W)
+            lead, rest = x.shape[:-k], x.shape[x.ndim - k + 1 :]
+            x = averaging(o, n) @ x.reshape(*lead, n, math.prod(rest))
+            x = x.reshape(*lead, o, *rest)
     return x
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """The mean over windows ``[floor(i D / OD), ceil((i + 1) D / OD))`` per axis of
+    (N, C, D, H, W) or (C, D, H, W) input: one product with an averaging matrix A (OD, D),
+    A (OH, H) and A (OW, W) per axis; ``output_size`` an int or a triple (None keeps the
+    input's size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
@@ -327,6 +464,30 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     """The maximum over windows ``[floor(i L / OL), ceil((i + 1) L / OL))`` of (N, C, L) or
     (C, L) input; ``return_indices`` adds each maximum's index."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum over windows ``[floor(i D / OD), ceil((i + 1) D / OD))`` per axis of
+    (N, C, D, H, W) or (C, D, H, W) input; ``return_indices`` adds each maximum's flat index
+    ``(d H + h) W + w``, as PyTorch's."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """``adaptive_max_pool1d`` with its indices, always (PyTorch's signature)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """``adaptive_max_pool2d`` with its flat indices ``h W + w``, always (PyTorch's
+    signature)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = False):
+    """``adaptive_max_pool3d`` with its flat indices ``(d H + h) W + w``, always (PyTorch's
+    signature)."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _adaptive_max_pool(op: str, spatial: int, input: Tensor, output_size, return_indices: bool):
@@ -405,8 +566,17 @@ def lp_pool1d(
     return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """The p-norm of each window of (N, C, D, H, W) or (C, D, H, W) input, (sum x^p)^(1/p):
+    ``avg_pool3d(x^p)`` times the window volume (kd kh kw), to the power 1/p, as PyTorch
+    (negative sums clamped to 0 first; p = inf is the max of |x|)."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
 def _lp_pool(op, spatial, input, norm_type, kernel_size, stride, ceil_mode) -> Tensor:
-    max_pool = max_pool1d if spatial == 1 else max_pool2d
+    max_pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[spatial]
     if norm_type == float("inf"):
         return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -float("inf"):
@@ -436,6 +606,15 @@ def max_unpool1d(
     """A partial inverse of ``max_pool1d`` on (N, C, L) or (C, L) input (see
     ``max_unpool2d``)."""
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """A partial inverse of ``max_pool3d`` on (N, C, D, H, W) or (C, D, H, W) input: zeros of
+    the unpooled size with each value written at its flat index ``(d H_out + h) W_out + w``
+    (see ``max_unpool2d``)."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
 def _max_unpool(op, spatial, input, indices, kernel_size, stride, padding, output_size):
@@ -531,12 +710,10 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-
-class MaxPool1d(_MaxPoolNd):
-    """``max_pool1d`` as a layer; ``stride`` defaults to ``kernel_size``."""
+    _pool = None  # max_pool1d, max_pool2d or max_pool3d
 
     def forward(self, input: Tensor):
-        return max_pool1d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -545,25 +722,37 @@ class MaxPool1d(_MaxPoolNd):
             self.ceil_mode,
             self.return_indices,
         )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """``max_pool1d`` as a layer; ``stride`` defaults to ``kernel_size``."""
+
+    _pool = staticmethod(max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """``max_pool2d`` as a layer; ``stride`` defaults to ``kernel_size``."""
 
-    def forward(self, input: Tensor):
-        return max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+    _pool = staticmethod(max_pool2d)
 
 
-class AvgPool2d(Module):
-    """``avg_pool2d`` as a layer; ``stride`` defaults to ``kernel_size``."""
+class MaxPool3d(_MaxPoolNd):
+    """``max_pool3d`` as a layer; ``stride`` defaults to ``kernel_size``."""
+
+    _pool = staticmethod(max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    """What the average pooling layers share (PyTorch's ``_AvgPoolNd``): ``extra_repr``."""
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AvgPool(_AvgPoolNd):
+    """AvgPool2d and AvgPool3d: PyTorch's constructor (sizes kept as given) and ``forward``."""
+
+    _pool = None  # avg_pool2d or avg_pool3d
 
     def __init__(
         self,
@@ -582,11 +771,8 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(
+        return type(self)._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -597,22 +783,19 @@ class AvgPool2d(Module):
         )
 
 
-class AdaptiveAvgPool2d(Module):
-    """``adaptive_avg_pool2d`` as a layer: ``output_size`` an int or a pair (None keeps the
-    input's size)."""
+class AvgPool2d(_AvgPool):
+    """``avg_pool2d`` as a layer; ``stride`` defaults to ``kernel_size``."""
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
-
-    def forward(self, input: Tensor) -> Tensor:
-        return adaptive_avg_pool2d(input, self.output_size)
+    _pool = staticmethod(avg_pool2d)
 
 
-class AvgPool1d(Module):
+class AvgPool3d(_AvgPool):
+    """``avg_pool3d`` as a layer; ``stride`` defaults to ``kernel_size``."""
+
+    _pool = staticmethod(avg_pool3d)
+
+
+class AvgPool1d(_AvgPoolNd):
     """``avg_pool1d`` as a layer; ``stride`` defaults to ``kernel_size``. The sizes are kept
     as 1-tuples, as PyTorch's."""
 
@@ -632,9 +815,6 @@ class AvgPool1d(Module):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
     def forward(self, input: Tensor) -> Tensor:
         return avg_pool1d(
             input,
@@ -646,8 +826,11 @@ class AvgPool1d(Module):
         )
 
 
-class AdaptiveAvgPool1d(Module):
-    """``adaptive_avg_pool1d`` as a layer: ``output_size`` an int."""
+class _AdaptiveAvgPoolNd(Module):
+    """What the adaptive average pooling layers share (PyTorch's ``_AdaptiveAvgPoolNd``):
+    ``output_size``, an int or a tuple (None keeps the input's size)."""
+
+    _pool = None  # adaptive_avg_pool1d, 2d or 3d
 
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -657,10 +840,32 @@ class AdaptiveAvgPool1d(Module):
         return f"output_size={self.output_size}"
 
     def forward(self, input: Tensor) -> Tensor:
-        return adaptive_avg_pool1d(input, self.output_size)
+        return type(self)._pool(input, self.output_size)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """``adaptive_avg_pool1d`` as a layer: ``output_size`` an int."""
+
+    _pool = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """``adaptive_avg_pool2d`` as a layer: ``output_size`` an int or a pair (None keeps the
+    input's size)."""
+
+    _pool = staticmethod(adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """``adaptive_avg_pool3d`` as a layer: ``output_size`` an int or a triple (None keeps the
+    input's size)."""
+
+    _pool = staticmethod(adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
+    _pool = None  # adaptive_max_pool1d, 2d or 3d
+
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__()
         self.output_size, self.return_indices = output_size, return_indices
@@ -668,23 +873,33 @@ class _AdaptiveMaxPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Tensor):
+        return type(self)._pool(input, self.output_size, self.return_indices)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """``adaptive_max_pool1d`` as a layer; ``return_indices`` also returns the indices."""
 
-    def forward(self, input: Tensor):
-        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """``adaptive_max_pool2d`` as a layer: ``output_size`` an int or a pair (None keeps the
     input's size); ``return_indices`` also returns the flat indices."""
 
-    def forward(self, input: Tensor):
-        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _pool = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """``adaptive_max_pool3d`` as a layer: ``output_size`` an int or a triple (None keeps the
+    input's size); ``return_indices`` also returns the flat indices."""
+
+    _pool = staticmethod(adaptive_max_pool3d)
 
 
 class _LPPoolNd(Module):
+    _pool = None  # lp_pool1d, 2d or 3d
+
     def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
         super().__init__()
         self.norm_type, self.kernel_size = norm_type, kernel_size
@@ -696,23 +911,32 @@ class _LPPoolNd(Module):
             f"ceil_mode={self.ceil_mode}"
         )
 
+    def forward(self, input: Tensor) -> Tensor:
+        pool = type(self)._pool
+        return pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
 
 class LPPool1d(_LPPoolNd):
     """``lp_pool1d`` as a layer: the p-norm of each window."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     """``lp_pool2d`` as a layer: the p-norm of each window."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+    _pool = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """``lp_pool3d`` as a layer: the p-norm of each window."""
+
+    _pool = staticmethod(lp_pool3d)
 
 
 class _MaxUnpoolNd(Module):
     _spatial = 2
+    _unpool = None  # max_unpool1d, 2d or 3d
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
@@ -724,22 +948,27 @@ class _MaxUnpoolNd(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return type(self)._unpool(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
 
 class MaxUnpool1d(_MaxUnpoolNd):
     """``max_unpool1d`` as a layer: ``layer(input, indices, output_size=None)``."""
 
     _spatial = 1
-
-    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return max_unpool1d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+    _unpool = staticmethod(max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """``max_unpool2d`` as a layer: ``layer(input, indices, output_size=None)``."""
 
-    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return max_unpool2d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+    _unpool = staticmethod(max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """``max_unpool3d`` as a layer: ``layer(input, indices, output_size=None)``."""
+
+    _spatial = 3
+    _unpool = staticmethod(max_unpool3d)

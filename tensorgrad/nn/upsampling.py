@@ -36,6 +36,7 @@ indices there; its ``bicubic`` backward copies the gradient when no axis changes
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -276,6 +277,38 @@ def interpolate(
         if taps is not None:
             out = _resample_axis(out, 2 + axis, taps)
     return input.clone() if out is input else out
+
+
+def upsample(
+    input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None
+) -> Tensor:
+    """Deprecated alias of ``interpolate(input, size, scale_factor, mode, align_corners)``
+    (warns, as PyTorch's)."""
+    warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``, i = floor(o s)."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear',
+    align_corners=True)`` (the corners' centres map onto each other, r = o (n_in - 1) /
+    (n_out - 1)), as PyTorch's."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---------------------------------------------------------------------- layers

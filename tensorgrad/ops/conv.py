@@ -11,14 +11,17 @@ rather than Unfold and a sum, which would copy every element into kh kw windows 
 ``AvgPool`` adds the windows up in place, ``AvgUnpool`` adds each window's gradient back;
 both are linear and each other's adjoint, so each is the other's gradient.
 
-Window geometry, the same for every op here, per spatial axis (height, then width): kernel
+Every op here works on images with two spatial axes (N, C, H, W) or three (N, C, D, H, W): the
+code runs over the spatial axes, and 1-d windows are 2-d ones of height 1 (nn/conv.py).
+Window geometry, the same for every op here, per spatial axis (depth, height, width): kernel
 size ``k``, ``stride`` s, ``dilation`` d and ``pads`` (before, after) of zeros (-inf for max
 pooling). A pad may be negative, which crops the image instead (a transposed convolution's
 output can be longer than its windows reach). The padded length is ``P = H + before + after``,
 the number of windows ``(P - d (k - 1) - 1) // s + 1``, and window ``y`` covers padded rows
 ``y s + i d`` for ``i < k``.
 
-Layout: the windows array is ``(C, kh, kw, N, OH, OW)``. With C first it reshapes for free
+Layout: the windows array is ``(C, kh, kw, N, OH, OW)`` (``(C, kd, kh, kw, N, OD, OH, OW)``
+in 3-d). With C first it reshapes for free
 to ``(groups, C/groups * kh * kw, N * OH * OW)``, the right operand of one batched matrix
 product per convolution, and it is read and written in contiguous ``(C, N, OH, OW)`` blocks,
 one per kernel offset. Images made here are stored as ``(C, N, H, W)`` in memory and handed
@@ -27,21 +30,25 @@ product in that layout too, so a chain of layers never transposes its activation
 gradient image takes the layout of the image it is the gradient of: elementwise ops on two
 arrays of different layouts are several times slower.)
 
-No loop here runs over pixels: each loops over the ``kh * kw`` kernel offsets, each step one
-array operation over the whole batch (a strided copy, add or compare). Padding is never
-materialised for convolutions: each offset copies (or adds) only the part of its windows that
-lies inside the image.
+No loop here runs over pixels: each loops over the ``kh * kw`` (``kd kh kw``) kernel offsets,
+each step one array operation over the whole batch (a strided copy, add or compare). Padding
+is never materialised for convolutions: each offset copies (or adds) only the part of its
+windows that lies inside the image.
 
 With the numba kernels on (``tensorgrad.kernels``), ``Fold``, ``Unpool``, ``AvgPool`` and
-``AvgUnpool`` on float32/float64 NumPy arrays are loops over the (channel, image) planes on
-every core (tensorgrad/kernels/fold.py and pooling.py, equal to the code here, which stays the
-reference and the path for CuPy and other dtypes); so is ``max_windows`` for the most common
-pooling, 2x2 windows at stride 2. Numba kernels for Unfold and max_windows' other geometries
-were measured no faster than the strided NumPy code here on 2 cores (see kernels/fold.py and
-kernels/pooling.py), so these stay NumPy.
+``AvgUnpool`` on float32/float64 NumPy images with two spatial axes are loops over the
+(channel, image) planes on every core (tensorgrad/kernels/fold.py and pooling.py, equal to the
+code here, which stays the reference and the path for CuPy and other dtypes); so is
+``max_windows`` for the most common pooling, 2x2 windows at stride 2. Numba kernels for Unfold
+and max_windows' other geometries were measured no faster than the strided NumPy code here on
+2 cores (see kernels/fold.py and kernels/pooling.py), so these stay NumPy. Images with three
+spatial axes always take the NumPy code here, so the switch cannot change their results.
 """
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 
@@ -59,9 +66,8 @@ def out_size(size: int, k: int, s: int, d: int, before: int, after: int) -> int:
 
 
 def _n_out(shape, kernel, stride, dilation, pads) -> tuple:
-    return tuple(
-        out_size(shape[2 + i], kernel[i], stride[i], dilation[i], *pads[i]) for i in range(2)
-    )
+    """The number of windows along each spatial axis of an image of ``shape`` (N, C, ...)."""
+    return tuple(map(out_size, shape[2:], kernel, stride, dilation, *zip(*pads)))
 
 
 def _inside(size: int, n_out: int, offset: int, s: int, before: int):
@@ -77,51 +83,74 @@ def _inside(size: int, n_out: int, offset: int, s: int, before: int):
     return slice(y0, y1), slice(r0, r0 + (y1 - y0 - 1) * s + 1, s)
 
 
-def _offsets(shape, n_out, kernel, stride, dilation, pads):
-    """For each kernel offset (i, j): ``(i, j, windows, pixels)``, the index of the window
-    positions that see the image at that offset, and of the image pixels they see (None
-    where no window does)."""
-    (h, w), (oh, ow) = shape, n_out
-    for i in range(kernel[0]):
-        rows = _inside(h, oh, i * dilation[0], stride[0], pads[0][0])
-        for j in range(kernel[1]):
-            cols = _inside(w, ow, j * dilation[1], stride[1], pads[1][0])
-            if rows is None or cols is None:
-                yield i, j, None, None
-            else:
-                yield i, j, (..., rows[0], cols[0]), (..., rows[1], cols[1])
+def _offsets(size, n_out, kernel, stride, dilation, pads):
+    """For each kernel offset ``(i, j, ...)``, in row-major order: ``(offset, windows,
+    pixels)``, the index of the window positions that see the image at that offset, and of
+    the image pixels they see (None where no window does)."""
+    axes = [
+        [_inside(n, o, i * d, s, p[0]) for i in range(k)]
+        for n, o, k, s, d, p in zip(size, n_out, kernel, stride, dilation, pads)
+    ]
+    for offset in itertools.product(*map(range, kernel)):
+        parts = [axes[a][i] for a, i in enumerate(offset)]
+        if any(part is None for part in parts):
+            yield offset, None, None
+        else:
+            yield offset, (..., *(p[0] for p in parts)), (..., *(p[1] for p in parts))
+
+
+def _flat_offset(offset: tuple, kernel: tuple) -> int:
+    """The row-major number of a kernel offset: ``i kw + j`` in 2-d."""
+    k = 0
+    for i, n in zip(offset, kernel):
+        k = k * n + i
+    return k
+
+
+def _at(offset: tuple) -> tuple:
+    """The index of one kernel offset's block of a windows array (C, *kernel, N, *n_out)."""
+    return (slice(None), *offset)
 
 
 def _channels_first(x) -> bool:
-    """Whether the image ``x`` (N, C, H, W) is stored channel-major, as images made here are."""
+    """Whether the image ``x`` (N, C, ...) is stored channel-major, as images made here are."""
     return not x.flags.c_contiguous and x.strides[1] > x.strides[0]
 
 
 def _image(make, shape, dtype, channels_first: bool, out=None):
-    """A new image (N, C, H, W) stored (C, N, H, W) or (N, C, H, W), as its (C, N, H, W) view;
+    """A new image (N, C, ...) stored (C, N, ...) or (N, C, ...), as its (C, N, ...) view;
     or ``out`` (a buffer of tg.compile's) as that view, zeroed if ``make`` is ``zeros``."""
     if out is not None:
         image = _planes_of(out, channels_first)
         if make is xp_of(out).zeros:
             image[...] = 0
         return image
-    n, c, h, w = shape
+    n, c, *size = shape
     if channels_first:
-        return make((c, n, h, w), dtype=dtype)
-    return make(shape, dtype=dtype).transpose(1, 0, 2, 3)
+        return make((c, n, *size), dtype=dtype)
+    return make(shape, dtype=dtype).swapaxes(0, 1)
 
 
 def _planes_of(out, channels_first: bool = True):
-    """``out`` (N, C, H, W), a buffer of tg.compile's that an op writes its result into, as
-    the (C, N, H, W) view the op works on; stored as the op stores its own results."""
-    if not (out.transpose(1, 0, 2, 3) if channels_first else out).flags.c_contiguous:
+    """``out`` (N, C, ...), a buffer of tg.compile's that an op writes its result into, as
+    the (C, N, ...) view the op works on; stored as the op stores its own results."""
+    if not (out.swapaxes(0, 1) if channels_first else out).flags.c_contiguous:
         raise ValueError(f"out (strides {out.strides}) is not an image stored as made here")
-    return out.transpose(1, 0, 2, 3)
+    return out.swapaxes(0, 1)
 
 
 def _covers(pixels: slice, size: int) -> bool:
     """Whether a slice from ``_inside`` is every row (or column) of the image."""
     return pixels.start == 0 and pixels.step == 1 and pixels.stop == size
+
+
+def _zero_outside(a, block) -> None:
+    """Zero ``a`` (C, N, ...) outside ``block``, an index ``(..., slices)`` of slices with
+    step 1, one per spatial axis."""
+    for axis, s in enumerate(block[1:]):
+        lead = (slice(None),) * (2 + axis)
+        a[(*lead, slice(None, s.start))] = 0
+        a[(*lead, slice(s.stop, None))] = 0
 
 
 def _geometry(ctx, kernel, stride, dilation, pads) -> None:
@@ -133,30 +162,25 @@ def _geometry_of(ctx) -> dict:
 
 
 def unfold_into(x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), *, out):
-    """``Unfold``'s windows of ``x`` written into ``out`` (C, kh, kw, N, OH, OW)."""
-    h, w = x.shape[2:]
-    n_out = out.shape[4:]
-    image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as each block of cols
-    for i, j, windows, pixels in _offsets((h, w), n_out, kernel, stride, dilation, pads):
-        block = out[:, i, j]
+    """``Unfold``'s windows of ``x`` written into ``out`` (C, *kernel, N, *n_out)."""
+    n_out = out.shape[len(kernel) + 2 :]
+    image = x.swapaxes(0, 1)  # (C, N, ...), as each block of cols
+    for offset, windows, pixels in _offsets(x.shape[2:], n_out, kernel, stride, dilation, pads):
+        block = out[_at(offset)]
         if windows is None:  # this offset only ever sees padding
             block[...] = 0
             continue
         block[windows] = image[pixels]
-        # zero the window positions where this offset sees padding
-        (rows, columns) = windows[1:]
-        block[:, :, : rows.start] = 0
-        block[:, :, rows.stop :] = 0
-        block[:, :, :, : columns.start] = 0
-        block[:, :, :, columns.stop :] = 0
+        _zero_outside(block, windows)  # the window positions where it sees padding
     return out
 
 
 class Unfold(Op):
     """im2col: the windows of ``x`` (N, C, H, W), zero-padded by ``pads``, as one array
     ``cols`` (C, kh, kw, N, OH, OW) with ``cols[c, i, j, n, y, x] = xpad[n, c, y sh + i dh,
-    x sw + j dw]``. Linear; the gradient is ``Fold`` (each pixel gets the sum of the gradients
-    of every window position it was copied to)."""
+    x sw + j dw]``; the same with a depth axis in front for (N, C, D, H, W) images. Linear;
+    the gradient is ``Fold`` (each pixel gets the sum of the gradients of every window
+    position it was copied to)."""
 
     def forward(ctx, x, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
         _geometry(ctx, kernel, stride, dilation, pads)
@@ -174,8 +198,9 @@ class Unfold(Op):
 class Fold(Op):
     """col2im, the adjoint of ``Unfold``: adds every window of ``cols`` (C, kh, kw, N, OH, OW)
     back at its place in a zero image of ``size`` (H, W), padded by ``pads``, and drops the
-    padding: (N, C, H, W), stored (C, N, H, W) unless ``channels_first`` is False. Overlapping
-    windows add up. The gradient is ``Unfold``."""
+    padding: (N, C, H, W), stored (C, N, H, W) unless ``channels_first`` is False (the same
+    with a depth axis for 3-d windows). Overlapping windows add up. The gradient is
+    ``Unfold``."""
 
     def forward(
         ctx,
@@ -189,30 +214,31 @@ class Fold(Op):
         out=None,
     ):
         _geometry(ctx, kernel, stride, dilation, pads)
-        c, kh, kw, n, oh, ow = cols.shape
+        spatial = len(kernel)
+        c, n, n_out = cols.shape[0], cols.shape[spatial + 1], cols.shape[spatial + 2 :]
         xp = xp_of(cols)
-        if kernels.takes(cols):
+        if spatial == 2 and kernels.takes(cols):
             image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first, out)
             steps = tuple(s // cols.itemsize for s in image.strides[:2])  # planes (c, n)
-            buffer = image if channels_first else image.transpose(1, 0, 2, 3)
+            buffer = image if channels_first else image.swapaxes(0, 1)
             corner = (pads[0][0], pads[1][0])
             cols = xp.ascontiguousarray(cols)
             fold.fold(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
-            return image.transpose(1, 0, 2, 3)
-        offsets = [o for o in _offsets(size, (oh, ow), kernel, stride, dilation, pads) if o[2]]
+            return image.swapaxes(0, 1)
+        offsets = [o for o in _offsets(size, n_out, kernel, stride, dilation, pads) if o[1]]
         # an offset whose windows cover the whole image (the centre of a 'same' convolution)
         # is copied in first instead of added to zeros: one pass less over the image
-        first = next((o for o in offsets if all(map(_covers, o[3][1:], size))), None)
+        first = next((o for o in offsets if all(map(_covers, o[2][1:], size))), None)
         make = xp.empty if first else xp.zeros
         image = _image(make, (n, c, *size), cols.dtype, channels_first, out)
         if first:
-            i, j, windows, pixels = first
-            image[pixels] = cols[:, i, j][windows]
+            offset, windows, pixels = first
+            image[pixels] = cols[_at(offset)][windows]
         for o in offsets:  # one strided add per kernel offset
-            i, j, windows, pixels = o
+            offset, windows, pixels = o
             if o is not first:
-                image[pixels] += cols[:, i, j][windows]
-        return image.transpose(1, 0, 2, 3)
+                image[pixels] += cols[_at(offset)][windows]
+        return image.swapaxes(0, 1)
 
     def backward(ctx, g):
         return Unfold.apply(g, **_geometry_of(ctx))
@@ -245,43 +271,41 @@ class BiasMatMul(Op):
 
 
 def _pad_image(x, pads, value):
-    """``x`` (N, C, H, W) padded by ``pads`` (non-negative here) of ``value``: a
+    """``x`` (N, C, ...) padded by ``pads`` (non-negative here) of ``value``: a
     (C, N, ...)-ordered copy, or ``x`` itself without padding."""
-    (top, bottom), (left, right) = pads
-    if top == bottom == left == right == 0:
+    if all(p == (0, 0) for p in pads):
         return x
-    n, c, h, w = x.shape
-    xp = xp_of(x)
-    out = xp.full((c, n, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[:, :, top : top + h, left : left + w] = x.transpose(1, 0, 2, 3)
-    return out.transpose(1, 0, 2, 3)
+    n, c, *size = x.shape
+    out = xp_of(x).full((c, n, *(s + b + a for s, (b, a) in zip(size, pads))), value, x.dtype)
+    out[(..., *(slice(b, b + s) for s, (b, _) in zip(size, pads)))] = x.swapaxes(0, 1)
+    return out.swapaxes(0, 1)
 
 
 def max_windows(x, kernel, stride, dilation, pads, best=None) -> tuple:
-    """The maximum of each window of ``x`` (N, C, H, W) padded with -inf, as a (C, N, OH, OW)
-    array (written into ``best`` if given, C-contiguous), and the kernel offset ``i kw + j``
-    where it is (the first, in row-major order, if several are equal; the last NaN if any is
-    NaN: PyTorch's choices)."""
+    """The maximum of each window of ``x`` (N, C, ...) padded with -inf, as a (C, N, ...)
+    array (written into ``best`` if given, C-contiguous), and the kernel offset (row-major:
+    ``i kw + j`` in 2-d) where it is (the first, in row-major order, if several are equal; the
+    last NaN if any is NaN: PyTorch's choices)."""
     xp = xp_of(x)
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    oh, ow = _n_out(x.shape, kernel, stride, dilation, pads)
-    image = _pad_image(x, pads, -xp.inf).transpose(1, 0, 2, 3)  # (C, N, H', W')
+    n_out = _n_out(x.shape, kernel, stride, dilation, pads)
+    image = _pad_image(x, pads, -xp.inf).swapaxes(0, 1)  # (C, N, ...), padded
     if kernel == stride == (2, 2) and dilation == (1, 1) and kernels.takes(image):
-        return _max_pool_2x2(image, (oh, ow), best)
+        return _max_pool_2x2(image, n_out, best)
+    offsets = list(itertools.product(*map(range, kernel)))
 
-    def at(i, j):  # the (C, N, OH, OW) view of every window's element at offset (i, j)
-        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-        return image[:, :, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw]
+    def at(k):  # the (C, N, *n_out) view of every window's element at kernel offset k
+        steps = zip(offsets[k], dilation, n_out, stride)
+        return image[(..., *(slice(i * d, i * d + (o - 1) * s + 1, s) for i, d, o, s in steps))]
 
     if best is None:
-        best = at(0, 0).copy()
+        best = at(0).copy()
     else:
-        best[...] = at(0, 0)
-    index = xp.zeros(best.shape, dtype=xp.int8 if kh * kw <= 127 else xp.int32)
+        best[...] = at(0)
+    index = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) <= 127 else xp.int32)
     greater = xp.empty(best.shape, dtype=bool)
     step = xp.empty(best.shape, dtype=index.dtype)
-    for k in range(1, kh * kw):
-        v = at(*divmod(k, kw))
+    for k in range(1, len(offsets)):
+        v = at(k)
         xp.greater(v, best, out=greater)  # strictly: the first of equal maxima stays
         xp.maximum(best, v, out=best)  # NaN propagates
         # index = k where greater: index += greater * (k - index), branch-free integer ops,
@@ -291,9 +315,8 @@ def max_windows(x, kernel, stride, dilation, pads, best=None) -> tuple:
         index += step
     nan = xp.isnan(best)
     if nan.any():  # PyTorch lets a later NaN replace an earlier one: the last NaN wins
-        for k in range(kh * kw):
-            v = at(*divmod(k, kw))
-            index[nan & xp.isnan(v)] = k
+        for k in range(len(offsets)):
+            index[nan & xp.isnan(at(k))] = k
     return best, index
 
 
@@ -320,7 +343,8 @@ def _unpool_2x2(g, index, image) -> None:
 
 
 class MaxPool(Op):
-    """The maximum of each window of ``x`` (N, C, H, W) padded with -inf: (N, C, OH, OW).
+    """The maximum of each window of ``x`` (N, C, H, W) or (N, C, D, H, W) padded with -inf:
+    (N, C, OH, OW) or (N, C, OD, OH, OW).
 
     The gradient goes to each window's maximum (the first of equal ones, PyTorch's choice):
     ``Unpool`` of the output gradient with the offsets found here.
@@ -333,7 +357,7 @@ class MaxPool(Op):
         ctx.channels_first = _channels_first(x)
         best = None if out is None else _planes_of(out)
         best, ctx.index = max_windows(x, kernel, stride, dilation, pads, best)
-        return best.transpose(1, 0, 2, 3)
+        return best.swapaxes(0, 1)
 
     def backward(ctx, g):
         size = ctx.input_shapes[0][2:]
@@ -345,9 +369,10 @@ class MaxPool(Op):
 class Unpool(Op):
     """Max pooling's gradient: each element of ``g`` (N, C, OH, OW) goes to the element of
     its window at kernel offset ``index`` (C, N, OH, OW), in a zero image of ``size``; where
-    windows overlap the values add up. It is ``Fold`` of ``g`` times the one-hot ``index``,
-    without making the one-hot array: one compare and one multiply per kernel offset. Linear
-    in ``g``; its gradient gathers, ``sum_(i, j) Unfold(gg) one_hot(index)``."""
+    windows overlap the values add up (the same with a depth axis for 3-d windows). It is
+    ``Fold`` of ``g`` times the one-hot ``index``, without making the one-hot array: one
+    compare and one multiply per kernel offset. Linear in ``g``; its gradient gathers,
+    ``sum_(i, j) Unfold(gg) one_hot(index)``."""
 
     def forward(
         ctx,
@@ -364,8 +389,9 @@ class Unpool(Op):
         _geometry(ctx, kernel, stride, dilation, pads)
         ctx.index = index
         xp = xp_of(g)
-        c, n, oh, ow = index.shape
-        if kernels.takes(g):
+        c, n, *n_out = index.shape
+        if len(kernel) == 2 and kernels.takes(g):
+            oh, ow = n_out
             image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)
             corner = (pads[0][0], pads[1][0])
             tiles = tuple(size) == (2 * oh, 2 * ow) and corner == (0, 0)
@@ -376,38 +402,43 @@ class Unpool(Op):
             gt = g.transpose(1, 0, 2, 3)  # (C, N, OH, OW), as index
             pooling.unpool(gt, index, image, kernel[1], sh, sw, dh, dw, top, left)
             return image.transpose(1, 0, 2, 3)
-        g = xp.ascontiguousarray(g.transpose(1, 0, 2, 3))  # (C, N, OH, OW), as index
+        g = xp.ascontiguousarray(g.swapaxes(0, 1))  # (C, N, ...), as index
+        offsets = _offsets(size, n_out, kernel, stride, dilation, pads)
         if not xp.isfinite(g).all():  # 0 * inf would put NaN where no gradient goes
             image = _image(xp.zeros, (n, c, *size), g.dtype, channels_first, out)
-            for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
+            for offset, windows, pixels in offsets:
                 if windows is not None:
-                    hit = index[windows] == i * kernel[1] + j
+                    hit = index[windows] == _flat_offset(offset, kernel)
                     image[pixels] += xp.where(hit, g[windows], g.dtype.type(0))
-            return image.transpose(1, 0, 2, 3)
+            return image.swapaxes(0, 1)
         disjoint, tiled = True, True
-        for k, s, d, p, n_img, n_win in zip(kernel, stride, dilation, pads, size, (oh, ow)):
+        for k, s, d, p, n_img, n_win in zip(kernel, stride, dilation, pads, size, n_out):
             disjoint &= k == 1 or s >= d * (k - 1) + 1  # no two windows share an element
             tiled &= (k == 1 or d == 1) and s == k and p[0] == 0 and n_win * s == n_img
         make = xp.empty if tiled else xp.zeros
         image = _image(make, (n, c, *size), g.dtype, channels_first, out)
         hit = xp.empty(index.shape, dtype=bool)
-        for i, j, windows, pixels in _offsets(size, (oh, ow), kernel, stride, dilation, pads):
+        for offset, windows, pixels in offsets:
             if windows is None:
                 continue
-            xp.equal(index, i * kernel[1] + j, out=hit)
+            xp.equal(index, _flat_offset(offset, kernel), out=hit)
             if disjoint:  # every element is written at most once
                 xp.multiply(g[windows], hit[windows], out=image[pixels])
             else:
                 image[pixels] += g[windows] * hit[windows]
-        return image.transpose(1, 0, 2, 3)
+        return image.swapaxes(0, 1)
 
     def backward(ctx, gg):
-        kh, kw = ctx.kernel
+        kernel, index = ctx.kernel, ctx.index
+        spatial = len(kernel)
         xp = xp_of(gg.array)
-        offsets = xp.arange(kh * kw, dtype=ctx.index.dtype).reshape(1, kh, kw, 1, 1, 1)
-        one_hot = (ctx.index[:, None, None] == offsets).astype(gg.array.dtype)
+        c, n, *n_out = index.shape
+        offsets = xp.arange(math.prod(kernel), dtype=index.dtype)
+        offsets = offsets.reshape(1, *kernel, 1, *(1,) * spatial)
+        index = index.reshape(c, *(1,) * spatial, n, *n_out)
+        one_hot = (index == offsets).astype(gg.array.dtype)
         cols = Unfold.apply(gg, **_geometry_of(ctx)) * Tensor._make(one_hot)
-        return cols.sum((1, 2)).permute(1, 0, 2, 3)
+        return cols.sum(tuple(range(1, 1 + spatial))).transpose(0, 1)
 
 
 def _planes(a) -> tuple:
@@ -421,38 +452,29 @@ def _planes(a) -> tuple:
     return buffer.reshape(-1), steps
 
 
-def _zero_outside(a, block) -> None:
-    """Zero ``a`` (C, N, H, W) outside ``block``, an index ``(..., rows, columns)`` of slices
-    with step 1."""
-    rows, columns = block[1:]
-    a[:, :, : rows.start] = 0
-    a[:, :, rows.stop :] = 0
-    a[:, :, :, : columns.start] = 0
-    a[:, :, :, columns.stop :] = 0
-
-
 def _window_offsets(size, n_out, kernel, stride, pads) -> list:
     """``(windows, pixels)`` of ``_offsets`` for an average pooling (no dilation), in kernel-
     offset order, for the offsets that see the image."""
-    offsets = _offsets(size, n_out, kernel, stride, (1, 1), pads)
-    return [(windows, pixels) for _, _, windows, pixels in offsets if windows is not None]
+    offsets = _offsets(size, n_out, kernel, stride, (1,) * len(kernel), pads)
+    return [(windows, pixels) for _, windows, pixels in offsets if windows is not None]
 
 
 def avg_windows(x, divisor, kernel, stride, pads):
-    """The sum of each window of ``x`` (N, C, H, W), zero-padded by ``pads``, over
-    ``divisor`` (OH, OW): a (C, N, OH, OW) array. The terms of each sum are added in kernel-
-    offset order on both paths (the NumPy one here, kernels/pooling.py's ``avg_pool``)."""
+    """The sum of each window of ``x`` (N, C, ...), zero-padded by ``pads``, over ``divisor``
+    (the output's spatial shape): a (C, N, ...) array. The terms of each sum are added in
+    kernel-offset order on both paths (the NumPy one here, kernels/pooling.py's ``avg_pool``
+    for 2-d windows)."""
     xp = xp_of(x)
-    n, c, h, w = x.shape
+    n, c, *size = x.shape
     n_out = divisor.shape
-    if kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
+    if len(kernel) == 2 and kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
         out = np.empty((c, n, *n_out), dtype=x.dtype)
         image, steps = _planes(x)
         flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
-        pooling.avg_pool(image, steps, (h, w), *flat, kernel, stride, pads)
+        pooling.avg_pool(image, steps, tuple(size), *flat, kernel, stride, pads)
         return out
-    image = x.transpose(1, 0, 2, 3)  # (C, N, H, W), as out
-    offsets = _window_offsets((h, w), n_out, kernel, stride, pads)
+    image = x.swapaxes(0, 1)  # (C, N, ...), as out
+    offsets = _window_offsets(size, n_out, kernel, stride, pads)
     out = xp.empty((c, n, *n_out), dtype=x.dtype)
     if not offsets:  # every window lies in the padding
         out[...] = 0
@@ -472,8 +494,9 @@ class AvgPool(Op):
     """Average pooling: the sum of each window of ``x`` (N, C, H, W), zero-padded by
     ``pads``, over the window's divisor (an (OH, OW) array of x's dtype, PyTorch's rules in
     nn/pooling.py): ``y[n, c, y, x] = sum_(i, j) xpad[n, c, y sh + i, x sw + j] / divisor[y,
-    x]``, (N, C, OH, OW) stored (C, N, OH, OW). No window array is made: each kernel offset
-    adds to the output in place (or, with the kernels on, each plane is pooled in the cache).
+    x]``, (N, C, OH, OW) stored (C, N, OH, OW); the same with a depth axis for (N, C, D, H, W)
+    input. No window array is made: each kernel offset adds to the output in place (or, with
+    the kernels on, each plane is pooled in the cache).
 
     Linear in ``x``: the gradient is ``AvgUnpool`` with the same divisor (each window's
     gradient over its divisor, added back over the window)."""
@@ -481,7 +504,7 @@ class AvgPool(Op):
     def forward(ctx, x, divisor=None, kernel=(1, 1), stride=(1, 1), pads=((0, 0), (0, 0))):
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
         ctx.channels_first = _channels_first(x)
-        return avg_windows(x, divisor, kernel, stride, pads).transpose(1, 0, 2, 3)
+        return avg_windows(x, divisor, kernel, stride, pads).swapaxes(0, 1)
 
     def backward(ctx, g):
         return AvgUnpool.apply(
@@ -500,8 +523,8 @@ class AvgUnpool(Op):
     ``divisor`` (OH, OW), added back over the window's elements in a zero image of ``size``
     (what lands in the padding is dropped): ``image[n, c, y sh + i - top, x sw + j - left] +=
     g[n, c, y, x] / divisor[y, x]``. (N, C, H, W), stored (C, N, H, W) unless
-    ``channels_first`` is False. It is ``Fold`` of ``g / divisor`` repeated at every kernel
-    offset, without making that array.
+    ``channels_first`` is False (the same with a depth axis for 3-d windows). It is ``Fold``
+    of ``g / divisor`` repeated at every kernel offset, without making that array.
 
     Linear in ``g`` and the adjoint of ``AvgPool`` (``<AvgUnpool(g), h> = sum g
     AvgPool(h)``): its gradient is ``AvgPool`` with the same divisor, so every order of
@@ -520,18 +543,18 @@ class AvgUnpool(Op):
     ):
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
         xp = xp_of(g)
-        n, c, oh, ow = g.shape
-        if kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
+        n, c, *n_out = g.shape
+        if len(kernel) == 2 and kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
             image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)  # (C, N, H, W)
             buffer, steps = _planes(g)
             out, out_steps = _planes(image.transpose(1, 0, 2, 3))  # a view: no copy
             flat = (divisor.reshape(-1), out, out_steps, tuple(size))
-            pooling.avg_unpool(buffer, steps, (c, n, oh, ow), *flat, kernel, stride, pads)
+            pooling.avg_unpool(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
             return image.transpose(1, 0, 2, 3)
-        scaled = g.transpose(1, 0, 2, 3) / divisor  # (C, N, OH, OW), as image
-        offsets = _window_offsets(size, (oh, ow), kernel, stride, pads)
+        scaled = g.swapaxes(0, 1) / divisor  # (C, N, ...), as image
+        offsets = _window_offsets(size, n_out, kernel, stride, pads)
         disjoint, tiled = True, True
-        for k, s, p, n_img, n_win in zip(kernel, stride, pads, size, (oh, ow)):
+        for k, s, p, n_img, n_win in zip(kernel, stride, pads, size, n_out):
             disjoint &= s >= k  # no two windows share an element
             tiled &= s == k and p[0] == 0 and n_win * s == n_img
         # the first offset is copied in and the rest of the image zeroed, where its pixels are
@@ -548,7 +571,7 @@ class AvgUnpool(Op):
                 image[pixels] = scaled[windows]
             else:
                 image[pixels] += scaled[windows]
-        return image.transpose(1, 0, 2, 3)
+        return image.swapaxes(0, 1)
 
     def backward(ctx, gg):
         return AvgPool.apply(

@@ -74,6 +74,39 @@ OPS = [
     spec("hardshrink", gen=avoiding(-0.5, 0.5)),
     spec("hardshrink", gen=avoiding(-1.5, 1.5), lambd=1.5),
     spec("prelu", PRELU),
+    # rrelu out of training: leaky_relu with slope (lower + upper) / 2
+    spec("rrelu", gen=avoiding()),
+    spec("rrelu", gen=avoiding(), lower=0.2, upper=0.6, training=False),
+]
+
+
+def in_place(name, gen=away_from_zero, **kwargs):
+    """``lib.nn.functional.<name>`` (an in-place form) applied to ``x * 1``, a non-leaf whose
+    storage it overwrites: the result's gradient flows through the in-place write."""
+
+    def fn(lib, x):
+        y = x * 1
+        out = getattr(lib.nn.functional, name)(y, **kwargs)
+        assert out is y
+        return out
+
+    return OpSpec(f"nn.functional.{name}", fn, UNARY, gen=gen)
+
+
+OPS += [
+    in_place("relu_"),
+    in_place("elu_"),
+    in_place("elu_", alpha=0.5),
+    in_place("leaky_relu_"),
+    in_place("leaky_relu_", negative_slope=0.2),
+    in_place("hardtanh_", gen=avoiding(-1.0, 1.0)),
+    in_place("hardtanh_", gen=avoiding(-0.5, 2.0), min_val=-0.5, max_val=2.0),
+    in_place("threshold_", gen=avoiding(0.5), threshold=0.5, value=-2.0),
+    in_place("celu_"),
+    in_place("celu_", alpha=2.0),
+    in_place("selu_"),
+    in_place("rrelu_", gen=avoiding()),
+    in_place("rrelu_", gen=avoiding(), lower=0.1, upper=0.2),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -365,3 +398,133 @@ def test_gumbel_softmax_hard_has_the_soft_samples_gradient():
     F_.gumbel_softmax(x, tau=0.7, dim=0).backward(g)
     np.testing.assert_allclose(hard_grad, x.grad.numpy(), rtol=1e-12)
     assert np.abs(hard_grad).sum() > 0
+
+
+# ---------------------------------------------------------------------------- rrelu
+
+
+def test_rrelu_in_training_draws_a_slope_per_element_and_its_gradient_is_that_slope():
+    tg.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((200, 100))
+    a = tg.tensor(x, requires_grad=True)
+    out = F_.rrelu(a, 0.1, 0.4, training=True)
+    slope = out.detach().numpy() / x
+    neg, pos = x <= 0, x > 0
+    np.testing.assert_array_equal(slope[pos], 1.0)
+    assert slope[neg].min() >= 0.1 and slope[neg].max() <= 0.4
+    # U(0.1, 0.4): mean 0.25, variance 0.3^2 / 12, and every element draws its own
+    np.testing.assert_allclose(slope[neg].mean(), 0.25, atol=0.005)
+    np.testing.assert_allclose(slope[neg].var(), 0.09 / 12, rtol=0.05)
+    assert len(np.unique(slope[neg])) == neg.sum()
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    out.backward(tg.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), g * slope, rtol=1e-12)
+    # a new call draws new slopes
+    again = F_.rrelu(tg.tensor(x), 0.1, 0.4, training=True).numpy() / x
+    assert not np.allclose(again[neg], slope[neg])
+
+
+def test_rrelu_module_is_random_in_training_and_leaky_in_eval():
+    x = _input((6, 7))
+    ours, theirs = tg.nn.RReLU(0.2, 0.5), torch.nn.RReLU(0.2, 0.5)
+    check_layer(ours, theirs, [x], train=False)
+    ours.train()
+    tg.manual_seed(3)
+    y = (ours(tg.tensor(x)).numpy() / x)[x < 0]
+    assert ((y >= 0.2) & (y <= 0.5)).all() and len(np.unique(y)) == y.size
+    for args, kwargs in [((), {}), ((0.1, 0.3), {}), ((), {"inplace": True})]:
+        assert repr(tg.nn.RReLU(*args, **kwargs)) == repr(torch.nn.RReLU(*args, **kwargs))
+    assert list(tg.nn.RReLU().state_dict()) == []
+
+
+def test_rrelu_in_place_writes_the_drawn_values():
+    tg.manual_seed(4)
+    x = tg.tensor(np.array([-1.0, -2.0, 3.0]))
+    out = F_.rrelu_(x, training=True)
+    assert out is x
+    values = x.numpy()
+    assert values[2] == 3.0 and -1 / 3 <= values[0] <= -1 / 8 and -2 / 3 <= values[1] <= -2 / 8
+
+
+def test_rrelu_bounds_are_checked_as_torch():
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
+        F_.rrelu(tg.randn(3), 0.5, 0.2)
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
+        F_.rrelu_(tg.randn(3), 0.5, 0.2, training=True)
+
+
+# ---------------------------------------------------------------------------- in place
+
+
+IN_PLACE = [
+    ("relu_", {}),
+    ("elu_", {"alpha": 0.5}),
+    ("leaky_relu_", {"negative_slope": 0.2}),
+    ("hardtanh_", {"min_val": -0.5, "max_val": 0.5}),
+    ("threshold_", {"threshold": 0.1, "value": 7.0}),
+    ("celu_", {"alpha": 2.0}),
+    ("selu_", {}),
+    ("rrelu_", {}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", IN_PLACE)
+def test_in_place_forms_write_into_their_input_as_torch(name, kwargs):
+    x = _input((3, 4))
+    ours, theirs = tg.tensor(x), torch.tensor(x)
+    version = ours._version
+    out = getattr(F_, name)(ours, **kwargs)
+    getattr(torch.nn.functional, name)(theirs, **kwargs)
+    assert out is ours and ours._version > version
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name, kwargs", IN_PLACE)
+def test_in_place_forms_on_a_view_update_the_base_and_its_gradient(name, kwargs):
+    x = _input((3, 4))
+    g = np.random.default_rng(2).standard_normal((3, 4))
+    grads = []
+    for lib in (tg, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        base = leaf * 2
+        getattr(lib.nn.functional, name)(base[1:], **kwargs)  # a view: writes rows 1 and 2
+        (base * lib.tensor(g)).sum().backward()
+        grads.append((base.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-15)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises():
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F_.relu_(tg.randn(3, requires_grad=True))
+
+
+def test_in_place_after_an_op_that_saved_its_output_is_caught_at_backward():
+    x = tg.randn(4, requires_grad=True)
+    y = x.exp()  # exp's backward reads its output
+    F_.relu_(y)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_in_place_forms_under_no_grad_write_without_a_graph():
+    x = tg.tensor(np.array([-1.0, 2.0]))
+    with tg.no_grad():
+        F_.hardtanh_(F_.leaky_relu_(x, 0.5), -0.25, 1.5)
+    np.testing.assert_array_equal(x.numpy(), [-0.25, 1.5])
+    assert x.grad_fn is None
+    with pytest.raises(ValueError, match="min_val"):
+        F_.hardtanh_(x, 1.0, -1.0)
+
+
+def test_rrelu_and_in_place_signatures_are_torchs():
+    import inspect
+
+    def params(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    assert params(tg.nn.RReLU.__init__) == params(torch.nn.RReLU.__init__)
+    assert params(F_.rrelu) == params(torch.nn.functional.rrelu)
+    # PyTorch's in-place forms are builtins without a signature: their documented ones
+    assert params(F_.hardtanh_) == [("input", inspect._empty), ("min_val", -1.0), ("max_val", 1.0)]
+    assert params(F_.rrelu_)[1:] == [("lower", 1 / 8), ("upper", 1 / 3), ("training", False)]

@@ -1,4 +1,5 @@
-"""Convolutions (tensorgrad/nn/conv.py, primitives in tensorgrad/ops/conv.py) against PyTorch.
+"""Convolutions, 1-d to 3-d (tensorgrad/nn/conv.py, primitives in tensorgrad/ops/conv.py) against
+PyTorch.
 
 The op table runs every functional form through gradcheck, gradgradcheck and a float32/float64
 comparison with ``torch.nn.functional``; the layer tests copy PyTorch's weights in through
@@ -114,6 +115,43 @@ OPS += [
     ),
 ]
 
+OPS += [
+    # conv3d: input (N, C, D, H, W), weight (O, C/groups, kd, kh, kw), bias (O,)
+    OpSpec(
+        "nn.functional.conv3d",
+        fn_("conv3d"),
+        [((2, 2, 3, 4, 3), (3, 2, 2, 2, 2), (3,)), ((2, 3, 3, 3), (2, 2, 2, 1, 2))],
+    ),
+    OpSpec(
+        "nn.functional.conv3d",
+        fn_("conv3d", stride=(2, 1, 2), padding=(1, 0, 1), dilation=(1, 2, 1), groups=2),
+        [((1, 4, 4, 5, 4), (4, 2, 2, 2, 2), (4,))],
+    ),
+    OpSpec(
+        "nn.functional.conv3d",
+        fn_("conv3d", padding="same"),  # even kernel sizes: one more pad after
+        [((1, 2, 3, 3, 4), (2, 2, 2, 3, 2), (2,))],
+    ),
+    # conv_transpose3d: weight (C_in, C_out/groups, kd, kh, kw)
+    OpSpec(
+        "nn.functional.conv_transpose3d",
+        fn_("conv_transpose3d"),
+        [((1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)), ((2, 2, 2, 2), (2, 2, 2, 1, 2))],
+    ),
+    OpSpec(
+        "nn.functional.conv_transpose3d",
+        fn_(
+            "conv_transpose3d",
+            stride=(2, 1, 2),
+            padding=(1, 0, 1),
+            output_padding=(1, 0, 0),
+            groups=2,
+            dilation=(1, 2, 1),
+        ),
+        [((1, 4, 2, 2, 3), (4, 1, 3, 2, 2), (2,))],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -198,6 +236,105 @@ def test_conv_transpose2d_layer_matches_torch(kwargs):
     x = _input((2, 4, 5, 4))
     tg_layer = tg.nn.ConvTranspose2d(4, 8, (3, 2), **kwargs)
     check_layer(tg_layer, torch.nn.ConvTranspose2d(4, 8, (3, 2), **kwargs), [x])
+
+
+CONV3D_CASES = [
+    dict(),
+    dict(stride=2, padding=1),
+    dict(padding=(1, 0, 2), stride=(1, 2, 1), dilation=(2, 1, 1)),
+    dict(groups=2, bias=False),
+    dict(padding="same"),
+    dict(padding="valid", groups=4),
+    dict(padding=1, padding_mode="reflect"),
+    dict(padding=(1, 2, 1), padding_mode="replicate", stride=2),
+    dict(padding=1, padding_mode="circular", groups=2),
+]
+
+
+@pytest.mark.parametrize("kwargs", CONV3D_CASES, ids=str)
+@pytest.mark.parametrize("kernel", [3, (2, 3, 1)], ids=["k3", "k2x3x1"])
+def test_conv3d_layer_matches_torch(kwargs, kernel):
+    x = _input((2, 4, 5, 6, 5))
+    check_layer(tg.nn.Conv3d(4, 8, kernel, **kwargs), torch.nn.Conv3d(4, 8, kernel, **kwargs), [x])
+
+
+def test_conv3d_layer_unbatched_and_channel_major_input():
+    ours, theirs = tg.nn.Conv3d(3, 2, 2, padding=1), torch.nn.Conv3d(3, 2, 2, padding=1)
+    check_layer(ours, theirs, [_input((3, 4, 3, 5))])
+    x = np.ascontiguousarray(_input((2, 3, 4, 3, 5)).swapaxes(0, 1)).swapaxes(0, 1)
+    check_layer(ours, theirs, [x], copy=False)
+    check_layer(ours, theirs, [x[:, :, ::2, :, 1:]], copy=False)  # strided
+    for mode in ("reflect", "replicate", "circular"):  # F.pad of unbatched 3-d input
+        kwargs = dict(padding=(1, 2, 1), padding_mode=mode)
+        check_layer(tg.nn.Conv3d(3, 2, 3, **kwargs), torch.nn.Conv3d(3, 2, 3, **kwargs), [x[0]])
+
+
+CONV_T3D_CASES = [
+    dict(),
+    dict(stride=2),
+    dict(stride=(2, 1, 3), padding=(1, 0, 1), output_padding=(1, 0, 2)),
+    dict(dilation=(2, 1, 1), padding=1, output_padding=(1, 0, 0)),  # output_padding < dilation
+    dict(groups=2, stride=2, bias=False),
+]
+
+
+@pytest.mark.parametrize("kwargs", CONV_T3D_CASES, ids=str)
+def test_conv_transpose3d_layer_matches_torch(kwargs):
+    x = _input((2, 4, 3, 4, 3))
+    tg_layer = tg.nn.ConvTranspose3d(4, 6, (3, 2, 2), **kwargs)
+    check_layer(tg_layer, torch.nn.ConvTranspose3d(4, 6, (3, 2, 2), **kwargs), [x])
+
+
+def test_conv_transpose3d_unbatched_and_output_size():
+    rng = np.random.default_rng(3)
+    ours = tg.nn.ConvTranspose3d(2, 3, 3, stride=2, padding=1)
+    theirs = torch.nn.ConvTranspose3d(2, 3, 3, stride=2, padding=1)
+    check_layer(ours, theirs, [rng.standard_normal((2, 3, 2, 3))])
+    for size in [(5, 3, 5), (6, 4, 5), (1, 3, 6, 3, 6)]:
+        check_layer(
+            ours,
+            theirs,
+            [rng.standard_normal((1, 2, 3, 2, 3))],
+            forward=lambda layer, x, size=size: layer(x, output_size=size),
+            copy=False,
+        )
+    with pytest.raises(ValueError, match=r"requested an output size of \[9, 3, 5\]"):
+        ours(tg.randn(1, 2, 3, 2, 3), output_size=(9, 3, 5))
+
+
+def test_conv3d_is_adjoint_to_conv_transpose3d():
+    """<conv3d(x, w), y> = <x, conv_transpose3d(y, w)>."""
+    rng = np.random.default_rng(1)
+    x = tg.tensor(rng.standard_normal((2, 4, 5, 6, 5)))
+    w = tg.tensor(rng.standard_normal((6, 2, 3, 2, 3)))
+    kw = dict(stride=(2, 1, 2), padding=(1, 0, 1), dilation=(1, 2, 1), groups=2)
+    out = tg.nn.functional.conv3d(x, w, **kw)
+    y = tg.tensor(rng.standard_normal(out.shape))
+    back = tg.nn.functional.conv_transpose3d(y, w, output_padding=(0, 0, 0), **kw)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(float((out * y).sum()), float((x * back).sum()), rtol=1e-12)
+
+
+def test_3d_paths_give_the_same_results_under_both_kernel_switches():
+    """3-d windows always take the NumPy code: TENSORGRAD_KERNELS cannot change them."""
+    from tensorgrad import kernels
+
+    x_np = _input((2, 3, 4, 5, 4)).astype(np.float32)
+    w_np = _input((4, 3, 2, 3, 2), seed=1).astype(np.float32)
+    results, before = [], kernels.current()
+    try:
+        for mode in ("numpy", "numba") if kernels.AVAILABLE else ("numpy",):
+            kernels.use(mode)
+            x, w = tg.tensor(x_np, requires_grad=True), tg.tensor(w_np, requires_grad=True)
+            F = tg.nn.functional
+            y = F.conv3d(x, w, padding=1)
+            y = F.max_pool3d(y, 2, padding=1) + F.avg_pool3d(y, 3, 2, 1).sum()
+            y.backward(tg.ones_like(y))
+            results.append([y.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
+    finally:
+        kernels.use(before)
+    for a, b in zip(results[0], results[-1]):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_small_cnn_matches_torch():
@@ -292,6 +429,11 @@ def test_conv_double_backward_matches_torch():
         lambda nn: nn.Conv1d(2, 4, 5, stride=3, padding=2),
         lambda nn: nn.ConvTranspose2d(4, 8, 3, stride=2, output_padding=1, groups=2),
         lambda nn: nn.ConvTranspose2d(4, 8, (2, 3), dilation=2, padding=(1, 0), bias=False),
+        lambda nn: nn.Conv3d(3, 8, 3),
+        lambda nn: nn.Conv3d(4, 8, (3, 1, 2), stride=(2, 1, 1), padding=1, groups=4),
+        lambda nn: nn.Conv3d(2, 4, 3, padding="same", dilation=(1, 2, 1), padding_mode="reflect"),
+        lambda nn: nn.ConvTranspose3d(4, 8, 3, stride=2, output_padding=1, groups=2),
+        lambda nn: nn.ConvTranspose3d(2, 4, (2, 3, 1), dilation=2, padding=(1, 0, 0), bias=False),
     ],
 )
 def test_repr_attributes_and_state_dict_match_torch(make):
@@ -322,6 +464,8 @@ def test_repr_attributes_and_state_dict_match_torch(make):
         lambda: tg.nn.Conv2d(64, 96, (3, 5), groups=2),
         lambda: tg.nn.Conv1d(48, 200, 7),
         lambda: tg.nn.ConvTranspose2d(96, 64, 4, groups=2),
+        lambda: tg.nn.Conv3d(32, 60, (3, 2, 3)),
+        lambda: tg.nn.ConvTranspose3d(40, 48, 3, groups=2),
     ],
 )
 def test_default_init_is_pytorch_kaiming_uniform(make):
@@ -363,6 +507,28 @@ def test_wrong_rank_names_the_layer_and_shape():
         tg.nn.Conv2d(3, 8, 3)(tg.randn(8, 8))
     with pytest.raises(RuntimeError, match=r"conv2d: expected 3-D .* shape \(1, 1, 3, 4, 4\)"):
         tg.nn.functional.conv2d(tg.randn(1, 1, 3, 4, 4), tg.randn(2, 3, 3, 3))
+
+
+def test_3d_errors_name_the_layer_and_shapes():
+    F = tg.nn.functional
+    with pytest.raises(RuntimeError, match=r"Conv3d\(3, 8.*4-D \(unbatched\) or 5-D.*\(2, 3, 8\)"):
+        tg.nn.Conv3d(3, 8, 3)(tg.randn(2, 3, 8))
+    with pytest.raises(
+        RuntimeError, match=r"Conv3d\(3, 8.*3 channels, got shape \(1, 2, 4, 4, 4\)"
+    ):
+        tg.nn.Conv3d(3, 8, 3)(tg.randn(1, 2, 4, 4, 4))
+    with pytest.raises(RuntimeError, match=r"conv3d: expected a 5-D weight, got .*\(2, 3, 3, 3\)"):
+        F.conv3d(tg.randn(1, 3, 4, 4, 4), tg.randn(2, 3, 3, 3))
+    with pytest.raises(RuntimeError, match=r"conv3d: padded input size \(2, 4, 4\) is smaller"):
+        F.conv3d(tg.randn(1, 3, 2, 4, 4), tg.randn(2, 3, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"conv3d: stride must be an int or 3 ints"):
+        F.conv3d(tg.randn(1, 3, 4, 4, 4), tg.randn(2, 3, 3, 3, 3), stride=(1, 2))
+    with pytest.raises(RuntimeError, match=r"conv_transpose3d: .*output padding must be smaller"):
+        F.conv_transpose3d(tg.randn(1, 2, 3, 3, 3), tg.randn(2, 2, 3, 3, 3), output_padding=1)
+    with pytest.raises(RuntimeError, match=r"conv_transpose3d: weight of shape \(3, 2, 2, 2, 2\)"):
+        F.conv_transpose3d(tg.randn(1, 2, 3, 3, 3), tg.randn(3, 2, 2, 2, 2))
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported'):
+        tg.nn.ConvTranspose3d(3, 8, 3, padding_mode="circular")
 
 
 def test_kernel_larger_than_padded_input():

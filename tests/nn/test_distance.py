@@ -40,6 +40,12 @@ OPS = [
     spec("pairwise_distance", PAIRS, p=3.0, keepdim=True),
     spec("pairwise_distance", [((3, 4), (3, 4))], p=-1.0, eps=1e-3),
     spec("pairwise_distance", [((3, 4), (3, 4)), ((2, 3, 4), (4,))], p=math.inf),
+    # pdist: the distances between the rows of an (N, M) matrix (N = 1: none)
+    spec("pdist", [((4, 3),), ((2, 5),), ((1, 3),)]),
+    spec("pdist", [((4, 3),), ((3, 1),)], p=1.0),
+    spec("pdist", [((5, 3),)], p=3.0),
+    spec("pdist", [((4, 3),)], p=0.5),
+    spec("pdist", [((4, 3),)], p=math.inf),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -113,3 +119,13 @@ def test_shapes_that_do_not_broadcast_are_named():
     for name in ("cosine_similarity", "pairwise_distance"):
         with pytest.raises(RuntimeError, match=r"\(3, 4\).*\(2, 4\)"):
             getattr(tg.nn.functional, name)(tg.randn(3, 4), tg.randn(2, 4))
+
+
+def test_pdist_of_equal_rows_has_torchs_zero_gradient_and_errors():
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.0, 1.0, 5.0]])
+    for p in (2.0, 1.0, 3.0):
+        _compare("pdist", [x], p=p)
+    with pytest.raises(RuntimeError, match="2D"):
+        tg.nn.functional.pdist(tg.randn(2, 3, 4))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.nn.functional.pdist(tg.randn(3, 4), p=-1.0)

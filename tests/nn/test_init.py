@@ -355,3 +355,32 @@ def test_no_warning_for_ordinary_calls():
         warnings.simplefilter("error")
         init.trunc_normal_(tg.empty(10))
         init.kaiming_uniform_(tg.empty(3, 4))
+
+
+DEPRECATED = [
+    ("uniform", (-0.5, 0.5)),
+    ("normal", (0.0, 2.0)),
+    ("constant", (0.3,)),
+    ("eye", ()),
+    ("dirac", ()),
+    ("xavier_uniform", ()),
+    ("xavier_normal", (2.0,)),
+    ("kaiming_uniform", ()),
+    ("kaiming_normal", (0.1,)),
+    ("orthogonal", ()),
+    ("sparse", (0.5,)),
+]
+
+
+@pytest.mark.parametrize("name, args", DEPRECATED)
+def test_deprecated_aliases_warn_and_fill_as_the_underscore_forms(name, args):
+    shape = (4, 3, 3) if name == "dirac" else (4, 5)
+    with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated in favor of"):
+        tg.manual_seed(0)
+        a = getattr(init, name)(tg.empty(*shape), *args)
+    tg.manual_seed(0)
+    b = getattr(init, name + "_")(tg.empty(*shape), *args)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated"):
+        getattr(torch.nn.init, name)(torch.empty(*shape), *args)  # PyTorch's message
+    assert getattr(init, name).__name__ == name and name in init.__all__

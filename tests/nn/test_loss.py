@@ -77,6 +77,24 @@ def kl_div_mean(lib, x, t):
         return lib.nn.functional.kl_div(x, t)
 
 
+def triplet_with_distance(distance, **kwargs):
+    """``triplet_margin_with_distance_loss`` with the default distance (None) or 1 - cosine
+    similarity over the last dimension ("cosine"), written with the library's own ops."""
+
+    def fn(lib, a, p, n):
+        d = None
+        if distance == "cosine":
+
+            def d(x, y):
+                return 1.0 - lib.nn.functional.cosine_similarity(x, y, dim=-1)
+
+        return lib.nn.functional.triplet_margin_with_distance_loss(
+            a, p, n, distance_function=d, **kwargs
+        )
+
+    return fn
+
+
 PAIRS = [((2, 3), (2, 3)), ((), ()), ((4, 2, 3), (4, 2, 3))]
 BROADCAST = [((3, 1), (1, 3)), ((2, 3), (3,))]  # PyTorch warns and broadcasts
 W23 = [[0.5, 2.0, 1.0], [1.5, 0.25, 3.0]]
@@ -276,6 +294,19 @@ OPS = [
             ("mean", {}),
             ("sum", {"swap": True, "margin": 2.0}),
             ("none", {"p": 1.0, "margin": 3.0}),
+        )
+    ],
+    *[
+        OpSpec(
+            "nn.functional.triplet_margin_with_distance_loss",
+            triplet_with_distance(distance, reduction=r, **kw),
+            [((4, 3),) * 3, ((3,),) * 3],
+        )
+        for distance, r, kw in (
+            (None, "mean", {}),
+            (None, "sum", {"swap": True, "margin": 2.0}),
+            ("cosine", "none", {"margin": 0.5}),
+            ("cosine", "mean", {"swap": True}),
         )
     ],
 ]
@@ -1027,3 +1058,41 @@ def test_likelihood_and_margin_losses_name_bad_input():
         F.multilabel_margin_loss(tg.randn(2, 3), tg.tensor([[0, 1], [1, -1]]))
     with pytest.raises(IndexError, match=r"must be in \[-1, 2\]"):
         F.multilabel_margin_loss(tg.randn(2, 3), tg.tensor([[0, 5, -1], [1, -1, 0]]))
+
+
+# ---------------------------------------------------------------------- triplet with distance
+
+
+def test_triplet_margin_with_distance_loss_module_matches_torch():
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((5, 4)) for _ in range(3)]
+    for kwargs in ({}, {"margin": 2.0, "swap": True, "reduction": "sum"}):
+        ours = tg.nn.TripletMarginWithDistanceLoss(**kwargs)
+        theirs = torch.nn.TripletMarginWithDistanceLoss(**kwargs)
+        assert repr(ours) == repr(theirs)  # the default distance is a PairwiseDistance child
+        check_layer(ours, theirs, inputs)
+    ours = tg.nn.TripletMarginWithDistanceLoss(
+        distance_function=tg.nn.PairwiseDistance(p=1.0), reduction="none"
+    )
+    theirs = torch.nn.TripletMarginWithDistanceLoss(
+        distance_function=torch.nn.PairwiseDistance(p=1.0), reduction="none"
+    )
+    check_layer(ours, theirs, inputs)
+    assert _params(tg.nn.TripletMarginWithDistanceLoss.__init__) == _params(
+        torch.nn.TripletMarginWithDistanceLoss.__init__
+    )
+    assert _params(F.triplet_margin_with_distance_loss) == _params(
+        torch.nn.functional.triplet_margin_with_distance_loss
+    )
+
+
+def test_triplet_margin_with_distance_loss_errors_are_torchs():
+    x = tg.randn(2, 3)
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_with_distance_loss(x, x, x, margin=0.0)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        tg.nn.TripletMarginWithDistanceLoss(margin=-1.0)
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        F.triplet_margin_with_distance_loss(x, x, x, reduction="avg")
+    with pytest.raises(RuntimeError, match=r"anchor 2D, positive 1D, and negative 2D"):
+        F.triplet_margin_with_distance_loss(x, tg.randn(3), x)

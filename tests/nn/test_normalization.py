@@ -1,4 +1,4 @@
-"""LayerNorm, RMSNorm, GroupNorm, BatchNorm1d/2d and InstanceNorm1d/2d against PyTorch
+"""LayerNorm, RMSNorm, GroupNorm, BatchNorm1d/2d/3d and InstanceNorm1d/2d against PyTorch
 (tensorgrad/nn/normalization.py and the fused primitives in tensorgrad/ops/fused.py).
 
 The op table covers the functional forms (and through them the fused primitives: ``LayerNorm``
@@ -342,6 +342,26 @@ def test_batch_norm_2d_train_then_eval_matches_torch(kw):
     _train_then_eval(tg.nn.BatchNorm2d(4, **kw), torch.nn.BatchNorm2d(4, **kw), inputs)
 
 
+@pytest.mark.parametrize("kw", BN_KWARGS, ids=str)
+def test_batch_norm_3d_train_then_eval_matches_torch(kw):
+    rng = np.random.default_rng(8)
+    shape = (3, 4, 2, 3, 2)
+    inputs = [rng.standard_normal(shape) * s + m for s, m in [(1, 0), (3, 2), (0.5, -1)]]
+    _train_then_eval(tg.nn.BatchNorm3d(4, **kw), torch.nn.BatchNorm3d(4, **kw), inputs)
+
+
+def test_batch_norm_3d_errors_and_base_class():
+    from tensorgrad.nn.normalization import BatchNormBase
+
+    assert isinstance(tg.nn.BatchNorm3d(3), BatchNormBase)
+    with pytest.raises(ValueError, match=r"BatchNorm3d\(3\): expected 5D input \(got 4D"):
+        tg.nn.BatchNorm3d(3)(tg.randn(2, 3, 4, 4))
+    with pytest.raises(RuntimeError, match=r"BatchNorm3d\(3\).*3 channels.*\(2, 4, 1, 2, 2\)"):
+        tg.nn.BatchNorm3d(3)(tg.randn(2, 4, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3, 1, 1, 1\)"):
+        tg.nn.BatchNorm3d(3)(tg.randn(1, 3, 1, 1, 1))
+
+
 def test_batch_norm_functional_updates_running_stats_like_torch():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((8, 3, 5))
@@ -404,6 +424,7 @@ def _norm_layers():
         ("GroupNorm", (2, 4), {"bias": False}),
         *[("BatchNorm1d", (3,), kw) for kw in BN_KWARGS],
         *[("BatchNorm2d", (3,), kw) for kw in BN_KWARGS],
+        *[("BatchNorm3d", (3,), kw) for kw in BN_KWARGS],
     ]
 
 

@@ -1,4 +1,4 @@
-"""Pooling (tensorgrad/nn/pooling.py: max, average and adaptive pooling, 1-d and 2-d; MaxPool,
+"""Pooling (tensorgrad/nn/pooling.py: max, average and adaptive pooling, 1-d to 3-d; MaxPool,
 Unpool, AvgPool and AvgUnpool in tensorgrad/ops/conv.py) against PyTorch: an op table for the
 functional forms and their gradients (values kept distinct so a max is never tied under finite
 differences), layer comparisons, PyTorch's tie and NaN rules, and errors."""
@@ -228,6 +228,121 @@ OPS += [
     ),
 ]
 
+
+def pool_gradient(name, **kwargs):
+    """The input gradient of the pooling ``name`` for an upstream gradient ``g``: Unpool's or
+    AvgUnpool's graph, which double backward differentiates."""
+
+    def fn(lib, x, g):
+        out = getattr(lib.nn.functional, name)(x, **kwargs)
+        # + 0 x: PyTorch links this gradient to x with a zero derivative, tensorgrad not at all
+        return lib.autograd.grad(out, x, g, create_graph=True)[0] + 0 * x
+
+    return fn
+
+
+def with_indices(name, *args, cases):
+    """``F.<name>_with_indices(x, *args)``: the pooled values and their int64 indices, always.
+    Their graph is ``name``'s, whose specs run the second order and the layouts."""
+    return OpSpec(
+        f"nn.functional.{name}_with_indices",
+        lambda lib, x: getattr(lib.nn.functional, f"{name}_with_indices")(x, *args),
+        cases,
+        gen=distinct,
+        second_order=False,
+        noncontiguous=False,
+    )
+
+
+CASES_3D = [((1, 2, 3, 4, 3),), ((2, 3, 4, 3),)]  # batched and unbatched
+
+OPS += [
+    OpSpec("nn.functional.max_pool3d", fn_("max_pool3d", kernel_size=2), CASES_3D, gen=distinct),
+    OpSpec(
+        "nn.functional.max_pool3d",
+        fn_(
+            "max_pool3d",
+            kernel_size=(3, 2, 2),
+            stride=(2, 1, 2),
+            padding=1,
+            dilation=(1, 2, 1),
+            ceil_mode=True,
+        ),
+        CASES_3D,
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.max_pool3d",
+        pool_gradient("max_pool3d", kernel_size=3, stride=(1, 2, 1), padding=1),  # overlapping
+        [((1, 1, 3, 4, 3), (1, 1, 3, 2, 3))],
+        gen=distinct,
+    ),
+    OpSpec("nn.functional.avg_pool3d", fn_("avg_pool3d", kernel_size=2), CASES_3D),
+    OpSpec(
+        "nn.functional.avg_pool3d",
+        fn_(
+            "avg_pool3d",
+            kernel_size=(3, 2, 2),
+            stride=(2, 1, 2),
+            padding=1,
+            ceil_mode=True,
+            count_include_pad=False,
+        ),
+        CASES_3D,
+    ),
+    OpSpec(
+        "nn.functional.avg_pool3d",
+        fn_("avg_pool3d", kernel_size=(2, 1, 2), stride=1, divisor_override=3),
+        CASES_3D,
+    ),
+    OpSpec(
+        "nn.functional.avg_pool3d",
+        pool_gradient("avg_pool3d", kernel_size=3, stride=(1, 2, 1), padding=1),  # overlapping
+        [((1, 1, 3, 4, 3), (1, 1, 3, 2, 3))],
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool3d",
+        fn_("adaptive_avg_pool3d", output_size=(3, 2, None)),  # windows of uneven sizes
+        CASES_3D,
+    ),
+    OpSpec(
+        "nn.functional.adaptive_avg_pool3d",
+        fn_("adaptive_avg_pool3d", output_size=(1, 4, 3)),
+        CASES_3D,
+    ),
+    OpSpec(
+        "nn.functional.adaptive_max_pool3d",
+        fn_("adaptive_max_pool3d", output_size=(3, 2, 3)),  # overlapping windows
+        CASES_3D,
+        gen=distinct,
+    ),
+    OpSpec(
+        "nn.functional.lp_pool3d",
+        fn_("lp_pool3d", norm_type=2, kernel_size=2),
+        CASES_3D,
+    ),
+    OpSpec(
+        "nn.functional.lp_pool3d",
+        fn_("lp_pool3d", norm_type=1.5, kernel_size=(2, 3, 2), stride=(1, 2, 1), ceil_mode=True),
+        CASES_3D,
+        gen=_positive,
+    ),
+    OpSpec(
+        "nn.functional.max_unpool3d",
+        lambda lib, x: lib.nn.functional.max_unpool3d(
+            *lib.nn.functional.max_pool3d(x, 2, return_indices=True), 2
+        ),
+        [((1, 2, 4, 2, 4),), ((2, 2, 4, 4),)],
+        gen=distinct,
+    ),
+    with_indices("max_pool1d", 3, 2, 1, cases=CASES["max_pool1d"]),
+    with_indices("max_pool2d", (2, 3), 1, (1, 0), 1, True, cases=CASES["max_pool2d"]),
+    with_indices("max_pool3d", 2, (1, 2, 1), 1, (2, 1, 1), cases=CASES_3D),
+    with_indices("adaptive_max_pool1d", 4, cases=CASES["adaptive_max_pool1d"]),
+    with_indices("adaptive_max_pool2d", (3, 2), cases=CASES["adaptive_max_pool2d"]),
+    with_indices("adaptive_max_pool3d", (2, 3, 2), cases=CASES_3D),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -294,6 +409,133 @@ def test_adaptive_avgpool2d_layer_matches_torch(size):
     x = _input((2, 3, 7, 9))
     check_layer(tg.nn.AdaptiveAvgPool2d(size), torch.nn.AdaptiveAvgPool2d(size), [x])
     check_layer(tg.nn.AdaptiveAvgPool2d(size), torch.nn.AdaptiveAvgPool2d(size), [x[0]])
+
+
+POOL3D_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=(2, 3, 1), stride=(1, 2, 1), padding=(1, 1, 0)),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=2, stride=3, ceil_mode=True),  # gaps between windows
+]
+
+
+@pytest.mark.parametrize("kwargs", POOL3D_CASES, ids=str)
+def test_maxpool3d_layer_matches_torch(kwargs):
+    x = _input((2, 3, 5, 6, 7))
+    for extra in (dict(), dict(dilation=(2, 1, 1))):
+        ours, theirs = tg.nn.MaxPool3d(**kwargs, **extra), torch.nn.MaxPool3d(**kwargs, **extra)
+        check_layer(ours, theirs, [x])
+        check_layer(ours, theirs, [x[0]], train=False)
+
+
+@pytest.mark.parametrize("kwargs", POOL3D_CASES, ids=str)
+def test_avgpool3d_layer_matches_torch(kwargs):
+    x = _input((2, 3, 5, 6, 7))
+    for extra in (dict(), dict(count_include_pad=False), dict(divisor_override=5)):
+        ours, theirs = tg.nn.AvgPool3d(**kwargs, **extra), torch.nn.AvgPool3d(**kwargs, **extra)
+        check_layer(ours, theirs, [x])
+        check_layer(ours, theirs, [x[1]])
+
+
+@pytest.mark.parametrize("size", [1, 3, (2, None, 4), (7, 1, 9), (4, 5, 3)], ids=str)
+def test_adaptive_3d_layers_match_torch(size):
+    x = _input((2, 3, 5, 6, 7))
+    check_layer(tg.nn.AdaptiveAvgPool3d(size), torch.nn.AdaptiveAvgPool3d(size), [x])
+    check_layer(tg.nn.AdaptiveAvgPool3d(size), torch.nn.AdaptiveAvgPool3d(size), [x[0]])
+    ours, theirs = tg.nn.AdaptiveMaxPool3d(size, True), torch.nn.AdaptiveMaxPool3d(size, True)
+    check_layer(ours, theirs, [x])  # the indices compared too
+    check_layer(ours, theirs, [x[1]])
+
+
+@pytest.mark.parametrize("p", [2, 1.5, float("inf")])
+def test_lp_pool3d_layer_matches_torch(p):
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (2, 3, 4, 5, 6))
+    for kwargs in [{"kernel_size": 2}, {"kernel_size": (3, 2, 2), "stride": 2, "ceil_mode": True}]:
+        ours, theirs = tg.nn.LPPool3d(p, **kwargs), torch.nn.LPPool3d(p, **kwargs)
+        check_layer(ours, theirs, [x])
+        check_layer(ours, theirs, [x[0]])
+        assert repr(ours) == repr(theirs)
+
+
+def test_max_unpool3d_layer_matches_torch():
+    rng = np.random.default_rng(2)
+    kwargs = {"kernel_size": 3, "stride": 2, "padding": 1}
+
+    def forward(layer, x, output_size=None, pool=kwargs):
+        lib = tg if isinstance(layer, tg.nn.Module) else torch
+        out, idx = lib.nn.functional.max_pool3d(x, return_indices=True, **pool)
+        return layer(out, idx, output_size=output_size)
+
+    x = rng.standard_normal((2, 2, 5, 5, 5))
+    check_layer(tg.nn.MaxUnpool3d(**kwargs), torch.nn.MaxUnpool3d(**kwargs), [x], forward=forward)
+    check_layer(
+        tg.nn.MaxUnpool3d(2),
+        torch.nn.MaxUnpool3d(2),
+        [rng.standard_normal((3, 5, 4, 7))],  # unbatched, odd sizes given back by output_size
+        forward=lambda layer, x: forward(layer, x, (5, 4, 7), {"kernel_size": 2}),
+    )
+    with pytest.raises(ValueError, match=r"max_unpool3d: invalid output_size"):
+        out, idx = tg.nn.functional.max_pool3d(tg.randn(1, 1, 4, 4, 4), 2, return_indices=True)
+        tg.nn.functional.max_unpool3d(out, idx, 2, output_size=(8, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        dict(kernel_size=(2, 3, 2), dilation=(1, 2, 1), stride=1),
+    ],
+    ids=str,
+)
+def test_3d_return_indices_match_torch(kwargs):
+    x = _input((2, 3, 5, 6, 5))
+    for grad in (True, False):  # recorded by MaxPool, or found again without a graph
+        out, idx = tg.nn.functional.max_pool3d(
+            tg.tensor(x, requires_grad=grad), return_indices=True, **kwargs
+        )
+        t_out, t_idx = torch.nn.functional.max_pool3d(
+            torch.tensor(x), return_indices=True, **kwargs
+        )
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.numpy())
+        assert idx.dtype == tg.int64
+        np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+    out, idx = tg.nn.MaxPool3d(2, return_indices=True)(tg.tensor(x[0]))
+    t_out, t_idx = torch.nn.MaxPool3d(2, return_indices=True)(torch.tensor(x[0]))
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_return_indices_under_compile_follow_the_new_input(grad):
+    """The indices are computed through the recorder: a replay finds them again on its own
+    input instead of returning the recording's (fullgraph: no host read either)."""
+
+    def step(x):
+        out2, idx2 = tg.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True)
+        out3, idx3 = tg.nn.functional.max_pool3d(x.unsqueeze(1), 2, return_indices=True)
+        return out2, idx2, out3, idx3
+
+    compiled = tg.compile(step, fullgraph=True, fuse=False)  # no numba compile for a test
+    for seed in range(3):
+        x = tg.tensor(_input((2, 3, 6, 5), seed=seed), requires_grad=grad)
+        for a, b in zip(step(x), compiled(x)):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert "1 recording" in compiled.explain() and "eagerly" not in compiled.explain()
+
+
+def test_3d_max_pool_ties_and_nan_as_in_torch():
+    x = np.maximum(np.random.default_rng(0).standard_normal((1, 2, 4, 4, 4)), 0)
+    x[0, 0, :2, :2, :2] = 1.5  # a window tied at its maximum
+    x[0, 1, 0, 0, 1] = x[0, 1, 1, 0, 0] = np.nan  # two NaNs in one window: the last one wins
+    outs = []
+    for lib in (tg, torch):
+        t = lib.tensor(x, requires_grad=True)
+        out, idx = lib.nn.functional.max_pool3d(t, 2, return_indices=True)
+        out.backward(lib.ones_like(out))
+        outs.append((out.detach().numpy(), idx.numpy(), t.grad.numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_maxpool_ties_go_to_the_first_maximum_as_in_torch():
@@ -385,6 +627,15 @@ def test_maxpool_double_backward_matches_torch():
         lambda nn: nn.AdaptiveAvgPool1d(3),
         lambda nn: nn.AdaptiveMaxPool1d(2, return_indices=True),
         lambda nn: nn.AdaptiveMaxPool2d((2, None)),
+        lambda nn: nn.MaxPool3d(2),
+        lambda nn: nn.MaxPool3d((2, 3, 1), stride=1, padding=1, dilation=2, ceil_mode=True),
+        lambda nn: nn.MaxPool3d(3, return_indices=True),
+        lambda nn: nn.AvgPool3d(3),
+        lambda nn: nn.AvgPool3d((3, 2, 1), (1, 2, 1), 1, True, False, 3),
+        lambda nn: nn.AdaptiveAvgPool3d((2, None, 3)),
+        lambda nn: nn.AdaptiveMaxPool3d(4, return_indices=True),
+        lambda nn: nn.LPPool3d(2, 3, 2, True),
+        lambda nn: nn.MaxUnpool3d((2, 3, 2), 1, (0, 1, 0)),
     ],
 )
 def test_repr_and_attributes_match_torch(make):
@@ -471,6 +722,26 @@ def test_pooling_errors():
         F.adaptive_max_pool1d(tg.randn(2, 4, 5), (2, 2))
     with pytest.raises(RuntimeError, match="non-negative"):
         F.adaptive_max_pool1d(tg.randn(2, 4, 5), -1)
+
+
+def test_3d_pooling_errors():
+    F = tg.nn.functional
+    with pytest.raises(
+        RuntimeError, match=r"max_pool3d: expected 4-D \(unbatched\) or 5-D.*\(5, 5\)"
+    ):
+        tg.nn.MaxPool3d(2)(tg.randn(5, 5))
+    with pytest.raises(RuntimeError, match=r"avg_pool3d: pad should be at most half of kernel"):
+        F.avg_pool3d(tg.randn(1, 1, 5, 5, 5), 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"max_pool3d: given input of shape .*output size"):
+        F.max_pool3d(tg.randn(1, 1, 1, 4, 4), 2)
+    with pytest.raises(ValueError, match=r"max_pool3d: kernel_size must be an int or 3 ints"):
+        F.max_pool3d(tg.randn(1, 1, 4, 4, 4), (2, 2))
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool3d: output_size must be an int or 3"):
+        F.adaptive_avg_pool3d(tg.randn(1, 1, 4, 4, 4), (2, 2))
+    with pytest.raises(RuntimeError, match=r"adaptive_max_pool3d: expected 4-D \(unbatched\)"):
+        F.adaptive_max_pool3d(tg.randn(4, 4, 4), 2)
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        F.avg_pool3d(tg.randn(1, 1, 4, 4, 4), 2, divisor_override=0)
 
 
 # ---------------------------------------------------------------------- LPPool, MaxUnpool

@@ -4,6 +4,7 @@ scale factors; float64 gradcheck and gradgradcheck, float32/float64 forward and 
 a random upstream gradient, non-contiguous inputs), a randomized sweep of sizes and scale
 factors, the layers, and PyTorch's errors."""
 
+import warnings
 import zlib
 
 import numpy as np
@@ -70,6 +71,34 @@ for align_corners in (False, True):
         spec(D3, size=(3, 5, 2), mode="trilinear", **ac),
         spec(D3, scale_factor=(1.5, 0.5, 1.2), mode="trilinear", **ac),
     ]
+
+
+def _quietly(call):
+    """``call(lib, x)`` without the deprecation warning (tested once below)."""
+
+    def fn(lib, x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return call(lib, x)
+
+    return fn
+
+
+# the deprecated aliases (each warns): upsample is interpolate, upsample_bilinear aligns corners
+OPS += [
+    OpSpec("nn.functional.upsample", _quietly(fn), D2)
+    for fn in (
+        lambda lib, x: lib.nn.functional.upsample(x, size=(7, 3)),
+        lambda lib, x: lib.nn.functional.upsample(x, None, 1.5, "bilinear", False),
+    )
+] + [
+    OpSpec(f"nn.functional.upsample_{m}", _quietly(fn), D2)
+    for m, fn in (
+        ("nearest", lambda lib, x: lib.nn.functional.upsample_nearest(x, scale_factor=2)),
+        ("bilinear", lambda lib, x: lib.nn.functional.upsample_bilinear(x, size=(7, 3))),
+        ("bilinear", lambda lib, x: lib.nn.functional.upsample_bilinear(x, None, 0.6)),
+    )
+]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
@@ -258,3 +287,10 @@ def test_errors(shape, kwargs, error, match):
 def test_antialias_is_not_implemented():
     with pytest.raises(NotImplementedError, match="antialias"):
         tg.nn.functional.interpolate(tg.zeros(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
+
+
+def test_deprecated_upsample_aliases_warn_as_torch():
+    x = tg.randn(1, 1, 2, 2)
+    for name in ("upsample", "upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match=f"nn.functional.{name}` is deprecated"):
+            getattr(tg.nn.functional, name)(x, scale_factor=2)

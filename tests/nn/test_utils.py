@@ -1,4 +1,6 @@
-"""tensorgrad.nn.utils (gradient clipping, parameter vectors) against torch.nn.utils."""
+"""tensorgrad.nn.utils (gradient clipping, parameter vectors, the weight-norm and spectral-norm
+hooks, batch-norm fusion, skip_init) against torch.nn.utils; the parametrizations are in
+tests/nn/test_parametrize.py."""
 
 import math
 import warnings
@@ -8,6 +10,7 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad.nn import utils
+from tests.nn.layer_harness import check_layer, copy_weights
 
 torch = pytest.importorskip("torch")
 
@@ -209,3 +212,191 @@ def test_importable_as_torch_spells_it():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         utils.clip_grad_norm_(tg.nn.Linear(2, 2).parameters(), 1.0)
+
+
+# ---------------------------------------------------------------------- weight norm (hooks)
+
+WEIGHT_NORM_LAYERS = [
+    ("Linear", (4, 3), (5, 4)),
+    ("Conv1d", (2, 3, 3), (2, 2, 6)),
+    ("Conv2d", (2, 3, 3), (1, 2, 5, 5)),
+    ("ConvTranspose2d", (3, 2, 2), (1, 3, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("dim", [0, 1, None, -2])
+@pytest.mark.parametrize("name, args, shape", WEIGHT_NORM_LAYERS)
+def test_weight_norm_matches_torch(name, args, shape, dim):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ours = utils.weight_norm(getattr(tg.nn, name)(*args), dim=dim)
+        theirs = torch.nn.utils.weight_norm(getattr(torch.nn, name)(*args), dim=dim)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # bias, weight_g, weight_v
+    assert ours.weight_g.shape == tuple(theirs.weight_g.shape)
+    x = np.random.default_rng(0).standard_normal(shape)
+    check_layer(ours, theirs, [x])  # output, input gradient, weight_g / weight_v gradients
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy())
+
+
+def test_weight_norm_starts_at_the_weight_warns_and_is_removable():
+    layer = tg.nn.Linear(4, 3)
+    weight = layer.weight.detach().numpy().copy()
+    with pytest.warns(FutureWarning, match="parametrizations.weight_norm"):
+        utils.weight_norm(layer)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), weight, rtol=1e-6)
+    np.testing.assert_allclose(
+        layer.weight_g.detach().numpy()[:, 0], np.linalg.norm(weight, axis=1), rtol=1e-6
+    )
+    with pytest.warns(FutureWarning), pytest.raises(RuntimeError, match="Cannot register two"):
+        utils.weight_norm(layer)
+    layer.weight_v.detach().mul_(2.0)  # the direction's scale does not matter
+    layer(tg.randn(2, 4))
+    np.testing.assert_allclose(layer.weight.detach().numpy(), weight, rtol=1e-6)
+    with tg.no_grad():
+        layer.weight_g.mul_(3.0)
+    utils.remove_weight_norm(layer)
+    assert list(layer.state_dict()) == ["bias", "weight"]
+    assert isinstance(layer.weight, tg.nn.Parameter)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), 3 * weight, rtol=1e-6)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        utils.remove_weight_norm(layer)
+
+
+# ---------------------------------------------------------------------- spectral norm (hooks)
+
+
+@pytest.mark.parametrize(
+    "name, args, shape, kwargs",
+    [
+        ("Linear", (4, 3), (5, 4), {}),
+        ("Linear", (6, 5), (2, 6), {"n_power_iterations": 3, "eps": 1e-6}),
+        ("Conv2d", (2, 3, 3), (1, 2, 5, 5), {}),
+        ("ConvTranspose2d", (3, 2, 2), (1, 3, 3, 3), {}),  # dim 1 by default
+        ("Conv1d", (2, 4, 3), (2, 2, 6), {"dim": 1}),
+    ],
+)
+def test_spectral_norm_matches_torch_in_training_and_eval(name, args, shape, kwargs):
+    ours = utils.spectral_norm(getattr(tg.nn, name)(*args), **kwargs)
+    theirs = torch.nn.utils.spectral_norm(getattr(torch.nn, name)(*args), **kwargs)
+    keys = ["bias", "weight_orig", "weight_u", "weight_v"]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == keys
+    ours.double()
+    theirs.double()
+    copy_weights(ours, theirs)  # the same starting u and v
+    x = np.random.default_rng(0).standard_normal(shape)
+    for _ in range(2):  # training: each call runs the power iteration and updates u, v
+        check_layer(ours, theirs, [x], copy=False)
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            p.grad, q.grad = None, None
+    check_layer(ours, theirs, [x], train=False, copy=False)  # eval: u and v as stored
+
+
+def test_spectral_norm_converges_to_the_largest_singular_value_and_is_removable():
+    layer = tg.nn.Linear(5, 4)
+    w = layer.weight.detach().numpy().copy()
+    utils.spectral_norm(layer, n_power_iterations=20)
+    layer(tg.randn(1, 5))
+    sigma = np.linalg.svd(w, compute_uv=False)[0]
+    np.testing.assert_allclose(layer.weight.detach().numpy(), w / sigma, rtol=1e-4)
+    with pytest.raises(RuntimeError, match="Cannot register two spectral_norm hooks"):
+        utils.spectral_norm(layer)
+    utils.remove_spectral_norm(layer)
+    assert list(layer.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(layer.weight.detach().numpy(), w / sigma, rtol=1e-4)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+        utils.remove_spectral_norm(layer)
+    with pytest.raises(ValueError, match="n_power_iterations to be positive"):
+        utils.spectral_norm(tg.nn.Linear(2, 2), n_power_iterations=0)
+
+
+# ---------------------------------------------------------------------- fusion
+
+
+def _bn_pair(name, channels, affine=True):
+    ours, theirs = (
+        getattr(tg.nn, name)(channels, affine=affine),
+        getattr(torch.nn, name)(channels, affine=affine),
+    )
+    rng = np.random.default_rng(1)
+    state = {k: v.numpy().copy() for k, v in theirs.state_dict().items()}
+    state["running_mean"] = rng.standard_normal(channels).astype(np.float32)
+    state["running_var"] = rng.uniform(0.5, 2.0, channels).astype(np.float32)
+    if affine:
+        state["weight"] = rng.standard_normal(channels).astype(np.float32)
+        state["bias"] = rng.standard_normal(channels).astype(np.float32)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    ours.load_state_dict(state)
+    return ours.eval(), theirs.eval()
+
+
+@pytest.mark.parametrize(
+    "conv, args, bn, shape, transpose, affine",
+    [
+        ("Conv2d", (3, 4, 3), "BatchNorm2d", (2, 3, 5, 5), False, True),
+        ("Conv1d", (3, 4, 1), "BatchNorm1d", (2, 3, 5), False, False),
+        ("ConvTranspose2d", (3, 4, 2), "BatchNorm2d", (1, 3, 3, 3), True, True),
+    ],
+)
+def test_fuse_conv_bn_eval_matches_torch(conv, args, bn, shape, transpose, affine):
+    c_ours, c_theirs = getattr(tg.nn, conv)(*args), getattr(torch.nn, conv)(*args)
+    copy_weights(c_ours, c_theirs)
+    b_ours, b_theirs = _bn_pair(bn, args[1], affine)
+    c_ours.eval()
+    c_theirs.eval()
+    fused = utils.fuse_conv_bn_eval(c_ours, b_ours, transpose=transpose)
+    reference = torch.nn.utils.fuse_conv_bn_eval(c_theirs, b_theirs, transpose=transpose)
+    assert type(fused) is type(c_ours) and fused is not c_ours
+    for (k, p), (j, q) in zip(fused.named_parameters(), reference.named_parameters()):
+        assert k == j and isinstance(p, tg.nn.Parameter) and p.requires_grad
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
+    x = tg.randn(*shape)
+    np.testing.assert_allclose(
+        fused(x).detach().numpy(), b_ours(c_ours(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_fuse_linear_bn_eval_and_weights_match_torch():
+    l_ours, l_theirs = tg.nn.Linear(4, 3, bias=False), torch.nn.Linear(4, 3, bias=False)
+    copy_weights(l_ours, l_theirs)
+    b_ours, b_theirs = _bn_pair("BatchNorm1d", 3)
+    l_ours.eval()
+    l_theirs.eval()
+    fused = utils.fuse_linear_bn_eval(l_ours, b_ours)
+    reference = torch.nn.utils.fuse_linear_bn_eval(l_theirs, b_theirs)
+    for p, q in zip(fused.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
+    x = tg.randn(5, 4)
+    np.testing.assert_allclose(
+        fused(x).detach().numpy(), b_ours(l_ours(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+    )
+    with pytest.raises(AssertionError, match="Fusion only for eval"):
+        utils.fuse_linear_bn_eval(l_ours.train(), b_ours)
+    with pytest.raises(AssertionError, match="bn.num_features == 1"):
+        utils.fuse_linear_bn_eval(tg.nn.Linear(4, 2).eval(), b_ours)
+    w, b = utils.fuse_linear_bn_weights(
+        l_ours.weight, None, b_ours.running_mean, b_ours.running_var, 1e-5,
+        b_ours.weight, b_ours.bias,
+    )  # fmt: skip
+    v, c = torch.nn.utils.fuse_linear_bn_weights(
+        l_theirs.weight, None, b_theirs.running_mean, b_theirs.running_var, 1e-5,
+        b_theirs.weight, b_theirs.bias,
+    )  # fmt: skip
+    np.testing.assert_allclose(w.detach().numpy(), v.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(b.detach().numpy(), c.detach().numpy(), rtol=1e-6)
+    assert not b.requires_grad and not c.requires_grad  # a zero bias made for the fusion
+
+
+# ---------------------------------------------------------------------- skip_init
+
+
+def test_skip_init_builds_the_module_without_consuming_random_draws():
+    tg.manual_seed(0)
+    expected = tg.rand(3).numpy()
+    tg.manual_seed(0)
+    m = utils.skip_init(tg.nn.Linear, 10, 5, dtype=tg.float64)
+    assert type(m) is tg.nn.Linear and m.weight.shape == (5, 10) and m.weight.dtype == tg.float64
+    np.testing.assert_array_equal(tg.rand(3).numpy(), expected)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        utils.skip_init(int)
+    with pytest.raises(RuntimeError, match="support a 'device' arg"):
+        utils.skip_init(tg.nn.ReLU)

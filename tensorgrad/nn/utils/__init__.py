@@ -1,5 +1,8 @@
 """Gradient clipping and flat parameter vectors, PyTorch's ``torch.nn.utils``; padding and
-packing of variable-length sequences are in ``tensorgrad.nn.utils.rnn``.
+packing of variable-length sequences are in ``tensorgrad.nn.utils.rnn``; weight and spectral
+normalisation (``weight_norm``, ``spectral_norm``: forward pre-hooks, and their parametrization
+forms in ``parametrizations``), ``parametrize``, the batch-norm folding of ``fusion`` and
+``skip_init`` in their own modules.
 
 ``clip_grad_norm_`` scales every gradient by min(1, max_norm / (total_norm + 1e-6)), where
 total_norm is the p-norm of all the gradients seen as one vector (the p-norm of their p-norms);
@@ -19,17 +22,37 @@ from ...creation import tensor as _tensor
 from ...grad_mode import no_grad
 from ...jit import recorder
 from ...tensor import Tensor, stack
-from . import rnn
+from . import parametrizations, parametrize, rnn
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_norm",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
     "get_total_norm",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
     "rnn",
+    "skip_init",
+    "spectral_norm",
     "vector_to_parameters",
+    "weight_norm",
 ]
 
 
