@@ -1,9 +1,12 @@
 """``torch.linalg``'s namesake: the same names, signatures, defaults and named-tuple results.
 
 Products and determinants: ``matmul``, ``multi_dot``, ``cross``, ``vecdot``, ``inv``, ``det``,
-``slogdet``, ``matrix_power``. Norms: ``vector_norm``, ``matrix_norm``, ``norm``. Solvers:
-``solve``, ``solve_triangular``, ``lstsq``, ``pinv``. Decompositions: ``cholesky``, ``qr``,
-``eigh``/``eigvalsh``, ``svd``/``svdvals``, and ``matrix_rank``, ``vander``, ``diagonal``.
+``slogdet``, ``matrix_power``, ``matrix_exp``, ``householder_product``. Norms: ``vector_norm``,
+``matrix_norm``, ``norm``, ``cond``. Solvers: ``solve``, ``solve_ex``, ``solve_triangular``,
+``lu_solve``, ``lstsq``, ``pinv``, ``tensorinv``, ``tensorsolve``. Decompositions:
+``cholesky``, ``lu``/``lu_factor``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, and
+``matrix_rank``, ``vander``, ``diagonal``. ``eig`` and ``eigvals`` raise: a general real matrix
+has complex eigenvalues, and tensorgrad has no complex tensors.
 
 The primitives (with their calculus) live in ``tensorgrad/ops/linalg.py``; everything here is
 composed from them and checks its shapes first, so a bad input raises an error naming them.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+from .jit import recorder
 from .ops import linalg as _ops
 from .tensor import Tensor, matmul
 
@@ -26,15 +30,24 @@ __all__ = [
     "LinAlgError",
     "cholesky",
     "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
+    "householder_product",
     "inv",
     "inv_ex",
     "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
@@ -44,9 +57,12 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
     "vander",
     "vecdot",
     "vector_norm",
@@ -63,6 +79,10 @@ _QRResult = namedtuple("qr", ["Q", "R"])
 _LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
 _InvExResult = namedtuple("inv_ex", ["inverse", "info"])
 _CholeskyExResult = namedtuple("cholesky_ex", ["L", "info"])
+_LUFactorResult = namedtuple("lu_factor", ["LU", "pivots"])
+_LUFactorExResult = namedtuple("lu_factor_ex", ["LU", "pivots", "info"])
+_LUResult = namedtuple("lu", ["P", "L", "U"])
+_SolveExResult = namedtuple("solve_ex", ["result", "info"])
 
 
 def _square(name: str, A: Tensor) -> None:
@@ -525,3 +545,265 @@ def qr(A: Tensor, mode: str = "reduced"):
             "'r', or 'complete'"
         )
     return _QRResult(*_ops.QR.apply(A, mode))
+
+
+def eig(A: Tensor):
+    """Not available: the eigenvalues and eigenvectors of a general real matrix are complex,
+    and tensorgrad has no complex tensors. Raises NotImplementedError; for symmetric matrices
+    ``eigh`` gives real ones."""
+    raise NotImplementedError(
+        "linalg.eig: the eigenvalues of a general real matrix are complex, and tensorgrad has no "
+        "complex tensors; for a symmetric matrix use linalg.eigh (or linalg.eigvalsh)"
+    )
+
+
+def eigvals(A: Tensor):
+    """Not available, as ``eig``: the eigenvalues of a general real matrix are complex, and
+    tensorgrad has no complex tensors. Raises NotImplementedError; see ``eigvalsh``."""
+    raise NotImplementedError(
+        "linalg.eigvals: the eigenvalues of a general real matrix are complex, and tensorgrad "
+        "has no complex tensors; for a symmetric matrix use linalg.eigvalsh"
+    )
+
+
+# ---------------------------------------------------------------------- LU
+
+
+def _check_lu_info(info, name: str) -> None:
+    """PyTorch's error for the first matrix whose U has a zero on its diagonal."""
+    import numpy as np
+
+    flat = np.asarray(info.get() if hasattr(info, "get") else info).reshape(-1)
+    bad = np.flatnonzero(flat)
+    if bad.size:
+        i = int(bad[0])
+        batch = f"(Batch element {i}): " if info.ndim else ""
+        j = int(flat[i])
+        raise LinAlgError(
+            f"torch.linalg.{name}: {batch}U[{j},{j}] is zero and using it on lu_solve would "
+            "result in a division by zero. If you still want to perform the factorization, "
+            "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        )
+
+
+def _lu_input(name: str, A: Tensor, pivot: bool) -> None:
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"torch.{name}: Expected tensor with 2 or more dimensions. Got size: "
+            f"{list(A.shape)} instead"
+        )
+    _floating(name, A)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+    """(LU, pivots, info): the LU factorization with partial pivoting of A (..., m, n), packed
+    as LAPACK's getrf: P^T A = L U with L (unit lower, k = min(m, n) columns) below LU's
+    diagonal and U on and above it; pivots (..., k) int32 the 1-based rows swapped in turn;
+    info (int32, batch shape) 1 + the first i with U[i, i] = 0, else 0. ``check_errors``
+    raises for info > 0. The gradient flows from LU (pivots and info have none);
+    ``pivot=False`` raises, as PyTorch's CPU."""
+    _lu_input("lu_factor_ex", A, pivot)
+    lu_, pivots, info = _ops.LUFactor.apply(A)
+    if check_errors:
+        recorder.check(_check_lu_info, info.array, "lu_factor_ex")
+    return _LUFactorExResult(lu_, pivots, info)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True):
+    """(LU, pivots) as ``lu_factor_ex``, raising PyTorch's error when some U has a zero on its
+    diagonal (``lu_solve`` would divide by it)."""
+    _lu_input("lu_factor", A, pivot)
+    lu_, pivots, info = _ops.LUFactor.apply(A)
+    recorder.check(_check_lu_info, info.array, "lu_factor")
+    return _LUFactorResult(lu_, pivots)
+
+
+def lu(A: Tensor, *, pivot: bool = True):
+    """(P, L, U) with A = P L U for A (..., m, n), k = min(m, n): P (..., m, m) a permutation
+    matrix, L (..., m, k) unit lower triangular, U (..., k, n) upper triangular (partial
+    pivoting, as ``lu_factor``; a singular A is factored too). L and U have gradients, P none."""
+    _lu_input("lu", A, pivot)
+    lu_, pivots, _ = _ops.LUFactor.apply(A)
+    return _LUResult(*_ops.lu_unpack(lu_, pivots))
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False):
+    """X with A X = B from A's packed LU factorization (``lu_factor``), A = P L U square:
+    X = U^-1 L^-1 P^T B. ``adjoint`` solves A^T X = B, ``left=False`` X A = B (X A^T = B with
+    ``adjoint``). B is (..., n, k) (``left=False``: (..., k, n)); batch dims broadcast. Written
+    with triangular solves and a row gather, so the gradient reaches LU and B."""
+    from ._args import broadcast_shape
+
+    _matrix("lu_solve", LU)
+    _floating("lu_solve", B)
+    n = LU.shape[-1]
+    if LU.shape[-2] != n:
+        raise RuntimeError(
+            f"torch.linalg.lu_solve: A must be batches of square matrices, but they are "
+            f"{LU.shape[-2]} by {n} matrices"
+        )
+    if tuple(pivots.shape) != tuple(LU.shape[:-1]):
+        raise RuntimeError(
+            f"linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got "
+            f"pivots with shape {list(pivots.shape)} instead"
+        )
+    if B.ndim < 2 or (B.shape[-2] if left else B.shape[-1]) != n:
+        raise RuntimeError(
+            f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({LU.shape[-2]}x{n} and "
+            f"{'x'.join(str(d) for d in B.shape[-2:])})"
+        )
+    if LU.dtype != B.dtype:
+        raise RuntimeError(
+            f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
+            f"{LU.dtype} and B of type {B.dtype} instead"
+        )
+    recorder.check(_ops.check_pivots, pivots.array, n, "linalg.lu_solve")
+    b = B if left else B.mT
+    transposed = adjoint == left  # left + adjoint: A^T X = B; right: A^T X^T = B^T
+    batch = broadcast_shape("linalg.lu_solve", LU.shape[:-2], b.shape[:-2])
+    perm = Tensor._make(recorder.call(_ops.pivots_to_permutation, pivots.array, n))
+    lu_ = LU.expand(*batch, n, n)
+    b = b.expand(*batch, *b.shape[-2:])
+    index = perm.expand(*batch, n).unsqueeze(-1).expand(*batch, n, b.shape[-1])
+    if not transposed:  # X = U^-1 L^-1 (P^T B), P^T B = B[perm]
+        y = solve_triangular(lu_, b.take_along_dim(index, -2), upper=False, unitriangular=True)
+        x = solve_triangular(lu_, y, upper=True)
+    else:  # A^T = U^T L^T P^T: X = P L^-T U^-T B, and P Y = Y[perm^-1]
+        y = solve_triangular(lu_.mT, b, upper=False)
+        y = solve_triangular(lu_.mT, y, upper=True, unitriangular=True)
+        inverse = Tensor._make(recorder.call(_inverse_permutation, perm.array))
+        index = inverse.expand(*batch, n).unsqueeze(-1).expand(*batch, n, b.shape[-1])
+        x = y.take_along_dim(index, -2)
+    return x if left else x.mT
+
+
+@recorder.pure
+def _inverse_permutation(perm):
+    from .backend import xp_of
+
+    return xp_of(perm).argsort(perm, axis=-1)
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """(result, info): ``solve(A, B, left=left)`` and info zeros (int32, A's batch shape).
+    Unlike PyTorch a singular A raises instead of setting info."""
+    return _SolveExResult(solve(A, B, left=left), _info(A))
+
+
+# ---------------------------------------------------------------------- matrix functions
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """e^A = sum_k A^k / k! of square matrices (..., n, n), by scaling and squaring with a Padé
+    approximant (Higham 2005). The gradient is the adjoint Fréchet derivative, the top right
+    block of e^[[A^T, G], [0, A^T]], itself a matrix exponential (so any order works)."""
+    _square("matrix_exp", A)
+    return _ops.MatrixExp.apply(A)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 H_2 ... H_k for A (..., m, n) (m >= n >= k) and tau (..., k):
+    H_i = I - tau_i v_i v_i^T with v_i = (0, ..., 0, 1, A[i+1:, i]) (LAPACK's orgqr, the Q of
+    ``geqrf``). Built right to left as X <- X - tau_i v_i (v_i^T X) from the identity, in tensor
+    ops: gradients reach A and tau."""
+    from . import creation
+
+    _matrix("householder_product", A)
+    _floating("householder_product", tau)
+    m, n = A.shape[-2], A.shape[-1]
+    if m < n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+            f"input.shape[-1] (got shape {A.shape})"
+        )
+    if tau.ndim < 1 or tau.shape[-1] > n:
+        raise RuntimeError(
+            "torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
+            f"tau.shape[-1] (got {A.shape} and {tau.shape})"
+        )
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(
+            "torch.linalg.householder_product: Expected batch dimensions of tau to be equal to "
+            f"input.shape[:-2], but got {list(tau.shape[:-1])}"
+        )
+    x = creation.eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, n)
+    below = creation.ones(m, n, dtype="bool", device=A.device).tril(-1)
+    v_all = A.masked_fill(~below, 0) + creation.eye(m, n, dtype=A.dtype, device=A.device)
+    if tau.shape[-1] == 0:  # the identity, with the graph edge to A (zero gradient) kept
+        return x + A.masked_fill(A.new_ones(()).bool(), 0)
+    for i in reversed(range(tau.shape[-1])):
+        v = v_all[..., :, i : i + 1]  # (..., m, 1)
+        x = x - (tau[..., i, None, None] * v) @ (v.mT @ x)
+    return x
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A for ``tensordot(A, X, ind)``: with m the product of A's first ``ind``
+    dims and n of the rest (m == n), A as an (m, n) matrix inverted and reshaped to
+    A.shape[ind:] + A.shape[:ind]."""
+    if not isinstance(ind, int) or ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) = B``: A's dims ``dims`` (when given) are moved to the
+    end first; then A as a (prod(B.shape), prod(rest)) matrix, which must be square, solves for
+    B flattened, and X has shape A.shape[B.ndim:]."""
+    if dims is not None:
+        from ._args import wrap_dim
+
+        moved = [wrap_dim(d, A.ndim) for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in moved], *moved)
+    rows, cols = math.prod(A.shape[: B.ndim]), math.prod(A.shape[B.ndim :])
+    if rows != cols or B.numel() != rows:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    x = solve(A.reshape(rows, cols), B.reshape(rows))
+    return x.reshape(*A.shape[B.ndim :])
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of A with respect to the matrix norm ``p``: for p None, 2 and -2
+    the ratio of the extreme singular values (sigma_max / sigma_min, or its inverse for -2),
+    any shape (..., m, n); for 'fro', 'nuc', inf, -inf, 1, -1, ||A||_p ||A^-1||_p of square A,
+    inf where A is singular (an exact zero pivot). Differentiable in all of them (PyTorch's
+    gradient for the norms that invert A fails with an in-place error)."""
+    _matrix("cond", A)
+    if p is None or (p in (2, -2) and not isinstance(p, bool)):
+        s = svdvals(A)
+        return s[..., 0] / s[..., -1] if p in (None, 2) else s[..., -1] / s[..., 0]
+    if p not in _MATRIX_ORDS or isinstance(p, bool):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+            f"{A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    from .grad_mode import no_grad
+    from .tensor import where
+
+    with no_grad():
+        info = _ops.LUFactor.apply(A)[2]
+    singular = Tensor._make(recorder.call(_positive, info.array))  # an array also when 0-d
+    safe = where(singular.unsqueeze(-1).unsqueeze(-1), _eye_like(A), A)
+    out = matrix_norm(A, p) * matrix_norm(inv(safe), p)
+    return out.masked_fill(singular, math.inf)
+
+
+@recorder.pure
+def _positive(info):
+    from .backend import xp_of
+
+    return xp_of(info).asarray(info > 0)

@@ -1,5 +1,7 @@
 """Matrix products (batched ``MatMul``, ``Einsum``) and the linear algebra primitives: inverse,
-log |det|, solve, and the Cholesky, symmetric eigen-, singular value and QR decompositions."""
+log |det|, solve, the Cholesky, symmetric eigen-, singular value, QR and LU decompositions, the
+matrix exponential and the Cholesky solve, with PyTorch's older top-level forms built on them
+(``cholesky_solve``, ``triangular_solve``, ``lu_unpack``, ``chain_matmul``, ...)."""
 
 from __future__ import annotations
 
@@ -709,3 +711,423 @@ def qr_backward(gq, gr, q, r):
     up = (gr @ r.mT - q.mT @ gq).triu()
     y = gq + q @ (up + up.triu(1).mT)
     return Solve.apply(r, y.mT).mT  # y R^-T = (R^-1 y^T)^T
+
+
+# ---------------------------------------------------------------------- LU, matrix exponential
+
+
+@recorder.pure
+def lu_factor_arrays(a):
+    """(LU, pivots, info) of A (..., m, n), LAPACK getrf's conventions: Gaussian elimination
+    with partial pivoting, so P^T A = L U with L unit lower trapezoidal (its strict lower part
+    stored below LU's diagonal) and U upper (on and above it). At step j the pivot is the first
+    entry of largest |.| in column j on or below the diagonal; pivots[j] (int32, 1-based) is
+    the row swapped with row j. info (int32, batch shape) is 1 + the first j with U[j, j] == 0
+    (0 when none): the elimination goes on past a zero pivot, whose column below is zero."""
+    xp = xp_of(a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    nb = math.prod(batch)
+    lu = a.reshape(nb, m, n).copy()
+    pivots = xp.zeros((nb, k), dtype=xp.int32)
+    info = xp.zeros(nb, dtype=xp.int32)
+    rows = xp.arange(nb)
+    for j in range(k):
+        p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j
+        pivots[:, j] = p + 1
+        row_j = lu[rows, j, :].copy()
+        lu[rows, j, :] = lu[rows, p, :]
+        lu[rows, p, :] = row_j
+        pivot = lu[:, j, j]
+        zero = pivot == 0
+        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
+        if j + 1 < m:
+            lu[:, j + 1 :, j] /= xp.where(zero, 1, pivot)[:, None]  # a zero column stays 0
+            if j + 1 < n:
+                lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j : j + 1] * lu[:, j : j + 1, j + 1 :]
+    return lu.reshape(a.shape), pivots.reshape(*batch, k), info.reshape(batch)
+
+
+class LUFactor(Function):
+    """``LUFactor.apply(a)``: (LU, pivots, info) as ``lu_factor_arrays``; only LU has a
+    gradient (``lu_backward`` with L and U read from it)."""
+
+    _recorded_inside = True
+
+    @staticmethod
+    def forward(ctx, a):
+        lu, pivots, info = (Tensor._make(x) for x in recorder.call(lu_factor_arrays, a.array))
+        ctx.mark_non_differentiable(pivots, info)
+        ctx.save_for_backward(lu, pivots)
+        return lu, pivots, info
+
+    @staticmethod
+    def backward(ctx, g, _gp, _gi):
+        lu, pivots = ctx.saved_tensors
+        p, low, up = lu_unpack(lu, pivots)
+        k = min(lu.shape[-2], lu.shape[-1])
+        return lu_backward(g[..., :, :k], g[..., :k, :], p, low, up)
+
+
+def lu_backward(gl, gu, p, low, up):
+    """dL/dA for A = P L U (m x n, k = min(m, n)): L (m, k) unit lower, U (k, n) upper. Only the
+    strict lower part of gl and the upper part of gu count (the rest of L and U is fixed).
+
+    P^T dA = dL U + L dU. Square and wide (m <= n), U = [U1 U2]: X = L^-1 P^T dA has
+    L^-1 dL = tril_-1(X1 U1^-1), dU1 = triu(X1 U1^-1) U1, dU2 = X2 - L^-1 dL U2, so
+    dL/dA = P L^-T [(tril_-1(L^T gL - gU2 U2^T) + triu(gU1 U1^T)) U1^-T | gU2].
+    Tall (m > n), L = [L1; L2]: Y = P^T dA U^-1 has Z = L1^-1 Y1 with L1^-1 dL1 = tril_-1(Z),
+    dU U^-1 = triu(Z), dL2 = Y2 - L2 triu(Z), so
+    dL/dA = P [L1^-T (tril_-1(L1^T gL1) + triu(gU U^T - L2^T gL2)) ; gL2] U^-T.
+    """
+    m, n = low.shape[-2], up.shape[-1]
+    k = min(m, n)
+    if m <= n:
+        u1, u2, gu1, gu2 = up[..., :k], up[..., k:], gu[..., :k], gu[..., k:]
+        inner = (low.mT @ gl - gu2 @ u2.mT).tril(-1) + (gu1 @ u1.mT).triu()
+        g1 = _solve_triangular(u1, inner.mT, upper=True).mT  # inner U1^-T
+        gx = cat([g1, gu2], -1) if n > k else g1
+        return p @ _solve_triangular(low.mT, gx, upper=True, unit=True)  # P L^-T gX
+    l1, l2, gl1, gl2 = low[..., :k, :], low[..., k:, :], gl[..., :k, :], gl[..., k:, :]
+    inner = (l1.mT @ gl1).tril(-1) + (gu @ up.mT - l2.mT @ gl2).triu()
+    gy = cat([_solve_triangular(l1.mT, inner, upper=True, unit=True), gl2], -2)
+    return p @ _solve_triangular(up, gy.mT, upper=True).mT  # P gY U^-T
+
+
+def _solve_triangular(a, b, *, upper: bool, unit: bool = False):
+    """A^-1 B for the upper or lower triangle of A (with ones on the diagonal when ``unit``)."""
+    if unit:
+        from .. import creation
+
+        eye = creation.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+        t = (a.triu(1) if upper else a.tril(-1)) + eye
+    else:
+        t = a.triu() if upper else a.tril()
+    if t.shape[:-2] != b.shape[:-2]:
+        from .._args import broadcast_shape
+
+        batch = broadcast_shape("solve_triangular", t.shape[:-2], b.shape[:-2])
+        t, b = t.expand(*batch, *t.shape[-2:]), b.expand(*batch, *b.shape[-2:])
+    return Solve.apply(t, b)
+
+
+@recorder.pure
+def pivots_to_permutation(pivots, m: int):
+    """perm (..., m) int64 with P^T B = B[perm] for the LAPACK row swaps ``pivots`` (..., k),
+    1-based: the swaps row j <-> row pivots[j] - 1 applied in order to 0, 1, ..., m - 1."""
+    xp = xp_of(pivots)
+    *batch, k = pivots.shape
+    nb = math.prod(batch)
+    piv = pivots.reshape(nb, k).astype(xp.int64) - 1
+    perm = xp.broadcast_to(xp.arange(m), (nb, m)).copy()
+    rows = xp.arange(nb)
+    for j in range(k):
+        p = piv[:, j]
+        swapped = perm[rows, p]
+        perm[rows, p] = perm[:, j]
+        perm[:, j] = swapped
+    return perm.reshape(*batch, m)
+
+
+@recorder.pure
+def check_pivots(pivots, m: int, name: str):
+    xp = xp_of(pivots)
+    if pivots.size and bool(xp.any((pivots < 1) | (pivots > m))):
+        raise RuntimeError(
+            f"{name}: the pivots must be 1-based row indices in [1, {m}] (LAPACK's getrf "
+            "convention, as torch.linalg.lu_factor returns them)"
+        )
+
+
+_LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
+
+
+def lu_unpack(lu, pivots, unpack_data: bool = True, unpack_pivots: bool = True):
+    """(P, L, U) from the packed LU factorization of A (..., m, n): L (..., m, k) the strict
+    lower part of LU plus ones on the diagonal, U (..., k, n) its upper part (k = min(m, n)),
+    P (..., m, m) the permutation matrix of the row swaps ``pivots`` (P[perm[i], i] = 1), so
+    A = P L U. Parts not unpacked are empty tensors."""
+    from .. import creation
+
+    m, n = lu.shape[-2], lu.shape[-1]
+    k = min(m, n)
+    if unpack_data:
+        eye = creation.eye(m, k, dtype=lu.dtype, device=lu.device)
+        low = lu[..., :, :k].tril(-1) + eye
+        up = lu[..., :k, :].triu()
+    else:
+        low = up = creation.empty(0, dtype=lu.dtype, device=lu.device)
+    if unpack_pivots:
+        recorder.check(check_pivots, pivots.array, m, "lu_unpack")
+        perm = Tensor._make(recorder.call(pivots_to_permutation, pivots.array, m))
+        p = Tensor._make(recorder.call(_permutation_matrix, perm.array, lu.array.dtype))
+    else:
+        p = creation.empty(0, dtype=lu.dtype, device=lu.device)
+    return _LUUnpackResult(p, low, up)
+
+
+@recorder.pure
+def _permutation_matrix(perm, dtype):
+    """P (..., m, m) with P[perm[i], i] = 1."""
+    xp = xp_of(perm)
+    m = perm.shape[-1]
+    return (perm[..., None, :] == xp.arange(m)[:, None]).astype(dtype)
+
+
+# Padé approximants r_m(A) = p_m(A) / p_m(-A) of e^A, with p_m(x) = sum_j c_j x^j,
+# c_j = (2m - j)! m! / ((2m)! j! (m - j)!), and the largest 1-norm theta_m of A for which r_m
+# is accurate to float64's unit roundoff (Higham, "The scaling and squaring method for the
+# matrix exponential revisited", SIAM J. Matrix Anal. Appl. 26(4), 2005, table 2.3).
+_PADE_THETA = {
+    3: 1.495585217958292e-2,
+    5: 2.539398330063230e-1,
+    7: 9.504178996162932e-1,
+    9: 2.097847961257068e0,
+    13: 5.371920351148152e0,
+}
+
+
+def _pade_coefficients(m: int) -> list[float]:
+    f = math.factorial
+    return [f(2 * m - j) * f(m) / (f(2 * m) * f(j) * f(m - j)) for j in range(m + 1)]
+
+
+@recorder.pure
+def matrix_exp_array(a):
+    """e^A for square matrices (..., n, n) by scaling and squaring (Higham 2005): the smallest
+    Padé degree m in (3, 5, 7, 9, 13) with ||A||_1 <= theta_m for every matrix of the batch;
+    past theta_13, degree 13 on A / 2^s with s = ceil(log2(||A||_1 / theta_13)) per matrix,
+    then s squarings. Solves p_m(-A) X = p_m(A) in place of an inverse. float32 and float16
+    are computed in float64 and rounded once."""
+    xp = xp_of(a)
+    out_dtype = a.dtype
+    a = a.astype(xp.float64, copy=False)
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.astype(out_dtype)
+    norms = xp.abs(a).sum(-2).max(-1)  # the 1-norm: the largest absolute column sum
+    finite = xp.where(xp.isfinite(norms), norms, 0.0)
+    top = float(finite.max())
+    degree = next((m for m, theta in _PADE_THETA.items() if top <= theta), 13)
+    s = xp.zeros(norms.shape, dtype=xp.int64)
+    if degree == 13 and top > _PADE_THETA[13]:
+        s = xp.maximum(xp.ceil(xp.log2(xp.maximum(finite, 1e-300) / _PADE_THETA[13])), 0)
+        s = s.astype(xp.int64)
+        a = a / xp.exp2(s.astype(xp.float64))[..., None, None]
+    c = _pade_coefficients(degree)
+    eye = xp.eye(n, dtype=xp.float64)
+    a2 = a @ a
+    if degree < 13:  # p_m(+-A) = U_even +- A U_odd, both polynomials in A^2
+        powers = [eye, a2]
+        for _ in range(2, (degree + 1) // 2):
+            powers.append(powers[-1] @ a2)
+        even = sum(c[2 * i] * powers[i] for i in range(len(powers)))
+        odd = a @ sum(c[2 * i + 1] * powers[i] for i in range(len(powers)))
+    else:  # Higham's evaluation of degree 13 in 6 products
+        a4 = a2 @ a2
+        a6 = a4 @ a2
+        odd = a @ (
+            a6 @ (c[13] * a6 + c[11] * a4 + c[9] * a2)
+            + c[7] * a6 + c[5] * a4 + c[3] * a2 + c[1] * eye
+        )  # fmt: skip
+        even = (
+            a6 @ (c[12] * a6 + c[10] * a4 + c[8] * a2)
+            + c[6] * a6 + c[4] * a4 + c[2] * a2 + c[0] * eye
+        )  # fmt: skip
+    x = xp.linalg.solve(even - odd, even + odd)
+    for i in range(int(s.max()) if s.size else 0):
+        x = xp.where((s > i)[..., None, None], x @ x, x)
+    return x.astype(out_dtype, copy=False)
+
+
+class MatrixExp(Op):
+    """e^A = sum_k A^k / k! of square matrices (..., n, n) (``matrix_exp_array``)."""
+
+    saves_inputs = True
+
+    def forward(ctx, a):
+        return matrix_exp_array(a)
+
+    def backward(ctx, g):
+        # The adjoint of the Fréchet derivative L(A, E) = d/dt e^(A + tE) at t = 0 is
+        # L(A^T, .), and e^[[X, E], [0, X]] = [[e^X, L(X, E)], [0, e^X]] (Mathias 1996), so
+        # dL/dA = the top right block of e^[[A^T, G], [0, A^T]]: a MatrixExp again, which makes
+        # the double backward another such block (of twice the size).
+        (a,) = ctx.saved_tensors
+        n = a.shape[-1]
+        at = a.mT
+        top = cat([at, g], -1)
+        bottom = cat([at.new_zeros(at.shape), at], -1)
+        return MatrixExp.apply(cat([top, bottom], -2))[..., :n, n:]
+
+
+class CholeskySolve(Op):
+    """X = A^-1 B with A = L L^T (``upper``: A = U^T U) for B (..., n, k) and the triangular
+    factor (..., n, n) of the same batch shape; only its ``upper`` or lower triangle is read."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def inputs_to_save(needs_input_grad, inputs):
+        return (None, inputs[1])  # B is not needed: the gradients use the factor and X
+
+    def forward(ctx, b, factor, upper=False):
+        ctx.upper = upper
+        xp = xp_of(b)
+        low = xp.triu(factor).swapaxes(-1, -2) if upper else xp.tril(factor)
+        try:
+            y = xp.linalg.solve(low, b)
+            return xp.linalg.solve(low.swapaxes(-1, -2), y)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"cholesky_solve: the factor of shape {factor.shape} is singular (a zero on its "
+                "diagonal)"
+            ) from None
+
+    def backward(ctx, g):
+        # A X = B with A = L L^T: dL/dB = A^-1 g; dA = dL L^T + L dL^T gives, with
+        # C = (dL/dB) X^T, dL/dL = -(C + C^T) L (U (C + C^T) for upper), PyTorch's
+        # cholesky_solve_backward: the whole factor, not only the triangle the forward reads.
+        _, factor, x = ctx.saved_tensors
+        gb = CholeskySolve.apply(g, factor, upper=ctx.upper)
+        gf = None
+        if ctx.needs_input_grad[1]:
+            c = gb @ x.mT
+            c = c + c.mT
+            gf = -(factor @ c) if ctx.upper else -(c @ factor)
+        return gb if ctx.needs_input_grad[0] else None, gf
+
+
+# ---------------------------------------------------------------------- PyTorch's older forms
+# torch.cholesky_solve, cholesky_inverse, triangular_solve, chain_matmul, nuclear_norm,
+# frobenius_norm (torch.linalg has the newer names): shape checks, then the primitives above.
+
+
+def _batched(name: str, what: str, x) -> None:
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{name}: {what} should have at least 2 dimensions, but has {x.ndim} dimensions "
+            f"instead (shape {x.shape})"
+        )
+
+
+def _square_factor(name: str, factor) -> None:
+    _batched(name, "A", factor)
+    if factor.shape[-1] != factor.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {factor.shape[-2]} by "
+            f"{factor.shape[-1]} matrices"
+        )
+    if factor.array.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point tensor, got {factor.dtype}")
+
+
+def cholesky_solve(b, factor, upper: bool = False):
+    """X = A^-1 B for A = L L^T given its Cholesky factor L (``upper``: U with A = U^T U), B
+    (..., n, k); batch dims broadcast."""
+    from .._args import broadcast_shape
+
+    _batched("cholesky_solve", "b", b)
+    _square_factor("cholesky_solve", factor)
+    n = factor.shape[-1]
+    if b.shape[-2] != n:
+        raise RuntimeError(
+            f"cholesky_solve: Incompatible matrix sizes for cholesky_solve: each A matrix is "
+            f"{n} by {n} but each b matrix is {b.shape[-2]} by {b.shape[-1]}"
+        )
+    if b.dtype != factor.dtype:
+        raise RuntimeError(
+            f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
+            f"{b.dtype} and A of type {factor.dtype} instead."
+        )
+    batch = broadcast_shape("cholesky_solve", b.shape[:-2], factor.shape[:-2])
+    b = b.expand(*batch, *b.shape[-2:]) if b.shape[:-2] != batch else b
+    factor = factor.expand(*batch, n, n) if factor.shape[:-2] != batch else factor
+    return CholeskySolve.apply(b, factor, upper=bool(upper))
+
+
+def cholesky_inverse(factor, upper: bool = False):
+    """A^-1 for A = L L^T given its Cholesky factor L (``upper``: U with A = U^T U), as
+    ``cholesky_solve(I, L)``."""
+    from .. import creation
+
+    _square_factor("cholesky_inverse", factor)
+    n = factor.shape[-1]
+    eye = creation.eye(n, dtype=factor.dtype, device=factor.device)
+    return CholeskySolve.apply(eye.expand(factor.shape), factor, upper=bool(upper))
+
+
+_TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+SVDWithV = namedtuple("svd", ["U", "S", "V"])  # torch.svd's result: V, not linalg.svd's Vh
+
+
+def triangular_solve(b, a, upper: bool = True, transpose: bool = False, unitriangular=False):
+    """(X, A.clone()) with A X = B (A^T X = B when ``transpose``) for the ``upper`` or lower
+    triangle of A (ones on the diagonal when ``unitriangular``); batch dims broadcast (the copy
+    of A too, as PyTorch's)."""
+    _batched("triangular_solve", "b", b)
+    _square_factor("triangular_solve", a)
+    if b.shape[-2] != a.shape[-1]:
+        raise RuntimeError(
+            f"triangular_solve: Incompatible matrix sizes for triangular_solve: each A matrix "
+            f"is {a.shape[-1]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} by "
+            f"{b.shape[-1]}"
+        )
+    from .._args import broadcast_shape
+
+    t = a.mT if transpose else a
+    x = _solve_triangular(t, b, upper=upper != transpose, unit=bool(unitriangular))
+    batch = broadcast_shape("triangular_solve", b.shape[:-2], a.shape[:-2])
+    return _TriangularSolveResult(x, a.expand(*batch, *a.shape[-2:]).clone())
+
+
+def chain_matmul(*matrices):
+    """The product of one or more 2-D matrices, left to right (``linalg.multi_dot`` without
+    its 1-D ends; PyTorch picks the cheapest order, the values agree up to rounding)."""
+    from ..tensor import matmul
+
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for m in matrices:
+        if m.ndim != 2:
+            raise RuntimeError(
+                f"chain_matmul: Tensor dimension is {m.ndim}, expected 2 instead (shape {m.shape})"
+            )
+    out = matrices[0].clone() if len(matrices) == 1 else matrices[0]
+    for m in matrices[1:]:
+        if out.shape[1] != m.shape[0]:
+            raise RuntimeError(
+                f"chain_matmul: matrices cannot be chained: shapes "
+                f"{[tuple(x.shape) for x in matrices]}"
+            )
+        out = matmul(out, m)
+    return out
+
+
+def nuclear_norm(input, dim=None, keepdim: bool = False):
+    """The sum of the singular values of the matrices over ``dim`` (two dims; the last two when
+    None): PyTorch's deprecated ``torch.nuclear_norm``, ``linalg.matrix_norm(A, 'nuc', dim)``."""
+    from .._args import wrap_dim
+
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim), PyTorch's other overload
+        dim, keepdim = None, dim
+    if dim is None:
+        dim = (-2, -1)
+    if len(dim) != 2:
+        raise RuntimeError(f"nuclear_norm: dim must be a 2-tuple, got {dim}")
+    if input.ndim < 2:
+        raise RuntimeError(f"nuclear_norm: expected a 2-D tensor or more, got shape {input.shape}")
+    d0, d1 = (wrap_dim(d, input.ndim) for d in dim)
+    rest = [d for d in range(input.ndim) if d not in (d0, d1)]
+    out = SVDVals.apply(input.permute(*rest, d0, d1)).sum(-1)
+    if keepdim:
+        for d in sorted((d0, d1)):
+            out = out.unsqueeze(d)
+    return out
+
+
+def frobenius_norm(input, dim, keepdim: bool = False):
+    """sqrt(sum x^2) over ``dim``: PyTorch's deprecated ``torch.frobenius_norm``,
+    ``linalg.vector_norm(x, 2, dim, keepdim)``."""
+    return input.norm(2, dim=dim, keepdim=keepdim)

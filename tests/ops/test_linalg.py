@@ -367,11 +367,260 @@ LINALG = [
 OPS += LINALG
 
 
-def _quiet(method, *args):
-    """``method(*args)`` without PyTorch's (and our) deprecation warning for cross's dim."""
+# ---------------------------------------------------------------------- LU, matrix functions, and
+# PyTorch's older forms (torch.svd, torch.cholesky_solve, ...). LU is compared as PyTorch returns
+# it: normal matrices have no ties between pivot candidates, so both pick the same rows.
+
+
+def lu_solve_fn(left=True, adjoint=False):
+    def fn(lib, a, b):
+        lu, pivots = lib.linalg.lu_factor(a)
+        return lib.linalg.lu_solve(lu, pivots, b, left=left, adjoint=adjoint)
+
+    return fn
+
+
+def lower_factor(lib, a, upper=False):
+    """A triangular Cholesky-like factor with a dominant diagonal, from any square a."""
+    n = a.shape[-1]
+    t = a.triu() if upper else a.tril()
+    return t + n * lib.eye(n, dtype=a.dtype)
+
+
+def tensor_invertible(rng, shape):
+    """An invertible n x n matrix (normal + 4 I) reshaped to ``shape``; normal values where the
+    size is no square (tensorsolve's right-hand side)."""
+    n = int(round(np.sqrt(np.prod(shape))))
+    if n * n != np.prod(shape):
+        return rng.standard_normal(shape)
+    return (rng.standard_normal((n, n)) + 4 * np.eye(n)).reshape(shape)
+
+
+def old_svd_invariants(lib, a, some=True):
+    u, s, v = lib.svd(a, some=some)
+    k = s.shape[-1]
+    u, v = u[..., :k], v[..., :k]
+    return u * u, s, v * v, (u * s.unsqueeze(-2)) @ v.mT
+
+
+def cond_fn(p):
+    """linalg.cond: PyTorch's backward for the norms that invert A fails (an in-place error in
+    its graph), so its side is the definition ||A||_p ||A^-1||_p."""
+
+    def fn(lib, a):
+        if lib is tg or p in (None, 2, -2):
+            return lib.linalg.cond(a, p)
+        return lib.linalg.matrix_norm(a, p) * lib.linalg.matrix_norm(lib.linalg.inv(a), p)
+
+    return fn
+
+
+LU_SHAPES = [((3, 3),), ((2, 3, 4),), ((4, 2),), ((2, 2, 5, 3),), ((1, 1),)]
+NEWER = [
+    OpSpec("linalg.lu_factor", lambda lib, a: tuple(lib.linalg.lu_factor(a)), LU_SHAPES),
+    OpSpec(
+        "linalg.lu_factor_ex",
+        lambda lib, a: tuple(lib.linalg.lu_factor_ex(a)),
+        [((3, 3),), ((2, 4, 3),)],
+    ),
+    OpSpec("linalg.lu", lambda lib, a: tuple(lib.linalg.lu(a)), LU_SHAPES),
+    OpSpec(
+        "lu_unpack",
+        lambda lib, a: tuple(lib.lu_unpack(*lib.linalg.lu_factor(a))),
+        [((3, 3),), ((2, 2, 3),), ((3, 2),)],
+    ),
+    OpSpec("lu", lambda lib, a: _quiet(a.lu), [((3, 3),), ((2, 3, 2),)]),
+    OpSpec("lu", lambda lib, a: _quiet(lib.lu, a, get_infos=True), [((2, 3, 3),)]),
+    OpSpec(
+        "linalg.lu_solve",
+        lu_solve_fn(),
+        [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((3, 3), (2, 3, 2)), ((2, 1, 2, 2), (3, 2, 2))],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.lu_solve",
+        lu_solve_fn(adjoint=True),
+        [((3, 3), (3, 2)), ((2, 3, 3), (3, 1))],
+        gen=square_plus_eye,
+    ),
+    *[
+        OpSpec(
+            "linalg.lu_solve",
+            lu_solve_fn(left=False, adjoint=adj),
+            [((3, 3), (2, 3)), ((2, 3, 3), (2, 4, 3))],
+            gen=square_plus_eye,
+        )
+        for adj in (False, True)
+    ],
+    OpSpec(
+        "lu_solve",
+        lambda lib, b, a: _quiet(b.lu_solve, *lib.linalg.lu_factor(a)),
+        [((3, 2), (3, 3)), ((2, 3, 1), (2, 3, 3))],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.solve_ex",
+        lambda lib, a, b: tuple(lib.linalg.solve_ex(a, b)),
+        [((3, 3), (3, 2)), ((2, 3, 3), (2, 3))],
+        gen=square_plus_eye,
+    ),
+    OpSpec(
+        "linalg.matrix_exp",
+        lambda lib, a: lib.linalg.matrix_exp(a),
+        [((3, 3),), ((2, 2, 2),), ((1, 1),)],
+    ),
+    OpSpec(
+        "linalg.matrix_exp",  # norms past Padé 13's theta: scaled by 2^-s, squared s times
+        lambda lib, a: lib.linalg.matrix_exp(a * 3),
+        [((4, 4),), ((2, 3, 3),)],
+        rtol=1e-3,
+    ),
+    OpSpec("matrix_exp", lambda lib, a: a.matrix_exp(), [((3, 3),)]),
+    OpSpec("matrix_exp", lambda lib, a: lib.matrix_exp(a * 0.01), [((2, 3, 3),)]),  # Padé 3
+    OpSpec(
+        "linalg.householder_product",
+        lambda lib, a, tau: lib.linalg.householder_product(a, tau),
+        [((3, 2), (2,)), ((4, 3), (2,)), ((2, 3, 3), (2, 3)), ((4, 2), (0,))],
+    ),
+    OpSpec(
+        "linalg.tensorinv",
+        lambda lib, a: lib.linalg.tensorinv(a),
+        [((2, 3, 6),), ((2, 2, 2, 2),)],
+        gen=tensor_invertible,
+    ),
+    OpSpec(
+        "linalg.tensorinv",
+        lambda lib, a: lib.linalg.tensorinv(a, ind=1),
+        [((4, 2, 2),)],
+        gen=tensor_invertible,
+    ),
+    OpSpec(
+        "linalg.tensorsolve",
+        lambda lib, a, b: lib.linalg.tensorsolve(a, b),
+        [((2, 3, 6), (2, 3)), ((4, 2, 2), (4,))],
+        gen=tensor_invertible,
+    ),
+    OpSpec(
+        "linalg.tensorsolve",
+        lambda lib, a, b: lib.linalg.tensorsolve(a, b, dims=(0,)),
+        [((4, 2, 2), (2, 2))],
+        gen=tensor_invertible,
+    ),
+    *[
+        OpSpec(
+            "linalg.cond",
+            cond_fn(p),
+            [((3, 3),), ((2, 2, 2),)] + ([((4, 2),)] if p in (None, 2, -2) else []),
+            gen=square_plus_eye,
+            second_order=p not in (1, -1, INF, -INF),
+        )
+        for p in (None, 2, -2, "fro", "nuc", INF, -INF, 1, -1)
+    ],
+    # ------------------------------------------------------------------ PyTorch's older forms
+    OpSpec("svd", lambda lib, a: old_svd_invariants(lib, a), [((3, 3),), ((4, 2),), ((2, 2, 3),)]),
+    OpSpec("svd", lambda lib, a: old_svd_invariants(lib, a, some=False), [((4, 2),), ((2, 3),)]),
+    OpSpec("svd", lambda lib, a: tuple(a.svd(compute_uv=False)), [((3, 2),), ((2, 2, 3),)]),
+    OpSpec("qr", lambda lib, a: tuple(_quiet(a.qr)), [((3, 3),), ((4, 2),)]),
+    OpSpec("qr", lambda lib, a: tuple(_quiet(lib.qr, a, some=False)), [((2, 3),)]),
+    OpSpec("cholesky", lambda lib, a: _quiet(spd(lib, a).cholesky), [((3, 3),), ((2, 2, 2),)]),
+    OpSpec("cholesky", lambda lib, a: _quiet(lib.cholesky, spd(lib, a), upper=True), [((3, 3),)]),
+    OpSpec(
+        "cholesky_solve",
+        lambda lib, b, a: b.cholesky_solve(lower_factor(lib, a)),
+        [((3, 2), (3, 3)), ((2, 3, 1), (2, 3, 3)), ((4, 1, 2, 2), (2, 2, 2))],
+    ),
+    OpSpec(
+        "cholesky_solve",
+        lambda lib, b, a: lib.cholesky_solve(b, lower_factor(lib, a, upper=True), upper=True),
+        [((3, 2), (3, 3)), ((2, 3, 2), (3, 3))],
+    ),
+    OpSpec(
+        "cholesky_solve",  # the factor of a Cholesky decomposition, as it is used
+        lambda lib, b, a: lib.cholesky_solve(b, lib.linalg.cholesky(spd(lib, a))),
+        [((3, 2), (3, 3))],
+    ),
+    OpSpec(
+        "cholesky_inverse",
+        lambda lib, a: lower_factor(lib, a).cholesky_inverse(),
+        [((3, 3),), ((2, 2, 2),)],
+    ),
+    OpSpec(
+        "cholesky_inverse",
+        lambda lib, a: lib.cholesky_inverse(lower_factor(lib, a, upper=True), upper=True),
+        [((3, 3),)],
+    ),
+    *[
+        OpSpec(
+            "triangular_solve",
+            lambda lib, b, a, kw=kw: tuple(_quiet(b.triangular_solve, a, **kw)),
+            [((3, 2), (3, 3)), ((2, 3, 1), (2, 3, 3)), ((3, 3, 2), (3, 3))],
+            gen=square_plus_eye,
+        )
+        for kw in (
+            {},
+            {"upper": False},
+            {"transpose": True},
+            {"upper": False, "transpose": True, "unitriangular": True},
+        )
+    ],
+    OpSpec(
+        "triangular_solve",
+        lambda lib, b, a: tuple(_quiet(lib.triangular_solve, b, a, False)),
+        [((3, 1), (3, 3))],
+        gen=square_plus_eye,
+    ),
+    OpSpec("pinverse", lambda lib, a: a.pinverse(), [((3, 3),), ((4, 2),), ((2, 2, 3),)]),
+    OpSpec("pinverse", lambda lib, a: lib.pinverse(a, 1e-3), [((3, 2),)]),
+    *[
+        OpSpec(
+            "matrix_power",
+            lambda lib, a, n=n: a.matrix_power(n) + a,  # + a: n = 0 has no gradient
+            [((3, 3),), ((2, 2, 2),)],
+            gen=square_plus_eye,
+        )
+        for n in (0, 3, -2)
+    ],
+    OpSpec("matrix_power", lambda lib, a: lib.matrix_power(a, 2), [((3, 3),)]),
+    OpSpec("ger", lambda lib, a, b: a.ger(b), [((3,), (2,)), ((1,), (4,))]),
+    OpSpec("ger", lambda lib, a, b: lib.ger(a, b), [((2,), (2,))]),
+    OpSpec("adjoint", lambda lib, a: a.adjoint(), [((2, 3),), ((4, 2, 3),)], covers=("mH", "H")),
+    OpSpec("adjoint", lambda lib, a: lib.adjoint(a) + a.mH + a[0].H, [((2, 3, 3),)]),
+    OpSpec(
+        "chain_matmul",
+        lambda lib, *xs: _quiet(lib.chain_matmul, *xs),
+        [((2, 3),), ((2, 3), (3, 4)), ((2, 3), (3, 1), (1, 2), (2, 2))],
+    ),
+    OpSpec(
+        "nuclear_norm",
+        lambda lib, a: _quiet(lib.nuclear_norm, a),
+        [((3, 3),), ((2, 3, 4),)],
+    ),
+    OpSpec(
+        "nuclear_norm",
+        lambda lib, a: _quiet(lib.nuclear_norm, a, (0, 2), True),
+        [((2, 3, 4),)],
+    ),
+    OpSpec("nuclear_norm", lambda lib, a: _quiet(lib.nuclear_norm, a, True), [((3, 2),)]),
+    OpSpec(
+        "frobenius_norm",
+        lambda lib, a: _quiet(lib.frobenius_norm, a, (0, 1)),
+        [((2, 3),), ((2, 3, 4),)],
+    ),
+    OpSpec(
+        "frobenius_norm",
+        lambda lib, a: _quiet(lib.frobenius_norm, a, 1, True),
+        [((2, 3, 4),)],
+    ),
+]
+OPS += NEWER
+
+
+def _quiet(method, *args, **kwargs):
+    """``method(*args, **kwargs)`` without PyTorch's (and our) deprecation warnings (cross's
+    dim; torch.lu, torch.qr, torch.cholesky, ... in favour of torch.linalg's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return method(*args)
+        return method(*args, **kwargs)
 
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
@@ -614,3 +863,178 @@ def test_matrix_rank_lstsq_and_inv_ex_like_torch():
     expected = torch.linalg.inv_ex(torch.tensor(np.eye(3) * 2))
     np.testing.assert_allclose(inverse.numpy(), expected.inverse.numpy())
     assert info.dtype == tg.int32 and info.shape == tuple(expected.info.shape)
+
+
+# ---------------------------------------------------------------------- LU, matrix functions, and
+# the older forms: errors and values the tables can't hold
+
+
+def _singular_batch():
+    a = np.zeros((2, 3, 3))
+    a[0] = np.eye(3)
+    a[1, 0, 1] = 1.0  # first column zero: U[1, 1] = 0
+    return a
+
+
+def test_lu_factor_of_a_singular_matrix_raises_torch_message_and_ex_reports_info():
+    a = _singular_batch()
+    for call in (
+        lambda lib, x: lib.linalg.lu_factor(x),
+        lambda lib, x: lib.linalg.lu_factor_ex(x, check_errors=True),
+    ):
+        for x in (a, a[1]):
+            with pytest.raises(RuntimeError) as expected:
+                call(torch, torch.tensor(x))
+            with pytest.raises(tg.linalg.LinAlgError) as info:
+                call(tg, tg.tensor(x))
+            assert str(info.value) == str(expected.value)
+    out, expected = tg.linalg.lu_factor_ex(tg.tensor(a)), torch.linalg.lu_factor_ex(torch.tensor(a))
+    for x, y in zip(out, expected):
+        assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1]
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    lu_, pivots, info = tg.lu(tg.tensor(a), get_infos=True)  # torch.lu never raises
+    np.testing.assert_array_equal(info.numpy(), [0, 1])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linalg.lu_factor(lib.zeros(3)),
+        lambda lib: lib.linalg.lu_factor(lib.eye(3), pivot=False),
+        lambda lib: lib.linalg.lu(lib.eye(3), pivot=False),
+        lambda lib: lib.linalg.lu_solve(*lib.linalg.lu_factor(lib.eye(3)), lib.zeros(4, 2)),
+        lambda lib: lib.linalg.lu_solve(*lib.linalg.lu_factor(lib.eye(3)), lib.zeros(3)),
+        lambda lib: lib.linalg.lu_solve(lib.zeros(3, 4), lib.ones(3, dtype=lib.int32), lib.eye(3)),
+        lambda lib: lib.linalg.lu_solve(
+            lib.eye(3).expand(2, 3, 3), lib.ones(3, dtype=lib.int32), lib.zeros(2, 3, 1)
+        ),
+        lambda lib: lib.linalg.matrix_exp(lib.zeros(2, 3)),
+        lambda lib: lib.linalg.matrix_exp(lib.zeros(2, 2, dtype=lib.int64)),
+        lambda lib: lib.linalg.tensorinv(lib.zeros(2, 3, 4), 1),
+        lambda lib: lib.linalg.tensorinv(lib.zeros(2, 2), 0),
+        lambda lib: lib.linalg.tensorsolve(lib.zeros(2, 3, 5), lib.zeros(2, 3)),
+        lambda lib: lib.linalg.cond(lib.eye(3), 3),
+        lambda lib: lib.linalg.cond(lib.zeros(3, 2), "fro"),
+        lambda lib: lib.linalg.householder_product(lib.zeros(2, 3), lib.zeros(2)),
+        lambda lib: lib.linalg.householder_product(lib.zeros(3, 2), lib.zeros(3)),
+        lambda lib: lib.linalg.householder_product(lib.zeros(2, 3, 2), lib.zeros(3, 2)),
+        lambda lib: lib.cholesky_solve(lib.zeros(3), lib.eye(3)),
+        lambda lib: lib.cholesky_solve(lib.zeros(2, 1), lib.eye(3)),
+        lambda lib: lib.triangular_solve(lib.zeros(2, 1), lib.eye(3)),
+        lambda lib: _quiet(lib.chain_matmul),
+        lambda lib: _quiet(lib.chain_matmul, lib.zeros(3), lib.zeros(3, 2)),
+        lambda lib: lib.ger(lib.zeros(2, 2), lib.zeros(2)),
+        lambda lib: lib.zeros(2, 2, 2).H,
+        lambda lib: lib.zeros(2).H,
+        lambda lib: lib.zeros(2).mH,
+        lambda lib: lib.zeros(2).adjoint(),
+    ],
+)
+def test_lu_and_older_forms_raise_like_torch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as info:
+        call(tg)
+    prefix = str(expected.value).split(":")[0]  # the function PyTorch's message names
+    if " " not in prefix:
+        assert prefix.split(".")[-1].removesuffix("()") in str(info.value)
+
+
+def test_lu_unpack_without_data_or_pivots_gives_empty_tensors_like_torch():
+    a = np.random.default_rng(0).standard_normal((2, 3, 3))
+    lu_, pivots = tg.linalg.lu_factor(tg.tensor(a))
+    expected = torch.linalg.lu_factor(torch.tensor(a))
+    for kw in ({"unpack_data": False}, {"unpack_pivots": False}):
+        out = tg.lu_unpack(lu_, pivots, **kw)
+        ref = torch.lu_unpack(*expected, **kw)
+        for x, y in zip(out, ref):
+            assert x.shape == tuple(y.shape)
+            np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError, match="pivots"):
+        tg.lu_unpack(lu_, pivots * 0)
+
+
+def test_eig_and_eigvals_raise_not_implemented_naming_the_reason():
+    from tensorgrad import as_torch
+
+    for fn in (tg.linalg.eig, tg.linalg.eigvals):
+        with pytest.raises(NotImplementedError, match="complex"):
+            fn(tg.eye(3))
+    with as_torch.installed() as th:
+        with pytest.raises(NotImplementedError, match="complex.*eigh|complex.*eigvalsh"):
+            th.linalg.eigvals(th.eye(3))
+
+
+def test_cond_of_singular_matrices_is_inf_like_torch():
+    a = _singular_batch()
+    for p in (None, 2, -2, "fro", "nuc", INF, -INF, 1, -1):
+        out = tg.linalg.cond(tg.tensor(a), p)
+        expected = torch.linalg.cond(torch.tensor(a), p)
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_matrix_exp_values_like_torch():
+    rng = np.random.default_rng(0)
+    for scale in (0.0, 1e-3, 0.2, 1.0, 2.5, 40.0):
+        a = rng.standard_normal((3, 4, 4)) * scale
+        out = tg.linalg.matrix_exp(tg.tensor(a)).numpy()
+        expected = torch.linalg.matrix_exp(torch.tensor(a)).numpy()
+        err = np.abs(out - expected) / np.abs(expected).max(axis=(-2, -1), keepdims=True)
+        assert err.max() < 1e-12, scale
+    mixed = np.stack([np.eye(2) * 1e-4, np.eye(2) * 30])  # one batch, different scalings
+    np.testing.assert_allclose(
+        tg.linalg.matrix_exp(tg.tensor(mixed)).numpy(),
+        np.exp(np.diagonal(mixed, 0, 1, 2))[..., None] * np.eye(2),
+        rtol=1e-13,
+    )
+    assert tg.linalg.matrix_exp(tg.zeros(0, 0)).shape == (0, 0)
+    assert tg.linalg.matrix_exp(tg.zeros(2, 2, dtype=tg.float32)).dtype == tg.float32
+
+
+def test_cholesky_solve_gradient_for_a_full_factor_is_torchs():
+    """PyTorch's gradient for the factor is the whole -(C + C^T) L, also above the diagonal that
+    the solve never reads; tensorgrad's is the same."""
+    rng = np.random.default_rng(0)
+    factor = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2))
+    g = rng.standard_normal((3, 2))
+    for upper in (False, True):
+        grads = []
+        for lib in (tg, torch):
+            f = lib.tensor(factor, requires_grad=True)
+            x = lib.cholesky_solve(lib.tensor(b), f, upper)
+            x.backward(lib.tensor(g))
+            grads.append((x.detach().numpy(), f.grad.numpy()))
+        np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
+        np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-10)
+
+
+def test_solve_ex_and_svd_without_uv_like_torch():
+    a = np.eye(3) + 0.1
+    b = np.random.default_rng(0).standard_normal((4, 2, 3, 1))
+    out = tg.linalg.solve_ex(tg.tensor(a).expand(2, 3, 3), tg.tensor(b))
+    expected = torch.linalg.solve_ex(torch.tensor(a).expand(2, 3, 3), torch.tensor(b))
+    np.testing.assert_allclose(out.result.numpy(), expected.result.numpy(), rtol=1e-12)
+    assert out.info.shape == tuple(expected.info.shape) and out.info.dtype == tg.int32
+    u, s, v = tg.svd(tg.ones(2, 4, 3), compute_uv=False)
+    assert (u.shape, s.shape, v.shape) == ((2, 4, 4), (2, 3), (2, 3, 3))
+
+
+@pytest.mark.cuda
+def test_lu_and_matrix_exp_on_cupy_match_numpy():
+    cp = pytest.importorskip("cupy")
+    try:
+        cp.cuda.runtime.getDeviceCount()
+    except Exception:
+        pytest.skip("no CUDA device")
+    from tensorgrad.ops import linalg as ops
+
+    a = np.random.default_rng(0).standard_normal((3, 5, 4))
+    for got, expected in zip(ops.lu_factor_arrays(cp.asarray(a)), ops.lu_factor_arrays(a)):
+        np.testing.assert_allclose(cp.asnumpy(got), expected, rtol=1e-12, atol=1e-14)
+    pivots = ops.lu_factor_arrays(a)[1]
+    got = ops.pivots_to_permutation(cp.asarray(pivots), 5)
+    np.testing.assert_array_equal(cp.asnumpy(got), ops.pivots_to_permutation(pivots, 5))
+    b = a[..., :4, :] * 3
+    got = cp.asnumpy(ops.matrix_exp_array(cp.asarray(b)))
+    np.testing.assert_allclose(got, ops.matrix_exp_array(b), rtol=1e-12)
