@@ -184,7 +184,15 @@ def check_gradients(spec: OpSpec, case: tuple, contiguous: bool, second_order: b
 
     assert tg.autograd.gradcheck(f, inputs, atol=spec.gradcheck_atol)
     if second_order:
-        assert tg.autograd.gradgradcheck(f, inputs, atol=spec.gradcheck_atol)
+        # Second order in PyTorch's fast mode (v^T J u for random u and v, not the whole
+        # Jacobian of the gradient): it halves the suite's time. Only a mismatch is checked
+        # against the whole Jacobian, since finite differences of a steep function (erfinv
+        # near 1) can cancel in the projection beyond the tolerance.
+        try:
+            fast = tg.autograd.gradgradcheck(f, inputs, atol=spec.gradcheck_atol, fast_mode=True)
+        except tg.autograd.GradcheckError:
+            fast = False
+        assert fast or tg.autograd.gradgradcheck(f, inputs, atol=spec.gradcheck_atol)
 
 
 def _params(ops: list):
