@@ -54,6 +54,8 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from .checkpoint import load, load_safetensors, save, save_safetensors
 from .creation import bernoulli, multinomial, normal, randint_like  # random sampling
 from .grad_mode import inference_mode, is_inference_mode_enabled
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # torch.autocast
+from .amp import set_autocast_dtype
 from . import distributions  # torch.distributions' namesake
 from .ops.sorting import (
     argsort,
@@ -67,6 +69,7 @@ from .ops.sorting import (
     unique_consecutive,
 )
 from .ops.linalg import cdist, tensordot
+from .ops.linalg import chain_matmul, frobenius_norm, lu_unpack, nuclear_norm  # torch's older forms
 from .ops.movement import meshgrid
 from .ops.movement import (  # torch's functions of several tensors (no Tensor method)
     atleast_1d,
@@ -82,9 +85,121 @@ from .ops.movement import (  # torch's functions of several tensors (no Tensor m
     vstack,
 )
 from .ops.reduce import std_mean, var_mean
+from .ops.indexing import (  # torch's index ops as functions (most are Tensor methods too)
+    argwhere,
+    diagonal_scatter,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_put_,
+    index_reduce,
+    isin,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    put,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
+    take,
+    tril_indices,
+    triu_indices,
+    unravel_index,
+)
+from .ops.movement import (  # splits, windows, broadcasting and sequences
+    broadcast_shapes,
+    broadcast_tensors,
+    diagflat,
+    dsplit,
+    fliplr,
+    flipud,
+    hsplit,
+    logspace,
+    narrow_copy,
+    ravel,
+    select,
+    split_with_sizes,
+    tensor_split,
+    vander,
+    vsplit,
+)
+from .ops.movement import range_ as range  # torch.range, deprecated: the end is included
+from .ops.reduce import corrcoef, cov, cumulative_trapezoid, trapezoid, trapz
+from .ops.sorting import histogram, msort
 from . import linalg  # torch.linalg's namesake: norms, solve, cholesky, qr, eigh, svd, inv, ...
 from . import special  # torch.special's namesake: erfinv, gammaln, ndtri, xlogy, ...
+from .memory_format import (  # how elements sit in memory (never what they are)
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
+from .windows import (  # tapers for spectral analysis
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
 from .special import polygamma, xlogy  # torch.polygamma(n, x); xlogy(number, x)
+from .nn.aliases import (  # torch.conv2d, torch.batch_norm, ...: ATen's forms of nn.functional's
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    affine_grid_generator,
+    alpha_dropout,
+    avg_pool1d,
+    batch_norm,
+    bilinear,
+    binary_cross_entropy_with_logits,
+    celu,
+    channel_shuffle,
+    constant_pad_nd,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    cosine_embedding_loss,
+    cosine_similarity,
+    dropout,
+    embedding,
+    feature_alpha_dropout,
+    grid_sampler,
+    group_norm,
+    hardshrink,
+    hinge_embedding_loss,
+    instance_norm,
+    kl_div,
+    layer_norm,
+    margin_ranking_loss,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool3d,
+    pairwise_distance,
+    pixel_shuffle,
+    pixel_unshuffle,
+    poisson_nll_loss,
+    prelu,
+    rms_norm,
+    selu,
+    threshold,
+    triplet_margin_loss,
+)
+
+# dtype queries, the default float dtype, constants and print options, under torch's names
+from .backend import Size, can_cast, finfo, get_default_dtype, iinfo, set_default_dtype
+from .backend import promoted as promote_types, result_dtype as result_type
+from ._format import set_printoptions
+from .tensor import float_power, is_tensor, rsub
+from math import e, inf, nan, pi  # torch.pi and friends
+
+newaxis = None
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -118,9 +233,22 @@ for _name in (
     "dot outer remainder floor_divide numel clone detach tile repeat_interleave lerp"
     " mm mv bmm addmm addmv addbmm baddbmm addr kron cross cumprod diagonal diag_embed diag "
     "trace diff rot90 take_along_dim inverse det logdet slogdet"
+    " svd qr cholesky cholesky_solve cholesky_inverse triangular_solve lu lu_solve matrix_exp "
+    "matrix_power pinverse ger adjoint igamma igammac"
     " erfinv lgamma digamma mvlgamma logit i0"
     " median nanmedian mode quantile nanquantile nansum nanmean aminmax cummax cummin "
     "logcumsumexp histc movedim moveaxis swapdims swapaxes inner vdot"
+    " t broadcast_to get_device"
+    " addcmul addcdiv clamp_min clamp_max copysign fmax fmin heaviside signbit isposinf "
+    "isneginf isreal exp2 logical_xor greater greater_equal less less_equal not_equal positive "
+    "fix gcd lcm bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
+    "bitwise_right_shift ldexp frexp nextafter dist renorm is_floating_point is_complex "
+    "is_nonzero is_same_size is_signed is_inference clamp_ clip_ fill_ zero_ abs_ neg_ "
+    "negative_ exp_ exp2_ expm1_ log_ log2_ log10_ log1p_ sqrt_ rsqrt_ square_ reciprocal_ "
+    "sigmoid_ tanh_ relu_ sin_ cos_ tan_ asin_ acos_ atan_ arcsin_ arccos_ arctan_ sinh_ cosh_ "
+    "asinh_ acosh_ atanh_ arcsinh_ arccosh_ arctanh_ ceil_ floor_ round_ trunc_ fix_ frac_ erf_ "
+    "erfc_ i0_ logit_ xlogy_ sinc_ deg2rad_ rad2deg_ nan_to_num_ clamp_min_ clamp_max_ gcd_ "
+    "lcm_ ldexp_"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)

@@ -25,12 +25,17 @@ from .tensor import Tensor
 _ndarray = np.ndarray
 _make = Tensor._make
 _NUMBER_TYPES = (float, int)  # exactly these: bool is not a float op's scalar
-_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+# the dtypes binary's fast path takes; float16 takes the checked path, where a product or
+# quotient with a scalar is computed in float32 as PyTorch does (binary_checked)
+_FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64))
+_HALF = np.dtype(np.float16)
 PY_SCALARS = (int, float, bool)
+_MUL, _DIV = elementwise.Mul, elementwise.Div
 
 
 def to_array(data, dtype=None, device=None, copy=False):
-    """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> float32)."""
+    """Turn ``data`` into an array of ``dtype`` on ``device`` (Python floats -> the default
+    float dtype, ints -> int64)."""
     np_dtype = None if dtype is None else backend.to_dtype(dtype).np
     if isinstance(data, Tensor):
         array = data.array
@@ -51,8 +56,8 @@ def to_array(data, dtype=None, device=None, copy=False):
             raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
         copy = False
         if np_dtype is None:
-            if array.dtype.kind == "f":
-                array = array.astype(np.float32)
+            if array.dtype.kind == "f":  # Python floats: the default float dtype
+                array = array.astype(backend.DEFAULT_FLOAT)
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64)
             elif array.dtype.kind not in "b":
@@ -91,8 +96,8 @@ def scalar_fits(x, np_dtype) -> bool:
 
 def binary(op, a, b, true_divide: bool = False) -> Tensor:
     """``op(a, b)`` after PyTorch's type promotion and shape/device checks."""
-    # fast path: floating tensors of one dtype and shape on the CPU, or a float tensor and a
-    # Python number; nothing to promote, broadcast or check
+    # fast path: float32/float64 tensors of one dtype and shape on the CPU, or such a tensor
+    # and a Python number; nothing to promote, broadcast or check
     backend.silence_float_warnings()  # it skips Op.apply, which does this for the other ops
     if recorder.ACTIVE is not None:  # tg.compile records every op: none skips Op.apply
         return binary_checked(op, a, b, true_divide)
@@ -131,13 +136,17 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
                 f"{op_name(op)}: expected all tensors on the same device, got {a.device} and "
                 f"{b.device}"
             )
-        if da.dtype != db.dtype or (true_divide and da.dtype.kind != "f"):
+        if da.shape != db.shape:
+            broadcast_shape(op_name(op), da.shape, db.shape)
+        dt = da.dtype
+        if dt != db.dtype or (true_divide and dt.kind != "f"):
             dt = backend.result_type(a, b)
             if true_divide and dt.kind != "f":
                 dt = backend.DEFAULT_FLOAT
+        if dt is _HALF and db.size == 1 and (op is _MUL or op is _DIV):
+            return half_by_scalar(op, a.to(dt), b)  # b's own value, not rounded to float16
+        if dt != da.dtype or dt != db.dtype:
             a, b = a.to(dt), b.to(dt)
-        if da.shape != db.shape:
-            broadcast_shape(op_name(op), da.shape, db.shape)
         return op.apply(a, b)
     t, s = (a, b) if isinstance(a, Tensor) else (b, a)
     scalar_first = a is s
@@ -151,7 +160,24 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
         t = t.to(backend.DEFAULT_FLOAT)
     elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
         t = t.to(backend.DEFAULT_INT)
+    if t.array.dtype is _HALF and (op is _MUL or op is _DIV):
+        if not scalar_first:
+            return half_by_scalar(op, t, s)
+        if op is _MUL:
+            return half_by_scalar(op, t, s)
+        return half_by_scalar(_MUL, _DIV.apply(1.0, t), s)  # PyTorch: s / t = t.reciprocal() * s
     return op.apply(s, t) if scalar_first else op.apply(t, s)
+
+
+def half_by_scalar(op, a: Tensor, b) -> Tensor:
+    """``a * b`` or ``a / b`` for a float16 tensor ``a`` and a scalar ``b`` (a Python number or
+    a one-element tensor) as PyTorch computes them: in float32 with b's own value, rounded to
+    float16 once at the end. NumPy would round b to float16 first: ``half * 1e5`` would be inf
+    everywhere and ``half * 1e-8`` zero. (PyTorch's add, sub, pow and remainder do round the
+    scalar, and NumPy's float16 arithmetic matches them.)"""
+    if isinstance(b, Tensor):
+        b = b.to(np.float32)  # a float64 scalar: its value rounded to float32, as PyTorch's
+    return op.apply(a.to(np.float32), b).to(_HALF)
 
 
 def is_bool(x) -> bool:
@@ -192,15 +218,19 @@ def compare(ufunc, name, a: Tensor, b) -> Tensor:
     return Tensor._make(recorder.call(getattr(xp, ufunc.__name__), a.array, other))
 
 
-def logical(ufunc, name, a: Tensor, b) -> Tensor:
-    bd = b.array if isinstance(b, Tensor) else b
-    kinds = (a.array.dtype.kind, getattr(bd, "dtype", np.dtype(type(bd))).kind)
+def logical(ufunc, name, a, b) -> Tensor:
+    """``ufunc(a, b)`` for the bitwise ops (and, or, xor, shifts) of bool and integer operands,
+    tensors or Python ints (one at least a tensor), in PyTorch's promoted dtype
+    (``int32 tensor & 0-d int64 tensor`` is int32, ``bool tensor & 1`` int64)."""
+    kinds = [getattr(x, "dtype", np.dtype(type(x))) for x in (a, b)]
+    kinds = [k.np.kind if isinstance(k, backend.dtype) else k.kind for k in kinds]
     if any(k not in "biu" for k in kinds):
         raise TypeError(
-            f"{name}: only bool and integer tensors, got {a.dtype} and "
-            f"{getattr(b, 'dtype', type(b).__name__)}"
+            f"{name}: only bool and integer tensors, got "
+            f"{getattr(a, 'dtype', type(a).__name__)} and {getattr(b, 'dtype', type(b).__name__)}"
         )
-    return compare(ufunc, name, a, b)
+    t = a if isinstance(a, Tensor) else b
+    return no_grad_binary(getattr(xp_of(t.array), ufunc.__name__), a, b, name)
 
 
 def broadcast_shape(name, sa, sb) -> tuple:

@@ -3,7 +3,8 @@
 ``tensor([1.0000, 2.5000], requires_grad=True)``: one formatter per tensor chooses between
 integer mode (``1.``), fixed point with 4 decimals and scientific notation from the nonzero
 finite values, pads every element to the widest, and wraps lines at 80 columns. Tensors with
-more than 1000 elements show 3 items at each edge of every dimension.
+more than 1000 elements show 3 items at each edge of every dimension. ``set_printoptions``
+changes these numbers, as PyTorch's does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,49 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
-_DEFAULT_DTYPES = ("float32", "int64", "bool")
+SCI_MODE = None  # None: chosen per tensor from its values; True or False: always or never
+_PROFILES = {  # precision, threshold, edgeitems, linewidth
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+) -> None:
+    """How tensors print (PyTorch's options): ``precision`` digits after the point (4);
+    ``threshold``, the element count above which a tensor is summarized (1000);
+    ``edgeitems``, the items shown at each end of every dimension when summarized (3);
+    ``linewidth``, the characters per line (80); ``profile``, 'default', 'short' (precision 2,
+    edgeitems 2) or 'full' (never summarized), set before the other arguments; ``sci_mode``
+    True or False forces scientific notation on or off, None (the default, and what every call
+    that omits it sets) lets each tensor choose."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(_PROFILES)}, got {profile!r}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current print options, as keyword arguments for ``set_printoptions``."""
+    return dict(
+        precision=PRECISION,
+        threshold=THRESHOLD,
+        edgeitems=EDGEITEMS,
+        linewidth=LINEWIDTH,
+        sci_mode=SCI_MODE,
+    )
 
 
 class _Formatter:
@@ -41,6 +84,8 @@ class _Formatter:
         self.int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
         # integral values only switch to scientific notation for a large range or size
         self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4))
+        if SCI_MODE is not None:
+            self.sci_mode = bool(SCI_MODE)
         if self.sci_mode:
             widths = (len(f"{v:.{PRECISION}e}") for v in nonzero.tolist())
         elif self.int_mode:
@@ -63,6 +108,8 @@ class _Formatter:
 
 def _summarized(array: np.ndarray) -> np.ndarray:
     """The elements a summarized print shows: the edge items of every dimension."""
+    if EDGEITEMS == 0:  # PyTorch's quirk: a vector keeps all its items (self[-0:]), else none
+        return array if array.ndim == 1 else array[(slice(0, 0),) * array.ndim]
     for axis, size in enumerate(array.shape):
         if size > 2 * EDGEITEMS:
             index = np.r_[0:EDGEITEMS, size - EDGEITEMS : size]
@@ -72,7 +119,9 @@ def _summarized(array: np.ndarray) -> np.ndarray:
 
 def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
     elements_per_line = max(1, (LINEWIDTH - indent) // (fmt.max_width + 2))
-    if summarize and array.shape[0] > 2 * EDGEITEMS:
+    if summarize and not EDGEITEMS:
+        data = ["..."]
+    elif summarize and array.shape[0] > 2 * EDGEITEMS:
         data = [fmt.format(v) for v in array[:EDGEITEMS].tolist()]
         data += [" ..."] + [fmt.format(v) for v in array[-EDGEITEMS:].tolist()]
     else:
@@ -121,10 +170,12 @@ def format_tensor(t) -> str:
         body = "[]"
         if array.ndim != 1:
             suffixes.append(f"size={tuple(array.shape)}")
-        if array.dtype != np.float32:  # no elements to tell the dtype by
+        if array.dtype != backend.DEFAULT_FLOAT:  # no elements to tell the dtype by
             suffixes.append(f"dtype={t.dtype}")
     else:
-        if array.dtype.name not in _DEFAULT_DTYPES:
+        if not EDGEITEMS:
+            suffixes.append(f"size={tuple(array.shape)}")
+        if array.dtype not in (backend.DEFAULT_FLOAT, np.int64, np.bool_):
             suffixes.append(f"dtype={t.dtype}")
         if array.dtype == np.float16:
             array = array.astype(np.float32)

@@ -8,6 +8,7 @@ Code that must work on both asks for the array module with ``xp = xp_of(array)``
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 
 import numpy as np
@@ -73,8 +74,27 @@ _BY_NAME = {d.name: d for d in DTYPES}
 # PyTorch's aliases (tg.float is float32, tg.int is int32), so to_dtype(name) is tg.<name>;
 # NumPy reads "float" as float64 and "int" as int64
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
-DEFAULT_FLOAT = np.dtype(np.float32)
+DEFAULT_FLOAT = np.dtype(np.float32)  # what Python floats become; set_default_dtype changes it
 DEFAULT_INT = np.dtype(np.int64)
+
+
+def get_default_dtype() -> dtype:
+    """The floating point dtype that Python floats and float creation functions
+    (``zeros``, ``randn``, ``tensor([1.0])``, ...) give: float32 unless ``set_default_dtype``
+    changed it."""
+    return _BY_NP[DEFAULT_FLOAT]
+
+
+def set_default_dtype(d) -> None:
+    """Make ``d`` (float16, float32 or float64) the default floating point dtype: the dtype of
+    Python floats in ops (``int_tensor * 2.5``), of integer inputs to float ops (``exp``), and
+    of the float creation functions, layers' parameters included. Other dtypes raise, as in
+    PyTorch."""
+    global DEFAULT_FLOAT
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    DEFAULT_FLOAT = d.np
 
 
 def to_dtype(d) -> dtype:
@@ -150,6 +170,141 @@ def _scalar_dtype(x) -> np.dtype:
     if isinstance(x, (builtins.float, np.floating)):
         return DEFAULT_FLOAT
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+# PyTorch's dtype queries, on tensorgrad dtypes (the functions above work on NumPy dtypes):
+# tg.promote_types, tg.result_type, tg.can_cast, tg.finfo, tg.iinfo
+
+
+def promoted(type1, type2) -> dtype:
+    """``tg.promote_types(type1, type2)``: the smallest dtype both cast to without losing
+    category (bool < integer < floating point); the higher category wins whole, so
+    ``promote_types(int64, float16)`` is float16, and ``(uint8, int8)`` is int16."""
+    return from_np(promote_types(to_dtype(type1).np, to_dtype(type2).np))
+
+
+def result_dtype(tensor, other) -> dtype:
+    """``tg.result_type(tensor, other)``: the dtype an elementwise op of two operands (tensors
+    or Python numbers) computes in. Tensors with dimensions outrank 0-d tensors, which outrank
+    Python numbers; a lower rank only counts when its category is higher
+    (``result_type(int32 tensor, 2.5)`` is the default float dtype)."""
+    return from_np(result_type(tensor, other))
+
+
+def can_cast(from_, to) -> bool:
+    """PyTorch's casting rule for results written into a tensor (``out=``, in-place ops): any
+    cast is allowed except floating point to integer or bool, and integer to bool."""
+    a, b = to_dtype(from_).np, to_dtype(to).np
+    return _category(a) <= _category(b) or (a.kind == "f" and b.kind == "f")
+
+
+class finfo:
+    """``tg.finfo(dtype)``: the limits of a floating point dtype (the default one when omitted).
+
+    ``bits``; ``eps``, the gap between 1 and the next number; ``max`` and ``min`` (= -max), the
+    largest finite numbers; ``tiny`` = ``smallest_normal``, the smallest positive normal number;
+    ``resolution`` = 10^-(decimal digits); ``dtype``, the dtype's name."""
+
+    def __init__(self, type=None) -> None:
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(
+                f"finfo() requires a floating point dtype, got {d}; use tg.iinfo for integers"
+            )
+        info = np.finfo(d.np)
+        self.bits = builtins.int(info.bits)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # PyTorch's: exact, not rounded
+        self.dtype = d.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    def __hash__(self) -> int:
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self) -> str:
+        fields = ("resolution", "min", "max", "eps", "smallest_normal", "tiny")
+        values = ", ".join(f"{k}={getattr(self, k):.6g}" for k in fields)
+        return f"finfo({values}, dtype={self.dtype})"
+
+
+class iinfo:
+    """``tg.iinfo(dtype)``: the limits of an integer dtype: ``bits``, ``min`` and ``max`` (the
+    smallest and largest values, Python ints) and ``dtype``, its name. bool is refused, as in
+    PyTorch."""
+
+    def __init__(self, type) -> None:
+        d = to_dtype(type)
+        if d.np.kind not in "iu":
+            raise TypeError(
+                f"iinfo() requires an integer dtype, got {d}"
+                + ("; use tg.finfo for floating point" if d.is_floating_point else "")
+            )
+        info = np.iinfo(d.np)
+        self.bits, self.min, self.max = (builtins.int(v) for v in (info.bits, info.min, info.max))
+        self.dtype = d.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    def __hash__(self) -> int:
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:.6g}, max={self.max:.6g}, dtype={self.dtype})"
+
+
+class Size(tuple):
+    """``tg.Size([2, 3])``: a shape, a tuple of ints with ``numel()``. ``Tensor.shape`` stays a
+    plain tuple (it is NumPy's, read on every op), which compares equal to a Size of the same
+    sizes: ``x.shape == tg.Size([2, 3])``. Slicing and ``+`` give a Size, as in PyTorch."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        if hasattr(sizes, "tolist") and not isinstance(sizes, tuple):  # a tensor or array
+            sizes = sizes.tolist()
+        out = []
+        for i, s in enumerate(sizes):
+            if isinstance(s, bool) or not hasattr(s, "__index__"):
+                raise TypeError(
+                    f"Size() takes an iterable of 'int' (item {i} is '{type(s).__name__}')"
+                )
+            out.append(s.__index__())
+        return super().__new__(cls, out)
+
+    def numel(self) -> builtins.int:
+        """The number of elements of a tensor of this shape: the product of the sizes."""
+        return math.prod(self)
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + other)
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(other + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"tensorgrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
 
 
 # --------------------------------------------------------------------------------------------

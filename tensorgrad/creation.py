@@ -1,6 +1,7 @@
 """Creation functions: ``tensor``, ``zeros``, ``randn``, ``arange``, ... (also ``Tensor.NAME``).
 
-Python floats become float32 and ints int64 unless a dtype is given; random draws come from the
+Python floats become the default float dtype (float32 unless ``set_default_dtype`` changed it)
+and ints int64 unless a dtype is given; random draws come from the
 default generator (``tg.manual_seed``) or the one passed as ``generator=``, on the CPU, so a seed
 gives the same numbers on every device.
 """
@@ -27,9 +28,12 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """``data`` as a tensor, sharing its memory when it already is an array or a
-    Tensor of the requested dtype and device (a Tensor comes back as is when neither is given)."""
-    if isinstance(data, Tensor) and dtype is None and device is None:
-        return data
+    Tensor of the requested dtype and device. A Tensor comes back as is when it has them, else
+    as ``data.to(device, dtype)``, in the graph as PyTorch's (gradients flow back to ``data``)."""
+    if isinstance(data, Tensor):
+        if device is not None:
+            data = data.to(device)
+        return data if dtype is None else data.to(dtype)
     return Tensor._make(to_array(data, dtype, device))
 
 
@@ -49,11 +53,13 @@ def from_dlpack(obj) -> Tensor:
     return Tensor._make(backend.cupy().from_dlpack(obj))
 
 
-def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFAULT_FLOAT):
+def _creation(array_fn, size, dtype, device, requires_grad, default=None):
+    """``array_fn(xp, shape, np_dtype)`` on ``device``; ``default`` is the dtype when ``dtype``
+    is None, the default float dtype (``set_default_dtype``) when that is None too."""
     shape = size_args(size)
     if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"size must be non-negative integers, got {shape}")
-    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    np_dtype = _np_dtype(dtype, default)
     target = Device(device) if device is not None else backend.CPU
     xp = backend.xp_for(target)
     if target.type == "cuda":
@@ -65,25 +71,34 @@ def _creation(array_fn, size, dtype, device, requires_grad, default=backend.DEFA
     return out.requires_grad_(True) if requires_grad else out
 
 
+def _np_dtype(dtype, default=None) -> np.dtype:
+    """The NumPy dtype of ``dtype``; None is ``default``, or the default float dtype."""
+    if dtype is not None:
+        return backend.to_dtype(dtype).np
+    return backend.DEFAULT_FLOAT if default is None else default
+
+
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with 0, float32 unless ``dtype``; ``zeros(2, 3)``
-    and ``zeros((2, 3))`` are the same."""
+    """A tensor of ``size`` filled with 0, of the default float dtype (float32 unless
+    ``set_default_dtype``) unless ``dtype``; ``zeros(2, 3)`` and ``zeros((2, 3))`` are the
+    same."""
     return _creation(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with 1, float32 unless ``dtype``."""
+    """A tensor of ``size`` filled with 1, of the default float dtype unless ``dtype``."""
     return _creation(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` with uninitialized values, float32 unless ``dtype``."""
+    """A tensor of ``size`` with uninitialized values, of the default float dtype unless
+    ``dtype``."""
     return _creation(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value (bool,
-    int64 or float32) unless ``dtype``."""
+    int64 or the default float dtype) unless ``dtype``."""
     default = backend._scalar_dtype(fill_value)
     return _creation(
         lambda xp, s, d: xp.full(s, fill_value, d),
@@ -95,11 +110,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     )
 
 
-def _random_creation(
-    sample, size, dtype, device, requires_grad, generator, default=backend.DEFAULT_FLOAT
-):
-    """Draw on the CPU generator (so a seed gives the same numbers on every device), then move."""
-    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+def _random_creation(sample, size, dtype, device, requires_grad, generator, default=None):
+    """Draw on the CPU generator (so a seed gives the same numbers on every device), then move.
+    ``default`` as in ``_creation``."""
+    np_dtype = _np_dtype(dtype, default)
     shape = size_args(size)
     out = Tensor._make(recorder.call(_draw, sample, generator, tuple(shape), np_dtype, device))
     return out.requires_grad_(True) if requires_grad else out
@@ -249,8 +263,9 @@ def normal(
     """Draws from N(mean, std^2), PyTorch's four overloads: ``normal(mean_tensor, std_tensor)``
     (broadcast together), ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)`` (the
     dtype and device of the tensor, the mean's when both are tensors) and ``normal(mean, std,
-    size)`` (float32 unless ``dtype``). No gradient flows to ``mean`` or ``std`` (PyTorch's is
-    zero); use ``mean + std * randn_like(mean)`` to differentiate through the draw."""
+    size)`` (the default float dtype unless ``dtype``). No gradient flows to ``mean`` or
+    ``std`` (PyTorch's is zero); use ``mean + std * randn_like(mean)`` to differentiate through
+    the draw."""
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if like is None:
         if size is None:
@@ -268,14 +283,20 @@ def normal(
     if not like.is_floating_point():
         raise RuntimeError(f"normal: mean and std must be floating, got {like.dtype}")
     arrays = [v.array if isinstance(v, Tensor) else v for v in (mean, std)]
-    if isinstance(std, Tensor):
-        if not bool(backend.xp_of(arrays[1]).all(arrays[1] >= 0)):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
-    elif not std >= 0:
+    if not isinstance(std, Tensor) and not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-    eps = _random.draw(lambda rng: rng.standard_normal(shape), like.device, generator)
-    return Tensor._make((arrays[0] + arrays[1] * eps).astype(like.array.dtype))
+    out = recorder.call(_normal, *arrays, like.array.dtype, like.device, generator)
+    return Tensor._make(out)
+
+
+def _normal(mean, std, dtype, device, generator):
+    """``mean + std * eps`` with eps ~ N(0, 1) of their broadcast shape: one function, so that
+    tg.compile's replay draws again (and checks ``std`` again)."""
+    if backend.is_array(std) and not bool(backend.xp_of(std).all(std >= 0)):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
+    eps = _random.draw(lambda rng: rng.standard_normal(shape), device, generator)
+    return (mean + std * eps).astype(dtype)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
@@ -292,15 +313,14 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``; ``arange(end)`` starts
-    at 0. int64 when all three are ints, else float32; float32 values round as PyTorch's
-    CPU kernel does."""
+    at 0. int64 when all three are ints, else the default float dtype; float32 values round as
+    PyTorch's CPU kernel does."""
     if end is None:
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
-    default = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
-    np_dtype = default if dtype is None else backend.to_dtype(dtype).np
+    np_dtype = _np_dtype(dtype, backend.DEFAULT_INT if is_int else None)
     if (end - start) * step < 0:
         raise RuntimeError(
             f"arange: upper bound and larger bound inconsistent with step sign "
@@ -339,15 +359,16 @@ def _arange_host(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included
-    (computed in float64), float32 unless ``dtype``."""
-    np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
+    (computed in float64), of the default float dtype unless ``dtype``."""
+    np_dtype = _np_dtype(dtype)
     array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
     out = Tensor._make(to_array(array, device=device))
     return out.requires_grad_(True) if requires_grad else out
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """The n x m identity matrix (m = n by default), float32 unless ``dtype``."""
+    """The n x m identity matrix (m = n by default), of the default float dtype unless
+    ``dtype``."""
     return _creation(
         lambda xp, s, d: xp.eye(s[0], s[1], dtype=d),
         (n, n if m is None else m),

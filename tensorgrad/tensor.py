@@ -11,6 +11,7 @@ primitive or compose several (``mean`` is ``sum / n``), so only primitives carry
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from collections import namedtuple
 
@@ -23,7 +24,9 @@ from .jit import recorder as _recorder
 
 _new = object.__new__
 _ndarray = np.ndarray
+_HALF = np.dtype(np.float16)
 values_indices = namedtuple("values_indices", ["values", "indices"])
+mantissa_exponent = namedtuple("frexp", ["mantissa", "exponent"])  # torch.return_types.frexp
 
 
 def _false_property(doc: str) -> property:
@@ -37,11 +40,13 @@ def _false_property(doc: str) -> property:
 class Tensor:
     """A multi-dimensional array with autograd, PyTorch-shaped.
 
-    ``Tensor(...)`` is PyTorch's legacy constructor, float32 whatever it is given:
+    ``Tensor(...)`` is PyTorch's legacy constructor, of the default float dtype (float32 unless
+    ``tg.set_default_dtype``) whatever it is given:
     ``Tensor([-4, 2])`` copies data (a sequence or an array), ``Tensor(2, 3)`` is an
     uninitialised (2, 3) tensor, ``Tensor()`` an empty one, ``Tensor(t)`` shares ``t``'s
     storage. ``tg.tensor(data, dtype=None, device=None, requires_grad=False)`` is the modern
-    constructor: Python floats become float32, Python ints int64, NumPy arrays keep their dtype.
+    constructor: Python floats become the default float dtype, Python ints int64, NumPy arrays
+    keep their dtype.
 
     ``t.array`` is the storage, a NumPy array (CPU) or a CuPy array (GPU) that the ops compute
     on; ``t.data`` is PyTorch's detached tensor on that array.
@@ -70,8 +75,8 @@ class Tensor:
     def __init__(self, *args, device=None, size=None, data=None, **other) -> None:
         if other:
             raise TypeError(
-                f"Tensor() takes no {', '.join(other)} (PyTorch's legacy constructor is always "
-                "float32); tg.tensor(data, dtype=..., requires_grad=...) takes them"
+                f"Tensor() takes no {', '.join(other)} (PyTorch's legacy constructor is always of "
+                "the default float dtype); tg.tensor(data, dtype=..., requires_grad=...) takes them"
             )
         self._init(_legacy_array(args, device, size, data), None, False, 0, [0])
 
@@ -379,13 +384,23 @@ class Tensor:
     def __reduce__(self):
         return (_rebuild, (backend.to_device(self.array, backend.CPU), self.requires_grad))
 
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+    def to(
+        self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False,
+        memory_format=None,
+    ) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``;
+        ``memory_format`` (e.g. ``tg.channels_last``) lays the result out in that order.
+        ``non_blocking`` is accepted: copies complete before ``to`` returns."""
+        if memory_format is not None and memory_format is not _layout.preserve_format:
+            out = self.to(*args, dtype=dtype, device=device, copy=copy)
+            return out.contiguous(memory_format=memory_format)
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
             elif isinstance(a, (str, Device)):
                 device = a
+            elif isinstance(a, builtins.bool):
+                continue  # non_blocking, positional
             else:
                 dtype = a
         out = self
@@ -396,7 +411,10 @@ class Tensor:
         if dtype is not None:
             np_dtype = backend.to_dtype(dtype).np
             if np_dtype != out.array.dtype:
-                out = elementwise.Cast.apply(out, dtype=np_dtype)
+                # an integer or bool result is off the graph, as PyTorch's: no gradient flows
+                # through a cast to a type that has none
+                source = out if np_dtype.kind in "fc" else out.detach()
+                out = elementwise.Cast.apply(source, dtype=np_dtype)
         if copy and out is self:
             out = self.clone()
         return out
@@ -516,17 +534,32 @@ class Tensor:
 
     # ------------------------------------------------------------------ copies and views
 
-    def clone(self) -> Tensor:
-        """A copy with its own storage; the gradient flows back unchanged."""
-        return Clone.apply(self)
+    def clone(self, *, memory_format=None) -> Tensor:
+        """A copy with its own storage; the gradient flows back unchanged. Row-major unless
+        ``memory_format`` asks otherwise; the default (``preserve_format``) keeps a channels-last
+        layout (PyTorch's keeps any dense layout's strides)."""
+        order = _layout.kept_order(self.array, memory_format or _layout.preserve_format)
+        return Clone.apply(self) if order is None else Clone.apply(self, order=order)
 
-    def contiguous(self) -> Tensor:
-        """``self`` when C-contiguous, else a C-contiguous copy."""
-        return self if self.is_contiguous() else Clone.apply(self)
+    def contiguous(self, memory_format=None) -> Tensor:
+        """``self`` when dense in ``memory_format``'s order (row-major by default), else a
+        copy laid out so."""
+        order = _layout.axis_order(memory_format or _layout.contiguous_format, self.ndim)
+        if _layout.is_laid_out(self.array, order):
+            return self
+        return Clone.apply(self) if order is None else Clone.apply(self, order=order)
 
-    def is_contiguous(self) -> bool:
-        """True when the storage is C-contiguous (row-major, without gaps)."""
-        return bool(self.array.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the storage is dense in ``memory_format``'s order: row-major without
+        gaps by default, (N, H, W, C) for ``channels_last``."""
+        if memory_format is None:
+            return bool(self.array.flags.c_contiguous)
+        return _layout.is_laid_out(self.array, _layout.axis_order(memory_format, self.ndim))
+
+    @property
+    def layout(self):
+        """``tg.strided``: tensorgrad's tensors are dense strided arrays."""
+        return _layout.strided
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
         """A copy of ``data`` on this tensor's device, with its dtype unless ``dtype``."""
@@ -608,7 +641,7 @@ class Tensor:
         return elementwise.Neg.apply(self)
 
     def __pos__(self):
-        return self
+        return self.positive()
 
     def __abs__(self):
         return self.abs()
@@ -646,6 +679,18 @@ class Tensor:
 
     __rxor__ = __xor__
 
+    def __lshift__(self, other):
+        return logical(np.left_shift, "lshift", self, other)
+
+    def __rlshift__(self, other):
+        return logical(np.left_shift, "lshift", other, self)
+
+    def __rshift__(self, other):
+        return logical(np.right_shift, "rshift", self, other)
+
+    def __rrshift__(self, other):
+        return logical(np.right_shift, "rshift", other, self)
+
     def __invert__(self):
         if self.array.dtype.kind not in "biu":
             raise TypeError(f"~ is only defined on bool and integer tensors, got {self.dtype}")
@@ -662,6 +707,30 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
 
     def add(self, other, *, alpha=1) -> Tensor:
         """self + alpha * other, broadcast after type promotion; ``other`` may be a number."""
@@ -829,6 +898,139 @@ class Tensor:
     def slogdet(self):
         """(sign, logabsdet) of square matrices, a named tuple; sign has no gradient."""
         return linalg.slogdet(self)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dims: ``mT`` (real tensors); needs 2 or more."""
+        if self.ndim < 2:
+            raise RuntimeError(
+                "tensor.mH is only supported on matrices or batches of matrices. Got "
+                f"{self.ndim}-D tensor."
+            )
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (2-D only): ``T`` (real tensors)."""
+        if self.ndim != 2:
+            more = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self.ndim}-D tensor.{more}"
+            )
+        return self.mT
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dims, A^H (A^T for real tensors), a view."""
+        if self.ndim < 2:
+            raise RuntimeError(
+                "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                f"{self.ndim}-D tensor."
+            )
+        return self.mT
+
+    def ger(self, vec2) -> Tensor:
+        """The outer product out[i, j] = self[i] vec2[j] of two 1-D tensors (PyTorch's
+        deprecated alias of ``outer``)."""
+        for name, v in (("self", self), ("vec2", vec2)):
+            if v.ndim != 1:
+                raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
+        return self.outer(vec2)
+
+    def matrix_power(self, n: int) -> Tensor:
+        """A^n of square matrices (..., m, m) by repeated squaring: the identity for n = 0,
+        powers of A^-1 for n < 0 (``tg.linalg.matrix_power``)."""
+        from . import linalg as la
+
+        return la.matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        """e^A = sum_k A^k / k! of square matrices (..., n, n), by scaling and squaring a Padé
+        approximant; the gradient is the adjoint Fréchet derivative (``tg.linalg.matrix_exp``)."""
+        from . import linalg as la
+
+        return la.matrix_exp(self)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        """The Moore-Penrose pseudo-inverse V diag(1/S) U^T, singular values at most
+        rcond * S_max taken as 0 (``tg.linalg.pinv(self, rtol=rcond)``)."""
+        from . import linalg as la
+
+        return la.pinv(self, rtol=rcond)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """(U, S, V) with self = U diag(S) V^T for (..., m, n): V, not ``linalg.svd``'s Vh.
+        ``some`` gives the reduced U (..., m, k) and V (..., n, k), k = min(m, n); otherwise
+        square ones. ``compute_uv=False``: S only, with U (..., m, m) and V (..., n, n) zeros."""
+        from . import linalg as la
+
+        if not compute_uv:
+            m, n = self.shape[-2:]
+            s = la.svdvals(self)
+            u = zeros(*self.shape[:-2], m, m, dtype=self.dtype, device=self.device)
+            v = zeros(*self.shape[:-2], n, n, dtype=self.dtype, device=self.device)
+            return linalg.SVDWithV(u, s, v)
+        u, s, vh = la.svd(self, full_matrices=not some)
+        return linalg.SVDWithV(u, s, vh.mT)
+
+    def qr(self, some: bool = True):
+        """(Q, R) with self = Q R: ``linalg.qr`` in mode 'reduced' (``some``) or 'complete'."""
+        from . import linalg as la
+
+        return la.qr(self, "reduced" if some else "complete")
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        """The Cholesky factor L of symmetric positive-definite A = L L^T (``upper``: U = L^T
+        with A = U^T U); PyTorch's deprecated form of ``linalg.cholesky``."""
+        from . import linalg as la
+
+        return la.cholesky(self, upper=upper)
+
+    def cholesky_solve(self, input2, upper: bool = False) -> Tensor:
+        """X = A^-1 self for A = L L^T given its Cholesky factor ``input2`` = L (``upper``: U
+        with A = U^T U); self (..., n, k), batch dims broadcast. The factor's gradient is
+        PyTorch's, -(C + C^T) L with C = A^-1 g X^T: the whole matrix, not only the triangle
+        the solve reads."""
+        return linalg.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        """A^-1 for A = L L^T given its Cholesky factor self = L (``upper``: U, A = U^T U)."""
+        return linalg.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper: bool = True, transpose: bool = False, unitriangular=False):
+        """(solution, cloned_coefficient): X with A X = self (A^T X = self when ``transpose``)
+        for the ``upper`` or lower triangle of A (unit diagonal when ``unitriangular``), and a
+        copy of A. PyTorch's deprecated form of ``linalg.solve_triangular``."""
+        return linalg.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False):
+        """(LU, pivots), or (LU, pivots, infos) with ``get_infos``: ``linalg.lu_factor_ex``'s
+        packed factorization, P^T A = L U (PyTorch's deprecated ``torch.lu``)."""
+        from . import linalg as la
+
+        lu_, pivots, info = la.lu_factor_ex(self, pivot=pivot)
+        return (lu_, pivots, info) if get_infos else (lu_, pivots)
+
+    def lu_solve(self, LU_data, LU_pivots) -> Tensor:
+        """X with A X = self from A's packed LU factorization (PyTorch's deprecated form of
+        ``linalg.lu_solve(LU_data, LU_pivots, self)``)."""
+        from . import linalg as la
+
+        return la.lu_solve(LU_data, LU_pivots, self)
+
+    def igamma(self, other) -> Tensor:
+        """The regularized lower incomplete gamma function P(self, other) =
+        1/Gamma(a) int_0^x t^(a-1) e^-t dt (``tg.special.gammainc``); the gradient in x only."""
+        from . import special
+
+        return special.gammainc(self, other)
+
+    def igammac(self, other) -> Tensor:
+        """The regularized upper incomplete gamma function Q(self, other) = 1 - P(self, other)
+        (``tg.special.gammaincc``); the gradient in x only."""
+        from . import special
+
+        return special.gammaincc(self, other)
 
     # ------------------------------------------------------------------ elementwise
 
@@ -1097,7 +1299,13 @@ class Tensor:
         return elementwise.Piecewise.apply(self, fn=xp_of(self.array).trunc)
 
     def round(self, decimals: int = 0) -> Tensor:
-        """Half to even, as PyTorch."""
+        """Rounded to ``decimals`` decimal places (a negative count rounds to tens, hundreds,
+        ...), half to even, as PyTorch; the gradient is 0. An integer tensor is returned as a
+        copy (it takes no ``decimals``, as in PyTorch)."""
+        if decimals and self.array.dtype.kind != "f":
+            raise NotImplementedError(
+                f"round: decimals={decimals} needs a floating point tensor, got {self.dtype}"
+            )
 
         def round_half_even(a):
             return elementwise.round_half_even(a, decimals)
@@ -1225,6 +1433,203 @@ class Tensor:
         return Tensor._make(
             _recorder.call(elementwise.isclose, self.array, other.array, rtol, atol, equal_nan)
         )
+
+    # PyTorch's other elementwise functions: composites of the ops above, except exp2 and
+    # frexp (primitives) and the ones with integer or bool results, which have no gradient
+
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """self + value * tensor1 * tensor2, broadcast, multiplied in that order as PyTorch's
+        kernel does; with integer tensors ``value`` is truncated to an int, as PyTorch casts
+        it to the integer dtype."""
+        if isinstance(value, float) and backend.result_type(self, tensor1, tensor2).kind != "f":
+            value = builtins.int(value)
+        return self + (value * tensor1 if value != 1 else tensor1) * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """self + value * tensor1 / tensor2, broadcast (true division; two integer tensors
+        raise, as PyTorch)."""
+        kinds = [t.array.dtype.kind if isinstance(t, Tensor) else "f" for t in (tensor1, tensor2)]
+        if all(k in "biu" for k in kinds):
+            raise RuntimeError(
+                f"addcdiv: integer division of tensor1 ({tensor1.dtype}) by tensor2 "
+                f"({tensor2.dtype}) is not supported; use addcdiv(input, tensor1.float(), ...)"
+            )
+        return self + (value * tensor1 if value != 1 else tensor1) / tensor2
+
+    def clamp_min(self, min) -> Tensor:
+        """max(self, min), ``min`` a number or a tensor: ``clamp(min=min)``."""
+        return self.clamp(min=min)
+
+    def clamp_max(self, max) -> Tensor:
+        """min(self, max), ``max`` a number or a tensor: ``clamp(max=max)``."""
+        return self.clamp(max=max)
+
+    def copysign(self, other) -> Tensor:
+        """|self| with the sign bit of ``other`` (a tensor or number; -0.0 counts as negative),
+        broadcast, in the promoted floating dtype. The gradient is sign(self) sign(other) (0
+        where self == 0); ``other`` gets none."""
+        dt = backend.result_type(self, other)
+        x = self.to(dt if dt.kind == "f" else backend.DEFAULT_FLOAT)
+        magnitude = x.abs()
+        negative = Tensor._make(_recorder.call(elementwise.signbit, to_tensor(other, x).array))
+        out = (-magnitude).where(negative, magnitude)
+        if isinstance(other, Tensor) and other.requires_grad and GradMode.enabled:
+            out = _zero_gradient_to(other, out)  # PyTorch's gradient for other: zeros
+        return out
+
+    def float_power(self, exponent) -> Tensor:
+        """self ** exponent computed in float64 (both operands cast to it), as PyTorch's
+        ``float_power``; the gradient is cast back to each input's dtype."""
+        return float_power(self, exponent)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        """The elementwise max that ignores NaN (the other operand wins; NaN only where both
+        are), broadcast. The gradient goes to the larger operand, to self on ties (PyTorch's
+        rule; ``maximum`` splits ties)."""
+        a, b = _same_dtype("fmax", self, other)
+        return where((a >= b) | b.isnan(), a, b)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        """The elementwise min that ignores NaN (the other operand wins; NaN only where both
+        are), broadcast. The gradient goes to the smaller operand, to self on ties."""
+        a, b = _same_dtype("fmin", self, other)
+        return where((a <= b) | b.isnan(), a, b)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        """The step function: 0 where self < 0, ``values`` where self == 0, 1 where self > 0
+        (0 at NaN, as PyTorch); ``values`` broadcasts and must have self's dtype. No gradient
+        (PyTorch has none)."""
+        _tensor_arg("heaviside", values)
+        if values.dtype != self.dtype:
+            raise RuntimeError(
+                "heaviside is not yet implemented for tensors with different dtypes, got "
+                f"{self.dtype} and {values.dtype}"
+            )
+        broadcast_shape("heaviside", self.shape, values.shape)
+        return Tensor._make(_recorder.call(elementwise.heaviside, self.array, values.array))
+
+    def signbit(self) -> Tensor:
+        """A bool tensor, True where the sign bit is set: x < 0, and -0.0 (``x < 0`` misses
+        it); no gradient."""
+        return Tensor._make(_recorder.call(elementwise.signbit, self.array))
+
+    def isposinf(self) -> Tensor:
+        """A bool tensor, True where the element is +inf; no gradient."""
+        return Tensor._make(_recorder.call(elementwise.isposinf, self.array))
+
+    def isneginf(self) -> Tensor:
+        """A bool tensor, True where the element is -inf; no gradient."""
+        return Tensor._make(_recorder.call(elementwise.isneginf, self.array))
+
+    def isreal(self) -> Tensor:
+        """A bool tensor, True where the imaginary part is 0: everywhere, as tensorgrad has no
+        complex dtypes."""
+        return Tensor._make(_recorder.call(elementwise.isreal, self.array))
+
+    def exp2(self) -> Tensor:
+        """2^x (integer tensors compute in the default float dtype); the gradient is
+        2^x ln 2."""
+        return elementwise.Exp2.apply(floating(self))
+
+    def logical_xor(self, other) -> Tensor:
+        """A bool tensor, True where exactly one of self and ``other`` is nonzero; no
+        gradient."""
+        return compare(np.logical_xor, "logical_xor", self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne  # PyTorch's aliases
+
+    def positive(self) -> Tensor:
+        """self itself (``+x``); a bool tensor raises, as PyTorch."""
+        if self.array.dtype == np.bool_:
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+        return self
+
+    fix = trunc  # PyTorch's alias
+
+    def gcd(self, other: Tensor) -> Tensor:
+        """The greatest common divisor of integer tensors, >= 0 (gcd(0, 0) = 0), broadcast;
+        no gradient."""
+        return _integer_binary(np.gcd, "gcd", self, other)
+
+    def lcm(self, other: Tensor) -> Tensor:
+        """The least common multiple |a b| / gcd(a, b) of integer tensors (0 if either is 0),
+        broadcast; no gradient."""
+        return _integer_binary(np.lcm, "lcm", self, other)
+
+    def bitwise_and(self, other) -> Tensor:
+        """self & other bit by bit (logical and for bool), bool and integer tensors; no
+        gradient."""
+        return self & other
+
+    def bitwise_or(self, other) -> Tensor:
+        """self | other bit by bit (logical or for bool); no gradient."""
+        return self | other
+
+    def bitwise_xor(self, other) -> Tensor:
+        """self ^ other bit by bit (logical xor for bool); no gradient."""
+        return self ^ other
+
+    def bitwise_not(self) -> Tensor:
+        """~self: every bit flipped, -x - 1 for signed integers (logical not for bool); no
+        gradient."""
+        return ~self
+
+    def bitwise_left_shift(self, other) -> Tensor:
+        """self << other = self 2^other (wrapping around), 0 for a shift below 0 or past the
+        width; integer tensors, no gradient."""
+        return self << other
+
+    def bitwise_right_shift(self, other) -> Tensor:
+        """self >> other = floor(self / 2^other) (the sign kept), for a shift below 0 or past
+        the width 0 or -1; integer tensors, no gradient."""
+        return self >> other
+
+    def ldexp(self, other: Tensor) -> Tensor:
+        """self 2^other, computed as PyTorch's ``self * pow(2.0, other)`` (so a floating
+        ``other`` gets a gradient too)."""
+        _tensor_arg("ldexp", other)
+        return self * (2.0**other)
+
+    def frexp(self):
+        """``(mantissa, exponent)`` with self = mantissa 2^exponent, 0.5 <= |mantissa| < 1
+        (0, inf and nan are their own mantissa, exponent 0); exponent is int32. The mantissa's
+        gradient is 2^-exponent. Floating tensors only."""
+        if not self.is_floating_point():
+            raise RuntimeError(f"frexp() only supports floating-point dtypes, got {self.dtype}")
+        exponent = Tensor._make(_recorder.call(elementwise.frexp_exponent, self.array))
+        return mantissa_exponent(elementwise.FrexpMantissa.apply(self), exponent)
+
+    def nextafter(self, other: Tensor) -> Tensor:
+        """The next floating point number after self towards ``other``, broadcast; no
+        gradient (PyTorch has none)."""
+        a, b = _same_dtype("nextafter", self, other)
+        if not a.is_floating_point():
+            raise RuntimeError(f"nextafter: expected floating point tensors, got {a.dtype}")
+        xp = xp_of(a.array)
+        return Tensor._make(_recorder.call(xp.nextafter, a.array, b.array))
+
+    def dist(self, other, p=2) -> Tensor:
+        """The p-norm of the difference, ``(self - other).norm(p)``, over all elements
+        (broadcast); floating tensors only."""
+        return (self - other).norm(p)
+
+    def renorm(self, p, dim: int, maxnorm) -> Tensor:
+        """Each slice ``self.select(dim, i)`` whose p-norm exceeds ``maxnorm`` scaled down to
+        norm ``maxnorm``: x maxnorm / (norm + 1e-7) there (PyTorch's formula), x elsewhere.
+        The gradient flows through the norm, as PyTorch's."""
+        if self.ndim < 2:
+            raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim}")
+        if not p > 0:
+            raise RuntimeError(f"renorm: non-positive norm p={p} not supported")
+        if not maxnorm >= 0:
+            raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        dim = wrap_dim(dim, self.ndim)
+        dims = tuple(d for d in range(self.ndim) if d != dim)
+        over = self.detach().norm(p, dims, keepdim=True) > maxnorm
+        # the norm again, of slices that are left alone replaced by ones: it is the same where
+        # it is used, and the gradient of a norm at 0 (a zero slice) would be 0 * inf = nan
+        norm = self.where(over, 1.0).norm(p, dims, keepdim=True)
+        return self * (maxnorm / (norm + 1e-7)).where(over, 1.0)
 
     # ------------------------------------------------------------------ reductions
 
@@ -1542,6 +1947,89 @@ class Tensor:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.shape}")
         return self.T
 
+    # selecting, splitting, windows and layout (tensorgrad/ops/movement.py)
+
+    def ravel(self) -> Tensor:
+        """The elements in row-major order, 1-D: a view when the layout allows, else a copy."""
+        return movement.ravel(self)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        """self[..., index, ...] at ``dim`` (that dim removed), a view; negative ``index``
+        counts from the end."""
+        return movement.select(self, dim, index)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        """``narrow(dim, start, length)`` copied: elements [start, start + length) along
+        ``dim``."""
+        return movement.narrow_copy(self, dim, start, length)
+
+    def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
+        """Views along ``dim``: n near-equal pieces (sizes differ by at most 1) for an int n,
+        or the pieces between the listed indices, x[:i0], x[i0:i1], ..., x[ik:]."""
+        return movement.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections) -> tuple:
+        """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor); an int must divide it."""
+        return movement.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections) -> tuple:
+        """``tensor_split`` along dim 0 (2+ dims); an int must divide it."""
+        return movement.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections) -> tuple:
+        """``tensor_split`` along dim 2 (3+ dims); an int must divide it."""
+        return movement.dsplit(self, indices_or_sections)
+
+    def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple:
+        """Views along ``dim`` of the listed sizes (which sum to the dim's size)."""
+        return movement.split_with_sizes(self, split_sizes, dim)
+
+    def fliplr(self) -> Tensor:
+        """``flip(1)`` of a tensor with 2+ dims: columns reversed (a copy)."""
+        return movement.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        """``flip(0)`` of a tensor with 1+ dims: rows reversed (a copy)."""
+        return movement.flipud(self)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        """The square matrix with the flattened self on diagonal ``offset``, zeros
+        elsewhere."""
+        return movement.diagflat(self, offset)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Windows of ``size`` elements every ``step`` along ``dimension``, in a new last dim:
+        out[..., w, ..., k] = self[..., w * step + k, ...], (n - size) // step + 1 windows;
+        a view. The gradient adds each window back where it was read."""
+        return movement.unfold(self, dimension, size, step)
+
+    def stride(self, dim: int | None = None):
+        """The strides in elements (a tuple, or one dim's) that PyTorch reports for this
+        layout: row-major ones (stride_i = prod of the later sizes) when ``is_contiguous``,
+        else the storage's, a stride 0 marking a broadcast (``expand``) dim."""
+        strides = movement.strides(self)
+        return strides if dim is None else strides[wrap_dim(dim, builtins.max(self.ndim, 1))]
+
+    def ndimension(self) -> int:
+        """The number of dimensions (``dim()``)."""
+        return self.ndim
+
+    def get_device(self) -> int:
+        """The index of the GPU holding the tensor, -1 on the CPU."""
+        index = self.device.index
+        return -1 if index is None else index
+
+    def sum_to_size(self, *size) -> Tensor:
+        """Summed over the dims where ``size`` (which must expand to self's shape) has 1 or
+        nothing: the adjoint of ``expand(size)``."""
+        size = tuple(size_args(size))
+        lead = self.ndim - len(size)
+        if lead < 0 or any(s != 1 and s != n for s, n in zip(size, self.shape[lead:])):
+            raise RuntimeError(
+                f"size {{{list(size)}}} is not expandable to size {{{list(self.shape)}}}."
+            )
+        return self.sum_to(size)
+
     def expand(self, *sizes) -> Tensor:
         """Size-1 dimensions broadcast to ``sizes`` without copying (a view); -1 keeps a
         size and extra sizes add leading dims. ``broadcast_to`` is the same function."""
@@ -1851,12 +2339,25 @@ class Tensor:
         indexing.check_index_tensor(self, dim, index, "gather")
         return indexing.Gather.apply(self, index, dim=dim)
 
-    def scatter(self, dim: int, index: Tensor, src) -> Tensor:
-        """A copy with ``src`` (a tensor or number) written at ``index`` along ``dim``:
-        out[i][index[i][j]] = src[i][j] for dim=1."""
+    def scatter(self, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
+        """A copy with ``src`` (a tensor or number; or ``value``) written at ``index`` along
+        ``dim``: out[i][index[i][j]] = src[i][j] for dim=1. ``reduce='add'`` / ``'multiply'``
+        adds / multiplies instead (``scatter_reduce`` 'sum' / 'prod', with its gradient where
+        PyTorch has none)."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter(): give exactly one of src and value")
+        src = value if src is None else src
         dim = wrap_dim(dim, self.ndim)
         indexing.check_index_tensor(self, dim, index, "scatter")
-        return indexing.Scatter.apply(self, index, to_tensor(src, self).to(self.dtype), dim=dim)
+        src = to_tensor(src, self).to(self.dtype)
+        if reduce is None:
+            return indexing.Scatter.apply(self, index, src, dim=dim)
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        if src.shape != index.shape:
+            src = src.expand(index.shape) if src.ndim == 0 else src
+        how = "sum" if reduce == "add" else "prod"
+        return indexing.scatter_reduce(self, dim, index, src, how)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         """A copy with ``src`` added at ``index`` along ``dim``:
@@ -1878,16 +2379,100 @@ class Tensor:
         return self[(slice(None),) * dim + (index.reshape(-1),)]
 
     def masked_select(self, mask: Tensor) -> Tensor:
-        """The elements where ``mask`` (broadcast to self's shape) is True, 1-D."""
-        return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
+        """The elements where ``mask`` (a bool tensor, broadcast with self) is True, 1-D in
+        row-major order."""
+        return indexing.masked_select(self, mask)
 
     def nonzero(self, *, as_tuple: bool = False):
         """The int64 indices of the nonzero elements, shape (count, ndim); ``as_tuple=True``
         gives one 1-D tensor per dim. No gradient."""
-        idx = xp_of(self.array).nonzero(self.array)
-        if as_tuple:
-            return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
-        return Tensor._make(xp_of(self.array).stack(idx, axis=1).astype(np.int64))
+        return indexing.nonzero(self, as_tuple=as_tuple)
+
+    # writes and reads by index (tensorgrad/ops/indexing.py), and statistics of values
+
+    def argwhere(self) -> Tensor:
+        """``nonzero()``: the (count, ndim) int64 indices of the nonzero elements."""
+        return indexing.argwhere(self)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """A copy (broadcast with ``mask``) with the positions where mask is True filled, in
+        row-major order, by the first elements of ``source``."""
+        return indexing.masked_scatter(self, mask, source)
+
+    def take(self, index: Tensor) -> Tensor:
+        """self.flatten()[index] in the shape of ``index`` (negative entries from the end)."""
+        return indexing.take(self, index)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """A copy with ``source``'s elements written (added with ``accumulate``) at the flat
+        row-major positions ``index``."""
+        return indexing.put(self, index, source, accumulate)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+        """A copy with out[..., index[i], ...] += alpha * source[..., i, ...] along ``dim``
+        (repeated indices add up)."""
+        return indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy with out[..., index[i], ...] = source[..., i, ...] along ``dim``."""
+        return indexing.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim: int, index: Tensor, value) -> Tensor:
+        """A copy with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d
+        tensor)."""
+        return indexing.index_fill(self, dim, index, value)
+
+    def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+        """A copy with out[indices] = values (``+=`` with ``accumulate``), ``indices`` a
+        tuple of integer or bool tensors."""
+        return indexing.index_put(self, indices, values, accumulate)
+
+    def index_reduce(
+        self, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self=True
+    ) -> Tensor:
+        """A copy with source[..., i, ...] reduced into out[..., index[i], ...] by ``reduce``
+        ('prod', 'mean', 'amax', 'amin'), self's slices included unless
+        ``include_self=False``."""
+        return indexing.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def scatter_reduce(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """A copy with out[i][index[i][j]] (reduce)= src[i][j] (dim=1), ``reduce`` one of
+        'sum', 'prod', 'mean', 'amax', 'amin'; self's values included unless
+        ``include_self=False``."""
+        return indexing.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        """A copy with ``select(dim, index)`` replaced by ``src``."""
+        return indexing.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src: Tensor, dim: int = 0, start=None, end=None, step: int = 1):
+        """A copy with the slice start:end:step along ``dim`` replaced by ``src``."""
+        return indexing.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """A copy with ``diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+        return indexing.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def msort(self) -> Tensor:
+        """Sorted along dim 0, ascending (``sort(0).values``)."""
+        return sorting.msort(self)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density: bool = False):
+        """``(hist, bin_edges)``: counts (or summed ``weight``) of the elements in ``bins``
+        equal bins over ``range`` (or between the given edges), the last bin closed; with
+        ``density``, divided by the total and the bin widths. No gradient."""
+        return sorting.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def cov(self, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+        """The covariance matrix of the rows (variables; columns are observations):
+        (x - m) diag(w) (x - m)^T / (sum(w) - correction), w the weights."""
+        return reduce.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        """Pearson correlation coefficients of the rows: C_ij / sqrt(C_ii C_jj), C = cov."""
+        return reduce.corrcoef(self)
 
     # ------------------------------------------------------------------ in place
 
@@ -1898,18 +2483,30 @@ class Tensor:
         return views.apply_binary(self, elementwise.Add, other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
-        """self -= alpha * other in place; returns self."""
+        """self -= alpha * other in place; returns self (``subtract_`` is PyTorch's alias)."""
         other = other * alpha if alpha != 1 else other
         return views.apply_binary(self, elementwise.Sub, other)
 
+    subtract_ = sub_
+
     def mul_(self, other) -> Tensor:
-        """self *= other in place; returns self."""
+        """self *= other in place; returns self (``multiply_`` is PyTorch's alias)."""
+        if self.array.dtype is _HALF:  # with a scalar: in float32, as out of place
+            return _inplace(self, "mul", (other,), {})
         return views.apply_binary(self, elementwise.Mul, other)
 
-    def div_(self, other) -> Tensor:
-        """self /= other in place (true division; no ``rounding_mode``, unlike PyTorch);
-        returns self."""
+    multiply_ = mul_
+
+    def div_(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """self = self.div(other, rounding_mode=rounding_mode) in place: true division, or
+        rounded down ('floor') or toward zero ('trunc'); returns self. An integer tensor takes
+        only the rounding modes (true division gives floats). ``divide_`` and
+        ``true_divide_`` are PyTorch's aliases."""
+        if rounding_mode is not None or self.array.dtype is _HALF:
+            return _inplace(self, "div", (other,), {"rounding_mode": rounding_mode})
         return views.apply_binary(self, elementwise.Div, other)
+
+    divide_ = true_divide_ = div_
 
     def pow_(self, exponent) -> Tensor:
         """self = self ** exponent in place; returns self."""
@@ -1920,6 +2517,19 @@ class Tensor:
         return views.assign(self, views.operand(self, copy=True).clamp(min, max))
 
     clip_ = clamp_
+
+    def float_power_(self, exponent) -> Tensor:
+        """self = self ** exponent in place, computed in float64: self must be float64, as
+        in PyTorch; returns self."""
+        if self.array.dtype != np.float64:
+            raise RuntimeError(
+                f"float_power_: the base has dtype {self.dtype} but the operation's result "
+                "requires dtype float64 (float_power computes in float64)"
+            )
+        return _inplace(self, "float_power", (exponent,), {})
+
+    # abs_, exp_, eq_ and PyTorch's other in-place forms of the elementwise methods are made
+    # from the table INPLACE below the class
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place; returns self."""
@@ -1943,17 +2553,135 @@ class Tensor:
         """``masked_fill(mask, value)`` in place; returns self."""
         return views.assign(self, views.operand(self).masked_fill(mask, value))
 
+    # in-place forms of the indexing, scatter, triangle and running ops (computed out of place
+    # and assigned: ``views.assign``), and the in-place view ops (``movement.view_in_place``)
+
+    def _assign_same_shape(self, out: Tensor, name: str) -> Tensor:
+        if out.shape != self.shape:
+            raise RuntimeError(
+                f"{name}: the result's shape {out.shape} doesn't match the tensor's shape "
+                f"{self.shape} (an in-place op cannot broadcast the tensor itself)"
+            )
+        return views.assign(self, out)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """``masked_scatter(mask, source)`` in place (mask broadcast to self); returns self."""
+        out = indexing.masked_scatter(views.operand(self), mask, source)
+        return self._assign_same_shape(out, "masked_scatter_")
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put(index, source, accumulate)`` in place; returns self."""
+        return indexing.put_(self, index, source, accumulate)
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+        """``index_add(dim, index, source, alpha=alpha)`` in place; returns self."""
+        out = indexing.index_add(views.operand(self), dim, index, source, alpha=alpha)
+        return views.assign(self, out)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """``index_copy(dim, index, source)`` in place; returns self."""
+        return views.assign(self, indexing.index_copy(views.operand(self), dim, index, source))
+
+    def index_fill_(self, dim: int, index: Tensor, value) -> Tensor:
+        """``index_fill(dim, index, value)`` in place; returns self."""
+        return views.assign(self, indexing.index_fill(views.operand(self), dim, index, value))
+
+    def index_put_(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+        """self[indices] = values in place (``+=`` with ``accumulate``); returns self."""
+        return indexing.index_put_(self, indices, values, accumulate)
+
+    def index_reduce_(
+        self, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self=True
+    ) -> Tensor:
+        """``index_reduce(...)`` in place; returns self."""
+        x = views.operand(self, copy=True)  # the reduction keeps x for its gradient
+        out = indexing.index_reduce(x, dim, index, source, reduce, include_self=include_self)
+        return views.assign(self, out)
+
+    def scatter_(self, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
+        """``scatter(dim, index, src, reduce=reduce)`` in place; returns self."""
+        copy = reduce is not None  # scatter_reduce keeps x for its gradient
+        out = views.operand(self, copy=copy).scatter(dim, index, src, value, reduce=reduce)
+        return views.assign(self, out)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """``scatter_add(dim, index, src)`` in place; returns self."""
+        return views.assign(self, views.operand(self).scatter_add(dim, index, src))
+
+    def scatter_reduce_(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """``scatter_reduce(...)`` in place; returns self."""
+        x = views.operand(self, copy=True)  # the reduction keeps x for its gradient
+        out = indexing.scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
+        return views.assign(self, out)
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+        """Set the main diagonal (positions i, i, ..., i) to ``fill_value`` in place; self has
+        2+ dims, all of one length beyond 2. A tall matrix with ``wrap`` restarts the
+        diagonal every ncols + 1 rows (NumPy's ``fill_diagonal``); returns self."""
+        if self.ndim < 2:
+            raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got {self.shape}")
+        if self.ndim > 2 and len(set(self.shape)) != 1:
+            raise RuntimeError(
+                f"fill_diagonal_: all dimensions of input must be of equal length, got {self.shape}"
+            )
+        mask = Tensor._make(_recorder.call(_diagonal_mask, self.shape, wrap, self.device))
+        return self.masked_fill_(mask, fill_value)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """``tril(diagonal)`` in place: zeros above diagonal ``diagonal``; returns self."""
+        return views.assign(self, views.operand(self).tril(diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """``triu(diagonal)`` in place: zeros below diagonal ``diagonal``; returns self."""
+        return views.assign(self, views.operand(self).triu(diagonal))
+
+    def cumsum_(self, dim: int, *, dtype=None) -> Tensor:
+        """``cumsum(dim)`` in place (the result cast to self's dtype); returns self."""
+        return views.assign(self, views.operand(self).cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim: int, *, dtype=None) -> Tensor:
+        """``cumprod(dim)`` in place; returns self."""
+        return views.assign(self, views.operand(self, copy=True).cumprod(dim, dtype=dtype))
+
+    def squeeze_(self, dim=None) -> Tensor:
+        """``squeeze(dim)`` in place: self's own shape loses those size-1 dims; returns self.
+        While recording, self's history becomes the squeeze, as PyTorch (a leaf that requires
+        grad refuses); see ``movement.view_in_place`` for older views of self."""
+        back = (movement.Reshape, {"shape": self.shape})
+        return movement.view_in_place(self, self.squeeze(dim), "squeeze_", back)
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """``unsqueeze(dim)`` in place: self's own shape gains a size-1 dim; returns self."""
+        back = (movement.Reshape, {"shape": self.shape})
+        return movement.view_in_place(self, self.unsqueeze(dim), "unsqueeze_", back)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """``transpose(dim0, dim1)`` in place: self's shape and strides swap those dims
+        (``swapaxes_``/``swapdims_`` are aliases); returns self."""
+        view = self.transpose(dim0, dim1)
+        back = (movement.Permute, {"dims": _swapped(self.ndim, dim0, dim1)})
+        return movement.view_in_place(self, view, "transpose_", back)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def t_(self) -> Tensor:
+        """``t()`` in place (a matrix transposed, 0-d and 1-D unchanged); returns self."""
+        back = (movement.Permute, {"dims": _swapped(self.ndim, 0, 1)})
+        return movement.view_in_place(self, self.t(), "t_", back)
+
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from U[a, b) (on the CPU generator, so a seed gives
         the same numbers on any device); returns self."""
-        sample = _random.rng(generator).uniform(a, b, self.shape)
-        return views.fill(self, backend.to_device(sample.astype(self.array.dtype), self.device))
+        draw = lambda r: r.uniform(a, b, self.shape).astype(self.array.dtype)  # noqa: E731
+        return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from N(mean, std^2) (on the CPU generator, so a seed
         gives the same numbers on any device); returns self."""
-        sample = _random.rng(generator).normal(mean, std, self.shape)
-        return views.fill(self, backend.to_device(sample.astype(self.array.dtype), self.device))
+        draw = lambda r: r.normal(mean, std, self.shape).astype(self.array.dtype)  # noqa: E731
+        return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def _fill_drawn(self, name: str, sample, generator, floating: bool = True) -> Tensor:
         """Fill with ``sample(rng)`` (a NumPy draw of self's shape) cast to self's dtype."""
@@ -1962,8 +2690,9 @@ class Tensor:
                 f"{name} draws from a continuous distribution: the tensor must "
                 f"have a floating dtype, got {self.dtype}"
             )
-        array = _random.draw(lambda r: sample(r).astype(self.array.dtype), self.device, generator)
-        return views.fill(self, array)
+        dtype = self.array.dtype
+        draw = lambda r: sample(r).astype(dtype)  # noqa: E731
+        return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def bernoulli(self, p=None, *, generator=None) -> Tensor:
         """0/1 draws of self's shape and dtype: element i is 1 with probability ``self[i]``
@@ -1973,7 +2702,9 @@ class Tensor:
             raise RuntimeError(f"bernoulli: probabilities must be floating, got {self.dtype}")
         prob = self.array if p is None else p
         return Tensor._make(
-            _random.bernoulli(prob, self.shape, self.array.dtype, self.device, generator)
+            _recorder.call(
+                _random.bernoulli, prob, self.shape, self.array.dtype, self.device, generator
+            )
         )
 
     def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
@@ -1986,8 +2717,8 @@ class Tensor:
                     f"the tensor's shape {self.shape}"
                 )
             p = backend.to_device(p.array, self.device)
-        drawn = _random.bernoulli(p, self.shape, self.array.dtype, self.device, generator)
-        return views.fill(self, drawn)
+        args = (p, self.shape, self.array.dtype, self.device, generator)
+        return views.fill(self, _recorder.call(_random.bernoulli, *args))
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
         """int64 category indices drawn from the rows of self (1-D or 2-D, non-negative,
@@ -1995,7 +2726,8 @@ class Tensor:
         replacement the categories of a row are distinct and a zero weight is never drawn,
         so ``num_samples`` may not exceed a row's count of positive weights (PyTorch
         documents this; its CPU kernel draws zero weights instead)."""
-        return Tensor._make(_random.multinomial(self.array, num_samples, replacement, generator))
+        args = (self.array, num_samples, replacement, generator)
+        return Tensor._make(_recorder.call(_random.multinomial, *args))
 
     def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from Exp(lambd), density lambd e^(-lambd x) on x >= 0;
@@ -2039,6 +2771,83 @@ class Tensor:
         return self._fill_drawn("random_", draw, generator, False)
 
 
+# ---------------------------------------------------------------------- in-place forms
+
+# t.NAME_(...) for each NAME: t.NAME(...) computed, then written into t's memory. Its 0/1 result
+# of a comparison or logical op is written in t's dtype, with gradient 0 (PyTorch's).
+INPLACE = (
+    "abs absolute neg negative exp exp2 expm1 log log2 log10 log1p sqrt rsqrt square "
+    "reciprocal sigmoid tanh relu sin cos tan asin acos atan arcsin arccos arctan sinh cosh "
+    "asinh acosh atanh arcsinh arccosh arctanh atan2 arctan2 hypot ceil floor round trunc fix "
+    "frac sign sgn erf erfc erfinv lgamma digamma polygamma mvlgamma i0 logit xlogy sinc "
+    "deg2rad rad2deg nan_to_num lerp addcmul addcdiv clamp_min clamp_max copysign fmod "
+    "remainder floor_divide heaviside gcd lcm ldexp nextafter bitwise_and bitwise_or "
+    "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm"
+).split()
+INPLACE_ZERO_GRADIENT = (
+    "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or "
+    "logical_not logical_xor"
+).split()
+
+
+def _inplace(self: Tensor, name: str, args: tuple, kwargs: dict) -> Tensor:
+    """``self.name(*args, **kwargs)`` written into self (``views.assign``: a leaf that requires
+    grad raises, a view writes through to its base, the version counter moves, autograd
+    records the op), with PyTorch's checks: the result's dtype must cast to self's (no floats
+    into an integer tensor) and its shape must be self's (self does not broadcast)."""
+    operand = views.operand(self, copy=True)  # the op may save it: its values, before the write
+    if operand is self and GradMode.enabled and any(
+        isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())
+    ):  # self has no history, but the gradient of another input may need its old values
+        operand = self.detach().clone()
+    result = getattr(operand, name)(*args, **kwargs)
+    if not backend.can_cast(result.dtype, self.dtype):
+        raise RuntimeError(
+            f"{name}_: result type {result.dtype} can't be cast to the desired output type "
+            f"{self.dtype}"
+        )
+    if result.shape != self.shape:
+        raise RuntimeError(
+            f"{name}_: output with shape {self.shape} doesn't match the broadcast shape "
+            f"{result.shape}"
+        )
+    result = result.to(self.dtype)
+    if name in INPLACE_ZERO_GRADIENT and GradMode.enabled:
+        for x in (operand, *args):  # each input that requires grad gets gradient 0
+            if isinstance(x, Tensor) and x.requires_grad:
+                result = _zero_gradient_to(x, result)
+    if result.grad_fn is not None and views.recording(self, result):
+        # self takes the op's node as its grad_fn (ExpBackward0, as PyTorch's), no copy between
+        views.check_no_overlap(self, f"{name}_")
+        views.check_can_modify(self)
+        return views.rebase(self, result)
+    return views.assign(self, result)
+
+
+def _zero_gradient_to(source: Tensor, out: Tensor) -> Tensor:
+    """``out``'s values, in a graph that also reaches ``source`` with gradient 0 (PyTorch's for
+    an op whose result is constant in that input): ``where(False, source, out)``."""
+    never = zeros(out.shape, dtype=np.bool_, device=out.device)
+    return where(never, source.to(out.dtype), out)
+
+
+def _inplace_method(name: str):
+    def method(self, *args, **kwargs):
+        return _inplace(self, name, args, kwargs)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = (
+        f"``{name}`` in place: self = self.{name}(...), written into self's memory; returns "
+        f"self. The result must cast to self's dtype.\n\n{inspect.getdoc(getattr(Tensor, name))}"
+    )
+    return method
+
+
+for _name in INPLACE + INPLACE_ZERO_GRADIENT:
+    setattr(Tensor, _name + "_", _inplace_method(_name))
+del _name
+
+
 def _rebuild(array, requires_grad):
     return Tensor._from_data(array, requires_grad=requires_grad)
 
@@ -2052,26 +2861,26 @@ _TYPE_NAMES = {
 
 
 def _legacy_array(args: tuple, device, size, data):
-    """The float32 array of ``torch.Tensor(*args, device=, size=, data=)``: sizes give an
-    uninitialised array, a sequence or an array a float32 copy, a tensor its own array."""
+    """The array of ``torch.Tensor(*args, device=, size=, data=)``, of the default float dtype:
+    sizes give an uninitialised array, a sequence or an array a copy, a tensor its own array."""
     if size is not None or data is not None:
         if args or (size is not None and data is not None):
             raise TypeError("Tensor(): give sizes, size=(...) or data=[...], one of them")
         args = tuple(size) if size is not None else (data,)
     if not args:
-        return to_array([], np.float32, device, copy=True)
+        return to_array([], backend.DEFAULT_FLOAT, device, copy=True)
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
         if any(a < 0 for a in args):
             raise RuntimeError(
                 f"Tensor(): trying to create a tensor with negative dimension {list(args)}"
             )
-        return empty(*args, device=device).array  # float32, uninitialised as in PyTorch
+        return empty(*args, device=device).array  # uninitialised, as in PyTorch
     if len(args) == 1:
         (x,) = args
         if isinstance(x, Tensor):
             return x.array if device is None else backend.to_device(x.array, Device(device))
         if isinstance(x, (list, tuple)) or backend.is_array(x):
-            return to_array(x, np.float32, device, copy=True)
+            return to_array(x, backend.DEFAULT_FLOAT, device, copy=True)
         hint = f" (a 0-d tensor is tg.tensor({x!r}))" if isinstance(x, (int, float)) else ""
         got = type(x).__name__
         raise TypeError(f"Tensor(): data must be a sequence or an array, got {got}{hint}")
@@ -2101,6 +2910,59 @@ def where(condition, input, other) -> Tensor:
     shape = broadcast_shape("where", cond.shape, a.shape)
     broadcast_shape("where", shape, b.shape)
     return elementwise.Where.apply(cond, a, b)
+
+
+def float_power(input, exponent) -> Tensor:
+    """input ** exponent computed in float64: both cast to float64 first (either may be a Python
+    number, not both), as PyTorch's ``float_power``; the result is float64 and each gradient is
+    cast back to its input's dtype."""
+    if isinstance(input, Tensor):
+        base = input.double()
+        return base.pow(exponent.double() if isinstance(exponent, Tensor) else exponent)
+    if not isinstance(exponent, Tensor):
+        raise TypeError(
+            f"float_power: expected a tensor input or exponent, got {type(input).__name__} and "
+            f"{type(exponent).__name__}"
+        )
+    return float(input) ** exponent.double()
+
+
+def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
+    """other - alpha * input (``sub`` with the operands swapped); either may be a number."""
+    return other - (input * alpha if alpha != 1 else input)
+
+
+def is_tensor(obj) -> bool:
+    """True when ``obj`` is a tensorgrad Tensor (``isinstance(obj, Tensor)``)."""
+    return isinstance(obj, Tensor)
+
+
+def _tensor_arg(name: str, other) -> None:
+    """PyTorch's TypeError for a number where a function takes only a tensor (fmax, gcd, ...)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+
+
+def _same_dtype(name: str, a: Tensor, b: Tensor) -> tuple:
+    """``a`` and the tensor ``b`` on one device, broadcastable, cast to their promoted dtype."""
+    _tensor_arg(name, b)
+    if a.device != b.device:
+        raise RuntimeError(
+            f"{name}: expected all tensors on the same device, got {a.device} and {b.device}"
+        )
+    broadcast_shape(name, a.shape, b.shape)
+    dt = backend.result_type(a, b)
+    return a.to(dt), b.to(dt)
+
+
+def _integer_binary(fn, name: str, a: Tensor, b: Tensor) -> Tensor:
+    """``fn(a, b)`` (NumPy's gcd, lcm) for integer tensors, in their promoted dtype."""
+    _tensor_arg(name, b)
+    if a.array.dtype.kind not in "iu" or b.array.dtype.kind not in "iu":
+        raise NotImplementedError(f"{name}: expected integer tensors, got {a.dtype} and {b.dtype}")
+    return no_grad_binary(getattr(xp_of(a.array), fn.__name__), a, b, name)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -2201,6 +3063,7 @@ def einsum(equation: str, *operands) -> Tensor:
 # The ops and the argument helpers import Tensor from this module, so they are imported last
 # (the cycle is one-way at import time: by now Tensor exists).
 from . import amp as _amp
+from . import memory_format as _layout
 from . import random as _random
 from ._args import (
     PY_SCALARS,
@@ -2227,6 +3090,24 @@ from .creation import empty, full, ones, zeros
 from .grad_mode import GradMode
 from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice
+
+
+def _swapped(ndim: int, a: int, b: int) -> tuple:
+    """The permutation that swaps dims a and b (its own inverse)."""
+    dims = list(range(ndim))
+    if ndim > 1:  # (t_ of a 0-d or 1-D tensor changes nothing)
+        a, b = wrap_dim(a, ndim), wrap_dim(b, ndim)
+        dims[a], dims[b] = dims[b], dims[a]
+    return tuple(dims)
+
+
+@_recorder.pure
+def _diagonal_mask(shape: tuple, wrap: bool, device):
+    """True at the positions (i, i, ..., i) of ``shape`` (2-D: every ncols + 1 flat positions,
+    up to the last column's row unless ``wrap``), as NumPy's ``fill_diagonal``."""
+    mask = np.zeros(shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return backend.to_device(mask, device)
 
 
 def _check_nonnegative(index, dim: int, shape) -> None:

@@ -348,3 +348,53 @@ def test_factory_errors():
         tg.zeros(2, dtype=tg.int64, requires_grad=True)
     with pytest.raises(TypeError):
         tg.zeros(2, dtype="complex128")
+
+
+# ---------------------------------------------------------------------------- default dtype
+
+
+@pytest.fixture
+def float64_default():
+    """float64 as tensorgrad's and PyTorch's default dtype for the test, float32 after it."""
+    tg.set_default_dtype(tg.float64)
+    torch.set_default_dtype(torch.float64)
+    yield
+    tg.set_default_dtype(tg.float32)
+    torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L: L.zeros(2, dtype=L.float32),
+        lambda L: L.tensor([1.0], dtype=L.float16),
+        lambda L: L.tensor(np.ones(2, np.float32)),
+        lambda L: L.tensor(np.float32(1.5)),
+        lambda L: L.zeros_like(L.ones(2, dtype=L.int32)),
+        lambda L: L.full_like(L.ones(2, dtype=L.float32), 2.5),
+        lambda L: L.rand_like(L.ones(2, dtype=L.float32)),
+        lambda L: L.full((2,), True),
+        lambda L: L.arange(5),
+        lambda L: L.arange(5, dtype=L.float32),
+        lambda L: L.randperm(4),
+        lambda L: L.tensor([1.0]).new_zeros(2),
+        lambda L: L.tensor([1, 2], dtype=L.int32).new_ones(2),
+    ],
+)
+def test_explicit_and_inherited_dtypes_ignore_the_default(float64_default, make):
+    _check(make(tg), make(torch), values=False)
+
+
+def test_the_default_dtype_is_read_at_each_call(float64_default):
+    assert tg.zeros(1).dtype == tg.float64 and tg.tensor([0.5]).dtype == tg.float64
+    tg.set_default_dtype(tg.float16)
+    assert tg.ones(1).dtype == tg.float16 and tg.randn(2).dtype == tg.float16
+    assert tg.arange(0.0, 1.0, 0.25).dtype == tg.float16 and tg.eye(2).dtype == tg.float16
+
+
+def test_as_tensor_of_a_tensor_stays_in_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert tg.as_tensor(x, dtype=tg.float32) is x  # its own dtype: the tensor itself
+    y = tg.as_tensor(x, dtype=tg.float64)  # a cast, differentiable as PyTorch's
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])

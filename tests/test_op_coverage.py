@@ -29,6 +29,14 @@ NO_GRADIENT_OUTPUT = {  # integer/bool results, or results that don't depend on 
     "__invert__",
     "argsort bincount unique unique_consecutive",  # ops/sorting.py: indices, counts, sets
     "histc",  # ops/sorting.py: bin counts (PyTorch has no gradient either)
+    # tests/ops/test_indexing.py, test_sorting.py, test_movement.py: indices, bin counts, and
+    # the layout queries stride, ndimension, get_device
+    "argwhere histogram stride ndimension get_device",
+    # tests/ops/test_elementwise.py::test_results_equal_torch: bool and integer results, bit
+    # operations, and nextafter and heaviside (PyTorch has no gradient for them)
+    "signbit isposinf isneginf isreal logical_xor greater greater_equal less less_equal "
+    "not_equal gcd lcm heaviside nextafter bitwise_and bitwise_or bitwise_xor bitwise_not "
+    "bitwise_left_shift bitwise_right_shift __lshift__ __rlshift__ __rshift__ __rrshift__",
 }
 NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place writes
     "backward detach detach_ requires_grad_ retain_grad register_hook "
@@ -40,7 +48,12 @@ NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place wr
     "clamp_ clip_ zero_ fill_ copy_ masked_fill_ uniform_ normal_ sum_to "
     # random draws (tests/test_random.py): no gradient, as PyTorch's is zero
     "bernoulli bernoulli_ multinomial exponential_ geometric_ log_normal_ cauchy_ random_ "
-    "randint_like"
+    "randint_like "
+    # in-place forms of ops without gradient: tests/ops/test_inplace.py (integer tensors)
+    "gcd_ lcm_ heaviside_ nextafter_ floor_divide_ bitwise_and_ bitwise_or_ bitwise_xor_ "
+    "bitwise_not_ bitwise_left_shift_ bitwise_right_shift_ logical_and_ logical_or_ "
+    "logical_not_ logical_xor_ __iand__ __ior__ __ixor__ __ilshift__ __irshift__ "
+    "__ifloordiv__ __imod__ __ipow__"
 }
 # PyTorch's queries of a tensor's kind, device and layout (tests/test_tensor.py)
 QUERIES = {
@@ -63,7 +76,16 @@ FUNCTIONAL_ELSEWHERE = {
 # Primitives no CPU table can reach, with the test that covers them instead.
 PRIMITIVES_ELSEWHERE = {
     "ToDevice": "needs a GPU: tests/test_cuda.py",
+    "DelayedError": "raises on double backward: tests/ops/test_indexing.py::"
+    "test_scatter_reduce_prod_double_backward_with_two_zeros_in_a_slot_raises_like_torch",
     "DropoutMask": "a random mask: tests/nn/test_dropout.py, tests/kernels/test_dropout.py",
+    "NoDerivative": "raises on backward: tests/test_special.py::"
+    "test_gradients_pytorch_does_not_have_raise_its_error_only_when_asked_for",
+    **dict.fromkeys(
+        "GammaReparam StandardGammaGrad DirichletReparam DirichletGrad".split(),
+        "random draws' implicit gradients: tests/distributions/test_incomplete.py (against "
+        "mpmath and torch._standard_gamma_grad/_dirichlet_grad), test_gamma.py, test_dirichlet.py",
+    ),
 }
 
 

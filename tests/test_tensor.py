@@ -517,3 +517,20 @@ def test_setting_data_swaps_the_storage_and_keeps_the_parameter():
     assert p.array is other.array
     with pytest.raises(TypeError, match="must be set to a Tensor, got list"):
         p.data = [1.0, 2.0]
+
+
+def test_a_cast_to_an_integer_or_bool_dtype_leaves_the_graph():
+    # it kept requires_grad and a CastBackward0 node, so gradients flowed through int casts
+    x = tg.tensor([1.5, -2.5], requires_grad=True)
+    for cast in (x.int(), x.long(), x.bool(), x.to(tg.int64)):
+        assert not cast.requires_grad and cast.grad_fn is None
+    assert x.double().requires_grad and x.half().requires_grad
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_copy_into_an_empty_tensor():
+    # zeros(0, 8) has NumPy strides (0, 0), which read as an expanded (overlapping) tensor
+    z = tg.zeros(0, 8)
+    assert z.copy_(tg.zeros(0, 8)) is z
+    layer = tg.nn.Linear(8, 0).double()
+    layer.load_state_dict(tg.nn.Linear(8, 0).double().state_dict())

@@ -40,11 +40,16 @@ MODULES: dict[str, TorchModule] = {
     "torch.nn.utils": TorchModule(("tensorgrad.nn.utils",)),
     "torch.nn.utils.clip_grad": TorchModule(("tensorgrad.nn.utils",)),
     "torch.nn.utils.rnn": TorchModule(("tensorgrad.nn.utils.rnn",)),
+    "torch.nn.utils.parametrize": TorchModule(("tensorgrad.nn.utils.parametrize",)),
+    "torch.nn.utils.parametrizations": TorchModule(("tensorgrad.nn.utils.parametrizations",)),
+    "torch.nn.utils.fusion": TorchModule(("tensorgrad.nn.utils.fusion",)),
+    "torch.nn.modules.lazy": TorchModule(("tensorgrad.nn.lazy",)),
     "torch.nn.parameter": TorchModule(("tensorgrad.nn.parameter",)),
     "torch.nn.modules": TorchModule(("tensorgrad.nn",)),
     "torch.nn.modules.utils": TorchModule(shims="NN_MODULES_UTILS"),
     "torch.nn.parallel": TorchModule(
-        ("tensorgrad.distributed",), names=frozenset({"DistributedDataParallel"})
+        ("tensorgrad.distributed", "tensorgrad.nn.data_parallel"),
+        names=frozenset({"DistributedDataParallel", "DataParallel", "data_parallel"}),
     ),
     "torch.optim": TorchModule(("tensorgrad.optim",)),
     "torch.optim.optimizer": TorchModule(("tensorgrad.optim.optimizer",)),

@@ -113,7 +113,7 @@ def check_can_modify(x: Tensor) -> None:
 def check_no_overlap(x: Tensor, name: str) -> None:
     """An expanded tensor has elements that share memory: writing them is ambiguous."""
     strides = x.array.strides
-    if 0 not in strides:
+    if 0 not in strides or 0 in x.shape:  # an empty tensor: there is nothing to write
         return
     if any(s == 0 and n > 1 for s, n in zip(strides, x.shape)):
         raise RuntimeError(
@@ -144,7 +144,8 @@ def operand(x: Tensor, copy: bool = False) -> Tensor:
     x = current(x)
     if not copy:
         return x
-    return Tensor._make(x.array.copy(), x.grad_fn, x.requires_grad, x._output_nr)
+    array = recorder.call(_copy, x.array)  # an array call tg.compile records
+    return Tensor._make(array, x.grad_fn, x.requires_grad, x._output_nr)
 
 
 class CopySlices(Op):
@@ -228,7 +229,10 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
         if op.saves_inputs and op.inputs_to_save(needs, (source, other))[0] is not None:
             # the node keeps the old values, which are about to be overwritten
             source = Tensor._make(
-                source.array.copy(), source.grad_fn, source.requires_grad, source._output_nr
+                recorder.call(_copy, source.array),
+                source.grad_fn,
+                source.requires_grad,
+                source._output_nr,
             )
         result = _args.binary(op, source, other, true_divide=op is elementwise.Div)
         if result.shape != x.shape:
@@ -276,6 +280,11 @@ def fill(x: Tensor, value) -> Tensor:
     recorder.call(_assign, x.array, value)
     x._version_counter[0] += 1
     return x
+
+
+def _copy(array):
+    """A copy of ``array`` (as one function, which tg.compile records)."""
+    return array.copy()
 
 
 def _assign(target, values) -> None:

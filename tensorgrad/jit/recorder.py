@@ -234,8 +234,8 @@ class Recorder:
             # several arrays (None for one not computed)
             step.out = tuple(None if a is None else self._new_slot(a) for a in out)
         elif out is not None:
-            # a NumPy scalar or a Python value: the code that uses it keeps the value of this
-            # call, and a replay would run on with it, stale
+            # a Python value: the code that uses it keeps the value of this call, and a replay
+            # would run on with it, stale
             self.host_read(f"{step.label}, which returned a {type(out).__name__} (not an array),")
 
     def guard(self, fn, args: tuple, value, label: str) -> None:
@@ -340,8 +340,12 @@ def _qualname(fn) -> str:
 
 def call(fn, *args, **kwargs):
     """``fn(*args, **kwargs)``, recorded as one step while a recording is in progress: the
-    array work that happens outside ``Op.apply``."""
+    array work that happens outside ``Op.apply``. A NumPy scalar result (what a NumPy function
+    gives for 0-d input) comes back as a 0-d array, as a tensor holds it, so that the recording
+    keeps track of it."""
     out = fn(*args, **kwargs)
+    if isinstance(out, np.generic):
+        out = np.asarray(out)
     rec = ACTIVE
     if rec is not None and not rec.paused:
         rec.call(fn, args, kwargs, out)

@@ -14,9 +14,11 @@ import numpy as np
 from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
 from ..backend import xp_of
+from ..jit import recorder
 from ..kernels import activation
 from ..kernels import bias as _kbias
 from ..kernels import where as _kwhere
+from ..tensor import Tensor
 
 # ------------------------------------------------------------------------- binary arithmetic
 
@@ -297,6 +299,19 @@ class Exp(Op):
     def backward(ctx, g):  # d e^x/dx = e^x
         (y,) = ctx.saved_tensors
         return g * y
+
+
+class Exp2(Op):
+    """2^x (the library's exp2, exact at integers)."""
+
+    saves_output = True
+
+    def forward(ctx, x):
+        return xp_of(x).exp2(x)
+
+    def backward(ctx, g):  # d 2^x/dx = 2^x ln 2
+        (y,) = ctx.saved_tensors
+        return g * y * math.log(2)
 
 
 class Log(Op):
@@ -800,7 +815,23 @@ class Clamp(Op):
             inside = x >= ctx.lo
         if ctx.hi is not None:
             inside = (x <= ctx.hi) if inside is None else inside & (x <= ctx.hi)
-        return g if inside is None else g * inside
+        # a select, not g * inside: an inf or nan gradient outside the bounds gives 0
+        return g if inside is None else g.where(inside, 0.0)
+
+
+class FrexpMantissa(Op):
+    """The mantissa m of x = m 2^e with 0.5 <= |m| < 1 (m = x for 0, inf and nan): ``frexp``'s
+    first output. e is ``frexp_exponent(x)``, a step function of x."""
+
+    saves_inputs = True
+
+    def forward(ctx, x):
+        return xp_of(x).frexp(x)[0]
+
+    def backward(ctx, g):  # dm/dx = 2^-e, e constant between the powers of two (PyTorch's rule)
+        (x,) = ctx.saved_tensors
+        e = Tensor._make(recorder.call(frexp_exponent, x.array))
+        return g / e.exp2()
 
 
 class Cast(Op):
@@ -825,6 +856,8 @@ class Piecewise(Op):
 
 
 def round_half_even(x, decimals: int = 0):
+    if x.dtype.kind != "f":  # integers are rounded already (NumPy's rint would give floats)
+        return x.copy()
     xp = xp_of(x)
     return xp.round(x, decimals) if decimals else xp.rint(x)
 
@@ -832,6 +865,40 @@ def round_half_even(x, decimals: int = 0):
 def floor_divide(a, b):
     xp = xp_of(a if not isinstance(a, (int, float)) else b)
     return xp.floor_divide(a, b)
+
+
+def frexp_exponent(x):
+    """The int32 exponent e of x = m 2^e with 0.5 <= |m| < 1 (0 for 0, inf and nan)."""
+    return xp_of(x).frexp(x)[1].astype(np.int32)
+
+
+def heaviside(x, values):
+    """0 where x < 0, ``values`` where x == 0, 1 where x > 0 (and 0 where x is nan, as
+    PyTorch's; NumPy's heaviside gives nan there)."""
+    xp = xp_of(x)
+    return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+
+
+def signbit(x):
+    """True where the sign bit is set: x < 0, and -0.0 and nan with a set sign bit."""
+    if x.dtype.kind == "f":
+        return xp_of(x).signbit(x)
+    return x < 0  # integers; bool is never negative
+
+
+def isposinf(x):
+    """True where x is +inf (never for integers)."""
+    return xp_of(x).isinf(x) & (x > 0)
+
+
+def isneginf(x):
+    """True where x is -inf (never for integers)."""
+    return xp_of(x).isinf(x) & (x < 0)
+
+
+def isreal(x):
+    """True everywhere: tensorgrad has no complex dtypes."""
+    return xp_of(x).ones(x.shape, bool)
 
 
 def isclose(a, b, rtol: float, atol: float, equal_nan: bool):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _args, backend
+from .. import _args, backend, memory_format
 from ..autograd.function import Function, Op
 from ..backend import xp_of
 from ..jit import recorder
@@ -108,8 +108,11 @@ class Triangle(Op):
 
 
 class Clone(Op):
-    def forward(ctx, x):
-        return x.copy()
+    """A copy, its memory in the axis order ``order`` (row-major when None; see
+    tensorgrad/memory_format.py); the gradient passes through."""
+
+    def forward(ctx, x, order=None):
+        return memory_format.copy_in_order(x, order)
 
     def backward(ctx, g):
         return g
@@ -537,3 +540,392 @@ def column_stack(tensors) -> Tensor:
     if not tensors:
         raise RuntimeError("column_stack expects a non-empty TensorList")
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+# ---------------------------------------------------------------------- selecting and splitting
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dim removed (a view): x[..., index, ...];
+    a negative index counts from the end."""
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _args.wrap_dim(dim, x.ndim)
+    size = x.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(x.shape)} at "
+            f"dimension {dim}"
+        )
+    return x[(slice(None),) * dim + (int(index),)]
+
+
+def narrow_copy(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``x.narrow(dim, start, length)`` as a copy: elements start to start + length - 1 along
+    ``dim``."""
+    return x.narrow(dim, start, length).clone()
+
+
+def ravel(x: Tensor) -> Tensor:
+    """The elements in row-major order as a 1-D tensor: a view when the layout allows (as
+    ``reshape(-1)``), else a copy."""
+    return x.reshape(-1)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape (a ``Size``) that tensors of ``shapes`` (tuples or ints) broadcast to:
+    right-aligned, each dim the one size that is not 1 (or 1)."""
+    out: tuple = ()
+    for i, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        if any(s < 0 for s in shape):
+            raise ValueError("Attempting to broadcast a dimension with negative length!")
+        try:
+            out = _args.broadcast_shape("broadcast_shapes", out, shape)
+        except RuntimeError:
+            raise RuntimeError(
+                f"broadcast_shapes: shape {shape} (argument {i}) cannot be broadcast with "
+                f"{out}, the broadcast of the ones before it"
+            ) from None
+    return backend.Size(out)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape (views, as ``expand``)."""
+    tensors = _tensors("broadcast_tensors", tensors)
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Views of ``x`` along ``dim``: with an int n, n pieces whose sizes differ by at most one
+    (the first size % n pieces one longer); with a sequence of indices, the pieces
+    x[:i0], x[i0:i1], ..., x[ik:] (Python slices: clamped, possibly empty). A 0-d or 1-D integer
+    tensor stands for the int or the indices."""
+    if x.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    if isinstance(indices_or_sections, Tensor):
+        t = indices_or_sections
+        if t.array.dtype != np.int64:
+            raise RuntimeError(
+                f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{t.dtype}"
+            )
+        if t.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {t.ndim} dims"
+            )
+        indices_or_sections = t.tolist()  # sizes from values: PyTorch reads them too
+    dim = _args.wrap_dim(dim, x.ndim)
+    size = x.shape[dim]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        sizes = [size // n + (1 if i < size % n else 0) for i in range(n)]
+        return x.split(sizes, dim)
+    bounds = [slice(None, int(i)).indices(size)[1] for i in indices_or_sections]
+    starts, ends = [0, *bounds], [*bounds, size]
+    return tuple(x.narrow(dim, a, max(b - a, 0)) for a, b in zip(starts, ends))
+
+
+def _split_along(x: Tensor, sections, dim: int, name: str, at_least: int) -> tuple:
+    if x.ndim < at_least:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {at_least} dimension, but got a tensor "
+            f"with {x.ndim} dimensions!"
+        )
+    if isinstance(sections, (int, np.integer)):
+        size = x.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {sections}!"
+            )
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 1 (dim 0 for a 1-D tensor); an int must divide that dim."""
+    return _split_along(x, indices_or_sections, 1 if x.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 0 of a tensor of 2+ dims; an int must divide that dim."""
+    return _split_along(x, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 2 of a tensor of 3+ dims; an int must divide that dim."""
+    return _split_along(x, indices_or_sections, 2, "dsplit", 3)
+
+
+def split_with_sizes(x: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """Views along ``dim`` of the listed sizes, which must sum to that dim's size."""
+    d = _args.wrap_dim(dim, x.ndim)
+    sizes = [int(s) for s in split_sizes]
+    if sum(sizes) != x.shape[d] or any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
+            f"size at dimension {d}), but got split_sizes={sizes}"
+        )
+    return x.split(sizes, d)
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """Columns in reverse order: ``x.flip(1)`` of a tensor with at least 2 dims (a copy)."""
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: Input must be >= 2-d, got shape {x.shape}")
+    return x.flip(1)
+
+
+def flipud(x: Tensor) -> Tensor:
+    """Rows in reverse order: ``x.flip(0)`` of a tensor with at least 1 dim (a copy)."""
+    if x.ndim < 1:
+        raise RuntimeError("flipud: Input must be >= 1-d, got a 0-d tensor")
+    return x.flip(0)
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the flattened ``x`` on diagonal ``offset``, zeros elsewhere."""
+    return diag_embed(x.reshape(-1), offset)
+
+
+# ---------------------------------------------------------------------- sliding windows
+
+
+class Unfold(Op):
+    """Windows of ``size`` elements every ``step`` along ``dim``, in a new last dim of length
+    size: out[..., w, ..., k] = x[..., w * step + k, ...] (a view, as PyTorch's; read-only here
+    when windows overlap, where a write would reach several outputs)."""
+
+    is_view = True
+
+    def forward(ctx, x, dim=0, size=1, step=1):
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        n = (x.shape[dim] - size) // step + 1
+        shape = (*x.shape[:dim], n, *x.shape[dim + 1 :], size)
+        s = x.strides
+        strides = (*s[:dim], s[dim] * step, *s[dim + 1 :], s[dim])
+        xp = xp_of(x)
+        if xp is np:
+            return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=step >= size)
+        return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+    def backward(ctx, g):
+        return UnfoldBackward.apply(
+            g, shape=ctx.input_shapes[0], dim=ctx.dim, size=ctx.size, step=ctx.step
+        )
+
+
+class UnfoldBackward(Op):
+    """The adjoint of ``Unfold``: zeros of the input's ``shape`` with every window's gradient
+    added back where the window was read (overlapping windows add up). Its own gradient is
+    ``Unfold`` again."""
+
+    def forward(ctx, g, shape=(), dim=0, size=1, step=1):
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        out = xp_of(g).zeros(shape, dtype=g.dtype)
+        n = g.shape[dim]
+        lead = (slice(None),) * dim
+        for k in range(size):  # element k of window w sits at w * step + k
+            out[(*lead, slice(k, k + step * (n - 1) + 1, step))] += g[..., k]
+        return out
+
+    def backward(ctx, gg):
+        return Unfold.apply(gg, dim=ctx.dim, size=ctx.size, step=ctx.step)
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every slice of ``size`` elements along ``dimension``, starting every ``step``, in a new
+    last dim: shape (..., (n - size) // step + 1, ..., size) for n = x.shape[dimension]. A view
+    (``Tensor.unfold``; nn.Unfold is the image patches of ``F.unfold``)."""
+    if x.ndim == 0:
+        return unfold(x.reshape(1), 0, size, step).reshape(-1)
+    dim = _args.wrap_dim(dimension, x.ndim)
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0 or size > x.shape[dim]:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {dim} is {x.shape[dim]} but size is {size}"
+        )
+    return Unfold.apply(x, dim=dim, size=int(size), step=int(step))
+
+
+# ---------------------------------------------------------------------- layout
+
+
+def strides(x: Tensor) -> tuple:
+    """The strides in elements that PyTorch would report for this layout: the row-major ones
+    (each the product of the later sizes, a size 0 counted as 1) when the tensor is contiguous,
+    as ``is_contiguous`` says, else NumPy's strides over the itemsize, where a size-1 dim that
+    NumPy gives stride 0 (``x[:, None]``) takes PyTorch's ``unsqueeze`` stride, size times
+    stride of the next dim (1 for the last)."""
+    a = x.array
+    shape = a.shape
+    out = [1] * a.ndim
+    if a.flags.c_contiguous:
+        for d in range(a.ndim - 2, -1, -1):
+            out[d] = out[d + 1] * max(shape[d + 1], 1)
+        return tuple(out)
+    for d in range(a.ndim - 1, -1, -1):
+        s = a.strides[d] // a.itemsize
+        if shape[d] == 1 and s == 0:
+            s = shape[d + 1] * out[d + 1] if d + 1 < a.ndim else 1
+        out[d] = s
+    return tuple(out)
+
+
+def view_in_place(x: Tensor, view: Tensor, name: str, inverse: tuple) -> Tensor:
+    """``x`` made into ``view``, a view of x an op has just made (``unsqueeze_`` is
+    ``view_in_place(x, x.unsqueeze(d), ...)``): x takes its array, and while recording its
+    history, and stays a view of its base when it is one. ``inverse`` is ``(op class, params)``
+    of the view op that turns the new layout back into the old one.
+
+    As PyTorch: the version goes up (a node that saved x raises at backward), a leaf that
+    requires grad (or a view of one) refuses while recording, and views made of x before keep
+    x's old layout. Those views make their history again from their base when it changes
+    (``views.refresh_view``); where x is that base, ``inverse`` is put first in their view
+    chains, so replaying them on the new x still reads the old layout."""
+    from ..autograd import views
+
+    if views.recording(x):
+        views.check_can_modify(x)
+    rec = recorder.ACTIVE
+    if rec is not None:
+        n = rec.slot_of(x.array)
+        if n is None or n in rec.inputs:  # the step's caller sees the tensor change shape
+            rec.unsupported(f"{name} on a tensor from outside the compiled step")
+    if x._base is None and view is not x:
+        _reroot_views(x, view, (None, *inverse))
+    x.array = view.array
+    x._version_counter[0] += 1
+    if view.grad_fn is not None:
+        x.grad_fn, x._output_nr, x.requires_grad = view.grad_fn, view._output_nr, True
+    if x._base is not None and view._base is x._base:
+        x._view_fn = view._view_fn
+    if x._base is not None:
+        x._view_version = x._version_counter[0]
+    return x
+
+
+def _reroot_views(x: Tensor, view: Tensor, first: tuple) -> None:
+    """Put the view op ``first`` at the start of the view chain of every view whose base is
+    ``x`` (but ``view``, the new layout). They share x's version counter; when nothing else
+    holds it there are none, else the garbage collector's referrers of the counter find them
+    (a scan of the live objects, paid only by in-place view ops on a tensor that has views or
+    saved outputs)."""
+    import gc
+    import sys
+
+    counter = x._version_counter
+    # x's and view's slots, this local and getrefcount's argument
+    if sys.getrefcount(counter) <= 3 + (view._version_counter is counter):
+        return
+    for t in gc.get_referrers(counter):
+        if isinstance(t, Tensor) and t is not x and t is not view and t._base is x:
+            t._view_fn = _prepend(t._view_fn, first)
+
+
+def _prepend(chain, first: tuple) -> tuple:
+    """The view chain ``chain`` (``(parent, op class, params)``, innermost parent None) with
+    ``first`` applied before it."""
+    if chain is None:
+        return first
+    parent, cls, params = chain
+    return (_prepend(parent, first), cls, params)
+
+
+# ---------------------------------------------------------------------- sequences
+
+
+def logspace(
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` values base ** e for exponents e evenly spaced from ``start`` to ``end``
+    (both included), computed in float64 as PyTorch's CPU kernel (the second half counted
+    back from ``end``), then cast: the default float dtype unless ``dtype``."""
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
+    device = backend.CPU if device is None else backend.Device(device)
+    out = Tensor._make(
+        recorder.call(
+            _logspace, float(start), float(end), int(steps), float(base), np_dtype, device
+        )
+    )
+    return out.requires_grad_(True) if requires_grad else out
+
+
+@recorder.pure
+def _logspace(start: float, end: float, steps: int, base: float, np_dtype, device):
+    if np.dtype(np_dtype).kind in "iu":  # the ends in the output dtype first, as PyTorch
+        start, end = float(int(start)), float(int(end))
+    i = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    exponents = np.where(i < steps // 2, start + step * i, end - step * (steps - i - 1))
+    if steps == 1:  # PyTorch's one value is base ** start
+        exponents[:] = start
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.power(base, exponents)
+    return backend.to_device(values.astype(np_dtype), device)
+
+
+def range_(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``torch.range``, deprecated in PyTorch: values from ``start`` to ``end`` *included* by
+    ``step``, floor((end - start) / step) + 1 of them, each start + i * step computed in
+    float64; the default float dtype (even for ints) unless ``dtype``. Prefer ``arange``."""
+    import warnings
+
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"range: upper bound and lower bound inconsistent with step sign (start={start}, "
+            f"end={end}, step={step})"
+        )
+    n = int(np.floor((end - start) / step)) + 1
+    np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
+    device = backend.CPU if device is None else backend.Device(device)
+    out = Tensor._make(recorder.call(_range, start, step, n, np_dtype, device))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+@recorder.pure
+def _range(start, step, n: int, np_dtype, device):
+    values = start + step * np.arange(n, dtype=np.float64)
+    return backend.to_device(values.astype(np_dtype), device)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of the 1-D ``x``: out[i, j] = x_i ** (N - 1 - j) (x_i ** j when
+    ``increasing``), N = len(x) by default. A column of ones and a cumulative product, as
+    PyTorch's, so the gradient is cumprod's; integer and bool inputs give int64."""
+    if x.ndim != 1:
+        raise RuntimeError(f"x must be a one-dimensional tensor, got shape {x.shape}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError(f"N must be non-negative, got {N}")
+    dt = backend.promote_types(x.array.dtype, np.dtype(np.int64))
+    x = x.to(dt)
+    ones = x.new_ones((x.shape[0], min(n, 1)))
+    if n > 1:
+        ones = cat([ones, x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)], 1)
+    return ones if increasing else ones.flip(1)

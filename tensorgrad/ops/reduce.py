@@ -338,3 +338,166 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return input.std(dim, unbiased, keepdim, correction=correction), input.mean(dim, keepdim)
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (1-D: one variable),
+    observations in the columns: with weights w = fweights * aweights (each optional),
+    mean m = sum_j w_j x_j / sum(w) and norm N = sum(w) - correction (with aweights:
+    sum(w) - correction * sum(w * aweights) / sum(w)),
+
+        cov = (x - m) diag(w) (x - m)^T / N,
+
+    squeezed (a 0-d tensor for one variable). N <= 0 warns and divides by 0, as PyTorch.
+    ``fweights`` are integer repeat counts, ``aweights`` float importances; both differentiable
+    compositions, so the gradient reaches ``input`` and ``aweights``."""
+    if input.ndim > 2:
+        raise RuntimeError(
+            "cov(): expected input to have two or fewer dimensions but got an input with "
+            f"{input.ndim} dimensions (shape {input.shape})"
+        )
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n = x.shape[1]
+    w = None
+    for name, weights, kinds in (("fweights", fweights, "iu"), ("aweights", aweights, "f")):
+        if weights is None:
+            continue
+        if weights.ndim > 1:
+            raise RuntimeError(
+                f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                f"{weights.ndim} dimensions"
+            )
+        if weights.array.dtype.kind not in kinds:
+            what = "integral" if kinds == "iu" else "floating point"
+            raise RuntimeError(
+                f"cov(): expected {name} to have {what} dtype but got {name} with "
+                f"{weights.dtype} dtype"
+            )
+        if weights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected {name} to have the same numel as there are observations in "
+                f"the input but got {weights.numel()} != {n}"
+            )
+        recorder.check(_check_nonnegative_weights, weights.array, name)
+        w = weights if w is None else w * weights
+    if w is None:
+        w_sum, mean = n, x.sum(1) / n
+    else:
+        w_sum = w.sum()
+        mean = (x * w).sum(1) / w_sum
+    if w is not None and aweights is not None and correction != 0:
+        norm = w_sum - correction * (w * aweights).sum() / w_sum
+    else:
+        norm = w_sum - correction
+    if isinstance(norm, Tensor):
+        recorder.check(_warn_dof, norm.array)
+        norm = norm.clamp(min=0)  # 0 where N <= 0, as PyTorch's zero_()
+    else:
+        _warn_dof(norm)
+        norm = max(norm, 0)
+    xc = x - mean.unsqueeze(1)
+    c = xc.matmul((xc if w is None else xc * w).t())
+    return (c / norm).squeeze()
+
+
+def _check_nonnegative_weights(w, name: str) -> None:
+    if w.size and bool((w < 0).any()):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+
+
+def _warn_dof(norm) -> None:
+    if norm <= 0:
+        import warnings
+
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "number of observations.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``input`` (variables; columns are
+    observations): R_ij = C_ij / sqrt(C_ii C_jj) for C = cov(input), clipped to [-1, 1];
+    c / c (1, or NaN) for one variable."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    s = c.diagonal().sqrt()
+    c = c / s.reshape(-1, 1)
+    c = c / s.reshape(1, -1)
+    return c.clamp(-1, 1)
+
+
+# ---------------------------------------------------------------------- integration
+# The trapezoidal rule along ``dim``, in PyTorch's arithmetic (Integration.cpp): with spacings
+# dx_i = x_{i+1} - x_i, sum_i dx_i (y_i + y_{i+1}) / 2; with a constant dx,
+# (sum_i y_i - (y_0 + y_{n-1}) / 2) dx. Compositions, so differentiable in y and x.
+
+
+def _spacings(name: str, y: Tensor, x: Tensor, dim: int) -> Tensor:
+    if x.array.dtype == np.bool_ or y.array.dtype == np.bool_:
+        raise RuntimeError(
+            f"{name}: received a bool input for `x` or `y`, but bool is not supported"
+        )
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[dim]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        x = x.reshape([x.shape[0] if d == dim else 1 for d in range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + x.shape)
+    size = x.shape[dim]
+    return x.narrow(dim, 1, size - 1) - x.narrow(dim, 0, size - 1)
+
+
+def _integration_args(name: str, y: Tensor, x, dx, dim):
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}(): give the sample points x or the spacing dx, not both")
+    if y.ndim == 0:
+        raise IndexError(f"{name}: Dimension specified as {dim} but tensor has no dimensions")
+    dim = wrap_dim(dim, y.ndim)
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): x must be a Tensor of sample points, got {type(x).__name__} (a constant "
+            "spacing is dx=...)"
+        )
+    if dx is not None and (isinstance(dx, (bool, complex)) or isinstance(dx, Tensor)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    if y.array.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    return x, (1.0 if dx is None else float(dx)), dim
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The integral of ``y`` along ``dim`` by the trapezoidal rule: over sample points ``x``
+    (1-D along dim, or broadcastable to y), sum_i (x_{i+1} - x_i)(y_i + y_{i+1}) / 2; else with
+    a constant spacing ``dx`` (1 by default), (sum_i y_i - (y_0 + y_{n-1}) / 2) dx. Zeros when
+    dim has no samples."""
+    x, dx, dim = _integration_args("trapezoid", y, x, dx, dim)
+    n = y.shape[dim]
+    if n == 0:
+        return y.new_zeros(y.shape[:dim] + y.shape[dim + 1 :])
+    if x is None:
+        ends = y.narrow(dim, 0, 1).squeeze(dim) + y.narrow(dim, n - 1, 1).squeeze(dim)
+        return (y.sum(dim) - ends * 0.5) * dx
+    d = _spacings("trapezoid", y, x, dim)
+    return (d * (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1))).sum(dim) / 2.0
+
+
+def trapz(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """``trapezoid`` under its older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The running trapezoidal integral of ``y`` along ``dim``: out_k = sum_{i<=k}
+    (x_{i+1} - x_i)(y_i + y_{i+1}) / 2 (spacing ``dx``, 1 by default, without ``x``); one
+    element shorter than y along dim."""
+    x, dx, dim = _integration_args("cumulative_trapezoid", y, x, dx, dim)
+    n = y.shape[dim]
+    left, right = y.narrow(dim, 0, max(n - 1, 0)), y.narrow(dim, min(1, n), max(n - 1, 0))
+    if x is None:
+        return (dx / 2.0 * (left + right)).cumsum(dim)
+    d = _spacings("cumulative_trapezoid", y, x, dim)
+    return (d * (left + right) / 2.0).cumsum(dim)

@@ -20,9 +20,12 @@ returns the sorted one.
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
+from fractions import Fraction
 
 import numpy as np
 
+from .. import backend
 from .._args import wrap_dim
 from ..backend import xp_of
 from ..creation import zeros
@@ -622,9 +625,137 @@ def _unique(x: Tensor, return_inverse, return_counts, dim, name, consecutive):
     return results[0] if len(results) == 1 else tuple(results)
 
 
+def msort(input: Tensor) -> Tensor:
+    """``input`` sorted along dim 0, ascending (``sort(input, 0).values``); the gradient
+    scatters back through the order."""
+    return sort(input, 0).values
+
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):
+    """``(hist, bin_edges)`` of the elements of ``input`` (flattened, float): with an int
+    ``bins``, that many equal bins over ``range`` (the data's [min, max] by default, widened by
+    1/2 each way when that is one value, [0, 1] for no data), edges as ``linspace`` in the
+    input's dtype; with a 1-D tensor ``bins``, those edges. An element x counts in bin i when
+    edges[i] <= x < edges[i + 1], the last bin closed on the right; elements outside (and NaN)
+    are not counted. ``weight`` (input's shape) counts each element by its weight; ``density``
+    divides by the total and by each bin's width. No gradient (PyTorch has none)."""
+    a = input.array
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f'"histogramdd" not implemented for {input.dtype}')
+    if weight is not None:
+        _same_device("histogram", input, weight)
+        if weight.shape != input.shape or weight.array.dtype != a.dtype:
+            raise RuntimeError(
+                f"histogram(): weight should have the same shape and dtype as input, got "
+                f"{weight.shape} {weight.dtype} for input {input.shape} {input.dtype}"
+            )
+    if isinstance(bins, Tensor):
+        if range is not None:
+            raise TypeError("histogram(): range is given by the edges when bins is a tensor")
+        _same_device("histogram", input, bins)
+        if bins.ndim != 1 or bins.numel() < 1 or bins.array.dtype != a.dtype:
+            raise RuntimeError(
+                "histogram(): bins must be a 1-D tensor of at least one edge in the input's "
+                f"dtype, got shape {bins.shape} dtype {bins.dtype}"
+            )
+        edges = recorder.call(_copy, bins.array)  # bin_edges: a tensor of its own
+    else:
+        if not isinstance(bins, (builtins.int, np.integer)) or isinstance(bins, bool) or bins <= 0:
+            raise RuntimeError(
+                f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0"
+            )
+        if range is not None:
+            lo, hi = (builtins.float(v) for v in range)
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise RuntimeError(
+                    f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite"
+                )
+            if lo > hi:
+                raise RuntimeError(
+                    f"torch.histogramdd: min should not exceed max, but got min {lo} max {hi} for "
+                    "dimension 0"
+                )
+        else:
+            recorder.check(_check_data_range, a)
+        edges = recorder.call(_edges, a, builtins.int(bins), range)
+    hist = recorder.call(_histogram_counts, a, edges, None if weight is None else weight.array)
+    if density:
+        hist = recorder.call(_density, hist, edges)
+    return histogram_result(Tensor._make(hist), Tensor._make(edges))
+
+
+@recorder.pure
+def _copy(a):
+    return a.copy()
+
+
+def _check_data_range(a) -> None:
+    if a.size:
+        lo, hi = builtins.float(a.min()), builtins.float(a.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite")
+
+
+@recorder.pure
+def _edges(a, bins: int, range):
+    """bins + 1 edges from the range (or the data's), as torch.linspace in a's dtype: with
+    step = (end - start) / bins in that dtype, start + step * i for the first half and
+    end - step * (bins - i) for the rest, each rounded once (PyTorch's kernel uses a fused
+    multiply-add): exact in float64 for float32 edges, in rationals for float64 ones."""
+    xp = xp_of(a)
+    if range is not None:
+        lo, hi = (builtins.float(v) for v in range)
+    elif a.size:
+        lo, hi = builtins.float(a.min()), builtins.float(a.max())
+    else:
+        lo, hi = 0.0, 1.0
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    dt = a.dtype.type
+    start, end = dt(lo), dt(hi)
+    step = (end - start) / dt(bins)
+    i = np.arange(bins + 1)
+    half = i < (bins + 1) // 2
+    if a.dtype.itemsize < 8:  # the product of two float32s and the sum are exact in float64
+        s, e, d = np.float64(start), np.float64(end), np.float64(step)
+        edges = np.where(half, s + d * i, e - d * (bins - i))
+    else:
+        s, e, d = Fraction(builtins.float(start)), Fraction(builtins.float(end)), Fraction(step)
+        edges = [
+            builtins.float(s + d * k if k < (bins + 1) // 2 else e - d * (bins - k)) for k in i
+        ]
+    return xp.asarray(np.asarray(edges).astype(a.dtype))
+
+
+@recorder.pure
+def _histogram_counts(a, edges, weight):
+    """Counts (or summed weights) of the elements of ``a`` in the bins between ``edges``,
+    added in row-major order in a's dtype."""
+    xp = xp_of(a)
+    flat = a.reshape(-1)
+    keep = (flat >= edges[0]) & (flat <= edges[-1])
+    pos = xp.searchsorted(edges, flat[keep], side="right") - 1
+    pos = xp.minimum(pos, edges.size - 2)  # the last edge closes the last bin
+    hist = xp.zeros(max(edges.size - 1, 0), dtype=a.dtype)
+    if weight is None:
+        return hist + xp.bincount(pos, minlength=hist.size)[: hist.size].astype(a.dtype)
+    backend.scatter_add(hist, (pos,), weight.reshape(-1)[keep])
+    return hist
+
+
+@recorder.pure
+def _density(hist, edges):
+    return hist / hist.sum() / (edges[1:] - edges[:-1])
+
+
 __all__ = [
     "argsort",
     "bincount",
+    "histogram",
+    "msort",
     "bucketize",
     "histc",
     "kthvalue",

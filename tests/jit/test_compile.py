@@ -292,19 +292,31 @@ def test_item_inside_the_step_with_fullgraph_is_an_error():
         step(_batch(8)[0])
 
 
-def test_a_recorded_call_that_returns_a_scalar_is_a_host_read():
-    # Library code that runs an array function through recorder.call and gets a NumPy scalar
-    # back would hold the recording's value on every replay: the recorder refuses it (this
-    # caught slogdet's sign, which once came back as a scalar for a single matrix).
+def test_a_recorded_call_that_returns_a_python_value_is_a_host_read():
+    # Library code that runs a function through recorder.call and gets a Python value back
+    # would hold the recording's value on every replay: the recorder refuses it.
     from tensorgrad.jit import recorder
 
+    def python_sum(a):
+        return float(a.sum())
+
     def total(x):
-        return tg.tensor(float(recorder.call(np.sum, x.array)))
+        return tg.tensor(recorder.call(python_sum, x.array))
 
     step = tg.compile(total, fullgraph=True)
     step(tg.ones(3))
-    with pytest.raises(RuntimeError, match=r"fullgraph=True.*sum, which returned a float"):
+    with pytest.raises(RuntimeError, match=r"fullgraph=True.*python_sum, which returned a float"):
         step(tg.ones(3))
+
+
+def test_a_comparison_of_0d_tensors_replays():
+    # NumPy compares 0-d arrays into a NumPy scalar; recorder.call hands back a 0-d array, so
+    # the result is tracked (it was a constant of the recording: stale on every replay)
+    step = tg.compile(lambda x: (x.sum() > 2).float() * x, fullgraph=True)
+    for values in ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.0]):
+        x = tg.tensor(values)
+        np.testing.assert_array_equal(step(x).numpy(), ((x.sum() > 2).float() * x).numpy())
+    assert step.replays == 2
 
 
 def test_generation_under_no_grad_replays_the_forward():
@@ -764,3 +776,31 @@ def test_batch_norm_with_a_cumulative_average_replays():
     for key, eager in results[0].items():
         np.testing.assert_array_equal(results[1][key], eager, err_msg=key)
     assert int(results[1]["1.num_batches_tracked"]) == 6
+
+
+RANDOM_STEPS = {
+    "bernoulli": lambda x: (x * 0 + 0.5).bernoulli() + x,
+    "bernoulli_": lambda x: (x * 1).bernoulli_(0.3) + x,
+    "tg.bernoulli": lambda x: tg.bernoulli(x * 0 + 0.5) + x,
+    "multinomial": lambda x: (x * 0 + 1).multinomial(2).float().sum() + x,
+    "tg.normal": lambda x: tg.normal(x, x * 0 + 2.0) + x,
+    "uniform_": lambda x: (x * 1).uniform_(-1, 1) + x,
+    "normal_": lambda x: (x * 1).normal_() + x,
+    "exponential_": lambda x: (x * 1).exponential_() + x,
+    "random_": lambda x: (x * 1).random_(0, 10) + x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_STEPS))
+def test_random_draws_replay_as_eager_mode_draws(name):
+    # every replay draws again, from the same generator in the same order as eager mode
+    fn = RANDOM_STEPS[name]
+    x = tg.ones(5)
+    tg.manual_seed(3)
+    eager = [fn(x).numpy() for _ in range(5)]
+    tg.manual_seed(3)
+    compiled = tg.compile(fn, fullgraph=True)
+    replayed = [compiled(x).numpy() for _ in range(5)]
+    assert compiled.replays == 3
+    for e, r in zip(eager, replayed, strict=True):
+        np.testing.assert_array_equal(e, r)

@@ -487,6 +487,92 @@ OPS += [
     _functional("i0"),
 ]
 
+
+# ---------------------------------------------------------------------- addcmul, copysign,
+# float_power, fmax/fmin, exp2, ldexp, frexp, dist, renorm, rsub and friends
+
+
+def exponents(shape):
+    """Integer exponents in [0, 3] (ldexp's other). PyTorch's ldexp gradient is 0 for negative
+    integer exponents (it computes 2^other in integers): test_ldexp_gradient covers them."""
+    return Const(lambda rng: rng.integers(0, 4, shape))
+
+
+THREE = [((2, 3), (2, 3), (2, 3)), ((4, 2, 3), (1,), (2, 3)), ((), (3, 1), (1, 3))]
+MATRICES = [((3, 4),), ((4, 2, 3),)]
+
+OPS += [
+    OpSpec("addcmul", lambda lib, a, b, c: a.addcmul(b, c), THREE),
+    OpSpec("addcmul", lambda lib, a, b, c: a.addcmul(b, c, value=-0.5), THREE[:2]),
+    OpSpec("addcdiv", lambda lib, a, b, c: a.addcdiv(b, c), THREE, gen=positive),
+    OpSpec("addcdiv", lambda lib, a, b, c: a.addcdiv(b, c, value=2.5), THREE[:2], gen=positive),
+    OpSpec("clamp_min", lambda lib, x: x.clamp_min(0.5), gen=off_grid),
+    OpSpec("clamp_min", lambda lib, x, lo: x.clamp_min(lo), BINARY[:3], gen=distinct),
+    OpSpec("clamp_max", lambda lib, x: x.clamp_max(-0.5), gen=off_grid),
+    OpSpec("clamp_max", lambda lib, x, hi: x.clamp_max(hi), BINARY[:3], gen=distinct),
+    OpSpec("copysign", lambda lib, a, b: a.copysign(b), BINARY, gen=away_from_zero),
+    OpSpec("copysign", lambda lib, x: x.copysign(-1.5), BIG, gen=away_from_zero),
+    OpSpec("copysign", lambda lib, x: x.copysign(-0.0), BIG, gen=away_from_zero),
+    OpSpec("float_power", lambda lib, a, b: a.float_power(b), BINARY[:4], gen=positive),
+    OpSpec("float_power", lambda lib, x: x.float_power(3), BIG),
+    OpSpec("float_power", lambda lib, x: x.float_power(-1.5), BIG, gen=positive),
+    OpSpec("fmax", lambda lib, a, b: a.fmax(b), BINARY, gen=distinct),
+    OpSpec("fmin", lambda lib, a, b: a.fmin(b), BINARY, gen=distinct),
+    OpSpec(  # NaN on either side: the other operand, and its gradient, win
+        "fmax",
+        lambda lib, m, a, b: lib.where(m, a, math.nan).fmax(b),
+        [(_mask((2, 3)), (2, 3), (2, 3)), (_mask((4, 2, 3)), (4, 2, 3), (1,))],
+    ),
+    OpSpec(
+        "fmin",
+        lambda lib, m, a, b: a.fmin(lib.where(m, b, math.nan)),
+        [(_mask((2, 3)), (2, 3), (2, 3)), (_mask((4, 2, 3)), (2, 3), (4, 2, 3))],
+    ),
+    OpSpec("exp2", lambda lib, x: x.exp2()),
+    OpSpec("exp2", lambda lib, x: (x * 20.0).exp2(), BIG),
+    OpSpec("positive", lambda lib, x: x.positive() * 1.0, BIG),
+    OpSpec("fix", lambda lib, x: x.fix(), gen=off_grid),
+    OpSpec(
+        "ldexp",
+        lambda lib, x, e: x.ldexp(e),
+        [((2, 3), exponents((2, 3))), ((4, 2, 3), exponents((3,)))],
+    ),
+    OpSpec("ldexp", lambda lib, x, e: x.ldexp(e), BINARY[:3]),  # a float exponent has a gradient
+    OpSpec("frexp", lambda lib, x: x.frexp().mantissa),
+    OpSpec("frexp", lambda lib, x: (x * 1000.0).frexp()[0], BIG),
+    OpSpec("dist", lambda lib, a, b: a.dist(b), BINARY),
+    OpSpec("dist", lambda lib, a, b: a.dist(b, 3), BINARY[:4], gen=distinct),
+    OpSpec("dist", lambda lib, a, b: a.dist(b, 1), BINARY[:2], gen=distinct),
+    OpSpec("dist", lambda lib, a, b: a.dist(b, math.inf), BINARY[:2], gen=distinct),
+    OpSpec("renorm", lambda lib, x: x.renorm(2, 0, 1.5), MATRICES),  # rows over and under
+    OpSpec("renorm", lambda lib, x: x.renorm(3, -1, 1.0), MATRICES),
+    OpSpec("renorm", lambda lib, x: x.renorm(1, 1, 2.0), MATRICES, gen=away_from_zero),
+    OpSpec(  # a zero slice stays zero, with a finite gradient (PyTorch's)
+        "renorm",
+        lambda lib, x: (x * lib.tensor([[0.0], [1.0], [1.0]], dtype=x.dtype)).renorm(3, 0, 1.0),
+        [((3, 4),)],
+    ),
+    OpSpec("lib.rsub", lambda lib, a, b: lib.rsub(a, b), BINARY[:4], covers=("rsub",)),
+    OpSpec("lib.rsub", lambda lib, a, b: lib.rsub(a, b, alpha=2.5), BINARY[:2]),
+    OpSpec("lib.rsub", lambda lib, x: lib.rsub(x, 2.0), BIG),
+    OpSpec("lib.float_power", lambda lib, x: lib.float_power(2.0, x), BIG, covers=("float_power",)),
+    OpSpec("lib.addcmul", lambda lib, a, b, c: lib.addcmul(a, b, c, value=2), THREE[:2]),
+    OpSpec("lib.addcdiv", lambda lib, a, b, c: lib.addcdiv(a, b, c), THREE[:2], gen=positive),
+    _functional("clamp_min", 0.25, gen=off_grid),
+    _functional("clamp_max", 0.25, gen=off_grid),
+    _functional("copysign", n=2, gen=away_from_zero),
+    _functional("float_power", n=2, gen=positive),
+    _functional("fmax", n=2, gen=distinct),
+    _functional("fmin", n=2, gen=distinct),
+    _functional("exp2"),
+    OpSpec("lib.positive", lambda lib, x: lib.positive(x) * 1.0, BIG, covers=("positive",)),
+    _functional("fix", gen=off_grid),
+    _functional("dist", n=2),
+    OpSpec("lib.renorm", lambda lib, x: lib.renorm(x, 2, 1, 1.0), MATRICES, covers=("renorm",)),
+    OpSpec("lib.frexp", lambda lib, x: lib.frexp(x).mantissa, BIG, covers=("frexp",)),
+    OpSpec("lib.ldexp", lambda lib, x, e: lib.ldexp(x, e), [((2, 3), exponents((2, 3)))]),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -1085,3 +1171,169 @@ def test_log_ndtr_gradient_stays_finite_in_the_tail():
     x = tg.tensor([-1e3, -100.0, -40.0], dtype=tg.float64, requires_grad=True)
     tg.special.log_ndtr(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1e3, 100.0, 40.0], rtol=1e-3)  # ~ -x
+
+
+# ---------------------------------------------------------------------- results without
+# gradient (bool and integer results, bit operations), against PyTorch exactly
+
+_NINF, _PINF = -math.inf, math.inf
+_F = [-0.0, 0.0, -1.5, 2.0, _NINF, _PINF, _NAN, 3e-42]  # signed zeros, infinities, subnormal
+_I = [[5, -3, 12], [0, 7, -8]]
+_J = [[10, 9, -8], [4, 0, 6]]
+_S = [[1, 0, 63], [64, -1, 70]]  # shifts in and out of range
+
+EXACT = {
+    "signbit": lambda lib: lib.signbit(lib.tensor(_F)),
+    "signbit int": lambda lib: lib.tensor(_I).signbit(),
+    "signbit bool": lambda lib: lib.tensor([True, False]).signbit(),
+    "isposinf": lambda lib: lib.isposinf(lib.tensor(_F)),
+    "isneginf": lambda lib: lib.tensor(_F).isneginf(),
+    "isposinf int": lambda lib: lib.tensor(_I).isposinf(),
+    "isreal": lambda lib: lib.isreal(lib.tensor(_F)),
+    "isreal int": lambda lib: lib.tensor(_I).isreal(),
+    "heaviside": lambda lib: lib.heaviside(lib.tensor(_F), lib.tensor(0.5)),
+    "heaviside tensor": lambda lib: lib.tensor(_I).heaviside(lib.tensor([7, 8, 9])),
+    "logical_xor": lambda lib: lib.logical_xor(lib.tensor(_I), lib.tensor(_J).float()),
+    "greater": lambda lib: lib.tensor(_I).greater(lib.tensor(_J)),
+    "greater_equal": lambda lib: lib.greater_equal(lib.tensor(_I), 5),
+    "less": lambda lib: lib.tensor(_F).less(0.0),
+    "less_equal": lambda lib: lib.less_equal(lib.tensor(_I), lib.tensor([0, 7, 12])),
+    "not_equal": lambda lib: lib.tensor(_F).not_equal(lib.tensor(_F)),
+    "gcd": lambda lib: lib.gcd(lib.tensor(_I), lib.tensor(_J)),
+    "lcm": lambda lib: lib.tensor(_I).lcm(lib.tensor(_J)),
+    "gcd int32 broadcast": lambda lib: lib.tensor(_I).int().gcd(lib.tensor([4, 6, 9])),
+    "bitwise_and": lambda lib: lib.bitwise_and(lib.tensor(_I), lib.tensor(_J)),
+    "bitwise_or": lambda lib: lib.tensor(_I).bitwise_or(3),
+    "bitwise_xor bool": lambda lib: lib.tensor([True, False]).bitwise_xor(lib.tensor([True])),
+    "bitwise_not": lambda lib: lib.bitwise_not(lib.tensor(_I)),
+    "bitwise_not bool": lambda lib: lib.tensor([True, False]).bitwise_not(),
+    "bitwise_left_shift": lambda lib: lib.tensor(_I).bitwise_left_shift(lib.tensor(_S)),
+    "bitwise_right_shift": lambda lib: lib.bitwise_right_shift(lib.tensor(_I), lib.tensor(_S)),
+    "int8 << 9": lambda lib: lib.tensor([1, -1, 3], dtype=lib.int8) << 9,
+    "uint8 >> 3": lambda lib: lib.tensor([200, 7], dtype=lib.uint8) >> 3,
+    "3 << int32": lambda lib: 3 << lib.tensor([1, 5, 30], dtype=lib.int32),
+    "100 >> int": lambda lib: 100 >> lib.tensor([1, 2, 3]),
+    "int32 & 0-d int64": lambda lib: lib.tensor(_I).int() & lib.tensor(6),
+    "int32 & 1-d int64": lambda lib: lib.tensor(_I).int() & lib.tensor([6]),
+    "bool & 1": lambda lib: lib.tensor([True, False]) & 1,
+    "1 | int32": lambda lib: 1 | lib.tensor(_I).int(),
+    "bool ^ int": lambda lib: lib.tensor([True, False]) ^ lib.tensor([3, 3]),
+    "int16 | uint8": lambda lib: lib.tensor(_I).to(lib.int16) | lib.tensor([1, 2, 4]).to(lib.uint8),
+    "nextafter": lambda lib: lib.nextafter(lib.tensor([1.0, 0.0, -2.0]), lib.tensor(_PINF)),
+    "nextafter down": lambda lib: lib.tensor([1.0, 0.0]).nextafter(lib.tensor([0.0, -1.0])),
+    "nextafter float64": lambda lib: lib.tensor([1.0]).nextafter(lib.tensor([2.0]).double()),
+    "frexp exponent": lambda lib: lib.frexp(lib.tensor(_F)).exponent,
+    "frexp mantissa": lambda lib: lib.tensor(_F).double().frexp()[0],
+    "frexp float16": lambda lib: lib.tensor([0.3, 70.0]).half().frexp().exponent,
+    "copysign int": lambda lib: lib.copysign(lib.tensor(_I), -1),
+    "copysign -0.0": lambda lib: lib.tensor([1.0, 2.0]).copysign(lib.tensor([-0.0, 0.0])),
+    "copysign float64": lambda lib: lib.tensor([1.0]).copysign(lib.tensor([-3.0]).double()),
+    "copysign float16": lambda lib: lib.tensor([1.0, -2.0]).half().copysign(-2),
+    "float_power int": lambda lib: lib.float_power(lib.tensor(_I), 2),
+    "float_power number base": lambda lib: lib.float_power(2, lib.tensor(_I)),
+    "float_power int tensors": lambda lib: lib.tensor([2.0]).float_power(lib.tensor([3])),
+    "exp2 int": lambda lib: lib.exp2(lib.tensor(_I)),
+    "exp2 float16": lambda lib: lib.tensor([3.0, -1.0]).half().exp2(),
+    "ldexp int": lambda lib: lib.ldexp(lib.tensor(_I), lib.tensor([3, -1, 0])),
+    "ldexp float64": lambda lib: lib.tensor([1.0]).double().ldexp(lib.tensor([3])),
+    "clamp_max int": lambda lib: lib.clamp_max(lib.tensor(_I), 2.5),
+    "clamp_min int": lambda lib: lib.tensor(_I).clamp_min(2),
+    "clamp_min tensor": lambda lib: lib.tensor([1.0, -1.0]).clamp_min(lib.tensor([0.0, 0.0])),
+    "addcmul int": lambda lib: lib.addcmul(lib.tensor(_I), lib.tensor(_J), lib.tensor(_I), value=2),
+    "addcmul int value 0.5": lambda lib: lib.tensor(_I).addcmul(
+        lib.tensor(_J), lib.tensor(_J), value=0.5
+    ),
+    "addcdiv mixed": lambda lib: lib.tensor([1.0]).addcdiv(lib.tensor([2.0]), lib.tensor([3])),
+    "positive int": lambda lib: lib.positive(lib.tensor(_I)),
+    "fix": lambda lib: lib.fix(lib.tensor([-2.5, 2.5, _NAN])),
+    "round int": lambda lib: lib.tensor(_I).round(),
+    "dist broadcast": lambda lib: lib.dist(
+        lib.tensor([1.0, 2.0]), lib.tensor([[0.0, 0], [1, 1]]), 3
+    ),
+    "dist float64": lambda lib: lib.tensor([1.0, 2.0]).dist(lib.tensor([0.0, 1.0]).double()),
+    "rsub int": lambda lib: lib.rsub(lib.tensor(_I), 5, alpha=2),
+    "rsub float": lambda lib: lib.rsub(lib.tensor(_I), 2.5),
+    "renorm under": lambda lib: lib.tensor([[0.3, 0.4], [3.0, 4.0]]).renorm(2, 0, 5.0),
+    "renorm inf": lambda lib: lib.tensor([[0.3, -4.0], [3.0, 4.0]]).renorm(math.inf, 1, 2.0),
+}
+
+
+@pytest.mark.parametrize("name", list(EXACT))
+def test_results_equal_torch(name):
+    out, tout = EXACT[name](tg), EXACT[name](torch)
+    assert str(out.dtype).split(".")[-1] == str(tout.dtype).split(".")[-1], name
+    assert out.shape == tuple(tout.shape)
+    np.testing.assert_array_equal(out.numpy(), tout.numpy())
+
+
+ERRORS = {
+    "fmax of a number": (TypeError, lambda lib: lib.fmax(lib.ones(2), 2.0)),
+    "gcd of a number": (TypeError, lambda lib: lib.gcd(lib.tensor([4]), 2)),
+    "ldexp of a number": (TypeError, lambda lib: lib.ldexp(lib.ones(2), 2)),
+    "gcd of floats": (RuntimeError, lambda lib: lib.gcd(lib.ones(2), lib.ones(2))),
+    "heaviside of two dtypes": (
+        RuntimeError,
+        lambda lib: lib.heaviside(lib.ones(2), lib.tensor(0.5, dtype=lib.float64)),
+    ),
+    "addcdiv of integers": (
+        RuntimeError,
+        lambda lib: lib.addcdiv(lib.ones(2), lib.tensor([2]), lib.tensor([3])),
+    ),
+    "renorm of a vector": (RuntimeError, lambda lib: lib.ones(3).renorm(2, 0, 1.0)),
+    "renorm p <= 0": (RuntimeError, lambda lib: lib.ones(2, 3).renorm(0, 0, 1.0)),
+    "renorm maxnorm < 0": (RuntimeError, lambda lib: lib.ones(2, 3).renorm(2, 0, -1.0)),
+    "frexp of integers": (RuntimeError, lambda lib: lib.tensor([1, 2]).frexp()),
+    "positive of bool": (RuntimeError, lambda lib: +lib.tensor([True])),
+    "round int decimals": (RuntimeError, lambda lib: lib.tensor([15]).round(decimals=1)),
+    "bitwise of floats": ((TypeError, RuntimeError), lambda lib: lib.ones(2) & 1),
+    "shift by a float": ((TypeError, RuntimeError), lambda lib: lib.tensor([1]) << 1.5),
+    "rsub of bool": (RuntimeError, lambda lib: lib.rsub(lib.tensor([True]), 1)),
+    "dist of integers": (RuntimeError, lambda lib: lib.tensor([1]).dist(lib.tensor([2]))),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_where_torch_raises(name):
+    error, fn = ERRORS[name]
+    for lib in (torch, tg):
+        with pytest.raises(error):
+            fn(lib)
+
+
+def test_ldexp_gradient_with_negative_exponents():
+    """d(x 2^e)/dx = 2^e, also for e < 0 (PyTorch's gradient is 0 there: it forms 2^e in
+    integers)."""
+    x = tg.ones(3, requires_grad=True)
+    x.ldexp(tg.tensor([-3, -1, 2])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.125, 0.5, 4.0])
+
+
+def test_frexp_reconstructs_and_names_its_fields():
+    values = np.array([8.0, 0.3, -5.0, 1e-40, 3.4e38, 0.0], dtype=np.float32)
+    m, e = tg.tensor(values).frexp()
+    assert m.dtype == tg.float32 and e.dtype == tg.int32
+    np.testing.assert_array_equal(np.ldexp(m.numpy(), e.numpy()), values)
+    out = tg.frexp(tg.tensor(values))
+    assert out.mantissa is not None and out.exponent is not None
+
+
+def test_fmax_gradient_goes_to_self_on_ties():
+    a = [1.0, 2.0, math.nan, 4.0]
+    b = [1.0, math.nan, 3.0, 5.0]
+    grads = []
+    for lib in (tg, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        (x.fmax(y) * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+def test_clamp_gradient_outside_the_bounds_is_zero_even_for_inf_and_nan():
+    # it was g * mask, so an inf or nan upstream gradient outside the bounds gave nan
+    x = tg.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    upstream = tg.tensor([float("inf"), 1.0, float("nan")])
+    x.clamp(0, 1).backward(upstream)
+    xt = torch.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    xt.clamp(0, 1).backward(torch.tensor([float("inf"), 1.0, float("nan")]))
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())

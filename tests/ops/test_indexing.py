@@ -17,6 +17,13 @@ from tests.op_harness import Const, OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
 
+# PyTorch's own warnings on calls made on purpose: index_reduce is beta, scatter's reduce=
+# argument deprecated
+pytestmark = [
+    pytest.mark.filterwarnings(r"ignore:index_reduce\(\) is in beta:UserWarning"),
+    pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter:UserWarning"),
+]
+
 
 def const(value, dtype=None):
     return Const(lambda rng: np.array(value, dtype=dtype))
@@ -242,6 +249,238 @@ OPS = [
     ),
 ]
 
+# ---------------------------------------------------------------------- index ops along a dim,
+# flat positions, masks and *_scatter (tensorgrad/ops/indexing.py); in-place forms on a clone
+
+
+def zeros_at(*shape, at=()):
+    """A float Const of ones with zeros at ``at`` (flat positions): multiplying src by it puts
+    exact zeros in a differentiable input (scatter_reduce's prod)."""
+
+    def make(rng):
+        m = np.ones(shape)
+        m.flat[list(at)] = 0.0
+        return m.astype(np.int64)
+
+    return Const(make)
+
+
+IDX_ROWS = const([[0, 0, 1], [3, 3, 3], [2, 1, 2]])  # into dim 1 of (3, 4), with repeats
+IDX_COLS = const([[2, 0, 2, 1], [0, 0, 2, 2]])  # into dim 0 of (3, 4)
+
+OPS += [
+    OpSpec("take", lambda lib, x, i: x.take(i), [((2, 3), const([0, -1, 5, 5]))]),
+    OpSpec("take", lambda lib, x, i: lib.take(x, i), [((4, 2, 3), const([[3, 0], [23, -24]]))]),
+    OpSpec("take", lambda lib, x, i: x.take(i), [((), const([0, -1])), ((3,), const(1))]),
+    OpSpec(
+        "put",
+        lambda lib, x, i, s: x.put(i, s),  # unique positions: repeats are unspecified
+        [((2, 3), const([0, -1, 4]), (3,)), ((4, 2, 3), const([[1, 7], [-2, 0]]), (2, 2))],
+    ),
+    OpSpec(
+        "put",
+        lambda lib, x, i, s: x.put(i, s, accumulate=True),
+        [((2, 3), const([0, 0, -1, 5]), (4,)), ((), const([0, -1]), (2,))],
+    ),
+    OpSpec(
+        "put_",
+        lambda lib, x, i, s: (x * 1).put_(i, s, accumulate=True),
+        [((2, 3), const([1, 1, 4]), (3,)), ((), const([0]), (1,))],
+    ),
+    OpSpec(
+        "put_", lambda lib, x, i, s: x.mT.clone().put_(i, s), [((4, 3), const([[2, 5]]), (1, 2))]
+    ),
+    OpSpec(
+        "index_add",
+        lambda lib, x, i, s: x.index_add(1, i, s, alpha=2),
+        [((2, 3), const([0, 2, 0, 0]), (2, 4))],
+    ),
+    OpSpec(
+        "index_add",
+        lambda lib, x, i, s: lib.index_add(x, 0, i, s),
+        [((4, 2, 3), const([3, 3, 1]), (3, 2, 3)), ((3,), const(2), (1,)), ((), const([0]), ())],
+    ),
+    OpSpec(
+        "index_add_",
+        lambda lib, x, i, s: (x * 1).index_add_(-1, i, s),
+        [((4, 2, 3), const([2, 2]), (4, 2, 2))],
+    ),
+    OpSpec(
+        "index_copy",
+        lambda lib, x, i, s: x.index_copy(1, i, s),
+        [((2, 3), const([2, 0]), (2, 2)), ((4, 2, 3), const([1]), (4, 1, 3))],
+    ),
+    OpSpec(
+        "index_copy_",
+        lambda lib, x, i, s: (x * 1).index_copy_(0, i, s),
+        [((4, 2, 3), const([3, 0]), (2, 2, 3))],
+    ),
+    OpSpec("index_fill", lambda lib, x, i: x.index_fill(1, i, -1.5), [((2, 3), const([0, -1]))]),
+    OpSpec(
+        "index_fill",
+        lambda lib, x, i, v: lib.index_fill(x, 0, i, v),  # a 0-d value gets the gradient
+        [((4, 2, 3), const([1, 1, 3]), ()), ((), const([0]), ())],
+    ),
+    OpSpec("index_fill_", lambda lib, x, i: (x * 1).index_fill_(-1, i, 2), [((4, 2, 3), const(1))]),
+    OpSpec(
+        "index_put",
+        lambda lib, x, i, j, v: x.index_put((i, j), v),
+        [((4, 3), const([0, 1, 3]), const([2, 2, 1]), (3,)), ((4, 3), const([3]), const(0), ())],
+    ),
+    OpSpec(
+        "index_put",
+        lambda lib, x, i, j, v: lib.index_put(x, (i, j), v, accumulate=True),
+        [((4, 3), const([0, 0, 3, 0]), const([2, 2, 1, 2]), (4,))],
+    ),
+    OpSpec(
+        "index_put",
+        lambda lib, x, m, v: x.index_put((m,), v),
+        [((4, 3), mask(4), (3,)), ((2, 3), mask(2, 3), ())],
+    ),
+    OpSpec(
+        "index_put_",
+        lambda lib, x, i, v: (x * 1).index_put_([i], v, accumulate=True),
+        [((4, 2, 3), const([1, 1, 2]), (2, 3)), ((4, 3), const([[0, 0], [2, 0]]), (1, 3))],
+    ),
+    OpSpec(
+        "masked_scatter",
+        lambda lib, x, m, s: x.masked_scatter(m, s),
+        [((2, 3), mask(2, 3), (8,)), ((4, 2, 3), mask(2, 3), (5, 6)), ((3,), mask(2, 3), (6,))],
+    ),
+    OpSpec(
+        "masked_scatter_",
+        lambda lib, x, m, s: (x * 1).masked_scatter_(m, s),
+        [((4, 2, 3), mask(3), (25,))],
+    ),
+    OpSpec(
+        "masked_select",
+        lambda lib, x, m: lib.masked_select(x, m),  # input and mask broadcast together
+        [((3,), mask(2, 3)), ((2, 1), mask(3))],
+    ),
+    OpSpec(
+        "select_scatter",
+        lambda lib, x, s: lib.select_scatter(x, s, 0, -1),
+        [((2, 3), (3,)), ((4, 2, 3), (2, 3))],
+    ),
+    OpSpec("select_scatter", lambda lib, x, s: x.select_scatter(s, 1, 1), [((4, 2, 3), (4, 3))]),
+    OpSpec(
+        "slice_scatter",
+        lambda lib, x, s: x.slice_scatter(s, 0, 1, None, 2),
+        [((4, 3), (2, 3)), ((4, 2, 3), (2, 2, 3))],
+    ),
+    OpSpec("slice_scatter", lambda lib, x, s: lib.slice_scatter(x, s, -1, -2), [((2, 5), (2, 2))]),
+    OpSpec(
+        "diagonal_scatter",
+        lambda lib, x, s: x.diagonal_scatter(s),
+        [((3, 4), (3,)), ((2, 3), (2,))],
+    ),
+    OpSpec(
+        "diagonal_scatter",
+        lambda lib, x, s: lib.diagonal_scatter(x, s, -1),
+        [((3, 4), (2,))],
+    ),
+    OpSpec(
+        "diagonal_scatter",
+        lambda lib, x, s: lib.diagonal_scatter(x, s, 1, 2, 0),
+        [((4, 2, 3), (2, 3))],
+    ),
+]
+
+for _reduce in ("sum", "prod", "mean", "amax", "amin"):
+    for _self in (True, False):
+        OPS += [
+            OpSpec(
+                "scatter_reduce",
+                lambda lib, x, i, s, r=_reduce, k=_self: x.scatter_reduce(
+                    1, i, s, r, include_self=k
+                ),
+                [((3, 4), IDX_ROWS, (3, 3))],
+            ),
+            OpSpec(
+                "scatter_reduce",
+                lambda lib, x, i, s, r=_reduce, k=_self: lib.scatter_reduce(
+                    x, 0, i, s, r, include_self=k
+                ),
+                [((3, 4), IDX_COLS, (2, 4))],
+            ),
+        ]
+    if _reduce != "sum":
+        OPS.append(
+            OpSpec(
+                "index_reduce",
+                lambda lib, x, i, s, r=_reduce: x.index_reduce(0, i, s, r),
+                [((3, 4), const([0, 2, 0, 0]), (4, 4)), ((4, 2, 3), const([3, 3]), (2, 2, 3))],
+            )
+        )
+        OPS.append(
+            OpSpec(
+                "index_reduce",
+                lambda lib, x, i, s, r=_reduce: lib.index_reduce(
+                    x, -1, i, s, r, include_self=False
+                ),
+                [((2, 3), const([1, 1, 0]), (2, 3))],
+            )
+        )
+
+OPS += [
+    # prod with exact zeros: one zero in a slot (x's or src's), and two src zeros in one slot
+    # (first order only: PyTorch, and tensorgrad, refuse double backward there)
+    OpSpec(
+        "scatter_reduce",
+        lambda lib, x, i, s, z: (x * z).scatter_reduce(1, i, s, "prod"),
+        [((3, 4), IDX_ROWS, (3, 3), zeros_at(3, 4, at=(0, 7)))],
+    ),
+    OpSpec(
+        "scatter_reduce",
+        lambda lib, x, i, s, z: x.scatter_reduce(1, i, s * z, "prod", include_self=False),
+        [((3, 4), IDX_ROWS, (3, 3), zeros_at(3, 3, at=(1, 3)))],
+    ),
+    OpSpec(
+        "scatter_reduce",
+        lambda lib, x, i, s, z: x.scatter_reduce(1, i, s * z, "prod"),
+        [((3, 4), IDX_ROWS, (3, 3), zeros_at(3, 3, at=(0, 1, 4)))],
+        second_order=False,
+    ),
+    # ties in amax/amin: src copies of x's own values share the gradient with them
+    OpSpec(
+        "scatter_reduce",
+        lambda lib, x, r=None: x.scatter_reduce(
+            0, lib.tensor([[0, 1], [0, 1]]), x[:2, :2].flip(0), "amax"
+        ),
+        [((3, 4),)],
+    ),
+    OpSpec(
+        "index_reduce",
+        lambda lib, x: x.index_reduce(0, lib.tensor([0, 0, 1]), x[[0, 0, 2]], "amin"),
+        [((3, 4),)],
+    ),
+    OpSpec(
+        "scatter_reduce_",
+        lambda lib, x, i, s: (x * 1).scatter_reduce_(1, i, s, "mean", include_self=False),
+        [((3, 4), IDX_ROWS, (3, 3))],
+    ),
+    OpSpec(
+        "index_reduce_",
+        lambda lib, x, i, s: (x * 1).index_reduce_(0, i, s, "prod"),
+        [((3, 4), const([2, 2]), (2, 4))],
+    ),
+    OpSpec(
+        "scatter_",
+        lambda lib, x, i, s: (x * 1).scatter_(1, i, s),
+        [((3, 4), const([[3, 0], [1, 2], [0, 3]]), (3, 2))],
+    ),
+    OpSpec(
+        "scatter_",
+        lambda lib, x, i: (x * 1).scatter_(0, i, value=0.5),
+        [((3, 4), const([[2, 0, 1, 1]]))],
+    ),
+    OpSpec(
+        "scatter_add_",
+        lambda lib, x, i, s: (x * 1).scatter_add_(1, i, s),
+        [((3, 4), IDX_ROWS, (3, 3))],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -445,3 +684,279 @@ def test_index_select_rejects_negative_indices():
         tg.zeros(4, 3).index_select(0, tg.tensor([0, -1]))
     with pytest.raises(IndexError):
         torch.zeros(4, 3).index_select(0, torch.tensor([0, -1]))
+
+
+# ---------------------------------------------------------------------- index ops: beyond the table
+
+
+def test_scatter_reduce_with_src_larger_than_index():
+    """Only src[:index.shape] takes part and the rest gets a zero gradient (PyTorch computes
+    the same forward but refuses the backward, so gradients are checked by finite
+    differences)."""
+    rng = np.random.default_rng(0)
+    x, src = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    index = np.array([[0, 0, 1], [3, 3, 3], [2, 1, 2]])
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        out = tg.from_numpy(x).scatter_reduce(1, tg.from_numpy(index), tg.from_numpy(src), reduce)
+        ref = torch.from_numpy(x).scatter_reduce(
+            1, torch.from_numpy(index), torch.from_numpy(src), reduce
+        )
+        np.testing.assert_allclose(out.numpy(), ref.numpy())
+
+        def f(a, s, reduce=reduce):
+            return a.scatter_reduce(1, tg.from_numpy(index), s, reduce, include_self=False)
+
+        inputs = [tg.tensor(x, requires_grad=True), tg.tensor(src, requires_grad=True)]
+        assert tg.autograd.gradcheck(f, inputs)
+        assert tg.autograd.gradgradcheck(f, inputs)
+
+
+def test_scatter_reduce_prod_double_backward_with_two_zeros_in_a_slot_raises_like_torch():
+    index = [[0, 0, 1]]
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([[2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        s = lib.tensor([[0.0, 0.0, 5.0]], dtype=lib.float64, requires_grad=True)
+        out = x.scatter_reduce(1, lib.tensor(index), s, "prod")
+        (gs,) = lib.autograd.grad(out.sum(), s, create_graph=True)
+        results.append(gs.detach().numpy())
+        with pytest.raises(RuntimeError, match="(?i)double backward"):
+            lib.autograd.grad(gs.sum(), s)
+    np.testing.assert_array_equal(*results)
+
+
+def test_scatter_with_reduce_matches_torch_forward_and_has_scatter_reduce_gradients():
+    """``scatter(..., reduce='add'|'multiply')``: PyTorch's values; PyTorch has no gradient
+    there, tensorgrad gives scatter_reduce's (sum, prod with include_self)."""
+    rng = np.random.default_rng(1)
+    x, src = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    index = np.array([[2, 0, 2, 1], [0, 0, 2, 2]])
+    for reduce, name in (("add", "sum"), ("multiply", "prod")):
+        for s in (src, 1.5):
+            ours = tg.from_numpy(x).scatter(
+                0,
+                tg.from_numpy(index),
+                tg.from_numpy(s) if isinstance(s, np.ndarray) else s,
+                reduce=reduce,
+            )
+            ref = torch.from_numpy(x).scatter(
+                0,
+                torch.from_numpy(index),
+                torch.from_numpy(s) if isinstance(s, np.ndarray) else s,
+                reduce=reduce,
+            )
+            np.testing.assert_allclose(ours.numpy(), ref.numpy())
+        a = tg.tensor(x, requires_grad=True)
+        a.scatter(0, tg.from_numpy(index), tg.from_numpy(src), reduce=reduce).sum().backward()
+        b = tg.tensor(x, requires_grad=True)
+        b.scatter_reduce(0, tg.from_numpy(index), tg.from_numpy(src), name).sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+def test_integer_and_nan_reductions_match_torch():
+    x = np.arange(6).reshape(2, 3)
+    index = np.zeros((2, 3), dtype=np.int64)
+    src = np.array([[-1, -2, -3], [-4, -4, -4]])
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            ours = tg.from_numpy(x).scatter_reduce(
+                0, tg.from_numpy(index), tg.from_numpy(src), reduce, include_self=include_self
+            )
+            ref = torch.from_numpy(x).scatter_reduce(
+                0, torch.from_numpy(index), torch.from_numpy(src), reduce, include_self=include_self
+            )
+            assert ours.dtype == tg.int64
+            np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    src = np.array([[1.0, np.nan, 3.0], [4.0, 4.0, 4.0]])
+    for reduce in ("amax", "amin", "sum", "mean"):
+        ours = tg.from_numpy(x * 1.0).scatter_reduce(
+            0, tg.from_numpy(index), tg.tensor(src), reduce
+        )
+        ref = torch.from_numpy(x * 1.0).scatter_reduce(
+            0, torch.from_numpy(index), torch.tensor(src), reduce
+        )
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+def test_in_place_index_ops_write_into_views_and_bump_versions():
+    base = tg.zeros(3, 4)
+    row = base[1]
+    row.index_add_(0, tg.tensor([0, 0, 3]), tg.ones(3))
+    assert base.tolist()[1] == [2.0, 0.0, 0.0, 1.0] and base._version == 1
+    base.put_(tg.tensor([0, -1]), tg.tensor([5.0, 6.0]))
+    base.index_put_((tg.tensor([2]), tg.tensor([1])), tg.tensor(7.0), accumulate=True)
+    base.T.index_fill_(0, tg.tensor([2]), -1.0)  # a transposed view: fills column 2
+    expected = torch.zeros(3, 4)
+    expected[1].index_add_(0, torch.tensor([0, 0, 3]), torch.ones(3))
+    expected.put_(torch.tensor([0, -1]), torch.tensor([5.0, 6.0]))
+    expected.index_put_((torch.tensor([2]), torch.tensor([1])), torch.tensor(7.0), accumulate=True)
+    expected.T.index_fill_(0, torch.tensor([2]), -1.0)
+    np.testing.assert_array_equal(base.numpy(), expected.numpy())
+    assert base._version == 4
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.index_add_(0, lib.tensor([0]), lib.ones(1, 3)),
+        lambda lib, x: x.index_put_((lib.tensor([0]),), lib.tensor(1.0)),
+        lambda lib, x: x.scatter_reduce_(0, lib.tensor([[0]]), lib.ones(1, 1), "amax"),
+        lambda lib, x: x.masked_scatter_(x > 0, lib.ones(6)),
+        lambda lib, x: x.put_(lib.tensor([0]), lib.ones(1)),
+    ],
+)
+def test_in_place_index_ops_on_a_leaf_that_requires_grad_raise(call):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="leaf"):
+            call(lib, lib.zeros(2, 3, requires_grad=True))
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib, x: lib.take(x, lib.tensor([6])), IndexError),
+        (lambda lib, x: lib.take(x, lib.tensor([-7])), IndexError),
+        (lambda lib, x: lib.take(x, lib.tensor([1.0])), RuntimeError),
+        (lambda lib, x: lib.take(x, lib.tensor([1], dtype=lib.int32)), RuntimeError),
+        (lambda lib, x: x.put(lib.tensor([7]), lib.tensor([9.0])), IndexError),
+        (lambda lib, x: x.put(lib.tensor([1, 2]), lib.tensor([9.0])), IndexError),
+        (lambda lib, x: x.put(lib.tensor([1]), lib.tensor([9.0], dtype=lib.float64)), RuntimeError),
+        (lambda lib, x: x.index_add(0, lib.tensor([-1]), lib.ones(1, 3)), RuntimeError),
+        (lambda lib, x: x.index_add(0, lib.tensor([2]), lib.ones(1, 3)), RuntimeError),
+        (lambda lib, x: x.index_add(0, lib.tensor([1]), lib.ones(2, 3)), RuntimeError),
+        (lambda lib, x: x.index_add(0, lib.tensor([[1]]), lib.ones(1, 3)), IndexError),
+        (lambda lib, x: x.index_add(0, lib.tensor([1.0]), lib.ones(1, 3)), RuntimeError),
+        (
+            lambda lib, x: x.index_add(0, lib.tensor([1]), lib.ones(1, 3, dtype=lib.float64)),
+            RuntimeError,
+        ),
+        (lambda lib, x: x.index_copy(1, lib.tensor([-1]), lib.ones(2, 1)), IndexError),
+        (lambda lib, x: x.index_copy(1, lib.tensor([5]), lib.ones(2, 1)), IndexError),
+        (lambda lib, x: x.index_fill(1, lib.tensor([3]), -1.0), IndexError),
+        (lambda lib, x: x.index_fill(1, lib.tensor([0]), lib.tensor([2.0])), RuntimeError),
+        (lambda lib, x: x.index_fill(1, lib.tensor([[0]]), 2.0), RuntimeError),
+        (lambda lib, x: x.index_reduce(1, lib.tensor([0]), lib.ones(2, 1), "sum"), RuntimeError),
+        (lambda lib, x: x.index_reduce(1, lib.tensor([3]), lib.ones(2, 1), "prod"), IndexError),
+        (lambda lib, x: x.index_put((lib.tensor([3]),), lib.tensor(1.0)), IndexError),
+        (lambda lib, x: x.index_put((lib.tensor([0]),), lib.tensor([1.0, 2.0])), RuntimeError),
+        (lambda lib, x: x.index_put((lib.tensor([1.0]),), lib.tensor(1.0)), IndexError),
+        (
+            lambda lib, x: x.index_put((lib.tensor([1]),), lib.tensor(1.0, dtype=lib.float64)),
+            RuntimeError,
+        ),
+        (
+            lambda lib, x: x.index_put((lib.tensor([1]),) * 3, lib.tensor(1.0)),
+            IndexError,
+        ),
+        (
+            lambda lib, x: x.scatter_reduce(1, lib.tensor([[3]]), lib.ones(2, 1), "sum"),
+            RuntimeError,
+        ),
+        (
+            lambda lib, x: x.scatter_reduce(1, lib.tensor([[0]]), lib.ones(2, 1), "add"),
+            RuntimeError,
+        ),
+        (
+            lambda lib, x: x.scatter_reduce(
+                1, lib.tensor([[0]]), lib.ones(2, 1, dtype=lib.int64), "sum"
+            ),
+            RuntimeError,
+        ),
+        (lambda lib, x: x.masked_scatter(x > 3, lib.arange(1.0)), RuntimeError),
+        (lambda lib, x: x.masked_scatter((x > 3).float(), lib.arange(9.0)), RuntimeError),
+        (lambda lib, x: x.masked_scatter(x > 3, lib.arange(9)), RuntimeError),
+        (lambda lib, x: lib.masked_select(x, lib.tensor([1, 0, 1])), RuntimeError),
+        (lambda lib, x: lib.select_scatter(x, lib.ones(4), 1, 0), RuntimeError),
+        (lambda lib, x: lib.select_scatter(x, lib.ones(2), 1, 5), IndexError),
+        (lambda lib, x: lib.slice_scatter(x, lib.ones(2, 3), 1, 0, None, 2), RuntimeError),
+        (lambda lib, x: lib.diagonal_scatter(x, lib.ones(3)), RuntimeError),
+    ],
+)
+def test_bad_index_arguments_raise_like_torch(call, error):
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(error):
+        call(torch, torch.tensor(x, dtype=torch.float32))
+    with pytest.raises(error, match=r"\d|reduce|mask"):  # names the sizes, values or argument
+        call(tg, tg.tensor(x, dtype=tg.float32))
+
+
+# ---------------------------------------------------------------------- results without gradient
+
+
+def test_nonzero_argwhere_isin_and_index_tables_match_torch():
+    x = np.array([[0, 1, 0], [2, 0, 3]])
+    cases = [
+        lambda lib: lib.nonzero(lib.tensor(x)),
+        lambda lib: lib.tensor(x).nonzero(as_tuple=True),
+        lambda lib: lib.nonzero(lib.tensor(3)),
+        lambda lib: lib.nonzero(lib.tensor(0)),
+        lambda lib: lib.nonzero(lib.tensor(3), as_tuple=True),
+        lambda lib: lib.nonzero(lib.zeros(0, 2)),
+        lambda lib: lib.argwhere(lib.tensor(x > 0)),
+        lambda lib: lib.tensor(x).argwhere(),
+        lambda lib: lib.isin(lib.tensor(x), lib.tensor([1, 3, 7])),
+        lambda lib: lib.isin(lib.tensor(x), 2, invert=True),
+        lambda lib: lib.isin(2, lib.tensor(x)),
+        lambda lib: lib.isin(lib.tensor([1.0, float("nan"), 2.0]), lib.tensor([float("nan"), 2])),
+        lambda lib: lib.isin(lib.tensor([1, 2]), lib.tensor([1.5, 2.0]), assume_unique=True),
+        lambda lib: lib.tril_indices(3, 4),
+        lambda lib: lib.tril_indices(4, 3, -1),
+        lambda lib: lib.triu_indices(3, 4, 1),
+        lambda lib: lib.triu_indices(3, 3, -5, dtype=lib.int32),
+        lambda lib: lib.tril_indices(0, 4),
+        lambda lib: lib.unravel_index(lib.tensor([5, -1, 6, 13]), (2, 3)),
+        lambda lib: lib.unravel_index(lib.tensor([[4, 0], [1, 2]]), (2, 1, 3)),
+        lambda lib: lib.unravel_index(lib.tensor(4), (2, 3)),
+        lambda lib: lib.unravel_index(lib.tensor([4], dtype=lib.int32), (5,)),
+    ]
+    for fn in cases:
+        ours, theirs = fn(tg), fn(torch)
+        ours = ours if isinstance(ours, tuple) else (ours,)
+        theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert tuple(a.shape) == tuple(b.shape)
+            assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib: lib.tril_indices(-1, 4), RuntimeError),
+        (lambda lib: lib.triu_indices(3, -2), RuntimeError),
+        (lambda lib: lib.tril_indices(3, 4, dtype=lib.float32), NotImplementedError),
+        (lambda lib: lib.unravel_index(lib.tensor([4.0]), (2, 3)), TypeError),
+        (lambda lib: lib.unravel_index(lib.tensor([4]), (2, -3)), ValueError),
+    ],
+)
+def test_index_table_errors_like_torch(call, error):
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error):
+        call(tg)
+
+
+def test_index_ops_replay_under_compile_with_new_data():
+    """The data-dependent parts (mask counts, positions, bounds checks) go through the
+    recorder: a replay on new values gives eager's results, and a bad index still raises."""
+
+    def step(x, m, i):
+        a = x.masked_select(m).sum() + x.masked_scatter(m, x.flip(0)).sum()
+        b = (
+            x.index_add(0, i, x[:2] * 2).sum()
+            + x.scatter_reduce(0, i.unsqueeze(1).expand(2, 3), x[:2], "amax").sum()
+        )
+        c = x.take(i).sum() + x.nonzero().sum() + x.index_fill(1, i, 0.5).sum()
+        return a + b + c
+
+    compiled = tg.compile(step, fullgraph=True)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = tg.tensor(rng.standard_normal((3, 3)))
+        m = tg.tensor(rng.random((3, 3)) < 0.5)
+        i = tg.tensor(rng.integers(0, 3, 2))
+        np.testing.assert_allclose(compiled(x, m, i).numpy(), step(x, m, i).numpy())
+    assert compiled.replays >= 2
+    with pytest.raises(RuntimeError):
+        compiled(x, m, tg.tensor([0, 3]))

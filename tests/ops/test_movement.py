@@ -9,6 +9,13 @@ import pytest
 import tensorgrad as tg
 from tests.op_harness import UNARY, Const, OpSpec, make_tests
 
+
+def positive_or_negative(rng, shape):
+    """Values away from 0 (cumprod's second derivative is exact only without zeros)."""
+    x = rng.uniform(0.5, 1.5, shape)
+    return x * rng.choice([-1.0, 1.0], shape)
+
+
 MATRICES = [((3, 1),), ((2, 3),), ((4, 2, 3),)]  # ndim >= 2
 
 OPS = [
@@ -273,6 +280,91 @@ OPS += [
     ),
 ]
 
+
+def vander(lib, x, N=None, increasing=False):
+    """``vander`` here; for PyTorch, whose vander has no gradient (its in-place cumprod trips
+    its own version check), the same matrix as powers x_i ** p."""
+    if lib is tg:
+        return tg.vander(x, N, increasing)
+    powers = lib.arange(x.shape[0] if N is None else N, dtype=x.dtype)
+    return x[:, None] ** (powers if increasing else powers.flip(0))
+
+
+# ---------------------------------------------------------------------- selecting, splitting,
+# windows, sums to a size, Vandermonde matrices, in-place triangles and in-place view ops
+
+OPS += [
+    OpSpec("t", lambda lib, x: lib.t(x), [((2, 3),), ((3,),)]),  # torch.t, torch.broadcast_to
+    OpSpec("broadcast_to", lambda lib, x: lib.broadcast_to(x, (2, 3, 4)), [((3, 1),)]),
+    OpSpec("select", lambda lib, x: x.select(1, -1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("select", lambda lib, x: lib.select(x, 0, 1), [((3,),), ((4, 2, 3),)]),
+    OpSpec("narrow_copy", lambda lib, x: x.narrow_copy(-1, 1, 2), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("narrow_copy", lambda lib, x: lib.narrow_copy(x, 0, -2, 1), [((3,),)]),
+    OpSpec("ravel", lambda lib, x: x.ravel(), UNARY),
+    OpSpec("ravel", lambda lib, x: lib.ravel(x.mT), MATRICES),
+    OpSpec(
+        "broadcast_tensors",
+        lambda lib, a, b: lib.broadcast_tensors(a, b),
+        [((3, 1), (1, 3)), ((), (2, 3)), ((2, 3), (4, 2, 3))],
+    ),
+    OpSpec(
+        "broadcast_tensors",
+        lambda lib, a, b, c: lib.broadcast_tensors(a, b, c),
+        [((1,), (3, 1), (2, 1, 1))],
+    ),
+    OpSpec("tensor_split", lambda lib, x: x.tensor_split(3, 1), [((2, 5),), ((2, 2),)]),
+    OpSpec("tensor_split", lambda lib, x: x.tensor_split([1, 4, 2, -1], dim=-1), [((2, 5),)]),
+    OpSpec("tensor_split", lambda lib, x: lib.tensor_split(x, 2), [((3,),), ((4, 2, 3),)]),
+    OpSpec("hsplit", lambda lib, x: x.hsplit(2), [((2, 4),), ((4,),)]),
+    OpSpec("hsplit", lambda lib, x: lib.hsplit(x, [1, 3]), [((4, 2, 3),)]),
+    OpSpec("vsplit", lambda lib, x: x.vsplit(2), [((4, 2, 3),)]),
+    OpSpec("vsplit", lambda lib, x: lib.vsplit(x, [1]), [((2, 3),)]),
+    OpSpec("dsplit", lambda lib, x: x.dsplit([1]), [((4, 2, 3),)]),
+    OpSpec("dsplit", lambda lib, x: lib.dsplit(x, 3), [((4, 2, 3),)]),
+    OpSpec("split_with_sizes", lambda lib, x: x.split_with_sizes([1, 2], -1), [((2, 3),)]),
+    OpSpec("split_with_sizes", lambda lib, x: lib.split_with_sizes(x, [4, 0]), [((4, 2, 3),)]),
+    OpSpec("fliplr", lambda lib, x: x.fliplr(), MATRICES),
+    OpSpec("flipud", lambda lib, x: lib.flipud(x), [((3,),), *MATRICES]),
+    OpSpec("diagflat", lambda lib, x: x.diagflat(), [((3,),), ((),), ((2, 2),)]),
+    OpSpec("diagflat", lambda lib, x: lib.diagflat(x, -1), [((3,),), ((2, 2),)]),
+    OpSpec("unfold", lambda lib, x: x.unfold(1, 2, 1), [((2, 3),), ((4, 2, 3),)]),
+    OpSpec("unfold", lambda lib, x: x.unfold(0, 2, 2), [((4, 2, 3),), ((5,),)]),
+    OpSpec("unfold", lambda lib, x: x.unfold(-1, 3, 1), [((2, 3),), ((3,),)]),
+    OpSpec("unfold", lambda lib, x: x.unfold(0, 1, 3), [((),), ((4, 2, 3),)]),
+    OpSpec("unfold", lambda lib, x: x.unfold(0, 0, 2), [((5,),)]),  # empty windows
+    # squared: the gradient depends on x, so its UnfoldBackward is differentiated too
+    OpSpec("unfold", lambda lib, x: x.unfold(-1, 2, 1) ** 2, [((2, 3),)]),
+    OpSpec("sum_to_size", lambda lib, x: x.sum_to_size(1, 3), [((2, 3),), ((4, 1, 3),)]),
+    OpSpec("sum_to_size", lambda lib, x: x.sum_to_size((2, 1)), [((4, 2, 3),), ((2, 3),)]),
+    OpSpec("sum_to_size", lambda lib, x: x.sum_to_size(()), [((2, 3),)]),
+    OpSpec("vander", lambda lib, x: vander(lib, x), [((3,),), ((4,),)], gen=positive_or_negative),
+    OpSpec("vander", lambda lib, x: vander(lib, x, 4, True), [((3,),)], gen=positive_or_negative),
+    OpSpec("vander", lambda lib, x: vander(lib, x, 2) * x[:, None], [((3,),)]),
+    # in-place forms, on a non-leaf copy (x * 1) or a view of one
+    OpSpec("tril_", lambda lib, x: (x * 1).tril_(-1), [((3, 3),), *MATRICES]),
+    OpSpec("triu_", lambda lib, x: (x * 1).triu_(1), [((3, 3),), *MATRICES]),
+    OpSpec("triu_", lambda lib, x: (x * 1)[1:].triu_(), [((4, 2, 3),)]),  # through a view
+    OpSpec("fill_diagonal_", lambda lib, x: (x * 1).fill_diagonal_(2.5), [((3, 3),), ((2, 3),)]),
+    OpSpec(
+        "fill_diagonal_",
+        lambda lib, x: (x * 1).fill_diagonal_(-1, wrap=True),
+        [((7, 3),), ((2, 2, 2),)],
+    ),
+    OpSpec("squeeze_", lambda lib, x: (x * 1).squeeze_(), [((1, 3, 1),), ((2, 3),), ((1,),)]),
+    OpSpec("squeeze_", lambda lib, x: (x * 1).squeeze_(-1) * x.squeeze(-1), [((3, 1),)]),
+    OpSpec("unsqueeze_", lambda lib, x: (x * 1).unsqueeze_(1), [((2, 3),), ((3,),)]),
+    OpSpec("unsqueeze_", lambda lib, x: (x * 1)[1].unsqueeze_(0), [((4, 2, 3),)]),  # a view
+    OpSpec("transpose_", lambda lib, x: (x * 1).transpose_(0, -1), MATRICES),
+    OpSpec("swapaxes_", lambda lib, x: (x * 1).swapaxes_(1, 0), MATRICES),
+    OpSpec("swapdims_", lambda lib, x: (x * 1).swapdims_(0, 1), MATRICES),
+    OpSpec("t_", lambda lib, x: (x * 1).t_(), [((2, 3),), ((3,),), ((),)]),
+    OpSpec(
+        "t_",  # the tensor's own history continues from the transpose
+        lambda lib, x: (lambda y: (y.t_(), y * 2)[1])(x * 1),
+        [((2, 3),)],
+    ),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -369,3 +461,260 @@ def test_joining_functions_match_torch_on_integers_and_edge_cases():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert isinstance(tg.atleast_2d(tg.ones(2)), tg.Tensor)
     assert isinstance(tg.atleast_2d([tg.ones(2)]), tuple)
+
+
+# ---------------------------------------------------------------------- beyond the table
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib: lib.zeros(3, 4).select(1, 4), IndexError),
+        (lambda lib: lib.zeros(3, 4).select(1, -5), IndexError),
+        (lambda lib: lib.tensor(1.0).select(0, 0), IndexError),
+        (lambda lib: lib.zeros(7).tensor_split(0), RuntimeError),
+        (lambda lib: lib.tensor(1.0).tensor_split(1), RuntimeError),
+        (lambda lib: lib.zeros(7).tensor_split(lib.tensor([[2]])), RuntimeError),
+        (lambda lib: lib.zeros(7).tensor_split(lib.tensor([2.0])), RuntimeError),
+        (lambda lib: lib.zeros(3, 4).hsplit(3), RuntimeError),
+        (lambda lib: lib.tensor(1.0).hsplit(1), RuntimeError),
+        (lambda lib: lib.zeros(6).vsplit(3), RuntimeError),
+        (lambda lib: lib.zeros(3, 4).dsplit(2), RuntimeError),
+        (lambda lib: lib.zeros(3, 4).split_with_sizes([1, 2], 1), RuntimeError),
+        (lambda lib: lib.zeros(3).fliplr(), RuntimeError),
+        (lambda lib: lib.tensor(1.0).flipud(), RuntimeError),
+        (lambda lib: lib.zeros(7).unfold(0, 8, 2), RuntimeError),
+        (lambda lib: lib.zeros(7).unfold(0, 2, 0), RuntimeError),
+        (lambda lib: lib.zeros(2, 3).sum_to_size(4, 3), RuntimeError),
+        (lambda lib: lib.zeros(2, 3).sum_to_size(1, 2, 3), RuntimeError),
+        (lambda lib: lib.vander(lib.tensor(2.0)), RuntimeError),
+        (lambda lib: lib.vander(lib.zeros(3), -1), RuntimeError),
+        (lambda lib: lib.broadcast_shapes((2, 1), (3, 2)), RuntimeError),
+        (lambda lib: lib.broadcast_shapes((-1,), (3,)), ValueError),
+        (lambda lib: lib.broadcast_tensors(lib.ones(2, 1), lib.ones(3, 2)), RuntimeError),
+        (lambda lib: lib.zeros(3).stride(1), IndexError),
+        (lambda lib: lib.zeros(3).fill_diagonal_(1.0), RuntimeError),
+        (lambda lib: lib.zeros(3, 3, 2).fill_diagonal_(1.0), RuntimeError),
+    ],
+)
+def test_shape_and_split_errors_like_torch(call, error):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error, match=r"\d|shape|dim"):
+        call(tg)
+
+
+def test_splits_shapes_and_sequences_match_torch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda lib: lib.tensor_split(lib.arange(7), 3),
+        lambda lib: lib.tensor_split(lib.arange(7), [1, 5, 9, 3]),
+        lambda lib: lib.tensor_split(lib.arange(7), lib.tensor(3)),
+        lambda lib: lib.tensor_split(lib.arange(7), lib.tensor([2, 4])),
+        lambda lib: lib.tensor_split(lib.arange(12).reshape(3, 4), (-1,), dim=1),
+        lambda lib: lib.arange(12).reshape(3, 4).hsplit([1, 3]),
+        lambda lib: lib.arange(12).reshape(3, 4).unfold(1, 3, 1),
+        lambda lib: lib.tensor(5.0).unfold(0, 1, 1),
+        lambda lib: lib.arange(7.0).unfold(0, 0, 2),
+        lambda lib: lib.ones(2, 3, dtype=lib.int64).sum_to_size(1, 3),
+        lambda lib: lib.vander(lib.tensor([1, 2, 3])),
+        lambda lib: lib.vander(lib.tensor([1, 2], dtype=lib.int32), 3, True),
+        lambda lib: lib.vander(lib.tensor([True, False])),
+        lambda lib: lib.vander(lib.tensor([1.0, 2.0, 3.0]), N=0),
+        lambda lib: lib.vander(lib.tensor([-1.5, 0.0, 2.0]), 5),
+        lambda lib: lib.logspace(0, 2, 3),
+        lambda lib: lib.logspace(-2, 3, 11, base=2),
+        lambda lib: lib.logspace(0.5, -1.5, 7, dtype=lib.float64),
+        lambda lib: lib.logspace(0, 2, 3, base=2, dtype=lib.int64),
+        lambda lib: lib.logspace(1, 5, 1),
+        lambda lib: lib.logspace(1, 5, 0),
+        lambda lib: lib.zeros(4, 3).fill_diagonal_(5),
+        lambda lib: lib.zeros(7, 3).fill_diagonal_(5, wrap=True),
+        lambda lib: lib.zeros(7, 3).fill_diagonal_(5),
+        lambda lib: lib.zeros(3, 3, 3, dtype=lib.int64).fill_diagonal_(2),
+        lambda lib: lib.arange(6.0).reshape(2, 3).msort(),
+        lambda lib: lib.ones(3).ravel(),
+    ]
+    for fn in cases:
+        ours, theirs = fn(tg), fn(torch)
+        ours = ours if isinstance(ours, tuple) else (ours,)
+        theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert tuple(a.shape) == tuple(b.shape)
+            assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert (
+        tg.broadcast_shapes((2, 1), (3,), ())
+        == (2, 3)
+        == tuple(torch.broadcast_shapes((2, 1), (3,), ()))
+    )
+    assert tg.broadcast_shapes(2, (3, 1)) == (3, 2)
+    assert isinstance(tg.broadcast_shapes((1,)), tg.Size)
+
+
+def test_range_includes_the_end_warns_and_defaults_to_float32():
+    torch = pytest.importorskip("torch")
+    cases = [
+        ((0, 1, 0.3), None),
+        ((0, 3), None),
+        ((3, 0, -1), None),
+        ((0, 3), "int64"),
+        ((-1.5, 1.0, 0.25), "float64"),
+        ((0, 0.9, 0.1), None),
+    ]
+    for args, dtype in cases:
+        values = []
+        for lib in (tg, torch):
+            with pytest.warns(UserWarning, match="deprecated"):
+                values.append(lib.range(*args, dtype=dtype and getattr(lib, dtype)))
+        ours, theirs = values
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for args in ((3, 0), (0, 3, 0)):
+        for lib in (tg, torch):
+            with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="step"):
+                lib.range(*args)
+
+
+def test_stride_matches_torch_and_agrees_with_is_contiguous():
+    torch = pytest.importorskip("torch")
+    views = [
+        lambda x: x,
+        lambda x: x.t(),
+        lambda x: x[:, None],
+        lambda x: x[None],
+        lambda x: x[:, 1:2],
+        lambda x: x.unsqueeze(-1),
+        lambda x: x.t()[1:, ::2],
+        lambda x: x.permute(1, 0).unsqueeze(1),
+        lambda x: x.t().unsqueeze(0),
+        lambda x: x[1],
+        lambda x: x[:, 1],
+        lambda x: x[:, :1].expand(3, 5),
+        lambda x: x[:1].expand(4, 4),
+        lambda x: x.reshape(2, 2, 3).transpose(0, 2),
+        lambda x: x.narrow(1, 1, 2),
+        lambda x: x[:0],
+        lambda x: x.reshape(4, 0, 3) if x.numel() == 0 else x.new_zeros(4, 0, 3),
+        lambda x: x.sum(),
+        lambda x: x.unfold(1, 2, 1),
+    ]
+    data = np.arange(12.0).reshape(3, 4)
+    for view in views:
+        ours, theirs = view(tg.tensor(data)), view(torch.tensor(data))
+        assert ours.stride() == theirs.stride(), (ours.shape, ours.stride(), theirs.stride())
+        assert ours.is_contiguous() == theirs.is_contiguous()
+        for d in range(-ours.ndim, ours.ndim):
+            assert ours.stride(d) == theirs.stride(d)
+    x = tg.ones(2, 3)
+    assert x.ndimension() == 2 and tg.tensor(1.0).ndimension() == 0
+    assert x.get_device() == -1 and tg.get_device(x) == -1
+
+
+def test_unfold_is_a_view_and_overlapping_windows_are_read_only():
+    x = tg.arange(6.0)
+    w = x.unfold(0, 2, 2)  # no overlap: writable, writes reach x
+    w[1, 0] = 10.0
+    assert x.tolist() == [0.0, 1.0, 10.0, 3.0, 4.0, 5.0]
+    x[5] = -1.0
+    assert w.tolist()[2] == [4.0, -1.0]
+    overlapping = x.unfold(0, 3, 1)
+    assert overlapping._base is x
+    with pytest.raises(ValueError):
+        overlapping[0, 1] = 2.0
+
+
+def test_in_place_view_ops_follow_torch():
+    """``unsqueeze_``/``t_``/...: the tensor's own shape changes, its version goes up (a node
+    that saved it raises at backward), a leaf that requires grad refuses unless under no_grad,
+    a view stays a view of its base, and gradients flow through the new history."""
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        leaf = lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf"):
+            leaf.unsqueeze_(0)
+        with pytest.raises(RuntimeError, match="leaf"):
+            leaf[0].t_()
+        with lib.no_grad():
+            leaf.t_()
+        assert tuple(leaf.shape) == (3, 2) and leaf.is_leaf and leaf.requires_grad
+
+        y = leaf * 2
+        z = (y * y).sum()  # saves y
+        before = y._version
+        assert y.squeeze_() is y  # nothing to squeeze: still a write
+        assert y._version == before + 1
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
+
+        base = lib.arange(6.0).reshape(2, 3).clone()
+        row = base[1]
+        row.unsqueeze_(0)
+        assert tuple(row.shape) == (1, 3) and row._base is base
+        row[0, 0] = 100.0
+        assert base[1, 0].item() == 100.0
+
+        x = lib.arange(6.0, requires_grad=True)
+        v = (x * 1).reshape(2, 3)
+        v.transpose_(0, 1)
+        assert tuple(v.shape) == (3, 2) and v.stride() == (1, 3) and not v.is_contiguous()
+        v.mul_(lib.arange(6.0).reshape(3, 2))
+        v.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 4.0, 1.0, 3.0, 5.0])
+
+
+def test_views_made_before_an_in_place_view_op_keep_the_old_layout():
+    """A view of x taken before ``x.t_()`` still reads x's old layout, with and without autograd:
+    its values, in-place writes through it or x, and the gradients, as PyTorch."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tg, torch):
+        a = lib.zeros(2, 3)
+        col = a[:, 2]
+        a.t_()
+        out = [col.exp() * 1, a.clone()]
+        leaf = lib.arange(9.0, requires_grad=True)
+        x = leaf.reshape(3, 3) * 1  # a tensor with no base
+        row, flat = x[0], x.view(9)
+        x.t_()
+        x.unsqueeze_(0)
+        row.mul_(2)
+        x.add_(lib.arange(9.0).reshape(1, 3, 3))
+        (x * lib.arange(9.0).reshape(1, 3, 3)).sum().backward(retain_graph=True)
+        (row * row).sum().backward(retain_graph=True)
+        (flat * lib.arange(9.0)).sum().backward()
+        results.append([*out, x, row, flat, leaf.grad])
+    for ours, theirs in zip(*results):
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+
+def test_in_place_view_ops_under_compile():
+    """On a tensor made inside the step they replay; on an argument (whose shape the caller
+    sees change) the step runs eagerly instead."""
+
+    def step(x):
+        y = x * 2
+        y.unsqueeze_(0)
+        y.transpose_(0, 1)
+        return y.cumsum_(0).sum(0)
+
+    compiled = tg.compile(step, fullgraph=True)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = tg.tensor(rng.standard_normal((3, 4)))
+        np.testing.assert_allclose(compiled(x).numpy(), step(x).numpy())
+    assert compiled.replays == 1
+
+    def grow(x):
+        x.unsqueeze_(0)
+        return x * 2
+
+    compiled = tg.compile(grow)
+    with pytest.warns(UserWarning, match="unsqueeze_"):
+        for _ in range(3):
+            x = tg.ones(3)
+            assert compiled(x).shape == (1, 3) and x.shape == (1, 3)
+    assert compiled.replays == 0

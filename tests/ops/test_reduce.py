@@ -6,6 +6,7 @@ products, and huge or infinite inputs are plain tests against PyTorch below the 
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import tensorgrad as tg
 from tests.op_harness import (
     UNARY,
+    Const,
     OpSpec,
     away_from_zero,
     distinct,
@@ -232,6 +234,61 @@ OPS += [
     OpSpec("logcumsumexp", lambda lib, x: lib.logcumsumexp(x, 1), ND1),
     OpSpec("logcumsumexp", lambda lib, x: lib.logcumsumexp(x * 30, dim=2), ND3),
 ]
+
+# ---------------------------------------------------------------------- covariance, correlation,
+# trapezoidal integration, in-place running sums and products
+
+
+def _nonnegative(make):
+    return Const(lambda rng: np.abs(make(rng)))
+
+
+FWEIGHTS = Const(lambda rng: np.array([1, 2, 0, 3]))
+
+OPS += [
+    OpSpec("cov", lambda lib, x: x.cov(), [((3, 5),), ((5,),), ((1, 4),)]),
+    OpSpec("cov", lambda lib, x: lib.cov(x, correction=0), [((2, 4),), ((3,),)]),
+    OpSpec("cov", lambda lib, x: lib.cov(x, correction=2), [((2, 4),)]),
+    OpSpec(
+        "cov",  # the analytic weights get a gradient too
+        lambda lib, x, w, f: lib.cov(x, fweights=f, aweights=w.abs() + 0.5),
+        [((3, 4), (4,), FWEIGHTS), ((4,), (4,), FWEIGHTS)],
+    ),
+    OpSpec(
+        "cov",
+        lambda lib, x, w: lib.cov(x, correction=0, aweights=w * w + 0.1),
+        [((2, 4), (4,))],
+    ),
+    OpSpec("cov", lambda lib, x, f: x.cov(fweights=f), [((2, 4), FWEIGHTS)]),
+    OpSpec("corrcoef", lambda lib, x: x.corrcoef(), [((3, 5),), ((2, 4),)]),
+    OpSpec("corrcoef", lambda lib, x: lib.corrcoef(x) * x.sum(), [((5,),)]),  # 1 for one row
+    OpSpec("trapezoid", lambda lib, y: lib.trapezoid(y), ND),
+    OpSpec("trapezoid", lambda lib, y: lib.trapezoid(y, dx=0.5, dim=0), ND + [((1, 3),)]),
+    OpSpec(
+        "trapezoid",
+        lambda lib, y, x: lib.trapezoid(y, x),  # 1-D points along dim, or broadcast
+        [((3,), (3,)), ((2, 3), (3,)), ((4, 2, 3), (2, 3)), ((2, 3), (1, 3))],
+    ),
+    OpSpec("trapezoid", lambda lib, y, x: lib.trapezoid(y, x, dim=1), [((4, 2, 3), (2,))]),
+    OpSpec("trapz", lambda lib, y, x: lib.trapz(y, x, dim=0), [((3, 2), (3,))]),
+    OpSpec("trapz", lambda lib, y: lib.trapz(y, dx=3.0), [((2, 3),)]),
+    OpSpec("cumulative_trapezoid", lambda lib, y: lib.cumulative_trapezoid(y), ND),
+    OpSpec(
+        "cumulative_trapezoid",
+        lambda lib, y: lib.cumulative_trapezoid(y, dx=-0.5, dim=0),
+        [((4, 2, 3),), ((1,),)],
+    ),
+    OpSpec(
+        "cumulative_trapezoid",
+        lambda lib, y, x: lib.cumulative_trapezoid(y, x, dim=-1),
+        [((2, 3), (3,)), ((4, 2, 3), (4, 2, 3))],
+    ),
+    OpSpec("cumsum_", lambda lib, x: (x * 1).cumsum_(0), ND + SCALAR),
+    OpSpec("cumsum_", lambda lib, x: (x * 1)[1:].cumsum_(-1), [((4, 2, 3),)]),  # a view
+    OpSpec("cumprod_", lambda lib, x: (x * 1).cumprod_(-1), ND, gen=away_from_zero),
+    OpSpec("cumprod_", lambda lib, x: (x * 1).cumprod_(0) * x, [((2, 3),)], gen=away_from_zero),
+]
+
 
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
@@ -693,3 +750,65 @@ def test_logcumsumexp_is_stable_and_matches_torch():
     _check(tg.zeros(0, 2).logcumsumexp(0), torch.zeros(0, 2).logcumsumexp(0))
     with pytest.raises(RuntimeError, match="floating point"):
         tg.tensor([1, 2]).logcumsumexp(0)
+
+
+def test_cov_corrcoef_and_trapezoid_edge_cases_match_torch():
+    cases = [
+        lambda lib: lib.cov(lib.tensor([[1, 2, 4], [3, 1, 0]])),
+        lambda lib: lib.cov(lib.tensor([1.0])),  # no degrees of freedom: nan, and a warning
+        lambda lib: lib.cov(lib.tensor([[1.0, 2.0]]), correction=3),
+        lambda lib: lib.cov(
+            lib.tensor([[1.0, 2, 4], [3, 1, 0]], dtype=lib.float64),
+            fweights=lib.tensor([1, 2, 1]),
+            aweights=lib.tensor([0.5, 1, 2], dtype=lib.float64),
+        ),
+        lambda lib: lib.cov(lib.tensor([1.0, 2.0, 4.0]), aweights=lib.tensor([0.0, 0.0, 1.0])),
+        lambda lib: lib.corrcoef(lib.tensor([[1, 2, 4], [3, 1, 0]])),
+        lambda lib: lib.corrcoef(lib.tensor([1.0, 2.0, 4.0])),
+        lambda lib: lib.corrcoef(lib.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])),  # a constant row
+        lambda lib: lib.trapezoid(lib.tensor([1, 2, 4])),
+        lambda lib: lib.trapezoid(lib.tensor([1, 2, 4]), dx=2),
+        lambda lib: lib.trapezoid(lib.zeros(2, 0)),
+        lambda lib: lib.trapezoid(lib.zeros(2, 0, dtype=lib.int64), dim=1),
+        lambda lib: lib.trapezoid(lib.ones(3, 1), dim=1),
+        lambda lib: lib.trapezoid(lib.tensor([1.0, 2.0, 4.0]), lib.tensor([0, 1, 3])),
+        lambda lib: lib.cumulative_trapezoid(lib.tensor([1, 2, 4])),
+        lambda lib: lib.cumulative_trapezoid(lib.tensor([1.0])),
+        lambda lib: lib.cumulative_trapezoid(lib.zeros(2, 0), dim=1),
+        lambda lib: lib.tensor([[1, 2], [3, 4]]).cumsum_(0),
+        lambda lib: lib.tensor([[1, 2], [3, 4]]).cumprod_(1),
+    ]
+    for fn in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours, theirs = fn(tg), fn(torch)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        tg.cov(tg.tensor([[1.0, 2.0]]), correction=2)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda lib: lib.cov(lib.ones(2, 2, 2)), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), fweights=lib.tensor([1.0, 2, 3])), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), fweights=lib.tensor([-1, 2, 3])), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), fweights=lib.tensor([1, 2])), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), fweights=lib.tensor([[1, 2, 3]])), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), aweights=lib.tensor([1, 2, 3])), RuntimeError),
+        (lambda lib: lib.cov(lib.ones(3), aweights=lib.tensor([-1.0, 2, 3])), RuntimeError),
+        (lambda lib: lib.trapezoid(lib.ones(3), lib.ones(2)), RuntimeError),
+        (lambda lib: lib.trapezoid(lib.ones(2, 3), lib.ones(3, 3)), RuntimeError),
+        (lambda lib: lib.trapezoid(lib.tensor(1.0)), IndexError),
+        (lambda lib: lib.trapezoid(lib.ones(3), 2.0), TypeError),
+        (lambda lib: lib.trapezoid(lib.ones(3, dtype=lib.bool)), RuntimeError),
+        (lambda lib: lib.cumulative_trapezoid(lib.ones(3), lib.ones(4)), RuntimeError),
+    ],
+)
+def test_cov_and_trapezoid_errors_like_torch(call, error):
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error):
+        call(tg)

@@ -145,6 +145,11 @@ OPS += [
     ),
 ]
 
+OPS += [
+    OpSpec("msort", lambda lib, x: x.msort(), ND + [((),)], gen=distinct),
+    OpSpec("msort", lambda lib, x: lib.msort(x), [((5, 2),)], gen=distinct),
+]
+
 test_matches_torch, test_gradcheck = make_tests(OPS)
 
 
@@ -762,3 +767,76 @@ def test_histc_of_random_data_matches_torch_and_has_no_gradient():
         lambda lib: lib.tensor([1.0, float("nan")]).histc(),
     ):
         _raises_like_torch(call)
+
+
+# ---------------------------------------------------------------------- histogram
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize(
+    "values, kw",
+    [
+        ([1.0, 2.0, 1.0, 4.0], dict(bins=4)),
+        ([1.0, 2.0, 1.0, 4.0], dict(bins=4, range=(0.0, 3.0), density=True)),
+        ([1.0, 1.0], dict(bins=2)),
+        ([], dict(bins=2)),
+        ([[1.0, 2.0], [3.0, 4.0]], dict(bins=2)),
+        ([0.1, 0.2, 0.3, 0.7, 1.0, -0.4, 0.55], dict(bins=10, range=(-0.5, 1.0))),
+        ([5.0, -3.0, 2.5, np.nan, 0.0], dict(bins=7, range=(-3, 5))),
+    ],
+)
+def test_histogram_matches_torch(dtype, values, kw):
+    a = np.array(values, dtype)
+    ours, theirs = tg.histogram(tg.tensor(a), **kw), torch.histogram(torch.tensor(a), **kw)
+    assert ours._fields == ("hist", "bin_edges")
+    _same(ours.hist, theirs.hist)
+    _same(ours.bin_edges, theirs.bin_edges)
+    ours = tg.tensor(a).histogram(**kw)
+    _same(ours.hist, theirs.hist)
+
+
+def test_histogram_of_random_data_with_weights_and_edges_matches_torch():
+    rng = np.random.default_rng(4)
+    for dtype in FLOAT_DTYPES:
+        a = rng.standard_normal((60, 3)).astype(dtype)
+        w = rng.uniform(0, 2, (60, 3)).astype(dtype)
+        edges = np.array([-2.0, -0.5, 0.0, 0.25, 1.5], dtype)
+        for kw in (
+            dict(bins=13),
+            dict(bins=6, weight="w", density=True),
+            dict(bins="edges"),
+            dict(bins="edges", weight="w", density=True),
+            dict(bins=5, range=(-1.0, 1.0), weight="w"),
+        ):
+            results = []
+            for lib in (tg, torch):
+                args = {k: v for k, v in kw.items()}
+                if args.get("weight") == "w":
+                    args["weight"] = lib.tensor(w)
+                if args.get("bins") == "edges":
+                    args["bins"] = lib.tensor(edges)
+                results.append(lib.histogram(lib.tensor(a), **args))
+            ours, theirs = results
+            np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-5)
+            assert ours.hist.dtype == getattr(tg, str(theirs.hist.dtype).split(".")[-1])
+            np.testing.assert_array_equal(ours.bin_edges.numpy(), theirs.bin_edges.numpy())
+    x = tg.tensor(a, requires_grad=True)
+    assert not x.histogram(5).hist.requires_grad
+
+
+def test_histogram_errors_like_torch():
+    for call, exc in (
+        (lambda lib: lib.histogram(lib.tensor([1, 2]), bins=2), NotImplementedError),
+        (lambda lib: lib.histogram(lib.tensor([1.0, float("nan")]), bins=2), RuntimeError),
+        (lambda lib: lib.histogram(lib.tensor([1.0, float("inf")]), bins=2), RuntimeError),
+        (lambda lib: lib.histogram(lib.tensor([1.0, 2.0]), bins=2, range=(3.0, 1.0)), RuntimeError),
+        (lambda lib: lib.histogram(lib.tensor([1.0, 2.0]), bins=0), RuntimeError),
+    ):
+        _raises_like_torch(call, exc)
+
+
+def test_histogram_with_decreasing_edges_counts_nothing_like_torch():
+    edges = [3.0, 1.5, 0.0]
+    ours = tg.histogram(tg.tensor([1.0, 2.0]), bins=tg.tensor(edges))
+    theirs = torch.histogram(torch.tensor([1.0, 2.0]), bins=torch.tensor(edges))
+    _same(ours.hist, theirs.hist)
