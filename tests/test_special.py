@@ -176,6 +176,8 @@ def _fresh_draws():
     depend on which tests ran before it in its process (pytest-xdist spreads them)."""
     global _R
     _R = np.random.default_rng(7)
+
+
 _X = np.concatenate(
     [
         _R.uniform(-25, 40, 300),
