@@ -22,14 +22,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     BatchNormBase,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
     InstanceNormBase,
 )
 from .parameter import UninitializedBuffer, UninitializedParameter, is_lazy
@@ -37,12 +39,16 @@ from .parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 __all__ = [
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
     "LazyConv1d",
     "LazyConv2d",
+    "LazyConv3d",
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
     "LazyInstanceNorm1d",
     "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
     "LazyLinear",
     "LazyModuleMixin",
 ]
@@ -248,6 +254,28 @@ class LazyConv2d(_LazyConvXdMixin, Conv2d):
         self._lazy_conv_init(out_channels, bias, device, dtype)
 
 
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    """A ``Conv3d`` whose ``in_channels`` is read from its first input."""
+
+    cls_to_become = Conv3d
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
 class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
     """A ``ConvTranspose1d`` whose ``in_channels`` is read from its first input."""
 
@@ -286,6 +314,40 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
     """A ``ConvTranspose2d`` whose ``in_channels`` is read from its first input."""
 
     cls_to_become = ConvTranspose2d
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0,
+            0,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+        )
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    """A ``ConvTranspose3d`` whose ``in_channels`` is read from its first input."""
+
+    cls_to_become = ConvTranspose3d
 
     def __init__(
         self,
@@ -388,6 +450,14 @@ class LazyBatchNorm2d(_LazyNormBase, BatchNormBase):
     _check_input_dim = BatchNorm2d._check_input_dim
 
 
+class LazyBatchNorm3d(_LazyNormBase, BatchNormBase):
+    """A ``BatchNorm3d`` whose ``num_features`` is the channel dimension (1) of its first
+    (N, C, D, H, W) input."""
+
+    cls_to_become = BatchNorm3d
+    _check_input_dim = BatchNorm3d._check_input_dim
+
+
 class _LazyInstanceNorm(_LazyNormBase, InstanceNormBase):
     def _get_num_features(self, input) -> int:
         # the channel dimension of batched and of unbatched input (PyTorch reads dim 1,
@@ -416,3 +486,12 @@ class LazyInstanceNorm2d(_LazyInstanceNorm):
 
     cls_to_become = InstanceNorm2d
     spatial = 2
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """An ``InstanceNorm3d`` whose ``num_features`` is read from its first (N, C, D, H, W) or
+    (C, D, H, W) input (affine and tracking running statistics by default, as PyTorch's lazy
+    layer)."""
+
+    cls_to_become = InstanceNorm3d
+    spatial = 3

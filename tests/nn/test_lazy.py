@@ -32,6 +32,10 @@ CASES = [
     ),  # fmt: skip
     ("LazyConvTranspose1d", (4, 3), {"stride": 2}, "ConvTranspose1d", (2, 4, 3), (2, 2, 5)),
     ("LazyConvTranspose2d", (4, 3), {"groups": 2}, "ConvTranspose2d", (6, 4, 3), (1, 6, 3, 3)),
+    ("LazyConv3d", (4, 2), {"padding": 1}, "Conv3d", (2, 4, 2), (2, 2, 3, 4, 3)),
+    ("LazyConvTranspose3d", (3, 2), {"stride": 2}, "ConvTranspose3d", (2, 3, 2), (1, 2, 2, 3, 2)),
+    ("LazyBatchNorm3d", (), {}, "BatchNorm3d", (2,), (3, 2, 2, 3, 2)),
+    ("LazyInstanceNorm3d", (), {}, "InstanceNorm3d", (2,), (2, 2, 3, 2, 3)),
     ("LazyBatchNorm1d", (), {}, "BatchNorm1d", (3,), (5, 3)),
     ("LazyBatchNorm1d", (), {"momentum": None}, "BatchNorm1d", (3,), (4, 3, 2)),
     ("LazyBatchNorm2d", (), {"affine": False}, "BatchNorm2d", (2,), (3, 2, 3, 3)),
