@@ -36,8 +36,17 @@ LOADED = {
     ("object", "data"),
 }
 # <link rel=...> values that load or connect; canonical/alternate links are only metadata
-LOADING_RELS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "preconnect",
-                "dns-prefetch", "manifest", "apple-touch-icon"}
+LOADING_RELS = {
+    "stylesheet",
+    "icon",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "preconnect",
+    "dns-prefetch",
+    "manifest",
+    "apple-touch-icon",
+}
 CSS_URL = re.compile(r"""(?:url\(\s*|@import\s+)['"]?([^'")\s]+)""")
 
 

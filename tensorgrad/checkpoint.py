@@ -505,8 +505,7 @@ def load_checkpoint(
         raise
     except Exception as e:  # a file saved by other code, whose states have another layout
         raise CheckpointError(
-            f"{path!r} holds states of another layout ({type(e).__name__}: {e}); "
-            "nothing was loaded"
+            f"{path!r} holds states of another layout ({type(e).__name__}: {e}); nothing was loaded"
         ) from None
     rng_state = ckpt["rng_state"]
     if not isinstance(rng_state, Tensor) or rng_state.array.dtype != np.uint8:

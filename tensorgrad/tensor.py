@@ -385,7 +385,12 @@ class Tensor:
         return (_rebuild, (backend.to_device(self.array, backend.CPU), self.requires_grad))
 
     def to(
-        self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False,
+        self,
+        *args,
+        dtype=None,
+        device=None,
+        copy: bool = False,
+        non_blocking: bool = False,
         memory_format=None,
     ) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``;
@@ -2796,8 +2801,10 @@ def _inplace(self: Tensor, name: str, args: tuple, kwargs: dict) -> Tensor:
     records the op), with PyTorch's checks: the result's dtype must cast to self's (no floats
     into an integer tensor) and its shape must be self's (self does not broadcast)."""
     operand = views.operand(self, copy=True)  # the op may save it: its values, before the write
-    if operand is self and GradMode.enabled and any(
-        isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())
+    if (
+        operand is self
+        and GradMode.enabled
+        and any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
     ):  # self has no history, but the gradient of another input may need its old values
         operand = self.detach().clone()
     result = getattr(operand, name)(*args, **kwargs)

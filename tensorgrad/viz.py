@@ -409,7 +409,6 @@ def _recorder(norms: dict, per_output: dict, k: int, nr: int):
     return hook
 
 
-
 def _box_of(node: Node, collapse) -> _ModuleInfo | None:
     stack = getattr(node, "_viz_modules", ())
     if not stack:

@@ -243,8 +243,12 @@ def test_killed_while_saving_leaves_the_previous_file_whole(tmp_path):
 def test_a_save_removes_stale_temp_files_of_dead_writers_only(tmp_path):
     from tensorgrad.checkpoint import _HOST
 
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead, alive = int(child.stdout), os.getpid()
     names = {
         "dead": f".w.tg.{dead}@{_HOST}.abc123.tmp",  # a killed save to w.tg: removed

@@ -35,30 +35,36 @@ def page(body: str, head: str = "") -> str:
 
 
 def test_a_site_that_keeps_to_itself_has_no_problems(tmp_path):
-    site = make_site(tmp_path, {
-        "index.html": page(
-            '<a href="tour/a.html#part">a</a> <a href="https://numpy.org">NumPy</a> '
-            '<a href="mailto:x@y.z">mail</a> <a href="#top">top</a> <img src="pic.png">',
-            '<link rel="stylesheet" href="assets/site.css"><script src="js/m.js"></script>'
-            '<link rel="canonical" href="https://example.org/">',
-        ),
-        "tour/a.html": page('<a href="../index.html">home</a>'),
-        "assets/site.css": "a { background: url(\"data:image/svg+xml;"
-                           "xmlns='http://www.w3.org/2000/svg'\") } b { src: url(f.woff) }",
-        "js/m.js": "",
-        "pic.png": "",
-        "404.html": page('<script src="/js/m.js"></script>'),  # served by web servers only
-    })
+    site = make_site(
+        tmp_path,
+        {
+            "index.html": page(
+                '<a href="tour/a.html#part">a</a> <a href="https://numpy.org">NumPy</a> '
+                '<a href="mailto:x@y.z">mail</a> <a href="#top">top</a> <img src="pic.png">',
+                '<link rel="stylesheet" href="assets/site.css"><script src="js/m.js"></script>'
+                '<link rel="canonical" href="https://example.org/">',
+            ),
+            "tour/a.html": page('<a href="../index.html">home</a>'),
+            "assets/site.css": 'a { background: url("data:image/svg+xml;'
+            "xmlns='http://www.w3.org/2000/svg'\") } b { src: url(f.woff) }",
+            "js/m.js": "",
+            "pic.png": "",
+            "404.html": page('<script src="/js/m.js"></script>'),  # served by web servers only
+        },
+    )
     assert check.problems(site) == []
     assert check.main([str(site)]) == 0
 
 
-@pytest.mark.parametrize("tag", [
-    '<script src="https://cdn.example/mathjax.js"></script>',
-    '<link rel="stylesheet" href="//cdn.example/theme.css">',
-    '<link rel="preconnect" href="https://fonts.example">',
-    '<img src="http://example.org/logo.png">',
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<script src="https://cdn.example/mathjax.js"></script>',
+        '<link rel="stylesheet" href="//cdn.example/theme.css">',
+        '<link rel="preconnect" href="https://fonts.example">',
+        '<img src="http://example.org/logo.png">',
+    ],
+)
 def test_anything_loaded_from_the_network_is_a_problem(tmp_path, tag):
     site = make_site(tmp_path, {"index.html": page("", tag)})
     (problem,) = check.problems(site)
@@ -67,11 +73,14 @@ def test_anything_loaded_from_the_network_is_a_problem(tmp_path, tag):
 
 
 def test_stylesheets_that_import_from_the_network_are_a_problem(tmp_path):
-    site = make_site(tmp_path, {
-        "index.html": page(""),
-        "css/a.css": '@import "https://fonts.example/css?family=Roboto";',
-        "css/b.css": "@font-face { src: url(https://fonts.example/r.woff2) }",
-    })
+    site = make_site(
+        tmp_path,
+        {
+            "index.html": page(""),
+            "css/a.css": '@import "https://fonts.example/css?family=Roboto";',
+            "css/b.css": "@font-face { src: url(https://fonts.example/r.woff2) }",
+        },
+    )
     assert check.problems(site) == [
         "css/a.css: loads https://fonts.example/css?family=Roboto from the network",
         "css/b.css: loads https://fonts.example/r.woff2 from the network",
@@ -79,12 +88,15 @@ def test_stylesheets_that_import_from_the_network_are_a_problem(tmp_path):
 
 
 def test_links_to_folders_and_missing_files_are_problems(tmp_path):
-    site = make_site(tmp_path, {
-        "index.html": page(
-            '<a href="tour/">tour</a> <a href="gone.html">gone</a> <a href="/abs.html">abs</a>'
-        ),
-        "tour/index.html": page(""),
-    })
+    site = make_site(
+        tmp_path,
+        {
+            "index.html": page(
+                '<a href="tour/">tour</a> <a href="gone.html">gone</a> <a href="/abs.html">abs</a>'
+            ),
+            "tour/index.html": page(""),
+        },
+    )
     assert check.problems(site) == [
         "index.html: tour/ names a folder (a browser on file:// lists it instead of its "
         "index.html)",
@@ -109,7 +121,10 @@ def built_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stderr
@@ -127,9 +142,18 @@ def test_the_built_site_loads_nothing_from_the_network(built_site):
 def dump_dom(browser: str, url: str) -> str:
     """The page's DOM after its scripts ran (virtual time lets MathJax and search finish)."""
     result = subprocess.run(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu",
-         "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

@@ -58,7 +58,9 @@ def test_mnist_mlp_with_a_missing_folder_says_what_to_get_and_where(tmp_path, fa
     result = subprocess.run(
         [sys.executable, os.path.join(EXAMPLES, "mnist_mlp.py"), "--root", str(missing)]
         + ["--fashion"] * fashion,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

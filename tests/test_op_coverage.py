@@ -118,10 +118,28 @@ def _public_methods() -> set:
         n
         for n in dunders
         if n
-        not in {"__init__", "__repr__", "__array__", "__dlpack__", "__dlpack_device__", "__len__",
-                "__iter__", "__bool__", "__float__", "__int__", "__index__", "__reduce__",
-                "__setitem__", "__getitem__", "__hash__", "__iadd__", "__isub__", "__imul__",
-                "__itruediv__", "__pos__"}
+        not in {
+            "__init__",
+            "__repr__",
+            "__array__",
+            "__dlpack__",
+            "__dlpack_device__",
+            "__len__",
+            "__iter__",
+            "__bool__",
+            "__float__",
+            "__int__",
+            "__index__",
+            "__reduce__",
+            "__setitem__",
+            "__getitem__",
+            "__hash__",
+            "__iadd__",
+            "__isub__",
+            "__imul__",
+            "__itruediv__",
+            "__pos__",
+        }
     }
     return {n for n in names if not n.startswith("__")} | operators
 
@@ -175,7 +193,10 @@ def test_every_primitive_is_exercised_by_a_table():
             roots = [o for o in outs if o.requires_grad]
             if roots and diff:
                 grads = tg.autograd.grad(
-                    roots, diff, [tg.ones_like(o) for o in roots], create_graph=True,
+                    roots,
+                    diff,
+                    [tg.ones_like(o) for o in roots],
+                    create_graph=True,
                     allow_unused=True,
                 )
                 used |= _graph_nodes([g for g in grads if g is not None and g.requires_grad])

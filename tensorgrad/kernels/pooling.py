@@ -143,7 +143,6 @@ def max_pool_2x2(image, steps, best, index, shape):
                 index[uint64(row + x)] = k
 
 
-
 @kernel(error_model="numpy")
 def unpool_2x2(g, g_steps, index, image, steps, shape):
     """``unpool`` of 2x2 windows at stride 2 that tile the image (``MaxPool2d(2)`` on even
@@ -172,6 +171,7 @@ def unpool_2x2(g, g_steps, index, image, steps, shape):
                     v = g[uint64(g_base + y * ow + x)]
                     image[uint64(out + 2 * x)] = v if k == 2 * i else 0.0
                     image[uint64(out + 2 * x + 1)] = v if k == 2 * i + 1 else 0.0
+
 
 # ----------------------------------------------------------------------------- average pooling
 

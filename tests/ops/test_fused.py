@@ -15,6 +15,7 @@ from tests.op_harness import Const, OpSpec, make_tests
 
 torch = pytest.importorskip("torch")
 
+
 def nll_loss_gradient(reduction):
     """The input gradient of nll_loss for an upstream gradient ``g``: NllLossBackward, whose
     gradient (NllLoss) double backward runs."""
