@@ -98,11 +98,12 @@ def set_default_dtype(d) -> None:
 
 
 def to_dtype(d) -> dtype:
-    """Accept a tensorgrad dtype, a NumPy dtype or type, a name, or Python float/int/bool."""
+    """Accept a tensorgrad dtype, a NumPy dtype or type, a name, or Python float/int/bool
+    (``float`` is float64, as in PyTorch and NumPy: ``zeros(2, dtype=float)`` is double)."""
     if isinstance(d, dtype):
         return d
     if d is builtins.float:
-        return float32
+        return float64
     if d is builtins.int:
         return int64
     if d is builtins.bool:

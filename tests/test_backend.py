@@ -49,7 +49,9 @@ def test_to_dtype_accepts_every_spelling(name):
 
 
 def test_to_dtype_python_types_and_torch_aliases():
-    assert backend.to_dtype(float) is tg.float32
+    assert backend.to_dtype(float) is tg.float64  # PyTorch's: zeros(2, dtype=float) is double
+    assert tg.zeros(2, dtype=float).dtype is tg.float64
+    assert tg.ones(2).to(float).dtype is tg.float64
     assert backend.to_dtype(int) is tg.int64
     assert backend.to_dtype(bool) is tg.bool
     for alias in ("half", "float", "double", "short", "int", "long"):
