@@ -201,6 +201,24 @@ class LRScheduler:
         self._last_lr: list[float] = _group_lrs(self.optimizer)
 
 
+def _lambdas_per_group(name: str, optimizer: Any, lr_lambda, not_callable: str) -> list:
+    """One ``lr_lambda`` per param group: the one given for all, or the list given, checked."""
+    groups = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != groups:
+            raise ValueError(
+                f"{name}: expected {groups} lr_lambdas (one per param group), but got "
+                f"{len(lr_lambda)}"
+            )
+        lambdas = list(lr_lambda)
+    else:
+        lambdas = [lr_lambda] * groups
+    for fn in lambdas:
+        if not callable(fn):
+            raise TypeError(f"{name}: lr_lambda {not_callable} got {type(fn).__name__}")
+    return lambdas
+
+
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(last_epoch)``, one function for all groups or one per group.
 
@@ -216,19 +234,7 @@ class LambdaLR(LRScheduler):
     ) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(
-                    f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas (one per param "
-                    f"group), but got {len(lr_lambda)}"
-                )
-            lambdas = list(lr_lambda)
-        else:
-            lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in lambdas:
-            if not callable(fn):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(fn).__name__}")
-        self.lr_lambdas: list[Callable[[int], float]] = lambdas
+        self.lr_lambdas = _lambdas_per_group("LambdaLR", optimizer, lr_lambda, "must be callable,")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
@@ -841,21 +847,9 @@ class MultiplicativeLR(LRScheduler):
     ) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(
-                    f"MultiplicativeLR: expected {len(optimizer.param_groups)} lr_lambdas (one "
-                    f"per param group), but got {len(lr_lambda)}"
-                )
-            lambdas = list(lr_lambda)
-        else:
-            lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in lambdas:
-            if not callable(fn):
-                raise TypeError(
-                    f"MultiplicativeLR: lr_lambda should be a function, but got {type(fn).__name__}"
-                )
-        self.lr_lambdas: list[Callable[[int], float]] = lambdas
+        self.lr_lambdas = _lambdas_per_group(
+            "MultiplicativeLR", optimizer, lr_lambda, "should be a function, but"
+        )
         super().__init__(optimizer, last_epoch)
 
     state_dict = LambdaLR.state_dict
