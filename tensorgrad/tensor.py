@@ -1476,6 +1476,8 @@ class Tensor:
         dt = backend.result_type(self, other)
         x = self.to(dt if dt.kind == "f" else backend.DEFAULT_FLOAT)
         magnitude = x.abs()
+        if isinstance(other, (builtins.int, builtins.float)):  # the sign bit read on the host
+            return -magnitude if math.copysign(1.0, other) < 0 else magnitude
         negative = Tensor._make(_recorder.call(elementwise.signbit, to_tensor(other, x).array))
         out = (-magnitude).where(negative, magnitude)
         if isinstance(other, Tensor) and other.requires_grad and GradMode.enabled:
@@ -2911,6 +2913,11 @@ def where(condition, input, other) -> Tensor:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a = input if isinstance(input, Tensor) else None
     b = other if isinstance(other, Tensor) else None
+    for t in (cond, a, b):
+        if t is not None and t.device != like.device:
+            raise RuntimeError(
+                f"where: expected all tensors on the same device, got {like.device} and {t.device}"
+            )
     dt = backend.result_type(input, other)
     a = a.to(dt) if a is not None else to_tensor(input, like).to(dt)
     b = b.to(dt) if b is not None else to_tensor(other, like).to(dt)

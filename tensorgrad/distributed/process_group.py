@@ -412,13 +412,18 @@ class _NCCLGroup(_MPIGroup):
                 "GPU (start fewer ranks, or use backend='mpi' with CPU tensors)"
             )
         cp.cuda.Device(self.rank % gpus).use()
-        uid = np.zeros(128, dtype=np.int64)  # ncclUniqueId: 128 bytes, a tuple of ints in CuPy
+        # ncclUniqueId: 128 bytes, which CuPy hands out as bytes (CuPy 14) or as a tuple of
+        # signed chars (older); rank 0 sends the values and which form they came in
+        buf = np.zeros(129, dtype=np.int16)
         if self.rank == 0:
-            uid[:] = nccl.get_unique_id()
-        super().wait(comm.Ibcast(uid, root=0), "init_process_group(nccl)")
-        self.nccl_comm = nccl.NcclCommunicator(
-            self.world_size, tuple(int(v) for v in uid), self.rank
-        )
+            raw = nccl.get_unique_id()
+            if isinstance(raw, (bytes, bytearray)):
+                buf[:128], buf[128] = np.frombuffer(bytes(raw), dtype=np.uint8), 1
+            else:
+                buf[:128] = raw
+        super().wait(comm.Ibcast(buf, root=0), "init_process_group(nccl)")
+        uid = bytes(buf[:128].astype(np.uint8)) if buf[128] else tuple(int(v) for v in buf[:128])
+        self.nccl_comm = nccl.NcclCommunicator(self.world_size, uid, self.rank)
 
     def close(self) -> None:
         self.nccl_comm.destroy()
