@@ -368,6 +368,11 @@ def cupy():
     return _cupy
 
 
+def cupy_if_loaded():
+    """CuPy if a tensor has been on the GPU (it is imported then), else None: never imports."""
+    return _cupy
+
+
 def nccl():
     """CuPy's NCCL bindings (``cupy.cuda.nccl``), for the distributed 'nccl' backend."""
     cupy()  # CuPy and a GPU first, with that error message

@@ -33,6 +33,7 @@ from ..backend import xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
 from ..kernels import activation as _kact
+from ..kernels import cuda as cuda_kernels
 from ..kernels import nll as _knll
 from ..kernels import norm as _knorm
 from ..kernels import softmax as _ksoftmax
@@ -119,6 +120,8 @@ class Softmax(Op):
             x = xp_of(x).where(mask, x, -np.inf)
         if kernels.takes(x):
             return _ksoftmax.softmax(x, dim, safe)
+        if cuda_kernels.takes(x) and cuda_kernels.rows_fit(x, dim):
+            return cuda_kernels.softmax_rows(x, safe)
         return _rowwise(_softmax_kernel, (x,), dim, safe)
 
     def backward(ctx, g):
@@ -135,6 +138,8 @@ class SoftmaxBackward(Op):
         ctx.dim = dim
         if kernels.takes(g, y):
             return _ksoftmax.softmax_backward(g, y, dim)
+        if cuda_kernels.takes(g, y) and cuda_kernels.rows_fit(y, dim):
+            return cuda_kernels.softmax_backward_rows(g, y)
         return _rowwise(_softmax_backward_kernel, (g, y), dim)
 
     def backward(ctx, h):
@@ -161,7 +166,7 @@ def _log_softmax_kernel(x, out, xp, dim):
     """out = x - m - log sum e^(x - m) along ``dim``, m = max x (0 where infinite, as
     ``Tensor.logsumexp``)."""
     m = x.max(axis=dim, keepdims=True)
-    m[xp.isinf(m)] = 0
+    xp.copyto(m, 0, where=xp.isinf(m))  # not m[mask] = 0: on the GPU that waits for the device
     xp.subtract(x, m, out=out)
     xp.exp(out, out=out)
     s = out.sum(axis=dim, keepdims=True)
@@ -281,6 +286,8 @@ class Gelu(Op):
         ctx.approximate = approximate
         if kernels.takes(x):
             return kernels.run_flat(_kact.gelu_tanh if approximate == "tanh" else _kact.gelu_erf, x)
+        if cuda_kernels.takes(x, half=True):
+            return cuda_kernels.gelu(x, approximate)
         return _blockwise(_gelu_kernel, (x,), approximate)
 
     def backward(ctx, g):
@@ -300,6 +307,8 @@ class GeluBackward(Op):
             tanh = approximate == "tanh"
             kernel = _kact.gelu_tanh_backward if tanh else _kact.gelu_erf_backward
             return kernels.run_flat(kernel, g, x)
+        if cuda_kernels.takes(g, x, half=True):
+            return cuda_kernels.gelu_backward(g, x, approximate)
         return _blockwise(_gelu_backward_kernel, (g, x), approximate)
 
     def backward(ctx, h):
@@ -397,6 +406,11 @@ class LayerNorm(Op):
             y, mean, rstd = _knorm.layer_norm(x2, w1, b1, eps, out2)
             ctx.xhat, ctx.mean, ctx.rstd = None, mean, rstd  # x̂ is recomputed in backward
             return y.reshape(x.shape)
+        if cuda_kernels.takes(x, *params) and out is None and 0 < m <= cuda_kernels.MAX_ROW:
+            w1, b1 = (None if p is None else p.reshape(m) for p in (w, b))
+            y, mean, rstd = cuda_kernels.layer_norm(x.reshape(-1, m), w1, b1, eps)
+            ctx.xhat, ctx.mean, ctx.rstd = None, mean, rstd  # as the numba kernel's
+            return y.reshape(x.shape)
         if out is not None:
             out[...] = LayerNorm.forward(ctx, x, w, b, n, eps)
             return out
@@ -441,6 +455,19 @@ def layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape, out=None) 
     need_x, need_w, need_b = needs
     shape = x.shape
     m = math.prod(shape[x.ndim - n :])
+    if xhat is None and type(x) is not np.ndarray:  # the forward ran the CUDA kernel
+        w1 = None if w is None else w.reshape(m)
+        gx, gw, gb = cuda_kernels.layer_norm_backward(
+            g.reshape(-1, m), x.reshape(-1, m), w1, mean, rstd, need_x, need_w or need_b
+        )
+        if need_x and out is not None:
+            out[...] = gx.reshape(shape)
+            gx = out
+        return (
+            gx.reshape(shape) if need_x else None,
+            gw.reshape(w.shape) if need_w else None,
+            gb.reshape(bias_shape) if need_b else None,
+        )
     if xhat is None:  # the forward ran the numba kernel: it kept mean and rstd
         g2 = np.ascontiguousarray(g).reshape(-1, m)
         x2 = np.ascontiguousarray(x).reshape(-1, m)
@@ -468,10 +495,17 @@ def layer_norm_grads(g, x, w, xhat, rstd, mean, n, needs, bias_shape, out=None) 
         if out is not None:
             out[...] = gx
             gx = out
+    columns = cuda_kernels.takes(g2, xhat) and g2.flags.c_contiguous  # sums over rows
     if need_w:
-        gw = xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape)
+        if columns:
+            gw = cuda_kernels.column_sums(g2 * xhat).reshape(w.shape)
+        else:
+            gw = xp.einsum("ij,ij->j", g2, xhat).reshape(w.shape)
     if need_b:
-        gb = (xp.ones(g2.shape[0], dtype=g2.dtype) @ g2).reshape(bias_shape)
+        if columns:
+            gb = cuda_kernels.column_sums(g2).reshape(bias_shape)
+        else:
+            gb = (xp.ones(g2.shape[0], dtype=g2.dtype) @ g2).reshape(bias_shape)
     return gx, gw, gb
 
 
@@ -636,7 +670,11 @@ class BinaryCrossEntropy(Op):
 def check_classes(target, n_classes: int, name: str, input_shape) -> None:
     """Raise for a class index outside [0, n_classes) (the largest out of range first)."""
     if target.size:
-        _check_range(int(target.min()), int(target.max()), n_classes, name, input_shape)
+        if type(target) is np.ndarray:
+            lo, hi = target.min(), target.max()
+        else:  # one device-to-host copy (each is a wait for the GPU), not two
+            lo, hi = xp_of(target).stack([target.min(), target.max()]).get()
+        _check_range(int(lo), int(hi), n_classes, name, input_shape)
 
 
 def _check_range(lo: int, hi: int, n_classes: int, name: str, input_shape) -> None:

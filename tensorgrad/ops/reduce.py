@@ -6,6 +6,7 @@ them as size-1 axes (when ``keepdim`` was False) and expands to the input's shap
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -14,6 +15,7 @@ from .._args import wrap_dim
 from ..autograd.function import Op
 from ..backend import xp_of
 from ..jit import recorder
+from ..kernels import cuda as cuda_kernels
 from ..tensor import Tensor, values_indices
 
 
@@ -27,6 +29,13 @@ def _unreduce(g, in_shape, dims, keepdim):
 class Sum(Op):
     def forward(ctx, x, dims=(), keepdim=False):
         ctx.dims, ctx.keepdim = dims, keepdim
+        k = len(dims) if isinstance(dims, tuple) else 0
+        leading = 0 < k < x.ndim and dims == tuple(range(k))
+        if leading and cuda_kernels.takes(x) and x.flags.c_contiguous:
+            # over leading axes (a bias gradient, a broadcast add's adjoint): the column kernel,
+            # many times faster on the GPU than CuPy's strided reduction
+            out = cuda_kernels.column_sums(x.reshape(math.prod(x.shape[:k]), -1))
+            return out.reshape((1,) * k + x.shape[k:] if keepdim else x.shape[k:])
         return x.sum(axis=dims, keepdims=keepdim)
 
     def backward(ctx, g):  # d sum(x)/dx_i = 1
@@ -42,7 +51,8 @@ class Prod(Op):
 
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.dim, ctx.keepdim = dim, keepdim
-        out = x.prod(axis=dim, keepdims=keepdim)
+        # NumPy takes axis 0 or -1 of a 0-d array, CuPy does not: the product of one element
+        out = x.prod(axis=None if x.ndim == 0 else dim, keepdims=keepdim)
         return out.reshape((1,) * x.ndim if keepdim else ()) if dim is None and keepdim else out
 
     def backward(ctx, g):

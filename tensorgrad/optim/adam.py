@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import kernels
+from ..kernels import cuda as cuda_kernels
 from ..kernels import optim as optim_kernels
 from ._foreach import lerp, run_kernel
 from .optimizer import Optimizer, check_betas, check_flags, check_hyper, weight_decay_terms
@@ -90,6 +91,11 @@ class Adam(Optimizer):
                 optim_kernels.adam_step(
                     *arrays, maximize=scalars[0], decay=decay, l2=l2, beta1=beta1, beta2=beta2,
                     eps=eps, step_size=scalars[6], bc2=bias_correction2_sqrt,
+                )  # fmt: skip
+            elif vmax is None and cuda_kernels.takes(*arrays[:4]):  # one launch on the GPU
+                cuda_kernels.adam_step(
+                    *arrays[:4], maximize=scalars[0], decay=decay, l2=l2, beta1=beta1,
+                    beta2=beta2, eps=eps, step_size=scalars[6], bc2=bias_correction2_sqrt,
                 )  # fmt: skip
             else:
                 jobs.append(((*arrays, *self._buffers(p, 2)), (*scalars, bias_correction2_sqrt)))

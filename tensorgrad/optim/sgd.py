@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import kernels
+from ..kernels import cuda as cuda_kernels
 from ..kernels import optim as optim_kernels
 from ._foreach import run_kernel
 from .optimizer import Optimizer, check_flags
@@ -79,6 +80,11 @@ class SGD(Optimizer):
             if kernels.ENABLED and optim_kernels.fits((data, grad, buf)):
                 # one fused pass (numba's threads); the NumPy kernel below is its reference
                 optim_kernels.sgd_step(
+                    data, grad, buf, first=first, maximize=scalars[0], weight_decay=scalars[1],
+                    momentum=momentum, dampening=scalars[3], nesterov=scalars[4], lr=scalars[5],
+                )  # fmt: skip
+            elif cuda_kernels.takes(data, grad, *([] if buf is None else [buf])):
+                cuda_kernels.sgd_step(
                     data, grad, buf, first=first, maximize=scalars[0], weight_decay=scalars[1],
                     momentum=momentum, dampening=scalars[3], nesterov=scalars[4], lr=scalars[5],
                 )  # fmt: skip
