@@ -8,11 +8,11 @@ Workloads (issue 6), one training step each (forward, loss, backward, optimizer 
   <= 1.2; with autocast float16 + GradScaler (when ``tensorgrad.amp`` exists) vs PyTorch's
   autocast float16, target <= 1.3; peak memory ratio <= 1.3.
 
-Both libraries run the same model code (``build_*(lib)``). Timing synchronizes the device
-before starting and stopping the clock and reports the median of ``--repeats`` timed runs of
-``--iters`` steps each. Peak memory is measured in separate steps: tensorgrad's as the
-maximum of CuPy's memory pool ``used_bytes()`` seen at every allocation (a tracking allocator,
-off while timing) plus the pool's ``total_bytes()``; PyTorch's as
+Both libraries run the same model code (``build_*(lib)``), each in a process of its own. Timing
+synchronizes the device before starting and stopping the clock and reports the median of
+``--repeats`` timed runs of ``--iters`` steps each. Peak memory is measured in separate steps:
+tensorgrad's as the maximum of CuPy's memory pool ``used_bytes()`` seen at every allocation (a
+tracking allocator, off while timing) plus the pool's ``total_bytes()``; PyTorch's as
 ``torch.cuda.max_memory_allocated()`` and ``max_memory_reserved()``.
 
 PyTorch is optional: without a CUDA build of torch only tensorgrad's numbers print.
@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -262,10 +264,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch side")
     p.add_argument("--iters", type=int, help="steps per timed run")
     p.add_argument("--repeats", type=int, help="timed runs (median reported)")
+    p.add_argument("--lib", choices=["tensorgrad", "torch"], help=argparse.SUPPRESS)  # a worker
     return p.parse_args(argv)
 
 
+def run_worker(args, sizes, settings, cases) -> int:
+    """One library's cases in this process: a ``RESULT {json}`` line each (main() reads them)."""
+    lib = Lib(args.lib, args.device)
+    for label, workload, amp in cases:
+        if amp and args.lib == "tensorgrad" and lib.amp is None:
+            continue
+        try:
+            r = run_case(lib, workload, sizes, amp, settings)
+        except Exception as e:  # report and go on with the other cases
+            print(f"{label} [{args.lib}]: FAILED {type(e).__name__}: {e}", file=sys.stderr)
+            continue
+        print("RESULT " + json.dumps({"label": label, **r}), flush=True)
+    return 0
+
+
+def run_library(name: str, argv: list) -> dict:
+    """Run ``name``'s cases in a process of its own (the libraries' allocators, thread pools
+    and caches never meet): {label: result}."""
+    proc = subprocess.run(
+        [sys.executable, __file__, *argv, "--lib", name], capture_output=True, text=True
+    )
+    sys.stderr.write(proc.stderr[-4000:])
+    results = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            r = json.loads(line[len("RESULT ") :])
+            results[r.pop("label")] = r
+    return results
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     gpt = dict(vocab=65, context=256, batch=64, layers=6, d_model=384, heads=6)
     sizes = {"mlp_batch": 1024, "gpt": gpt}
@@ -282,6 +316,13 @@ def main(argv=None) -> int:
         settings["repeats"] = args.repeats
 
     device = args.device
+    cases = [("mlp", "mlp", False), ("gpt", "gpt", False), ("gpt-amp", "gpt", True)]
+    if args.only:
+        cases = [c for c in cases if c[0] in args.only]
+    if device != "cuda":
+        cases = [c for c in cases if not c[2]]
+    if args.lib:
+        return run_worker(args, sizes, settings, cases)
     header = f"device {device}"
     if device == "cuda":
         try:
@@ -303,29 +344,14 @@ def main(argv=None) -> int:
         header += f", PyTorch {torch.__version__}"
     print(header)
 
-    cases = [("mlp", "mlp", False), ("gpt", "gpt", False), ("gpt-amp", "gpt", True)]
-    if args.only:
-        cases = [c for c in cases if c[0] in args.only]
-    tg_lib = Lib("tensorgrad", device)
-    th_lib = None if why_no_torch else Lib("torch", device)
+    by_lib = {"tensorgrad": run_library("tensorgrad", argv)}
+    if not why_no_torch:
+        by_lib["torch"] = run_library("torch", argv)
     rows = []
-    for label, workload, amp in cases:
-        if amp and device != "cuda":
-            continue
-        if amp and tg_lib.amp is None:
-            print(f"{label}: skipped (tensorgrad.amp does not exist yet)")
-            continue
-        res = {}
-        for lib in (tg_lib, th_lib):
-            if lib is None:
-                continue
-            try:
-                res[lib.name] = run_case(lib, workload, sizes, amp, settings)
-            except Exception as e:  # report and go on with the other cases
-                print(f"{label} [{lib.name}]: FAILED {type(e).__name__}: {e}")
+    for label, _, _ in cases:
+        res = {name: r[label] for name, r in by_lib.items() if label in r}
         rows.append((label, res))
         _print_row(label, res)
-        sys.stdout.flush()
 
     print()
     print(

@@ -39,18 +39,18 @@ $PY -c 'import torch; print(\"torch\", torch.__version__, torch.cuda.is_availabl
 # pytest-xdist (there on the GPU machines) spreads the ~1,700 tests, and CuPy's first-use kernel
 # compiles (CPU-bound NVRTC, cached on disk and shared), over 8 processes
 XDIST=""
-"$PY" -c "import xdist" 2>/dev/null && XDIST="-n 8"
-step tests 200 "$PY" -m pytest -m cuda tests/cuda tests/test_cuda.py -q $XDIST --maxfail=40 \
+"$PY" -c "import xdist" 2>/dev/null && XDIST="-n ${XDIST_N:-8}"
+step tests ${T_TESTS:-200} "$PY" -m pytest -m cuda tests/cuda tests/test_cuda.py -q $XDIST --maxfail=${MAXFAIL:-40} ${PYTEST_EXTRA:-} \
     -p no:cacheprovider -p no:warnings --durations=15
 # the NCCL DDP test needs mpi4py + mpiexec in $PY (it skips, saying so, where they are missing)
-step nccl 120 "$PY" -m pytest -m cuda tests/distributed -q -rs -p no:cacheprovider -p no:warnings
+step nccl ${T_NCCL:-120} "$PY" -m pytest -m cuda tests/distributed -q -rs -p no:cacheprovider -p no:warnings
 if [ -n "${QUICK:-}" ]; then
-    step bench 120 "$PY" benchmarks/gpu.py --quick
+    step bench ${T_BENCH:-120} "$PY" benchmarks/gpu.py --quick
 else
     step bench 120 "$PY" benchmarks/gpu.py
 fi
-step digits 45 "$PY" examples/digits_cnn.py --device cuda --tiny --no-progress --out /tmp/gpu_check_digits
-step char_gpt 45 "$PY" examples/char_gpt.py --device cuda --tiny
+step digits ${T_EX:-45} "$PY" examples/digits_cnn.py --device cuda --tiny --no-progress --out /tmp/gpu_check_digits
+step char_gpt ${T_EX:-45} "$PY" examples/char_gpt.py --device cuda --tiny
 
 echo
 echo "=== summary (failed steps: $FAILED)"
