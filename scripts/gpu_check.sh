@@ -4,6 +4,11 @@
 #     bash scripts/gpu_check.sh            # everything: ~3 minutes expected, 7 at most
 #     QUICK=1 bash scripts/gpu_check.sh    # benchmark with --quick
 #
+# Knobs (environment): XDIST_N (pytest-xdist workers, default 8), MAXFAIL (default 40),
+# PYTEST_EXTRA (more pytest options), and each step's time limit in seconds: T_TESTS (200),
+# T_NCCL (120), T_BENCH (120), T_EX (45, each example). On an H200 with 16 cores, 2026-12-04:
+# XDIST_N=16 T_TESTS=120 T_NCCL=60 T_BENCH=100 T_EX=40 ran every step in 225 s (tests 42 s).
+#
 # Installs nothing and needs no venv: it runs the machine's python3 (which holds CuPy, PyTorch,
 # numpy and pytest) with PYTHONPATH=. so `import tensorgrad` is this checkout. Each step has
 # its own time limit; a failing step is reported and the next one still runs. Logs go to $OUT
