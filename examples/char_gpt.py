@@ -166,6 +166,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--tiny", action="store_true", help="a few steps on a small corpus (CI)")
     p.add_argument("--device", default="cpu", help="'cpu' or 'cuda' (needs CuPy and a GPU)")
     p.add_argument("--compile", action="store_true", help="replay each step (tg.compile)")
+    p.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision: autocast float16 + GradScaler (for the GPU: NumPy has no "
+        "float16 BLAS, so on the CPU it is slow)",
+    )
     return p.parse_args(argv)
 
 
@@ -202,12 +208,19 @@ def main(argv=None) -> dict:
     optimizer = tg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     scheduler = tg.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.steps, eta_min=args.lr / 10)
 
+    # --amp: matmuls in float16 under autocast, the loss scaled so that small float16
+    # gradients do not flush to zero, unscaled before clipping; the weights stay float32
+    scaler = tg.amp.GradScaler(device.split(":")[0], enabled=args.amp)
+
     def train_step(x, y):
-        loss = lm_loss(model(x), y)
+        with tg.autocast(device_type=device.split(":")[0], dtype=tg.float16, enabled=args.amp):
+            loss = lm_loss(model(x), y)
         optimizer.zero_grad()
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
         scheduler.step()
         return loss
 

@@ -111,6 +111,15 @@ def test_char_gpt_tiny_prints_entropy_losses_and_a_sample(capsys):
     assert 2.0 < result["unigram_entropy"] < 5.0
 
 
+def test_char_gpt_amp_trains_like_float32():
+    """--amp (autocast float16 + GradScaler; on the CPU too) follows the float32 run's losses
+    to float16's precision."""
+    gpt = load_example("char_gpt")
+    full, amp = (gpt.main(["--tiny", *flags])["val_losses"] for flags in ([], ["--amp"]))
+    assert all(np.isfinite(amp))
+    np.testing.assert_allclose(amp, full, rtol=2e-2)
+
+
 @pytest.mark.parametrize("example", ["digits_cnn", "char_gpt"])
 def test_compile_flag_gives_the_eager_numbers(tmp_path, example, recwarn):
     """--compile replays the training step (tg.compile): the same losses to rounding, and no
