@@ -22,6 +22,9 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np
+
+from .backend import xp_of
 from .jit import recorder
 from .ops import linalg as _ops
 from .tensor import Tensor, matmul
@@ -136,10 +139,32 @@ def inv(A: Tensor) -> Tensor:
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False):
-    """(inverse, info) as PyTorch's ``inv_ex``; info is zeros of the batch shape (int32).
-    Unlike PyTorch a singular matrix raises instead of setting info."""
-    out = inv(A)
-    return _InvExResult(out, _info(A))
+    """(inverse, info) as PyTorch's ``inv_ex``: info (int32, the batch shape) is 0 for an
+    invertible matrix, else LAPACK's: 1 + the first i with U[i, i] = 0 in its LU factorization;
+    such a matrix's inverse is nan (PyTorch's holds whatever LAPACK left: nan and inf).
+    ``check_errors`` raises ``inv``'s error instead."""
+    try:
+        return _InvExResult(inv(A), _info(A))
+    except RuntimeError:
+        if check_errors:
+            raise
+    bad, safe = _singular_replaced(A)
+    return _InvExResult(inv(safe).masked_fill(bad, math.nan), _lu_info(A))
+
+
+def _lu_info(A: Tensor) -> Tensor:
+    """getrf's info per matrix of A (int32, A's batch shape): 0, or 1 + the first zero pivot."""
+    return _ops.LUFactor.apply(A.detach())[2]
+
+
+def _singular_replaced(A: Tensor) -> tuple:
+    """(bad, A'): bad (batch shape + (1, 1), bool) marks the matrices of A whose LU
+    factorization has a zero pivot, and A' is A with the identity in their place, so a solver
+    runs on every matrix and the good ones keep their gradient."""
+    from .creation import eye
+
+    bad = (_lu_info(A) != 0)[..., None, None]
+    return bad, eye(A.shape[-1], dtype=A.dtype, device=A.device).where(bad, A)
 
 
 def _info(A: Tensor) -> Tensor:
@@ -489,9 +514,40 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
-    """(L, info) as PyTorch's ``cholesky_ex``; info is zeros (int32). Unlike PyTorch a matrix
-    that is not positive-definite raises instead of setting info."""
-    return _CholeskyExResult(cholesky(A, upper=upper), _info(A))
+    """(L, info) as PyTorch's ``cholesky_ex``: info (int32, the batch shape) is 0 where the
+    matrix is positive-definite, else the order of its first leading minor that is not; that
+    matrix's L is nan (PyTorch's holds LAPACK's partial factor). ``check_errors`` raises
+    ``cholesky``'s error instead."""
+    try:
+        return _CholeskyExResult(cholesky(A, upper=upper), _info(A))
+    except RuntimeError:
+        if check_errors:
+            raise
+    from .creation import eye
+
+    info = Tensor._make(recorder.call(_cholesky_info, A.detach().array))
+    bad = (info != 0)[..., None, None]
+    safe = eye(A.shape[-1], dtype=A.dtype, device=A.device).where(bad, A)
+    return _CholeskyExResult(cholesky(safe, upper=upper).masked_fill(bad, math.nan), info)
+
+
+def _cholesky_info(a):
+    """Per matrix of a (..., n, n): 0 if positive-definite, else the order of the first leading
+    minor that is not, by the unblocked Cholesky recurrence on the lower triangle."""
+    xp = xp_of(a)
+    n = a.shape[-1]
+    flat = np.asarray(a.get() if hasattr(a, "get") else a, dtype=np.float64).reshape(-1, n, n)
+    info = np.zeros(len(flat), dtype=np.int32)
+    for b, m in enumerate(flat):
+        low = np.zeros((n, n))
+        for j in range(n):
+            d = m[j, j] - low[j, :j] @ low[j, :j]
+            if not d > 0:
+                info[b] = j + 1
+                break
+            low[j, j] = math.sqrt(d)
+            low[j + 1 :, j] = (m[j + 1 :, j] - low[j + 1 :, :j] @ low[j, :j]) / low[j, j]
+    return xp.asarray(info.reshape(a.shape[:-2]))
 
 
 def eigh(A: Tensor, UPLO: str = "L"):
@@ -688,9 +744,19 @@ def _inverse_permutation(perm):
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
-    """(result, info): ``solve(A, B, left=left)`` and info zeros (int32, A's batch shape).
-    Unlike PyTorch a singular A raises instead of setting info."""
-    return _SolveExResult(solve(A, B, left=left), _info(A))
+    """(result, info): ``solve(A, B, left=left)`` and info (int32, A's batch shape) as
+    ``inv_ex``'s: 0, or 1 + the first zero pivot of a singular A, whose result is then nan.
+    ``check_errors`` raises ``solve``'s error instead."""
+    try:
+        return _SolveExResult(solve(A, B, left=left), _info(A))
+    except RuntimeError:
+        if check_errors:
+            raise
+    bad, safe = _singular_replaced(A)
+    out = solve(safe, B, left=left)
+    if B.ndim == A.ndim - 1 or B.ndim == 1:  # a vector right-hand side: one value per row
+        bad = bad[..., 0]
+    return _SolveExResult(out.masked_fill(bad, math.nan), _lu_info(A))
 
 
 # ---------------------------------------------------------------------- matrix functions

@@ -876,6 +876,55 @@ def _singular_batch():
     return a
 
 
+def _ones(lib, a, *shape):
+    return lib.ones(*shape, dtype=a.dtype)
+
+
+def _spd_or_not(lib, a):
+    """a aᵀ + 0.1 I, pushed off positive-definiteness where a[..., 0, 0] > 0."""
+    eye = lib.eye(3, dtype=a.dtype)
+    return a @ a.mT + 0.1 * eye - 3 * eye * (a[..., :1, :1] > 0)
+
+
+EX_CALLS = {
+    "inv_ex": lambda lib, a, **kw: lib.linalg.inv_ex(a, **kw),
+    "solve_ex": lambda lib, a, **kw: lib.linalg.solve_ex(a, _ones(lib, a, 3, 3, 2), **kw),
+    "solve_ex vector": lambda lib, a, **kw: lib.linalg.solve_ex(a, _ones(lib, a, 3), **kw),
+    "solve_ex right": lambda lib, a, **kw: lib.linalg.solve_ex(
+        a, _ones(lib, a, 3, 2, 3), left=False, **kw
+    ),
+    "cholesky_ex": lambda lib, a, **kw: lib.linalg.cholesky_ex(_spd_or_not(lib, a), **kw),
+    "cholesky_ex upper": lambda lib, a, **kw: lib.linalg.cholesky_ex(
+        _spd_or_not(lib, a), upper=True, **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(EX_CALLS))
+def test_ex_functions_report_info_as_torch_instead_of_raising(name):
+    """The batch mixes good and failing matrices: info equals PyTorch's, the good matrices'
+    results too (and their gradient flows), the failing ones are nan; check_errors raises."""
+    call = EX_CALLS[name]
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3, 3))
+    if "cholesky" not in name:
+        a[1, :, 0] = 0  # singular: the first column is zero
+        a[2, 2] = a[2, 1]  # singular: two equal rows
+    got = call(tg, tg.tensor(a, requires_grad=True))
+    want = call(torch, torch.tensor(a))
+    np.testing.assert_array_equal(got.info.numpy(), want.info.numpy())
+    assert got.info.dtype == tg.int32 and (got.info.numpy() != 0).any()
+    good = want.info.numpy() == 0
+    out, expected = got[0].detach().numpy(), want[0].numpy()
+    np.testing.assert_allclose(out[good], expected[good], rtol=1e-10, atol=1e-12)
+    assert np.isnan(out[~good]).all()
+    got[0].masked_fill(got[0].isnan(), 0).sum().backward()  # no nan reaches the gradient
+    with pytest.raises(RuntimeError):
+        call(tg, tg.tensor(a), check_errors=True)
+    ok = call(tg, tg.tensor(a[good]))
+    assert (ok.info.numpy() == 0).all()
+
+
 def test_lu_factor_of_a_singular_matrix_raises_torch_message_and_ex_reports_info():
     a = _singular_batch()
     for call in (
