@@ -338,25 +338,12 @@ def conv_transpose1d(
     dilation=1,
 ) -> Tensor:
     """The transposed 1-d convolution (the gradient of ``conv1d`` with respect to its input) of
-    ``input`` (N, Cin, L) or (Cin, L) with ``weight`` (Cin, Cout/groups, k): ``conv_transpose2d``
-    over images of height 1. Output length: (L - 1) stride - 2 padding + dilation (k - 1) +
-    output_padding + 1."""
-    op = "conv_transpose1d"
-    _check_operands(op, input, weight, bias, 1)
-    stride, padding = ntuple(stride, 1, "stride", op), ntuple(padding, 1, "padding", op)
-    output_padding = ntuple(output_padding, 1, "output_padding", op)
-    dilation = ntuple(dilation, 1, "dilation", op)
-    out = conv_transpose2d(
-        input.unsqueeze(-2),
-        weight.unsqueeze(2),
-        bias,
-        (1, *stride),
-        (0, *padding),
-        (0, *output_padding),
-        groups,
-        (1, *dilation),
-    )
-    return out.squeeze(-2)
+    ``input`` (N, Cin, L) or (Cin, L) with ``weight`` (Cin, Cout/groups, k). Output length:
+    (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1."""
+    return _conv_transpose(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )  # fmt: skip
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:

@@ -225,6 +225,14 @@ class Fold(Op):
             cols = xp.ascontiguousarray(cols)
             fold.fold(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
             return image.swapaxes(0, 1)
+        if spatial == 1 and out is None and kernels.takes(cols):  # the 2-d kernel, height 1
+            cols2 = cols.reshape(c, 1, kernel[0], n, 1, n_out[0])
+            image = Fold.forward(
+                ctx, cols2, (1, *size), (1, *kernel), (1, *stride), (1, *dilation),
+                ((0, 0), *pads), channels_first,
+            )  # fmt: skip
+            _geometry(ctx, kernel, stride, dilation, pads)  # the backward's: 1-d
+            return image[:, :, 0]
         offsets = [o for o in _offsets(size, n_out, kernel, stride, dilation, pads) if o[1]]
         # an offset whose windows cover the whole image (the centre of a 'same' convolution)
         # is copied in first instead of added to zeros: one pass less over the image

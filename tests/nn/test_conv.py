@@ -626,3 +626,13 @@ def test_conv_transpose1d_output_size_and_errors():
         ours(tg.randn(2, 3, 4))
     with pytest.raises(RuntimeError, match=r"conv_transpose1d: expected 2-D .* \(2, 2, 4, 4\)"):
         tg.nn.functional.conv_transpose1d(tg.randn(2, 2, 4, 4), tg.randn(2, 3, 3))
+    # the 1-d call's own name and 1-d values in every message (it used to report the 2-d
+    # convolution it ran on images of height 1)
+    x, w = tg.randn(1, 2, 5), tg.randn(2, 3, 3)
+    for kwargs, message in (
+        (dict(stride=2, output_padding=2), r"conv_transpose1d: output padding .*=\(2,\), stride"),
+        (dict(stride=0), r"conv_transpose1d: stride must be positive, got stride=\(0,\)"),
+        (dict(groups=3), r"conv_transpose1d: .* \(shape \(2, 3, 3\)\) are not divisible"),
+    ):
+        with pytest.raises((RuntimeError, ValueError), match=message):
+            tg.nn.functional.conv_transpose1d(x, w, **kwargs)
