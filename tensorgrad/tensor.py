@@ -2297,8 +2297,8 @@ class Tensor:
         return movement.Triangle.apply(self, k=diagonal, upper=True)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        """The entries self[..., i, i + offset] of the (dim1, dim2) planes, in a new last dim.
-        A copy (PyTorch's is a view: writing into it doesn't reach self here)."""
+        """The entries self[..., i, i + offset] of the (dim1, dim2) planes, in a new last dim:
+        a view, as PyTorch's (writing into it changes self)."""
         return movement.diagonal(self, offset, dim1, dim2)
 
     def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -185,21 +185,36 @@ class Stack(Function):
 # name them.
 
 
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The entries x[..., i, i + offset] of the (dim1, dim2) planes, in a last new dim.
+class Diagonal(Op):
+    """The entries x[..., i, i + offset] of the (dim1, dim2) planes, in a new last dim: a
+    strided view (one step of both axes per entry), so writes into it reach x, as PyTorch's.
+    The gradient puts g back on that diagonal of zeros (``diagonal_scatter``)."""
 
-    dim1 and dim2 are moved to the end; the plane is cut to the L x L block that starts at the
-    diagonal, and its flattened L*L entries taken with step L + 1 are the diagonal.
-    """
+    is_view = True
+
+    def forward(ctx, x, offset=0, dim1=0, dim2=1):
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        d = xp_of(x).diagonal(x, offset, dim1, dim2)
+        if type(d) is np.ndarray and x.flags.writeable:  # NumPy hands out a read-only view
+            d.flags.writeable = True
+        return d
+
+    def backward(ctx, g):
+        from .indexing import diagonal_scatter
+
+        zeros = g.new_zeros(ctx.input_shapes[0])
+        return diagonal_scatter(zeros, g, ctx.offset, ctx.dim1, ctx.dim2)
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The entries x[..., i, i + offset] of the (dim1, dim2) planes, in a last new dim (a
+    view: ``Diagonal``)."""
     d1, d2 = _args.wrap_dim(dim1, x.ndim), _args.wrap_dim(dim2, x.ndim)
     if d1 == d2:
         raise RuntimeError(
             f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2} (shape {x.shape})"
         )
-    m = x.permute(*[d for d in range(x.ndim) if d not in (d1, d2)], d1, d2)
-    m = m[..., :, offset:] if offset >= 0 else m[..., -offset:, :]
-    n = min(m.shape[-2], m.shape[-1])
-    return m[..., :n, :n].flatten(-2)[..., :: n + 1]
+    return Diagonal.apply(x, offset=offset, dim1=d1, dim2=d2)
 
 
 def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -162,6 +162,29 @@ def test_view_write_updates_base_graph_and_values():
     np.testing.assert_array_equal(results[0][0].numpy(), [[8, 16], [6, 8]])
 
 
+@pytest.mark.parametrize(
+    "shape,args", [((2, 4), ()), ((4, 2), ()), ((2, 4), (1,)), ((3, 2, 4), (-1, 0, 2))]
+)
+def test_write_into_diagonal_reaches_base_and_its_graph(shape, args):
+    # regression: the diagonal of a wide matrix was a copy, and writes into it were lost
+    xa = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+    results = []
+    for x in _pair(xa):
+        y = x * 1
+        d = y.diagonal(*args)
+        d.mul_(3)
+        d.add_(1)
+        (y * y).sum().backward()
+        results.append((x.grad, y, d))
+    for a, b in zip(*results):
+        _close(a, b)
+    plain = tg.zeros(*shape)
+    plain.diagonal(*args).fill_(5)
+    expected = torch.zeros(*shape)
+    expected.diagonal(*args).fill_(5)
+    np.testing.assert_array_equal(plain.numpy(), expected.numpy())
+
+
 def test_base_and_view_history_after_write():
     x = tg.ones((2, 3), requires_grad=True)
     y = x * 1
