@@ -247,6 +247,7 @@ DEFAULT_DTYPE_CASES = {
     "LayerNorm weight": lambda L: L.nn.LayerNorm(4).weight,
     "Embedding weight": lambda L: L.nn.Embedding(5, 2).weight,
     "BatchNorm1d running_var": lambda L: L.nn.BatchNorm1d(3).running_var,
+    "Parameter()": lambda L: L.nn.Parameter(),
 }
 
 

@@ -22,10 +22,12 @@ class Parameter(Tensor):
     Module attribute. ``Parameter(t)`` shares ``t``'s storage, as in PyTorch."""
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
-        if data is None:
+        if data is None:  # an empty tensor of the default dtype, as torch.nn.Parameter()
             import numpy as np
 
-            data = Tensor._from_data(np.empty((0,), dtype=np.float32))
+            from .. import backend
+
+            data = Tensor._from_data(np.empty((0,), dtype=backend.DEFAULT_FLOAT))
         array = data.array if isinstance(data, Tensor) else Tensor._from_data(data).array
         self._init(array, None, False, 0, [0])
         if requires_grad:
