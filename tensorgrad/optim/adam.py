@@ -21,9 +21,10 @@ class Adam(Optimizer):
         vmax = max(vmax, v)                    (amsgrad only; the denominator then uses vmax)
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-    State: ``step`` (a 0-d float32 tensor), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
-    ``max_exp_avg_sq``. ``foreach`` and ``fused`` are accepted and change nothing;
-    ``capturable=True`` and ``differentiable=True`` raise (see ``optimizer.check_flags``).
+    State: ``step`` (a 0-d float32 tensor; float64 under a float64 default), ``exp_avg``,
+    ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``. ``foreach`` and ``fused`` are
+    accepted and change nothing; ``capturable=True`` and ``differentiable=True`` raise (see
+    ``optimizer.check_flags``).
     """
 
     def __init__(

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._foreach import run_kernel
-from .optimizer import Optimizer, check_flags, check_hyper
+from .optimizer import Optimizer, check_flags, check_hyper, scalar_dtype
 
 
 class ASGD(Optimizer):
@@ -23,9 +23,10 @@ class ASGD(Optimizer):
 
     ``ax`` is the running average of the iterates since step ``t0``: the averaged solution, read
     from ``optimizer.state[p]['ax']``; the parameters themselves follow plain SGD with a decaying
-    step. State: ``step``, ``eta``, ``mu`` (0-d float32 tensors, so ``eta`` and ``mu`` are
-    rounded to float32 as in PyTorch; kept on the CPU, where PyTorch puts them on the
-    parameter's device, since reading them then needs no device sync) and ``ax``.
+    step. State: ``step``, ``eta``, ``mu`` (0-d tensors, float32 unless the default dtype is
+    float64, so ``eta`` and ``mu`` are rounded to it as in PyTorch; kept on the CPU, where
+    PyTorch puts them on the parameter's device, since reading them then needs no device sync)
+    and ``ax``.
 
     Unlike PyTorch, a negative ``lambd``, ``alpha`` or ``t0`` is refused (it would give a
     growing step or a NaN). ``foreach`` is accepted and changes nothing; ``capturable=True`` and
@@ -71,22 +72,22 @@ class ASGD(Optimizer):
             state = self.state.setdefault(p, {})
             if not state:
                 state["step"] = self._new_step()
-                state["eta"] = Tensor._make(np.array(lr, dtype=np.float32))
-                state["mu"] = Tensor._make(np.ones((), dtype=np.float32))
+                state["eta"] = Tensor._make(np.array(lr, dtype=scalar_dtype()))
+                state["mu"] = Tensor._make(np.ones((), dtype=scalar_dtype()))
                 state["ax"] = self._zeros_like(p)
             step = self._increment(state)
             eta, mu = float(state["eta"].array), float(state["mu"].array)
             arrays = (data, grad, state["ax"].array, *self._buffers(p, 2))
             scalars = (group["maximize"], group["weight_decay"], 1 - lambd * eta, eta, mu)
             jobs.append((arrays, scalars))
-            # the next step's eta and mu, rounded to float32 as torch's as_tensor(...) does
+            # the next step's eta and mu, rounded to their dtype as torch's as_tensor(...) does
             _set_scalar(state["eta"], lr / ((1 + lambd * lr * step) ** alpha))
             _set_scalar(state["mu"], 1 / max(1, step - t0))
         run_kernel(_asgd_kernel, jobs)
 
 
 def _set_scalar(t: Tensor, value: float) -> None:
-    t.array[...] = np.float32(value)
+    t.array[...] = t.array.dtype.type(value)
     t._version_counter[0] += 1
 
 

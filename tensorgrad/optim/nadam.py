@@ -8,7 +8,14 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._foreach import lerp, run_kernel
-from .optimizer import Optimizer, check_betas, check_flags, check_hyper, weight_decay_terms
+from .optimizer import (
+    Optimizer,
+    check_betas,
+    check_flags,
+    check_hyper,
+    scalar_dtype,
+    weight_decay_terms,
+)
 
 
 class NAdam(Optimizer):
@@ -23,8 +30,9 @@ class NAdam(Optimizer):
         p = p - lr * (1 - mu_t) / (1 - P_t) * g / d - lr * mu_{t+1} / (1 - P_t mu_{t+1}) * m / d
 
     The two terms are Nesterov's look-ahead: this step's gradient and the next step's momentum.
-    State: ``step`` and ``mu_product`` (0-d float32 tensors on the CPU, as in PyTorch: the
-    product is rounded to float32 every step), ``exp_avg``, ``exp_avg_sq``.
+    State: ``step`` and ``mu_product`` (0-d tensors on the CPU, float32 unless the default
+    dtype is float64, as in PyTorch: the product is rounded to it every step), ``exp_avg``,
+    ``exp_avg_sq``.
     ``foreach`` is accepted and changes nothing; ``capturable=True`` and
     ``differentiable=True`` raise (see ``optimizer.check_flags``).
     """
@@ -73,14 +81,14 @@ class NAdam(Optimizer):
             state = self.state.setdefault(p, {})
             if not state:
                 state["step"] = self._new_step()
-                state["mu_product"] = Tensor._make(np.ones((), dtype=np.float32))
+                state["mu_product"] = Tensor._make(np.ones((), dtype=scalar_dtype()))
                 state["exp_avg"] = self._zeros_like(p)
                 state["exp_avg_sq"] = self._zeros_like(p)
             step = self._increment(state)
             mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
             mu_product = state["mu_product"]
-            mu_product.array *= np.float32(mu)  # a float32 product, as torch's in-place mul_
+            mu_product.array *= mu_product.array.dtype.type(mu)  # as torch's in-place mul_
             mu_product._version_counter[0] += 1
             product = float(mu_product.array)
             grad_scale = -lr * (1.0 - mu) / (1.0 - product)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..backend import is_array, to_device, xp_of
 from ..grad_mode import enable_grad
 from ..hooks import RemovableHandle
@@ -67,6 +68,13 @@ def _with_step_hooks(step: Callable) -> Callable:
         return out
 
     return replayed(step_with_hooks)  # tg.compile's replay calls step again
+
+
+def scalar_dtype():
+    """The dtype of an optimizer's scalar state (``step``, NAdam's ``mu_product``, ASGD's
+    ``eta`` and ``mu``): PyTorch's ``_get_scalar_dtype()``, float64 under a float64 default,
+    else float32."""
+    return np.float64 if backend.DEFAULT_FLOAT == np.float64 else np.float32
 
 
 class Optimizer:
@@ -243,8 +251,8 @@ class Optimizer:
 
     @staticmethod
     def _new_step() -> Tensor:
-        # A 0-d float32 tensor on the CPU, as in PyTorch (not capturable): reading it is free.
-        return Tensor._make(np.zeros((), dtype=np.float32))
+        # A 0-d tensor on the CPU, as in PyTorch (not capturable): reading it is free.
+        return Tensor._make(np.zeros((), dtype=scalar_dtype()))
 
     @staticmethod
     def _increment(state: dict[str, Any]) -> float:
