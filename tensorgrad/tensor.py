@@ -130,8 +130,11 @@ class Tensor:
         return self.array.shape
 
     def size(self, dim: int | None = None):
-        """The shape, a tuple; ``size(dim)`` is the size of dimension ``dim``, an int."""
-        return self.array.shape if dim is None else self.array.shape[wrap_dim(dim, self.ndim)]
+        """The shape as a ``tg.Size`` (a tuple with ``numel()``, as PyTorch's ``torch.Size``);
+        ``size(dim)`` is the size of dimension ``dim``, an int."""
+        if dim is None:
+            return tuple.__new__(backend.Size, self.array.shape)  # NumPy's ints: no checks
+        return self.array.shape[wrap_dim(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:

@@ -31,6 +31,8 @@ def test_attributes_of_a_leaf():
     assert x.requires_grad and x.is_leaf and x.grad_fn is None
     assert x.shape == (2, 3) and x.size() == (2, 3)
     assert x.size(0) == 2 and x.size(1) == 3 and x.size(-1) == 3
+    assert isinstance(x.size(), tg.Size) and x.size().numel() == 6  # torch.Size's method
+    assert repr(x.size()) == "tensorgrad.Size([2, 3])" and x.size()[1:] == tg.Size([3])
     assert x.ndim == 2 and x.dim() == 2
     assert x.dtype == tg.float32 and x.dtype is tg.float32
     assert x.device == tg.device("cpu") and x.device == "cpu" and str(x.device) == "cpu"
