@@ -246,6 +246,95 @@ class Tensor:
         """False: no tensor lives in shared memory here."""
         return False
 
+    def pin_memory(self, device=None) -> Tensor:
+        """self: host arrays are not page-locked here (``is_pinned`` is False), and copies to
+        the GPU work without it."""
+        return self
+
+    def share_memory_(self) -> Tensor:
+        """self, unchanged: DataLoader workers here are threads, which share memory anyway."""
+        return self
+
+    def data_ptr(self) -> int:
+        """The address of the first element (NumPy's or CuPy's pointer)."""
+        a = self.array
+        return int(a.ctypes.data) if type(a) is np.ndarray else int(a.data.ptr)
+
+    def storage_offset(self) -> int:
+        """Elements from the start of the memory this tensor shares with its views to its first
+        element (0 for a tensor that owns its memory)."""
+        start = backend.owner(self.array)
+        a = self.array
+        if type(a) is np.ndarray:
+            return (a.ctypes.data - start.ctypes.data) // a.itemsize
+        return (a.data.ptr - start.data.ptr) // a.itemsize
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+    # Real tensors only: the complex-number views are the tensor itself.
+    def conj(self) -> Tensor:
+        """self (a real tensor is its own conjugate)."""
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    def is_conj(self) -> bool:
+        """False: no lazy conjugation here (tensors are real)."""
+        return False
+
+    def is_neg(self) -> bool:
+        """False: no lazy negation here."""
+        return False
+
+    @property
+    def real(self) -> Tensor:
+        """self: the real part of a real tensor."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        """Raises, as PyTorch's for a real tensor."""
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def to_dense(self, dtype=None, *, masked_grad=None) -> Tensor:
+        """self (tensors are dense here), cast to ``dtype`` if given."""
+        return self if dtype is None else self.to(dtype)
+
+    def byte(self) -> Tensor:
+        """Cast to uint8."""
+        return self.to(np.uint8)
+
+    def char(self) -> Tensor:
+        """Cast to int8."""
+        return self.to(np.int8)
+
+    def short(self) -> Tensor:
+        """Cast to int16."""
+        return self.to(np.int16)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        """``F.prelu(self, weight)``: max(0, x) + weight min(0, x)."""
+        from .nn import functional
+
+        return functional.prelu(self, weight)
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        """``F.hardshrink(self, lambd)``: x where |x| > lambd, else 0."""
+        from .nn import functional
+
+        return functional.hardshrink(self, lambd)
+
+    def unsafe_chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """``chunk`` (PyTorch's unsafe form skips a check on in-place use of the pieces)."""
+        return self.chunk(chunks, dim)
+
+    def unsafe_split(self, split_size: int, dim: int = 0) -> tuple:
+        """``split`` (PyTorch's unsafe form skips a check on in-place use of the pieces)."""
+        return self.split(split_size, dim)
+
     def is_floating_point(self) -> bool:
         """True for a floating point dtype (float16, float32, float64)."""
         return self.array.dtype.kind == "f"
@@ -2792,7 +2881,8 @@ INPLACE = (
     "frac sign sgn erf erfc erfinv lgamma digamma polygamma mvlgamma i0 logit xlogy sinc "
     "deg2rad rad2deg nan_to_num lerp addcmul addcdiv clamp_min clamp_max copysign fmod "
     "remainder floor_divide heaviside gcd lcm ldexp nextafter bitwise_and bitwise_or "
-    "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm"
+    "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm addmm addmv addr "
+    "addbmm baddbmm"
 ).split()
 INPLACE_ZERO_GRADIENT = (
     "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or "

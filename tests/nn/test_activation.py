@@ -74,6 +74,8 @@ OPS = [
     spec("hardshrink", gen=avoiding(-0.5, 0.5)),
     spec("hardshrink", gen=avoiding(-1.5, 1.5), lambd=1.5),
     spec("prelu", PRELU),
+    OpSpec("hardshrink", lambda lib, x: x.hardshrink(0.7), [((2, 3),)], gen=avoiding(-0.7, 0.7)),
+    OpSpec("prelu", lambda lib, x, w: x.prelu(w), PRELU[:1], gen=avoiding()),
     # rrelu out of training: leaky_relu with slope (lower + upper) / 2
     spec("rrelu", gen=avoiding()),
     spec("rrelu", gen=avoiding(), lower=0.2, upper=0.6, training=False),

@@ -175,6 +175,12 @@ OPS = [
         for n in ("greater", "greater_equal", "less", "less_equal", "not_equal")
     ],
     _unary("lt_", normal, 0.0),
+    # matrix products added into self: beta self + alpha (products)
+    OpSpec("addmm_", _inplace("addmm_", beta=0.5, alpha=2.0), [((2, 4), (2, 3), (3, 4))]),
+    OpSpec("addmv_", _inplace("addmv_", beta=0.5, alpha=2.0), [((2,), (2, 3), (3,))]),
+    OpSpec("addr_", _inplace("addr_", beta=0.5, alpha=2.0), [((2, 3), (2,), (3,))]),
+    OpSpec("addbmm_", _inplace("addbmm_", alpha=-1.0), [((2, 4), (3, 2, 5), (3, 5, 4))]),
+    OpSpec("baddbmm_", _inplace("baddbmm_", beta=2.0), [((3, 2, 4), (3, 2, 5), (3, 5, 4))]),
 ]
 
 test_matches_torch, test_gradcheck = make_tests(OPS)

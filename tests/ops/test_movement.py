@@ -104,6 +104,13 @@ OPS = [
     OpSpec("chunk", lambda lib, x: x.chunk(2), [((4, 2, 3),), ((3,),), ((5, 2),)]),
     OpSpec("chunk", lambda lib, x: x.chunk(3, dim=-1), [((2, 3),), ((4, 2, 5),)]),
     OpSpec("chunk", lambda lib, x: x.chunk(4, 1), [((2, 3),), ((2, 6),)]),
+    OpSpec("unsafe_split", lambda lib, x: x.unsafe_split(2, dim=-1), [((2, 3),)]),
+    OpSpec("unsafe_chunk", lambda lib, x: x.unsafe_chunk(2), [((4, 2, 3),)]),
+    # a real tensor's complex views are the tensor itself; to_dense of a dense one too
+    *[
+        OpSpec(name, lambda lib, x, name=name: getattr(x, name)() * 1, [((2, 3),)])
+        for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "to_dense")
+    ],
     OpSpec("unbind", lambda lib, x: x.unbind(), [((3,),), ((2, 3),), ((4, 2, 3),)]),
     OpSpec("unbind", lambda lib, x: x.unbind(-1), [((2, 3),), ((4, 2, 3),)]),
     OpSpec("unbind", lambda lib, x: x.unbind(1), [((3, 1),), ((4, 2, 3),)]),
