@@ -8,6 +8,7 @@ from .tensor import Tensor, cat, concat, concatenate, einsum, matmul, stack, whe
 from .creation import (
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
     eye,
@@ -24,6 +25,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,
@@ -36,6 +38,23 @@ from . import accelerator  # torch.accelerator's device queries
 from . import kernels  # the numba CPU kernels and their switch
 from .jit import compile  # record a step once, replay it as array code
 from .threads import get_num_threads, set_num_threads
+from .threads import get_num_interop_threads, set_num_interop_threads
+from .flags import (  # switches PyTorch scripts set: recorded, read back, checked as PyTorch's
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
+    set_deterministic_debug_mode,
+    set_flush_denormal,
+    set_float32_matmul_precision,
+    set_warn_always,
+    typename,
+    use_deterministic_algorithms,
+)
+from .autograd import is_anomaly_enabled
+from .autograd.anomaly import is_anomaly_check_nan_enabled
+from .autograd import set_detect_anomaly as set_anomaly_enabled
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,
@@ -248,8 +267,19 @@ for _name in (
     "sigmoid_ tanh_ relu_ sin_ cos_ tan_ asin_ acos_ atan_ arcsin_ arccos_ arctan_ sinh_ cosh_ "
     "asinh_ acosh_ atanh_ arcsinh_ arccosh_ arctanh_ ceil_ floor_ round_ trunc_ fix_ frac_ erf_ "
     "erfc_ i0_ logit_ xlogy_ sinc_ deg2rad_ rad2deg_ nan_to_num_ clamp_min_ clamp_max_ gcd_ "
-    "lcm_ ldexp_"
+    "lcm_ ldexp_ conj conj_physical resolve_conj resolve_neg is_conj is_neg unsafe_chunk "
+    "unsafe_split prelu hardshrink"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)
 del _name, _tensor_module
+
+
+def real(input: Tensor) -> Tensor:
+    """``input.real``: a real tensor itself."""
+    return input.real
+
+
+def imag(input: Tensor) -> Tensor:
+    """``input.imag``: raises for a real tensor, as PyTorch's."""
+    return input.imag

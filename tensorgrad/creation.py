@@ -37,6 +37,39 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor._make(to_array(data, dtype, device))
 
 
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+    """``obj`` as a tensor, as ``torch.asarray``: sharing memory with an array or tensor where
+    dtype and device allow (``copy=None``; a tensor of the right dtype and device comes back
+    itself), always a copy with ``copy=True``; ``copy=False`` raises where a copy would be
+    needed. ``requires_grad`` unset keeps a tensor's flag, False detaches, True sets it."""
+    if copy:
+        out = tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
+    else:
+        out = as_tensor(obj, dtype, device)
+        if copy is False and not _shares_memory(out, obj):
+            raise ValueError(
+                f"asarray(copy=False): {type(obj).__name__} of dtype {getattr(obj, 'dtype', '?')} "
+                f"can't be made a tensor of dtype {out.dtype} on {out.device} without a copy"
+            )
+    if requires_grad is False and out.requires_grad:
+        return out.detach()
+    return out.requires_grad_(True) if requires_grad and not out.requires_grad else out
+
+
+def _shares_memory(t: Tensor, obj) -> bool:
+    data = obj.array if isinstance(obj, Tensor) else obj
+    if not hasattr(data, "__array_interface__") and not backend.is_array(data):
+        return False
+    return backend.xp_of(t.array).may_share_memory(t.array, data)
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype``
+    says otherwise (``torch.scalar_tensor(3)`` is ``tensor(3.)``)."""
+    dtype = dtype if dtype is not None else backend.get_default_dtype()
+    return tensor(s, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing ``array``'s memory."""
     if not isinstance(array, np.ndarray):

@@ -46,3 +46,26 @@ def set_num_threads(n: int) -> None:
     except ImportError:
         return
     threadpool_limits(n, user_api="blas")
+
+
+_interop_threads: int | None = None
+
+
+def get_num_interop_threads() -> int:
+    """PyTorch's threads for running independent ops at once; tensorgrad runs ops one after
+    another, so this only reads back what ``set_num_interop_threads`` set (default: the
+    intra-op count, as PyTorch's)."""
+    return _interop_threads if _interop_threads is not None else get_num_threads()
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Record ``n`` (PyTorch allows this once, before any parallel work; so does this)."""
+    global _interop_threads
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_interop_threads: expected a positive int, got {n!r}")
+    if _interop_threads is not None:
+        raise RuntimeError(
+            "Error: cannot set number of interop threads after parallel work has started or "
+            "set_num_interop_threads called"
+        )
+    _interop_threads = n

@@ -37,9 +37,9 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """Whether anomaly detection checks for NaN and Inf (rather than only recording where nodes
-    were created)."""
-    return enabled and _check_nan
+    """Whether anomaly detection, when on, checks for NaN and Inf (rather than only recording
+    where nodes were created): PyTorch's flag, True until ``check_nan=False`` sets it."""
+    return _check_nan
 
 
 def _set(mode: bool, check_nan: bool) -> None:
