@@ -12,12 +12,15 @@ CuPy code, kept and tested equal: ``tests/cuda/test_kernels.py``) does in severa
 * ``column_sums``: the sum over the rows of a C-contiguous (n, c) array (a bias gradient):
   CuPy's axis-0 reduction ran at ~0.3 TB/s, a tile of 32 columns x 8 row-lanes per block reads
   coalesced rows, and a second launch adds the per-chunk partial sums (deterministic: no atomics);
+* ``layer_norm``/``layer_norm_backward``: a warp per row (mean and rstd kept for the backward)
+  and a column kernel for the weight and bias gradients, ~10 launches each way -> 1 and 2-4;
 * ``adam_step``/``sgd_step``: the optimizer's update of one parameter, ~10 launches -> 1 (reads
   p, g, m, v and writes p, m, v once: 28 bytes an element in float32).
 
-Every kernel computes in the array's dtype (float32 stays float32, as the reference does), with
-the Python scalars rounded to it first, so results equal the reference to float rounding
-(contracted multiply-adds differ in the last bit). ``TENSORGRAD_CUDA_KERNELS=0`` (or
+Every kernel computes in the array's dtype (float32 stays float32, as the reference does; GELU
+computes float16 in float32), with the Python scalars rounded to it first, so results equal the
+reference to float rounding (contracted multiply-adds differ in the last bit; sums over rows
+add in another order). ``TENSORGRAD_CUDA_KERNELS=0`` (or
 ``use(False)``) runs the references instead.
 """
 
