@@ -268,7 +268,7 @@ for _name in (
     "asinh_ acosh_ atanh_ arcsinh_ arccosh_ arctanh_ ceil_ floor_ round_ trunc_ fix_ frac_ erf_ "
     "erfc_ i0_ logit_ xlogy_ sinc_ deg2rad_ rad2deg_ nan_to_num_ clamp_min_ clamp_max_ gcd_ "
     "lcm_ ldexp_ conj conj_physical resolve_conj resolve_neg is_conj is_neg unsafe_chunk "
-    "unsafe_split prelu hardshrink"
+    "unsafe_split"
 ).split():
     if hasattr(Tensor, _name):
         globals()[_name] = _function(_name)

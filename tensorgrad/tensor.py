@@ -303,18 +303,6 @@ class Tensor:
         """self (tensors are dense here), cast to ``dtype`` if given."""
         return self if dtype is None else self.to(dtype)
 
-    def byte(self) -> Tensor:
-        """Cast to uint8."""
-        return self.to(np.uint8)
-
-    def char(self) -> Tensor:
-        """Cast to int8."""
-        return self.to(np.int8)
-
-    def short(self) -> Tensor:
-        """Cast to int16."""
-        return self.to(np.int16)
-
     def prelu(self, weight: Tensor) -> Tensor:
         """``F.prelu(self, weight)``: max(0, x) + weight min(0, x)."""
         from .nn import functional
@@ -539,6 +527,18 @@ class Tensor:
     def bool(self) -> Tensor:
         """Cast to bool, nonzero -> True (``self`` when it already is)."""
         return self.to(np.bool_)
+
+    def short(self) -> Tensor:
+        """Cast to int16 (``self`` when it already is)."""
+        return self.to(np.int16)
+
+    def char(self) -> Tensor:
+        """Cast to int8 (``self`` when it already is)."""
+        return self.to(np.int8)
+
+    def byte(self) -> Tensor:
+        """Cast to uint8 (``self`` when it already is)."""
+        return self.to(np.uint8)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype; the device is kept (PyTorch's also takes its device)."""
