@@ -8,17 +8,17 @@ change nothing:
 - ``torch.backends.cudnn.benchmark / deterministic / enabled / allow_tf32``: tensorgrad's
   convolutions are matrix products (im2col), not cuDNN calls, so there is no algorithm to pick
   and no nondeterministic kernel to avoid; ``cudnn.is_available()`` is False.
-- ``torch.backends.cuda.matmul.allow_tf32``, ``torch.set_float32_matmul_precision``: float32
-  products run in float32 (NumPy; CuPy's default, which does not use TF32).
-- ``torch.use_deterministic_algorithms``: tensorgrad's kernels are deterministic on the CPU;
-  on the GPU its scatter-adds use atomics, as PyTorch's, and are not made deterministic.
+- ``torch.backends.cuda.matmul.allow_tf32``: float32 products run in float32 (NumPy; CuPy's
+  default, which does not use TF32).
+
+``torch.set_float32_matmul_precision``, ``torch.use_deterministic_algorithms`` and the other
+process-wide switches are tensorgrad's own (``tensorgrad/flags.py``).
 """
 
 from __future__ import annotations
 
 import itertools
 import types
-import warnings
 from collections.abc import Iterable
 
 from .. import __version__ as _tensorgrad_version
@@ -27,49 +27,7 @@ from .. import amp, cuda
 TORCH_VERSION = "2.13.0"  # the PyTorch whose API tensorgrad follows (the test oracle)
 
 
-_FLOAT32_PRECISIONS = ("highest", "high", "medium")
-_settings = {"float32_matmul_precision": "highest", "deterministic": False, "warn_only": False}
-
-
-def set_float32_matmul_precision(precision: str) -> None:
-    """Accepted and remembered: float32 products always run in float32 here. An unknown value
-    warns and changes nothing, as in PyTorch."""
-    if precision not in _FLOAT32_PRECISIONS:
-        warnings.warn(
-            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
-            "set_float32_matmul_precision call has no effect.",
-            stacklevel=2,
-        )
-        return
-    _settings["float32_matmul_precision"] = precision
-
-
-def get_float32_matmul_precision() -> str:
-    """What ``set_float32_matmul_precision`` was last given (``'highest'`` at first)."""
-    return _settings["float32_matmul_precision"]
-
-
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Accepted and remembered; tensorgrad's CPU kernels are deterministic already."""
-    _settings["deterministic"], _settings["warn_only"] = bool(mode), bool(warn_only)
-
-
-def are_deterministic_algorithms_enabled() -> bool:
-    """What ``use_deterministic_algorithms`` was last given."""
-    return _settings["deterministic"]
-
-
-def is_deterministic_algorithms_warn_only_enabled() -> bool:
-    """The ``warn_only`` last given to ``use_deterministic_algorithms``."""
-    return _settings["warn_only"]
-
-
 TORCH = {
-    "set_float32_matmul_precision": set_float32_matmul_precision,
-    "get_float32_matmul_precision": get_float32_matmul_precision,
-    "use_deterministic_algorithms": use_deterministic_algorithms,
-    "are_deterministic_algorithms_enabled": are_deterministic_algorithms_enabled,
-    "is_deterministic_algorithms_warn_only_enabled": is_deterministic_algorithms_warn_only_enabled,
     # PEP 440 local label: version checks see the PyTorch API this follows
     "__version__": f"{TORCH_VERSION}+tensorgrad.{_tensorgrad_version}",
 }
