@@ -65,3 +65,46 @@ def fold(cols, image, steps, size, stride, dilation, corner):
                         dst = base + r * w + shift
                         for x in range(x0, x1):
                             image[uint64(dst + x * sw)] += flat[uint64(src + x)]
+
+
+@kernel(error_model="numpy")
+def fold3d(cols, image, steps, size, stride, dilation, corner):
+    """``fold`` for 3-d windows: ``image[c, n, s, r, q] = sum of cols[c, a, i, j, n, z, y, x]``
+    with ``(s, r, q) = (z sd + a dd - front, y sh + i dh - top, x sw + j dw - left)``.
+
+    ``cols`` is C-contiguous (C, kd, kh, kw, N, OD, OH, OW); plane ``(c, n)`` of ``image`` (D H W
+    contiguous elements) starts at ``c steps[0] + n steps[1]``; ``size`` is (D, H, W) and
+    ``stride``, ``dilation``, ``corner`` (front, top, left) follow that order. Conv3d's input
+    gradient of (4, 8, 16, 16, 16) float32, 3x3x3, padding 1 (min of 7, 2 threads): NumPy
+    2.7-3.0 ms, this kernel 0.93 ms; the layer's forward + backward 10.4-10.9 ms -> 8.4-8.6 ms
+    (PyTorch 7.9 ms).
+    """
+    n_c, kd, kh, kw, n_n, od, oh, ow = cols.shape
+    d, h, w = size
+    sd, sh, sw = stride
+    dd, dh, dw = dilation
+    front, top, left = corner
+    flat = cols.reshape(cols.size)
+    for p in prange(n_c * n_n):
+        c = p // n_n
+        n = p - c * n_n
+        base = c * steps[0] + n * steps[1]
+        for e in range(d * h * w):
+            image[uint64(base + e)] = 0
+        for a in range(kd):
+            for i in range(kh):
+                for j in range(kw):
+                    shift = j * dw - left  # image column of window x: x sw + shift
+                    x0 = 0 if shift >= 0 else (sw - 1 - shift) // sw
+                    x1 = min(ow, (w - 1 - shift) // sw + 1) if shift < w else 0
+                    block = ((((c * kd + a) * kh + i) * kw + j) * n_n + n) * od * oh * ow
+                    for z in range(od):
+                        s = z * sd + a * dd - front
+                        if s >= 0 and s < d:
+                            for y in range(oh):
+                                r = y * sh + i * dh - top
+                                if r >= 0 and r < h:
+                                    src = block + (z * oh + y) * ow
+                                    dst = base + (s * h + r) * w + shift
+                                    for x in range(x0, x1):
+                                        image[uint64(dst + x * sw)] += flat[uint64(src + x)]

@@ -75,3 +75,49 @@ def test_convolution_gradients(both_paths, dtype):
         results.append((gx.array, gw.array, z.array))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=TOL[dtype], atol=10 * TOL[dtype])
+
+
+def _geometry_3d(rng):
+    kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, n, 3)) for n in (4, 3, 3))
+    size = tuple(int(v) for v in rng.integers(1, 7, 3))
+    pads = tuple((int(rng.integers(-1, 3)), int(rng.integers(-1, 3))) for _ in range(3))
+    return dict(size=size, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(4))
+def test_random_geometries_3d(both_paths, seed, dtype):
+    """fold3d (3-d windows: Conv3d's input gradient, ConvTranspose3d) against the NumPy path."""
+    rng = np.random.default_rng(100 + seed)
+    for case in range(15):
+        geometry = _geometry_3d(rng)
+        outs = [
+            out_size(n, k, s, d, *p)
+            for n, k, s, d, p in zip(*(geometry[k] for k in ("size", "kernel", "stride")),
+                                     geometry["dilation"], geometry["pads"])
+        ]  # fmt: skip
+        c, n = (int(v) for v in rng.integers(1, 4, 2))
+        cols = rng.standard_normal((c, *geometry["kernel"], n, *outs)).astype(dtype)
+        if case % 3 == 1:  # strided: every other element of a wider array
+            cols = np.repeat(cols, 2, axis=-1)[..., ::2]
+        geometry["channels_first"] = case % 2 == 0
+        a, b = (_fold(path, cols, **geometry) for path in ("numba", "numpy"))
+        assert a.shape == b.shape and a.strides == b.strides
+        np.testing.assert_allclose(a, b, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_conv3d_gradients_on_both_paths(both_paths):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 4, 5, 6, 7))
+    w = rng.standard_normal((6, 2, 3, 2, 3))
+    results = []
+    for path in ("numba", "numpy"):
+        kernels.use(path)
+        xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+        y = F.conv3d(xt, wt, stride=(1, 2, 1), padding=1, dilation=(2, 1, 1), groups=2)
+        (gx,) = tg.autograd.grad((y * y).sum(), xt, create_graph=True)
+        (gw,) = tg.autograd.grad((gx**2).sum(), wt)
+        z = F.conv_transpose3d(xt.detach(), tg.tensor(w[:4]), stride=2, padding=1)
+        results.append((gx.array, gw.array, z.array))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
