@@ -58,6 +58,7 @@ from .autograd import set_detect_anomaly as set_anomaly_enabled
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Device as device,
+    bfloat16,  # a name only: NumPy has no bfloat16, and making such a tensor raises
     bool_ as bool,
     dtype,
     float16,

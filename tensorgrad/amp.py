@@ -87,6 +87,10 @@ def get_autocast_dtype(device_type: str = "cuda"):
 
 
 def _lower_dtype(dtype, what: str) -> np.dtype:
+    if backend.to_dtype(dtype) is backend.bfloat16:
+        raise RuntimeError(
+            f"{what}: bfloat16 is not supported (NumPy has no bfloat16); use dtype=float16"
+        )
     np_dtype = np.dtype(backend.to_dtype(dtype).np)
     if np_dtype != np.float16:
         raise RuntimeError(
@@ -141,7 +145,8 @@ class autocast:
                     "tg.set_autocast_dtype('cpu', tg.float16))"
                 )
             dtype = np.float16
-        np_dtype = _lower_dtype(dtype, "autocast")
+        # a disabled block never casts: its dtype may be one NumPy lacks (bfloat16)
+        np_dtype = _lower_dtype(dtype, "autocast") if enabled else None
         self.device_type, self.fast_dtype, self.enabled = device_type, np_dtype, bool(enabled)
         self._prev: list = []
 

@@ -68,12 +68,36 @@ int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
+
+
+class _MissingDtype(dtype):
+    """A dtype PyTorch has and NumPy lacks: ``tg.bfloat16`` is a name scripts can mention
+    (``{'bfloat16': torch.bfloat16, ...}`` tables, ``x.dtype == torch.bfloat16``,
+    ``autocast(..., dtype=torch.bfloat16, enabled=False)``); making a tensor of it raises."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int) -> None:
+        self.name, self.itemsize = name, itemsize
+        self.is_floating_point = self.is_signed = True
+
+    @property
+    def np(self):
+        raise TypeError(
+            f"{self.name} is not supported: NumPy has no {self.name} type, so tensorgrad has no "
+            "such tensors; use float16 or float32"
+        )
+
+
+bfloat16 = _MissingDtype("bfloat16", 2)
+
 DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 _BY_NP = {d.np: d for d in DTYPES}
 _BY_NAME = {d.name: d for d in DTYPES}
 # PyTorch's aliases (tg.float is float32, tg.int is int32), so to_dtype(name) is tg.<name>;
 # NumPy reads "float" as float64 and "int" as int64
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_BY_NAME["bfloat16"] = bfloat16
 DEFAULT_FLOAT = np.dtype(np.float32)  # what Python floats become; set_default_dtype changes it
 DEFAULT_INT = np.dtype(np.int64)
 
@@ -113,7 +137,8 @@ def to_dtype(d) -> dtype:
     try:
         return _BY_NP[np.dtype(d)]
     except (TypeError, KeyError):
-        raise TypeError(f"unsupported dtype {d!r}; use one of {', '.join(_BY_NAME)}") from None
+        names = ", ".join(n for n, t in _BY_NAME.items() if t is not bfloat16)
+        raise TypeError(f"unsupported dtype {d!r}; use one of {names}") from None
 
 
 def from_np(np_dtype: np.dtype) -> dtype:

@@ -540,6 +540,10 @@ class Tensor:
         """Cast to uint8 (``self`` when it already is)."""
         return self.to(np.uint8)
 
+    def bfloat16(self) -> Tensor:
+        """Raises: NumPy has no bfloat16 (``tg.bfloat16`` is a name only)."""
+        return self.to(backend.bfloat16)
+
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype; the device is kept (PyTorch's also takes its device)."""
         return self.to(other.dtype)

@@ -45,7 +45,7 @@ NOT_OPS = {  # attributes, conversions, autograd plumbing, creation, in-place wr
     "long int bool cpu cuda type_as new_tensor new_zeros new_ones new_full new_empty zeros ones "
     "full empty rand randn randint randperm arange linspace eye zeros_like ones_like full_like "
     "empty_like rand_like randn_like tensor from_numpy from_dlpack add_ sub_ mul_ div_ pow_ "
-    "byte char short data_ptr storage_offset pin_memory share_memory_ is_conj is_neg "
+    "byte char short bfloat16 data_ptr storage_offset pin_memory share_memory_ is_conj is_neg "
     "clamp_ clip_ zero_ fill_ copy_ masked_fill_ uniform_ normal_ sum_to "
     # random draws (tests/test_random.py): no gradient, as PyTorch's is zero
     "bernoulli bernoulli_ multinomial exponential_ geometric_ log_normal_ cauchy_ random_ "
