@@ -13,7 +13,9 @@ Shuffling draws its permutation from tensorgrad's generator (``generator=`` or t
 when an epoch's iterator is made, so ``tg.manual_seed`` and a checkpointed RNG state reproduce it;
 so do ``SubsetRandomSampler`` and ``WeightedRandomSampler`` (same distributions as PyTorch's, not
 its numbers). ``DistributedSampler`` is ``tensorgrad.distributed``'s.
-Where we differ from PyTorch: no ``pin_memory``/``persistent_workers``/``prefetch_factor``;
+Where we differ from PyTorch: ``pin_memory`` (and ``pin_memory_device``) are accepted and do
+nothing (no page-locked host memory here), ``persistent_workers`` keeps PyTorch's check but
+starts the workers again each epoch, batches always come in order (``in_order`` is accepted);
 ``default_collate`` stacks tensors that require grad with ``tg.stack`` (the graph is kept) and all
 others on raw arrays (no graph, faster).
 """
@@ -700,7 +702,11 @@ def _worker_loop(fetcher, index_queue, result_queue, worker_id, num_workers, see
         result_queue.put((task_id, result))
 
 
-def _mp_context():
+def _mp_context(context=None):
+    """The loader's ``multiprocessing_context`` (a start method's name or a context), else
+    fork where there is one."""
+    if context is not None:
+        return multiprocessing.get_context(context) if isinstance(context, str) else context
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
@@ -709,14 +715,15 @@ def _mp_context():
 class _WorkerIterator:
     """Batches from ``num_workers`` processes, in sampler order.
 
-    Task ``k`` goes to worker ``k % num_workers``; at most ``2 * num_workers`` tasks are in
-    flight. While waiting, the workers are checked every 0.1 s, so a dead one raises at once.
+    Task ``k`` goes to worker ``k % num_workers``; at most ``prefetch_factor * num_workers``
+    tasks are in flight. While waiting, the workers are checked every 0.1 s, so a dead one
+    raises at once.
     """
 
     _POLL_S = 0.1
 
     def __init__(self, loader: DataLoader, fetcher: _Fetcher, index_iter, base_seed: int) -> None:
-        ctx = _mp_context()
+        ctx = _mp_context(loader.multiprocessing_context)
         self.n = loader.num_workers
         self.timeout = loader.timeout
         self.index_iter = index_iter
@@ -747,7 +754,7 @@ class _WorkerIterator:
         self.owner: dict[int, int] = {}  # task id -> worker id
         self.results: dict[int, Any] = {}
         self.sampler_done = False
-        for _ in range(2 * self.n):
+        for _ in range(max(1, loader.prefetch_factor) * self.n):
             self._send()
 
     def _send(self) -> None:
@@ -862,16 +869,23 @@ class DataLoader:
         self,
         dataset,
         batch_size: int | None = 1,
-        shuffle: bool | None = False,
+        shuffle: bool | None = None,
         sampler=None,
         batch_sampler=None,
         num_workers: int = 0,
         collate_fn: Callable | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
-        generator: tg_random.Generator | None = None,
-        device=None,
         timeout: float = 0,
         worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context=None,
+        generator: tg_random.Generator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+        device=None,
     ) -> None:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(
@@ -880,6 +894,16 @@ class DataLoader:
             )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing."
+                "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor "
+                "to None."
+            )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if isinstance(dataset, IterableDataset):
             if shuffle not in (False, None):
                 raise ValueError(
@@ -926,6 +950,13 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
+        # batches in flight per worker (PyTorch's default 2)
+        self.prefetch_factor = prefetch_factor if num_workers else None
+        if num_workers and prefetch_factor is None:
+            self.prefetch_factor = 2
+        self.multiprocessing_context = multiprocessing_context
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device  # no effect
+        self.persistent_workers, self.in_order = persistent_workers, in_order
         self.generator = generator
         self.device = None if device is None else backend.Device(device)
         self.timeout = timeout

@@ -58,6 +58,7 @@ __all__ = [
     "CyclicLR",
     "SequentialLR",
     "ChainedScheduler",
+    "SWALR",
 ]
 
 _EPOCH_DEPRECATION_WARNING = (
@@ -1304,3 +1305,42 @@ class ChainedScheduler(LRScheduler):
 class _LRScheduler(LRScheduler):
     """PyTorch's old name of the base class (``torch.optim.lr_scheduler._LRScheduler``), kept
     for scripts that subclass it."""
+
+
+class SWALR(LRScheduler):
+    """Anneals each group's lr to its ``swa_lr`` over ``anneal_epochs`` steps, then holds it
+    (``torch.optim.swa_utils.SWALR``, also ``tensorgrad.optim.swa_utils.SWALR``). From the lr
+    the previous step set, with t = step / anneal_epochs clipped to [0, 1] and alpha(t) = t
+    (``'linear'``) or (1 - cos(pi t)) / 2 (``'cos'``): lr = alpha swa_lr + (1 - alpha) lr_0,
+    where lr_0 undoes the previous step's annealing."""
+
+    def __init__(
+        self, optimizer, swa_lr, anneal_epochs: int = 10, anneal_strategy: str = "cos",
+        last_epoch: int = -1,
+    ) -> None:  # fmt: skip
+        for lr, group in zip(_per_group("swa_lr", optimizer, swa_lr), optimizer.param_groups):
+            group["swa_lr"] = lr
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy must by one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
+            raise ValueError(f"anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
+        self.anneal_strategy, self.anneal_epochs = anneal_strategy, anneal_epochs
+        super().__init__(optimizer, last_epoch)
+
+    def _alpha(self, t: float) -> float:
+        return t if self.anneal_strategy == "linear" else (1 - math.cos(math.pi * t)) / 2
+
+    def get_lr(self) -> list[float]:
+        step = self._step_count - 1
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        prev = self._alpha(max(0.0, min(1.0, (step - 1) / max(1, self.anneal_epochs))))
+        alpha = self._alpha(max(0.0, min(1.0, step / max(1, self.anneal_epochs))))
+        lrs = []
+        for group in self.optimizer.param_groups:
+            swa, lr = group["swa_lr"], group["lr"]
+            lr0 = swa if prev == 1 else (lr - prev * swa) / (1 - prev)  # before the annealing
+            lrs.append(swa * alpha + lr0 * (1 - alpha))
+        return lrs

@@ -731,3 +731,23 @@ def test_torch_utils_data_names_reach_them():
         assert DistributedSampler is tensorgrad.distributed.DistributedSampler
         assert data.SubsetRandomSampler is tg.data.SubsetRandomSampler
         assert data.ChainDataset is tg.data.ChainDataset
+
+
+def test_dataloader_takes_torchs_signature_and_checks():
+    import inspect
+
+    ours = list(inspect.signature(DataLoader.__init__).parameters)[1:]
+    theirs = list(inspect.signature(tud.DataLoader.__init__).parameters)[1:]
+    assert ours[: len(theirs)] == theirs  # same order: positional calls bind the same
+    ds = TensorDataset(tg.arange(10.0))
+    loader = DataLoader(ds, 4, False, None, None, 0, None, True, True)  # pin_memory, drop_last
+    assert loader.pin_memory and loader.drop_last and len(loader) == 2
+    for kwargs in (dict(prefetch_factor=2), dict(persistent_workers=True)):
+        with pytest.raises(ValueError) as expected:
+            tud.DataLoader(tud.TensorDataset(torch.arange(10.0)), **kwargs)
+        with pytest.raises(ValueError) as got:
+            DataLoader(ds, **kwargs)
+        assert str(got.value) == str(expected.value)
+    batches = DataLoader(ds, batch_size=3, num_workers=2, prefetch_factor=1,
+                         multiprocessing_context="fork", persistent_workers=True)  # fmt: skip
+    assert [b[0].tolist() for b in batches] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]

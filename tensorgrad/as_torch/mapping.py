@@ -54,6 +54,7 @@ MODULES: dict[str, TorchModule] = {
     "torch.optim": TorchModule(("tensorgrad.optim",)),
     "torch.optim.optimizer": TorchModule(("tensorgrad.optim.optimizer",)),
     "torch.optim.lr_scheduler": TorchModule(("tensorgrad.lr_scheduler",)),
+    "torch.optim.swa_utils": TorchModule(("tensorgrad.optim.swa_utils",)),
     "torch.utils": TorchModule(("tensorgrad.utils",)),
     "torch.utils.data": TorchModule(("tensorgrad.data",)),
     "torch.utils.data.dataset": TorchModule(("tensorgrad.data",)),

@@ -13,6 +13,7 @@ refuses dense ones.
 """
 
 from .. import lr_scheduler  # tensorgrad.optim.lr_scheduler, as torch.optim has
+from . import swa_utils  # torch.optim.swa_utils: AveragedModel (SWA, EMA), SWALR, update_bn
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
