@@ -20,26 +20,32 @@ def _fold(path, cols, **geometry):
     return Fold.apply(tg.tensor(cols), **geometry).array
 
 
-def _geometry(rng):
-    kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, n, 2)) for n in (4, 4, 3))
-    size = tuple(int(v) for v in rng.integers(1, 10, 2))
-    pads = tuple((int(rng.integers(-2, 3)), int(rng.integers(-2, 3))) for _ in range(2))
+def _geometry(rng, spatial: int):
+    """Random window geometry with ``spatial`` axes: odd sizes, strides, dilations, and negative
+    pads that crop (as a transposed convolution's)."""
+    top = (4, 4, 3) if spatial == 2 else (4, 3, 3)  # 3-d: fewer windows, as many cases
+    kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, n, spatial)) for n in top)
+    size = tuple(int(v) for v in rng.integers(1, 10 if spatial == 2 else 7, spatial))
+    low = -2 if spatial == 2 else -1
+    pads = tuple((int(rng.integers(low, 3)), int(rng.integers(low, 3))) for _ in range(spatial))
     return dict(size=size, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("seed", range(6))
-def test_random_geometries(both_paths, seed, dtype):
-    rng = np.random.default_rng(seed)
-    for case in range(25):
-        geometry = _geometry(rng)
-        oh, ow = (
+@pytest.mark.parametrize("spatial,seed", [(2, s) for s in range(6)] + [(3, s) for s in range(4)])
+def test_random_geometries(both_paths, spatial, seed, dtype):
+    """``fold`` (2-d windows) and ``fold3d`` (Conv3d's input gradient) against the NumPy path,
+    in both image layouts and on strided ``cols``."""
+    rng = np.random.default_rng(seed if spatial == 2 else 100 + seed)
+    for case in range(25 if spatial == 2 else 15):
+        geometry = _geometry(rng, spatial)
+        outs = [
             out_size(n, k, s, d, *p)
             for n, k, s, d, p in zip(*(geometry[k] for k in ("size", "kernel", "stride")),
                                      geometry["dilation"], geometry["pads"])
-        )  # fmt: skip
+        ]  # fmt: skip
         c, n = (int(v) for v in rng.integers(1, 4, 2))
-        cols = rng.standard_normal((c, *geometry["kernel"], n, oh, ow)).astype(dtype)
+        cols = rng.standard_normal((c, *geometry["kernel"], n, *outs)).astype(dtype)
         if case % 3 == 1:  # strided: every other element of a wider array
             cols = np.repeat(cols, 2, axis=-1)[..., ::2]
         geometry["channels_first"] = case % 2 == 0
@@ -75,35 +81,6 @@ def test_convolution_gradients(both_paths, dtype):
         results.append((gx.array, gw.array, z.array))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=TOL[dtype], atol=10 * TOL[dtype])
-
-
-def _geometry_3d(rng):
-    kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, n, 3)) for n in (4, 3, 3))
-    size = tuple(int(v) for v in rng.integers(1, 7, 3))
-    pads = tuple((int(rng.integers(-1, 3)), int(rng.integers(-1, 3))) for _ in range(3))
-    return dict(size=size, kernel=kernel, stride=stride, dilation=dilation, pads=pads)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("seed", range(4))
-def test_random_geometries_3d(both_paths, seed, dtype):
-    """fold3d (3-d windows: Conv3d's input gradient, ConvTranspose3d) against the NumPy path."""
-    rng = np.random.default_rng(100 + seed)
-    for case in range(15):
-        geometry = _geometry_3d(rng)
-        outs = [
-            out_size(n, k, s, d, *p)
-            for n, k, s, d, p in zip(*(geometry[k] for k in ("size", "kernel", "stride")),
-                                     geometry["dilation"], geometry["pads"])
-        ]  # fmt: skip
-        c, n = (int(v) for v in rng.integers(1, 4, 2))
-        cols = rng.standard_normal((c, *geometry["kernel"], n, *outs)).astype(dtype)
-        if case % 3 == 1:  # strided: every other element of a wider array
-            cols = np.repeat(cols, 2, axis=-1)[..., ::2]
-        geometry["channels_first"] = case % 2 == 0
-        a, b = (_fold(path, cols, **geometry) for path in ("numba", "numpy"))
-        assert a.shape == b.shape and a.strides == b.strides
-        np.testing.assert_allclose(a, b, rtol=TOL[dtype], atol=TOL[dtype])
 
 
 def test_conv3d_gradients_on_both_paths(both_paths):
