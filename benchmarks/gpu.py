@@ -42,6 +42,9 @@ from bench_gpt import build as build_gpt_class
 import tensorgrad as tg
 
 TARGETS = {"mlp": 1.15, "gpt": 1.2, "gpt-amp": 1.3}
+# --compile: each library's compiler on the same steps; the target is tg.compile against
+# PyTorch eager (issue 17: <= 0.9 on the gpt), the ratio printed is against torch.compile
+COMPILED_TARGETS = {"mlp compiled": None, "gpt compiled": 0.9}
 MEMORY_TARGET = 1.3
 
 
@@ -229,14 +232,24 @@ def time_steps(lib: Lib, step, iters: int, warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def run_case(lib: Lib, workload: str, sizes: dict, amp: bool, settings: dict) -> dict:
+def run_case(
+    lib: Lib, workload: str, sizes: dict, amp: bool, settings: dict, compiled: bool = False
+) -> dict:
     lib.reset_memory()
     step = make_step(lib, workload, sizes, amp)
+    first = None
+    if compiled:  # tg.compile records on the 2nd call and replays from the 3rd
+        step = lib.mod.compile(step)
+        start = time.perf_counter()
+        for _ in range(3):
+            step()
+        lib.sync()
+        first = time.perf_counter() - start
     seconds = time_steps(lib, step, **settings)
     memory = lib.measure_memory(step)
     del step
     lib.reset_memory()
-    return {"seconds": seconds, "memory": memory}
+    return {"seconds": seconds, "memory": memory, "first": first}
 
 
 def _mib(n) -> str:
@@ -264,6 +277,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch side")
     p.add_argument("--iters", type=int, help="steps per timed run")
     p.add_argument("--repeats", type=int, help="timed runs (median reported)")
+    p.add_argument(
+        "--compile", action="store_true",
+        help="also time mlp and gpt under tg.compile and torch.compile (first calls timed apart)",
+    )  # fmt: skip
     p.add_argument("--lib", choices=["tensorgrad", "torch"], help=argparse.SUPPRESS)  # a worker
     return p.parse_args(argv)
 
@@ -271,11 +288,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def run_worker(args, sizes, settings, cases) -> int:
     """One library's cases in this process: a ``RESULT {json}`` line each (main() reads them)."""
     lib = Lib(args.lib, args.device)
-    for label, workload, amp in cases:
+    for label, workload, amp, compiled in cases:
         if amp and args.lib == "tensorgrad" and lib.amp is None:
             continue
         try:
-            r = run_case(lib, workload, sizes, amp, settings)
+            r = run_case(lib, workload, sizes, amp, settings, compiled)
         except Exception as e:  # report and go on with the other cases
             print(f"{label} [{args.lib}]: FAILED {type(e).__name__}: {e}", file=sys.stderr)
             continue
@@ -316,11 +333,14 @@ def main(argv=None) -> int:
         settings["repeats"] = args.repeats
 
     device = args.device
-    cases = [("mlp", "mlp", False), ("gpt", "gpt", False), ("gpt-amp", "gpt", True)]
+    cases = [("mlp", "mlp", False, False), ("gpt", "gpt", False, False)]
+    cases.append(("gpt-amp", "gpt", True, False))
     if args.only:
         cases = [c for c in cases if c[0] in args.only]
     if device != "cuda":
         cases = [c for c in cases if not c[2]]
+    if args.compile:
+        cases += [(f"{c[0]} compiled", c[1], False, True) for c in cases if not c[2]]
     if args.lib:
         return run_worker(args, sizes, settings, cases)
     header = f"device {device}"
@@ -348,7 +368,7 @@ def main(argv=None) -> int:
     if not why_no_torch:
         by_lib["torch"] = run_library("torch", argv)
     rows = []
-    for label, _, _ in cases:
+    for label, *_ in cases:
         res = {name: r[label] for name, r in by_lib.items() if label in r}
         rows.append((label, res))
         _print_row(label, res)
@@ -359,6 +379,8 @@ def main(argv=None) -> int:
         f"{'tg MiB':>8} {'torch MiB':>9} {'mem ratio':>9} {'tg pool':>8} {'th rsvd':>8}"
     )
     for label, res in rows:
+        if label in COMPILED_TARGETS:
+            continue  # their own table below
         t, h = res.get("tensorgrad"), res.get("torch")
         ratio = t["seconds"] / h["seconds"] if t and h else None
         tm = t and t["memory"]
@@ -371,7 +393,32 @@ def main(argv=None) -> int:
             f"{_mib(hm and hm['reserved']):>8}"
         )
     print(f"(memory target: peak ratio <= {MEMORY_TARGET}; ms = median time per training step)")
+    compiled_rows = [(label, res) for label, res in rows if label in COMPILED_TARGETS]
+    if compiled_rows:
+        _print_compiled(compiled_rows, dict(rows))
     return 0
+
+
+def _print_compiled(compiled_rows, by_label) -> None:
+    """tg.compile and torch.compile: ms per step, ratios to PyTorch eager and to each other,
+    and the seconds of each compiler's first three calls."""
+    print()
+    print(
+        f"{'workload':<13} {'tg.c ms':>8} {'th.c ms':>8} {'tg.c/eager':>11} {'target':>7} "
+        f"{'tg.c/th.c':>10} {'first calls tg / torch':>24}"
+    )
+    for label, res in compiled_rows:
+        t, h = res.get("tensorgrad"), res.get("torch")
+        eager = by_label.get(label.split()[0], {}).get("torch")
+        vs_eager = t["seconds"] / eager["seconds"] if t and eager else None
+        vs_compile = t["seconds"] / h["seconds"] if t and h else None
+        target = COMPILED_TARGETS[label]
+        first = " / ".join("-" if not r else f"{r['first']:.2f} s" for r in (t, h))
+        print(
+            f"{label:<13} {_ms(t):>8} {_ms(h):>8} {_fmt(vs_eager, 'x'):>11} "
+            f"{'-' if target is None else f'{target:.2f}x':>7} {_fmt(vs_compile, 'x'):>10} "
+            f"{first:>24}"
+        )
 
 
 def _ms(r) -> str:

@@ -113,3 +113,14 @@ def test_ab_compares_tensorgrad_with_itself_under_two_environments(tmp_path, mon
     assert "tiny: A " in out and "B / A " in out and "2 rounds" in out
     with pytest.raises(SystemExit):
         ab.main([script, "--b-env", "no-equals-sign"])
+
+
+def test_gpu_benchmark_smoke_on_the_cpu(capsys):
+    """benchmarks/gpu.py end to end on the CPU (its smoke mode): a worker process per library,
+    and the --compile rows, so the GPU session's script is known to run."""
+    import gpu
+
+    assert gpu.main(["--device", "cpu", "--no-torch", "--only", "mlp", "--compile"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp: tensorgrad" in out and "mlp compiled: tensorgrad" in out
+    assert "tg.c/eager" in out
