@@ -1,5 +1,5 @@
 """Pooling kernels: max pooling's gradient (the scatter of each window's gradient to its
-maximum) and its 2x2 forward; average pooling and its gradient.
+maximum) and its 2x2 forward; average pooling and its gradient, for 2-d and 3-d windows.
 
 The kernel behind ``Unpool`` (tensorgrad/ops/conv.py), whose NumPy code is the reference: a
 finiteness check, then a compare and a multiply (or add) per kernel offset over the whole
@@ -386,3 +386,95 @@ def avg_unpool(g, steps, shape, divisor, image, image_steps, size, window, strid
                                 dst = base + r * w + shift
                                 for x in range(x0, x1):
                                     image[uint64(dst + x * sw)] += scaled[uint64(row + x)]
+
+
+@kernel(error_model="numpy")
+def avg_pool3d(image, steps, size, out, shape, divisor, window, stride, pads):
+    """Average pooling of 3-d windows: ``out[c, n, z, y, x] = (sum over the kernel offsets
+    (a, i, j), in order, of plane (c, n) at (z sd + a - front, y sh + i - top, x sw + j -
+    left) where that is inside the image) / divisor[z, y, x]``. ``image``: a flat buffer, plane
+    ``(c, n)`` (D H W contiguous elements) at ``c steps[0] + n steps[1]``; ``out`` flat
+    C-contiguous of ``shape`` (C, N, OD, OH, OW); ``size`` (D, H, W); ``pads`` none negative.
+
+    One plane at a time, its output block in the cache; the offsets in the outer loops, so
+    each sum gets its terms in the NumPy path's order (equal results). AvgPool3d(3, 2, 1) on
+    (4, 16, 16, 16, 16) float32, forward + backward with ``avg_unpool3d`` (min of 5, 2 threads):
+    3.5 ms on the NumPy path, 1.5 ms with these kernels (PyTorch 0.9-1.5 ms).
+    """
+    n_c, n_n, od, oh, ow = shape
+    d, h, w = size  # one tuple per line: numba 0.68's parallel compile crashes on nested unpacking
+    kd, kh, kw = window
+    sd, sh, sw = stride
+    front = pads[0][0]
+    top = pads[1][0]
+    left = pads[2][0]
+    vol = od * oh * ow
+    for p in prange(n_c * n_n):
+        c = p // n_n
+        n = p - c * n_n
+        base = c * steps[0] + n * steps[1]
+        o = p * vol
+        for e in range(vol):
+            out[o + e] = 0
+        for a in range(kd):
+            for i in range(kh):
+                for j in range(kw):
+                    shift = j - left  # image column of window x: x sw + shift
+                    x0 = 0 if shift >= 0 else (sw - 1 - shift) // sw
+                    x1 = min(ow, (w - 1 - shift) // sw + 1) if shift < w else 0
+                    for z in range(od):
+                        s = z * sd + a - front
+                        if s < 0 or s >= d:
+                            continue
+                        for y in range(oh):
+                            r = y * sh + i - top
+                            if r < 0 or r >= h:
+                                continue
+                            src = base + (s * h + r) * w + shift
+                            dst = o + (z * oh + y) * ow
+                            for x in range(x0, x1):
+                                out[uint64(dst + x)] += image[uint64(src + x * sw)]
+        for e in range(vol):
+            out[o + e] /= divisor[e]
+
+
+@kernel(error_model="numpy")
+def avg_unpool3d(g, steps, shape, divisor, image, image_steps, size, window, stride, pads):
+    """Average pooling's gradient for 3-d windows: every image element of plane (c, n) the sum,
+    over the kernel offsets in order, of ``g / divisor`` of the windows that see it (zero where
+    none does). ``g`` a flat buffer with planes (OD OH OW contiguous elements) at ``c steps[0]
+    + n steps[1]`` of ``shape`` (C, N, OD, OH, OW); ``image`` likewise with ``image_steps`` and
+    planes of ``size`` (D, H, W); geometry as ``avg_pool3d``'s."""
+    n_c, n_n, od, oh, ow = shape
+    d, h, w = size
+    kd, kh, kw = window
+    sd, sh, sw = stride
+    front = pads[0][0]
+    top = pads[1][0]
+    left = pads[2][0]
+    for p in prange(n_c * n_n):
+        c = p // n_n
+        n = p - c * n_n
+        src = c * steps[0] + n * steps[1]
+        base = c * image_steps[0] + n * image_steps[1]
+        for e in range(d * h * w):
+            image[base + e] = 0
+        for a in range(kd):
+            for i in range(kh):
+                for j in range(kw):
+                    shift = j - left  # image column of window x: x sw + shift
+                    x0 = 0 if shift >= 0 else (sw - 1 - shift) // sw
+                    x1 = min(ow, (w - 1 - shift) // sw + 1) if shift < w else 0
+                    for z in range(od):
+                        s = z * sd + a - front
+                        if s < 0 or s >= d:
+                            continue
+                        for y in range(oh):
+                            r = y * sh + i - top
+                            if r < 0 or r >= h:
+                                continue
+                            row = (z * oh + y) * ow
+                            dst = base + (s * h + r) * w + shift
+                            for x in range(x0, x1):
+                                k = uint64(row + x)
+                                image[uint64(dst + x * sw)] += g[uint64(src) + k] / divisor[k]

@@ -458,13 +458,14 @@ class Unpool(Op):
 
 
 def _planes(a) -> tuple:
-    """``a`` (N, C, H, W) as a flat buffer for the kernels, and the steps (in elements) from
-    one (channel, image) plane to the next: ``(buffer, (c step, n step))``. Every plane is H W
-    contiguous elements; an array stored neither (N, C, H, W) nor (C, N, H, W) is copied."""
-    if not (a.flags.c_contiguous or a.transpose(1, 0, 2, 3).flags.c_contiguous):
+    """``a`` (N, C, H, W) (or (N, C, D, H, W)) as a flat buffer for the kernels, and the steps
+    (in elements) from one (channel, image) plane to the next: ``(buffer, (c step, n step))``.
+    Every plane is H W (D H W) contiguous elements; an array stored neither (N, C, ...) nor
+    (C, N, ...) is copied."""
+    if not (a.flags.c_contiguous or a.swapaxes(0, 1).flags.c_contiguous):
         a = np.ascontiguousarray(a)
     steps = (a.strides[1] // a.itemsize, a.strides[0] // a.itemsize)
-    buffer = a if a.flags.c_contiguous else a.transpose(1, 0, 2, 3)
+    buffer = a if a.flags.c_contiguous else a.swapaxes(0, 1)
     return buffer.reshape(-1), steps
 
 
@@ -488,6 +489,12 @@ def avg_windows(x, divisor, kernel, stride, pads):
         image, steps = _planes(x)
         flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
         pooling.avg_pool(image, steps, tuple(size), *flat, kernel, stride, pads)
+        return out
+    if len(kernel) == 3 and kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
+        out = np.empty((c, n, *n_out), dtype=x.dtype)
+        image, steps = _planes(x)
+        flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
+        pooling.avg_pool3d(image, steps, tuple(size), *flat, kernel, stride, pads)
         return out
     image = x.swapaxes(0, 1)  # (C, N, ...), as out
     offsets = _window_offsets(size, n_out, kernel, stride, pads)
@@ -567,6 +574,13 @@ class AvgUnpool(Op):
             flat = (divisor.reshape(-1), out, out_steps, tuple(size))
             pooling.avg_unpool(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
             return image.transpose(1, 0, 2, 3)
+        if len(kernel) == 3 and kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
+            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)  # (C, N, ...)
+            buffer, steps = _planes(g)
+            out, out_steps = _planes(image.swapaxes(0, 1))  # a view: no copy
+            flat = (divisor.reshape(-1), out, out_steps, tuple(size))
+            pooling.avg_unpool3d(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
+            return image.swapaxes(0, 1)
         scaled = g.swapaxes(0, 1) / divisor  # (C, N, ...), as image
         offsets = _window_offsets(size, n_out, kernel, stride, pads)
         disjoint, tiled = True, True

@@ -98,7 +98,8 @@ def _overlapping(kwargs) -> bool:
 @pytest.fixture
 def calls(monkeypatch):
     """Counts the calls of each kernel of kernels/pooling.py."""
-    calls = dict.fromkeys(["max_pool_2x2", "unpool", "unpool_2x2", "avg_pool", "avg_unpool"], 0)
+    names = ["max_pool_2x2", "unpool", "unpool_2x2", "avg_pool", "avg_unpool", "avg_pool3d"]
+    calls = dict.fromkeys([*names, "avg_unpool3d"], 0)
     for name in calls:
         kernel = getattr(pooling, name)
 
@@ -226,6 +227,28 @@ def test_avg_pool2d(both, calls, shape, kwargs, layout, dtype):
     x = _image(np.random.default_rng(5), shape, dtype, layout)
     _assert_same(both(lambda t: F.avg_pool2d(t, **kwargs), x))
     assert calls["avg_pool"] == calls["avg_unpool"] == 1  # the numba run took the kernels
+
+
+# (input shape, avg_pool3d arguments): odd sizes, strides, padding, ceil mode, the divisors
+AVG3D_CASES = [
+    ((2, 3, 4, 6, 6), dict(kernel_size=2)),
+    ((1, 2, 5, 7, 6), dict(kernel_size=3, stride=2, padding=1)),
+    ((2, 2, 5, 6, 7), dict(kernel_size=(2, 3, 2), stride=(1, 2, 3), padding=(1, 1, 0))),
+    ((1, 2, 5, 5, 5), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ((1, 1, 7, 6, 5), dict(kernel_size=3, stride=2, ceil_mode=True, divisor_override=4)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["contiguous", "channels_first"])
+@pytest.mark.parametrize("shape, kwargs", AVG3D_CASES)
+def test_avg_pool3d(both, calls, shape, kwargs, layout, dtype):
+    """avg_pool3d and avg_unpool3d add in the NumPy path's order too: equal, not close."""
+    x = np.random.default_rng(6).standard_normal(shape).astype(dtype)
+    if layout == "channels_first":
+        x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
+    _assert_same(both(lambda t: F.avg_pool3d(t, **kwargs), x))
+    assert calls["avg_pool3d"] == calls["avg_unpool3d"] == 1  # the numba run took the kernels
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
