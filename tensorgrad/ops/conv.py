@@ -480,21 +480,16 @@ def avg_windows(x, divisor, kernel, stride, pads):
     """The sum of each window of ``x`` (N, C, ...), zero-padded by ``pads``, over ``divisor``
     (the output's spatial shape): a (C, N, ...) array. The terms of each sum are added in
     kernel-offset order on both paths (the NumPy one here, kernels/pooling.py's ``avg_pool``
-    for 2-d windows)."""
+    and ``avg_pool3d`` for 2-d and 3-d windows)."""
     xp = xp_of(x)
     n, c, *size = x.shape
     n_out = divisor.shape
-    if len(kernel) == 2 and kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
+    if len(kernel) in (2, 3) and kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
         out = np.empty((c, n, *n_out), dtype=x.dtype)
         image, steps = _planes(x)
         flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
-        pooling.avg_pool(image, steps, tuple(size), *flat, kernel, stride, pads)
-        return out
-    if len(kernel) == 3 and kernels.takes(x, divisor) and min(map(min, pads)) >= 0:
-        out = np.empty((c, n, *n_out), dtype=x.dtype)
-        image, steps = _planes(x)
-        flat = (out.reshape(-1), out.shape, divisor.reshape(-1))
-        pooling.avg_pool3d(image, steps, tuple(size), *flat, kernel, stride, pads)
+        pool = pooling.avg_pool if len(kernel) == 2 else pooling.avg_pool3d
+        pool(image, steps, tuple(size), *flat, kernel, stride, pads)
         return out
     image = x.swapaxes(0, 1)  # (C, N, ...), as out
     offsets = _window_offsets(size, n_out, kernel, stride, pads)
@@ -567,19 +562,13 @@ class AvgUnpool(Op):
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pads = divisor, kernel, stride, pads
         xp = xp_of(g)
         n, c, *n_out = g.shape
-        if len(kernel) == 2 and kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
-            image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)  # (C, N, H, W)
-            buffer, steps = _planes(g)
-            out, out_steps = _planes(image.transpose(1, 0, 2, 3))  # a view: no copy
-            flat = (divisor.reshape(-1), out, out_steps, tuple(size))
-            pooling.avg_unpool(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
-            return image.transpose(1, 0, 2, 3)
-        if len(kernel) == 3 and kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
+        if len(kernel) in (2, 3) and kernels.takes(g, divisor) and min(map(min, pads)) >= 0:
             image = _image(xp.empty, (n, c, *size), g.dtype, channels_first, out)  # (C, N, ...)
             buffer, steps = _planes(g)
             out, out_steps = _planes(image.swapaxes(0, 1))  # a view: no copy
             flat = (divisor.reshape(-1), out, out_steps, tuple(size))
-            pooling.avg_unpool3d(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
+            unpool = pooling.avg_unpool if len(kernel) == 2 else pooling.avg_unpool3d
+            unpool(buffer, steps, (c, n, *n_out), *flat, kernel, stride, pads)
             return image.swapaxes(0, 1)
         scaled = g.swapaxes(0, 1) / divisor  # (C, N, ...), as image
         offsets = _window_offsets(size, n_out, kernel, stride, pads)
