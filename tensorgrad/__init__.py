@@ -214,6 +214,7 @@ from .nn.aliases import (  # torch.conv2d, torch.batch_norm, ...: ATen's forms o
 
 # dtype queries, the default float dtype, constants and print options, under torch's names
 from .backend import Size, can_cast, finfo, get_default_dtype, iinfo, set_default_dtype
+from .backend import get_default_device, set_default_device
 from .backend import promoted as promote_types, result_dtype as result_type
 from ._format import set_printoptions
 from .tensor import float_power, is_tensor, rsub

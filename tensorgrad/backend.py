@@ -372,6 +372,28 @@ class Device:
 
 
 CPU = Device("cpu")
+DEFAULT_DEVICE: Device | None = None  # set_default_device's; None: the CPU
+
+
+def set_default_device(device) -> None:
+    """Make the factory functions (``zeros``, ``randn``, ``arange``, ``tensor``, ``as_tensor``
+    of non-tensors, ...) and so the layers' parameters create their tensors on ``device``
+    when given none (``torch.set_default_device``); ``None`` or ``'cpu'`` goes back to the
+    CPU. Functions of a tensor (``zeros_like``, ops) keep its device, and ``from_numpy`` is
+    always on the CPU."""
+    global DEFAULT_DEVICE
+    target = None if device is None else Device(device)
+    DEFAULT_DEVICE = None if target == CPU else target
+
+
+def get_default_device() -> Device:
+    """The device ``set_default_device`` chose (the CPU unless it was called)."""
+    return CPU if DEFAULT_DEVICE is None else DEFAULT_DEVICE
+
+
+def default_device(device):
+    """``device``, or the default device when it is None (None too while that is the CPU)."""
+    return device if device is not None else DEFAULT_DEVICE
 _cupy = None
 
 

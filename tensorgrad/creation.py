@@ -22,7 +22,9 @@ from .tensor import Tensor
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor holding a copy of ``data`` (nested lists, a number, an array, a Tensor)."""
+    """A tensor holding a copy of ``data`` (nested lists, a number, an array, a Tensor), on
+    ``device`` or the default device (``set_default_device``)."""
+    device = backend.default_device(device)
     return Tensor._from_data(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -34,7 +36,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         if device is not None:
             data = data.to(device)
         return data if dtype is None else data.to(dtype)
-    return Tensor._make(to_array(data, dtype, device))
+    return Tensor._make(to_array(data, dtype, backend.default_device(device)))
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
@@ -93,6 +95,7 @@ def _creation(array_fn, size, dtype, device, requires_grad, default=None):
     if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"size must be non-negative integers, got {shape}")
     np_dtype = _np_dtype(dtype, default)
+    device = backend.default_device(device)
     target = Device(device) if device is not None else backend.CPU
     xp = backend.xp_for(target)
     if target.type == "cuda":
@@ -148,6 +151,7 @@ def _random_creation(sample, size, dtype, device, requires_grad, generator, defa
     ``default`` as in ``_creation``."""
     np_dtype = _np_dtype(dtype, default)
     shape = size_args(size)
+    device = backend.default_device(device)
     out = Tensor._make(recorder.call(_draw, sample, generator, tuple(shape), np_dtype, device))
     return out.requires_grad_(True) if requires_grad else out
 
@@ -360,6 +364,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             f"(start={start}, end={end}, step={step})"
         )
     n = builtins.max(math.ceil((end - start) / step), 0)
+    device = backend.default_device(device)
     values = recorder.call(_arange_values, start, step, n, is_int, np_dtype, device)
     out = Tensor._make(values)
     return out.requires_grad_(True) if requires_grad else out
@@ -395,7 +400,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=F
     (computed in float64), of the default float dtype unless ``dtype``."""
     np_dtype = _np_dtype(dtype)
     array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
-    out = Tensor._make(to_array(array, device=device))
+    out = Tensor._make(to_array(array, device=backend.default_device(device)))
     return out.requires_grad_(True) if requires_grad else out
 
 

@@ -398,3 +398,55 @@ def test_as_tensor_of_a_tensor_stays_in_the_graph():
     y = tg.as_tensor(x, dtype=tg.float64)  # a cast, differentiable as PyTorch's
     (y * y).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+@pytest.fixture
+def default_device():
+    yield
+    tg.set_default_device(None)
+
+
+FACTORIES = {
+    "zeros": lambda: tg.zeros(2),
+    "ones": lambda: tg.ones(2, 3),
+    "full": lambda: tg.full((2,), 3.0),
+    "eye": lambda: tg.eye(2),
+    "tensor": lambda: tg.tensor([1.0, 2.0]),
+    "as_tensor": lambda: tg.as_tensor([1, 2]),
+    "randn": lambda: tg.randn(2),
+    "randint": lambda: tg.randint(0, 3, (2,)),
+    "randperm": lambda: tg.randperm(3),
+    "normal": lambda: tg.normal(0.0, 1.0, (2,)),
+    "arange": lambda: tg.arange(3),
+    "linspace": lambda: tg.linspace(0, 1, 3),
+    "Linear's parameters": lambda: tg.nn.Linear(2, 2).weight,
+}
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_set_default_device_routes_the_factories(default_device, name):
+    """As torch.set_default_device: the factories (and layers' parameters) go to the default
+    device. Without a GPU, 'cuda' then raises the CuPy error at the factory call: the proof
+    that the default was read."""
+    from tests.conftest import cuda_available
+
+    assert tg.get_default_device() == tg.device("cpu")
+    tg.set_default_device("cuda")
+    assert tg.get_default_device() == tg.device("cuda:0")
+    if cuda_available():
+        assert FACTORIES[name]().device == tg.device("cuda:0")
+    else:
+        with pytest.raises(RuntimeError, match="device 'cuda' needs CuPy"):
+            FACTORIES[name]()
+    tg.set_default_device("cpu")
+    assert FACTORIES[name]().device == tg.device("cpu")
+
+
+def test_default_device_leaves_tensor_derived_and_numpy_tensors(default_device):
+    x = tg.ones(2)
+    tg.set_default_device("cuda")
+    assert tg.zeros_like(x).device == tg.device("cpu")  # a function of a tensor keeps its device
+    assert tg.from_numpy(np.ones(2)).device == tg.device("cpu")  # as torch.from_numpy
+    assert (x * 2).device == tg.device("cpu")
+    tg.set_default_device(None)
+    assert tg.get_default_device() == tg.device("cpu")
