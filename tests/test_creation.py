@@ -420,6 +420,10 @@ FACTORIES = {
     "arange": lambda: tg.arange(3),
     "linspace": lambda: tg.linspace(0, 1, 3),
     "Linear's parameters": lambda: tg.nn.Linear(2, 2).weight,
+    "logspace": lambda: tg.logspace(0, 1, 3),
+    "hann_window": lambda: tg.hann_window(4),
+    "tril_indices": lambda: tg.tril_indices(3, 3),
+    "range": lambda: tg.range(0, 2),
 }
 
 

@@ -959,7 +959,7 @@ def _triangle_indices(name, row, col, offset, dtype, device, upper):
     np_dtype = np.dtype(np.int64) if dtype is None else backend.to_dtype(dtype).np
     if np_dtype.kind not in "iu":
         raise NotImplementedError(f'"{name}" not implemented for {backend.to_dtype(dtype)}')
-    device = backend.CPU if device is None else backend.Device(device)
+    device = backend.get_default_device() if device is None else backend.Device(device)
     args = (int(row), int(col), int(offset), upper, np_dtype, device)
     return Tensor._make(recorder.call(_triangle, *args))
 

@@ -873,7 +873,7 @@ def logspace(
     if steps < 0:
         raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
     np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
-    device = backend.CPU if device is None else backend.Device(device)
+    device = backend.get_default_device() if device is None else backend.Device(device)
     out = Tensor._make(
         recorder.call(
             _logspace, float(start), float(end), int(steps), float(base), np_dtype, device
@@ -918,7 +918,7 @@ def range_(start, end, step=1, *, dtype=None, device=None, requires_grad: bool =
         )
     n = int(np.floor((end - start) / step)) + 1
     np_dtype = backend.DEFAULT_FLOAT if dtype is None else backend.to_dtype(dtype).np
-    device = backend.CPU if device is None else backend.Device(device)
+    device = backend.get_default_device() if device is None else backend.Device(device)
     out = Tensor._make(recorder.call(_range, start, step, n, np_dtype, device))
     return out.requires_grad_(True) if requires_grad else out
 
