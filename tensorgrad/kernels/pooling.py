@@ -444,7 +444,8 @@ def avg_unpool3d(g, steps, shape, divisor, image, image_steps, size, window, str
     over the kernel offsets in order, of ``g / divisor`` of the windows that see it (zero where
     none does). ``g`` a flat buffer with planes (OD OH OW contiguous elements) at ``c steps[0]
     + n steps[1]`` of ``shape`` (C, N, OD, OH, OW); ``image`` likewise with ``image_steps`` and
-    planes of ``size`` (D, H, W); geometry as ``avg_pool3d``'s."""
+    planes of ``size`` (D, H, W); geometry as ``avg_pool3d``'s. The quotients are taken once
+    per plane (the NumPy path's ``g / divisor``), then added at every kernel offset."""
     n_c, n_n, od, oh, ow = shape
     d, h, w = size
     kd, kh, kw = window
@@ -452,29 +453,35 @@ def avg_unpool3d(g, steps, shape, divisor, image, image_steps, size, window, str
     front = pads[0][0]
     top = pads[1][0]
     left = pads[2][0]
-    for p in prange(n_c * n_n):
-        c = p // n_n
-        n = p - c * n_n
-        src = c * steps[0] + n * steps[1]
-        base = c * image_steps[0] + n * image_steps[1]
-        for e in range(d * h * w):
-            image[base + e] = 0
-        for a in range(kd):
-            for i in range(kh):
-                for j in range(kw):
-                    shift = j - left  # image column of window x: x sw + shift
-                    x0 = 0 if shift >= 0 else (sw - 1 - shift) // sw
-                    x1 = min(ow, (w - 1 - shift) // sw + 1) if shift < w else 0
-                    for z in range(od):
-                        s = z * sd + a - front
-                        if s < 0 or s >= d:
-                            continue
-                        for y in range(oh):
-                            r = y * sh + i - top
-                            if r < 0 or r >= h:
+    vol = od * oh * ow
+    planes = n_c * n_n
+    chunks = min(planes, CHUNKS)
+    for chunk in prange(chunks):
+        scaled = np.empty(vol, dtype=g.dtype)
+        for p in range(chunk * planes // chunks, (chunk + 1) * planes // chunks):
+            c = p // n_n
+            n = p - c * n_n
+            src = c * steps[0] + n * steps[1]
+            base = c * image_steps[0] + n * image_steps[1]
+            for e in range(vol):
+                scaled[e] = g[uint64(src + e)] / divisor[e]
+            for e in range(d * h * w):
+                image[uint64(base + e)] = 0
+            for a in range(kd):
+                for i in range(kh):
+                    for j in range(kw):
+                        shift = j - left  # image column of window x: x sw + shift
+                        x0 = 0 if shift >= 0 else (sw - 1 - shift) // sw
+                        x1 = min(ow, (w - 1 - shift) // sw + 1) if shift < w else 0
+                        for z in range(od):
+                            s = z * sd + a - front
+                            if s < 0 or s >= d:
                                 continue
-                            row = (z * oh + y) * ow
-                            dst = base + (s * h + r) * w + shift
-                            for x in range(x0, x1):
-                                k = uint64(row + x)
-                                image[uint64(dst + x * sw)] += g[uint64(src) + k] / divisor[k]
+                            for y in range(oh):
+                                r = y * sh + i - top
+                                if r < 0 or r >= h:
+                                    continue
+                                row = (z * oh + y) * ow
+                                dst = base + (s * h + r) * w + shift
+                                for x in range(x0, x1):
+                                    image[uint64(dst + x * sw)] += scaled[uint64(row + x)]
