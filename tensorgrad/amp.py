@@ -87,11 +87,12 @@ def get_autocast_dtype(device_type: str = "cuda"):
 
 
 def _lower_dtype(dtype, what: str) -> np.dtype:
-    if backend.to_dtype(dtype) is backend.bfloat16:
+    d = backend.to_dtype(dtype)
+    if d is backend.bfloat16:
         raise RuntimeError(
             f"{what}: bfloat16 is not supported (NumPy has no bfloat16); use dtype=float16"
         )
-    np_dtype = np.dtype(backend.to_dtype(dtype).np)
+    np_dtype = np.dtype(d.np)
     if np_dtype != np.float16:
         raise RuntimeError(
             f"{what}: only float16 is supported as the lower-precision dtype, got "

@@ -69,7 +69,6 @@ int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
 
-
 class _MissingDtype(dtype):
     """A dtype PyTorch has and NumPy lacks: ``tg.bfloat16`` is a name scripts can mention
     (``{'bfloat16': torch.bfloat16, ...}`` tables, ``x.dtype == torch.bfloat16``,
@@ -394,6 +393,8 @@ def get_default_device() -> Device:
 def default_device(device):
     """``device``, or the default device when it is None (None too while that is the CPU)."""
     return device if device is not None else DEFAULT_DEVICE
+
+
 _cupy = None
 
 

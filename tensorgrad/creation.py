@@ -95,8 +95,7 @@ def _creation(array_fn, size, dtype, device, requires_grad, default=None):
     if any(not isinstance(s, (builtins.int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"size must be non-negative integers, got {shape}")
     np_dtype = _np_dtype(dtype, default)
-    device = backend.default_device(device)
-    target = Device(device) if device is not None else backend.CPU
+    target = Device(device) if device is not None else backend.get_default_device()
     xp = backend.xp_for(target)
     if target.type == "cuda":
         with xp.cuda.Device(target.index):

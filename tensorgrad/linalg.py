@@ -22,8 +22,6 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-import numpy as np
-
 from .backend import xp_of
 from .jit import recorder
 from .ops import linalg as _ops
@@ -148,23 +146,20 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     except RuntimeError:
         if check_errors:
             raise
-    bad, safe = _singular_replaced(A)
-    return _InvExResult(inv(safe).masked_fill(bad, math.nan), _lu_info(A))
-
-
-def _lu_info(A: Tensor) -> Tensor:
-    """getrf's info per matrix of A (int32, A's batch shape): 0, or 1 + the first zero pivot."""
-    return _ops.LUFactor.apply(A.detach())[2]
+    info, bad, safe = _singular_replaced(A)
+    return _InvExResult(inv(safe).masked_fill(bad, math.nan), info)
 
 
 def _singular_replaced(A: Tensor) -> tuple:
-    """(bad, A'): bad (batch shape + (1, 1), bool) marks the matrices of A whose LU
-    factorization has a zero pivot, and A' is A with the identity in their place, so a solver
-    runs on every matrix and the good ones keep their gradient."""
+    """(info, bad, A'): getrf's info per matrix of A (int32, A's batch shape: 0, or 1 + the
+    first zero pivot), bad (batch shape + (1, 1), bool) where it is not 0, and A with the
+    identity in place of those matrices, so a solver runs on every matrix and the good ones
+    keep their gradient."""
     from .creation import eye
 
-    bad = (_lu_info(A) != 0)[..., None, None]
-    return bad, eye(A.shape[-1], dtype=A.dtype, device=A.device).where(bad, A)
+    info = _ops.LUFactor.apply(A.detach())[2]
+    bad = (info != 0)[..., None, None]
+    return info, bad, eye(A.shape[-1], dtype=A.dtype, device=A.device).where(bad, A)
 
 
 def _info(A: Tensor) -> Tensor:
@@ -525,29 +520,14 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
             raise
     from .creation import eye
 
-    info = Tensor._make(recorder.call(_cholesky_info, A.detach().array))
+    info = Tensor._make(recorder.call(_cholesky_info, A.detach().array))  # on A's device
     bad = (info != 0)[..., None, None]
     safe = eye(A.shape[-1], dtype=A.dtype, device=A.device).where(bad, A)
     return _CholeskyExResult(cholesky(safe, upper=upper).masked_fill(bad, math.nan), info)
 
 
 def _cholesky_info(a):
-    """Per matrix of a (..., n, n): 0 if positive-definite, else the order of the first leading
-    minor that is not, by the unblocked Cholesky recurrence on the lower triangle."""
-    xp = xp_of(a)
-    n = a.shape[-1]
-    flat = np.asarray(a.get() if hasattr(a, "get") else a, dtype=np.float64).reshape(-1, n, n)
-    info = np.zeros(len(flat), dtype=np.int32)
-    for b, m in enumerate(flat):
-        low = np.zeros((n, n))
-        for j in range(n):
-            d = m[j, j] - low[j, :j] @ low[j, :j]
-            if not d > 0:
-                info[b] = j + 1
-                break
-            low[j, j] = math.sqrt(d)
-            low[j + 1 :, j] = (m[j + 1 :, j] - low[j + 1 :, :j] @ low[j, :j]) / low[j, j]
-    return xp.asarray(info.reshape(a.shape[:-2]))
+    return xp_of(a).asarray(_ops.cholesky_info(a))
 
 
 def eigh(A: Tensor, UPLO: str = "L"):
@@ -752,11 +732,11 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     except RuntimeError:
         if check_errors:
             raise
-    bad, safe = _singular_replaced(A)
+    info, bad, safe = _singular_replaced(A)
     out = solve(safe, B, left=left)
     if B.ndim == A.ndim - 1 or B.ndim == 1:  # a vector right-hand side: one value per row
         bad = bad[..., 0]
-    return _SolveExResult(out.masked_fill(bad, math.nan), _lu_info(A))
+    return _SolveExResult(out.masked_fill(bad, math.nan), info)
 
 
 # ---------------------------------------------------------------------- matrix functions

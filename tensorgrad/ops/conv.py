@@ -217,21 +217,14 @@ class Fold(Op):
         spatial = len(kernel)
         c, n, n_out = cols.shape[0], cols.shape[spatial + 1], cols.shape[spatial + 2 :]
         xp = xp_of(cols)
-        if spatial == 2 and kernels.takes(cols):
+        if spatial in (2, 3) and kernels.takes(cols):
             image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first, out)
             steps = tuple(s // cols.itemsize for s in image.strides[:2])  # planes (c, n)
             buffer = image if channels_first else image.swapaxes(0, 1)
-            corner = (pads[0][0], pads[1][0])
+            corner = tuple(p[0] for p in pads)  # the padding before each axis
             cols = xp.ascontiguousarray(cols)
-            fold.fold(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
-            return image.swapaxes(0, 1)
-        if spatial == 3 and kernels.takes(cols):
-            image = _image(xp.empty, (n, c, *size), cols.dtype, channels_first, out)
-            steps = tuple(s // cols.itemsize for s in image.strides[:2])  # planes (c, n)
-            buffer = image if channels_first else image.swapaxes(0, 1)
-            corner = (pads[0][0], pads[1][0], pads[2][0])
-            cols = xp.ascontiguousarray(cols)
-            fold.fold3d(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
+            kernel_fn = fold.fold if spatial == 2 else fold.fold3d
+            kernel_fn(cols, buffer.reshape(-1), steps, size, stride, dilation, corner)
             return image.swapaxes(0, 1)
         if spatial == 1 and out is None and kernels.takes(cols):  # the 2-d kernel, height 1
             cols2 = cols.reshape(c, 1, kernel[0], n, 1, n_out[0])

@@ -509,20 +509,35 @@ class Cholesky(Op):
 
 def _not_positive_definite(a) -> str:
     """PyTorch's message: the first batch element and leading minor that fail."""
-    n = a.shape[-1]
-    flat = np.asarray(a.get() if hasattr(a, "get") else a).reshape(-1, n, n)
-    for i, m in enumerate(flat):
-        for k in range(1, n + 1):
-            try:
-                np.linalg.cholesky(m[:k, :k])
-            except np.linalg.LinAlgError:
-                batch = f"(Batch element {i}): " if a.ndim > 2 else ""
-                return (
-                    f"linalg.cholesky: {batch}The factorization could not be completed because "
-                    f"the input is not positive-definite (the leading minor of order {k} is not "
-                    "positive-definite)."
-                )
+    flat = np.asarray(cholesky_info(a)).reshape(-1)
+    for i, k in enumerate(flat):
+        if k:
+            batch = f"(Batch element {i}): " if a.ndim > 2 else ""
+            return (
+                f"linalg.cholesky: {batch}The factorization could not be completed because "
+                f"the input is not positive-definite (the leading minor of order {k} is not "
+                "positive-definite)."
+            )
     return f"linalg.cholesky: the input of shape {a.shape} is not positive-definite"
+
+
+def cholesky_info(a) -> np.ndarray:
+    """LAPACK's ``potrf`` info per matrix of ``a`` (..., n, n), a host int32 array of the batch
+    shape: 0 if positive-definite, else the order of the first leading minor that is not, by
+    the unblocked Cholesky recurrence on the lower triangle (in float64)."""
+    n = a.shape[-1]
+    flat = np.asarray(a.get() if hasattr(a, "get") else a, dtype=np.float64).reshape(-1, n, n)
+    info = np.zeros(len(flat), dtype=np.int32)
+    for b, m in enumerate(flat):
+        low = np.zeros((n, n))
+        for j in range(n):
+            d = m[j, j] - low[j, :j] @ low[j, :j]
+            if not d > 0:
+                info[b] = j + 1
+                break
+            low[j, j] = math.sqrt(d)
+            low[j + 1 :, j] = (m[j + 1 :, j] - low[j + 1 :, :j] @ low[j, :j]) / low[j, j]
+    return info.reshape(a.shape[:-2])
 
 
 def _safe_reciprocal(e):

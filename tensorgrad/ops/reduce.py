@@ -29,13 +29,13 @@ def _unreduce(g, in_shape, dims, keepdim):
 class Sum(Op):
     def forward(ctx, x, dims=(), keepdim=False):
         ctx.dims, ctx.keepdim = dims, keepdim
-        k = len(dims) if isinstance(dims, tuple) else 0
-        leading = 0 < k < x.ndim and dims == tuple(range(k))
-        if leading and cuda_kernels.takes(x) and x.flags.c_contiguous:
+        if type(x) is not np.ndarray and cuda_kernels.takes(x) and x.flags.c_contiguous:
             # over leading axes (a bias gradient, a broadcast add's adjoint): the column kernel,
             # many times faster on the GPU than CuPy's strided reduction
-            out = cuda_kernels.column_sums(x.reshape(math.prod(x.shape[:k]), -1))
-            return out.reshape((1,) * k + x.shape[k:] if keepdim else x.shape[k:])
+            k = len(dims) if isinstance(dims, tuple) else 0
+            if 0 < k < x.ndim and dims == tuple(range(k)):
+                out = cuda_kernels.column_sums(x.reshape(math.prod(x.shape[:k]), -1))
+                return out.reshape((1,) * k + x.shape[k:] if keepdim else x.shape[k:])
         return x.sum(axis=dims, keepdims=keepdim)
 
     def backward(ctx, g):  # d sum(x)/dx_i = 1
