@@ -1,6 +1,7 @@
-"""The regularized incomplete gamma and beta functions with their derivatives in the shape
-parameters, for ``Gamma.cdf`` and the implicit reparameterisation gradients of Gamma, Beta
-and Dirichlet samples (``rsample``).
+"""Derivatives of the regularized incomplete gamma and beta functions in their shape
+parameters: ``Gamma.cdf``'s gradient in the concentration (its value is
+``special.gammainc``, as PyTorch's) and the implicit reparameterisation gradients of Gamma,
+Beta and Dirichlet samples (``rsample``).
 
 A sample x of Gamma(a) cannot be written as a smooth function of a and noise, but its
 distribution function can: holding u = P(a, x) fixed as a moves gives the pathwise
@@ -103,23 +104,6 @@ def _split(a, x):
     a_s, x_s = xp.where(series, a, 1.0), xp.where(series, x, 0.5)
     a_c, x_c = xp.where(fraction, a, 1.0), xp.where(fraction, x, 4.0)
     return series, a_s, x_s, a_c, x_c
-
-
-def gammainc(a, x):
-    """P(a, x) = gamma(a, x) / Gamma(a), the regularized lower incomplete gamma function (the
-    CDF of Gamma(a, 1) at x); 0 at x = 0, 1 at x = inf."""
-    xp = xp_of(a)
-    a, x = xp.broadcast_arrays(a, x)
-    series, a_s, x_s, a_c, x_c = _split(a, x)
-    with np.errstate(all="ignore"):
-        s, _ = _gamma_series(a_s, x_s)
-        h, _ = _gamma_cf(a_c, x_c)
-        p = xp.exp(a_s * xp.log(x_s) - x_s - _lgamma(a_s + 1)) * s
-        q = xp.exp(a_c * xp.log(x_c) - x_c - _lgamma(a_c)) * h
-        out = xp.where(series, p, 1 - q)
-        out = xp.where(x > 0, out, 0.0)
-        out = xp.where(x == np.inf, 1.0, out)
-        return xp.where(xp.isnan(x) | xp.isnan(a) | (a <= 0), np.nan, out)
 
 
 def standard_gamma_grad(a, x):
@@ -236,8 +220,8 @@ class Gammainc(Op):
 
     saves_inputs = True
 
-    def forward(ctx, a, x):
-        return gammainc(_as64(a), _as64(x)).astype(np.result_type(a.dtype, x.dtype), copy=False)
+    def forward(ctx, a, x):  # PyTorch's Gamma.cdf is special.gammainc(concentration, rate x)
+        return _special.gammainc(a, x, xp_of(a))
 
     def backward(ctx, g):  # dP/dx = p(a, x); dP/da = -p(a, x) dx/da (x moved at fixed P)
         a, x = ctx.saved_tensors

@@ -30,7 +30,7 @@ def test_gammainc_and_its_a_derivative_match_mpmath():
     a, x = _gamma_pairs(40)
     a = np.concatenate([a, [1e-3, 0.5, 3.0, 1e5, 700.0]])
     x = np.concatenate([x, [1e-250, 50.0, 1e-5, 1e5 + 300, 2.0]])
-    p = _incomplete.gammainc(a, x)
+    p = tg.special.gammainc(tg.tensor(a), tg.tensor(x)).numpy()  # Gamma.cdf's forward
     dxda = _incomplete.standard_gamma_grad(a, x)
     for ai, xi, pi, gi in zip(a, x, p, dxda):
         ref_p = mpmath.gammainc(ai, 0, xi, regularized=True)
