@@ -396,23 +396,29 @@ def default_device(device):
 
 
 _cupy = None
+_cupy_missing: str | None = None  # why CuPy could not be used, once tried
 
 
 def cupy():
-    """Import CuPy on first use, with an error that says what to install."""
-    global _cupy
+    """Import CuPy on first use, with an error that says what to install. A failure is
+    remembered: ``cuda.is_available()`` in a loop costs a check, not an import attempt."""
+    global _cupy, _cupy_missing
     if _cupy is None:
-        try:
-            import cupy as cp
+        if _cupy_missing is None:
+            try:
+                import cupy as cp
 
-            if cp.cuda.runtime.getDeviceCount() < 1:
-                raise RuntimeError("no CUDA device visible")
-        except Exception as e:  # ImportError, CUDA driver errors
-            raise RuntimeError(
-                f"device 'cuda' needs CuPy and a CUDA GPU ({type(e).__name__}: {e}); "
-                "install it with `pip install tensorgrad[cuda]`"
-            ) from None
-        _cupy = cp
+                if cp.cuda.runtime.getDeviceCount() < 1:
+                    raise RuntimeError("no CUDA device visible")
+            except Exception as e:  # ImportError, CUDA driver errors
+                _cupy_missing = (
+                    f"device 'cuda' needs CuPy and a CUDA GPU ({type(e).__name__}: {e}); "
+                    "install it with `pip install tensorgrad[cuda]`"
+                )
+            else:
+                _cupy = cp
+                return _cupy
+        raise RuntimeError(_cupy_missing)
     return _cupy
 
 

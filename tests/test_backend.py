@@ -199,6 +199,28 @@ def test_cupy_missing_gives_an_installable_hint():
         backend.xp_for(tg.device("cuda"))
 
 
+def test_cupy_missing_is_tried_once(monkeypatch):
+    """cuda.is_available() in a training loop: the import is attempted once, not per call
+    (a failed import costs ~34 us each time)."""
+    from tests.conftest import cuda_available
+
+    if cuda_available():
+        pytest.skip("a GPU is present")
+    assert not tg.cuda.is_available()
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_cupy_import(name, *args, **kwargs):
+        assert name != "cupy", "cupy import attempted again"
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy_import)
+    assert not tg.cuda.is_available()
+    with pytest.raises(RuntimeError, match="CuPy"):
+        backend.cupy()
+
+
 @pytest.mark.parametrize(
     "env,expected",
     [
