@@ -19,6 +19,8 @@ so both graphs agree with the memory they share.
 
 from __future__ import annotations
 
+import math
+
 from .. import _args  # the module: _args imports this package while it loads
 from ..backend import xp_of
 from ..grad_mode import GradMode
@@ -26,7 +28,7 @@ from ..jit import recorder
 from ..ops import elementwise
 from ..ops.movement import Clone
 from ..tensor import Tensor
-from .function import Op, RetainGrad
+from .function import SCRATCH, Op, RetainGrad
 
 _make = Tensor._make
 
@@ -174,14 +176,27 @@ class CopySlices(Op):
 
 
 def _covered(view_fn, like: Tensor) -> Tensor:
-    """A bool tensor of ``like``'s shape, True at the elements that the view chain selects.
-    The chain runs on the elements' flat positions, so it works even where a reshape copies."""
-    xp = xp_of(like.array)
-    positions = xp.arange(like.array.size).reshape(like.shape)
-    selected = replay_view(Tensor._make(positions), view_fn).array
-    mask = xp.zeros(like.array.size, dtype=bool)
+    """A bool tensor of ``like``'s shape, True at the elements that the view chain selects
+    (one array call that tg.compile records, so a replay makes it again)."""
+    return Tensor._make(recorder.call(_covered_mask, xp_of(like.array), like.shape, view_fn))
+
+
+def _covered_mask(xp, shape: tuple, view_fn):
+    """The mask of ``_covered``: the chain's view ops' forwards run on the elements' flat
+    positions, so it works even where a reshape copies."""
+    positions = xp.arange(math.prod(shape)).reshape(shape)
+    selected = _view_array(positions, view_fn)
+    mask = xp.zeros(positions.size, dtype=bool)
     mask[selected.reshape(-1)] = True
-    return Tensor._make(mask.reshape(like.shape))
+    return mask.reshape(shape)
+
+
+def _view_array(array, view_fn):
+    """``replay_view`` on an array: the chain's forwards, no graph."""
+    if view_fn is None:
+        return array
+    parent, cls, params = view_fn
+    return cls.forward(SCRATCH, _view_array(array, parent), **params)
 
 
 def _take_history(x: Tensor, source: Tensor) -> None:

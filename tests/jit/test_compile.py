@@ -804,3 +804,44 @@ def test_random_draws_replay_as_eager_mode_draws(name):
     assert compiled.replays == 3
     for e, r in zip(eager, replayed, strict=True):
         np.testing.assert_array_equal(e, r)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda h: h[:, 0].add_(1.0),  # a column of the output, through += on a select
+        lambda h: h.diagonal().mul_(2.0),
+        lambda h: h.t().mul_(2.0),
+        lambda h: h[1:3].clamp_(max=0.5),
+    ],
+    ids=["select", "diagonal", "transpose", "slice"],
+)
+def test_in_place_ops_on_views_replay_like_eager(write):
+    """An in-place op on a view of an intermediate (CopySlices in the graph): the backward's
+    mask of the view's positions is an array call, so the step replays instead of falling
+    back to eager mode, and replays equal eager steps to the bit."""
+
+    def run(compiled):
+        w = tg.tensor(np.random.default_rng(0).standard_normal((4, 4)), requires_grad=True)
+
+        def step(x):
+            h = x @ w
+            write(h)
+            loss = h.square().sum()
+            loss.backward()
+            return loss
+
+        step = tg.compile(step) if compiled else step
+        losses = []
+        for i in range(5):
+            x = tg.tensor(np.random.default_rng(i + 1).standard_normal((8, 4)))
+            losses.append(step(x).array)
+        return step, losses, w.grad.array
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an eager fallback warns
+        step, losses, grad = run(compiled=True)
+    assert step.replays == 3
+    _, eager_losses, eager_grad = run(compiled=False)
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(grad, eager_grad)
