@@ -83,7 +83,7 @@ class Tensor:
     @staticmethod
     def _from_data(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         """A tensor holding a copy of ``data``: ``tg.tensor`` (the package's own constructor)."""
-        t = Tensor._make(_recorder.call(to_array, data, dtype, device, copy=True))
+        t = Tensor._make(_recorder.static_call(to_array, data, dtype, device, copy=True))
         return t.requires_grad_(True) if requires_grad else t
 
     def _init(self, data, grad_fn, requires_grad, output_nr, version) -> None:

@@ -134,6 +134,7 @@ class Recorder:
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
         self.guards: list[tuple] = []  # (fn, args, value, label): see guard()
+        self.static: set[int] = set()  # slots made from Python values only: see static_call()
         self.fullgraph = fullgraph
         self.paused = 0  # > 0 inside python(): nothing is recorded
         self.inputs = [self._new_slot(a) for a in inputs]
@@ -220,7 +221,9 @@ class Recorder:
         step.label = cls.__name__
         return out
 
-    def call(self, fn, args: tuple, kwargs: dict, out, label: str = "", kind="call") -> None:
+    def call(
+        self, fn, args: tuple, kwargs: dict, out, label: str = "", kind="call", static=False
+    ) -> None:
         """Record ``out = fn(*args, **kwargs)``, which has just run (``kind`` 'check': a test
         that returns nothing and keeps nothing it reads)."""
         if any(id(a) in self.arguments for a in args):  # e.g. .grad set on an argument
@@ -237,11 +240,17 @@ class Recorder:
             # a Python value: the code that uses it keeps the value of this call, and a replay
             # would run on with it, stale
             self.host_read(f"{step.label}, which returned a {type(out).__name__} (not an array),")
+        if static and step.out is not None and _plain((args, kwargs)):
+            self.static.update([step.out] if type(step.out) is int else step.out)
+            self.static.discard(None)
 
     def guard(self, fn, args: tuple, value, label: str) -> None:
         """Keep ``value = fn(*args)`` as a guard (see the module-level ``guard``)."""
         refs = self.ref(args)
-        if any(s.n not in self.inputs for s in slots_in(refs)):
+        slots = {s.n for s in slots_in(refs)}
+        if slots and slots <= self.static:  # made from Python values: the same on every call
+            return
+        if any(n not in self.inputs for n in slots):
             self.host_read(f"{label}, on a value computed inside the step,")
             return
         self.guards.append((fn, refs, value, label))
@@ -343,12 +352,16 @@ def call(fn, *args, **kwargs):
     array work that happens outside ``Op.apply``. A NumPy scalar result (what a NumPy function
     gives for 0-d input) comes back as a 0-d array, as a tensor holds it, so that the recording
     keeps track of it."""
+    return _run(fn, args, kwargs, static=False)
+
+
+def _run(fn, args: tuple, kwargs: dict, static: bool):
     out = fn(*args, **kwargs)
     if isinstance(out, np.generic):
         out = np.asarray(out)
     rec = ACTIVE
     if rec is not None and not rec.paused:
-        rec.call(fn, args, kwargs, out)
+        rec.call(fn, args, kwargs, out, static=static)
     return out
 
 
@@ -362,6 +375,30 @@ def pure(fn):
     """Declare ``fn`` (run through ``call``) pure: it keeps no reference to what it reads."""
     PURE_CALLS.add(fn)
     return fn
+
+
+def static_call(fn, *args, **kwargs):
+    """``call`` for a function of Python values only (ints, floats, tuples of them, dtypes, a
+    device: a tensor made from a list, an index array made from lengths). Its result is
+    recorded and made again by every replay like any call's, but a value our code reads from
+    it (``guard``) needs no check before a replay: it cannot change between calls."""
+    return _run(fn, args, kwargs, static=True)
+
+
+def _plain(x) -> bool:
+    """Whether ``x`` holds Python values only (no arrays, tensors or other objects whose
+    contents could change between calls)."""
+    if x is None or type(x) in (int, float, bool, complex, str, slice):
+        return True
+    if type(x) in (tuple, list):
+        return all(_plain(v) for v in x)
+    if type(x) is dict:
+        return all(_plain(v) for v in x.values())
+    from ..backend import Device
+
+    return isinstance(x, (np.dtype, Device, np.integer, np.floating, np.bool_)) or (
+        type(x) is type(np)  # an array module (numpy or cupy)
+    )
 
 
 def check(fn, *args) -> None:

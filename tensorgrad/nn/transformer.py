@@ -14,6 +14,7 @@ the same function, which is all this module promises.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -41,8 +42,9 @@ __all__ = [
 
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
     """(sz, sz) float mask: 0 on and below the diagonal, -inf above (no looking ahead)."""
-    mask = np.triu(np.full((sz, sz), -np.inf), 1)
-    return creation.tensor(mask, dtype=dtype or backend.DEFAULT_FLOAT, device=device)
+    # tensor ops, as PyTorch's: inside tg.compile a replay makes the mask again
+    full = creation.full((sz, sz), -math.inf, dtype=dtype or backend.DEFAULT_FLOAT, device=device)
+    return full.triu(1)
 
 
 def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:

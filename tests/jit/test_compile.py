@@ -845,3 +845,67 @@ def test_in_place_ops_on_views_replay_like_eager(write):
     _, eager_losses, eager_grad = run(compiled=False)
     np.testing.assert_array_equal(losses, eager_losses)
     np.testing.assert_array_equal(grad, eager_grad)
+
+
+def test_a_causal_mask_made_inside_the_step_replays():
+    """generate_square_subsequent_mask inside the forward is tensor ops (PyTorch's too), so
+    nn.MultiheadAttention with it replays instead of falling back to eager mode."""
+    tg.manual_seed(0)
+    attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def step(x):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        y, _ = attention(x, x, x, attn_mask=mask, need_weights=False)
+        return y
+
+    compiled = tg.compile(step, fuse=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(4):
+            x = tg.tensor(np.random.default_rng(i).standard_normal((2, 5, 8)), dtype=tg.float32)
+            np.testing.assert_array_equal(compiled(x).array, step(x).array)
+    assert compiled.replays == 2
+
+
+def test_packed_sequences_replay_and_new_lengths_record_again():
+    """pack_padded_sequence / pad_packed_sequence under tg.compile: their gather indices are
+    recorded array calls; lengths made inside the step from a list are fixed, lengths passed
+    as a tensor are a guard (other lengths record again, the old ones still replay)."""
+
+    def run(compiled, lengths_seq):
+        tg.manual_seed(0)
+        gru = nn.GRU(3, 4, batch_first=True, bidirectional=True)
+        opt = tg.optim.SGD(gru.parameters(), lr=0.1)
+
+        def step(x, lengths):
+            opt.zero_grad()
+            packed = nn.utils.rnn.pack_padded_sequence(
+                x, lengths, batch_first=True, enforce_sorted=False
+            )
+            out, h = gru(packed)
+            out, out_lengths = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+            fixed = nn.utils.rnn.pack_padded_sequence(x, tg.tensor([5, 5, 5]), batch_first=True)
+            loss = out.square().sum() + h.sum() + fixed.data.sum()
+            loss.backward()
+            opt.step()
+            return loss, out_lengths
+
+        step = tg.compile(step, fuse=False) if compiled else step
+        results = []
+        for i, lengths in enumerate(lengths_seq):
+            x = tg.tensor(np.random.default_rng(i).standard_normal((3, 5, 3)), dtype=tg.float32)
+            loss, out_lengths = step(x, tg.tensor(lengths))
+            results.append((loss.array, out_lengths.array))
+        return step, results, [p.array for p in gru.parameters()]
+
+    lengths_seq = [[5, 2, 3], [5, 2, 3], [5, 2, 3], [4, 5, 1], [4, 5, 1], [5, 2, 3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an eager fallback warns
+        compiled, results, params = run(True, lengths_seq)
+    _, eager_results, eager_params = run(False, lengths_seq)
+    assert compiled.replays == 2  # calls 3 and 6; the new lengths ran eagerly and recorded
+    for (loss, lengths), (eager_loss, eager_lengths) in zip(results, eager_results):
+        np.testing.assert_array_equal(loss, eager_loss)
+        np.testing.assert_array_equal(lengths, eager_lengths)
+    for p, q in zip(params, eager_params):
+        np.testing.assert_array_equal(p, q)

@@ -10,6 +10,10 @@ Padding, packing and unpacking only move rows, so each is one gather (``flat[ind
 gradient is a scatter-add of the upstream rows (tensorgrad/ops/indexing.py); padding is a
 constant row appended to the gathered-from rows. Every function here is differentiable (to
 any order) with respect to the sequences' values.
+
+Under ``tg.compile`` the gathers' index arrays are recorded array calls made from Python ints
+(lengths, batch sizes) and from the permutation arrays, so a replay makes them again; lengths
+given as a tensor are a guard of the recording (another batch's lengths record again).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ... import backend, creation
+from ...jit import recorder
 from ...tensor import Tensor, cat
 
 __all__ = [
@@ -115,34 +120,48 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     """The inverse permutation, ``inv[permutation[i]] = i`` (None stays None)."""
     if permutation is None:
         return None
-    p = permutation.array
+    return Tensor._make(recorder.call(_inverse, permutation.array))
+
+
+def _inverse(p):
     inverse = backend.xp_of(p).empty_like(p)
     inverse[p] = backend.xp_of(p).arange(p.shape[0], dtype=p.dtype)
-    return Tensor._make(inverse)
+    return inverse
 
 
 # ---------------------------------------------------------------------- helpers
 
 
 def _host_ints(values, name: str) -> np.ndarray:
-    """``lengths`` / ``batch_sizes`` as a 1-D int64 NumPy array."""
-    array = backend.to_numpy(values.array) if isinstance(values, Tensor) else np.asarray(values)
-    if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+    """``lengths`` / ``batch_sizes`` as a 1-D int64 NumPy array (a tensor's values are a guard
+    of a tg.compile recording)."""
+    if isinstance(values, Tensor):
+        array = np.asarray(values.array) if values.device.type == "cpu" else None
+        if values.ndim == 1 and values.array.dtype.kind in "iu":
+            array = np.array(recorder.guard(_int_list, values.array, label=f"the {name}"))
+    else:
+        array = np.asarray(values)
+    if array is None or array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+        shown = values.shape if array is None else array.shape
+        dtype = values.array.dtype if array is None else array.dtype
         raise ValueError(
-            f"'{name}' should be a 1-D sequence of integers, got shape {array.shape} dtype "
-            f"{array.dtype}"
+            f"'{name}' should be a 1-D sequence of integers, got shape {shown} dtype {dtype}"
         )
     return array.astype(np.int64)
 
 
-def _gather_rows(rows: Tensor, index: np.ndarray, padding_value=None) -> Tensor:
+def _int_list(array) -> list[int]:
+    return [int(v) for v in backend.to_numpy(array)]
+
+
+def _gather_rows(rows: Tensor, index, padding_value=None, pad: bool = False) -> Tensor:
     """``rows[index]`` over the first dim, where ``index == len(rows)`` reads a row of
-    ``padding_value`` (appended only when some index asks for it)."""
-    if padding_value is not None and (index == rows.shape[0]).any():
-        pad = creation.full(
+    ``padding_value`` (appended when ``pad``: some index asks for it)."""
+    if pad:
+        pad_row = creation.full(
             (1, *rows.shape[1:]), padding_value, dtype=rows.dtype, device=rows.device
         )
-        rows = cat([rows, pad], 0)
+        rows = cat([rows, pad_row], 0)
     return rows[index]
 
 
@@ -203,16 +222,22 @@ def pad_sequence(
                 f"pad_sequence: every sequence must have the shape (L, *{trailing}); "
                 f"sequence {k} has shape {s.shape}"
             )
-    lengths = np.array([s.shape[0] for s in sequences], dtype=np.int64)
+    lengths = tuple(s.shape[0] for s in sequences)
+    index = recorder.static_call(_padding_rows, lengths, padding_side == "left", batch_first)
+    return _gather_rows(cat(sequences, 0), index, padding_value, min(lengths) < max(lengths))
+
+
+def _padding_rows(lengths: tuple, left: bool, batch_first: bool) -> np.ndarray:
+    """pad_sequence's (T, B) gather index into the concatenated sequences (sum(lengths) for a
+    padding position)."""
+    lengths = np.array(lengths, dtype=np.int64)
     steps = int(lengths.max())
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     t = np.arange(steps)[:, None]  # (T, 1)
-    first = 0 if padding_side == "right" else steps - lengths  # the step each sequence starts
+    first = steps - lengths if left else 0  # the step each sequence starts
     inside = (t >= first) & (t < first + lengths)
     index = np.where(inside, starts + t - first, lengths.sum())  # (T, B)
-    if batch_first:
-        index = index.T
-    return _gather_rows(cat(sequences, 0), index, padding_value)
+    return index.T if batch_first else index
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list[Tensor]:
@@ -255,18 +280,32 @@ def pack_padded_sequence(
             f"pack_padded_sequence: a length ({int(lengths[0])}) is longer than the input's "
             f"{steps} time steps (input of shape {input.shape}, batch_first={batch_first})"
         )
-    batch_sizes = _batch_sizes(lengths)
-    original = np.arange(batch) if order is None else order
+    order = None if order is None else tuple(order.tolist())
+    flat, batch_sizes = recorder.static_call(
+        _packing_rows, tuple(lengths.tolist()), order, steps, batch_first
+    )
+    data = input.reshape(-1, *input.shape[2:])[flat]
+    sorted_indices = None
+    if order is not None:
+        sorted_indices = Tensor._make(recorder.static_call(_index_array, order, input.device))
+    return PackedSequence(data, Tensor._make(batch_sizes), sorted_indices, None)
+
+
+def _packing_rows(lengths: tuple, order: tuple | None, steps: int, batch_first: bool) -> tuple:
+    """(rows of the padded input in packed order, batch_sizes) for decreasing ``lengths`` of
+    the sequences ``order`` (None: 0, 1, ...) of a batch padded to ``steps``."""
+    batch = len(lengths)
+    batch_sizes = _batch_sizes(np.array(lengths, dtype=np.int64))
+    original = np.arange(batch) if order is None else np.array(order, dtype=np.int64)
     # row (t, k) of the packed data is input[t, original[k]], for k < batch_sizes[t]
     t = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
     k = np.concatenate([np.arange(n) for n in batch_sizes])
     b = original[k]
-    flat = t * batch + b if not batch_first else b * steps + t
-    data = input.reshape(-1, *input.shape[2:])[flat]
-    sorted_indices = None
-    if order is not None:
-        sorted_indices = Tensor._make(backend.to_device(order.astype(np.int64), input.device))
-    return PackedSequence(data, Tensor._make(batch_sizes), sorted_indices, None)
+    return (b * steps + t if batch_first else t * batch + b), batch_sizes
+
+
+def _index_array(values: tuple, device):
+    return backend.to_device(np.array(values, dtype=np.int64), device)
 
 
 def pad_packed_sequence(
@@ -289,21 +328,31 @@ def pad_packed_sequence(
                 f"{steps}"
             )
         steps = total_length
+    unsorted = None if unsorted_indices is None else unsorted_indices.array
+    index, lengths = recorder.call(
+        _unpacking_rows, tuple(sizes.tolist()), unsorted, steps, data.shape[0], batch_first
+    )
+    pad = steps > len(sizes) or sizes[-1] < sizes[0]  # a sequence ends before the last step
+    return _gather_rows(data, index, padding_value, pad), Tensor._make(lengths)
+
+
+def _unpacking_rows(sizes: tuple, unsorted, steps: int, n_rows: int, batch_first: bool) -> tuple:
+    """(the (T, B) gather index of pad_packed_sequence into the packed rows, n_rows for a
+    padding position; the sequences' lengths) in the original order ``unsorted`` (an array of
+    the packed batch's columns, or None)."""
+    sizes = np.array(sizes, dtype=np.int64)
     batch = int(sizes[0])
     sorted_lengths = (sizes[None, :] > np.arange(batch)[:, None]).sum(1)  # L_k = #{t : B_t > k}
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])  # the first row of each step
     t = np.arange(steps)[:, None]
     k = np.arange(batch)[None, :]
     inside = t < sorted_lengths[None, :]
-    index = np.where(inside, offsets[np.minimum(t, len(sizes) - 1)] + k, data.shape[0])
+    index = np.where(inside, offsets[np.minimum(t, len(sizes) - 1)] + k, n_rows)
     lengths = sorted_lengths
-    if unsorted_indices is not None:  # column b of the output is sorted column unsorted[b]
-        unsorted = backend.to_numpy(unsorted_indices.array)
+    if unsorted is not None:  # column b of the output is sorted column unsorted[b]
+        unsorted = backend.to_numpy(unsorted)
         index, lengths = index[:, unsorted], lengths[unsorted]
-    if batch_first:
-        index = index.T
-    padded = _gather_rows(data, index, padding_value)
-    return padded, Tensor._make(lengths.astype(np.int64))
+    return (index.T if batch_first else index), lengths.astype(np.int64)
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
