@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ..grad_mode import no_grad
+from ..jit import recorder
 from ..tensor import Tensor
 from . import constraints
 from .utils import lazy_property
@@ -59,12 +60,15 @@ class Distribution:
             ):
                 continue  # derived lazily from the parameter that was given (and checked)
             value = getattr(self, param)
-            if not bool(constraint.check(value).all()):
-                raise ValueError(
+
+            def message(value, param=param, constraint=constraint):
+                return (
                     f"Expected parameter {param} ({type(value).__name__} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
                     f"constraint {constraint!r}, but found invalid values:\n{value}"
                 )
+
+            _check(constraint.check(value), value, message)
 
     @property
     def batch_shape(self) -> tuple:
@@ -182,12 +186,15 @@ class Distribution:
                 stacklevel=2,
             )
             return
-        if not bool(support.check(value).all()):
-            raise ValueError(
+
+        def message(value):
+            return (
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
                 f"distribution {self!r}, but found invalid values:\n{value}"
             )
+
+        _check(support.check(value), value, message)
 
     def __repr__(self) -> str:
         try:
@@ -199,3 +206,17 @@ class Distribution:
             for p in params
         )
         return f"{type(self).__name__}({args})"
+
+
+def _check(ok, value, message) -> None:
+    """Raise ``ValueError(message(value))`` unless ``ok`` is all True: a check tg.compile runs
+    again on every replay's arrays (``recorder.check``), not a host read of the values."""
+    if isinstance(ok, Tensor) and isinstance(value, Tensor):
+        recorder.check(_raise_unless_all, ok.array, value.array, message)
+    elif not bool(ok.all() if isinstance(ok, Tensor) else ok):
+        raise ValueError(message(value))
+
+
+def _raise_unless_all(ok, value, message) -> None:
+    if not bool(ok.all()):
+        raise ValueError(message(Tensor._make(value)))

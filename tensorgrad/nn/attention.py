@@ -390,7 +390,7 @@ class MultiheadAttention(Module):
             else:
                 attn_mask = attn_mask.reshape(N, H, L, S)
             if attn_mask.dtype == backend.bool_:
-                keep = ~attn_mask.array
+                keep = recorder.call(_kept, attn_mask.array, None)
             else:
                 bias = attn_mask
         if key_padding_mask is not None:
@@ -401,7 +401,7 @@ class MultiheadAttention(Module):
                 )
             kpm = key_padding_mask.reshape(N, 1, 1, S)
             if kpm.dtype == backend.bool_:
-                keep = ~kpm.array if keep is None else keep & ~kpm.array
+                keep = recorder.call(_kept, kpm.array, keep)
             else:
                 bias = kpm if bias is None else bias + kpm
         if bias is not None and bias.dtype != dtype:
@@ -438,6 +438,13 @@ class MultiheadAttention(Module):
         if not need_weights:
             return out, None
         return out, attn.mean(1) if average else attn
+
+
+@recorder.pure
+def _kept(mask, keep):
+    """``keep & ~mask`` for bool arrays (``~mask`` when ``keep`` is None): an array call that
+    tg.compile records."""
+    return ~mask if keep is None else keep & ~mask
 
 
 def _pad_last(mask: Tensor | None) -> Tensor | None:

@@ -41,6 +41,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..jit import recorder
 from ..tensor import Tensor
 from .module import Module
 from .pooling import adaptive_avg_pool2d
@@ -131,16 +132,41 @@ def _cubic_taps(n_in, n_out, scale, align_corners, opmath) -> list:
     return [(np.clip(i0 - 1 + k, 0, n_in - 1), w) for k, w in enumerate(weights)]
 
 
-def _resample_axis(x: Tensor, axis: int, taps: list) -> Tensor:
+def _axis_taps(mode: str, n_in, n_out, scale, align_corners, shortcuts, trail, dtype, device):
+    """The taps of one axis as one tuple ``(index, weight, index, weight, ...)`` (None: a
+    copy), each weight of ``dtype`` on ``device`` shaped (n_out, 1, ...) with ``trail`` ones to
+    broadcast over the axes after it. An array call that tg.compile records, so a replay makes
+    them again."""
+    opmath = np.float64 if dtype == np.float64 else np.float32
+    if mode in ("nearest", "nearest-exact"):
+        taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", shortcuts)
+    elif mode == "bicubic":
+        taps = _cubic_taps(n_in, n_out, scale, align_corners, opmath)
+    else:
+        taps = _linear_taps(n_in, n_out, scale, align_corners, opmath)
+    if taps is None:
+        return None
+    shape = (-1, *(1,) * trail)
+    return tuple(
+        a
+        for index, weight in taps
+        for a in (
+            index,
+            None
+            if weight is None
+            else backend.to_device(weight.astype(dtype).reshape(shape), device),
+        )
+    )
+
+
+def _resample_axis(x: Tensor, axis: int, taps: tuple) -> Tensor:
     """Σ_k w_k x[..., i_k, ...] along ``axis``: gathers, weighted and added."""
     lead = (slice(None),) * axis
-    trail = (1,) * (x.ndim - axis - 1)
     out = None
-    for index, weight in taps:
+    for index, weight in zip(taps[::2], taps[1::2]):
         v = x[(*lead, index)]
         if weight is not None:
-            w = backend.to_device(weight.astype(x.array.dtype).reshape(-1, *trail), x.device)
-            v = v * Tensor._make(w)
+            v = v * Tensor._make(weight)
         out = v if out is None else out + v
     return out
 
@@ -264,16 +290,14 @@ def interpolate(
         if input.ndim == 3:
             return adaptive_avg_pool2d(input.unsqueeze(2), (1, output_size[0])).squeeze(2)
         return adaptive_avg_pool2d(input, output_size)
-    opmath = np.float64 if input.array.dtype == np.float64 else np.float32
     out = input
+    shortcuts = input.ndim == 4 and mode == "nearest"  # PyTorch's 2-d nearest kernel
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, output_size, scales)):
-        if mode in ("nearest", "nearest-exact"):
-            exact = mode == "nearest-exact"
-            taps = _nearest_taps(n_in, n_out, scale, exact, input.ndim == 4 and not exact)
-        elif mode == "bicubic":
-            taps = _cubic_taps(n_in, n_out, scale, align_corners, opmath)
-        else:
-            taps = _linear_taps(n_in, n_out, scale, align_corners, opmath)
+        trail = len(spatial) - axis - 1
+        dtype, device = input.array.dtype, input.device
+        taps = recorder.call(
+            _axis_taps, mode, n_in, n_out, scale, align_corners, shortcuts, trail, dtype, device
+        )
         if taps is not None:
             out = _resample_axis(out, 2 + axis, taps)
     return input.clone() if out is input else out

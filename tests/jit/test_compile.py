@@ -909,3 +909,95 @@ def test_packed_sequences_replay_and_new_lengths_record_again():
         np.testing.assert_array_equal(lengths, eager_lengths)
     for p, q in zip(params, eager_params):
         np.testing.assert_array_equal(p, q)
+
+
+def _key_padding_attention():
+    tg.manual_seed(0)
+    attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(x):
+        padding = tg.arange(5)[None, :] >= tg.tensor([5, 3])[:, None]  # (N, S) True: left out
+        y, weights = attention(x, x, x, key_padding_mask=padding)
+        return y.sum() + weights.sum()
+
+    return forward, attention.parameters(), (2, 5, 8)
+
+
+def _resampling(mode, **kwargs):
+    tg.manual_seed(0)
+    conv = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(x):
+        return nn.functional.interpolate(conv(x), size=(7, 9), mode=mode, **kwargs).square().sum()
+
+    return forward, conv.parameters(), (2, 2, 4, 5)
+
+
+def _validated_distribution():
+    tg.manual_seed(0)
+    linear = nn.Linear(8, 2)
+
+    def forward(x):
+        lam = tg.distributions.Beta(tg.tensor(0.4), tg.tensor(0.4)).sample()
+        return linear(lam * x + (1 - lam) * x.flip(0)).square().sum()
+
+    return forward, linear.parameters(), (2, 8)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        _key_padding_attention,
+        lambda: _resampling("bilinear", align_corners=False),
+        lambda: _resampling("bicubic", align_corners=True),
+        lambda: _resampling("nearest"),
+        _validated_distribution,
+    ],
+    ids=["key_padding_mask", "bilinear", "bicubic", "nearest", "distribution_checks"],
+)
+def test_forward_patterns_replay_like_eager(build):
+    """Forwards whose masks, resampling taps or argument checks were computed out of the
+    recorder's sight, so their steps fell back to eager mode; now they replay, equal to eager
+    to the bit (and with the same random draws)."""
+
+    def run(compiled):
+        forward, params, shape = build()
+        params = list(params)
+
+        def step(x):
+            loss = forward(x)
+            loss.backward()
+            return loss
+
+        step = tg.compile(step, fuse=False) if compiled else step
+        tg.manual_seed(1)
+        losses = []
+        for i in range(4):
+            x = tg.tensor(np.random.default_rng(i).standard_normal(shape), dtype=tg.float32)
+            losses.append(step(x).array)
+        return step, losses, [p.grad.array for p in params]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an eager fallback warns
+        compiled, losses, grads = run(True)
+    assert compiled.replays == 2
+    _, eager_losses, eager_grads = run(False)
+    np.testing.assert_array_equal(losses, eager_losses)
+    for g, e in zip(grads, eager_grads):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_a_distribution_check_runs_again_on_every_replay():
+    """A distribution's argument check is a declared check: a replay whose parameter turns
+    invalid raises PyTorch's ValueError, as eager mode does, instead of reusing the verdict."""
+
+    @tg.compile
+    def log_prob(scale, x):
+        return tg.distributions.Normal(tg.zeros(3), scale).log_prob(x).sum()
+
+    x = tg.zeros(3)
+    for _ in range(3):
+        log_prob(tg.ones(3), x)
+    assert log_prob.replays == 1
+    with pytest.raises(ValueError, match="to satisfy the constraint"):
+        log_prob(-tg.ones(3), x)
