@@ -11,8 +11,11 @@ its forward runs the first part, its backward the second, and the engine accumul
 parameters' gradients as it would eager ones. Under ``no_grad`` the forward alone is recorded
 and replayed (generation, evaluation).
 
-A forward that returns anything but one tensor runs eagerly; gradients of gradients
-(``create_graph=True``) through the node are an error.
+The forward may return one tensor or a tuple, list or dict of them (nested too, with None or
+Python values beside: ``(logits, loss)`` of a GPT, ``{"loss": ..., "logits": ...}``): the
+recorded backward then starts from one stand-in gradient per output that requires grad, and
+the node has one output per returned tensor. Gradients of gradients (``create_graph=True``)
+through the node are an error.
 """
 
 from __future__ import annotations
@@ -48,19 +51,25 @@ class GraphedForward(CompiledFunction):
     def _recording_done(self, rec: Recorder, tensors: list, out):
         if not GradMode.enabled:
             return super()._recording_done(rec, tensors, out)
-        if not (isinstance(out, Tensor) and out.requires_grad):
+        leaves = []
+        template = _template(out, leaves)
+        differentiable = [t for t in leaves if t.requires_grad]
+        if not differentiable:
             return lambda: None
         params = [p for p in self.module.parameters() if p.requires_grad]
         targets = [t for t in tensors if t.requires_grad] + params
         n_forward = len(rec.steps)
-        seed = Tensor._make(out.array.copy())  # a stand-in output gradient: an input slot
-        g_slot = rec._new_slot(seed.array)
-        grads = engine.grad(out, targets, seed, retain_graph=True, allow_unused=True)
+        # stand-in output gradients: input slots of the backward half
+        seeds = [Tensor._make(t.array.copy()) for t in differentiable]
+        g_slots = [rec._new_slot(seed.array) for seed in seeds]
+        grads = engine.grad(differentiable, targets, seeds, retain_graph=True, allow_unused=True)
 
         def finish():
             try:
-                return GraphedReplay(rec, n_forward, out, g_slot, targets, grads, self.fuse)
-            except _NotReplayable:  # a gradient that is not an array the recording made
+                return GraphedReplay(
+                    rec, n_forward, template, leaves, g_slots, targets, grads, self.fuse
+                )
+            except _NotReplayable:  # an output or gradient that is not an array it made
                 return None
 
         return finish
@@ -71,7 +80,7 @@ class GraphedReplay(Replay):
 
     functions = ("forward_fn", "backward_fn")
 
-    def __init__(self, rec, n_forward, out, g_slot, targets, grads, fuse) -> None:
+    def __init__(self, rec, n_forward, template, leaves, g_slots, targets, grads, fuse) -> None:
         fuse = fuse and _can_fuse()
         forward, backward = rec.steps[:n_forward], rec.steps[n_forward:]
         made = set(rec.inputs) | {s.out for s in forward if type(s.out) is int}
@@ -79,17 +88,17 @@ class GraphedReplay(Replay):
         made |= {n for s in forward if type(s.out) is tuple for n in s.out if n is not None}
         saved = sorted({n for step in backward for n in step.reads()})
         saved = [n for n in saved if n in made]
-        out_slot = rec.slot_of(out.array)
+        out_slots = [rec.slot_of(t.array) for t in leaves]
         grad_slots = [None if g is None else rec.slot_of(g.array) for g in grads]
-        if out_slot is None or any(g is not None and n is None for g, n in zip(grads, grad_slots)):
+        if None in out_slots or any(g is not None and n is None for g, n in zip(grads, grad_slots)):
             raise _NotReplayable
         returned = [n for n in grad_slots if n is not None]
-        inputs = [n for n in rec.inputs if n != g_slot]
+        inputs = [n for n in rec.inputs if n not in g_slots]
         if fuse:
-            forward = fusion.fuse(forward, rec.meta, {out_slot, *saved, *inputs})
-            backward = fusion.fuse(backward, rec.meta, {*returned, *saved, g_slot})
-        fwd_source, fwd_names, fwd_plan = _generate(rec, forward, [out_slot, *saved], inputs)
-        bwd_source, bwd_names, bwd_plan = _generate(rec, backward, returned, [*saved, g_slot])
+            forward = fusion.fuse(forward, rec.meta, {*out_slots, *saved, *inputs})
+            backward = fusion.fuse(backward, rec.meta, {*returned, *saved, *g_slots})
+        fwd_source, fwd_names, fwd_plan = _generate(rec, forward, [*out_slots, *saved], inputs)
+        bwd_source, bwd_names, bwd_plan = _generate(rec, backward, returned, [*saved, *g_slots])
         self.forward_fn, self.backward_fn = load(fwd_source, fwd_names), load(bwd_source, bwd_names)
         self.source = f"# forward\n{fwd_source}# backward\n{bwd_source}"
         self.kernels = list(
@@ -99,13 +108,17 @@ class GraphedReplay(Replay):
         self._measure(rec, [(forward, fwd_plan), (backward, bwd_plan)])
         self.targets = targets
         self.grad_slots = grad_slots
+        self.template = template
+        self.n_outputs = len(leaves)
+        self.differentiable = [t.requires_grad for t in leaves]
         self._guard(rec, inputs)
         self.outputs = None
 
     def run(self, tensors: list):
         inputs = [t for t in tensors if t.requires_grad]
         params = self.targets[len(inputs) :]
-        return _Graphed.apply(self, [t.array for t in tensors], *inputs, *params)
+        outs = _Graphed.apply(self, [t.array for t in tensors], *inputs, *params)
+        return _fill(self.template, outs)
 
 
 class _NotReplayable(Exception):
@@ -117,12 +130,16 @@ class _Graphed(Function):
 
     @staticmethod
     def forward(ctx, replay, arrays, *targets):
-        out, *saved = replay.forward_fn(*arrays)
-        ctx.replay, ctx.saved_arrays = replay, saved
-        return Tensor._make(out)
+        values = replay.forward_fn(*arrays)
+        ctx.replay, ctx.saved_arrays = replay, values[replay.n_outputs :]
+        outs = tuple(Tensor._make(a) for a in values[: replay.n_outputs])
+        ctx.mark_non_differentiable(
+            *[t for t, d in zip(outs, replay.differentiable, strict=True) if not d]
+        )
+        return outs
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, *gs):
         if GradMode.enabled:
             raise RuntimeError(
                 "backward through a tg.compile'd module with create_graph=True: its backward is "
@@ -130,6 +147,40 @@ class _Graphed(Function):
                 "for gradients of gradients"
             )
         replay = ctx.replay
-        values = iter(replay.backward_fn(*ctx.saved_arrays, g.array))
+        seeds = [g.array for g, d in zip(gs, replay.differentiable) if d]
+        values = iter(replay.backward_fn(*ctx.saved_arrays, *seeds))
         grads = [None if n is None else Tensor._make(next(values)) for n in replay.grad_slots]
         return (None, None, *grads)
+
+
+class _Leaf:
+    """The place of the k-th returned tensor in a forward's result (``_template``)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+
+def _template(x, leaves: list):
+    """``x`` (a tensor, or tuples, lists and dicts of them and of other values) with each
+    tensor replaced by a ``_Leaf`` and appended to ``leaves``."""
+    if isinstance(x, Tensor):
+        leaves.append(x)
+        return _Leaf(len(leaves) - 1)
+    if type(x) in (tuple, list):
+        return type(x)(_template(v, leaves) for v in x)
+    if type(x) is dict:
+        return {k: _template(v, leaves) for k, v in x.items()}
+    return x
+
+
+def _fill(template, outs: tuple):
+    """The result ``template`` describes, with the node's output tensors in their places."""
+    if type(template) is _Leaf:
+        return outs[template.k]
+    if type(template) in (tuple, list):
+        return type(template)(_fill(v, outs) for v in template)
+    if type(template) is dict:
+        return {k: _fill(v, outs) for k, v in template.items()}
+    return template

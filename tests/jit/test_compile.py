@@ -1001,3 +1001,67 @@ def test_a_distribution_check_runs_again_on_every_replay():
     assert log_prob.replays == 1
     with pytest.raises(ValueError, match="to satisfy the constraint"):
         log_prob(-tg.ones(3), x)
+
+
+class _LossInside(nn.Module):
+    """A forward that returns several tensors, as nanoGPT's ``(logits, loss)`` or a dict of
+    outputs: one differentiable output the loss ignores on some calls, and one that does not
+    require grad (the predicted classes)."""
+
+    def __init__(self, as_dict: bool):
+        super().__init__()
+        self.body, self.head = nn.Linear(6, 8), nn.Linear(8, 3)
+        self.as_dict = as_dict
+
+    def forward(self, x, y=None):
+        h = self.body(x).tanh()
+        logits = self.head(h)
+        loss = None if y is None else F.cross_entropy(logits, y)
+        if self.as_dict:
+            return {"logits": logits, "hidden": h, "loss": loss, "classes": logits.argmax(1)}
+        return logits, (loss, h), logits.argmax(1)
+
+
+@pytest.mark.parametrize("as_dict", [False, True], ids=["tuple", "dict"])
+def test_compiled_module_returning_several_tensors_equals_eager(as_dict):
+    """tg.compile(model) for a forward returning a tuple or dict of tensors (with None and a
+    tensor that needs no grad beside): one node with an output per tensor, its backward
+    replayed from one gradient per output (zeros for an output the loss did not use), bit
+    for bit as eager unfused. Under no_grad (generation) the forward alone replays."""
+    results = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = _LossInside(as_dict)
+        if compiled:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                tg.compile(model, fuse=False)
+        opt = tg.optim.SGD(model.parameters(), lr=0.1)
+        outputs = []
+        for i in range(6):
+            rng = np.random.default_rng(i)
+            x = tg.tensor(rng.standard_normal((5, 6)), dtype=tg.float32)
+            y = tg.tensor(rng.integers(0, 3, 5))
+            out = model(x, y)
+            if as_dict:
+                loss, hidden, classes = out["loss"], out["hidden"], out["classes"]
+            else:
+                _, (loss, hidden), classes = out
+            assert not classes.requires_grad and loss.requires_grad
+            total = loss + hidden.square().mean() if i % 2 else loss  # hidden unused on evens
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            outputs += [loss.array, classes.array]
+        with tg.no_grad():
+            for _ in range(3):
+                generated = model(x)
+        outputs.append((generated["logits"] if as_dict else generated[0]).array)
+        results.append((outputs, [p.array.copy() for p in model.parameters()]))
+        if compiled:
+            assert model.forward.replays == 4 + 1  # 4 training calls, 1 under no_grad
+    (eager_out, eager_params), (out, params) = results
+    for a, b in zip(out, eager_out):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
