@@ -306,8 +306,13 @@ def numel_over(shape, dims) -> builtins.int:
     return builtins.int(np.prod([shape[d] for d in dims])) if dims else 1
 
 
-def size_args(args) -> tuple:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+def size_args(args, keyword=None, name: str = "", keyword_name: str = "size") -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and, as PyTorch does, the keyword form
+    ``f(size=(2, 3))`` (``keyword`` holds its value, None when not given)."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument '{keyword_name}'")
+        return tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)

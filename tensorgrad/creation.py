@@ -113,22 +113,36 @@ def _np_dtype(dtype, default=None) -> np.dtype:
     return backend.DEFAULT_FLOAT if default is None else default
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with 0, of the default float dtype (float32 unless
     ``set_default_dtype``) unless ``dtype``; ``zeros(2, 3)`` and ``zeros((2, 3))`` are the
     same."""
-    return _creation(lambda xp, s, d: xp.zeros(s, d), size, dtype, device, requires_grad)
+    return _creation(
+        lambda xp, s, d: xp.zeros(s, d),
+        size_args(args, size, "zeros"),
+        dtype,
+        device,
+        requires_grad,
+    )
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with 1, of the default float dtype unless ``dtype``."""
-    return _creation(lambda xp, s, d: xp.ones(s, d), size, dtype, device, requires_grad)
+    return _creation(
+        lambda xp, s, d: xp.ones(s, d), size_args(args, size, "ones"), dtype, device, requires_grad
+    )
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` with uninitialized values, of the default float dtype unless
     ``dtype``."""
-    return _creation(lambda xp, s, d: xp.empty(s, d), size, dtype, device, requires_grad)
+    return _creation(
+        lambda xp, s, d: xp.empty(s, d),
+        size_args(args, size, "empty"),
+        dtype,
+        device,
+        requires_grad,
+    )
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -161,16 +175,18 @@ def _draw(sample, generator, shape: tuple, np_dtype, device):
     return to_array(sample(_random.rng(generator), shape, np_dtype), device=device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def rand(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1)."""
 
     def sample(rng, s, d):
         return rng.random(s, dtype=d) if d in (np.float32, np.float64) else rng.random(s).astype(d)
 
-    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+    return _random_creation(
+        sample, size_args(args, size, "rand"), dtype, device, requires_grad, generator
+    )
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal."""
 
     def sample(rng, s, d):
@@ -178,7 +194,9 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -
             return rng.standard_normal(s, dtype=d)
         return rng.standard_normal(s).astype(d)
 
-    return _random_creation(sample, size, dtype, device, requires_grad, generator)
+    return _random_creation(
+        sample, size_args(args, size, "randn"), dtype, device, requires_grad, generator
+    )
 
 
 def randint(

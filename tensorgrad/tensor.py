@@ -666,22 +666,25 @@ class Tensor:
         """A copy of ``data`` on this tensor's device, with its dtype unless ``dtype``."""
         return Tensor._from_data(data, dtype or self.dtype, self.device, requires_grad)
 
-    def new_zeros(self, *size, dtype=None) -> Tensor:
+    def new_zeros(self, *args, size=None, dtype=None) -> Tensor:
         """Zeros of ``size`` on this tensor's device, with its dtype unless ``dtype``."""
-        return zeros(*size, dtype=dtype or self.dtype, device=self.device)
+        size = size_args(args, size, "new_zeros")
+        return zeros(size, dtype=dtype or self.dtype, device=self.device)
 
-    def new_ones(self, *size, dtype=None) -> Tensor:
+    def new_ones(self, *args, size=None, dtype=None) -> Tensor:
         """Ones of ``size`` on this tensor's device, with its dtype unless ``dtype``."""
-        return ones(*size, dtype=dtype or self.dtype, device=self.device)
+        size = size_args(args, size, "new_ones")
+        return ones(size, dtype=dtype or self.dtype, device=self.device)
 
     def new_full(self, size, fill_value, dtype=None) -> Tensor:
         """``fill_value`` in ``size`` on this tensor's device, with its dtype unless
         ``dtype``."""
         return full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
 
-    def new_empty(self, *size, dtype=None) -> Tensor:
+    def new_empty(self, *args, size=None, dtype=None) -> Tensor:
         """Uninitialized ``size`` on this tensor's device, with its dtype unless ``dtype``."""
-        return empty(*size, dtype=dtype or self.dtype, device=self.device)
+        size = size_args(args, size, "new_empty")
+        return empty(size, dtype=dtype or self.dtype, device=self.device)
 
     # ------------------------------------------------------------------ arithmetic
 
@@ -1959,20 +1962,23 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *args, shape=None) -> Tensor:
         """The same elements in ``shape``, one size of which may be -1 (inferred); a view
         when the layout allows, else a copy."""
-        shape = infer_shape(size_args(shape), self.array.size, self.shape, "reshape")
+        shape = size_args(args, shape, "reshape", "shape")
+        shape = infer_shape(shape, self.array.size, self.shape, "reshape")
         if shape == self.shape:
             return self
         return movement.Reshape.apply(self, shape=shape)
 
-    def view(self, *shape) -> Tensor:
+    def view(self, *args, size=None, dtype=None) -> Tensor:
         """``reshape`` under PyTorch's name: where PyTorch raises (a non-contiguous tensor) it
         copies; ``view(dtype)`` casts rather than reinterpreting the bits."""
-        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list)):
-            return self.to(shape[0])  # view(dtype): reinterpreting is not supported; cast
-        return self.reshape(*shape)
+        if dtype is not None:
+            args = (dtype,)
+        if len(args) == 1 and not isinstance(args[0], (builtins.int, tuple, list)):
+            return self.to(args[0])  # view(dtype): reinterpreting is not supported; cast
+        return self.reshape(size_args(args, size, "view"))
 
     def view_as(self, other: Tensor) -> Tensor:
         """Reshaped to ``other``'s shape, as ``view``."""
@@ -2015,9 +2021,9 @@ class Tensor:
         dim = wrap_dim(dim, self.ndim + 1)
         return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
 
-    def permute(self, *dims) -> Tensor:
+    def permute(self, *args, dims=None) -> Tensor:
         """The dimensions reordered, ``out.shape[i] = self.shape[dims[i]]``; a view."""
-        dims = tuple(wrap_dim(d, self.ndim) for d in size_args(dims))
+        dims = tuple(wrap_dim(d, self.ndim) for d in size_args(args, dims, "permute", "dims"))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dimensions of a "
@@ -2122,10 +2128,10 @@ class Tensor:
         index = self.device.index
         return -1 if index is None else index
 
-    def sum_to_size(self, *size) -> Tensor:
+    def sum_to_size(self, *args, size=None) -> Tensor:
         """Summed over the dims where ``size`` (which must expand to self's shape) has 1 or
         nothing: the adjoint of ``expand(size)``."""
-        size = tuple(size_args(size))
+        size = size_args(args, size, "sum_to_size")
         lead = self.ndim - len(size)
         if lead < 0 or any(s != 1 and s != n for s, n in zip(size, self.shape[lead:])):
             raise RuntimeError(
@@ -2133,10 +2139,10 @@ class Tensor:
             )
         return self.sum_to(size)
 
-    def expand(self, *sizes) -> Tensor:
-        """Size-1 dimensions broadcast to ``sizes`` without copying (a view); -1 keeps a
+    def expand(self, *args, size=None) -> Tensor:
+        """Size-1 dimensions broadcast to ``size`` without copying (a view); -1 keeps a
         size and extra sizes add leading dims. ``broadcast_to`` is the same function."""
-        sizes = size_args(sizes)
+        sizes = size_args(args, size, "expand")
         if len(sizes) < self.ndim:
             raise RuntimeError(
                 f"expand: the number of sizes {len(sizes)} must be at least the tensor's "
@@ -2175,9 +2181,10 @@ class Tensor:
         dims = tuple(range(lead)) + kept
         return reduce.Sum.apply(self, dims=dims, keepdim=True).reshape(shape)
 
-    def repeat(self, *sizes) -> Tensor:
-        """Tile the tensor ``sizes[i]`` times along each dimension (leading new dims allowed)."""
-        sizes = size_args(sizes)
+    def repeat(self, *args, repeats=None) -> Tensor:
+        """Tile the tensor ``repeats[i]`` times along each dimension (leading new dims
+        allowed)."""
+        sizes = size_args(args, repeats, "repeat", "repeats")
         if len(sizes) < self.ndim:
             raise RuntimeError(
                 f"repeat: number of repeat dims {len(sizes)} can not be smaller than the "
@@ -2309,14 +2316,15 @@ class Tensor:
         gradient."""
         return sorting.histc(self, bins, min, max)
 
-    def tile(self, *dims) -> Tensor:
+    def tile(self, *args, dims=None) -> Tensor:
         """``repeat`` with ``dims`` padded with leading 1s when shorter than the shape."""
-        dims = size_args(dims)
+        dims = size_args(args, dims, "tile", "dims")
         return self.repeat(*((1,) * (self.ndim - len(dims)) + tuple(dims)))
 
-    def flip(self, *dims) -> Tensor:
+    def flip(self, *args, dims=None) -> Tensor:
         """The order reversed along ``dims``; a copy, as in PyTorch (NumPy's flip is a view)."""
-        return movement.Flip.apply(self, dims=wrap_dims(size_args(dims), self.ndim))
+        dims = size_args(args, dims, "flip", "dims")
+        return movement.Flip.apply(self, dims=wrap_dims(dims, self.ndim))
 
     def roll(self, shifts, dims=None) -> Tensor:
         """Elements shifted circularly by ``shifts`` along ``dims``; with ``dims`` None, over

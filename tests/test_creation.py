@@ -147,6 +147,8 @@ DETERMINISTIC = [
     ("zeros", ((),), {}),
     ("zeros", (0, 2), {}),
     ("zeros", (4,), {"dtype": "int32"}),
+    ("zeros", (), {"size": (2, 3)}),
+    ("ones", (), {"size": [4], "dtype": "int64"}),
     ("zeros", (2, 2), {"requires_grad": True}),
     ("ones", (2, 3), {"dtype": "float16"}),
     ("ones", ((3,),), {"dtype": "bool"}),
@@ -242,6 +244,9 @@ SHAPED = [
     ("randint", (10, [2, 2]), {"dtype": "float32"}),
     ("randperm", (7,), {}),
     ("randperm", (7,), {"dtype": "int32"}),
+    ("empty", (), {"size": (2, 3)}),
+    ("rand", (), {"size": [4]}),
+    ("randn", (), {"size": (2, 1), "dtype": "float64"}),
 ]
 
 

@@ -725,3 +725,41 @@ def test_in_place_view_ops_under_compile():
             x = tg.ones(3)
             assert compiled(x).shape == (1, 3) and x.shape == (1, 3)
     assert compiled.replays == 0
+
+
+# PyTorch's sized methods take their sizes as varargs, as one sequence, or by keyword:
+# torch.flip(x, dims=[3]) is the usual horizontal flip of an image batch
+KEYWORD_SIZES = [
+    lambda lib, x: x.flip(dims=[2]),
+    lambda lib, x: lib.flip(x, dims=(0, 2)),
+    lambda lib, x: x.permute(dims=(2, 0, 1)),
+    lambda lib, x: lib.permute(x, dims=[2, 0, 1]),
+    lambda lib, x: x.reshape(shape=(6, 4)),
+    lambda lib, x: lib.reshape(x, shape=(-1,)),
+    lambda lib, x: x.view(size=(4, 6)),
+    lambda lib, x: x[:, :1].expand(size=(2, 3, 4)),
+    lambda lib, x: x.repeat(repeats=(1, 2, 1)),
+    lambda lib, x: x.tile(dims=(2,)),
+    lambda lib, x: lib.tile(x, dims=[2, 1]),
+    lambda lib, x: x.sum_to_size(size=(1, 3, 1)),
+    lambda lib, x: x.new_zeros(size=(2,)),
+    lambda lib, x: x.new_ones(size=[2, 1]),
+    lambda lib, x: x.new_empty(size=(3,)).zero_(),
+]
+
+
+@pytest.mark.parametrize("call", KEYWORD_SIZES)
+def test_sizes_by_keyword_match_torch(call):
+    torch = pytest.importorskip("torch")
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    want = call(torch, torch.from_numpy(x))
+    got = call(tg, tg.from_numpy(x))
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_sizes_given_twice_raise_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tg):
+        with pytest.raises(TypeError):
+            lib.ones(2, 3).flip(0, dims=[1])
