@@ -413,12 +413,70 @@ def _arange_host(start, step, n: int, is_int: bool, np_dtype) -> np.ndarray:
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end``, both included
-    (computed in float64), of the default float dtype unless ``dtype``."""
-    np_dtype = _np_dtype(dtype)
-    array = np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype)
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, of the default
+    float dtype unless ``dtype``; rounded as PyTorch's CPU kernel rounds them
+    (``linspace_values``)."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    array = linspace_values(start, end, steps, _np_dtype(dtype))
     out = Tensor._make(to_array(array, device=backend.default_device(device)))
     return out.requires_grad_(True) if requires_grad else out
+
+
+def linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
+    """PyTorch's CPU ``linspace`` as a NumPy array of ``np_dtype``: with ``start``, ``end`` and
+    ``step = (end - start) / (steps - 1)`` in that dtype (in float64 for an integer one), the
+    values are ``start + step i`` for ``i < steps // 2`` and ``end - step (steps - 1 - i)``
+    after, each a multiply-add rounded once (the compiler fuses PyTorch's kernel): for
+    float32 the product is exact in float64, for float64 and integers a two-product (``_fma``)
+    keeps it; integer dtypes then truncate. float16 rounds the product and the sum to half
+    each, as c10::Half arithmetic does."""
+    np_dtype = np.dtype(np_dtype)
+    if steps <= 1:
+        return np.full(steps, start).astype(np_dtype)
+    i = np.arange(steps, dtype=np.float64)
+    first = i < steps // 2
+    k = np.where(first, i, steps - 1 - i)  # the multiple of step from the nearer end
+    if np_dtype == np.float16:
+        h = np.float16
+        start, end = h(start), h(end)
+        step = h(end - start) / h(steps - 1)
+        term = (step * k.astype(h)).astype(h)
+        return np.where(first, start + term, end - term).astype(h)
+    float_out = np_dtype.kind == "f"
+    if not float_out:  # the ends in the integer dtype first
+        start, end = builtins.int(start), builtins.int(end)
+    work = np_dtype.type if float_out else np.float64
+    start, end = work(start), work(end)
+    step = np.float64((end - start) / work(steps - 1))
+    base = np.where(first, np.float64(start), np.float64(end))
+    sign = np.where(first, 1.0, -1.0)
+    if np_dtype.itemsize < 8 and float_out:  # float32: k step is exact in float64, and the
+        values = base + sign * step * k  # sum's two roundings agree with fma's one
+    else:
+        values = _fma(sign * step, k, base)
+    return values.astype(np_dtype) if float_out else np.trunc(values).astype(np_dtype)
+
+
+def _fma(a, b, c):
+    """``a b + c`` rounded once (in all but the rarest ties): Dekker's exact product
+    ``a b = p + e`` and Knuth's exact sum ``p + c = s + t``, then ``s + (t + e)``."""
+    split = 134217729.0  # 2^27 + 1: splits a float64 into two 26-bit halves
+
+    def halves(x):
+        t = split * x
+        hi = t - (t - x)
+        return hi, x - hi
+
+    p = a * b
+    ah, al = halves(a)
+    bh, bl = halves(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    v = s - p
+    t = (p - (s - v)) + (c - v)
+    return s + (t + e)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:

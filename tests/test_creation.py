@@ -218,6 +218,21 @@ def test_arange_float64_is_close_to_torch():
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32"])
+def test_linspace_equals_torch_to_the_bit(dtype):
+    """PyTorch's kernel counts the first half from start and the second back from end, each
+    a fused multiply-add; NumPy's float64 linspace cast down differs in the last bit at most
+    sizes (an affine_grid built on it moved sample points across pixel edges)."""
+    for steps in [*range(2, 70), 257, 1000, 4097]:
+        for start, end in [(-1, 1), (0, 1), (-2.5, 3.7), (10, -3), (0, 2 * np.pi), (3, 1000)]:
+            if dtype == "float16" and end > 100:
+                continue
+            want = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+            got = tg.linspace(start, end, steps, dtype=getattr(tg, dtype)).numpy()
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want, err_msg=f"{steps} {start} {end}")
+
+
 def test_arange_errors():
     with pytest.raises(RuntimeError, match="step"):
         tg.arange(0, 5, 0)

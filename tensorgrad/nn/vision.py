@@ -36,8 +36,10 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..creation import linspace_values
 from ..jit import recorder
 from ..ops.indexing import Embedding
+from ..ops.linalg import AffineGrid
 from ..tensor import Tensor, stack, where
 from .padding import pad
 
@@ -309,7 +311,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         )
     # a constant of the shapes, made through the recorder (tg.compile's replay makes it again)
     base = recorder.call(_base_grid, tuple(spatial), align_corners, theta.array.dtype, theta.device)
-    grid = Tensor._make(base) @ theta.mT  # (P, d + 1) @ (N, d + 1, d) -> (N, P, d)
+    grid = AffineGrid.apply(theta, Tensor._make(base))  # (N, P, d)
     return grid.reshape(size[0], *spatial, len(spatial))
 
 
@@ -317,12 +319,12 @@ def _base_grid(spatial: tuple, align_corners: bool, dtype, device):
     """(P, d + 1): the normalised coordinates (x, y[, z], 1) of the P output pixels, row-major
     over ``spatial`` (D, H, W)."""
     axes = []
-    for s in spatial:
+    for s in spatial:  # as PyTorch: linspace in the dtype, then * (S - 1) / S in the dtype
         if s <= 1:
-            axes.append(np.zeros(s))
+            axes.append(np.zeros(s, dtype))
         else:
-            line = np.linspace(-1.0, 1.0, s)
-            axes.append(line if align_corners else line * (s - 1) / s)
+            line = linspace_values(-1, 1, s, dtype)
+            axes.append(line if align_corners else line * dtype.type(s - 1) / dtype.type(s))
     mesh = np.meshgrid(*axes, indexing="ij")  # (D, H, W) each
     columns = [m.reshape(-1) for m in reversed(mesh)]  # x (along W) first
     base = np.stack([*columns, np.ones(math.prod(spatial))], -1).astype(dtype)

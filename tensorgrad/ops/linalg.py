@@ -50,6 +50,25 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
+class AffineGrid(Op):
+    """The points ``base`` (P, d + 1), a constant, mapped by each affine matrix
+    ``theta[n]`` (d, d + 1): ``grid[n, p, j] = sum_k base[p, k] theta[n, j, k]``, (N, P, d).
+    The sum runs over k in order, rounded after each term, as PyTorch's batched product
+    rounds it (``affine_grid``'s base grid ends in a column of ones, so the last term is
+    theta's translation itself). Only the constant is kept for the backward, so as in
+    PyTorch nothing is freed: a grid can be differentiated through again."""
+
+    def forward(ctx, theta, base):
+        ctx.base = base
+        out = base[:, 0:1] * theta[:, None, :, 0]
+        for k in range(1, base.shape[1]):
+            out = out + base[:, k : k + 1] * theta[:, None, :, k]
+        return out
+
+    def backward(ctx, g):  # d grid[n, p, j] / d theta[n, j, k] = base[p, k]
+        return MatMul.apply(g.mT, Tensor._make(ctx.base)), None
+
+
 def _transposed(t) -> bool:
     flags = t.array.flags
     return t.array.ndim == 2 and flags.f_contiguous and not flags.c_contiguous

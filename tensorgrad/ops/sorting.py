@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import builtins
 from collections import namedtuple
-from fractions import Fraction
 
 import numpy as np
 
 from .. import backend
 from .._args import wrap_dim
 from ..backend import xp_of
-from ..creation import zeros
+from ..creation import linspace_values, zeros
 from ..jit import recorder
 from ..tensor import Tensor, values_indices
 from . import reduce
@@ -701,10 +700,7 @@ def _check_data_range(a) -> None:
 
 @recorder.pure
 def _edges(a, bins: int, range):
-    """bins + 1 edges from the range (or the data's), as torch.linspace in a's dtype: with
-    step = (end - start) / bins in that dtype, start + step * i for the first half and
-    end - step * (bins - i) for the rest, each rounded once (PyTorch's kernel uses a fused
-    multiply-add): exact in float64 for float32 edges, in rationals for float64 ones."""
+    """bins + 1 edges from the range (or the data's), as torch.linspace in a's dtype."""
     xp = xp_of(a)
     if range is not None:
         lo, hi = (builtins.float(v) for v in range)
@@ -714,20 +710,7 @@ def _edges(a, bins: int, range):
         lo, hi = 0.0, 1.0
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
-    dt = a.dtype.type
-    start, end = dt(lo), dt(hi)
-    step = (end - start) / dt(bins)
-    i = np.arange(bins + 1)
-    half = i < (bins + 1) // 2
-    if a.dtype.itemsize < 8:  # the product of two float32s and the sum are exact in float64
-        s, e, d = np.float64(start), np.float64(end), np.float64(step)
-        edges = np.where(half, s + d * i, e - d * (bins - i))
-    else:
-        s, e, d = Fraction(builtins.float(start)), Fraction(builtins.float(end)), Fraction(step)
-        edges = [
-            builtins.float(s + d * k if k < (bins + 1) // 2 else e - d * (bins - k)) for k in i
-        ]
-    return xp.asarray(np.asarray(edges).astype(a.dtype))
+    return xp.asarray(linspace_values(lo, hi, bins + 1, a.dtype))
 
 
 @recorder.pure
