@@ -24,8 +24,13 @@ pixels round the same way:
 * ``bicubic``: the same ``r`` without the clamp at 0, taps ``i0 - 1 .. i0 + 2`` clamped to the
   input, Keys' cubic convolution weights with ``A = -0.75``.
 
-``'area'`` is adaptive average pooling (tensorgrad/nn/pooling.py). ``antialias=True`` is not
-implemented.
+``'area'`` is adaptive average pooling (tensorgrad/nn/pooling.py). ``antialias=True``
+(``bilinear`` and ``bicubic``, PIL's resampling) widens the filter by the scale when
+shrinking: with ``s`` as above (``(n_in - 1) / (n_out - 1)`` with ``align_corners``), support
+``h = t max(s, 1)`` for the filter's half-width ``t`` (1 for the triangle, 2 for Keys' cubic
+with ``A = -0.5``), output ``o`` reads the inputs ``i`` from ``int(c - h + 1/2)`` to
+``int(c + h + 1/2)`` around ``c = s (o + 1/2)``, weighted by ``filter((i - c + 1/2) / max(s, 1))``
+normalised to sum to 1; the last axis is resampled first, as PyTorch does.
 
 Where PyTorch's forward and backward kernels disagree, the gradient here is the true gradient
 of the forward. With a scale factor given, PyTorch's 1-d and 3-d ``nearest`` forwards use it
@@ -132,13 +137,55 @@ def _cubic_taps(n_in, n_out, scale, align_corners, opmath) -> list:
     return [(np.clip(i0 - 1 + k, 0, n_in - 1), w) for k, w in enumerate(weights)]
 
 
-def _axis_taps(mode: str, n_in, n_out, scale, align_corners, shortcuts, trail, dtype, device):
+def _antialias_taps(n_in, n_out, scale, align_corners, cubic, opmath) -> list | None:
+    """PyTorch's ``_compute_weights_aa`` (PIL's): the taps of every output position, as many
+    as the widest window needs, the unused ones of weight 0. The centre, the filter's argument
+    and the inverse scale are double expressions rounded to ``opmath``, as in the kernel."""
+    if n_out == n_in:  # PyTorch leaves an axis of unchanged size alone
+        return None
+    if align_corners:
+        s = opmath(n_in - 1) / opmath(n_out - 1) if n_out > 1 else opmath(0)
+    else:
+        s = opmath(1.0 / scale) if scale is not None and scale > 0 else opmath(n_in) / opmath(n_out)
+    half = 2.0 if cubic else 1.0
+    support = opmath(half * s) if s >= 1 else opmath(half)
+    invscale = opmath(1.0 / np.float64(s)) if s >= 1 else opmath(1)
+    width = int(np.ceil(support)) * 2 + 1
+    o = np.arange(n_out)
+    center = (np.float64(s) * (o + 0.5)).astype(opmath)
+    lo = np.maximum(((center - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    hi = np.minimum(((center + support).astype(np.float64) + 0.5).astype(np.int64), n_in)
+    size = np.clip(hi - lo, 0, width)
+    j = np.arange(width)[:, None]
+    arg = ((j + lo - center).astype(np.float64) + 0.5) * np.float64(invscale)
+    x = np.abs(arg.astype(opmath))
+    if cubic:  # Keys' kernel with A = -0.5, as PyTorch's antialiased bicubic
+        a = opmath(-0.5)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        w = np.where(x < 1, near, np.where(x < 2, far, opmath(0)))
+    else:
+        w = np.where(x < 1, opmath(1) - x, opmath(0))
+    w = np.where(j < size, w, opmath(0)).astype(opmath)
+    total = np.zeros(n_out, opmath)
+    for k in range(width):  # in order, as the kernel adds them
+        total = total + w[k]
+    w = np.where(total != 0, w / np.where(total != 0, total, opmath(1)), w).astype(opmath)
+    index = np.minimum(lo + j, n_in - 1)
+    return [(index[k], w[k]) for k in range(width)]
+
+
+def _axis_taps(
+    mode: str, n_in, n_out, scale, align_corners, antialias, shortcuts, trail, dtype, device
+):
     """The taps of one axis as one tuple ``(index, weight, index, weight, ...)`` (None: a
     copy), each weight of ``dtype`` on ``device`` shaped (n_out, 1, ...) with ``trail`` ones to
     broadcast over the axes after it. An array call that tg.compile records, so a replay makes
     them again."""
     opmath = np.float64 if dtype == np.float64 else np.float32
-    if mode in ("nearest", "nearest-exact"):
+    if antialias:
+        taps = _antialias_taps(n_in, n_out, scale, align_corners, mode == "bicubic", opmath)
+    elif mode in ("nearest", "nearest-exact"):
         taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", shortcuts)
     elif mode == "bicubic":
         taps = _cubic_taps(n_in, n_out, scale, align_corners, opmath)
@@ -244,8 +291,8 @@ def interpolate(
     ``align_corners=True`` maps the corner pixels' centres onto each other,
     ``r = o (n_in - 1) / (n_out - 1)``; otherwise ``r = (o + 1/2) / scale - 1/2``, with the given
     scale factor unless ``recompute_scale_factor=True`` (then ``n_out / n_in``). The index and
-    weight rules of each mode are in this module's docstring. ``antialias=True`` raises
-    ``NotImplementedError``.
+    weight rules of each mode are in this module's docstring. ``antialias=True`` (bilinear
+    and bicubic, 4-D) averages over all the inputs a shrunk output pixel covers, as PIL.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: expected a Tensor input, got {type(input).__name__}")
@@ -270,7 +317,6 @@ def interpolate(
                 "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
                 "requires a 4-D tensor as input"
             )
-        raise NotImplementedError("interpolate: antialias=True is not implemented in tensorgrad")
     need = _MODE_NDIM[mode]
     if need is not None and input.ndim != need:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {need}D input")
@@ -292,11 +338,23 @@ def interpolate(
         return adaptive_avg_pool2d(input, output_size)
     out = input
     shortcuts = input.ndim == 4 and mode == "nearest"  # PyTorch's 2-d nearest kernel
-    for axis, (n_in, n_out, scale) in enumerate(zip(spatial, output_size, scales)):
+    dtype, device = input.array.dtype, input.device
+    axes = list(enumerate(zip(spatial, output_size, scales)))
+    for axis, (n_in, n_out, scale) in reversed(axes) if antialias else axes:
+        # antialiased: the last axis first, as PyTorch's separable kernel
         trail = len(spatial) - axis - 1
-        dtype, device = input.array.dtype, input.device
         taps = recorder.call(
-            _axis_taps, mode, n_in, n_out, scale, align_corners, shortcuts, trail, dtype, device
+            _axis_taps,
+            mode,
+            n_in,
+            n_out,
+            scale,
+            align_corners,
+            antialias,
+            shortcuts,
+            trail,
+            dtype,
+            device,
         )
         if taps is not None:
             out = _resample_axis(out, 2 + axis, taps)

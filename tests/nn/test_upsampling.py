@@ -30,6 +30,7 @@ D1 = [((2, 3, 5),), ((1, 2, 2),)]
 D2 = [((2, 2, 5, 4),), ((1, 1, 3, 2),)]
 ONE = [((1, 2, 1),)]  # a single input pixel
 D3 = [((1, 2, 2, 3, 3),)]
+AA = [((1, 2, 9, 8),)]
 
 OPS = [
     # nearest: up, down, mixed, by size and by scale factor; 1-, 2- and 3-d
@@ -70,6 +71,11 @@ for align_corners in (False, True):
         spec(D2, scale_factor=(1.5, 0.6), mode="bicubic", **ac),
         spec(D3, size=(3, 5, 2), mode="trilinear", **ac),
         spec(D3, scale_factor=(1.5, 0.5, 1.2), mode="trilinear", **ac),
+        # antialias (PIL's resampling, torchvision's Resize): shrinking widens the filter
+        spec(AA, size=(4, 3), mode="bilinear", antialias=True, **ac),
+        spec(AA, size=(3, 11), mode="bicubic", antialias=True, **ac),
+        spec(AA, scale_factor=0.4, mode="bilinear", antialias=True, **ac),
+        spec(AA, scale_factor=(0.3, 1.6), mode="bicubic", antialias=True, **ac),
     ]
 
 
@@ -284,9 +290,16 @@ def test_errors(shape, kwargs, error, match):
         torch.nn.functional.interpolate(torch.zeros(*shape), **kwargs)
 
 
-def test_antialias_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="antialias"):
-        tg.nn.functional.interpolate(tg.zeros(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialiased_resize_of_an_image_matches_torch(mode):
+    """torchvision's Resize of a 3x64x48 image to 13x11 (antialias=True, its default):
+    windows of up to 11 taps, the last axis resampled first."""
+    x = np.random.default_rng(8).random((1, 3, 64, 48), dtype=np.float32)
+    want = torch.nn.functional.interpolate(
+        torch.from_numpy(x), size=(13, 11), mode=mode, antialias=True
+    )
+    got = tg.nn.functional.interpolate(tg.from_numpy(x), size=(13, 11), mode=mode, antialias=True)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_deprecated_upsample_aliases_warn_as_torch():
