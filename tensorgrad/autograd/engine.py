@@ -14,10 +14,12 @@ it they cost no more than the arithmetic.
 
 from __future__ import annotations
 
+import warnings
+
 from ..backend import owner, silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
-from ..tensor import Tensor
+from ..tensor import Tensor, stack
 from . import anomaly
 from .function import AccumulateGrad, Node, grad_accumulator
 
@@ -119,16 +121,68 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
-    allow_unused=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
 ):
-    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``:
+    the vector-Jacobian products ``sum_k grad_outputs[k]^T d outputs[k] / d inputs[i]``.
+
+    As PyTorch's: ``inputs`` may be a dict (``dict(model.named_parameters())``), and then the
+    result is a dict with its keys; ``allow_unused`` defaults to ``materialize_grads``, which
+    gives zeros instead of None for an input the outputs do not depend on; ``only_inputs`` is
+    deprecated and ignored (a FutureWarning when False). ``is_grads_batched=True`` reads the
+    first dimension of every grad_output as a batch of vectors and returns the products
+    stacked along it; PyTorch vectorises that with vmap, here it is one backward per vector
+    over the retained graph (the same numbers, slower).
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if isinstance(inputs, dict):
+        values = grad(
+            outputs,
+            tuple(inputs.values()),
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused=allow_unused,
+            is_grads_batched=is_grads_batched,
+            materialize_grads=materialize_grads,
+        )
+        return dict(zip(inputs.keys(), values))
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"input {i} of autograd.grad does not require grad")
@@ -146,8 +200,37 @@ def grad(
                 f"input {i} (shape {x.shape}) appears to not have been used in the graph; set "
                 "allow_unused=True if this is the desired behavior"
             )
+        if g is None and materialize_grads:
+            g = x.detach().new_zeros(x.shape)
         out.append(g)
     return tuple(out)
+
+
+def _batched_grad(
+    outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+) -> tuple:
+    """``grad`` once per vector of the batched ``grad_outputs``, the results stacked on dim 0
+    (None where an input was unused for every vector)."""
+    sizes = {g.shape[0] for g in grad_outputs if g is not None}
+    if len(sizes) != 1:
+        raise RuntimeError(
+            "is_grads_batched=True needs every grad_output to be a tensor with the same batch "
+            f"size in dim 0, got shapes {[None if g is None else g.shape for g in grad_outputs]}"
+        )
+    (n,) = sizes
+    rows = [
+        grad(
+            outputs,
+            inputs,
+            [None if g is None else g[b] for g in grad_outputs],
+            retain_graph=True if b < n - 1 else retain_graph,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+            materialize_grads=materialize_grads,
+        )
+        for b in range(n)
+    ]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
 
 
 def _graph(roots) -> dict:

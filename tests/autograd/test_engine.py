@@ -180,6 +180,55 @@ def test_grad_allow_unused(rng):
     assert gu is None and tgu is None
 
 
+def test_grad_takes_pytorchs_keywords_in_pytorchs_order(rng):
+    # WGAN-GP tutorials pass only_inputs=True; allow_unused is PyTorch's 7th positional
+    x, tx = pair(rng.standard_normal(3))
+    u, tu = pair(rng.standard_normal(3))
+    ones, tones = tg.ones(3, dtype=tg.float64), torch.ones(3, dtype=torch.float64)
+    (g, gu) = tg.autograd.grad(x * x, [x, u], ones, True, True, True, True)
+    (tgr, tgu) = torch.autograd.grad(tx * tx, [tx, tu], tones, True, True, True, True)
+    assert gu is None and tgu is None
+    (g,) = tg.autograd.grad(x * x, x, ones, create_graph=True, only_inputs=True)
+    (tgr,) = torch.autograd.grad(tx * tx, tx, tones, create_graph=True, only_inputs=True)
+    close(g, tgr)
+    assert g.requires_grad == tgr.requires_grad
+    with pytest.warns(FutureWarning, match="only_inputs"):
+        tg.autograd.grad((x * 2).sum(), x, only_inputs=False)
+    # materialize_grads: zeros for the unused input, and allow_unused follows it
+    gx, gu = tg.autograd.grad((x * 2).sum(), [x, u], materialize_grads=True)
+    tgx, tgu = torch.autograd.grad((tx * 2).sum(), [tx, tu], materialize_grads=True)
+    close(gx, tgx)
+    close(gu, tgu)
+    with pytest.raises(ValueError, match="materialize_grads"):
+        tg.autograd.grad((x * 2).sum(), [x, u], allow_unused=False, materialize_grads=True)
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        tg.autograd.grad((x * 2).sum(), [])
+
+
+def test_grad_of_a_dict_of_inputs_returns_a_dict(rng):
+    w, tw = pair(rng.standard_normal((3, 2)))
+    b, tb = pair(rng.standard_normal(2))
+    xs = rng.standard_normal((4, 3))
+    got = tg.autograd.grad((tg.tensor(xs) @ w + b).tanh().sum(), {"w": w, "b": b})
+    want = torch.autograd.grad((torch.tensor(xs) @ tw + tb).tanh().sum(), {"w": tw, "b": tb})
+    assert list(got) == list(want) == ["w", "b"]
+    for k in want:
+        close(got[k], want[k])
+
+
+def test_grad_is_grads_batched_gives_one_vjp_per_row(rng):
+    x, tx = pair(rng.standard_normal(3))
+    w, tw = pair(rng.standard_normal((3, 3)))
+    v = rng.standard_normal((5, 3))  # 5 vectors: the rows of the Jacobian's transpose products
+    gx, gw = tg.autograd.grad((w @ x).sin(), [x, w], tg.tensor(v), is_grads_batched=True)
+    tgx, tgw = torch.autograd.grad(
+        (tw @ tx).sin(), [tx, tw], torch.tensor(v), is_grads_batched=True
+    )
+    assert gx.shape == tuple(tgx.shape) and gw.shape == tuple(tgw.shape)
+    close(gx, tgx)
+    close(gw, tgw)
+
+
 def test_grad_non_leaf_input(rng):
     x, tx = pair(rng.standard_normal(4))
     h, th = x.exp(), tx.exp()
