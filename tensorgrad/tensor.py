@@ -454,6 +454,14 @@ class Tensor:
             )
         return int(self.item())
 
+    def __format__(self, format_spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python number, as PyTorch's; any other
+        (and, as in PyTorch, a subclass such as Parameter) formats as ``object`` does: its
+        repr for an empty spec, a TypeError for any other."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.detach().item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:

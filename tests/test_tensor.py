@@ -263,6 +263,32 @@ def test_repr_matches_torch(case):
     assert repr(make(tg)) == want
 
 
+FORMAT_CASES = [
+    (lambda L: L.tensor(0.123456789), ".4f"),
+    (lambda L: L.tensor(2.5, requires_grad=True) * 2, ".3e"),
+    (lambda L: L.tensor(7), "d"),
+    (lambda L: L.tensor(7), ">5"),
+    (lambda L: L.tensor(True), ""),
+    (lambda L: L.tensor([1.0, 2.0]), ""),
+]
+
+
+@pytest.mark.parametrize("case", range(len(FORMAT_CASES)))
+def test_format_matches_torch(case):
+    # f"{loss:.4f}" on a 0-d tensor (clip_grad_norm_'s result, a loss) is common in scripts
+    make, spec = FORMAT_CASES[case]
+    want = format(make(torch), spec).replace("torch.", "tensorgrad.")
+    assert format(make(tg), spec) == want
+
+
+def test_format_spec_on_a_tensor_that_is_not_0d_raises_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises(TypeError, match="unsupported format string"):
+            format(lib.tensor([1.0, 2.0]), ".2f")
+        with pytest.raises(TypeError, match="unsupported format string"):
+            format(lib.nn.Parameter(lib.tensor(1.0)), ".2f")
+
+
 def test_repr_of_a_result_names_its_grad_fn():
     y = tg.tensor([1.5, 2.0], requires_grad=True) * 2
     assert repr(y).startswith("tensor([3., 4.], grad_fn=<Mul")
