@@ -382,9 +382,10 @@ class Tensor:
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The storage as a NumPy array, shared, not copied. Raises when the tensor requires
-        grad (use ``detach()``) or is on a GPU (use ``cpu()``); ``force=True`` allows both, and
-        copies a GPU tensor to the host."""
-        if self.requires_grad and not force:
+        grad while grad mode is on (use ``detach()``; under ``no_grad`` it is allowed, as in
+        PyTorch) or is on a GPU (use ``cpu()``); ``force=True`` allows both, and copies a GPU
+        tensor to the host."""
+        if self.requires_grad and GradMode.enabled and not force:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )

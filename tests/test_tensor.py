@@ -79,6 +79,20 @@ def test_numpy_shares_memory_and_refuses_requires_grad():
     np.testing.assert_array_equal(y.detach().numpy(), np.zeros(3))
 
 
+def test_numpy_of_a_tensor_that_requires_grad_works_under_no_grad_as_in_torch():
+    # `with torch.no_grad(): w = model.weight.numpy()`: PyTorch refuses only while grad mode is
+    # on (tensor_numpy.cpp checks GradMode::is_enabled() && requires_grad())
+    for lib in (tg, torch):
+        w = lib.nn.Parameter(lib.ones(2))
+        with lib.no_grad():
+            np.testing.assert_array_equal(w.numpy(), [1.0, 1.0])
+            np.testing.assert_array_equal((w * 2).numpy(), [2.0, 2.0])
+        with lib.inference_mode():
+            np.testing.assert_array_equal(w.numpy(), [1.0, 1.0])
+        with pytest.raises(RuntimeError, match="detach"):
+            w.numpy()
+
+
 def test_item_tolist_and_python_numbers():
     assert tg.tensor(2.5).item() == 2.5 and isinstance(tg.tensor(2.5).item(), float)
     assert tg.tensor([7]).item() == 7 and isinstance(tg.tensor([7]).item(), int)
