@@ -363,14 +363,63 @@ def cross(a, b, dim=None, name="cross"):
     return a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
 
 
-def cdist(x1, x2, p: float = 2.0, compute_mode=None):
+class EuclideanDist(Op):
+    """||x1[i] - x2[j]||_2 for x1 (..., P, M) and x2 (..., R, M) with equal batch dims, through
+    one matmul, as PyTorch's cdist computes it for p=2 on more than 25 rows:
+
+        d_ij^2 = [-2 x1_i, |x1_i|^2, 1] . [x2_j, 1, |x2_j|^2] = |x1_i|^2 - 2 x1_i.x2_j + |x2_j|^2
+
+    clamped at 0 (cancellation can leave it slightly negative), then the square root. P R memory
+    instead of the P R M of the differences, and PyTorch's rounding (its argmin over codes).
+    """
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(ctx, x1, x2):
+        xp = xp_of(x1)
+        n1 = (x1 * x1).sum(-1, keepdims=True)
+        n2 = (x2 * x2).sum(-1, keepdims=True)
+        a = xp.concatenate([x1 * -2, n1, xp.ones_like(n1)], axis=-1)
+        b = xp.concatenate([x2, xp.ones_like(n2), n2], axis=-1)
+        return xp.sqrt(xp.maximum(xp.matmul(a, b.swapaxes(-1, -2)), 0))
+
+    def backward(ctx, g):
+        # d d_ij = (x1_i - x2_j) . (dx1_i - dx2_j) / d_ij, so with r = g / d (0 where d = 0, a
+        # subgradient, as PyTorch's): dL/dx1_i = x1_i sum_j r_ij - sum_j r_ij x2_j, and
+        # dL/dx2_j = x2_j sum_i r_ij - sum_i r_ij x1_i
+        x1, x2, d = ctx.saved_tensors
+        zero = d == 0
+        r = (g / d.masked_fill(zero, 1)).masked_fill(zero, 0)  # no 0/0 in a double backward
+        grad1 = x1 * r.sum(-1, keepdim=True) - r @ x2 if ctx.needs_input_grad[0] else None
+        grad2 = x2 * r.sum(-2).unsqueeze(-1) - r.mT @ x1 if ctx.needs_input_grad[1] else None
+        return grad1, grad2
+
+
+_CDIST_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
     (..., R, M), shape (..., P, R) with the batch dims broadcast: ``norm(x1[i] - x2[j], p)``.
 
-    Built from the (..., P, R, M) differences, so it takes P R M memory (PyTorch's p=2 uses a
-    matmul); ``compute_mode`` is accepted and ignored. The p=2 gradient at zero distance is 0,
-    as PyTorch's; other p < 1 have an infinite slope there.
+    As PyTorch's: for p=2 with more than 25 rows in x1 or x2 (``compute_mode``'s default;
+    ``"use_mm_for_euclid_dist"`` always, ``"donot_use_mm_for_euclid_dist"`` never) it is
+    ``EuclideanDist``, sqrt(|x1_i|^2 - 2 x1_i.x2_j + |x2_j|^2) by one matmul: fast and P R
+    memory, with that formula's cancellation error, which PyTorch has too. Otherwise it is
+    built from the (..., P, R, M) differences (P R M memory). The p=2 gradient at zero distance
+    is 0, as PyTorch's; other p < 1 have an infinite slope there.
     """
+    from .._args import broadcast_shape
+
+    if compute_mode is None:
+        compute_mode = _CDIST_MODES[0]
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(
             f"cdist: only supports at least 2-D tensors, got shapes {x1.shape} and {x2.shape}"
@@ -382,6 +431,12 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
         )
     if p < 0:
         raise RuntimeError(f"cdist: only supports non-negative p values, got p={p}")
+    many = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    if p == 2 and (compute_mode == _CDIST_MODES[1] or (compute_mode == _CDIST_MODES[0] and many)):
+        batch = broadcast_shape("cdist", x1.shape[:-2], x2.shape[:-2])
+        return EuclideanDist.apply(
+            x1.expand(*batch, *x1.shape[-2:]), x2.expand(*batch, *x2.shape[-2:])
+        )
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
 
 

@@ -128,6 +128,20 @@ OPS = [
     # ------------------------------------------------------------------ distances
     # gen=normal: no two points coincide, where the p-norm's slope is undefined
     OpSpec("cdist", lambda lib, a, b: lib.cdist(a, b), [((3, 2), (4, 2)), ((2, 3, 4), (2, 2, 4))]),
+    # more than 25 rows: PyTorch's one-matmul form (EuclideanDist), batch dims broadcast
+    OpSpec(
+        "cdist", lambda lib, a, b: lib.cdist(a, b), [((27, 2), (3, 2)), ((2, 3, 2), (1, 26, 2))]
+    ),
+    OpSpec(
+        "cdist",
+        lambda lib, a, b: lib.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+        [((3, 2), (4, 2))],
+    ),
+    OpSpec(
+        "cdist",
+        lambda lib, a, b: lib.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"),
+        [((27, 2), (3, 2))],
+    ),
     OpSpec("cdist", lambda lib, a, b: lib.cdist(a, b, p=1.0), [((3, 2), (2, 2))]),
     OpSpec("cdist", lambda lib, a, b: lib.cdist(a, b, 3.0), [((2, 2, 3), (1, 4, 3))]),
     OpSpec(
@@ -692,6 +706,30 @@ def test_fixed_shape_products_raise_like_torch_and_name_the_shapes(call):
         call(torch)
     with pytest.raises(RuntimeError, match=r"\(\d"):  # a shape in the message
         call(tg)
+
+
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist", "use_mm_for_euclid_dist_if_necessary"])
+def test_cdist_matmul_form_at_zero_distance_like_torch(mode):
+    # VQ-VAE codebooks and k-means call cdist on hundreds of rows: PyTorch then computes
+    # sqrt(|x|^2 - 2 x.y + |y|^2) clamped at 0, and its gradient at a zero distance is 0
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((30, 3))
+    b = np.concatenate([a[:2], rng.standard_normal((3, 3))])
+    got, want = [], []
+    for lib, out in ((tg, got), (torch, want)):
+        x = lib.tensor(a, requires_grad=True)
+        d = lib.cdist(x, lib.tensor(b), compute_mode=mode)
+        d.sum().backward()
+        out += [d.detach().numpy(), x.grad.numpy()]
+    assert got[0][0, 0] == want[0][0, 0] == 0 and got[0][1, 1] == want[0][1, 1] == 0
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-7)
+
+
+def test_cdist_compute_mode_is_checked_like_torch():
+    for lib in (tg, torch):
+        with pytest.raises(ValueError, match="not a valid value for compute_mode"):
+            lib.cdist(lib.zeros(2, 3), lib.zeros(2, 3), compute_mode="fast")
 
 
 def test_addmm_beta_zero_ignores_nan_in_input():
