@@ -29,6 +29,21 @@ def _padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+def _renorm_rows_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    """PyTorch's ``embedding_renorm_``: in place and outside autograd, every row of ``weight``
+    that ``input`` names and whose ``norm_type``-norm exceeds ``max_norm`` is scaled back,
+    ``w_i <- w_i * max_norm / (||w_i|| + 1e-7)`` (the scale in float64, as PyTorch's). Written
+    over the whole table (a row left alone is multiplied by exactly 1), so that its shapes do
+    not depend on the indices' values and a tg.compile replay can run it again."""
+    with no_grad():
+        hit = creation.zeros(weight.shape[0], dtype=backend.bool_, device=weight.device)
+        hit[input.reshape(-1)] = True
+        norms = weight.norm(norm_type, dim=1).double()
+        shrink = hit & (norms > max_norm)
+        scale = (max_norm / (norms + 1e-7)).masked_fill(~shrink, 1.0)
+        weight.mul_(scale.to(weight.dtype).unsqueeze(1))
+
+
 def _check_indices(idx, num: int, name: str) -> None:
     if idx.size:
         low, high = int(idx.min()), int(idx.max())
@@ -50,15 +65,18 @@ def embedding(
     sparse: bool = False,
 ) -> Tensor:
     """``weight[input]``: one row of ``weight`` (num_embeddings, dim) per index; the row
-    ``padding_idx`` gets no gradient. ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are
-    not supported (a clear error)."""
-    return _lookup("embedding", input, weight, padding_idx, max_norm, scale_grad_by_freq, sparse)
+    ``padding_idx`` gets no gradient. With ``max_norm``, the rows looked up are first scaled
+    in place (no gradient) to a ``norm_type``-norm of at most ``max_norm``, as PyTorch does.
+    ``scale_grad_by_freq`` and ``sparse`` are not supported (a clear error)."""
+    return _lookup(
+        "embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
+    )
 
 
-def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, sparse):
-    if max_norm is not None or scale_grad_by_freq or sparse:
+def _lookup(name, input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse):
+    if scale_grad_by_freq or sparse:
         raise NotImplementedError(
-            f"{name}: max_norm, scale_grad_by_freq and sparse gradients are not supported"
+            f"{name}: scale_grad_by_freq and sparse gradients are not supported"
         )
     if not isinstance(input, Tensor) or input.array.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
@@ -75,6 +93,8 @@ def _lookup(name, input, weight, padding_idx, max_norm, scale_grad_by_freq, spar
         )
     num = weight.shape[0]
     recorder.check(_check_indices, input.array, num, name)
+    if max_norm is not None:
+        _renorm_rows_(weight, input, max_norm, norm_type)
     return indexing.Embedding.apply(weight, input, padding_idx=_padding_idx(padding_idx, num))
 
 
@@ -334,6 +354,7 @@ class Embedding(Module):
             self.weight,
             self.padding_idx,
             self.max_norm,
+            self.norm_type,
             self.scale_grad_by_freq,
             self.sparse,
         )

@@ -201,8 +201,29 @@ def test_bad_arguments_raise_clear_errors():
         tg.nn.Embedding(5, 3, padding_idx=-6)
     with pytest.raises(RuntimeError, match=r"2-D weight.*\(5,\)"):
         F.embedding(tg.tensor([1]), tg.randn(5))
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        tg.nn.Embedding(5, 3, max_norm=1.0)(tg.tensor([1]))
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        tg.nn.Embedding(5, 3, scale_grad_by_freq=True)(tg.tensor([1]))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_max_norm_renormalises_the_rows_looked_up_in_place_like_torch(norm_type):
+    # rows 1 and 3 are looked up (3 twice); of those only the rows longer than max_norm shrink,
+    # in place, and the gradient flows through the renormalised rows
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((6, 4)).astype(np.float32) * np.array([[3], [3], [0.1], [3], [3], [3]])
+    idx = np.array([[1, 3], [3, 2]])
+    g = rng.standard_normal((2, 2, 4)).astype(np.float32)
+    got, want = [], []
+    for lib, out in ((tg, got), (torch, want)):
+        layer = lib.nn.Embedding(6, 4, max_norm=1.5, norm_type=norm_type, _weight=lib.tensor(w))
+        y = layer(lib.tensor(idx))
+        y.backward(lib.tensor(g))
+        out += [y.detach().numpy(), layer.weight.detach().numpy(), layer.weight.grad.numpy()]
+        row0 = lib.nn.functional.embedding(lib.tensor([0]), lib.tensor(w), max_norm=2.0)
+        out.append(row0.numpy())
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(got[1][[0, 2, 4, 5]], w[[0, 2, 4, 5]])  # not looked up
 
 
 def test_backward_scatter_handles_many_repeats_and_large_vocab():
