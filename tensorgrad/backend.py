@@ -39,6 +39,12 @@ silence_float_warnings()
 # dtypes
 
 
+# The module name that dtypes, Size and memory formats print with: ``tensorgrad.float32``, or
+# ``torch.float32`` while ``tensorgrad.as_torch`` answers ``import torch`` (a PyTorch script
+# prints what it prints under PyTorch)
+NAMESPACE = "tensorgrad"
+
+
 class dtype:
     """A tensor element type; ``tg.float32`` and friends are the instances."""
 
@@ -52,7 +58,7 @@ class dtype:
         self.itemsize = self.np.itemsize
 
     def __repr__(self) -> str:
-        return f"tensorgrad.{self.name}"
+        return f"{NAMESPACE}.{self.name}"
 
     def __reduce__(self):
         return (to_dtype, (self.name,))
@@ -324,7 +330,7 @@ class Size(tuple):
     __rmul__ = __mul__
 
     def __repr__(self) -> str:
-        return f"tensorgrad.Size({list(self)})"
+        return f"{NAMESPACE}.Size({list(self)})"
 
     __str__ = __repr__
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
 from .backend import xp_of
 
 __all__ = [
@@ -36,7 +37,7 @@ class memory_format:  # PyTorch's lower-case class name
         self.name, self.order = name, order
 
     def __repr__(self) -> str:
-        return f"tensorgrad.{self.name}"
+        return f"{backend.NAMESPACE}.{self.name}"
 
     def __reduce__(self) -> str:  # pickled by name, as a module global
         return self.name
@@ -49,7 +50,7 @@ class layout:  # PyTorch's lower-case class name
         self.name = name
 
     def __repr__(self) -> str:
-        return f"tensorgrad.{self.name}"
+        return f"{backend.NAMESPACE}.{self.name}"
 
     def __reduce__(self) -> str:
         return self.name

@@ -21,6 +21,7 @@ import itertools
 import types
 from collections.abc import Iterable
 
+from .. import __file__ as _tensorgrad_file
 from .. import __version__ as _tensorgrad_version
 from .. import amp, cuda
 
@@ -30,6 +31,8 @@ TORCH_VERSION = "2.13.0"  # the PyTorch whose API tensorgrad follows (the test o
 TORCH = {
     # PEP 440 local label: version checks see the PyTorch API this follows
     "__version__": f"{TORCH_VERSION}+tensorgrad.{_tensorgrad_version}",
+    # os.path.dirname(torch.__file__): the package that answers for torch
+    "__file__": _tensorgrad_file,
 }
 
 VERSION = {

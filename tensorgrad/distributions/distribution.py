@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..backend import Size
 from ..grad_mode import no_grad
 from ..jit import recorder
 from ..tensor import Tensor
@@ -11,8 +12,8 @@ from . import constraints
 from .utils import lazy_property
 
 
-def _size(shape) -> tuple:
-    return (shape,) if isinstance(shape, int) else tuple(shape)
+def _size(shape) -> Size:
+    return Size((shape,) if isinstance(shape, int) else shape)
 
 
 class Distribution:

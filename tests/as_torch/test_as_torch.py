@@ -3,8 +3,10 @@ install/uninstall dance with real torch, and the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import io
 import os
 import subprocess
 import sys
@@ -389,3 +391,31 @@ def test_pdb_steps_from_the_script_into_the_op(tmp_path):
     assert "script.py(5)<module>()" in out and "-> y = torch.tanh(x)" in out
     assert os.path.join("tensorgrad", "ops", "elementwise.py") in out and "forward()" in out
     assert "'ndarray'" in out
+
+
+def test_a_script_prints_what_it_prints_under_pytorch():
+    """Under as_torch, shapes are torch.Size (printed so, with numel()) and dtypes, Sizes and
+    memory formats print as torch.*: the lines a PyTorch script prints are PyTorch's. Outside
+    it, tensorgrad's own spellings (and .shape the plain tuple NumPy gives) come back."""
+    program = textwrap.dedent(
+        """
+        import os
+        import torch
+
+        x = torch.zeros(4, 3, dtype=torch.float64)
+        print(x.shape, x.size(), x.shape.numel(), x.shape[1:], x.dtype)
+        print(torch.tensor([1, 2], dtype=torch.int32), torch.channels_last)
+        print(torch.distributions.Normal(torch.zeros(3), 1.0).batch_shape)
+        print(os.path.isdir(os.path.dirname(torch.__file__)))
+        """
+    )
+    buffer = io.StringIO()
+    with as_torch.installed(), contextlib.redirect_stdout(buffer):
+        exec(program, {})
+    reference = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    assert buffer.getvalue() == reference
+    x = tg.zeros(4, 3)
+    assert type(x.shape) is tuple and repr(x.dtype) == "tensorgrad.float32"
+    assert repr(x.size()) == "tensorgrad.Size([4, 3])"
