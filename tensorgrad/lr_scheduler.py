@@ -82,6 +82,15 @@ def _check_positive_int(name: str, value: Any, scheduler: str) -> None:
         raise ValueError(f"{scheduler}: {name} must be a positive integer, got {value!r}")
 
 
+def _check_positive_count(name: str, value: Any, scheduler: str) -> None:
+    """A period in epochs: a positive integer, also written as a float (``StepLR(opt, 1.0)``
+    is in PyTorch's text-classification tutorial, and PyTorch takes it); 2.5 is refused."""
+    if not (isinstance(value, float) and value.is_integer()):
+        _check_positive_int(name, value, scheduler)
+    elif value <= 0:
+        raise ValueError(f"{scheduler}: {name} must be a positive integer, got {value!r}")
+
+
 def _check_gamma(gamma: float, scheduler: str) -> None:
     if not (gamma > 0 and math.isfinite(gamma)):
         raise ValueError(f"{scheduler}: gamma must be a positive finite number, got {gamma!r}")
@@ -268,7 +277,7 @@ class StepLR(LRScheduler):
     def __init__(
         self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        _check_positive_int("step_size", step_size, "StepLR")
+        _check_positive_count("step_size", step_size, "StepLR")
         _check_gamma(gamma, "StepLR")
         self.step_size = step_size
         self.gamma = gamma
@@ -353,7 +362,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(
         self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
-        _check_positive_int("T_max", T_max, "CosineAnnealingLR")
+        _check_positive_count("T_max", T_max, "CosineAnnealingLR")
         if not eta_min >= 0:
             raise ValueError(f"CosineAnnealingLR: eta_min must be >= 0, got {eta_min!r}")
         self.T_max = T_max
@@ -409,7 +418,7 @@ class LinearLR(LRScheduler):
             raise ValueError(
                 f"LinearLR: end_factor expected to be between 0 and 1, got {end_factor!r}"
             )
-        _check_positive_int("total_iters", total_iters, "LinearLR")
+        _check_positive_count("total_iters", total_iters, "LinearLR")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -796,7 +805,8 @@ class ConstantLR(LRScheduler):
     (chainable: the factor is applied at epoch 0 and divided out at epoch ``total_iters``).
 
     Unlike PyTorch, ``factor`` must be in ``(0, 1]`` (PyTorch accepts 0 and then divides by it at
-    ``total_iters``) and ``total_iters`` must be a positive integer.
+    ``total_iters``) and ``total_iters`` must be a positive integer (an integral float such as
+    ``5.0`` is taken).
     """
 
     def __init__(
@@ -811,7 +821,7 @@ class ConstantLR(LRScheduler):
                 f"ConstantLR: constant multiplicative factor expected to be in (0, 1], got "
                 f"{factor!r}"
             )
-        _check_positive_int("total_iters", total_iters, "ConstantLR")
+        _check_positive_count("total_iters", total_iters, "ConstantLR")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -871,14 +881,14 @@ class PolynomialLR(LRScheduler):
     recursively as PyTorch does: each step multiplies by
     ``((1 - e / T) / (1 - (e - 1) / T)) ** power``; after ``total_iters`` the lr stays (at 0).
 
-    Unlike PyTorch, ``total_iters`` must be a positive integer and ``power`` non-negative
-    (PyTorch divides by zero otherwise).
+    Unlike PyTorch, ``total_iters`` must be a positive integer (an integral float such as
+    ``5.0`` is taken) and ``power`` non-negative (PyTorch divides by zero otherwise).
     """
 
     def __init__(
         self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
     ) -> None:
-        _check_positive_int("total_iters", total_iters, "PolynomialLR")
+        _check_positive_count("total_iters", total_iters, "PolynomialLR")
         if not (power >= 0 and math.isfinite(power)):
             raise ValueError(f"PolynomialLR: power must be a finite number >= 0, got {power!r}")
         self.total_iters = total_iters
