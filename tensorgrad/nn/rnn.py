@@ -3,12 +3,14 @@
 Parameter names, shapes, gate order and initialisation are PyTorch's, so state dicts load in
 both directions. For layer ``k`` (``_reverse`` added for the backward direction)::
 
-    weight_ih_l{k}  (G * hidden_size, input_size or num_directions * hidden_size)
-    weight_hh_l{k}  (G * hidden_size, hidden_size)
+    weight_ih_l{k}  (G * hidden_size, input_size or num_directions * H_out)
+    weight_hh_l{k}  (G * hidden_size, H_out)
     bias_ih_l{k}, bias_hh_l{k}  (G * hidden_size,)
+    weight_hr_l{k}  (proj_size, hidden_size)   LSTM with proj_size > 0 only
 
-with G = 1 (RNN), 4 (LSTM: gates i, f, g, o) or 3 (GRU: gates r, z, n), every one of them drawn
-from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+with G = 1 (RNN), 4 (LSTM: gates i, f, g, o) or 3 (GRU: gates r, z, n), H_out = proj_size if
+it is set, else hidden_size, every one of them drawn from U(-1/sqrt(hidden_size),
+1/sqrt(hidden_size)).
 
 A layer computes the input projection ``x Wᵢₕᵀ + b`` for the whole sequence with one matrix
 product, then loops over time for the recurrent part only. Autograd differentiates through the
@@ -55,13 +57,14 @@ def _rnn_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, relu: bool) -> Tensor:
     return pre.relu() if relu else pre.tanh()
 
 
-def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor) -> tuple:
+def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, w_hr_t=None) -> tuple:
     """[i, f, g, o] = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ;
-    c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c')."""
-    n = h.shape[-1]
+    c' = σ(f) c + σ(i) tanh(g);  h' = σ(o) tanh(c'), then h' Wₕᵣᵀ with a projection."""
+    n = c.shape[-1]
     i, f, g, o = Split.apply(xw + h @ w_hh_t, (n, n, n, n), xw.ndim - 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    h = o.sigmoid() * c.tanh()
+    return (h if w_hr_t is None else h @ w_hr_t), c
 
 
 def _gru_step(xrz: Tensor, xn: Tensor, h: Tensor, w_hh_t: Tensor, b_hh) -> Tensor:
@@ -130,7 +133,9 @@ class RNNBase(Module):
     layer 0 forward, layer 0 backward, layer 1 forward, ... ``dropout`` is applied to the output
     of every layer but the last, while training.
 
-    ``proj_size`` (LSTM projections) is not implemented.
+    ``proj_size > 0`` (LSTM only) projects each step's h to ``proj_size`` features with
+    ``weight_hr``; the output, ``h_0`` and ``h_n`` then have ``proj_size`` features, ``c`` keeps
+    ``hidden_size``.
     """
 
     def __init__(
@@ -182,26 +187,29 @@ class RNNBase(Module):
             )
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size > 0:
-            raise NotImplementedError("LSTM with proj_size > 0 is not implemented in tensorgrad")
+        if proj_size > 0 and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * num_directions
+            layer_input = input_size if layer == 0 else out_size * num_directions
             for direction in range(num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
                 shapes = {
                     "weight_ih": (gate_size, layer_input),
-                    "weight_hh": (gate_size, hidden_size),
+                    "weight_hh": (gate_size, out_size),
                 }
                 if bias:
                     shapes["bias_ih"] = shapes["bias_hh"] = (gate_size,)
+                if proj_size > 0:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
                 names = []
                 for base, shape in shapes.items():
                     name = base + suffix
@@ -259,13 +267,20 @@ class RNNBase(Module):
                 f"{self.input_size}, got {input.shape[-1]} (input shape {input.shape})"
             )
 
+    def _state_shapes(self, batch: int) -> list[tuple[int, ...]]:
+        """The shapes of h (and c): (num_layers * num_directions, batch, features)."""
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        h = (layers, batch, self.proj_size or self.hidden_size)
+        return [h, (layers, batch, self.hidden_size)] if self.mode == "LSTM" else [h]
+
     def _initial_states(self, hx, batch: int, like: Tensor) -> list:
         """[h_0] or [h_0, c_0], zeros when ``hx`` is None; ``hx`` is only unpacked here."""
         lstm = self.mode == "LSTM"
         if hx is None:
-            expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
-            zeros = creation.zeros(*expected, dtype=like.dtype, device=like.device)
-            return [zeros] * (2 if lstm else 1)
+            return [
+                creation.zeros(*shape, dtype=like.dtype, device=like.device)
+                for shape in self._state_shapes(batch)
+            ]
         if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0)")
         return list(hx) if lstm else [hx]
@@ -283,8 +298,7 @@ class RNNBase(Module):
         self._check_input(data)
         sizes = recorder.guard(_sizes, batch_sizes.array, label="a packed sequence's batch sizes")
         states = self._initial_states(hx, sizes[0], data)
-        expected = (self.num_layers * (2 if self.bidirectional else 1), sizes[0], self.hidden_size)
-        for k, s in enumerate(states):
+        for k, (s, expected) in enumerate(zip(states, self._state_shapes(sizes[0]))):
             if s.shape != expected:
                 which = f"hidden[{k}]" if lstm else "hidden"
                 raise RuntimeError(
@@ -333,11 +347,9 @@ class RNNBase(Module):
             input = input.unsqueeze(1 - time_dim)
             states = [s.unsqueeze(1) for s in states]
         batch = input.shape[1 - time_dim]
-        expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
         if not states:
-            states = [creation.zeros(*expected, dtype=input.dtype, device=input.device)]
-            states *= 2 if lstm else 1
-        for k, s in enumerate(states):
+            states = self._initial_states(None, batch, input)
+        for k, (s, expected) in enumerate(zip(states, self._state_shapes(batch))):
             if s.shape != expected:
                 which = f"hidden[{k}]" if lstm else "hidden"
                 raise RuntimeError(
@@ -381,6 +393,7 @@ class RNNBase(Module):
         final state."""
         w_ih, w_hh = params[0], params[1]
         b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+        w_hr_t = params[-1].mT if self.proj_size > 0 else None
         if batch_sizes is None:
             # (T*N, H_in) @ (H_in, G): one 2-D product (a 3-D one would be T small products)
             xw = (x.reshape(-1, x.shape[-1]) @ w_ih.mT).reshape(*x.shape[:2], w_ih.shape[0])
@@ -410,7 +423,7 @@ class RNNBase(Module):
             if self.mode == "LSTM":
 
                 def step(x_t, s):
-                    return _lstm_step(x_t, s[0], s[1], w_hh_t)
+                    return _lstm_step(x_t, s[0], s[1], w_hh_t, w_hr_t)
             else:
                 relu = self.mode == "RNN_RELU"
 
@@ -458,6 +471,9 @@ class LSTM(RNNBase):
 
         i, f, o = σ(·), g = tanh(·)  of  xₜ Wᵢₕᵀ + bᵢₕ + hₜ₋₁ Wₕₕᵀ + bₕₕ
         cₜ = f cₜ₋₁ + i g,   hₜ = o tanh(cₜ)
+
+    With ``proj_size = P > 0``: hₜ = (o tanh(cₜ)) Wₕᵣᵀ, Wₕᵣ of shape (P, hidden_size), so h
+    (the output, ``h_0`` and ``h_n``) has P features.
 
     ``forward(input, hx=None)`` with ``hx = (h_0, c_0)`` returns ``(output, (h_n, c_n))``.
     """

@@ -104,6 +104,33 @@ def test_longer_sequence_matches_torch(mode):
     run_layer(mode, x, states_for(mode, rng, (2, 2, H)), num_layers=2)
 
 
+@pytest.mark.parametrize(
+    "num_layers,bidirectional,batch_first,bias,with_h0",
+    [(1, False, False, True, False), (2, True, True, True, True), (2, False, False, False, True)],
+)
+def test_lstm_with_proj_size_matches_torch(num_layers, bidirectional, batch_first, bias, with_h0):
+    """h is projected to proj_size features by weight_hr; c keeps hidden_size."""
+    P = 2
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((N, T, H_IN) if batch_first else (T, N, H_IN))
+    d = 2 if bidirectional else 1
+    states = [rng.standard_normal((num_layers * d, N, n)) for n in (P, H)] if with_h0 else []
+    kwargs = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
+    tg_layer, th_layer = make("LSTM", H_IN, H, proj_size=P, bias=bias, **kwargs)
+    assert list(tg_layer.state_dict()) == list(th_layer.state_dict())
+    forward = (lambda m, x, h, c: m(x, (h, c))) if with_h0 else None
+    (out, h, c), _ = check_layer(tg_layer, th_layer, [x, *states], forward=forward)
+    assert out.shape[-1] == d * P and h.shape[-1] == P and c.shape[-1] == H
+    assert repr(tg_layer) == repr(th_layer)
+
+
+def test_lstm_proj_size_h0_of_hidden_size_is_refused():
+    layer = tg.nn.LSTM(H_IN, H, proj_size=2)
+    h0 = tg.zeros(1, N, H)
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(1, 3, 2\)"):
+        layer(tg.randn(T, N, H_IN), (h0, h0))
+
+
 def test_outputs_have_torch_structure():
     x = tg.randn(T, N, H_IN)
     out, (h, c) = tg.nn.LSTM(H_IN, H, 2, bidirectional=True)(x)
@@ -286,8 +313,6 @@ def test_positional_nonlinearity_and_relu_is_used():
 
 
 def test_constructor_errors():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        tg.nn.LSTM(5, 6, proj_size=3)
     with pytest.raises(ValueError, match="proj_size has to be smaller"):
         tg.nn.LSTM(5, 6, proj_size=6)
     with pytest.raises(ValueError, match="only supported for LSTM"):

@@ -288,6 +288,20 @@ def test_packed_equals_each_sequence_alone(mode):
         np.testing.assert_allclose(h.array[:, k], h_alone.array, rtol=1e-12, atol=1e-14)
 
 
+def test_lstm_with_proj_size_on_packed_input_matches_torch():
+    lengths = LENGTHS["unsorted"]
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((len(lengths), max(lengths), H_IN))
+    states = [rng.standard_normal((4, len(lengths), n)) for n in (2, H)]
+    kwargs = dict(num_layers=2, bidirectional=True, batch_first=True, proj_size=2)
+    check_layer(
+        tg.nn.LSTM(H_IN, H, **kwargs),
+        torch.nn.LSTM(H_IN, H, **kwargs),
+        [x, *states],
+        forward=packed_forward(lengths, True, False, True),
+    )
+
+
 def test_packed_gradcheck():
     layer = tg.nn.LSTM(2, 3, bidirectional=True).double()
     x = tg.randn(4, 3, 2, dtype=tg.float64, requires_grad=True)
