@@ -11,6 +11,7 @@ primitive or compose several (``mean`` is ``sum / n``), so only primitives carry
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import math
 from collections import namedtuple
@@ -3245,3 +3246,41 @@ def _check_nonnegative(index, dim: int, shape) -> None:
             f"index_select: index {int(index.min())} is out of range for dimension {dim} of a "
             f"tensor of shape {shape} (negative indices are not allowed)"
         )
+
+
+# NumPy's names for the dimension arguments, as PyTorch's argument parser takes them for every
+# native function: x.sum(axis=1), x.sum(1, keepdims=True) (in Karpathy's makemore lectures),
+# torch.cat(ts, axis=1). A wrapper renames them; the common call with neither name pays one
+# frame and one test.
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+
+
+def _take_numpy_names(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, name in _NUMPY_NAMES:
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}() got both {name!r} and its NumPy name {numpy_name!r}"
+                        )
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+for _name, _method in list(vars(Tensor).items()):
+    # size(dim) and stride(dim) are read in loops and nobody passes them axis=
+    if (
+        inspect.isfunction(_method)
+        and not _name.startswith("_")
+        and _name not in ("size", "stride")
+    ):
+        _params = inspect.signature(_method).parameters
+        if "dim" in _params or "keepdim" in _params:
+            setattr(Tensor, _name, _take_numpy_names(_method))
+cat = concat = concatenate = _take_numpy_names(cat)
+stack = _take_numpy_names(stack)
+del _name, _method, _params

@@ -576,3 +576,35 @@ def test_copy_into_an_empty_tensor():
     assert z.copy_(tg.zeros(0, 8)) is z
     layer = tg.nn.Linear(8, 0).double()
     layer.load_state_dict(tg.nn.Linear(8, 0).double().state_dict())
+
+
+# ------------------------------------------------------------------- NumPy argument names
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: x.sum(1, keepdims=True),  # Karpathy's makemore: P.sum(1, keepdims=True)
+        lambda L, x: L.sum(x, axis=0),
+        lambda L, x: x.mean(axis=-1, keepdims=True),
+        lambda L, x: x.max(axis=1).values,
+        lambda L, x: x.amax(axis=(0, 1)),
+        lambda L, x: x.std(axis=0, keepdims=True),
+        lambda L, x: x.logsumexp(axis=1, keepdims=True),
+        lambda L, x: x.argmax(axis=1, keepdims=True),
+        lambda L, x: x.cumsum(axis=1),
+        lambda L, x: x.softmax(axis=1),
+        lambda L, x: x.unsqueeze(axis=0),
+        lambda L, x: L.cat([x, x], axis=1),
+        lambda L, x: L.stack([x, x], axis=2),
+    ],
+)
+def test_numpy_axis_and_keepdims_names_are_taken_like_torch(call):
+    a = np.arange(12.0).reshape(3, 4) / 7
+    want = call(torch, torch.tensor(a)).numpy()
+    np.testing.assert_allclose(call(tg, tg.tensor(a)).numpy(), want, rtol=1e-12)
+
+
+def test_a_dim_given_under_both_names_is_refused():
+    with pytest.raises(TypeError, match="sum"):
+        tg.ones(2, 3).sum(dim=1, axis=1)
