@@ -39,7 +39,7 @@ def normalize_index(x: Tensor, index) -> tuple:
             array = item  # a device array: the indices a backward formula kept (``ctx.index``)
             if type(array) is not type(x.array):
                 raise IndexError(f"indices on another device than the indexed tensor ({x.device})")
-        elif isinstance(item, (list, np.ndarray, bool, np.integer, np.bool_)):
+        elif isinstance(item, (list, range, np.ndarray, bool, np.integer, np.bool_)):
             array = np.asarray(item)
             if array.dtype.kind not in "iub":
                 array = array.astype(np.int64) if array.size == 0 else array

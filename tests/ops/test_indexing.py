@@ -599,6 +599,32 @@ def test_assignment_order_without_autograd_matches_torch():
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        (range(3), [0, 1, 3]),  # Karpathy's makemore: logprobs[range(n), Yb]
+        range(1, 3),
+        (slice(None), range(0, 4, 2)),
+        range(0),
+    ],
+)
+def test_range_index_reads_and_writes_like_torch(index):
+    """A ``range`` indexes as the list of its integers, in reading, writing and backward."""
+    data = np.arange(12.0).reshape(3, 4)
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(data, requires_grad=True)
+        g = lib.tensor(np.arange(12.0).reshape(3, 4) + 1)
+        y = x[index]
+        (y * g[index]).sum().backward()
+        z = lib.zeros(3, 4, dtype=lib.float64)
+        z[index] = 5.0
+        z[index] -= 1.0
+        results.append([y.detach().numpy(), x.grad.numpy(), z.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 # ---------------------------------------------------------------------- errors
 
 
