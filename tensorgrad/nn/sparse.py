@@ -119,8 +119,8 @@ def embedding_bag(
     ``include_last_offset``). Indices equal to ``padding_idx`` are left out (of the mean's
     count too); an empty bag gives zeros. ``per_sample_weights`` (the input's shape, ``'sum'``
     only) scales each row. ``max`` sends the gradient to each bag's first maximum, per
-    column. ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are not supported (a clear
-    error)."""
+    column. ``max_norm`` renormalises the rows used in place first, as :func:`embedding`.
+    ``scale_grad_by_freq`` and ``sparse`` are not supported (a clear error)."""
     return _bag(
         "embedding_bag",
         input,
@@ -133,6 +133,7 @@ def embedding_bag(
         per_sample_weights,
         include_last_offset,
         padding_idx,
+        norm_type,
     )
 
 
@@ -148,12 +149,13 @@ def _bag(
     per_sample_weights,
     include_last_offset,
     padding_idx,
+    norm_type=2.0,
 ):
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{name}: mode has to be one of sum, mean or max, got {mode!r}")
-    if max_norm is not None or scale_grad_by_freq or sparse:
+    if scale_grad_by_freq or sparse:
         raise NotImplementedError(
-            f"{name}: max_norm, scale_grad_by_freq and sparse gradients are not supported"
+            f"{name}: scale_grad_by_freq and sparse gradients are not supported"
         )
     if not isinstance(input, Tensor) or input.array.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
@@ -201,6 +203,8 @@ def _bag(
     recorder.check(_check_indices, flat.array, num, name)
     recorder.check(_check_offsets, offsets_array, flat.shape[0], include_last_offset, name)
     pad = _padding_idx(padding_idx, num)
+    if max_norm is not None:
+        _renorm_rows_(weight, flat, max_norm, norm_type)
     # each position's bag (B for a position no bag keeps) and each bag's size: arrays of the
     # input's shapes whatever its values, so a tg.compile replay reuses them with new indices
     bag_of, divisor = recorder.call(
@@ -452,6 +456,7 @@ class EmbeddingBag(Module):
             per_sample_weights,
             self.include_last_offset,
             self.padding_idx,
+            self.norm_type,
         )
 
     def extra_repr(self) -> str:

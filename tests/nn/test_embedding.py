@@ -226,6 +226,39 @@ def test_max_norm_renormalises_the_rows_looked_up_in_place_like_torch(norm_type)
     np.testing.assert_array_equal(got[1][[0, 2, 4, 5]], w[[0, 2, 4, 5]])  # not looked up
 
 
+@pytest.mark.parametrize(
+    "make, call",
+    [
+        (lambda nn: nn.Embedding(6, 4, max_norm=1.0), lambda lib, m, i: m(i)),
+        (lambda nn: nn.Embedding(6, 4, max_norm=1.5, norm_type=1.0), lambda lib, m, i: m(i)),
+        (
+            lambda nn: nn.EmbeddingBag(6, 4, max_norm=0.8, mode="sum"),
+            lambda lib, m, i: m(i.reshape(-1), lib.tensor([0, 2])),
+        ),
+        (
+            lambda nn: nn.Embedding(6, 4),
+            lambda lib, m, i: lib.nn.functional.embedding(i, m.weight, max_norm=1.2),
+        ),
+    ],
+)
+def test_max_norm_renormalises_the_rows_used_in_place_like_torch(make, call):
+    """The rows the indices use (each once, however often it is used) whose norm exceeds
+    max_norm are scaled to it, in place and outside autograd; the others stay as they are."""
+    idx = np.array([[1, 2], [1, 4]])
+    ours, theirs = make(tg.nn), make(torch.nn)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(np.arange(24.0).reshape(6, 4) / 10 - 1))
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy().copy()})
+    out_ours = call(tg, ours, tg.tensor(idx))
+    out_theirs = call(torch, theirs, torch.tensor(idx))
+    g = np.random.default_rng(0).standard_normal(tuple(out_theirs.shape))
+    out_ours.backward(tg.tensor(g, dtype=tg.float32))
+    out_theirs.backward(torch.tensor(g, dtype=torch.float32))
+    np.testing.assert_allclose(out_ours.detach().numpy(), out_theirs.detach().numpy(), rtol=1e-6)
+    for a, b in [(ours.weight, theirs.weight), (ours.weight.grad, theirs.weight.grad)]:
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_backward_scatter_handles_many_repeats_and_large_vocab():
     rng = np.random.default_rng(2)
     idx = np.concatenate([np.full(50, 3), rng.integers(0, 5000, 200)])
