@@ -33,7 +33,9 @@ class TorchModule:
 
 
 MODULES: dict[str, TorchModule] = {
-    "torch": TorchModule(("tensorgrad",), shims="TORCH"),
+    "torch": TorchModule(
+        ("tensorgrad",), shims="TORCH", renames={"save": "tensorgrad.as_torch.shims:save"}
+    ),
     "torch.nn": TorchModule(("tensorgrad.nn",)),
     "torch.nn.functional": TorchModule(("tensorgrad.nn.functional",)),
     "torch.nn.init": TorchModule(("tensorgrad.nn.init",)),

@@ -35,6 +35,21 @@ TORCH = {
     "__file__": _tensorgrad_file,
 }
 
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
+    """``torch.save`` under as_torch: PyTorch's zip format (``checkpoint.save(...,
+    format="torch")``), so that real PyTorch's ``torch.load`` reads what the script saved.
+    What that format cannot hold (a whole module, NumPy arrays) is saved in tensorgrad's own
+    format instead, which this ``torch.load`` reads. The pickle arguments are accepted and
+    unused."""
+    from .. import checkpoint
+
+    try:
+        checkpoint.save(obj, f, format="torch")
+    except TypeError:
+        checkpoint.save(obj, f)
+
+
 VERSION = {
     "__version__": TORCH["__version__"],
     "cuda": None,  # no CUDA toolkit is linked in: CuPy brings its own

@@ -14,6 +14,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -419,3 +420,22 @@ def test_a_script_prints_what_it_prints_under_pytorch():
     x = tg.zeros(4, 3)
     assert type(x.shape) is tuple and repr(x.dtype) == "tensorgrad.float32"
     assert repr(x.size()) == "tensorgrad.Size([4, 3])"
+
+
+def test_torch_save_writes_a_file_real_pytorch_loads(tmp_path):
+    """torch.save under as_torch writes PyTorch's zip format: real torch.load (weights_only,
+    its default) reads the checkpoint a script saved; a whole module, which that format cannot
+    hold, is saved in tensorgrad's format and loads back here."""
+    with as_torch.installed() as t:
+        model = t.nn.Sequential(t.nn.Linear(3, 2), t.nn.BatchNorm1d(2))
+        opt = t.optim.Adam(model.parameters(), lr=0.01)
+        model(t.randn(4, 3)).sum().backward()
+        opt.step()
+        t.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": 3}, tmp_path / "a")
+        t.save(model, tmp_path / "whole")
+        whole = t.load(tmp_path / "whole", weights_only=False)
+    assert type(whole) is type(model)
+    loaded = torch.load(tmp_path / "a")
+    assert loaded["epoch"] == 3 and loaded["opt"]["param_groups"][0]["lr"] == 0.01
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded["model"][name].numpy(), value.numpy())
