@@ -500,8 +500,10 @@ def default_collate(batch: list) -> Any:
     """Merge a list of samples into a batch, as ``torch.utils.data.default_collate``.
 
     Tensors and NumPy arrays are stacked on a new first dimension (dtype kept); Python floats
-    become float64, ints int64, bools bool; NumPy scalars keep their dtype; strings stay a list.
-    Dicts, namedtuples and sequences recurse field by field (tuples and lists come back as lists).
+    become float64, ints int64, bools bool; NumPy scalars keep their dtype; strings come back
+    as the sequence they were given in (a list at the top, a tuple for a field of tuple or list
+    samples, as PyTorch's). Dicts, namedtuples and sequences recurse field by field (tuples and
+    lists come back as lists).
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -529,7 +531,7 @@ def default_collate(batch: list) -> Any:
         return _stack_arrays(list(batch))
     if isinstance(elem, np.generic):
         if elem.dtype.kind in "USO":
-            return list(batch)
+            return batch
         return Tensor._make(np.asarray(batch, dtype=elem.dtype))
     if isinstance(elem, bool):
         return Tensor._make(np.asarray(batch, dtype=np.bool_))
@@ -538,7 +540,7 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, float):
         return Tensor._make(np.asarray(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, collections.abc.Mapping):
         out = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
@@ -550,7 +552,7 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, collections.abc.Sequence):
         if len({len(s) for s in batch}) != 1:
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(
         "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         f"found {type(elem)}"

@@ -188,6 +188,9 @@ def _samples(kind):
         "namedtuples": lambda i: Point(tg.tensor(float(i)), np.int16(i)),
         "nested": lambda i: [(i, {"k": tg.tensor([[i]])}), [np.array([i], dtype=np.uint8)]],
         "float64_tensors": lambda i: tg.tensor([float(i)], dtype=tg.float64),
+        # a field of strings in tuple samples comes back a tuple, as PyTorch's zip(*batch)
+        "tuples_with_strings": lambda i: (np.full(2, i, "f4"), float(i), i, f"row{i}"),
+        "lists_with_strings": lambda i: [f"a{i}", [f"b{i}", i]],
     }[kind]
     return [make(i) for i in range(3)]
 
@@ -195,7 +198,7 @@ def _samples(kind):
 @pytest.mark.parametrize(
     "kind",
     "tensor_int_pairs floats ints bools np_arrays np_float64 np_scalars strings dicts "
-    "namedtuples nested float64_tensors".split(),
+    "namedtuples nested float64_tensors tuples_with_strings lists_with_strings".split(),
 )
 def test_default_collate_matches_torch(kind):
     samples = _samples(kind)
