@@ -201,7 +201,7 @@ def grad(
                 "allow_unused=True if this is the desired behavior"
             )
         if g is None and materialize_grads:
-            g = x.detach().new_zeros(x.shape)
+            g = x.detach().new_zeros(x.shape).requires_grad_(create_graph)
         out.append(g)
     return tuple(out)
 
@@ -330,7 +330,8 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
                 continue
             # run the node (inlined: this loop is the engine's hot path)
             if node._n_outputs > 1 and any(g is None for g in grads):
-                grads = _materialize(node, grads)
+                if getattr(node, "_materialize_grads", True):
+                    grads = _materialize(node, grads)
             in_grads = type(node).backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

@@ -13,6 +13,7 @@ graph has no reference cycles and is freed by reference counting alone.
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 from ..backend import silence_float_warnings, xp_of
@@ -337,11 +338,22 @@ class Function(Node):
 
     ``forward`` runs without recording a graph and gets the Tensor arguments as they are;
     ``backward`` returns one gradient per ``forward`` argument (``None`` for non-tensors).
+
+    PyTorch 2's split form works too: a ``forward(*args)`` without ``ctx`` beside a
+    ``setup_context(ctx, inputs, output)`` that saves what backward needs.
     """
+
+    _materialize_grads = True
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def setup_context(ctx, inputs: tuple, output) -> None:
+        """Fill ``ctx`` from the ``inputs`` and ``output`` of a ``forward`` that takes no ctx
+        (PyTorch 2's form); a Function whose ``forward`` takes ``ctx`` leaves it undefined."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -352,6 +364,11 @@ class Function(Node):
 
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With ``False``, backward gets ``None`` (not zeros) for an output that received no
+        gradient, as PyTorch's; call it from ``forward`` or ``setup_context``."""
+        self._materialize_grads = bool(value)
 
     # a Function of this package whose forward makes its arrays through ops and
     # jit.recorder.call: tg.compile records what runs inside it instead of refusing it
@@ -369,7 +386,11 @@ class Function(Node):
         record = GradMode.enabled and any(e is not None for e in edges)
         prev, GradMode.enabled = GradMode.enabled, False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                outputs = cls.forward(ctx, *args, **kwargs)
+            else:  # PyTorch 2's form: forward(*args), then setup_context(ctx, inputs, output)
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
         finally:
             GradMode.enabled = prev
         single = not isinstance(outputs, tuple)
@@ -399,6 +420,45 @@ class Function(Node):
             ctx._saved_versions = _versions(saved)
         ctx._to_save = None
         return wrapped[0] if single else tuple(wrapped)
+
+
+class _DelayedError(Function):
+    """Passes its inputs through; differentiating through it raises (once_differentiable)."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def once_differentiable(fn):
+    """Decorate a ``Function.backward`` that computes on values only, as PyTorch's
+    ``torch.autograd.function.once_differentiable``: it runs without recording a graph, and
+    under ``create_graph=True`` its results carry a node that raises if differentiated again."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args, **kwargs):
+        prev, GradMode.enabled = GradMode.enabled, False
+        try:
+            outputs = fn(ctx, *args, **kwargs)
+        finally:
+            GradMode.enabled = prev
+        if not prev or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        aliases = [
+            o.detach().requires_grad_() if isinstance(o, Tensor) else o
+            for o in ((outputs,) if single else outputs)
+        ]
+        out = _DelayedError.apply(*aliases)
+        return out[0] if single else out
+
+    return wrapper
 
 
 _op_apply = Op.apply.__func__  # the bodies a watcher runs (a subclass may wrap apply)

@@ -935,3 +935,17 @@ def test_grad_of_view_does_not_alias():
     assert not np.shares_memory(x.grad.array, y.grad.array)
     x.grad.array += 1
     np.testing.assert_array_equal(y.grad.numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+def test_grad_materialize_grads(lib):
+    # regression: autograd.grad had no materialize_grads (TypeError)
+    L = tg if lib == "tg" else torch
+    p = L.tensor([1.0, 2.0], requires_grad=True)
+    r = L.tensor(3.0, requires_grad=True)
+    gp, gr = L.autograd.grad((p * p).sum(), [p, r], materialize_grads=True)
+    assert gp.tolist() == [2.0, 4.0] and gr.tolist() == 0.0 and not gr.requires_grad
+    _, gr = L.autograd.grad((p * p).sum(), [p, r], materialize_grads=True, create_graph=True)
+    assert gr.requires_grad
+    with pytest.raises(ValueError, match="allow_unused"):
+        L.autograd.grad((p * p).sum(), [p, r], allow_unused=False, materialize_grads=True)

@@ -357,3 +357,87 @@ def test_needs_input_grad_readable_in_forward(lib):
     with L.no_grad():
         Scale.apply(L.ones(2, requires_grad=True), 3.0)
     assert seen == [(True, False), (False, False), (True, False)]
+
+
+def _once_differentiable(lib):
+    return (tg.autograd.function if lib is tg else torch.autograd.function).once_differentiable
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+def test_setup_context_form(lib, rng):
+    # regression: PyTorch 2's forward(*args) + setup_context(ctx, inputs, output) got ctx as x
+    L = tg if lib == "tg" else torch
+
+    class Cube(L.autograd.Function):
+        @staticmethod
+        def forward(x, k):
+            return x**3 * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, k = inputs
+            ctx.save_for_backward(x)
+            ctx.k = k
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * g * ctx.k, None
+
+    x = L.tensor(rng.standard_normal(4), requires_grad=True)
+    (g,) = L.autograd.grad(Cube.apply(x, 2.0).sum(), x, create_graph=True)
+    (gg,) = L.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), 6 * x.detach().numpy() ** 2)
+    np.testing.assert_allclose(gg.numpy(), 12 * x.detach().numpy())
+    assert L.autograd.gradcheck(lambda t: Cube.apply(t, 1.5), (x,))
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+def test_once_differentiable(lib, rng):
+    # regression: torch.autograd.function.once_differentiable was missing
+    L = tg if lib == "tg" else torch
+    once = _once_differentiable(L)
+
+    class Square(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            assert not L.is_grad_enabled()
+            return 2 * x * g
+
+    x = L.tensor(rng.standard_normal(3), requires_grad=True)
+    Square.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy())
+    # the gradient reaching Square depends on x, so it requires grad under create_graph
+    (g,) = L.autograd.grad((Square.apply(x) * x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    with pytest.raises(RuntimeError, match="differentiate twice"):
+        g.sum().backward()
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+def test_set_materialize_grads_false_passes_none(lib):
+    L = tg if lib == "tg" else torch
+    seen = []
+
+    class Two(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            return x.clone(), x.clone()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append(g2 if g2 is None else g2.tolist())
+            return g1, None
+
+    x = L.ones(2, requires_grad=True)
+    Two.apply(x, False)[0].sum().backward()
+    Two.apply(x, True)[0].sum().backward()
+    assert seen == [None, [0.0, 0.0]]
