@@ -67,6 +67,7 @@ MODULES: dict[str, TorchModule] = {
     ),
     "torch.autograd": TorchModule(("tensorgrad.autograd",)),
     "torch.autograd.function": TorchModule(("tensorgrad.autograd.function",)),
+    "torch.autograd.functional": TorchModule(("tensorgrad.autograd.functional",)),
     "torch.amp": TorchModule(("tensorgrad.amp",)),
     "torch.cuda": TorchModule(("tensorgrad.cuda",)),
     "torch.cuda.amp": TorchModule(shims="CUDA_AMP"),

@@ -16,6 +16,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -28,3 +29,13 @@ __all__ = [
     "set_grad_enabled",
     "Variable",
 ]
+
+
+def __getattr__(name: str):
+    # torch.autograd.functional without an import of its own; loaded on first use because it
+    # builds on tensorgrad's creation functions, which import this package while they load
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
