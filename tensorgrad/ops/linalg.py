@@ -111,7 +111,9 @@ class Einsum(Op):
 
 
 def einsum(equation: str, *operands):
-    """Parse ``equation`` (implicit output and ``...`` allowed) and apply ``Einsum``."""
+    """Parse ``equation`` (implicit output and ``...`` allowed) and apply ``Einsum``. A letter
+    repeated within one operand (``'ii->i'``, ``'ii'`` a trace) first takes that operand's
+    diagonal over those dimensions, as PyTorch does."""
     from .._args import to_tensor
     from ..tensor import Tensor
 
@@ -130,7 +132,7 @@ def einsum(equation: str, *operands):
         default=0,
     )
     letters = "".join(next(free) for _ in range(ellipsis_dims))
-    expanded = []
+    expanded, diagonals, named = [], [], ""
     for s, x in zip(inputs, operands):
         if "..." in s:
             n = x.ndim - len(s.replace("...", ""))
@@ -140,11 +142,20 @@ def einsum(equation: str, *operands):
                 f"einsum: subscripts {s!r} name {len(s)} dimensions but the operand has shape "
                 f"{x.shape}"
             )
-        if len(set(s)) != len(s):
-            raise NotImplementedError(
-                f"einsum: repeated subscripts in one operand ({s!r}, a diagonal) are not supported"
-            )
+        named += s
+        while len(set(s)) != len(s):  # 'ii': take the diagonal, which goes last, named once
+            c = next(c for c in s if s.count(c) > 1)
+            i, j = s.index(c), s.index(c, s.index(c) + 1)
+            if x.shape[i] != x.shape[j]:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {len(expanded)} but the "
+                    f"sizes don't match, {x.shape[j]} != {x.shape[i]} (shape {x.shape})"
+                )
+            x = x.diagonal(0, i, j)
+            s = s[:i] + s[i + 1 : j] + s[j + 1 :] + c
         expanded.append(s)
+        diagonals.append(x)
+    operands = diagonals
     # sizes per letter, broadcasting size-1 ellipsis dimensions
     sizes: dict[str, int] = {}
     for s, x in zip(expanded, operands):
@@ -165,7 +176,7 @@ def einsum(equation: str, *operands):
     if arrow:
         output = output.replace("...", letters)
     else:
-        counts = {c: "".join(expanded).count(c) for c in sizes}
+        counts = {c: named.count(c) for c in sizes}  # 'ii' alone is a trace
         output = letters + "".join(
             sorted(c for c, n in counts.items() if n == 1 and c not in letters)
         )

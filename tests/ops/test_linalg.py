@@ -56,6 +56,13 @@ OPS = [
     einsum("ij,ij->i", [((2, 3), (2, 3))]),
     einsum("ij,jk,kl->il", [((2, 3), (3, 2), (2, 2))]),
     einsum(" i j , j k -> i k ", [((2, 3), (3, 1))]),
+    einsum("ii->", [((3, 3),)]),  # repeated subscripts: trace, diagonal, batched diagonal
+    einsum("ii", [((3, 3),)]),
+    einsum("ii->i", [((3, 3),)]),
+    einsum("bii->bi", [((2, 3, 3),)]),
+    einsum("iji->j", [((3, 2, 3),)]),
+    einsum("ij,kjj->ik", [((2, 3), (4, 3, 3))]),
+    einsum("...ii->...i", [((2, 3, 3),)]),
     OpSpec("einsum", lambda lib, a, b: lib.einsum("ij,jk->ik", [a, b]), [((2, 3), (3, 2))]),
     # ------------------------------------------------------------------ fixed-shape products
     OpSpec("mm", lambda lib, a, b: a.mm(b), [((2, 3), (3, 4)), ((1, 3), (3, 1))]),
@@ -679,6 +686,8 @@ def test_einsum_errors():
         tg.einsum("ij,jk->ik", a, tg.zeros(4, 2))  # j is 3 in one and 4 in the other
     with pytest.raises((ValueError, RuntimeError)):
         tg.einsum("ij->ik", a)  # k appears in no operand
+    with pytest.raises(RuntimeError, match="sizes don't match, 3 != 2"):
+        tg.einsum("ii->i", a)  # a diagonal of a non-square pair of dims
 
 
 @pytest.mark.parametrize(
