@@ -422,18 +422,7 @@ class Function(Node):
         return wrapped[0] if single else tuple(wrapped)
 
 
-class _DelayedError(Function):
-    """Passes its inputs through; differentiating through it raises (once_differentiable)."""
-
-    @staticmethod
-    def forward(ctx, *tensors):
-        return tensors
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(
-            "trying to differentiate twice a function that was marked with @once_differentiable"
-        )
+_TWICE = "trying to differentiate twice a function that was marked with @once_differentiable"
 
 
 def once_differentiable(fn):
@@ -450,13 +439,16 @@ def once_differentiable(fn):
             GradMode.enabled = prev
         if not prev or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
             return outputs
-        single = not isinstance(outputs, tuple)
-        aliases = [
-            o.detach().requires_grad_() if isinstance(o, Tensor) else o
-            for o in ((outputs,) if single else outputs)
-        ]
-        out = _DelayedError.apply(*aliases)
-        return out[0] if single else out
+        from ..ops.indexing import DelayedError  # ops build on this module
+
+        # each result becomes a fresh leaf behind a node whose backward raises
+        out = tuple(
+            DelayedError.apply(o.detach().requires_grad_(), message=_TWICE)
+            if isinstance(o, Tensor)
+            else o
+            for o in ((outputs,) if not isinstance(outputs, tuple) else outputs)
+        )
+        return out if isinstance(outputs, tuple) else out[0]
 
     return wrapper
 
