@@ -365,6 +365,11 @@ class Function(Node):
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable = {id(t) for t in tensors}
 
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that ``forward`` modified in place and returns: the output is that
+        same tensor, its history rebased onto this node (as an in-place op's is)."""
+        self._dirty = {id(t) for t in tensors}
+
     def set_materialize_grads(self, value: bool) -> None:
         """With ``False``, backward gets ``None`` (not zeros) for an output that received no
         gradient, as PyTorch's; call it from ``forward`` or ``setup_context``."""
@@ -381,6 +386,7 @@ class Function(Node):
         ctx = cls.__new__(cls)
         ctx._to_save = ()
         ctx._non_differentiable = set()
+        ctx._dirty = set()
         edges = tuple([_edge(a) for a in args])
         ctx.needs_input_grad = tuple([e is not None for e in edges])  # forward may read it too
         record = GradMode.enabled and any(e is not None for e in edges)
@@ -399,6 +405,12 @@ class Function(Node):
         wrapped = []
         for nr, o in enumerate(outs):
             if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if id(o) in ctx._dirty:  # modified in place: the same tensor, with a new history
+                if record:
+                    check_can_modify(o)
+                    rebase(o, Tensor._make(o.array, ctx, True, nr))
                 wrapped.append(o)
                 continue
             if id(o) in input_ids:  # an input returned as is: a new tensor sharing its data
@@ -475,4 +487,4 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
 
 # views.py defines CopySlices, an Op, so it is imported once Op exists; Op.apply and _edge use
 # these two at call time.
-from .views import make_view, refresh_view  # noqa: E402 (views.py subclasses Op, defined above)
+from .views import check_can_modify, make_view, rebase, refresh_view  # noqa: E402 (views.py subclasses Op, defined above)

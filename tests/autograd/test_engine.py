@@ -949,3 +949,17 @@ def test_grad_materialize_grads(lib):
     assert gr.requires_grad
     with pytest.raises(ValueError, match="allow_unused"):
         L.autograd.grad((p * p).sum(), [p, r], allow_unused=False, materialize_grads=True)
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+def test_grad_is_grads_batched(lib):
+    # regression: autograd.grad had no is_grads_batched (TypeError)
+    L = tg if lib == "tg" else torch
+    x = L.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    unused = L.tensor(1.0, requires_grad=True)
+    out = x * x * L.tensor([1.0, 2.0, 3.0])
+    v = L.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    jac, none = L.autograd.grad(out, [x, unused], v, is_grads_batched=True, allow_unused=True)
+    J = np.diag(2 * np.array([1.0, -2.0, 0.5]) * [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(jac.numpy(), v.numpy() @ J)
+    assert none is None

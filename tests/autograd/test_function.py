@@ -441,3 +441,36 @@ def test_set_materialize_grads_false_passes_none(lib):
     Two.apply(x, False)[0].sum().backward()
     Two.apply(x, True)[0].sum().backward()
     assert seen == [None, [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("lib", ["tg", "torch"])
+@pytest.mark.parametrize("view", [False, True])
+def test_mark_dirty_returns_the_input_with_a_new_history(lib, view, rng):
+    # regression: ctx.mark_dirty was missing (AttributeError)
+    L = tg if lib == "tg" else torch
+
+    class MulInPlace(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k):
+            ctx.mark_dirty(a)
+            ctx.k = k
+            return a.mul_(k)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    data = rng.standard_normal((2, 3))
+    x = L.tensor(data, requires_grad=True)
+    y = x * 1.0
+    target = y[1] if view else y
+    z = MulInPlace.apply(target, 3.0)
+    assert z is target and z.requires_grad
+    w = L.tensor(rng.standard_normal((2, 3)))
+    (y * w).sum().backward()  # through y: the base's history includes the in-place write
+    expected = w.numpy().copy()
+    expected[1 if view else slice(None)] *= 3
+    np.testing.assert_allclose(x.grad.numpy(), expected)
+    np.testing.assert_allclose(y.detach().numpy()[1], 3 * data[1])
+    with pytest.raises(RuntimeError, match="leaf"):
+        MulInPlace.apply(x, 2.0)
