@@ -3018,8 +3018,13 @@ def _legacy_array(args: tuple, device, size, data):
 # ---------------------------------------------------------------------- functions
 
 
-def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` else ``other``; scalars broadcast."""
+def where(condition, input=None, other=None) -> Tensor:
+    """``input`` where ``condition`` else ``other``; scalars broadcast. ``where(condition)``
+    alone is ``nonzero(condition, as_tuple=True)``: one index tensor per dimension."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition alone, or a condition, input and other")
     like = next(x for x in (input, other, condition) if isinstance(x, Tensor))
     cond = condition
     if not isinstance(cond, Tensor):

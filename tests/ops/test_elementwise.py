@@ -1337,3 +1337,18 @@ def test_clamp_gradient_outside_the_bounds_is_zero_even_for_inf_and_nan():
     xt = torch.tensor([-2.0, 0.5, 3.0], requires_grad=True)
     xt.clamp(0, 1).backward(torch.tensor([float("inf"), 1.0, float("nan")]))
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_where_with_the_condition_alone_is_nonzero_as_tuple():
+    # regression: torch.where(mask) (the indices of the True entries) raised TypeError
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4))
+    for cond in (a > 0.3, (a * 3).astype(np.int64)):  # any dtype: nonzero entries
+        ours = tg.where(tg.tensor(cond))
+        theirs = torch.where(torch.tensor(cond))
+        assert len(ours) == len(theirs) == 2
+        for o, t in zip(ours, theirs):
+            assert o.dtype == tg.int64
+            np.testing.assert_array_equal(o.numpy(), t.numpy())
+    with pytest.raises(TypeError):
+        tg.where(tg.tensor(a > 0), tg.tensor(a))
