@@ -122,6 +122,9 @@ def _check_slices(index: tuple, shape) -> None:
 def getitem(x: Tensor, index) -> Tensor:
     idx = normalize_index(x, index)
     _check_slices(idx, x.shape)
+    for item in idx:
+        if getattr(item, "dtype", None) == np.bool_ and item.ndim:
+            sized_by_values(item, "a boolean index")
     op = GetItemView if _is_basic(idx) else GetItem
     split = _torch_order(idx)
     try:
@@ -840,6 +843,19 @@ def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False)
 # ----------------------------------------------------------------------------- masks
 
 
+def sized_by_values(array, what: str) -> None:
+    """Declare to tg.compile a result whose size is the number of nonzero (True) elements of
+    ``array``: a guard of the recording when ``array`` is an argument's or a constant's (another
+    count records again), a host read when the step computes it (the function then runs
+    eagerly). A replay must never run on with the size it saw while recording."""
+    if recorder.ACTIVE is not None:
+        recorder.guard(_count_nonzero, array, label=f"the number of nonzeros of {what}")
+
+
+def _count_nonzero(array) -> int:
+    return int(xp_of(array).count_nonzero(array))
+
+
 def _bool_mask(mask, name: str) -> Tensor:
     if not isinstance(mask, Tensor) or mask.array.dtype != np.bool_:
         got = getattr(mask, "dtype", type(mask).__name__)
@@ -851,6 +867,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of ``input`` where ``mask`` is True, input and mask broadcast together, as a
     1-D tensor in row-major order."""
     _bool_mask(mask, "masked_select")
+    sized_by_values(mask.array, "masked_select's mask")
     shape = broadcast_shape("masked_select", input.shape, mask.shape)
     return GetItem.apply(input.expand(shape), index=(mask.expand(shape).array,))
 
@@ -867,6 +884,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         )
     shape = broadcast_shape("masked_scatter", input.shape, mask.shape)
     where = mask.expand(shape).array
+    sized_by_values(where, "masked_scatter's mask")
     recorder.check(_check_enough, where, source.numel())
     first = Tensor._make(recorder.call(_first_positions, where))
     values = GetItem.apply(source.reshape(-1), index=(first.array,))
@@ -890,6 +908,7 @@ def _first_positions(mask):
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """The int64 indices of the nonzero elements in row-major order: shape (count, ndim), or
     with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D). No gradient."""
+    sized_by_values(input.array, "nonzero's input")
     out = recorder.call(_nonzero, input.array, as_tuple)
     return tuple(Tensor._make(a) for a in out) if as_tuple else Tensor._make(out)
 
@@ -1115,17 +1134,33 @@ class EmbeddingDenseBackward(Op):
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 tensor with a trailing axis of size ``num_classes``: 1 at each label."""
+    """int64 tensor with a trailing axis of size ``num_classes``: 1 at each label (with -1, the
+    largest label + 1: under tg.compile a guard, or a host read when the step computes the
+    labels)."""
     if tensor.array.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype}")
-    xp = xp_of(tensor.array)
-    if tensor.array.size and int(tensor.array.min()) < 0:
-        raise RuntimeError("one_hot: class values must be non-negative")
+    a = tensor.array
     if num_classes == -1:
-        num_classes = int(tensor.array.max()) + 1 if tensor.array.size else 0
-    elif tensor.array.size and int(tensor.array.max()) >= num_classes:
+        num_classes = recorder.guard(_classes, a, label="one_hot's number of classes")
+    recorder.check(_check_labels, a, num_classes)
+    return Tensor._make(recorder.call(_one_hot, a, num_classes))
+
+
+def _classes(labels) -> int:
+    return int(labels.max()) + 1 if labels.size else 0
+
+
+def _check_labels(labels, num_classes: int) -> None:
+    if labels.size and int(labels.min()) < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
+    if labels.size and int(labels.max()) >= num_classes:
         raise RuntimeError(
-            f"one_hot: class value {int(tensor.array.max())} is out of range for "
+            f"one_hot: class value {int(labels.max())} is out of range for "
             f"num_classes={num_classes}"
         )
-    return Tensor._make((tensor.array[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+@recorder.pure
+def _one_hot(labels, num_classes: int):
+    xp = xp_of(labels)
+    return (labels[..., None] == xp.arange(num_classes)).astype(np.int64)

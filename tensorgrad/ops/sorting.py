@@ -581,8 +581,35 @@ def _unique(x: Tensor, return_inverse, return_counts, dim, name, consecutive):
     from row i - 1; NaN != NaN keeps NaNs apart), and read the results off those marks."""
     a = x.array
     xp = xp_of(a)
+    ordered, order, first, moved = _marked_rows(a, dim, consecutive, name)
+    if recorder.ACTIVE is not None:  # the result's size depends on the values (tg.compile)
+        recorder.guard(_distinct, a, dim, consecutive, name, label=f"the size of {name}'s result")
+    n = first.shape[0]
+    out = ordered[first]
     if dim is None:
-        rows, inverse_shape = a.reshape(-1, 1), a.shape
+        out = out.reshape(-1)
+    else:
+        dim = wrap_dim(dim, a.ndim)
+        out = xp.moveaxis(out.reshape(out.shape[0], *moved.shape[1:]), 0, dim)
+    results = [Tensor._make(xp.ascontiguousarray(out))]
+    if return_inverse:
+        group = xp.cumsum(first, dtype=np.int64) - 1  # the group of each sorted row
+        inverse = group if order is None else xp.empty_like(group)
+        if order is not None:
+            inverse[order] = group
+        results.append(Tensor._make(inverse.reshape(a.shape if dim is None else (n,))))
+    if return_counts:
+        starts = xp.flatnonzero(first)
+        results.append(Tensor._make(xp.diff(starts, append=n).astype(np.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _marked_rows(a, dim, consecutive: bool, name: str) -> tuple:
+    """(the rows of ``a`` (its elements, or its slices along ``dim``) in order, the sorting
+    order or None, the marks ``first`` of each new value, ``a`` with ``dim`` moved first)."""
+    xp = xp_of(a)
+    if dim is None:
+        rows, moved = a.reshape(-1, 1), a
     else:
         if a.ndim == 0:
             raise IndexError(f"{name}: dimension specified as {dim} but tensor has no dimensions")
@@ -592,9 +619,9 @@ def _unique(x: Tensor, return_inverse, return_counts, dim, name, consecutive):
         if width == 0 and n:
             raise RuntimeError(
                 f"{name}: there are 0 sized dimensions, and they aren't selected, so unique "
-                f"cannot be applied (shape {x.shape}, dim {dim})"
+                f"cannot be applied (shape {a.shape}, dim {dim})"
             )
-        rows, inverse_shape = moved.reshape(n, width), (n,)
+        rows = moved.reshape(n, width)
     n = rows.shape[0]
     if consecutive or n == 0:
         order = None
@@ -606,22 +633,12 @@ def _unique(x: Tensor, return_inverse, return_counts, dim, name, consecutive):
     ordered = rows if order is None else rows[order]
     first = xp.ones(n, dtype=bool)
     first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    out = ordered[first]
-    if dim is None:
-        out = out.reshape(-1)
-    else:
-        out = xp.moveaxis(out.reshape(out.shape[0], *moved.shape[1:]), 0, dim)
-    results = [Tensor._make(xp.ascontiguousarray(out))]
-    if return_inverse:
-        group = xp.cumsum(first, dtype=np.int64) - 1  # the group of each sorted row
-        inverse = group if order is None else xp.empty_like(group)
-        if order is not None:
-            inverse[order] = group
-        results.append(Tensor._make(inverse.reshape(inverse_shape)))
-    if return_counts:
-        starts = xp.flatnonzero(first)
-        results.append(Tensor._make(xp.diff(starts, append=n).astype(np.int64)))
-    return results[0] if len(results) == 1 else tuple(results)
+    return ordered, order, first, moved
+
+
+def _distinct(a, dim, consecutive: bool, name: str) -> int:
+    """How many distinct values (runs, for ``consecutive``) ``unique`` finds in ``a``."""
+    return builtins.int(_marked_rows(a, dim, consecutive, name)[2].sum())
 
 
 def msort(input: Tensor) -> Tensor:

@@ -1065,3 +1065,59 @@ def test_compiled_module_returning_several_tensors_equals_eager(as_dict):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(params, eager_params):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        lambda out, y: F.cross_entropy(out[y >= 1], y[y >= 1]),  # a mask made in the step
+        lambda out, y: out.masked_select(out > 0).sum(),
+        lambda out, y: out.index_select(0, (y >= 1).nonzero().squeeze(1)).sum(),
+    ],
+    ids=["bool_index", "masked_select", "nonzero"],
+)
+def test_a_size_computed_from_values_in_the_step_runs_eagerly(select):
+    """A result whose size is a count of values the step computes (boolean indexing,
+    masked_select, nonzero) cannot be replayed with the recorded size: the function runs
+    eagerly, with a warning saying why, and gives eager's numbers. (Replays used to crash on
+    a planned buffer of the old size, or run on with it.)"""
+    tg.manual_seed(0)
+    linear = nn.Linear(4, 3)
+
+    def step(x, y):
+        loss = select(linear(x), y)
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(step)
+    with pytest.warns(UserWarning, match="the number of nonzeros of"):
+        for i in range(5):
+            rng = np.random.default_rng(i)
+            x = tg.tensor(rng.standard_normal((8, 4)), dtype=tg.float32)
+            y = tg.tensor(rng.integers(0, 3, 8))
+            linear.zero_grad()
+            got, got_grad = compiled(x, y).array, linear.weight.grad.array.copy()
+            linear.zero_grad()
+            np.testing.assert_array_equal(got, step(x, y).array)
+            np.testing.assert_array_equal(got_grad, linear.weight.grad.array)
+    assert compiled.replays == 0
+
+
+def test_sizes_from_argument_values_are_guards():
+    """unique's size, a mask argument's count and one_hot's class count read from arguments
+    are guards: the same sizes replay, another size records again, never a stale size."""
+
+    def step(x, mask, labels):
+        distinct = tg.unique(labels).numel()  # a Python int the step goes on with
+        return x[mask].sum() * distinct + F.one_hot(labels).sum(0).float() @ x[:4, :1].sum(1)
+
+    compiled = tg.compile(step, fuse=False)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        count = 3 if i < 4 else 5  # the mask's count changes at call 5
+        x = tg.tensor(rng.standard_normal((6, 4)))
+        mask = tg.tensor(rng.permutation(6) < count)
+        labels = tg.tensor(rng.permutation(4))  # 4 distinct labels, 4 classes every call
+        np.testing.assert_array_equal(compiled(x, mask, labels).array, step(x, mask, labels).array)
+    assert compiled.replays == 5  # calls 3, 4, then 6, 7, 8 (call 5 records again)
+    assert "the number of nonzeros of a boolean index is 5" in compiled.explain()
