@@ -469,6 +469,7 @@ class Tensor:
     def __repr__(self) -> str:
         from ._format import format_tensor
 
+        _recorder.host_read("repr(tensor) (a print)")  # a replay would print nothing
         return format_tensor(self)
 
     def __reduce__(self):
@@ -1522,6 +1523,7 @@ class Tensor:
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
         """True, a Python bool, when |self - other| <= atol + rtol |other| everywhere;
         NaNs compare equal only with ``equal_nan``."""
+        _recorder.host_read("allclose()")
         xp = xp_of(self.array)
         return bool(xp.allclose(self.array, to_tensor(other, self).array, rtol, atol, equal_nan))
 

@@ -57,7 +57,8 @@ def normalize_index(x: Tensor, index) -> tuple:
                 f"(indexing a tensor of shape {x.shape})"
             )
         if array.ndim == 0 and array.dtype.kind in "iu":  # PyTorch treats these as plain ints
-            out.append(int(array))
+            # (under tg.compile a guard on an argument's value, a host read of a computed one)
+            out.append(recorder.guard(int, array, label="a 0-d tensor index"))
             continue
         out.append(array)
     return _expand_ellipsis(tuple(out), x.ndim)

@@ -1121,3 +1121,24 @@ def test_sizes_from_argument_values_are_guards():
         np.testing.assert_array_equal(compiled(x, mask, labels).array, step(x, mask, labels).array)
     assert compiled.replays == 5  # calls 3, 4, then 6, 7, 8 (call 5 records again)
     assert "the number of nonzeros of a boolean index is 5" in compiled.explain()
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda x: x[x.sum(1).argmax()],  # a 0-d index tensor the step computes
+        lambda x: x * (2.0 if x.allclose(x.abs()) else 3.0),
+        lambda x: print(x) or x,
+    ],
+    ids=["0d_index", "allclose", "print"],
+)
+def test_python_values_read_from_computed_tensors_run_eagerly(read, capsys):
+    """A 0-d index tensor (read as a Python int), allclose's bool and a printed tensor are
+    values Python reads: the function runs eagerly (with a warning), never replaying the value
+    or the print it saw while recording."""
+    compiled = tg.compile(read)
+    with pytest.warns(UserWarning, match="runs eagerly from now on"):
+        for i in range(4):
+            x = tg.tensor(np.random.default_rng(i).standard_normal((4, 3)))
+            np.testing.assert_array_equal(compiled(x).array, read(x).array)
+    assert compiled.replays == 0
