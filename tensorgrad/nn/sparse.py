@@ -67,17 +67,16 @@ def embedding(
     """``weight[input]``: one row of ``weight`` (num_embeddings, dim) per index; the row
     ``padding_idx`` gets no gradient. With ``max_norm``, the rows looked up are first scaled
     in place (no gradient) to a ``norm_type``-norm of at most ``max_norm``, as PyTorch does.
-    ``scale_grad_by_freq`` and ``sparse`` are not supported (a clear error)."""
+    With ``scale_grad_by_freq`` the gradient of row k is divided by the number of times k
+    occurs in ``input``. ``sparse`` gradients are not supported (a clear error)."""
     return _lookup(
         "embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
     )
 
 
 def _lookup(name, input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse):
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            f"{name}: scale_grad_by_freq and sparse gradients are not supported"
-        )
+    if sparse:
+        raise NotImplementedError(f"{name}: sparse gradients are not supported")
     if not isinstance(input, Tensor) or input.array.dtype.kind not in "iu":
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError(f"{name}: expected an integer index tensor (int64 or int32), got {kind}")
@@ -95,7 +94,12 @@ def _lookup(name, input, weight, padding_idx, max_norm, norm_type, scale_grad_by
     recorder.check(_check_indices, input.array, num, name)
     if max_norm is not None:
         _renorm_rows_(weight, input, max_norm, norm_type)
-    return indexing.Embedding.apply(weight, input, padding_idx=_padding_idx(padding_idx, num))
+    return indexing.Embedding.apply(
+        weight,
+        input,
+        padding_idx=_padding_idx(padding_idx, num),
+        scale_grad_by_freq=bool(scale_grad_by_freq),
+    )
 
 
 def embedding_bag(

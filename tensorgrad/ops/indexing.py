@@ -1094,13 +1094,26 @@ def _diagonal_positions(n: int, offset: int, device) -> tuple:
 
 
 class Embedding(Op):
-    """out[..., :] = weight[index[...], :]."""
+    """out[..., :] = weight[index[...], :].
 
-    def forward(ctx, weight, index, padding_idx=None):
+    With ``scale_grad_by_freq`` each position's gradient is divided by how often its index
+    occurs in ``index``: d loss/d weight[k] = (1/count(k)) sum_{p: index[p]=k} g[p], PyTorch's
+    ``embedding_dense_backward``. That gradient's own backward keeps the 1/count factor (it is
+    the adjoint of the map above); PyTorch's ``embedding_dense_double_backward`` drops it."""
+
+    def forward(ctx, weight, index, padding_idx=None, scale_grad_by_freq=False):
         ctx.index, ctx.padding_idx = index, padding_idx
+        ctx.freq = None
+        if scale_grad_by_freq and index.size:
+            # a forward computation on raw arrays, so that a replay with new indices redoes it
+            xp = xp_of(index)
+            counts = xp.bincount(index.reshape(-1), minlength=weight.shape[0])
+            ctx.freq = (1.0 / counts[index]).astype(weight.dtype)[..., None]
         return weight.take(index, axis=0)
 
     def backward(ctx, g):
+        if ctx.freq is not None:  # a constant factor per position: linear in g
+            g = g * Tensor._make(ctx.freq)
         gw = EmbeddingDenseBackward.apply(
             g, index=ctx.index, num_weights=ctx.input_shapes[0][0], padding_idx=ctx.padding_idx
         )

@@ -201,8 +201,30 @@ def test_bad_arguments_raise_clear_errors():
         tg.nn.Embedding(5, 3, padding_idx=-6)
     with pytest.raises(RuntimeError, match=r"2-D weight.*\(5,\)"):
         F.embedding(tg.tensor([1]), tg.randn(5))
-    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
-        tg.nn.Embedding(5, 3, scale_grad_by_freq=True)(tg.tensor([1]))
+    with pytest.raises(NotImplementedError, match="sparse gradients"):
+        tg.nn.Embedding(5, 3, sparse=True)(tg.tensor([1]))
+
+
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_scale_grad_by_freq_divides_each_rows_gradient_by_its_count_like_torch(padding_idx):
+    """Row k's gradient is the sum of its positions' gradients over the number of times k is
+    looked up (word2vec-style scripts set it); once raised NotImplementedError. The upstream
+    gradient depends on the weight (squared lookup). Second order is not compared: PyTorch's
+    ``embedding_dense_double_backward`` drops the 1/count factor, ours keeps it."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((6, 3)).astype(np.float32)
+    idx = np.array([[0, 1, 1, 4], [4, 1, 0, 5]])  # 1 three times, 0 and 4 twice, 5 once
+    g = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    got, want = [], []
+    for lib, out in ((tg, got), (torch, want)):
+        layer = lib.nn.Embedding(6, 3, padding_idx=padding_idx, scale_grad_by_freq=True)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(w))
+        y = layer(lib.tensor(idx))
+        (y**2 * lib.tensor(g)).sum().backward()
+        out += [y.detach().numpy(), layer.weight.grad.numpy()]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0])
@@ -361,3 +383,17 @@ def test_embedding_bag_replays_under_compile_as_eager(mode):
         for got, want in zip(compiled(flat, offsets, rows), step(flat, offsets, rows)):
             np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     assert compiled.replays == 2
+
+
+def test_scale_grad_by_freq_second_order_is_the_adjoint_of_the_first():
+    """<d(gw)/dg . v, u> = <v, gw(u)>: the scaled gradient's backward is its own adjoint,
+    checked with gradcheck on the gradient as a function of the upstream gradient."""
+    idx = tg.tensor([[0, 1, 1], [2, 1, 0]])
+    w = tg.randn(4, 2, dtype=tg.float64, requires_grad=True)
+
+    def grad_of_weight(g):
+        y = F.embedding(idx, w, scale_grad_by_freq=True)
+        return tg.autograd.grad(y, w, g, create_graph=True)[0]
+
+    g = tg.randn(2, 3, 2, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(grad_of_weight, (g,))
