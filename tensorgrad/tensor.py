@@ -117,7 +117,10 @@ class Tensor:
         changes autograd does not see (``p.data.add_(p.grad, alpha=-lr)``). Setting it
         (``p.data = other``) makes this tensor use ``other``'s array. The array itself, NumPy
         or CuPy, is :attr:`array`."""
-        return Tensor._make(self.array)
+        out = Tensor._make(self.array)
+        if _recorder.ACTIVE is not None:
+            _recorder.alias(out, self)
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -588,7 +591,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same storage, cut from the graph."""
-        return Tensor._make(self.array, None, False, 0, self._version_counter)
+        out = Tensor._make(self.array, None, False, 0, self._version_counter)
+        if _recorder.ACTIVE is not None:
+            _recorder.alias(out, self)
+        return out
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place (a leaf that requires no grad); returns

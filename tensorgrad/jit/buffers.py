@@ -183,7 +183,8 @@ def _cat_into(*xs, dim=0, out):
     return np.concatenate(xs, axis=dim, out=out)
 
 
-def _embedding_into(weight, index, padding_idx=None, *, out):
+def _embedding_into(weight, index, padding_idx=None, scale_grad_by_freq=False, *, out):
+    # (with scale_grad_by_freq the op leaves its factor on ctx: it runs itself, unbuffered)
     return weight.take(index, axis=0, out=out)
 
 

@@ -131,6 +131,8 @@ class Recorder:
         self.roots: dict[int, int] = {}
         self.first_in: dict[int, int] = {}
         self.owners: dict[int, tuple] = {}  # id(constant array) -> (tensor weakref, array)
+        # id(tensor) -> (its weakref, the tensor it was detached from): see alias()
+        self.aliases: dict[int, tuple] = {}
         self.modules: dict[int, object] = {}  # modules called: their train/eval mode is guarded
         self.breaks: list[str] = []  # 'what at file:line' of each host read
         self.guards: list[tuple] = []  # (fn, args, value, label): see guard()
@@ -205,8 +207,9 @@ class Recorder:
                 a = x.array
                 if id(a) not in self.slots and id(a) not in self.owners:
                     # a constant that a tensor holds: guarded (weakly, as the recording must
-                    # not keep a temporary tensor alive, see temporaries())
-                    self.owners[id(a)] = (weakref.ref(x), a)
+                    # not keep a temporary tensor alive, see temporaries()); through a
+                    # detached copy (p.detach()), the tensor it was made from
+                    self.owners[id(a)] = (weakref.ref(self._holder(x)), a)
                 arrays.append(a)
             else:
                 arrays.append(x)
@@ -220,6 +223,15 @@ class Recorder:
                 step.side.append((name, self._new_slot(value)))
         step.label = cls.__name__
         return out
+
+    def _holder(self, x):
+        """The tensor that ``x`` was detached from (through any chain of detaches), else x."""
+        while id(x) in self.aliases:
+            ref, source = self.aliases[id(x)]
+            if ref() is not x or source() is None:
+                break
+            x = source()
+        return x
 
     def call(
         self, fn, args: tuple, kwargs: dict, out, label: str = "", kind="call", static=False
@@ -399,6 +411,14 @@ def _plain(x) -> bool:
     return isinstance(x, (np.dtype, Device, np.integer, np.floating, np.bool_)) or (
         type(x) is type(np)  # an array module (numpy or cupy)
     )
+
+
+def alias(tensor, source) -> None:
+    """``tensor`` holds ``source``'s array (``detach``, ``.data``): while recording, a constant
+    read through it is guarded through ``source``, which outlives it (a parameter)."""
+    rec = ACTIVE
+    if rec is not None:
+        rec.aliases[id(tensor)] = (weakref.ref(tensor), weakref.ref(source))
 
 
 def check(fn, *args) -> None:

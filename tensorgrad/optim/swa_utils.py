@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Callable
 
 from ..grad_mode import no_grad
+from ..jit import recorder
 from ..lr_scheduler import SWALR
 from ..nn.module import Module
 from ..nn.normalization import BatchNormBase
@@ -128,8 +129,9 @@ class AveragedModel(Module):
         """Fold ``model``'s current weights into the average (the first call copies them)."""
         averaged = [a.detach() for a in self._tracked(self.module)]
         current = [p.detach().to(a.device) for a, p in zip(averaged, self._tracked(model))]
-        n = int(self.n_averaged.item())
-        if n == 0:
+        # the first call copies: a value of the buffer our code branches on (tg.compile guards
+        # it, so a compiled step with an EMA update replays from its second call on)
+        if recorder.guard(_is_zero, self.n_averaged.array, label="AveragedModel's first update"):
             for a, p in zip(averaged, current):
                 a.copy_(p)
         elif self.multi_avg_fn is not None:
@@ -142,6 +144,10 @@ class AveragedModel(Module):
             for b, b_model in zip(self.module.buffers(), model.buffers()):
                 b.detach().copy_(b_model.detach().to(b.device))
         self.n_averaged.add_(1)
+
+
+def _is_zero(count) -> bool:
+    return int(count) == 0
 
 
 @no_grad()

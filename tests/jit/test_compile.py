@@ -1142,3 +1142,68 @@ def test_python_values_read_from_computed_tensors_run_eagerly(read, capsys):
             x = tg.tensor(np.random.default_rng(i).standard_normal((4, 3)))
             np.testing.assert_array_equal(compiled(x).array, read(x).array)
     assert compiled.replays == 0
+
+
+def test_an_ema_of_the_weights_inside_the_step_replays_like_eager():
+    """AveragedModel.update_parameters in a compiled step: its first-update branch is a guard
+    on its counter, and the parameters it reads through p.detach() are guarded through the
+    parameters themselves (a detached copy dies with the call), so the step replays, equal to
+    eager to the bit."""
+
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        ema = tg.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=tg.optim.swa_utils.get_ema_multi_avg_fn(0.9)
+        )
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            ema.update_parameters(model)
+            return loss.detach()
+
+        step = tg.compile(step, fuse=False) if compiled else step
+        for i in range(6):
+            rng = np.random.default_rng(i)
+            x = tg.tensor(rng.standard_normal((5, 6)), dtype=tg.float32)
+            step(x, tg.tensor(rng.integers(0, 3, 5)))
+        return step, [p.detach().numpy().copy() for p in ema.parameters()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, averaged = run(True)
+    assert compiled.replays == 4
+    for a, b in zip(averaged, run(False)[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("scale_grad_by_freq", [False, True])
+def test_embedding_steps_replay_like_eager(scale_grad_by_freq):
+    """Embedding forward into a planned buffer (no frequency scaling), or as the op itself,
+    which leaves its per-position 1/count factor for the backward (scale_grad_by_freq)."""
+
+    def run(compiled):
+        tg.manual_seed(0)
+        table = nn.Embedding(10, 4, scale_grad_by_freq=scale_grad_by_freq)
+        opt = tg.optim.SGD(table.parameters(), lr=0.5)
+
+        def step(index):
+            opt.zero_grad()
+            loss = table(index).square().sum()
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        step = tg.compile(step, fuse=False) if compiled else step
+        losses = [step(tg.tensor(np.random.default_rng(i).integers(0, 10, 7))) for i in range(5)]
+        return step, [loss.array for loss in losses], table.weight.detach().numpy()
+
+    compiled, losses, weight = run(True)
+    _, eager_losses, eager_weight = run(False)
+    assert compiled.replays == 3
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(weight, eager_weight)
