@@ -133,6 +133,26 @@ def _scalar_output(func, fn_name: str):
     return single
 
 
+def double_backward_linearize(outputs: tuple, inputs: tuple, strict: bool = False):
+    """The linear map ``v -> J v`` for the Jacobian ``J`` of ``outputs`` with respect to
+    ``inputs``, with reverse mode only: ``g(u) = Jᵀ u`` is linear in ``u``, so its
+    vector-Jacobian product with ``v`` is ``vᵀ Jᵀ = (J v)ᵀ`` at any ``u`` (zeros here). One
+    backward pass with ``create_graph`` builds ``g`` once; each ``map(v, create_graph)`` is one
+    more pass, giving one ``J v`` per output (``None`` for an output that is None or does not
+    depend on the inputs). ``strict`` raises where ``g`` does not depend on ``u``."""
+    kept = [i for i, o in enumerate(outputs) if o is not None]
+    with enable_grad():
+        u = tuple(zeros_like(outputs[i], requires_grad=True) for i in kept)
+        jt_u = _grads(tuple(outputs[i] for i in kept), inputs, u, create_graph=True)
+    _check_requires_grad(jt_u, "grad_inputs", strict)
+
+    def jacobian_vector_product(v: tuple, create_graph: bool = False) -> tuple:
+        jv = dict(zip(kept, _grads(jt_u, u, v, create_graph) if u else ()))
+        return tuple(jv.get(i) for i in range(len(outputs)))
+
+    return jacobian_vector_product
+
+
 def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), vᵀ J)``; ``v`` may be omitted when ``func`` returns one element."""
     with enable_grad():
@@ -176,11 +196,8 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             func(*inputs), "outputs of the user-provided function", "jvp"
         )
         _check_requires_grad(outputs, "outputs", strict)
-        u = tuple(zeros_like(o, requires_grad=True) for o in outputs)
-        jt_u = _grads(outputs, inputs, u, create_graph=True)
-        _check_requires_grad(jt_u, "grad_inputs", strict)
         with set_grad_enabled(create_graph or is_grad_enabled()):
-            res = _grads(jt_u, u, v, create_graph)
+            res = double_backward_linearize(outputs, inputs, strict)(v, create_graph)
             res = _zeros_for_none(res, outputs, strict, create_graph)
     return (
         _unpack(_finish(outputs, create_graph), is_out_tuple),
@@ -297,9 +314,7 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     trick on the gradient (equal to ``vhp`` where ``H`` is symmetric)."""
     with enable_grad():
         is_tuple, inputs, v, out, jac = _second_order(func, inputs, v, create_graph, strict, "hvp")
-        u = tuple(zeros_like(x, requires_grad=True) for x in inputs)
-        h_u = _grads(jac, inputs, u, create_graph=True)
         with set_grad_enabled(create_graph or is_grad_enabled()):
-            res = _grads(h_u, u, v, create_graph)
+            res = double_backward_linearize(jac, inputs)(v, create_graph)
             res = _zeros_for_none(res, inputs, strict, create_graph)
     return _finish(out, create_graph), _unpack(_finish(res, create_graph), is_tuple)
