@@ -36,6 +36,8 @@ from . import viz  # draw_graph, trace
 from . import serialization  # add_safe_globals, safe_globals (torch.serialization's namesake)
 from . import accelerator  # torch.accelerator's device queries
 from . import kernels  # the numba CPU kernels and their switch
+from . import func  # torch.func's namesake: grad, vmap, jacrev, functional_call, ...
+from .func import vmap  # torch.vmap is torch.func.vmap
 from .jit import compile  # record a step once, replay it as array code
 from .threads import get_num_threads, set_num_threads
 from .threads import get_num_interop_threads, set_num_interop_threads

@@ -68,6 +68,8 @@ MODULES: dict[str, TorchModule] = {
     "torch.autograd": TorchModule(("tensorgrad.autograd",)),
     "torch.autograd.function": TorchModule(("tensorgrad.autograd.function",)),
     "torch.autograd.functional": TorchModule(("tensorgrad.autograd.functional",)),
+    "torch.func": TorchModule(("tensorgrad.func",)),
+    "torch.nn.utils.stateless": TorchModule(("tensorgrad.nn.utils.stateless",)),
     "torch.amp": TorchModule(("tensorgrad.amp",)),
     "torch.cuda": TorchModule(("tensorgrad.cuda",)),
     "torch.cuda.amp": TorchModule(shims="CUDA_AMP"),

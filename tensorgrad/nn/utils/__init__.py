@@ -1,8 +1,9 @@
 """Gradient clipping and flat parameter vectors, PyTorch's ``torch.nn.utils``; padding and
 packing of variable-length sequences are in ``tensorgrad.nn.utils.rnn``; weight and spectral
 normalisation (``weight_norm``, ``spectral_norm``: forward pre-hooks, and their parametrization
-forms in ``parametrizations``), ``parametrize``, the batch-norm folding of ``fusion`` and
-``skip_init`` in their own modules.
+forms in ``parametrizations``), ``parametrize``, the batch-norm folding of ``fusion``,
+``skip_init`` and ``stateless`` (a module called with other tensors as its parameters) in their
+own modules.
 
 ``clip_grad_norm_`` scales every gradient by min(1, max_norm / (total_norm + 1e-6)), where
 total_norm is the p-norm of all the gradients seen as one vector (the p-norm of their p-norms);
@@ -22,7 +23,7 @@ from ...creation import tensor as _tensor
 from ...grad_mode import no_grad
 from ...jit import recorder
 from ...tensor import Tensor, stack
-from . import parametrizations, parametrize, rnn
+from . import parametrizations, parametrize, rnn, stateless
 from .fusion import (
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -51,6 +52,7 @@ __all__ = [
     "rnn",
     "skip_init",
     "spectral_norm",
+    "stateless",
     "vector_to_parameters",
     "weight_norm",
 ]
