@@ -26,8 +26,8 @@ from ..autograd.functional import double_backward_linearize
 from ..creation import eye, zeros_like
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
+from .batching import vmap
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
