@@ -72,6 +72,9 @@ class Tensor:
     _base = None  # a view's root tensor, whose memory it shares (see autograd.views.make_view)
     _view_fn = None  # how the view is made again from _base
     _view_version = 0  # the base's version when the view's grad_fn was last made
+    # (Function, output_nr, outputs) of the custom Function that returned this input as it was:
+    # modifying it in place raises, as PyTorch does (see autograd.views.check_can_modify)
+    _returned_by = None
 
     def __init__(self, *args, device=None, size=None, data=None, **other) -> None:
         if other:

@@ -415,6 +415,8 @@ class Function(Node):
                 continue
             if id(o) in input_ids:  # an input returned as is: a new tensor sharing its data
                 o = Tensor._make(o.array, None, False, 0, o._version_counter)
+                if record:
+                    o._returned_by = (cls.__name__, nr, len(outs))
             if record and id(outs[nr]) not in ctx._non_differentiable:
                 o.grad_fn, o.requires_grad, o._output_nr = ctx, True, nr
             wrapped.append(o)

@@ -103,6 +103,20 @@ def check_can_modify(x: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation; "
             "wrap it in `with tg.no_grad():` (as optimizers do) or clone it first"
         )
+    if x._returned_by is not None:
+        name, nr, n_outputs = x._returned_by
+        why = (
+            "This view was created inside a custom Function (or because an input was returned "
+            "as-is) and the autograd logic to handle view+inplace would override the custom "
+            "backward associated with the custom Function, leading to incorrect gradients. This "
+            "behavior is forbidden. You can fix this by cloning the output of the custom "
+            "Function."
+            if n_outputs == 1
+            else "This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace "
+            "the inplace operation by an out-of-place one."
+        )
+        raise RuntimeError(f"Output {nr} of {name} is a view and is being modified inplace. {why}")
     base = x._base  # a view (x[0], x.reshape(...)) writes into its base's memory
     if base is not None and base.grad_fn is None and base.requires_grad:
         raise RuntimeError(

@@ -9,6 +9,7 @@ those three dictionaries, so the names in a state dict are the attribute paths (
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 
@@ -19,7 +20,18 @@ from ..grad_mode import no_grad
 from ..hooks import RemovableHandle
 from ..jit import recorder
 from ..tensor import Tensor
+from .backward_hook import BackwardHook
 from .parameter import Buffer, Parameter, is_lazy
+
+# Hooks every module call runs, before each module's own (PyTorch's register_module_*_hook).
+# _global_call_hooks holds the handle id of each of them, so an unhooked call tests one dict.
+_global_call_hooks: dict = {}
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: dict = {}
+_global_forward_hooks_always_called: dict = {}
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -53,6 +65,9 @@ class Module:
         d["_forward_hooks"] = OrderedDict()
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_call_hooks"] = {}  # the id of every forward and backward hook above: one test
         d["_load_state_dict_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
@@ -63,12 +78,22 @@ class Module:
     def __call__(self, *args, **kwargs):
         if recorder.ACTIVE is not None:  # tg.compile guards the mode of every module called
             recorder.ACTIVE.modules[id(self)] = self
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._call_hooks or _global_call_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for key, hook in list(self._forward_pre_hooks.items()):
+        """PyTorch's ``Module._call_impl``: the global hooks, then the module's own."""
+        if recorder.ACTIVE is not None:  # a replay would run the forward's ops, not the hooks
+            recorder.ACTIVE.unsupported(f"a hook on the module {self._get_name()}")
+        with_kwargs = {**_global_forward_hooks_with_kwargs, **self._forward_hooks_with_kwargs}
+        always = {**_global_forward_hooks_always_called, **self._forward_hooks_always_called}
+        full_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+        backward_pre_hooks = [
+            *_global_backward_pre_hooks.values(),
+            *self._backward_pre_hooks.values(),
+        ]
+        for key, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if key in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -82,31 +107,61 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if full_hooks or backward_pre_hooks:
+            backward_hook = BackwardHook(self, full_hooks, backward_pre_hooks)
+            args = backward_hook.setup_input_hook(args)
+        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
         called = set()
         out = None
         try:
             out = self.forward(*args, **kwargs)
-            for key, hook in list(self._forward_hooks.items()):
+            for key, hook in forward_hooks:
                 called.add(key)
-                if key in self._forward_hooks_with_kwargs:
+                if key in with_kwargs:
                     result = hook(self, args, kwargs, out)
                 else:
                     result = hook(self, args, out)
                 if result is not None:
                     out = result
+            if backward_hook is not None:
+                out = backward_hook.setup_output_hook(out)
         except Exception:
             # hooks registered with always_call run even when forward (or a hook) raised
-            for key, hook in list(self._forward_hooks.items()):
-                if key in self._forward_hooks_always_called and key not in called:
+            for key, hook in forward_hooks:
+                if key in always and key not in called:
                     try:
-                        if key in self._forward_hooks_with_kwargs:
+                        if key in with_kwargs:
                             hook(self, args, kwargs, out)
                         else:
                             hook(self, args, out)
-                    except Exception:
-                        pass
+                    except Exception as e:
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an exception "
+                            f"that was silenced as another error was raised in forward: {e}",
+                            stacklevel=2,
+                        )
             raise
         return out
+
+    def __setstate__(self, state: dict) -> None:
+        """A module pickled before a kind of hook existed gets its empty registry."""
+        self.__dict__.update(state)
+        for name in (
+            "_forward_pre_hooks",
+            "_forward_hooks",
+            "_backward_pre_hooks",
+            "_backward_hooks",
+            "_load_state_dict_pre_hooks",
+        ):
+            self.__dict__.setdefault(name, OrderedDict())
+        for name in (
+            "_call_hooks",
+            "_forward_pre_hooks_with_kwargs",
+            "_forward_hooks_with_kwargs",
+            "_forward_hooks_always_called",
+        ):
+            self.__dict__.setdefault(name, {})
 
     # ------------------------------------------------------------------ registration
 
@@ -544,7 +599,10 @@ class Module:
         """``hook(module, args)`` runs before ``forward``; a value it returns replaces the
         positional arguments (a non-tuple is wrapped in one). With ``with_kwargs``,
         ``hook(module, args, kwargs)`` may return a new ``(args, kwargs)``."""
-        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        handle = RemovableHandle(
+            self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs, self._call_hooks
+        )
+        self._call_hooks[handle.id] = True
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -564,8 +622,12 @@ class Module:
         ``with_kwargs``) runs after ``forward``; a value it returns replaces the output.
         ``always_call`` runs it even when ``forward`` raises."""
         handle = RemovableHandle(
-            self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called
+            self._forward_hooks,
+            self._forward_hooks_with_kwargs,
+            self._forward_hooks_always_called,
+            self._call_hooks,
         )
+        self._call_hooks[handle.id] = True
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -573,6 +635,33 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients w.r.t. the module's outputs
+        are computed, before they flow on into the module; a tuple it returns (one entry per
+        output, ``None`` for a non-tensor) replaces ``grad_output``. Hooks that exist when the
+        module is called are the ones its backward runs."""
+        handle = RemovableHandle(self._backward_pre_hooks, self._call_hooks)
+        self._call_hooks[handle.id] = True
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs once the gradients w.r.t. the
+        module's positional inputs are computed: ``grad_input[i]`` is dL/d args[i] (``None``
+        for a non-tensor; zeros for a tensor that needs no gradient or got none),
+        ``grad_output[j]`` is dL/d output[j]. A tuple it returns replaces ``grad_input`` for
+        what flows on. The module's tensor inputs and outputs pass through an identity
+        ``BackwardHookFunction`` (see ``tensorgrad.nn.backward_hook``), so modifying them in
+        place raises, as in PyTorch."""
+        handle = RemovableHandle(self._backward_hooks, self._call_hooks)
+        self._call_hooks[handle.id] = True
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     # ------------------------------------------------------------------ repr
@@ -598,6 +687,53 @@ class Module:
         if len(extra_lines) == 1 and not child_lines:
             return head + extra_lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def register_module_forward_pre_hook(hook) -> RemovableHandle:
+    """``hook(module, args)`` before every module's forward (before the module's own pre
+    hooks); it may return new args, as ``Module.register_forward_pre_hook``."""
+    handle = RemovableHandle(_global_forward_pre_hooks, _global_call_hooks)
+    _global_call_hooks[handle.id] = True
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(
+    hook, *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """``hook(module, args, output)`` after every module's forward (before the module's own
+    forward hooks), as ``Module.register_forward_hook``."""
+    handle = RemovableHandle(
+        _global_forward_hooks,
+        _global_forward_hooks_with_kwargs,
+        _global_forward_hooks_always_called,
+        _global_call_hooks,
+    )
+    _global_call_hooks[handle.id] = True
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
+    """``Module.register_full_backward_pre_hook`` for every module (run before the module's
+    own)."""
+    handle = RemovableHandle(_global_backward_pre_hooks, _global_call_hooks)
+    _global_call_hooks[handle.id] = True
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook) -> RemovableHandle:
+    """``Module.register_full_backward_hook`` for every module (run before the module's
+    own)."""
+    handle = RemovableHandle(_global_backward_hooks, _global_call_hooks)
+    _global_call_hooks[handle.id] = True
+    _global_backward_hooks[handle.id] = hook
+    return handle
 
 
 def _typename(obj) -> str:

@@ -474,3 +474,26 @@ def test_mark_dirty_returns_the_input_with_a_new_history(lib, view, rng):
     np.testing.assert_allclose(y.detach().numpy()[1], 3 * data[1])
     with pytest.raises(RuntimeError, match="leaf"):
         MulInPlace.apply(x, 2.0)
+
+
+@pytest.mark.parametrize("lib_name", ["tensorgrad", "torch"])
+def test_in_place_on_an_input_returned_as_is_raises(lib_name):
+    """PyTorch forbids writing in place into an output that is an input returned as it was
+    (its custom backward would be overridden): one message for one output, one for several."""
+    lib = tg if lib_name == "tensorgrad" else pytest.importorskip("torch")
+
+    class Pass(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            return xs if len(xs) > 1 else xs[0]
+
+        @staticmethod
+        def backward(ctx, *grads):
+            return grads
+
+    x = lib.ones(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="Output 0 of Pass is a view .* inside a custom Func"):
+        Pass.apply(x).relu_()
+    with pytest.raises(RuntimeError, match="Output 1 of Pass .* returns multiple views"):
+        Pass.apply(x, x * 1)[1].add_(1)
+    Pass.apply(x).clone().relu_()

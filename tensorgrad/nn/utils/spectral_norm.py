@@ -145,5 +145,6 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         if isinstance(hook, SpectralNorm) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
+            module._call_hooks.pop(key, None)  # the call's fast path again
             return module
     raise ValueError(f"spectral_norm of '{name}' not found in {module}")
