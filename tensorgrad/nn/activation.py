@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend, creation
 from .. import random as tg_random
 from ..autograd import views
+from ..grad_mode import is_grad_enabled
 from ..jit import recorder
 from ..tensor import Tensor
 from .init import constant_
@@ -31,8 +32,17 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _refuse_inplace(input: Tensor, inplace: bool) -> None:
+    """``inplace=True`` computes out of place (see above) but refuses what PyTorch's in-place
+    write refuses while recording: a leaf that requires grad, a view of one, an input a custom
+    Function returned as is (a module with full backward hooks passes its output through one)."""
+    if inplace and input.requires_grad and is_grad_enabled():
+        views.check_can_modify(input)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); its gradient at 0 is 0."""
+    _refuse_inplace(input, inplace)
     return input.relu()
 
 
@@ -44,6 +54,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x sigmoid(x) (also called swish)."""
+    _refuse_inplace(input, inplace)
     return input.silu()
 
 
@@ -64,11 +75,13 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
+    _refuse_inplace(input, inplace)
     return input.elu(alpha)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, ``negative_slope`` x otherwise."""
+    _refuse_inplace(input, inplace)
     return input.leaky_relu(negative_slope)
 
 
@@ -125,6 +138,7 @@ def hardtanh(
 ) -> Tensor:
     """``min_val`` below ``min_val``, ``max_val`` above ``max_val``, x between; the gradient
     is 1 strictly between the bounds and 0 on them (PyTorch's)."""
+    _refuse_inplace(input, inplace)
     if min_val > max_val:
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
@@ -134,11 +148,13 @@ def hardtanh(
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6): ``hardtanh`` between 0 and 6."""
+    _refuse_inplace(input, inplace)
     return hardtanh(input, 0.0, 6.0)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between: relu6(x + 3) / 6."""
+    _refuse_inplace(input, inplace)
     return (input / 6 + 0.5).where(~(input <= -3), 0.0).where(~(input >= 3), 1.0)
 
 
@@ -147,12 +163,14 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
     Written by pieces so the gradient on the edges is PyTorch's: x / 3 + 1/2 strictly between
     -3 and 3, 0 at -3 and 1 at 3."""
+    _refuse_inplace(input, inplace)
     low = input * 0.0  # 0 with a zero gradient; NaN at -inf, as PyTorch's x relu6(x + 3) / 6
     return (input * (input + 3) / 6).where(~(input >= 3), input).where(~(input <= -3), low)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x tanh(softplus(x)), softplus(x) = log(1 + e^x)."""
+    _refuse_inplace(input, inplace)
     return input * input.softplus(1.0, math.inf).tanh()
 
 
@@ -164,11 +182,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale (max(0, x) + min(0, alpha (e^x - 1))): ``elu`` with alpha = 1.6732632423543772
     times scale = 1.0507009873554805."""
+    _refuse_inplace(input, inplace)
     return input.elu(_SELU_ALPHA) * _SELU_SCALE
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (e^(x / alpha) - 1)); alpha = 1 is ``elu``."""
+    _refuse_inplace(input, inplace)
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (it divides x)")
     # e^(x / alpha) only sees x <= 0, so it cannot overflow for alpha > 0
@@ -209,6 +229,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > ``threshold``, else ``value``."""
+    _refuse_inplace(input, inplace)
     return input.where(~(input <= threshold), value)
 
 
@@ -268,6 +289,7 @@ def rrelu(
     In training every element draws its own slope a ~ U(lower, upper), and the gradient is
     that drawn slope (1 where x > 0); out of training a = (lower + upper) / 2, a
     ``leaky_relu``. The draws come from our generator, so a seed does not give PyTorch's."""
+    _refuse_inplace(input, inplace)
     _check_rrelu_bounds(lower, upper)
     if not training:
         return input.leaky_relu((lower + upper) / 2)
@@ -366,7 +388,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return relu(input)
+        return relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -408,7 +430,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return silu(input)
+        return silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -422,7 +444,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
-        return leaky_relu(input, self.negative_slope)
+        return leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -439,7 +461,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input):
-        return rrelu(input, self.lower, self.upper, self.training)
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + _inplace_repr(self.inplace, ", ")
@@ -467,7 +489,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return elu(input, self.alpha)
+        return elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -559,7 +581,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
-        return hardtanh(input, self.min_val, self.max_val)
+        return hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_repr(self.inplace, ", ")
@@ -583,7 +605,7 @@ class Hardsigmoid(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return hardsigmoid(input)
+        return hardsigmoid(input, self.inplace)
 
 
 class Hardswish(Module):
@@ -594,7 +616,7 @@ class Hardswish(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return hardswish(input)
+        return hardswish(input, self.inplace)
 
 
 class Mish(Module):
@@ -605,7 +627,7 @@ class Mish(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return mish(input)
+        return mish(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
@@ -619,7 +641,7 @@ class SELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return selu(input)
+        return selu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
@@ -633,7 +655,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return celu(input, self.alpha)
+        return celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_repr(self.inplace, ", ")
@@ -682,7 +704,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input):
-        return threshold(input, self.threshold, self.value)
+        return threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + _inplace_repr(self.inplace, ", ")

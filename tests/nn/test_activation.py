@@ -180,10 +180,26 @@ def _input(shape, seed=0):
 
 
 def _layers(name, args, kwargs):
-    """inplace layers are checked out of place in PyTorch (an in-place op on a leaf that
-    requires grad is an error there); tensorgrad's activations never write to their input."""
-    th_kwargs = {k: v for k, v in kwargs.items() if k != "inplace"}
-    return getattr(tg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **th_kwargs)
+    """inplace layers are checked out of place (an in-place op on a leaf that requires grad is
+    an error, see the test below); tensorgrad's activations never write to their input."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "inplace"}
+    return getattr(tg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+
+
+INPLACE = [(n, a, k) for n, a, k in CASES if k.get("inplace")]
+
+
+@pytest.mark.parametrize("name, args, kwargs", INPLACE, ids=[f"{n}{a}" for n, a, _ in INPLACE])
+def test_inplace_activation_refuses_a_leaf_that_requires_grad(name, args, kwargs):
+    """inplace=True computes out of place but raises where PyTorch's write is refused."""
+    for lib in (tg, torch):
+        layer = getattr(lib.nn, name)(*args, **kwargs)
+        leaf = lib.tensor(_input((3,)), requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being"):
+            layer(leaf)
+        assert layer(leaf * 1).shape == (3,)  # a non-leaf is fine
+        with lib.no_grad():
+            layer(leaf)
 
 
 @pytest.mark.parametrize("name, args, kwargs", CASES, ids=IDS)

@@ -224,6 +224,17 @@ def test_in_place_on_a_hooked_modules_output_raises(lib):
     relu.register_full_backward_hook(lambda *a: None)
     with pytest.raises(RuntimeError, match="created inside a custom Function"):
         relu(lib.ones(2, requires_grad=True) * 2).add_(1)
+    # the Grad-CAM pitfall: an inplace activation after (or as) a hooked layer
+    net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU(inplace=True))
+    net[0].register_full_backward_hook(lambda *a: None)
+    with pytest.raises(RuntimeError, match="Output 0 of BackwardHookFunction is a view"):
+        net(lib.ones(1, 2))
+    relu = lib.nn.LeakyReLU(inplace=True)
+    relu.register_full_backward_hook(lambda *a: None)
+    with pytest.raises(RuntimeError, match="Output 0 of BackwardHookFunction is a view"):
+        relu(lib.ones(2, requires_grad=True) * 2)
+    with lib.no_grad():
+        net(lib.ones(1, 2))  # no graph: nothing to refuse
 
 
 def test_under_compile_a_hooked_module_runs_eagerly_with_a_warning():
