@@ -288,6 +288,21 @@ class Module:
                 raise AttributeError(f"`{part}` is not an nn.Module")
         return module
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (its parent must exist); replace what
+        is there, which must be a module, or with ``strict`` only replace an existing one."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
@@ -501,12 +516,22 @@ class Module:
             keep_vars = args[2] if len(args) > 2 and not keep_vars else keep_vars
         if destination is None:
             destination = OrderedDict()
+        d = self.__dict__
+        for hook in list(d.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(
                     destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
                 )
+        public = d.get("_state_dict_hooks_public", {})
+        for key, hook in list(d.get("_state_dict_hooks", {}).items()):
+            result = hook(self, destination, prefix, {"version": getattr(self, "_version", 1)})
+            if key in public and result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+            if result is not None:
+                destination = result
         return destination
 
     def load_state_dict(
@@ -553,16 +578,16 @@ class Module:
                     f"from checkpoint, the shape in current model is {target.shape}."
                 )
             values[key] = value
-        if strict:
-            if unexpected:
-                errors.insert(0, f"Unexpected key(s) in state_dict: {_quote(unexpected)}. ")
-            if missing:
-                errors.insert(0, f"Missing key(s) in state_dict: {_quote(missing)}. ")
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
+        # post hooks may forgive missing or unexpected keys, so with any the key check waits
+        # until they ran, after the values are written (PyTorch's order)
+        post_hooks = [
+            (m, hook)
+            for m in _post_order(self)
+            for hook in m.__dict__.get("_load_state_dict_post_hooks", {}).values()
+        ]
+        if strict and not post_hooks:
+            errors[:0] = _key_errors(missing, unexpected)
+        _raise_load_errors(self, errors)
         with no_grad():
             for key, value in values.items():
                 target = own[key]
@@ -577,7 +602,17 @@ class Module:
                     owner._parameters[name] = new
                 else:
                     owner._buffers[name] = new
-        return IncompatibleKeys(missing, unexpected)
+        result = IncompatibleKeys(missing, unexpected)
+        for module, hook in post_hooks:
+            if hook(module, result) is not None:
+                raise AssertionError(
+                    "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                    "expected to return new values, if incompatible_keys need to be modified, "
+                    "it should be done inplace."
+                )
+        if strict and post_hooks:
+            _raise_load_errors(self, _key_errors(missing, unexpected))
+        return result
 
     # ------------------------------------------------------------------ hooks
 
@@ -591,6 +626,47 @@ class Module:
         hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
         handle = RemovableHandle(hooks)
         hooks[handle.id] = (lambda *args: hook(self, *args)) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs at the start of ``load_state_dict`` (see
+        ``_register_load_state_dict_pre_hook``)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs after ``load_state_dict`` wrote the values,
+        children before parents, before the strict check: removing keys from
+        ``incompatible_keys.missing_keys`` or ``.unexpected_keys`` (in place; it must return
+        None) forgives them."""
+        hooks = self.__dict__.setdefault("_load_state_dict_post_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs when ``state_dict`` reaches this module,
+        before its entries are added."""
+        hooks = self.__dict__.setdefault("_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs once this module's and its
+        children's entries are in ``state_dict``; it may edit it in place and must return
+        None."""
+        handle = self._register_state_dict_hook(hook)
+        self._state_dict_hooks_public[handle.id] = True
+        return handle
+
+    def _register_state_dict_hook(self, hook) -> RemovableHandle:
+        """PyTorch's older private form of ``register_state_dict_post_hook``: a state dict the
+        hook returns replaces the one being built."""
+        hooks = self.__dict__.setdefault("_state_dict_hooks", OrderedDict())
+        public = self.__dict__.setdefault("_state_dict_hooks_public", {})
+        handle = RemovableHandle(hooks, public)
+        hooks[handle.id] = hook
         return handle
 
     def register_forward_pre_hook(
@@ -734,6 +810,30 @@ def register_module_full_backward_hook(hook) -> RemovableHandle:
     _global_call_hooks[handle.id] = True
     _global_backward_hooks[handle.id] = hook
     return handle
+
+
+def _post_order(module: Module):
+    """The module tree, each module after its children (the order load post hooks run in)."""
+    for child in module._modules.values():
+        if child is not None:
+            yield from _post_order(child)
+    yield module
+
+
+def _key_errors(missing: list, unexpected: list) -> list:
+    errors = []
+    if missing:
+        errors.append(f"Missing key(s) in state_dict: {_quote(missing)}. ")
+    if unexpected:
+        errors.append(f"Unexpected key(s) in state_dict: {_quote(unexpected)}. ")
+    return errors
+
+
+def _raise_load_errors(module: Module, errors: list) -> None:
+    if errors:
+        raise RuntimeError(
+            f"Error(s) in loading state_dict for {type(module).__name__}:\n\t" + "\n\t".join(errors)
+        )
 
 
 def _typename(obj) -> str:

@@ -879,3 +879,70 @@ def test_module_dict_operations_match_torch():
         tg_d["bad"] = 3
     tg_d.clear()
     assert len(tg_d) == 0 and repr(tg_d) == "ModuleDict()"
+
+
+# ---------------------------------------------------------------- state dict hooks, set_submodule
+
+
+def _state_dict_hook_story(lib):
+    """What the state-dict and load hooks see and change, in PyTorch's order."""
+    net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+    log = []
+    net[0].register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix, keep)))
+    net.register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix, keep)))
+
+    def post(m, sd, prefix, meta):
+        log.append(("post", prefix, sorted(meta)))
+        sd[prefix + "extra"] = lib.zeros(1)
+
+    net[1].register_state_dict_post_hook(post)
+    upper = net._register_state_dict_hook(
+        lambda m, sd, prefix, meta: OrderedDict((k.upper(), v) for k, v in sd.items())
+    )
+    log.append(list(net.state_dict()))
+    upper.remove()
+    sd = net.state_dict()
+    log.append(list(sd))
+    bad = lib.nn.Linear(1, 1)
+    bad.register_state_dict_post_hook(lambda *a: {})
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        bad.state_dict()
+
+    net2 = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+
+    def forgive(m, keys):  # runs after the values are written, before the strict check
+        log.append(("lpost", list(keys.missing_keys), list(keys.unexpected_keys)))
+        log.append(_np(m.weight).tolist())
+        keys.unexpected_keys[:] = [k for k in keys.unexpected_keys if not k.endswith("extra")]
+
+    net2[1].register_load_state_dict_post_hook(forgive)
+    net2.register_load_state_dict_post_hook(lambda m, k: log.append(("root", k.unexpected_keys)))
+    net2.register_load_state_dict_pre_hook(lambda m, sd, prefix, *rest: log.append(prefix))
+    log.append(repr(net2.load_state_dict(sd)))
+    returns = lib.nn.Linear(2, 3)
+    returns.register_load_state_dict_post_hook(lambda m, k: k)
+    with pytest.raises(AssertionError, match="not expected to return new values"):
+        returns.load_state_dict(net2[0].state_dict())
+    return log
+
+
+def test_state_dict_and_load_state_dict_hooks_match_torch():
+    assert _state_dict_hook_story(tg) == _state_dict_hook_story(torch)
+
+
+@pytest.mark.parametrize("lib", [tg, torch], ids=["tensorgrad", "torch"])
+def test_set_submodule(lib):
+    net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU())
+    new = lib.nn.Identity()
+    net.set_submodule("1", new)
+    assert net[1] is new and net.get_submodule("1") is new
+    with pytest.raises(AttributeError, match="Linear has no attribute `foo`"):
+        net.set_submodule("0.foo", lib.nn.ReLU(), strict=True)
+    net.set_submodule("0.foo", lib.nn.ReLU())
+    assert [n for n, _ in net.named_modules()] == ["", "0", "0.foo", "1"]
+    with pytest.raises(AttributeError, match="`weight` is not an nn.Module"):
+        net.set_submodule("0.weight", lib.nn.ReLU())
+    with pytest.raises(ValueError, match="without a target name"):
+        net.set_submodule("", lib.nn.ReLU())
+    with pytest.raises(ValueError, match="is not an nn.Module"):
+        net.set_submodule("1", 3)
