@@ -58,6 +58,7 @@ MODULES: dict[str, TorchModule] = {
     "torch.optim.lr_scheduler": TorchModule(("tensorgrad.lr_scheduler",)),
     "torch.optim.swa_utils": TorchModule(("tensorgrad.optim.swa_utils",)),
     "torch.utils": TorchModule(("tensorgrad.utils",)),
+    "torch.utils.checkpoint": TorchModule(("tensorgrad.recompute",)),
     "torch.utils.data": TorchModule(("tensorgrad.data",)),
     "torch.utils.data.dataset": TorchModule(("tensorgrad.data",)),
     "torch.utils.data.dataloader": TorchModule(("tensorgrad.data",)),

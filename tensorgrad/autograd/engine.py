@@ -285,6 +285,17 @@ def _topological(deps: dict) -> list:
     return order
 
 
+# for each pass in progress (a node's backward may start another): whether it captures its
+# gradients (``grad``, ``backward(inputs=...)``) instead of accumulating them into ``.grad``
+_capturing: list[bool] = []
+
+
+def accumulating() -> bool:
+    """Whether the backward pass in progress accumulates into every leaf's ``.grad``
+    (``loss.backward()``), as opposed to returning gradients (``autograd.grad``)."""
+    return not _capturing or not _capturing[-1]
+
+
 def _run(roots, retain_graph, create_graph, capture=None) -> dict:
     silence_float_warnings()  # backward formulas hit 1/0 as forward ones do (sqrt at 0)
     deps = _graph(roots)
@@ -301,6 +312,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     check = anomaly.enabled and anomaly.enter_backward()  # detect_anomaly(): check gradients
+    _capturing.append(capture is not None)
     try:
         while ready:
             node = ready.pop()
@@ -362,6 +374,7 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
                 else:
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
     finally:
+        _capturing.pop()
         GradMode.enabled = prev_mode
         if check:
             anomaly.exit_backward()
