@@ -79,6 +79,18 @@ from .grad_mode import inference_mode, is_inference_mode_enabled
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # torch.autocast
 from .amp import set_autocast_dtype
 from . import distributions  # torch.distributions' namesake
+from .tensor_types import (  # PyTorch's legacy typed constructors: FloatTensor([1, 2])
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .ops.sorting import (
     argsort,
     bincount,

@@ -39,9 +39,27 @@ from typing import Any
 
 from . import backend
 from . import random as _random
+from .tensor_types import CUDA_TYPES
+
+# torch.cuda.FloatTensor, ...: the legacy typed constructors of GPU tensors (tensor_types.py)
+BFloat16Tensor, BoolTensor = CUDA_TYPES["BFloat16Tensor"], CUDA_TYPES["BoolTensor"]
+ByteTensor, CharTensor = CUDA_TYPES["ByteTensor"], CUDA_TYPES["CharTensor"]
+DoubleTensor, FloatTensor = CUDA_TYPES["DoubleTensor"], CUDA_TYPES["FloatTensor"]
+HalfTensor, IntTensor = CUDA_TYPES["HalfTensor"], CUDA_TYPES["IntTensor"]
+LongTensor, ShortTensor = CUDA_TYPES["LongTensor"], CUDA_TYPES["ShortTensor"]
 
 __all__ = [
+    "BFloat16Tensor",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
     "Event",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
     "current_device",
     "device",
     "device_count",

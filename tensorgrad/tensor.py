@@ -209,6 +209,8 @@ class Tensor:
         if dtype is None:
             prefix = "torch.cuda." if self.is_cuda else "torch."
             return prefix + _TYPE_NAMES[self.array.dtype.name] + "Tensor"
+        if isinstance(dtype, TensorType):  # t.type(torch.LongTensor)
+            dtype = dtype.type_name
         if not isinstance(dtype, str):
             return self.to(dtype)
         kind = dtype.removeprefix("torch.").removeprefix("tensorgrad.")
@@ -2995,27 +2997,35 @@ _TYPE_NAMES = {
 }  # fmt: skip
 
 
-def _legacy_array(args: tuple, device, size, data):
-    """The array of ``torch.Tensor(*args, device=, size=, data=)``, of the default float dtype:
-    sizes give an uninitialised array, a sequence or an array a copy, a tensor its own array."""
+def _legacy_array(args: tuple, device, size, data, dtype=None, name="Tensor"):
+    """The array of ``torch.Tensor(*args, device=, size=, data=)``, of the default float dtype
+    (of ``dtype`` for the typed forms, ``torch.LongTensor(...)``): sizes give an uninitialised
+    array, a sequence or an array a copy, a tensor its own array (of any dtype for
+    ``Tensor(t)``, of ``dtype`` for a typed form)."""
+    typed, dtype = dtype is not None, backend.DEFAULT_FLOAT if dtype is None else dtype
     if size is not None or data is not None:
         if args or (size is not None and data is not None):
             raise TypeError("Tensor(): give sizes, size=(...) or data=[...], one of them")
         args = tuple(size) if size is not None else (data,)
     if not args:
-        return to_array([], backend.DEFAULT_FLOAT, device, copy=True)
+        return to_array([], dtype, device, copy=True)
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
         if any(a < 0 for a in args):
             raise RuntimeError(
                 f"Tensor(): trying to create a tensor with negative dimension {list(args)}"
             )
-        return empty(*args, device=device).array  # uninitialised, as in PyTorch
+        return empty(*args, dtype=dtype, device=device).array  # uninitialised, as in PyTorch
     if len(args) == 1:
         (x,) = args
         if isinstance(x, Tensor):
+            if typed and x.array.dtype != backend.to_dtype(dtype).np:
+                raise TypeError(
+                    f"{name}(): expected a tensor of dtype {backend.to_dtype(dtype)}, got "
+                    f"{x.dtype} (convert it with .to(dtype))"
+                )
             return x.array if device is None else backend.to_device(x.array, Device(device))
         if isinstance(x, (list, tuple)) or backend.is_array(x):
-            return to_array(x, backend.DEFAULT_FLOAT, device, copy=True)
+            return to_array(x, dtype, device, copy=True)
         hint = f" (a 0-d tensor is tg.tensor({x!r}))" if isinstance(x, (int, float)) else ""
         got = type(x).__name__
         raise TypeError(f"Tensor(): data must be a sequence or an array, got {got}{hint}")
@@ -3235,6 +3245,7 @@ from .creation import empty, full, ones, zeros
 from .grad_mode import GradMode
 from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice
+from .tensor_types import TensorType
 
 
 def _swapped(ndim: int, a: int, b: int) -> tuple:
