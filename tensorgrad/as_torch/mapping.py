@@ -89,6 +89,20 @@ MODULES: dict[str, TorchModule] = {
     "torch.version": TorchModule(shims="VERSION"),
 }
 
+# torch/distributions' files (PyTorch 2.13): `from torch.distributions.normal import Normal` is
+# tensorgrad's file of the same name; one tensorgrad lacks makes its import raise
+DISTRIBUTION_FILES = (
+    "bernoulli beta binomial categorical cauchy chi2 constraint_registry constraints "
+    "continuous_bernoulli dirichlet distribution exp_family exponential fishersnedecor gamma "
+    "generalized_pareto geometric gumbel half_cauchy half_normal independent inverse_gamma kl "
+    "kumaraswamy laplace lkj_cholesky log_normal logistic_normal lowrank_multivariate_normal "
+    "mixture_same_family multinomial multivariate_normal negative_binomial normal "
+    "one_hot_categorical pareto poisson relaxed_bernoulli relaxed_categorical studentT "
+    "transformed_distribution transforms uniform utils von_mises weibull wishart"
+).split()
+for _file in DISTRIBUTION_FILES:
+    MODULES[f"torch.distributions.{_file}"] = TorchModule((f"tensorgrad.distributions.{_file}",))
+
 # the classes and functions of each file of torch/nn/modules (PyTorch 2.13)
 NN_MODULE_FILES: dict[str, str] = {
     "activation": "Threshold ReLU RReLU Hardtanh ReLU6 Sigmoid Hardsigmoid Tanh SiLU Mish "

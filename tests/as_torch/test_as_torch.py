@@ -229,6 +229,32 @@ def test_linalg_and_special_import_as_modules():
         assert special.ndtri is tg.special.ndtri and special.expit is tg.special.expit
 
 
+def test_distributions_files_import_as_modules():
+    """``from torch.distributions.normal import Normal`` (CleanRL's spelling) is tensorgrad's
+    Normal; the table lists torch's files, and one tensorgrad lacks raises an ImportError."""
+    import pkgutil
+
+    import torch.distributions
+
+    real = {m.name for m in pkgutil.iter_modules(torch.distributions.__path__)}
+    assert set(mapping.DISTRIBUTION_FILES) == real
+    with as_torch.installed() as t:
+        from torch.distributions.categorical import Categorical
+        from torch.distributions.normal import Normal
+
+        assert Normal is tg.distributions.Normal and Categorical is tg.distributions.Categorical
+        assert t.distributions.normal.Normal is tg.distributions.Normal
+        kl = importlib.import_module("torch.distributions.kl")
+        assert kl.kl_divergence is tg.distributions.kl_divergence
+        for file in mapping.DISTRIBUTION_FILES:
+            name = f"torch.distributions.{file}"
+            if importlib.util.find_spec(f"tensorgrad.distributions.{file}") is None:
+                with pytest.raises(ImportError, match=f"tensorgrad has no {name}"):
+                    importlib.import_module(name)
+            else:
+                assert importlib.import_module(name).__name__ == name
+
+
 def test_compile_is_tensorgrads():
     """torch.compile is tg.compile: a module comes back as itself with its forward compiled,
     a function as a CompiledFunction; torch.compile's keyword arguments are accepted."""
@@ -351,7 +377,12 @@ def test_modules_written_alongside(torch_name, ours):
         module = importlib.import_module(torch_name)
         mine = importlib.import_module(ours)
         public = [n for n in dir(mine) if not n.startswith("_")]
-        assert public and all(getattr(module, n) is getattr(mine, n) for n in public)
+        # a submodule (torch.distributions.normal) is a stand-in of its own, for ours
+        files = {n for n in public if f"{torch_name}.{n}" in mapping.MODULES}
+        assert public and all(
+            getattr(module, n) is getattr(mine, n) for n in public if n not in files
+        )
+        assert all(getattr(module, n).__name__ == f"{torch_name}.{n}" for n in files)
 
 
 def test_cli_runs_a_module_with_dash_m(tmp_path):
