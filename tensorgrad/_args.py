@@ -50,12 +50,15 @@ def to_array(data, dtype=None, device=None, copy=False):
             return to_array(from_dlpack(data), dtype, device, copy)
         if isinstance(data, (str, bytes)):
             raise TypeError(f"can't make a tensor from {type(data).__name__} {data!r}")
+        inferred = None
+        if np_dtype is None and isinstance(data, (list, tuple)):
+            inferred = sequence_dtype(data)
         try:
-            array = np.asarray(data, dtype=np_dtype)
+            array = np.asarray(data, dtype=np_dtype if inferred is None else inferred)
         except (TypeError, ValueError) as e:  # ragged nesting, strings inside lists
             raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
         copy = False
-        if np_dtype is None:
+        if np_dtype is None and (inferred is None or inferred.kind == "c"):
             if array.dtype.kind == "f":  # Python floats: the default float dtype
                 array = array.astype(backend.DEFAULT_FLOAT)
             elif array.dtype.kind in "iu":
@@ -74,6 +77,44 @@ def to_array(data, dtype=None, device=None, copy=False):
         array = array.copy()
     backend.from_np(array.dtype)  # raises on unsupported dtypes
     return array
+
+
+def sequence_dtype(data: list | tuple) -> np.dtype | None:
+    """PyTorch's dtype for a nested list or tuple (``infer_scalar_type`` in
+    torch/csrc/utils/tensor_new.cpp): each element's own, promoted over all of them (a Python
+    float is the default float dtype, an int int64, a bool bool; a NumPy scalar or array or a
+    tensor keeps its dtype, so ``[np.float64(1.0), 2.0]`` is float64 and ``[np.uint8(1)]`` uint8);
+    an empty sequence is of the default float dtype. None when an element is none of these (NumPy
+    then decides, or raises)."""
+    found = None
+    pending = [data]
+    while pending:
+        seq = pending.pop()
+        dtypes = [backend.DEFAULT_FLOAT] if len(seq) == 0 else []
+        for kind in set(map(type, seq)):  # one pass in C; the loop runs once per element type
+            if issubclass(kind, np.generic):  # before float: np.float64 subclasses it
+                dtypes.append(np.dtype(kind))
+            elif kind is float:
+                dtypes.append(backend.DEFAULT_FLOAT)
+            elif kind is bool:
+                dtypes.append(np.dtype(np.bool_))
+            elif kind is builtins.int:
+                dtypes.append(backend.DEFAULT_INT)
+            elif kind is complex:
+                dtypes.append(np.dtype(np.complex128))  # refused by the caller
+            elif issubclass(kind, (list, tuple)):
+                pending.extend(x for x in seq if type(x) is kind)
+            else:
+                items = [x for x in seq if type(x) is kind]
+                if issubclass(kind, Tensor):
+                    dtypes.extend(x.array.dtype for x in items)
+                elif backend.is_array(items[0]):
+                    dtypes.extend(x.dtype for x in items)
+                else:
+                    return None
+        for d in dtypes:
+            found = d if found is None else backend.promote_types(found, d)
+    return found
 
 
 def to_tensor(x, like: Tensor) -> Tensor:

@@ -44,12 +44,42 @@ TENSOR_DATA = [
     np.array([1, 2], dtype=np.uint8),
     np.float64(2.0),
     np.int32(4),
+    # NumPy scalars, arrays and tensors inside a list keep their dtype, promoted with the rest
+    # (a NumPy env's float64 rewards: torch.tensor(rewards) is float64)
+    [np.float64(1.0), np.float64(2.0)],
+    [np.float64(1.0), 2.0],
+    [np.float32(1.0), 2.0],
+    [np.float16(1.0), 2.0],
+    [np.float16(1.0), np.int64(2)],
+    [np.uint8(1), np.uint8(2)],
+    [np.int32(1), 2],
+    [np.bool_(True), False],
+    [[np.float64(1.0)], [2.0]],
+    [np.zeros(2, np.float32), np.ones(2, np.float32)],
+    [np.zeros(2), np.ones(2)],
+    (np.float64(0.5), 1.0),
 ]
 
 
 @pytest.mark.parametrize("data", TENSOR_DATA, ids=[f"case{i}" for i in range(len(TENSOR_DATA))])
 def test_tensor_infers_dtype_like_torch(data):
     _check(tg.tensor(data), torch.tensor(data))
+
+
+def test_tensor_of_a_list_of_tensors_keeps_their_dtype():
+    for lib in (tg, torch):
+        t = lib.tensor([lib.tensor(1.0, dtype=lib.float64), lib.tensor(2.0)])
+        assert t.dtype == lib.float64 and t.tolist() == [1.0, 2.0]
+        assert lib.as_tensor([np.float64(1.0), 2.0]).dtype == lib.float64
+
+
+def test_tensor_of_a_list_of_numpy_scalars_ignores_the_default_dtype():
+    tg.set_default_dtype(tg.float64)
+    try:
+        assert tg.tensor([np.float32(1.0), np.float32(2.0)]).dtype == tg.float32
+        assert tg.tensor([1.0, 2.0]).dtype == tg.float64
+    finally:
+        tg.set_default_dtype(tg.float32)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool"])
