@@ -56,3 +56,9 @@ def test_save_and_reload_whole_model_with_safe_globals():
         np.testing.assert_allclose(out["fresh_out"], out["out"], rtol=0, atol=0)
         np.testing.assert_allclose(out["fresh_after"], out["after"], rtol=1e-6, atol=1e-7)
     assert_same_results(out_t, out_g, rtol=1e-5, atol=1e-6)
+
+
+def test_rl_ppo_and_dqn_updates():
+    out_t, out_g, _, _ = run_both("rl_agents", steps=4)
+    assert out_t["rewards_is_float64"] == out_g["rewards_is_float64"] == 1.0
+    assert_same_results(out_t, out_g, rtol=1e-4, atol=1e-6)  # Adam steps
