@@ -5,6 +5,7 @@
 
 from . import tensor as _tensor_module  # noqa: I001 (Tensor first: the ops import it)
 from .tensor import Tensor, cat, concat, concatenate, einsum, matmul, stack, where
+from . import _args
 from .creation import (
     arange,
     as_tensor,
@@ -246,12 +247,19 @@ __version__ = "0.1.0"
 def _function(name):
     method = getattr(Tensor, name)
 
-    def fn(input, *args, **kwargs):
-        return method(input, *args, **kwargs)
+    def fn(input, *args, out=None, **kwargs):
+        result = method(input, *args, **kwargs)
+        return result if out is None else _args.write_out(name, result, out)
 
     fn.__name__ = name
     fn.__doc__ = method.__doc__
     return fn
+
+
+# torch.matmul(a, b, out=c) and the other functions of several tensors taking out=
+matmul, cat, concat, concatenate, stack = (
+    _args.with_out(f) for f in (matmul, cat, concat, concatenate, stack)
+)
 
 
 # torch.exp(x) and friends: the functional form of every Tensor method of the same name

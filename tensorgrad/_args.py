@@ -10,7 +10,9 @@ devices involved.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -377,3 +379,72 @@ def infer_shape(shape, numel, old_shape, name) -> tuple:
             f"({numel} elements)"
         )
     return shape
+
+
+# ops whose out= must already have the result's dtype (PyTorch checks these strictly; the rest
+# take any out dtype the result can be cast to, as ``backend.can_cast`` says)
+SAME_DTYPE_OUT = frozenset(
+    "matmul mm bmm mv dot addmm addmv addbmm baddbmm softmax log_softmax clamp clip argmax "
+    "argmin".split()
+)
+
+
+def write_out(name: str, result, out):
+    """PyTorch's ``out=`` keyword: ``result`` is written into ``out`` (a tuple of results into
+    a tuple of tensors), which is returned. ``out`` is resized when its shape differs (with
+    PyTorch's deprecation warning unless it was empty) and keeps its dtype, into which the result
+    is cast. Raises when the result needs a gradient, as PyTorch's out= functions do not
+    record one, and, for the ops in ``SAME_DTYPE_OUT``, when the dtypes differ."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): out= must be a tuple of {len(result)} tensors")
+        return type(result)(write_out(name, r, o) for r, o in zip(result, out))
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= takes a Tensor, got {type(out).__name__}")
+    if GradMode.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if name in SAME_DTYPE_OUT and out.dtype != result.dtype:
+        raise RuntimeError(
+            f"{name}(): expected out tensor to have dtype {result.dtype}, but got {out.dtype}"
+        )
+    if not backend.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(
+            f"{name}(): result type {result.dtype} can't be cast to the desired output type "
+            f"{out.dtype}"
+        )
+    if out.shape != result.shape:
+        if out._base is not None:
+            raise RuntimeError(
+                f"{name}(): out= is a view of shape {tuple(out.shape)}, the result has shape "
+                f"{tuple(result.shape)}; a view cannot be resized"
+            )
+        if out.numel():
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements.",
+                UserWarning,
+                stacklevel=3,
+            )
+        out.array = xp_of(out.array).empty(result.shape, out.array.dtype)
+    if result.device != out.device:
+        raise RuntimeError(
+            f"{name}(): expected out on {result.device}, the result's device, got {out.device}"
+        )
+    out.copy_(result)
+    return out
+
+
+def with_out(function):
+    """``function`` taking PyTorch's ``out=`` keyword too (``write_out``)."""
+
+    @functools.wraps(function)
+    def fn(*args, out=None, **kwargs):
+        result = function(*args, **kwargs)
+        return result if out is None else write_out(function.__name__, result, out)
+
+    return fn

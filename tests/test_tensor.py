@@ -608,3 +608,47 @@ def test_numpy_axis_and_keepdims_names_are_taken_like_torch(call):
 def test_a_dim_given_under_both_names_is_refused():
     with pytest.raises(TypeError, match="sum"):
         tg.ones(2, 3).sum(dim=1, axis=1)
+
+
+# ---------------------------------------------------------------------------- out=
+
+
+def test_out_keyword_writes_into_the_given_tensor_as_pytorch():
+    # the tensors tutorial: torch.matmul(tensor, tensor.T, out=y3), torch.mul(..., out=z3)
+    def run(lib):
+        t = lib.ones(4, 4)
+        t[:, 1] = 0
+        y3, z3 = lib.rand_like(t), lib.rand_like(t)
+        kept = y3
+        assert lib.matmul(t, t.T, out=y3) is y3 is kept
+        assert lib.mul(t, t, out=z3) is z3
+        wide = lib.empty(0, dtype=lib.float64)  # empty: resized without a warning
+        lib.add(t, 2, alpha=3, out=wide)
+        s = lib.zeros(4)
+        lib.sum(t, 0, out=s)
+        row = lib.zeros(2, 4)
+        lib.exp(t[0], out=row[1])  # a view: written through to its base
+        c = lib.empty(0)
+        lib.cat([t, t], dim=1, out=c)
+        return y3, z3, wide, s, row, c
+
+    for g, t in zip(run(tg), run(torch)):
+        assert g.dtype == tg.float64 if t.dtype == torch.float64 else g.dtype == tg.float32
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_out_keyword_errors_and_resize_warning_as_pytorch():
+    for lib in (tg, torch):
+        a, w = lib.ones(2, 3), lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="result type Float can't be cast|float32 can't"):
+            lib.mul(a, a, out=lib.empty(2, 3, dtype=lib.long))
+        with pytest.raises(RuntimeError, match="dtype"):  # matmul wants the same dtype
+            lib.matmul(a, a.T, out=lib.empty(2, 2, dtype=lib.float64))
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            lib.mul(w, a, out=lib.empty(2, 3))
+        with lib.no_grad():
+            assert not lib.mul(w, a, out=lib.empty(2, 3)).requires_grad
+        o = lib.empty(5)
+        with pytest.warns(UserWarning, match="resized since it had shape \\[5\\]"):
+            lib.mul(a, 2, out=o)
+        assert tuple(o.shape) == (2, 3) and o.sum().item() == 12
