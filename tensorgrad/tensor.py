@@ -2470,6 +2470,8 @@ class Tensor:
         """Values picked along ``dim`` by ``index`` (as many dims as self):
         out[i][j] = self[i][index[i][j]] for dim=1."""
         dim = wrap_dim(dim, self.ndim)
+        if indexing.scalar_as_vector(self, index):
+            return self.reshape(-1).gather(0, index.reshape(-1)).reshape(index.shape)
         indexing.check_index_tensor(self, dim, index, "gather")
         return indexing.Gather.apply(self, index, dim=dim)
 
@@ -2482,6 +2484,10 @@ class Tensor:
             raise TypeError("scatter(): give exactly one of src and value")
         src = value if src is None else src
         dim = wrap_dim(dim, self.ndim)
+        if indexing.scalar_as_vector(self, index, src):
+            src = src.reshape(-1) if isinstance(src, Tensor) else src
+            out = self.reshape(-1).scatter(0, index.reshape(-1), src, reduce=reduce)
+            return out.reshape(self.shape)
         indexing.check_index_tensor(self, dim, index, "scatter")
         src = to_tensor(src, self).to(self.dtype)
         if reduce is None:
@@ -2497,6 +2503,9 @@ class Tensor:
         """A copy with ``src`` added at ``index`` along ``dim``:
         out[i][index[i][j]] += src[i][j] for dim=1; repeated indices accumulate."""
         dim = wrap_dim(dim, self.ndim)
+        if indexing.scalar_as_vector(self, index, src):
+            out = self.reshape(-1).scatter_add(0, index.reshape(-1), src.reshape(-1))
+            return out.reshape(self.shape)
         indexing.check_index_tensor(self, dim, index, "scatter_add")
         return indexing.ScatterAdd.apply(self, index, src, dim=dim)
 

@@ -282,6 +282,15 @@ def _along(index, dim: int) -> tuple:
     return tuple(grids)
 
 
+def scalar_as_vector(x: Tensor, index, src=None) -> bool:
+    """Whether gather/scatter must read 0-d tensors as 1-d of one element, as PyTorch does
+    (its shape checks compare ``max(ndim, 1)``): none of ``x``, ``index``, ``src`` has more
+    than one dimension and one of them has none. ``zeros(10).scatter_(0, tensor(y), value=1)``
+    (a one-hot label) and ``arange(5.).gather(0, tensor(2))`` are such calls."""
+    ts = [t for t in (x, index, src) if isinstance(t, Tensor)]
+    return all(t.ndim <= 1 for t in ts) and any(t.ndim == 0 for t in ts)
+
+
 def check_index_tensor(x: Tensor, dim: int, index: Tensor, name: str) -> None:
     if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
         raise RuntimeError(
@@ -529,6 +538,16 @@ def scatter_reduce(
             f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
         )
     dim = wrap_dim(dim, input.ndim)
+    if scalar_as_vector(input, index, src):
+        out = scatter_reduce(
+            input.reshape(-1),
+            0,
+            index.reshape(-1),
+            src.reshape(-1),
+            reduce,
+            include_self=include_self,
+        )
+        return out.reshape(input.shape)
     check_index_tensor(input, dim, index, "scatter_reduce")
     _check_src(input, index, src, "scatter_reduce")
     return ScatterReduce.apply(input, index, src, dim=dim, reduce=reduce, include_self=include_self)

@@ -170,7 +170,12 @@ OPS = [
     OpSpec(
         "gather",
         lambda lib, x, i: x.gather(0, i),
-        [((3, 4), const([[0, 2], [0, 0], [2, 1], [1, 2], [0, 0]])), ((4,), const([3, 3, 0]))],
+        [
+            ((3, 4), const([[0, 2], [0, 0], [2, 1], [1, 2], [0, 0]])),
+            ((4,), const([3, 3, 0])),
+            ((4,), const(2)),  # PyTorch reads a 0-d index or input as 1-d of one element
+            ((), const([0, 0])),
+        ],
     ),
     OpSpec(
         "gather",
@@ -188,7 +193,11 @@ OPS = [
     OpSpec(
         "scatter",
         lambda lib, x, i, s: x.scatter(0, i, s),
-        [((3, 4), const([[2, 0, 1, 1], [0, 2, 2, 0]]), (2, 4))],
+        [
+            ((3, 4), const([[2, 0, 1, 1], [0, 2, 2, 0]]), (2, 4)),
+            ((5,), const(2), ()),  # 0-d index and src: as 1-d of one element
+            ((), const(0), ()),  # (src of shape (2,): PyTorch's backward raises)
+        ],
     ),
     OpSpec(
         "scatter",
@@ -210,6 +219,7 @@ OPS = [
             ((3, 2), const([[0, 1], [0, 1], [2, 0], [0, 0]]), (4, 2)),
             ((3, 2), const([[0], [0], [2]]), (3, 1)),
             ((5,), const([4, 4, 0, 4]), (4,)),
+            ((5,), const(4), ()),  # 0-d index and src: as 1-d of one element
         ],
     ),
     OpSpec(
@@ -703,6 +713,17 @@ def test_scatter_with_src_larger_than_index():
         inputs = [tg.tensor(x, requires_grad=True), tg.tensor(src, requires_grad=True)]
         assert tg.autograd.gradcheck(f, inputs)
         assert tg.autograd.gradgradcheck(f, inputs)
+
+
+def test_one_hot_by_scatter_of_a_zero_dim_index_as_the_data_tutorial():
+    # the "Datasets & DataLoaders" tutorial's target_transform
+    for lib in (tg, torch):
+        y = lib.zeros(10, dtype=lib.float).scatter_(0, lib.tensor(3), value=1)
+        assert y.tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        r = lib.zeros(4).scatter_reduce(0, lib.tensor(1), lib.tensor([2.0, 5.0]), "amax")
+        assert r.tolist() == [0, 2, 0, 0]
+    with pytest.raises(RuntimeError, match="index has 0 dimensions"):
+        tg.zeros(2, 3).scatter(0, tg.tensor(1), 1.0)  # a 0-d index for a 2-d tensor still raises
 
 
 def test_index_select_rejects_negative_indices():
