@@ -67,6 +67,7 @@ from .tensor import Tensor
 
 __all__ = [
     "CheckpointError",
+    "WeightsOnlyError",
     "load",
     "load_checkpoint",
     "load_safetensors",
@@ -85,6 +86,12 @@ _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "rng_state", "ex
 class CheckpointError(RuntimeError):
     """A file that cannot be loaded (not a tensorgrad file, truncated, corrupt, or a model,
     optimizer or scheduler it does not fit); the message names the file and the problem."""
+
+
+class WeightsOnlyError(CheckpointError, pickle.UnpicklingError):
+    """A pickle that ``weights_only=True`` refuses (it names a global that is not allowed): a
+    ``pickle.UnpicklingError`` as PyTorch raises, which scripts catch to load again with
+    ``weights_only=False``, and a :class:`CheckpointError` like every refused file."""
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -388,7 +395,7 @@ def load(
         except CheckpointError:
             raise
         except serialization.ForbiddenGlobal as e:
-            raise CheckpointError(e.explain(path)) from None
+            raise WeightsOnlyError(e.explain(path)) from None
         except Exception as e:  # zipfile (a CRC-32 mismatch...), JSON, NumPy, a bad manifest
             raise CheckpointError(f"{path!r} is corrupt: {type(e).__name__}: {e}") from None
 

@@ -431,6 +431,18 @@ def test_weights_only_false_loads_other_objects_of_a_trusted_torch_file(tmp_path
         assert tg.load(tmp_path / "run.pt")["args"].lr == 0.1
 
 
+def test_a_weights_only_refusal_is_an_unpickling_error_as_pytorchs(tmp_path):
+    # scripts catch pickle.UnpicklingError from torch.load(path) (weights_only=True by default)
+    # to load a whole saved model again with weights_only=False
+    torch.save(torch.nn.Linear(2, 3), tmp_path / "model.pt")
+    for load in (torch.load, tg.load):
+        with pytest.raises(pickle.UnpicklingError):
+            load(tmp_path / "model.pt")
+    with pytest.raises(CheckpointError, match=r"model\.pt.*torch\.nn"):
+        tg.load(tmp_path / "model.pt")
+    assert tuple(tg.load(tmp_path / "model.pt", weights_only=False).weight.shape) == (3, 2)
+
+
 # ----------------------------------------------------------------------------- corrupt files
 
 
