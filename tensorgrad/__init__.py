@@ -257,9 +257,22 @@ def _function(name):
 
 
 # torch.matmul(a, b, out=c) and the other functions of several tensors taking out=
-matmul, cat, concat, concatenate, stack = (
-    _args.with_out(f) for f in (matmul, cat, concat, concatenate, stack)
+matmul, cat, concat, concatenate, stack, where, tensordot = (
+    _args.with_out(f) for f in (matmul, cat, concat, concatenate, stack, where, tensordot)
 )
+sort, topk, kthvalue, masked_select, take, nonzero = (
+    _args.with_out(f) for f in (sort, topk, kthvalue, masked_select, take, nonzero)
+)
+hstack, vstack, dstack, column_stack = (
+    _args.with_out(f) for f in (hstack, vstack, dstack, column_stack)
+)
+# torch.arange(5, out=t), torch.zeros(2, 3, out=t): made in out's dtype and written into it
+_FACTORIES = (arange, zeros, ones, empty, full, rand, randn, randint, linspace, logspace, eye)
+arange, zeros, ones, empty, full, rand, randn, randint, linspace, logspace, eye = (
+    _args.with_factory_out(f) for f in _FACTORIES
+)
+randperm = _args.with_factory_out(randperm)
+del _FACTORIES
 
 
 # torch.exp(x) and friends: the functional form of every Tensor method of the same name

@@ -389,7 +389,7 @@ SAME_DTYPE_OUT = frozenset(
 )
 
 
-def write_out(name: str, result, out):
+def write_out(name: str, result, out, *, warn_resize: bool = True):
     """PyTorch's ``out=`` keyword: ``result`` is written into ``out`` (a tuple of results into
     a tuple of tensors), which is returned. ``out`` is resized when its shape differs (with
     PyTorch's deprecation warning unless it was empty) and keeps its dtype, into which the result
@@ -398,7 +398,8 @@ def write_out(name: str, result, out):
     if isinstance(result, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
             raise TypeError(f"{name}(): out= must be a tuple of {len(result)} tensors")
-        return type(result)(write_out(name, r, o) for r, o in zip(result, out))
+        written = [write_out(name, r, o, warn_resize=warn_resize) for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
     if not isinstance(out, Tensor) or not isinstance(result, Tensor):
         raise TypeError(f"{name}(): out= takes a Tensor, got {type(out).__name__}")
     if GradMode.enabled and (result.requires_grad or out.requires_grad):
@@ -421,7 +422,7 @@ def write_out(name: str, result, out):
                 f"{name}(): out= is a view of shape {tuple(out.shape)}, the result has shape "
                 f"{tuple(result.shape)}; a view cannot be resized"
             )
-        if out.numel():
+        if out.numel() and warn_resize:
             warnings.warn(
                 f"An output with one or more elements was resized since it had shape "
                 f"{list(out.shape)}, which does not match the required output shape "
@@ -446,5 +447,28 @@ def with_out(function):
     def fn(*args, out=None, **kwargs):
         result = function(*args, **kwargs)
         return result if out is None else write_out(function.__name__, result, out)
+
+    return fn
+
+
+def with_factory_out(function):
+    """A creation function (``zeros``, ``arange``, ``rand``, ...) taking PyTorch's ``out=``:
+    the values are made in ``out``'s dtype (a ``dtype=`` that differs raises) and written into
+    ``out``, resized to the result's shape without a warning as PyTorch's factories do."""
+
+    @functools.wraps(function)
+    def fn(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{function.__name__}(): out= takes a Tensor, got {type(out).__name__}")
+        dtype = kwargs.get("dtype")
+        if dtype is not None and backend.to_dtype(dtype) != out.dtype:
+            raise RuntimeError(
+                f"{function.__name__}(): dtype {backend.to_dtype(dtype)} does not match dtype of "
+                f"out parameter ({out.dtype})"
+            )
+        kwargs.update(dtype=out.dtype, device=out.device)
+        return write_out(function.__name__, function(*args, **kwargs), out, warn_resize=False)
 
     return fn

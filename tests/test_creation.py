@@ -504,3 +504,24 @@ def test_default_device_leaves_tensor_derived_and_numpy_tensors(default_device):
     assert (x * 2).device == tg.device("cpu")
     tg.set_default_device(None)
     assert tg.get_default_device() == tg.device("cpu")
+
+
+def test_factories_take_out_and_make_its_dtype_as_pytorch():
+    def run(lib):
+        o = lib.empty(6)
+        assert lib.zeros(2, 3, out=o) is o  # resized without a warning
+        long = lib.empty(0, dtype=lib.long)
+        lib.arange(4, out=long)
+        dbl = lib.empty(0, dtype=lib.float64)
+        lib.linspace(0, 1, 5, out=dbl)
+        e = lib.eye(2, out=lib.empty(0, dtype=lib.long))
+        r = lib.rand(3, out=lib.empty(0, dtype=lib.float64))
+        with pytest.raises(RuntimeError, match="does not match dtype of out"):
+            lib.zeros(2, dtype=lib.float32, out=lib.empty(2, dtype=lib.long))
+        return o, long, dbl, e, r
+
+    *same, rand_g = run(tg)
+    *want, rand_t = run(torch)
+    for g, t in zip(same, want, strict=True):
+        _check(g, t)
+    _check(rand_g, rand_t, values=False)

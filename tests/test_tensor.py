@@ -630,10 +630,16 @@ def test_out_keyword_writes_into_the_given_tensor_as_pytorch():
         lib.exp(t[0], out=row[1])  # a view: written through to its base
         c = lib.empty(0)
         lib.cat([t, t], dim=1, out=c)
-        return y3, z3, wide, s, row, c
+        w = lib.where(t > 0, t, -t, out=lib.empty(4, 4))
+        values, indices = lib.empty(4), lib.empty(4, dtype=lib.long)
+        got = lib.max(t, 1, out=(values, indices))  # a tuple of results into a tuple of tensors
+        assert got.values is values and got[1] is indices
+        pair = (lib.empty(0), lib.empty(0, dtype=lib.long))
+        top = lib.topk(lib.tensor([2.0, 5.0, 1.0, 4.0]), 2, out=pair)
+        return y3, z3, wide, s, row, c, w, values, indices, *top
 
-    for g, t in zip(run(tg), run(torch)):
-        assert g.dtype == tg.float64 if t.dtype == torch.float64 else g.dtype == tg.float32
+    for g, t in zip(run(tg), run(torch), strict=True):
+        assert str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
         np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-6)
 
 
