@@ -72,8 +72,9 @@ def _check_v(v: tuple, other: tuple, other_is_tuple: bool) -> None:
             )
 
 
-def _grads(outputs, inputs, grad_outputs=None, create_graph=False) -> tuple:
-    """``autograd.grad`` over the outputs that require grad; ``None`` for unreached inputs."""
+def vjp_of(outputs, inputs, grad_outputs=None, create_graph=False) -> tuple:
+    """``Σ_k grad_outputs[k]ᵀ ∂outputs[k]/∂inputs``: ``autograd.grad`` over the outputs that
+    require grad (the graph kept); ``None`` for an input the outputs do not reach."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
@@ -143,11 +144,11 @@ def double_backward_linearize(outputs: tuple, inputs: tuple, strict: bool = Fals
     kept = [i for i, o in enumerate(outputs) if o is not None]
     with enable_grad():
         u = tuple(zeros_like(outputs[i], requires_grad=True) for i in kept)
-        jt_u = _grads(tuple(outputs[i] for i in kept), inputs, u, create_graph=True)
+        jt_u = vjp_of(tuple(outputs[i] for i in kept), inputs, u, create_graph=True)
     _check_requires_grad(jt_u, "grad_inputs", strict)
 
     def jacobian_vector_product(v: tuple, create_graph: bool = False) -> tuple:
-        jv = dict(zip(kept, _grads(jt_u, u, v, create_graph) if u else ()))
+        jv = dict(zip(kept, vjp_of(jt_u, u, v, create_graph) if u else ()))
         return tuple(jv.get(i) for i in range(len(outputs)))
 
     return jacobian_vector_product
@@ -171,7 +172,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                 "Tensor with a single element."
             )
         with set_grad_enabled(create_graph or is_grad_enabled()):
-            res = _grads(outputs, inputs, v, create_graph)
+            res = vjp_of(outputs, inputs, v, create_graph)
             res = _zeros_for_none(res, inputs, strict, create_graph)
     return (
         _unpack(_finish(outputs, create_graph), is_out_tuple),
@@ -238,7 +239,7 @@ def jacobian(
             rows = [[] for _ in inputs]
             flat = out.reshape(-1)
             for k in range(out.numel()):
-                row = _grads((flat[k],), inputs, create_graph=create_graph)
+                row = vjp_of((flat[k],), inputs, create_graph=create_graph)
                 row = _zeros_for_none(row, inputs, strict, create_graph)
                 for acc, g in zip(rows, row):
                     acc.append(g)
@@ -294,7 +295,7 @@ def _second_order(func, inputs, v, create_graph, strict, fn_name):
             "single Tensor with a single element."
         )
     out = _scalar_output(func, fn_name)(*inputs)
-    jac = _grads((out,), inputs, create_graph=True)
+    jac = vjp_of((out,), inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", strict)
     return is_in_tuple, inputs, v, out, jac
 
@@ -304,7 +305,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     with enable_grad():
         is_tuple, inputs, v, out, jac = _second_order(func, inputs, v, create_graph, strict, "vhp")
         with set_grad_enabled(create_graph or is_grad_enabled()):
-            res = _grads(jac, inputs, v, create_graph)
+            res = vjp_of(jac, inputs, v, create_graph)
             res = _zeros_for_none(res, inputs, strict, create_graph)
     return _finish(out, create_graph), _unpack(_finish(res, create_graph), is_tuple)
 

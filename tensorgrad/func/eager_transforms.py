@@ -20,9 +20,8 @@ from __future__ import annotations
 import contextlib
 import functools
 
-from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import AccumulateGrad
-from ..autograd.functional import double_backward_linearize
+from ..autograd.functional import double_backward_linearize, vjp_of
 from ..creation import eye, zeros_like
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
@@ -91,19 +90,7 @@ def _detach(tree):
 
 def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False) -> tuple:
     """``Σ_k grad_outputs[k]ᵀ ∂outputs[k]/∂inputs``, zeros for inputs the outputs miss."""
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    if not pairs:
-        return tuple(zeros_like(x) for x in inputs)
-    grads = autograd_grad(
-        [o for o, _ in pairs],
-        list(inputs),
-        [g for _, g in pairs],
-        retain_graph=True,
-        create_graph=create_graph,
-        allow_unused=True,
-    )
+    grads = vjp_of(list(outputs), list(inputs), grad_outputs, create_graph)
     return tuple(zeros_like(x) if g is None else g for g, x in zip(grads, inputs))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ..autograd import engine
 from ..autograd.function import Function
+from ..func.pytree import tree_flatten, tree_unflatten
 from ..grad_mode import GradMode
 from ..tensor import Tensor
 from . import fuse as fusion
@@ -51,8 +52,12 @@ class GraphedForward(CompiledFunction):
     def _recording_done(self, rec: Recorder, tensors: list, out):
         if not GradMode.enabled:
             return super()._recording_done(rec, tensors, out)
-        leaves = []
-        template = _template(out, leaves)
+        values, spec = tree_flatten(out)
+        leaves = [t for t in values if isinstance(t, Tensor)]
+        # the result's nesting and its other values, a None where each tensor goes (the
+        # recording's own tensors, with their graph, are not kept)
+        template = ([None if isinstance(v, Tensor) else v for v in values], spec)
+        is_tensor = [isinstance(v, Tensor) for v in values]
         differentiable = [t for t in leaves if t.requires_grad]
         if not differentiable:
             return lambda: None
@@ -67,7 +72,14 @@ class GraphedForward(CompiledFunction):
         def finish():
             try:
                 return GraphedReplay(
-                    rec, n_forward, template, leaves, g_slots, targets, grads, self.fuse
+                    rec,
+                    n_forward,
+                    (template, is_tensor),
+                    leaves,
+                    g_slots,
+                    targets,
+                    grads,
+                    self.fuse,
                 )
             except _NotReplayable:  # an output or gradient that is not an array it made
                 return None
@@ -117,8 +129,9 @@ class GraphedReplay(Replay):
     def run(self, tensors: list):
         inputs = [t for t in tensors if t.requires_grad]
         params = self.targets[len(inputs) :]
-        outs = _Graphed.apply(self, [t.array for t in tensors], *inputs, *params)
-        return _fill(self.template, outs)
+        outs = iter(_Graphed.apply(self, [t.array for t in tensors], *inputs, *params))
+        (values, spec), is_tensor = self.template
+        return tree_unflatten([next(outs) if t else v for v, t in zip(values, is_tensor)], spec)
 
 
 class _NotReplayable(Exception):
@@ -151,36 +164,3 @@ class _Graphed(Function):
         values = iter(replay.backward_fn(*ctx.saved_arrays, *seeds))
         grads = [None if n is None else Tensor._make(next(values)) for n in replay.grad_slots]
         return (None, None, *grads)
-
-
-class _Leaf:
-    """The place of the k-th returned tensor in a forward's result (``_template``)."""
-
-    __slots__ = ("k",)
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-
-
-def _template(x, leaves: list):
-    """``x`` (a tensor, or tuples, lists and dicts of them and of other values) with each
-    tensor replaced by a ``_Leaf`` and appended to ``leaves``."""
-    if isinstance(x, Tensor):
-        leaves.append(x)
-        return _Leaf(len(leaves) - 1)
-    if type(x) in (tuple, list):
-        return type(x)(_template(v, leaves) for v in x)
-    if type(x) is dict:
-        return {k: _template(v, leaves) for k, v in x.items()}
-    return x
-
-
-def _fill(template, outs: tuple):
-    """The result ``template`` describes, with the node's output tensors in their places."""
-    if type(template) is _Leaf:
-        return outs[template.k]
-    if type(template) in (tuple, list):
-        return type(template)(_fill(v, outs) for v in template)
-    if type(template) is dict:
-        return {k: _fill(v, outs) for k, v in template.items()}
-    return template
