@@ -87,6 +87,12 @@ MODULES: dict[str, TorchModule] = {
     "torch.special": TorchModule(("tensorgrad.special",)),
     "torch.linalg": TorchModule(("tensorgrad.linalg",)),
     "torch.version": TorchModule(shims="VERSION"),
+    # tg.compile lives in tensorgrad.jit; torch.jit's names are TorchScript's identities
+    "torch.jit": TorchModule(("tensorgrad.torchscript",)),
+    "torch.utils.tensorboard": TorchModule(("tensorgrad.summary",)),
+    "torch.utils.tensorboard.writer": TorchModule(("tensorgrad.summary",)),
+    "torch.profiler": TorchModule(("tensorgrad.profiler",)),
+    "torch.autograd.profiler": TorchModule(("tensorgrad.profiler",)),
 }
 
 # torch/distributions' files (PyTorch 2.13): `from torch.distributions.normal import Normal` is
