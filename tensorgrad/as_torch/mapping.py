@@ -91,6 +91,11 @@ MODULES: dict[str, TorchModule] = {
     "torch.jit": TorchModule(("tensorgrad.torchscript",)),
     "torch.utils.tensorboard": TorchModule(("tensorgrad.summary",)),
     "torch.utils.tensorboard.writer": TorchModule(("tensorgrad.summary",)),
+    # torch.multiprocessing re-exports the standard library's (plus tensor sharing through
+    # shared memory, which NumPy-backed tensors get by pickling): set_start_method, Process,
+    # Queue, get_context, cpu_count. A spawned child imports torch afresh: real torch unless
+    # it runs tensorgrad.as_torch.install() itself.
+    "torch.multiprocessing": TorchModule(("multiprocessing",)),
     "torch.profiler": TorchModule(("tensorgrad.profiler",)),
     "torch.autograd.profiler": TorchModule(("tensorgrad.profiler",)),
 }

@@ -93,3 +93,16 @@ def test_summary_writer_writes_json_lines(tmp_path):
     hist = lines[3]
     assert (hist["min"], hist["max"], hist["mean"], hist["num"]) == (0.0, 9.0, 4.5, 10)
     assert sum(hist["bucket_counts"]) == 10 and hist["sum_squares"] == 285.0
+
+
+def test_multiprocessing_is_the_standard_librarys():
+    import multiprocessing
+
+    import torch.multiprocessing as real_mp
+
+    with as_torch.installed():
+        import torch.multiprocessing as mp
+
+        for name in ("set_start_method", "get_context", "Process", "Queue", "cpu_count"):
+            assert getattr(mp, name) is getattr(multiprocessing, name)
+            assert hasattr(real_mp, name)
