@@ -276,6 +276,17 @@ def logical(ufunc, name, a, b) -> Tensor:
     return no_grad_binary(getattr(xp_of(t.array), ufunc.__name__), a, b, name)
 
 
+def _broadcast_phrase(sa: tuple, sb: tuple) -> str:
+    """PyTorch's wording for the last dimension where ``sa`` and ``sb`` fail to broadcast."""
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    d = max(i for i in range(n) if pa[i] != pb[i] and 1 not in (pa[i], pb[i]))
+    return (
+        f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+        f"non-singleton dimension {d}"
+    )
+
+
 def broadcast_shape(name, sa, sb) -> tuple:
     """The shape two shapes broadcast to (NumPy's rule, in Python: ``np.broadcast_shapes``
     builds arrays to find it, several microseconds on every binary op that broadcasts)."""
@@ -286,7 +297,10 @@ def broadcast_shape(name, sa, sb) -> tuple:
     out = []
     for x, y in zip((1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb):
         if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"{name}: shapes {sa} and {sb} cannot be broadcast together")
+            raise RuntimeError(
+                f"{name}: {_broadcast_phrase(sa, sb)}: shapes {sa} and {sb} cannot be broadcast "
+                "together"
+            )
         out.append(y if x == 1 else x)
     return tuple(out)
 

@@ -401,6 +401,12 @@ def default_device(device):
     return device if device is not None else DEFAULT_DEVICE
 
 
+class CudaUnavailableError(RuntimeError, AssertionError):
+    """Raised when a tensor or module is sent to 'cuda' and no GPU can be used. PyTorch built
+    without CUDA raises AssertionError ("Torch not compiled with CUDA enabled") and one with
+    CUDA but no GPU a RuntimeError; this is both, so either ``except`` clause catches it."""
+
+
 _cupy = None
 _cupy_missing: str | None = None  # why CuPy could not be used, once tried
 
@@ -418,13 +424,14 @@ def cupy():
                     raise RuntimeError("no CUDA device visible")
             except Exception as e:  # ImportError, CUDA driver errors
                 _cupy_missing = (
-                    f"device 'cuda' needs CuPy and a CUDA GPU ({type(e).__name__}: {e}); "
+                    ("Torch not compiled with CUDA enabled: " if isinstance(e, ImportError) else "")
+                    + f"device 'cuda' needs CuPy and a CUDA GPU ({type(e).__name__}: {e}); "
                     "install it with `pip install tensorgrad[cuda]`"
                 )
             else:
                 _cupy = cp
                 return _cupy
-        raise RuntimeError(_cupy_missing)
+        raise CudaUnavailableError(_cupy_missing)
     return _cupy
 
 

@@ -396,7 +396,8 @@ class Tensor:
         tensor to the host."""
         if self.requires_grad and GradMode.enabled and not force:
             raise RuntimeError(
-                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                f"instead. (tensor of shape {self.shape}, dtype {self.dtype})"
             )
         _recorder.host_read("tensor.numpy()")
         if type(self.array) is not np.ndarray:
@@ -411,8 +412,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number; RuntimeError for any other."""
         if self.array.size != 1:
             raise RuntimeError(
-                f"a tensor with {self.array.size} elements (shape {self.shape}) cannot be "
-                "converted to a Python scalar"
+                f"a Tensor with {self.array.size} elements cannot be converted to Scalar (shape "
+                f"{self.shape}); use .tolist(), or index one element first"
             )
         _recorder.host_read("tensor.item()")
         return self.array.item()
@@ -585,7 +586,8 @@ class Tensor:
         tensors can require grad, and only leaves can stop requiring it."""
         if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients, got dtype {self.dtype}"
+                "only Tensors of floating point dtype can require gradients, got dtype "
+                f"{self.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
@@ -3139,19 +3141,22 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
         )
-    if a.array.dtype != b.array.dtype:
-        dt = backend.result_type(a, b)
-        a, b = a.to(dt), b.to(dt)
     if type(a.array) is not type(b.array):
         raise RuntimeError(
             f"matmul: expected all tensors on the same device, got {a.device} and {b.device}"
+        )
+    if a.array.dtype != b.array.dtype:  # PyTorch does not promote here: a float64 batch
+        raise RuntimeError(  # into a float32 model is a mistake to report, not to hide
+            f"matmul: mat1 and mat2 must have the same dtype, but got {a.dtype} and {b.dtype} "
+            f"(shapes {a.shape} and {b.shape}); cast one with .to(dtype)"
         )
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
         raise RuntimeError(
-            f"matmul: shapes {a.shape} @ {b.shape} cannot be multiplied "
-            f"({a2.shape[-2]}x{a2.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]})"
+            f"matmul: mat1 and mat2 shapes cannot be multiplied "
+            f"({a2.shape[-2]}x{a2.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]}): "
+            f"shapes {a.shape} @ {b.shape}"
         )
     try:
         broadcast_shape("matmul", a2.shape[:-2], b2.shape[:-2])
@@ -3185,9 +3190,23 @@ def cat(tensors, dim: int = 0) -> Tensor:
         if t.ndim != ref.ndim or any(
             t.shape[d] != ref.shape[d] for d in range(ref.ndim) if d != dim
         ):
+            bad = next(
+                (
+                    d
+                    for d in range(ref.ndim)
+                    if d != dim and t.ndim == ref.ndim and t.shape[d] != ref.shape[d]
+                ),
+                None,
+            )
+            sizes = (
+                f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                f"{ref.shape[bad]} but got size {t.shape[bad]} for tensor number {i} in the list: "
+                if bad is not None
+                else ""
+            )
             raise RuntimeError(
-                f"cat: tensor {i} has shape {t.shape}, which does not match shape {ref.shape} "
-                f"of tensor 0 outside dimension {dim}"
+                f"cat: {sizes}tensor {i} has shape {t.shape}, which does not match shape "
+                f"{ref.shape} of tensor 0 outside dimension {dim}"
             )
         if t.device != ref.device:
             raise RuntimeError(
@@ -3207,7 +3226,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(
-                f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
+                f"stack expects each tensor to be equal size, but got {tensors[0].shape} at "
                 f"entry 0 and {t.shape} at entry {i}"
             )
     dim = wrap_dim(dim, tensors[0].ndim + 1)

@@ -95,7 +95,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """x - log sum e^x along ``dim``: the log of ``softmax``, without its underflow."""
     x = input if dtype is None else input.to(dtype)
-    return x.log_softmax(_implicit_dim(x, dim))  # one op: fused.LogSoftmax
+    return x.log_softmax(_implicit_dim(x, dim, "log_softmax"))  # one op: fused.LogSoftmax
 
 
 def gumbel_softmax(
@@ -204,7 +204,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """softmax(-x) along ``dim``: e^-x / sum e^-x. ``dim=None`` picks PyTorch's legacy
     implicit dimension, as ``softmax``; ``_stacklevel`` is accepted for PyTorch's signature."""
     x = -input if dtype is None else (-input).to(dtype)
-    return x.softmax(_implicit_dim(x, dim))
+    return x.softmax(_implicit_dim(x, dim, "softmin"))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -374,9 +374,15 @@ def rrelu_(
     return _in_place(input, lambda x: rrelu(x, lower, upper, training))
 
 
-def _implicit_dim(x: Tensor, dim):
+def _implicit_dim(x: Tensor, dim, name: str = "softmax"):
     if dim is not None:
         return dim
+    warnings.warn(  # PyTorch's warning, worded as there so that filters written for it match
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=3,
+    )
     return 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy choice when dim is omitted
 
 

@@ -106,9 +106,13 @@ class Linear(Module):
 
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
+            rows = math.prod(input.shape[:-1]) if input.ndim > 1 else 1
+            cols = input.shape[-1] if input.ndim else 1
             raise RuntimeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"expected input with last dimension {self.in_features}, got shape {input.shape}"
+                f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+                f"{self.in_features}x{self.out_features}): expected input with last dimension "
+                f"{self.in_features}, got shape {input.shape}"
             )
         return linear(input, self.weight, self.bias)
 

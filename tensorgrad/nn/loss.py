@@ -99,8 +99,8 @@ def _check_pair(input: Tensor, target: Tensor, name: str) -> None:
             f"{input.shape}"
         ) from None
     warnings.warn(
-        f"{name}: using a target size {target.shape} that is different to the input size "
-        f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+        f"{name}: Using a target size ({target.shape}) that is different to the input size "
+        f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
         "Please ensure they have the same size.",
         stacklevel=4,
     )
@@ -385,6 +385,11 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
             f"{target.dtype} target of shape {target.shape} for input of shape {input.shape} "
             "(class-probability targets must have the input's shape)"
         )
+    if target.array.dtype.itemsize != 8 and target.array.dtype.kind != "u":
+        raise RuntimeError(  # PyTorch refuses int32 class indices (only int64 and uint8)
+            f"{name}: expected target dtype to be Long or Byte, but got {target.dtype} (target "
+            f"of shape {target.shape}); convert it with target.long()"
+        )
     expected = (input.shape[0], *input.shape[2:]) if input.ndim >= 2 else ()
     if target.shape == expected:
         return
@@ -393,8 +398,11 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
             f"{name}: expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]}); input of shape {input.shape}, target of shape {target.shape}"
         )
+    multi = (
+        "0D or 1D target tensor expected, multi-target not supported: " if input.ndim <= 2 else ""
+    )
     raise RuntimeError(
-        f"{name}: expected target of shape {expected} for input of shape {input.shape}, "
+        f"{name}: {multi}expected target of shape {expected} for input of shape {input.shape}, "
         f"got {target.shape}"
     )
 

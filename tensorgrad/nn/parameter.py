@@ -118,7 +118,8 @@ class UninitializedTensorMixin:
     def requires_grad_(self, requires_grad: bool = True):
         if requires_grad and not self.is_floating_point():
             raise RuntimeError(
-                f"only floating point tensors can require gradients, got dtype {self.dtype}"
+                "only Tensors of floating point dtype can require gradients, got dtype "
+                f"{self.dtype}"
             )
         self.requires_grad = requires_grad
         return self

@@ -51,7 +51,8 @@ def _check_indices(idx, num: int, name: str) -> None:
             bad = low if low < 0 else high
             raise IndexError(
                 f"{name}: index {bad} is out of range for num_embeddings={num} (valid indices "
-                f"are 0 to {num - 1}; index tensor of shape {tuple(idx.shape)})"
+                f"are 0 to {num - 1}; index tensor of shape {tuple(idx.shape)}): index out of "
+                "range in self"
             )
 
 

@@ -205,8 +205,9 @@ def mm(a, b):
     _require_ndim("mm", "mat2", b, 2)
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
-            f"mm: shapes {a.shape} and {b.shape} cannot be multiplied "
-            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+            f"mm: mat1 and mat2 shapes cannot be multiplied "
+            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]}): shapes {a.shape} and "
+            f"{b.shape}"
         )
     return matmul(a, b)
 
