@@ -1109,7 +1109,7 @@ def test_sizes_from_argument_values_are_guards():
 
     def step(x, mask, labels):
         distinct = tg.unique(labels).numel()  # a Python int the step goes on with
-        return x[mask].sum() * distinct + F.one_hot(labels).sum(0).float() @ x[:4, :1].sum(1)
+        return x[mask].sum() * distinct + F.one_hot(labels).sum(0).double() @ x[:4, :1].sum(1)
 
     compiled = tg.compile(step, fuse=False)
     rng = np.random.default_rng(0)
