@@ -838,5 +838,5 @@ def test_second_derivatives_through_the_inputs_without_a_first_derivative_like_t
 def test_binary_special_functions_refuse_shapes_that_do_not_broadcast(call):
     with pytest.raises(RuntimeError):
         call(torch)
-    with pytest.raises(RuntimeError, match=r"special\.\w+: shapes \(\d"):
+    with pytest.raises(RuntimeError, match=r"special\.\w+: .*shapes \(\d"):
         call(tg)
