@@ -862,11 +862,11 @@ class Tensor:
 
     def add(self, other, *, alpha=1) -> Tensor:
         """self + alpha * other, broadcast after type promotion; ``other`` may be a number."""
-        return self + (other * alpha if alpha != 1 else other)
+        return self + _scaled(self, other, alpha)
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """self - alpha * other (``subtract`` is PyTorch's alias); bool operands raise."""
-        return self - (other * alpha if alpha != 1 else other)
+        return self - _scaled(self, other, alpha)
 
     subtract = sub
 
@@ -906,7 +906,7 @@ class Tensor:
     def fmod(self, other) -> Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
         if backend.result_type(self, other).kind != "f":  # integers stay integers (no gradient)
-            return no_grad_binary(xp_of(self.array).fmod, self, other, "fmod")
+            return no_grad_binary(elementwise.fmod, self, other, "fmod")
         return binary(elementwise.Fmod, self, other)
 
     def pow(self, exponent) -> Tensor:
@@ -1766,9 +1766,9 @@ class Tensor:
 
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         """Sum over ``dim`` (all dims when None or empty); bool and integer tensors sum in
-        int64. ``dtype`` casts the input first."""
+        int64 unless ``dtype`` is given, which casts the input first."""
         x = self if dtype is None else self.to(dtype)
-        if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
+        if dtype is None and x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
             x = x.long()  # integer sums accumulate in int64, as PyTorch
         return reduce.Sum.apply(x, dims=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -1952,15 +1952,17 @@ class Tensor:
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where every element over ``dim`` (all dims when None) is
-        nonzero; no gradient."""
+        nonzero; no gradient. A uint8 tensor gives uint8 0/1 (PyTorch's legacy rule)."""
         xp, axis = xp_of(self.array), numpy_axis(dim, self.ndim)
-        return Tensor._make(_recorder.call(xp.all, self.array, axis, keepdims=keepdim))
+        out = Tensor._make(_recorder.call(xp.all, self.array, axis, keepdims=keepdim))
+        return out.to(np.uint8) if self.array.dtype == np.uint8 else out
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """A bool tensor, True where some element over ``dim`` (all dims when None) is
-        nonzero; no gradient."""
+        nonzero; no gradient. A uint8 tensor gives uint8 0/1 (PyTorch's legacy rule)."""
         xp, axis = xp_of(self.array), numpy_axis(dim, self.ndim)
-        return Tensor._make(_recorder.call(xp.any, self.array, axis, keepdims=keepdim))
+        out = Tensor._make(_recorder.call(xp.any, self.array, axis, keepdims=keepdim))
+        return out.to(np.uint8) if self.array.dtype == np.uint8 else out
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over ``dim`` (all dims when None), int64."""
@@ -2624,12 +2626,12 @@ class Tensor:
     def add_(self, other, *, alpha=1) -> Tensor:
         """self += alpha * other in place; returns self. ``other`` broadcasts to self's
         shape, never the other way."""
-        other = other * alpha if alpha != 1 else other
+        other = _scaled(self, other, alpha)
         return views.apply_binary(self, elementwise.Add, other)
 
     def sub_(self, other, *, alpha=1) -> Tensor:
         """self -= alpha * other in place; returns self (``subtract_`` is PyTorch's alias)."""
-        other = other * alpha if alpha != 1 else other
+        other = _scaled(self, other, alpha)
         return views.apply_binary(self, elementwise.Sub, other)
 
     subtract_ = sub_
@@ -3145,11 +3147,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(
             f"matmul: expected all tensors on the same device, got {a.device} and {b.device}"
         )
-    if a.array.dtype != b.array.dtype:  # PyTorch does not promote here: a float64 batch
-        raise RuntimeError(  # into a float32 model is a mistake to report, not to hide
-            f"matmul: mat1 and mat2 must have the same dtype, but got {a.dtype} and {b.dtype} "
-            f"(shapes {a.shape} and {b.shape}); cast one with .to(dtype)"
-        )
+    if a.array.dtype != b.array.dtype or a.array.dtype == np.bool_:
+        _product_dtype_error(a, b)
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
@@ -3171,6 +3170,51 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if b.ndim == 1:
         out = out.squeeze(-1)
     return out
+
+
+def _scaled(self: Tensor, other, alpha):
+    """``alpha * other`` for ``add``/``sub``, computed in the dtype of ``self + other``, as
+    PyTorch scales after promotion: ``add(int8 t, uint8 200, alpha=2)`` is 400 (int16), not
+    144 wrapped around in uint8. A float ``alpha`` with integer tensors raises; with bool
+    tensors ``alpha`` counts as a bool."""
+    if alpha == 1:
+        return other
+    dt = backend.result_type(self, other)
+    if dt.kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if dt.kind == "b":
+        return other if alpha else other & False
+    if isinstance(other, Tensor) and other.array.dtype != dt:
+        other = other.to(dt)
+    return other * alpha
+
+
+# the C type names in PyTorch's matrix product errors ("float != double")
+_C_TYPE_NAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+    "bool": "bool",
+}  # fmt: skip
+
+
+def _product_dtype_error(a: Tensor, b: Tensor):
+    """Matrix products do not promote: PyTorch's ``float32 @ float64`` raises (a float64 input
+    to a float32 ``nn.Linear`` too), and bool products are not implemented."""
+    na, nb = a.array.dtype.name, b.array.dtype.name
+    if na == nb:  # bool
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if a.ndim == 1 and b.ndim == 1:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {_TYPE_NAMES[na]} and "
+            f"{_TYPE_NAMES[nb]}"
+        )
+    raise RuntimeError(  # a float64 batch into a float32 model: a mistake to report, not hide
+        f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[na]} != "
+        f"{_C_TYPE_NAMES[nb]} (matmul: mat1 and mat2 must have the same dtype; shapes {a.shape} "
+        f"and {b.shape}, cast one with .to(dtype))"
+    )
 
 
 def cat(tensors, dim: int = 0) -> Tensor:

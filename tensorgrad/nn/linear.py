@@ -27,7 +27,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == weight.dtype))
     ):  # the common case as one fused op (ops/fused.py: the bias lands in the GEMM's output)
         return fused.Linear.apply(input, weight, bias)
-    out = input @ weight.mT if weight.ndim == 2 else input @ weight
+    out = input @ weight.mT if weight.ndim == 2 else input @ weight  # raises on mixed dtypes
+    if bias is not None and bias.dtype != out.dtype:  # PyTorch's addmm: no promotion either
+        raise RuntimeError(
+            f"linear: self and mat2 must have the same dtype, but got {bias.dtype} (bias) and "
+            f"{out.dtype}"
+        )
     return out + bias if bias is not None else out
 
 

@@ -385,10 +385,11 @@ def _check_class_target(input: Tensor, target: Tensor, name: str) -> None:
             f"{target.dtype} target of shape {target.shape} for input of shape {input.shape} "
             "(class-probability targets must have the input's shape)"
         )
-    if target.array.dtype.itemsize != 8 and target.array.dtype.kind != "u":
-        raise RuntimeError(  # PyTorch refuses int32 class indices (only int64 and uint8)
-            f"{name}: expected target dtype to be Long or Byte, but got {target.dtype} (target "
-            f"of shape {target.shape}); convert it with target.long()"
+    if target.array.dtype.name not in ("int64", "uint8"):  # PyTorch takes no int32 classes
+        kind = target.type().rsplit(".", 1)[-1].removesuffix("Tensor")  # 'Int'
+        raise RuntimeError(
+            f"{name}: expected target dtype to be Long or Byte, but got {kind} (class indices "
+            "must be int64: use target.long())"
         )
     expected = (input.shape[0], *input.shape[2:]) if input.ndim >= 2 else ()
     if target.shape == expected:

@@ -238,13 +238,19 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-def add_product(name: str, input, product, beta, alpha):
+def add_product(name: str, input, product, beta, alpha, promote: bool = False):
     """``beta * input + alpha * product``, the ``add*`` ops' shared tail: ``input`` must
     broadcast to the product's shape; with ``beta=0`` it is ignored (nan and inf in it don't
-    propagate) and its gradient is zero, as PyTorch's."""
+    propagate) and its gradient is zero, as PyTorch's. Only ``addr`` (``promote``) promotes
+    an ``input`` of another dtype; the matrix products raise, as PyTorch's."""
     from .._args import to_tensor
 
     input = to_tensor(input, product)
+    if not promote and input.dtype != product.dtype:
+        raise RuntimeError(
+            f"{name}: self and mat2 must have the same dtype, but got {input.dtype} and "
+            f"{product.dtype}"
+        )
     n = len(product.shape)
     padded = (1,) * (n - input.ndim) + tuple(input.shape)
     if input.ndim > n or any(s not in (1, t) for s, t in zip(padded, product.shape)):
@@ -284,7 +290,7 @@ def addr(input, vec1, vec2, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     _require_ndim("addr", "vec1", vec1, 1)
     _require_ndim("addr", "vec2", vec2, 1)
-    return add_product("addr", input, vec1.outer(vec2), beta, alpha)
+    return add_product("addr", input, vec1.outer(vec2), beta, alpha, promote=True)
 
 
 def _dims_list(d) -> list:
