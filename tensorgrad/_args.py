@@ -203,6 +203,8 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
         t = t.to(backend.DEFAULT_FLOAT)
     elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
         t = t.to(backend.DEFAULT_INT)
+    elif kind in "iu" and type(s) is builtins.int:
+        s = wrapped(s, t.array.dtype)
     if t.array.dtype is _HALF and (op is _MUL or op is _DIV):
         if not scalar_first:
             return half_by_scalar(op, t, s)
@@ -210,6 +212,15 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
             return half_by_scalar(op, t, s)
         return half_by_scalar(_MUL, _DIV.apply(1.0, t), s)  # PyTorch: s / t = t.reciprocal() * s
     return op.apply(s, t) if scalar_first else op.apply(t, s)
+
+
+def wrapped(n: builtins.int, np_dtype) -> builtins.int:
+    """The Python int ``n`` cast to the integer dtype as PyTorch casts a scalar operand: modulo
+    2^bits into the dtype's range (``uint8 tensor + 1000`` adds 232; NumPy refuses it)."""
+    info = np.iinfo(np_dtype)
+    if info.min <= n <= info.max:
+        return n
+    return (n - info.min) % (info.max - info.min + 1) + info.min
 
 
 def half_by_scalar(op, a: Tensor, b) -> Tensor:
@@ -254,7 +265,11 @@ def compare(ufunc, name, a: Tensor, b) -> Tensor:
             )
         other = b.array
     elif isinstance(b, PY_SCALARS) or isinstance(b, np.generic):
-        other = b
+        other = (
+            wrapped(b, a.array.dtype)
+            if type(b) is builtins.int and a.array.dtype.kind in "iu"
+            else b
+        )
     else:
         return compare(ufunc, name, a, Tensor._from_data(b, device=a.device))
     xp = xp_of(a.array)

@@ -271,6 +271,8 @@ def apply_binary(x: Tensor, op, other) -> Tensor:
             )
         return rebase(x, result.to(x.dtype))
     other_data = other.array if isinstance(other, Tensor) else other
+    if type(other) is int and x.array.dtype.kind in "iu":  # int8 t += 1000 wraps, as PyTorch's
+        other_data = _args.wrapped(other, x.array.dtype)
     if isinstance(other, Tensor) and type(other_data) is not type(x.array):
         raise RuntimeError(
             f"{op.__name__.lower()}_: expected all tensors on the same device, got {x.device} and "

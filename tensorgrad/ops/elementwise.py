@@ -117,6 +117,7 @@ class Remainder(Op):
     saves_inputs = True
 
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         return xp_of(a if not isinstance(a, (int, float)) else b).remainder(a, b)
 
     def backward(ctx, g):  # a % b = a - floor(a/b) * b
@@ -142,7 +143,10 @@ class Pow(Op):
     saves_output = True
 
     def forward(ctx, a, b):
-        return a**b
+        try:
+            return a**b
+        except ValueError:  # NumPy refuses an integer to a negative integer power
+            return integer_power(a, b)
 
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
@@ -863,8 +867,33 @@ def round_half_even(x, decimals: int = 0):
 
 
 def floor_divide(a, b):
+    check_integer_divisor(a, b)
     xp = xp_of(a if not isinstance(a, (int, float)) else b)
     return xp.floor_divide(a, b)
+
+
+def fmod(a, b):
+    """C's fmod for integer operands (float ones go through ``Fmod``)."""
+    check_integer_divisor(a, b)
+    return xp_of(a if not isinstance(a, (int, float)) else b).fmod(a, b)
+
+
+def check_integer_divisor(a, b) -> None:
+    """Integer ``//``, ``%`` and ``fmod`` by zero raise, as PyTorch's (NumPy gives 0); ``a`` or
+    ``b`` is an array, the other may be a Python number of the array's kind."""
+    array = b if hasattr(b, "dtype") else a
+    if array.dtype.kind in "iub" and not (b.all() if hasattr(b, "all") else b):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def integer_power(a, b):
+    """``a ** b`` for integers where some ``b < 0``, as PyTorch computes it: 1/a^|b| truncated
+    toward zero, so 1 for a = 1, (-1)^b for a = -1 and 0 otherwise (0 ** -1 included)."""
+    xp = xp_of(a if not isinstance(a, int) else b)
+    b = xp.asarray(b)
+    out = a ** xp.maximum(b, 0)
+    unit = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b & 1), 0))
+    return xp.where(b < 0, unit, out).astype(out.dtype, copy=False)
 
 
 def frexp_exponent(x):

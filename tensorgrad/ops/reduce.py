@@ -36,7 +36,7 @@ class Sum(Op):
             if 0 < k < x.ndim and dims == tuple(range(k)):
                 out = cuda_kernels.column_sums(x.reshape(math.prod(x.shape[:k]), -1))
                 return out.reshape((1,) * k + x.shape[k:] if keepdim else x.shape[k:])
-        return x.sum(axis=dims, keepdims=keepdim)
+        return x.sum(axis=dims, keepdims=keepdim, dtype=x.dtype)  # uint8 stays uint8
 
     def backward(ctx, g):  # d sum(x)/dx_i = 1
         (shape,) = ctx.input_shapes
