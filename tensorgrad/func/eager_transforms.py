@@ -211,16 +211,24 @@ def grad(func, argnums=0, has_aux: bool = False):
 # --------------------------------------------------------------------------- vjp and jvp
 
 
+def _call(func, primals: tuple, argnums, has_aux: bool, api: str, leaves, outer_grad) -> tuple:
+    """``func`` on the primals, those at ``argnums`` (None: all) replaced by differentiable
+    copies inside the transform (``outer_grad``: grad mode outside it): ``(the copies, flat,
+    their nesting, output, aux)``."""
+    diff = primals if argnums is None else _slice_argnums(primals, argnums)
+    flat, spec = tree_flatten(diff)
+    inner = [_differentiable(x, leaves, outer_grad) for x in flat]
+    diff = tree_unflatten(inner, spec)
+    args = diff if argnums is None else _replace_args(primals, diff, argnums)
+    output, aux = _split_aux(func(*args), has_aux, api)
+    return inner, spec, output, aux
+
+
 def _vjp(func, primals: tuple, argnums, has_aux: bool, api: str = "vjp(f, *primals)"):
     """``vjp`` differentiating only the primals at ``argnums`` (None: all of them)."""
     outer_grad = is_grad_enabled()
     with _transform() as leaves:
-        diff = primals if argnums is None else _slice_argnums(primals, argnums)
-        flat, spec = tree_flatten(diff)
-        inner = [_differentiable(x, leaves, outer_grad) for x in flat]
-        diff = tree_unflatten(inner, spec)
-        args = diff if argnums is None else _replace_args(primals, diff, argnums)
-        output, aux = _split_aux(func(*args), has_aux, api)
+        inner, spec, output, aux = _call(func, primals, argnums, has_aux, api, leaves, outer_grad)
         flat_out, out_spec = tree_flatten(output)
         _check_tensor_outputs(flat_out, api)
         for out in flat_out:
@@ -266,12 +274,7 @@ def _linearize(func, primals: tuple, argnums, has_aux: bool, api: str):
     output does not depend on the primals) and ``spec`` is the differentiated primals'."""
     outer_grad = is_grad_enabled()
     with _transform() as leaves:
-        diff = primals if argnums is None else _slice_argnums(primals, argnums)
-        flat, spec = tree_flatten(diff)
-        inner = [_differentiable(x, leaves, outer_grad) for x in flat]
-        diff = tree_unflatten(inner, spec)
-        args = diff if argnums is None else _replace_args(primals, diff, argnums)
-        output, aux = _split_aux(func(*args), has_aux, api)
+        inner, spec, output, aux = _call(func, primals, argnums, has_aux, api, leaves, outer_grad)
         flat_out = tree_flatten(output)[0]
         _check_tensor_outputs(flat_out, api)
         keep = outer_grad and _depends_on_outside((output, aux), leaves)
