@@ -72,6 +72,13 @@ def _check_v(v: tuple, other: tuple, other_is_tuple: bool) -> None:
             )
 
 
+def _outputs(func, inputs: tuple, fn_name: str, strict: bool) -> tuple:
+    """``func(*inputs)`` as ``(is_tuple, outputs)``, checked as the user function's outputs."""
+    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return is_tuple, outputs
+
+
 def vjp_of(outputs, inputs, grad_outputs=None, create_graph=False) -> tuple:
     """``Σ_k grad_outputs[k]ᵀ ∂outputs[k]/∂inputs``: ``autograd.grad`` over the outputs that
     require grad (the graph kept); ``None`` for an input the outputs do not reach."""
@@ -159,10 +166,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     with enable_grad():
         is_in_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _prepare(inputs, create_graph, need_graph=True)
-        is_out_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "vjp"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_out_tuple, outputs = _outputs(func, inputs, "vjp", strict)
         if v is not None:
             v = _prepare(_as_tuple(v, "v", "vjp")[1], create_graph, need_graph=False)
             _check_v(v, outputs, is_out_tuple)
@@ -193,10 +197,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                 "The vector v can only be None if the input to the user-provided function is a "
                 "single Tensor with a single element."
             )
-        is_out_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jvp"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_out_tuple, outputs = _outputs(func, inputs, "jvp", strict)
         with set_grad_enabled(create_graph or is_grad_enabled()):
             res = double_backward_linearize(outputs, inputs, strict)(v, create_graph)
             res = _zeros_for_none(res, outputs, strict, create_graph)
@@ -230,10 +231,7 @@ def jacobian(
     with enable_grad():
         is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _prepare(inputs, create_graph, need_graph=True)
-        is_out_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jacobian"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_out_tuple, outputs = _outputs(func, inputs, "jacobian", strict)
         jac = []
         for out in outputs:
             rows = [[] for _ in inputs]
