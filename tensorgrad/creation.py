@@ -179,7 +179,7 @@ def rand(*args, size=None, dtype=None, device=None, requires_grad=False, generat
     """Uniform on [0, 1)."""
 
     def sample(rng, s, d):
-        return rng.random(s, dtype=d) if d in (np.float32, np.float64) else rng.random(s).astype(d)
+        return rng.random(s, dtype=d)
 
     return _random_creation(
         sample, size_args(args, size, "rand"), dtype, device, requires_grad, generator
@@ -190,9 +190,7 @@ def randn(*args, size=None, dtype=None, device=None, requires_grad=False, genera
     """Standard normal."""
 
     def sample(rng, s, d):
-        if d in (np.float32, np.float64):
-            return rng.standard_normal(s, dtype=d)
-        return rng.standard_normal(s).astype(d)
+        return rng.standard_normal(s, dtype=d)
 
     return _random_creation(
         sample, size_args(args, size, "randn"), dtype, device, requires_grad, generator
@@ -327,7 +325,7 @@ def normal(
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return _random_creation(
-            lambda rng, s, d: rng.normal(mean, std, s).astype(d),
+            lambda rng, s, d: rng.normal(mean, std, s, d),
             size,
             dtype,
             device,
@@ -344,13 +342,17 @@ def normal(
 
 
 def _normal(mean, std, dtype, device, generator):
-    """``mean + std * eps`` with eps ~ N(0, 1) of their broadcast shape: one function, so that
-    tg.compile's replay draws again (and checks ``std`` again)."""
+    """``eps std + mean`` with eps ~ N(0, 1) of their broadcast shape in ``dtype`` (as
+    PyTorch: ``N(0, std) + mean`` for a number std): one function, so that tg.compile's replay
+    draws again (and checks ``std`` again)."""
     if backend.is_array(std) and not bool(backend.xp_of(std).all(std >= 0)):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
-    eps = _random.draw(lambda rng: rng.standard_normal(shape), device, generator)
-    return (mean + std * eps).astype(dtype)
+    if not backend.is_array(std):
+        eps = _random.draw(lambda rng: rng.normal(0.0, std, shape, dtype), device, generator)
+        return (eps + mean).astype(dtype)
+    eps = _random.draw(lambda rng: rng.standard_normal(shape, dtype), device, generator)
+    return (eps * std + mean).astype(dtype)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:

@@ -345,8 +345,9 @@ class RandomSampler(Sampler):
     """Random indices: a permutation (``replacement=False``; ``num_samples`` beyond ``n`` chains
     fresh permutations) or ``num_samples`` independent draws (``replacement=True``).
 
-    The draw happens when ``iter()`` is called (the start of an epoch), from ``generator`` or
-    tensorgrad's default generator.
+    The draw happens when ``iter()`` is called (the start of an epoch), from ``generator``, or
+    as PyTorch's without one: a seed drawn from the default generator seeds a new generator
+    that draws the epoch, so a ``manual_seed`` gives PyTorch's order.
     """
 
     def __init__(
@@ -380,11 +381,15 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n, k = len(self.data_source), self.num_samples
-        rng = tg_random.rng(self.generator)
+        generator = self.generator
+        if generator is None:
+            seed = tg_random.default_generator.rng.random_int64()
+            generator = tg_random.Generator().manual_seed(seed)
+        rng = generator.rng
         if self.replacement:
             idx = rng.integers(0, n, size=k)
-        else:
-            idx = np.concatenate([rng.permutation(n) for _ in range(-(-k // n))])[:k]
+        else:  # PyTorch draws one more permutation after k // n whole ones, even if unused
+            idx = np.concatenate([rng.permutation(n) for _ in range(k // n + 1)])[:k]
         return iter(idx.tolist())
 
     def __len__(self) -> int:
@@ -986,7 +991,7 @@ class DataLoader:
     def __iter__(self) -> Iterator:
         # As PyTorch: a base seed for the workers is drawn every epoch, workers or not, so the
         # shuffle order does not depend on num_workers.
-        base_seed = int(tg_random.rng(self.generator).integers(0, 2**62))
+        base_seed = tg_random.rng(self.generator).random_int64()
         index_iter = iter(self._index_sampler)  # draws the epoch's permutation now
         fetcher = _Fetcher(self.dataset, self._auto_collation, self.collate_fn, self.drop_last)
         if self.num_workers > 0:

@@ -5,9 +5,9 @@ Halko, Martinsson and Tropp (2009), algorithms 4.4 and 5.1: for ``A`` of shape (
 m >= n (else work on Aᴴ), a Gaussian R (n, q) gives the range sketch ``Q = qr(A R).Q``; ``niter``
 subspace iterations ``Q = qr(A qr(Aᴴ Q).Q).Q`` sharpen it toward the top singular subspace; then
 ``B = Qᴴ A`` (q, n) is small, ``B = Û S Vᴴ`` and ``A ≈ (Q Û) diag(S) Vᴴ``. For a matrix of rank
-<= q the result is exact up to rounding. R comes from the global generator (``manual_seed``);
-tensorgrad's stream is not PyTorch's, so U and V agree with PyTorch's only up to the sign and
-rounding that a different sketch gives.
+<= q the result is exact up to rounding. R comes from the global generator, whose stream is
+PyTorch's: after the same ``manual_seed`` the sketch is PyTorch's, and U and V agree with
+PyTorch's up to rounding and the signs (NumPy's and PyTorch's LAPACK pick different ones).
 """
 
 from __future__ import annotations

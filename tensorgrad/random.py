@@ -1,19 +1,29 @@
-"""Random numbers: ``Generator`` (PCG64 underneath) and the process-wide default generator.
+"""Random numbers: ``Generator`` (PyTorch's CPU stream, ``random_stream.Stream``) and the
+process-wide default generator.
 
 ``tg.manual_seed(s)`` reseeds the default generator, so every draw that uses it (creation ops,
-dropout, DataLoader shuffling) repeats exactly. ``get_state``/``set_state`` give the state as a
-uint8 tensor, as PyTorch does, so a checkpoint can store it with the weights.
+dropout, DataLoader shuffling) repeats exactly, and draws what ``torch.manual_seed(s)`` makes
+PyTorch draw. ``get_state``/``set_state`` give the state as PyTorch's 5056-byte uint8 tensor
+(its ``CPUGeneratorImplState`` layout), so a state saved by either library loads in the other.
 """
 
 from __future__ import annotations
+
+import struct
+import warnings
 
 import numpy as np
 
 from . import backend
 from .backend import device_of, to_device, xp_of
+from .random_stream import Stream
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default seed: runs repeat even without manual_seed
-_STATE_BYTES = 16 + 16 + 4 + 4 + 8  # PCG64 state, increment, has_uint32, uinteger, seed
+# PyTorch's CPUGeneratorImplState: initial seed, MT19937's left and seeded, next, its 624 words
+# as uint64, three doubles (the middle one: the cached normal), its valid flag, a cached
+# float32 normal and its flag; little-endian with C padding.
+_STATE = struct.Struct("<QiiQ624Qdddi4xf?3x")
+_PCG64_STATE_BYTES = 48  # tensorgrad's states before it drew PyTorch's stream
 
 
 class Generator:
@@ -21,12 +31,13 @@ class Generator:
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
-        self.manual_seed(DEFAULT_SEED)
+        self.rng = Stream(DEFAULT_SEED)
+        self._seed = DEFAULT_SEED
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed & ((1 << 64) - 1)))
+        self.rng.seed(seed)
         return self
 
     def seed(self) -> int:
@@ -39,35 +50,54 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """PyTorch's layout: MT19937's position is kept as ATen's ``left`` (draws until the
+        next regeneration, plus 1) and ``next`` (the next word's index)."""
         from .tensor import Tensor
 
-        s = self.rng.bit_generator.state
-        raw = b"".join(
-            [
-                s["state"]["state"].to_bytes(16, "little"),
-                s["state"]["inc"].to_bytes(16, "little"),
-                int(s["has_uint32"]).to_bytes(4, "little"),
-                int(s["uinteger"]).to_bytes(4, "little"),
-                self._seed.to_bytes(8, "little", signed=True),
-            ]
+        state = self.rng.bit_generator.state["state"]
+        key, pos = state["key"], int(state["pos"])
+        fresh = pos == 624 and np.array_equal(key, self.rng.seeded_key)
+        cached = self.rng.normal_cache
+        raw = _STATE.pack(
+            self._seed & ((1 << 64) - 1),
+            625 - pos,
+            1,
+            0 if fresh else pos,
+            *key.tolist(),
+            0.0,
+            0.0 if cached is None else cached,
+            0.0,
+            cached is not None,
+            0.0,
+            False,
         )
         return Tensor._from_data(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, state) -> Generator:
-        raw = np.asarray(state, dtype=np.uint8).tobytes()
-        if len(raw) != _STATE_BYTES:
-            raise ValueError(f"a generator state has {_STATE_BYTES} bytes, got {len(raw)}")
-        self._seed = int.from_bytes(raw[40:48], "little", signed=True)
-        self.rng = np.random.Generator(np.random.PCG64())
+        raw = np.asarray(getattr(state, "array", state), dtype=np.uint8).tobytes()
+        if len(raw) == _PCG64_STATE_BYTES:
+            seed = int.from_bytes(raw[40:48], "little", signed=True)
+            warnings.warn(
+                "this random state was saved by an older tensorgrad (PCG64), which drew other "
+                f"numbers than PyTorch; the generator restarts from its seed {seed} instead",
+                stacklevel=2,
+            )
+            return self.manual_seed(seed)
+        if len(raw) != _STATE.size:
+            raise RuntimeError(
+                f"Expected a CPUGeneratorImplState of size {_STATE.size} but found the input "
+                f"RNG state size to be {len(raw)} (bytes)"
+            )
+        seed, left, _, _, *rest = _STATE.unpack(raw)
+        key, (_, normal, _, normal_valid, _, _) = rest[:624], rest[624:]
+        if not 1 <= left <= 624:
+            raise RuntimeError(f"The random state's 'left' is {left}; it must be in [1, 624]")
         self.rng.bit_generator.state = {
-            "bit_generator": "PCG64",
-            "state": {
-                "state": int.from_bytes(raw[0:16], "little"),
-                "inc": int.from_bytes(raw[16:32], "little"),
-            },
-            "has_uint32": int.from_bytes(raw[32:36], "little"),
-            "uinteger": int.from_bytes(raw[36:40], "little"),
+            "bit_generator": "MT19937",
+            "state": {"key": np.array(key, dtype=np.uint32), "pos": 625 - left},
         }
+        self.rng.normal_cache = normal if normal_valid else None
+        self._seed = seed
         return self
 
 
@@ -95,7 +125,7 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
-def rng(generator: Generator | None = None) -> np.random.Generator:
+def rng(generator: Generator | None = None) -> Stream:
     return (generator or default_generator).rng
 
 
@@ -112,11 +142,15 @@ def draw(sample, device, generator: Generator | None = None):
 def bernoulli(p, shape: tuple, dtype, device, generator: Generator | None = None):
     """An array of 0/1 in ``dtype``: 1 with probability ``p`` (a number, or an array on
     ``device`` that broadcasts to ``shape``). ``u < p`` with u ~ U[0, 1) is 1 with
-    probability p, and never for p = 0 or always for p = 1."""
+    probability p, and never for p = 0 or always for p = 1. As PyTorch, u is float64 for a
+    number or float64 probabilities, else float32 (one 32-bit word each)."""
     if backend.is_array(p):
         if not bool(xp_of(p).all((p >= 0) & (p <= 1))):
             raise RuntimeError("bernoulli expects all probabilities p to be in [0, 1]")
-    elif not 0 <= p <= 1:
+        work = np.float64 if p.dtype == np.float64 else np.float32
+        u = draw(lambda r: r.random(shape, work), device, generator)
+        return (u < p.astype(work)).astype(dtype)
+    if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     u = draw(lambda r: r.random(shape), device, generator)
     return (u < p).astype(dtype)

@@ -2821,13 +2821,13 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from U[a, b) (on the CPU generator, so a seed gives
         the same numbers on any device); returns self."""
-        draw = lambda r: r.uniform(a, b, self.shape).astype(self.array.dtype)  # noqa: E731
+        draw = lambda r: r.uniform(a, b, self.shape, self.array.dtype)  # noqa: E731
         return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from N(mean, std^2) (on the CPU generator, so a seed
         gives the same numbers on any device); returns self."""
-        draw = lambda r: r.normal(mean, std, self.shape).astype(self.array.dtype)  # noqa: E731
+        draw = lambda r: r.normal(mean, std, self.shape, self.array.dtype)  # noqa: E731
         return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def _fill_drawn(self, name: str, sample, generator, floating: bool = True) -> Tensor:
@@ -2881,7 +2881,7 @@ class Tensor:
         returns self."""
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        draw = lambda r: r.standard_exponential(self.shape) / lambd  # noqa: E731
+        draw = lambda r: r.exponential(lambd, self.shape)  # noqa: E731
         return self._fill_drawn("exponential_", draw, generator)
 
     def geometric_(self, p: float, *, generator=None) -> Tensor:
@@ -2913,8 +2913,12 @@ class Tensor:
         """Fill in place with integers uniform on [from_, to - 1]; ``random_(to)`` starts at
         0; with no bounds [0, 2^mantissa] for floats (every value exact) and the dtype's
         range from 0 for integers. PyTorch's first parameter is named ``from``."""
-        low, high = _random.integer_range(self.array.dtype, from_, to)
-        draw = lambda r: r.integers(low, high, self.shape, endpoint=True)  # noqa: E731
+        dtype = self.array.dtype
+        if from_ is None and to is None:  # PyTorch: a word mod (max + 1), or 2^mantissa + 1
+            draw = lambda r: r.full_range(dtype, self.shape)  # noqa: E731
+        else:
+            low, high = _random.integer_range(dtype, from_, to)
+            draw = lambda r: r.integers(low, high + 1, self.shape)  # noqa: E731
         return self._fill_drawn("random_", draw, generator, False)
 
 

@@ -8,10 +8,9 @@ repeating its head up to ``N * num_samples`` (or cut to it with ``drop_last``), 
 positions r, r + N, r + 2N, ... So every sample goes to exactly one rank per epoch, apart from
 the padding, which repeats up to N - 1 samples.
 
-Without shuffling the index lists are PyTorch's exactly. With shuffling the permutation is
-tensorgrad's ``randperm`` from a generator seeded with ``seed + epoch``: the same on every rank
-and in every run for a given (seed, epoch), but not the permutation PyTorch draws (its generator
-is not reproducible here), so the shards differ from PyTorch's ones.
+The index lists are PyTorch's exactly, shuffled or not: with shuffling the permutation is
+``randperm`` from a generator seeded with ``seed + epoch``, the same on every rank and in every
+run for a given (seed, epoch), and the one PyTorch draws (``random_stream``).
 """
 
 from __future__ import annotations

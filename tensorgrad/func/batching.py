@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from .. import random
 from ..tensor import Tensor, stack
 from .pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
@@ -138,10 +140,10 @@ def _call_each(func, batch_size: int, dims: list, leaves: list, spec, kwargs, ra
     for i in range(batch_size):
         if randomness == "same":
             generator.set_state(start)
-        before = generator.rng.bit_generator.state
+        before = generator.get_state().array
         example = [x if d is None else x.select(d, i) for x, d in zip(leaves, dims)]
         outputs.append(func(*tree_unflatten(example, spec), **kwargs))
-        if randomness == "error" and generator.rng.bit_generator.state != before:
+        if randomness == "error" and not np.array_equal(generator.get_state().array, before):
             raise RuntimeError(
                 "vmap: called random operation while in randomness error mode. Please either "
                 "use the 'same' or 'different' randomness flags on vmap or perform the "

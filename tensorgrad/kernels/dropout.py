@@ -1,11 +1,11 @@
-"""Dropout's mask-and-scale in one pass: ``out = x * (scale if u >= p else 0)``.
+"""Dropout's mask-and-scale in one pass: ``out = x * (scale if u < q else 0)``, q = 1 - p.
 
-The random draw ``u`` (uniform in [0, 1), float64) stays NumPy's generator, so the kernel path
+The random draw ``u`` (uniform in [0, 1), float64) stays the generator's, so the kernel path
 keeps the same mask as the NumPy path for a seed. What the kernel fuses is the rest of
 ``nn/dropout.py``'s reference::
 
-    keep = u >= p                          (bool)
-    mask = (keep / (1 - p)).astype(dtype)  (float64, then cast: scale = dtype(1 / (1 - p)))
+    keep = u < q                           (bool: PyTorch's bernoulli_(q))
+    mask = keep * scale                    (scale = dtype(1) / dtype(q), as PyTorch divides)
     out  = x * mask                        (and the gradient g * mask)
 
 The NumPy path moves ~8 + 1 + 1 + 8 + 8 + itemsize * 4 bytes per element (the bool, the
@@ -27,12 +27,12 @@ MIN_PARALLEL = 1 << 16  # elements below which one thread is faster than waking 
 
 
 @njit(parallel=False, error_model="numpy")
-def forward_loop(x, u, p, scale, out, keep):
-    """``keep = u >= p; out = x * (scale if keep else 0)`` over flat arrays (``p`` float64,
+def forward_loop(x, u, q, scale, out, keep):
+    """``keep = u < q; out = x * (scale if keep else 0)`` over flat arrays (``q`` float64,
     ``scale`` in x's dtype)."""
     zero = scale - scale
     for i in range(x.shape[0]):
-        k = u[i] >= p
+        k = u[i] < q
         keep[i] = k
         out[i] = x[i] * (scale if k else zero)
 
@@ -46,12 +46,12 @@ def apply_mask_loop(x, keep, scale, out):
 
 
 @njit
-def forward_chunks(chunks, x, u, p, scale, out, keep):
+def forward_chunks(chunks, x, u, q, scale, out, keep):
     """``forward_loop`` on one slice per thread."""
     n = x.shape[0]
     for c in prange(chunks):
         lo, hi = c * n // chunks, (c + 1) * n // chunks
-        forward_loop(x[lo:hi], u[lo:hi], p, scale, out[lo:hi], keep[lo:hi])
+        forward_loop(x[lo:hi], u[lo:hi], q, scale, out[lo:hi], keep[lo:hi])
 
 
 @njit

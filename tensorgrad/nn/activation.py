@@ -124,8 +124,8 @@ def gumbel_softmax(
 
 def _gumbel_noise(shape: tuple, dtype, device):
     """-log(E) with E ~ Exp(1) from the default generator: standard Gumbel noise."""
-    e = np.asarray(tg_random.rng(None).standard_exponential(shape))
-    return backend.to_device(np.asarray(-np.log(e)).astype(dtype), device)
+    e = np.asarray(tg_random.rng(None).exponential(1.0, shape, dtype))  # PyTorch's exponential_
+    return backend.to_device(np.asarray(-np.log(e)), device)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -288,15 +288,14 @@ def rrelu(
 
     In training every element draws its own slope a ~ U(lower, upper), and the gradient is
     that drawn slope (1 where x > 0); out of training a = (lower + upper) / 2, a
-    ``leaky_relu``. The draws come from our generator, so a seed does not give PyTorch's."""
+    ``leaky_relu``. As PyTorch, only the elements x <= 0 draw, one float64 U(lower, upper)
+    each in order, so a seed gives PyTorch's slopes."""
     _refuse_inplace(input, inplace)
     _check_rrelu_bounds(lower, upper)
     if not training:
         return input.leaky_relu((lower + upper) / 2)
     # drawn through the recorder, so tg.compile's replay draws new slopes
-    slope = recorder.call(
-        _uniform_noise, input.shape, lower, upper, input.array.dtype, input.device
-    )
+    slope = recorder.call(_rrelu_slopes, input.array, lower, upper)
     return input.where(input > 0, input * Tensor._make(slope))
 
 
@@ -308,10 +307,16 @@ def _check_rrelu_bounds(lower: float, upper: float) -> None:
         )
 
 
-def _uniform_noise(shape: tuple, lower: float, upper: float, dtype, device):
-    """U(lower, upper) draws of ``shape`` from the default generator, on ``device``."""
-    drawn = tg_random.rng(None).uniform(lower, upper, shape)
-    return backend.to_device(np.asarray(drawn).astype(dtype), device)
+def _rrelu_slopes(x, lower: float, upper: float):
+    """RReLU's slopes for ``x``: 1 where x > 0; elsewhere U(lower, upper) from the default
+    generator, with the bounds rounded to float32 first (ATen's opmath) for float32 x."""
+    host = backend.to_numpy(x)
+    bound = np.float64 if host.dtype == np.float64 else np.float32
+    slopes = np.ones(host.shape, host.dtype)
+    drop = host <= 0
+    drawn = tg_random.rng(None).uniform(bound(lower), bound(upper), int(drop.sum()))
+    slopes[drop] = drawn
+    return backend.to_device(slopes, backend.device_of(x))
 
 
 def _in_place(input: Tensor, fn) -> Tensor:

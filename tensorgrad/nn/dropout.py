@@ -4,9 +4,10 @@ per (sample, channel), broadcast over the positions); ``alpha_dropout`` and ``Al
 the channel-wise ``feature_alpha_dropout``, ``FeatureAlphaDropout``) set the dropped elements to
 SELU's negative saturation value and keep the mean and variance of a standardised input.
 
-Each is ``x * m`` (alpha: ``x * m + b``) with a constant mask drawn from NumPy's generator, so
-its gradient is ``g * m``, of any order. The streams are not PyTorch's: a seed gives the same
-mask here on every run, not the mask PyTorch draws.
+Each is ``x * m`` (alpha: ``x * m + b``) with a constant mask, so its gradient is ``g * m``, of
+any order. The mask is PyTorch's: an element (or channel) is kept when a float64 draw u of the
+generator is below 1 - p (``bernoulli_(1 - p)``), so after the same seed the same elements drop
+as in PyTorch (except on Intel CPUs, where PyTorch's ``bernoulli_`` draws through MKL).
 """
 
 from __future__ import annotations
@@ -29,21 +30,22 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p).
 
-    The draw is NumPy's generator on every path (a seed gives one mask). With the numba kernels
+    The draw is the generator's on every path (a seed gives one mask). With the numba kernels
     on, a float32/float64 CPU input is masked and scaled in one pass by ``DropoutMask``; the
     NumPy lines below are its reference (equal to the bit, ``tests/kernels/test_dropout.py``).
     Measured (AMD EPYC, 2 shared cores, min of 5x10 in one process; the mask-and-scale forward
     plus the masked gradient, after the draw; ms)::
 
-        shape, dtype                 NumPy  numba 1 thread  numba 2 threads   the draw
-        (64, 128, 256) float32       3.180      1.146           0.814           4.171
-        (64, 128, 256) float64       5.091      2.079           2.264 (noisy)   4.072
-        (256, 1024)    float32       0.277      0.083           0.055           0.522
-        (256, 1024)    float64       0.356      0.134           0.076           0.471
+        shape, dtype                 NumPy  numba 1 thread  numba 2 threads
+        (64, 128, 256) float32       3.180      1.146           0.814
+        (64, 128, 256) float64       5.091      2.079           2.264 (noisy)
+        (256, 1024)    float32       0.277      0.083           0.055
+        (256, 1024)    float64       0.356      0.134           0.076
 
-    PyTorch 2.13's ``F.dropout`` plus the masked gradient took 1.9 ms at (256, 1024) here (its
-    Bernoulli draw is slower than NumPy's). Kept: 3-5x the NumPy path's mask-and-scale; the
-    draw, which both paths share, is now most of the cost."""
+    Kept: 3-5x the NumPy path's mask-and-scale. The draw (PyTorch's stream: two MT19937 words
+    a value, ``random_stream``) is most of the cost: 10.0 ms at (64, 128, 256) and 0.68 ms at
+    (256, 1024) by the numba loops (19.7 and 1.9 ms on the NumPy path). PyTorch 2.13's
+    ``F.dropout`` took 14.3 and 2.6 ms there (the draw and the mask-and-scale forward)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -67,28 +69,33 @@ def _uniform(generator, shape: tuple) -> np.ndarray:
     return np.asarray(tg_random.rng(generator).random(shape))
 
 
+def _scale(p: float, dtype):
+    """1 / (1 - p) as PyTorch's ``noise.div_(1 - p)`` computes it: in the input's dtype."""
+    return np.dtype(dtype).type(1.0) / np.dtype(dtype).type(1.0 - p)
+
+
 def _mask(u: np.ndarray, p: float, dtype, device):
-    """``1/(1-p)`` where ``u >= p``, else 0, in ``dtype`` on ``device``."""
-    keep = u >= p
-    return backend.to_device(np.asarray(keep / (1.0 - p)).astype(dtype), device)
+    """``1/(1-p)`` where ``u < 1 - p`` (kept), else 0, in ``dtype`` on ``device``."""
+    keep = np.asarray(u < 1.0 - p)
+    return backend.to_device(np.asarray(keep * _scale(p, dtype)), device)
 
 
 class DropoutMask(Op):
     """``out = x * (scale if keep else 0)`` with ``scale = 1/(1-p)``, by the numba kernels.
 
-    The first call draws nothing: it gets the uniform draws ``u`` and makes ``keep = u >= p``.
+    The first call draws nothing: it gets the uniform draws ``u`` and makes ``keep = u < 1 - p``.
     The op is linear in x, so its gradient is the op again with the same ``keep`` (and that
     one's gradient too: any order of gradient works)."""
 
     def forward(ctx, x, u=None, p=0.5, keep=None, scale=None):
         if scale is None:
-            scale = x.dtype.type(1.0 / (1.0 - p))  # the NumPy path's float64 mask, cast
+            scale = _scale(p, x.dtype)
         flat = np.ascontiguousarray(x).reshape(-1)
         out = np.empty(x.shape, x.dtype)
         chunks = kernels.numba.get_num_threads() if x.size >= dropout_kernels.MIN_PARALLEL else 1
         if keep is None:
             keep = np.empty(x.shape, np.bool_)
-            uflat, args = u.reshape(-1), (p, scale, out.reshape(-1), keep.reshape(-1))
+            uflat, args = u.reshape(-1), (1.0 - p, scale, out.reshape(-1), keep.reshape(-1))
             if chunks > 1:
                 dropout_kernels.forward_chunks(chunks, flat, uflat, *args)
             else:
@@ -137,10 +144,10 @@ def _dropout_impl(
 
 
 def _alpha_noise(u: np.ndarray, p: float, dtype, device) -> tuple:
-    """(a m, α a (m - 1) + α a p) with m = (u >= p) and α = 1.7581 (ATen's alpha dropout)."""
+    """(a m, α a (m - 1) + α a p) with m = (u < 1 - p) and α = 1.7581 (ATen's alpha dropout)."""
     alpha = 1.7580993408473766
     a = 1.0 / np.sqrt((alpha * alpha * p + 1) * (1 - p))
-    keep = (u >= p).astype(np.float64)
+    keep = (u < 1.0 - p).astype(np.float64)
     scale, shift = keep * a, (keep - 1) * (alpha * a) + alpha * a * p
     return tuple(backend.to_device(np.asarray(t).astype(dtype), device) for t in (scale, shift))
 

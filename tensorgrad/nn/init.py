@@ -184,30 +184,33 @@ def trunc_normal_(
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    rng = _random.rng(generator)
-    shape, n = tensor.shape, tensor.numel()
+    rng, dtype, shape = _random.rng(generator), tensor.array.dtype, tensor.shape
     # the bounds as the tensor's dtype sees them, so no value rounds out of [a, b]
-    lo, hi = (float(np.asarray(v, dtype=tensor.array.dtype)) for v in (a, b))
+    lo, hi = (float(np.asarray(v, dtype=dtype)) for v in (a, b))
     mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    # PyTorch's draws, in its order: each round draws the whole tensor again
     if mass > 0.3:
-        out = rng.normal(mean, std, n).astype(tensor.array.dtype)
-        bad = np.flatnonzero((out < lo) | (out > hi))
-        while bad.size:
-            out[bad] = rng.normal(mean, std, bad.size)
-            bad = bad[(out[bad] < lo) | (out[bad] > hi)]
+        out = rng.normal(mean, std, shape, dtype)
+        bad = (out < lo) | (out > hi)
+        while bad.any():
+            out = np.where(bad, rng.normal(mean, std, shape, dtype), out)
+            bad = (out < lo) | (out > hi)
     else:
         log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
-        out = np.empty(n, dtype=tensor.array.dtype)
-        pending = np.arange(n)
-        while pending.size:
-            x = rng.uniform(a, b, pending.size)
-            accept = np.log(rng.uniform(size=pending.size)) <= (
-                -0.5 * ((x - mean) / std) ** 2 - log_peak
+
+        def rejected(x):  # log U >= the log-density of x relative to the peak
+            log_u = np.log(rng.uniform(0.0, 1.0, shape, dtype))
+            return log_u > ((x - dtype.type(mean)) / dtype.type(std)) ** 2 * dtype.type(-0.5) - (
+                dtype.type(log_peak)
             )
-            out[pending[accept]] = x[accept]
-            pending = pending[~accept]
-        np.clip(out, lo, hi, out=out)
-    return _fill(tensor, out.reshape(shape))
+
+        out = rng.uniform(a, b, shape, dtype)
+        pending = rejected(out)
+        while pending.any():
+            candidates = rng.uniform(a, b, shape, dtype)
+            out = np.where(pending, candidates, out)
+            pending = pending & rejected(candidates)
+    return _fill(tensor, out)
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
@@ -223,7 +226,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _random.rng(generator).standard_normal((rows, cols))
+    flat = _random.rng(generator).normal(0.0, 1.0, (rows, cols), tensor.array.dtype)
+    flat = flat.astype(np.float64)  # PyTorch's draws; the QR in float64
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -241,10 +245,12 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     rng = _random.rng(generator)
-    values = rng.normal(0.0, std, (rows, cols))
-    # a random permutation of the rows per column: the first num_zeros rows of it are zeroed
-    zero_rows = np.argsort(rng.random((rows, cols)), axis=0)[:num_zeros]
-    values[zero_rows, np.arange(cols)] = 0.0
+    values = rng.normal(0.0, std, (rows, cols), tensor.array.dtype)
+    # a random permutation of the rows per column: the first num_zeros rows of it are zeroed.
+    # (PyTorch draws these from the default generator even when one is given; here a given
+    # generator draws them too, so it repeats the whole matrix.)
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0.0
     return _fill(tensor, values)
 
 

@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import inspect
 import io
+import json
 import os
 import subprocess
 import sys
@@ -472,3 +473,40 @@ def test_torch_save_writes_a_file_real_pytorch_loads(tmp_path):
     assert loaded["epoch"] == 3 and loaded["opt"]["param_groups"][0]["lr"] == 0.01
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(loaded["model"][name].numpy(), value.numpy())
+
+
+def test_a_seeded_script_trains_as_under_pytorch_without_shared_weights():
+    """Nothing is loaded from PyTorch: after the same torch.manual_seed the script draws its
+    data, initial weights, shuffled batches and dropout masks as PyTorch does, so its losses
+    are PyTorch's (to float32 rounding: the sums run in another order)."""
+    program = textwrap.dedent(
+        """
+        import json
+        import torch
+        from torch import nn
+        from torch.utils.data import DataLoader, TensorDataset
+
+        torch.manual_seed(0)
+        x, y = torch.randn(96, 12), torch.randint(0, 3, (96,))
+        model = nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        losses = []
+        for epoch in range(2):
+            for xb, yb in DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True):
+                loss = nn.functional.cross_entropy(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        print(json.dumps(losses))
+        """
+    )
+    buffer = io.StringIO()
+    with as_torch.installed(), contextlib.redirect_stdout(buffer):
+        exec(program, {})
+    reference = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    ours, theirs = json.loads(buffer.getvalue()), json.loads(reference)
+    assert len(ours) == 12
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)

@@ -1,0 +1,224 @@
+"""tensorgrad.random_stream against PyTorch's CPU generator: after the same seed every sampler,
+the weights every layer initialises, DataLoader's order and dropout's masks are PyTorch's, to
+the bit; generator states load in either library."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+torch = pytest.importorskip("torch")
+
+# On Intel CPUs PyTorch's bernoulli_(p) and exponential_ draw through MKL's own generator.
+_CPUINFO = Path("/proc/cpuinfo")
+INTEL = _CPUINFO.exists() and "GenuineIntel" in _CPUINFO.read_text()
+mkl_on_intel = pytest.mark.skipif(INTEL, reason="PyTorch draws these through MKL on Intel")
+
+
+def _pair(draw_torch, draw_tg, seed=0):
+    torch.manual_seed(seed)
+    tg.manual_seed(seed)
+    expected = [draw_torch().numpy() for _ in range(3)]  # three calls: the stream moves on
+    got = [draw_tg().numpy() for _ in range(3)]
+    for e, g in zip(expected, got):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+
+
+DRAWS = {
+    "rand": lambda lib: lib.rand(3, 37),
+    "rand float64": lambda lib: lib.rand(5, 3, dtype=lib.float64),
+    "rand float16": lambda lib: lib.rand(9, dtype=lib.float16),
+    "randn blocks": lambda lib: lib.randn(1000, 7),  # 7000: 16 does not divide it
+    "randn 16": lambda lib: lib.randn(4, 4),
+    "randn short": lambda lib: lib.randn(5),  # float64 pairs, the second value kept
+    "randn float64 blocks": lambda lib: lib.randn(301, dtype=lib.float64),
+    "randn float64 short": lambda lib: lib.randn(3, dtype=lib.float64),
+    "randn_like": lambda lib: lib.randn_like(lib.zeros(40, 2)),
+    "normal_": lambda lib: lib.empty(33, 5).normal_(0.5, 0.02),
+    "normal_ float64": lambda lib: lib.empty(40, dtype=lib.float64).normal_(-1.0, 3.0),
+    "normal_ short": lambda lib: lib.empty(7).normal_(2.0, 0.1),
+    "normal tensors": lambda lib: lib.normal(lib.arange(20.0), lib.full((20,), 0.5)),
+    "normal mean tensor": lambda lib: lib.normal(lib.arange(20.0), 2.0),
+    "normal numbers": lambda lib: lib.normal(1.0, 2.0, (4, 5)),
+    "uniform_": lambda lib: lib.empty(123).uniform_(-0.3, 0.05),
+    "uniform_ float64": lambda lib: lib.empty(50, dtype=lib.float64).uniform_(2.0, 7.5),
+    "randint": lambda lib: lib.randint(-3, 17, (40,)),
+    "randint wide": lambda lib: lib.randint(0, 2**40, (6,)),
+    "randint_like": lambda lib: lib.randint_like(lib.zeros(6, dtype=lib.int32), 100),
+    "randperm": lambda lib: lib.randperm(1000),
+    "random_ bounds": lambda lib: lib.empty(8).random_(3, 10),
+    "random_ int64": lambda lib: lib.empty(5, dtype=lib.int64).random_(),
+    "random_ int32": lambda lib: lib.empty(5, dtype=lib.int32).random_(),
+    "random_ uint8": lambda lib: lib.empty(5, dtype=lib.uint8).random_(),
+    "random_ float32": lambda lib: lib.empty(5).random_(),
+    "random_ float64": lambda lib: lib.empty(5, dtype=lib.float64).random_(),
+    "random_ bool": lambda lib: lib.empty(9, dtype=lib.bool).random_(),
+    "bernoulli tensor": lambda lib: lib.bernoulli(lib.linspace(0, 1, 300)),
+    "bernoulli float64": lambda lib: lib.bernoulli(lib.full((50,), 0.4, dtype=lib.float64)),
+}
+
+MKL_DRAWS = {
+    "bernoulli_": lambda lib: lib.empty(300).bernoulli_(0.3),
+    "exponential_": lambda lib: lib.empty(40).exponential_(2.5),
+    "exponential_ float64": lambda lib: lib.empty(40, dtype=lib.float64).exponential_(),
+}
+
+
+@pytest.mark.parametrize("name", list(DRAWS))
+def test_samplers_draw_what_pytorch_draws(name):
+    _pair(lambda: DRAWS[name](torch), lambda: DRAWS[name](tg), seed=3)
+
+
+@mkl_on_intel
+@pytest.mark.parametrize("name", list(MKL_DRAWS))
+def test_bernoulli_and_exponential_draw_what_pytorch_draws(name):
+    _pair(lambda: MKL_DRAWS[name](torch), lambda: MKL_DRAWS[name](tg), seed=5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**32 + 7, 67280421310721])
+def test_any_seed_is_pytorchs(seed):
+    _pair(lambda: torch.randn(20), lambda: tg.randn(20), seed=seed)
+
+
+def test_private_generators_are_pytorchs():
+    g_torch, g_tg = torch.Generator().manual_seed(11), tg.Generator().manual_seed(11)
+    expected = torch.randn(50, generator=g_torch), torch.randperm(9, generator=g_torch)
+    got = tg.randn(50, generator=g_tg), tg.randperm(9, generator=g_tg)
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g.numpy(), e.numpy())
+
+
+LAYERS = {
+    "Linear": lambda nn: nn.Linear(20, 30),
+    "Bilinear": lambda nn: nn.Bilinear(4, 5, 6),
+    "Conv1d": lambda nn: nn.Conv1d(3, 8, 5),
+    "Conv2d": lambda nn: nn.Conv2d(3, 16, 3, groups=1),
+    "ConvTranspose2d": lambda nn: nn.ConvTranspose2d(4, 6, 3, stride=2),
+    "Embedding": lambda nn: nn.Embedding(50, 16),
+    "RNN": lambda nn: nn.RNN(6, 10, num_layers=2),
+    "LSTM": lambda nn: nn.LSTM(6, 10, bidirectional=True),
+    "GRU": lambda nn: nn.GRU(6, 10),
+    "MultiheadAttention": lambda nn: nn.MultiheadAttention(16, 4),
+    "TransformerEncoderLayer": lambda nn: nn.TransformerEncoderLayer(16, 4, 32),
+    "PReLU and LayerNorm": lambda nn: nn.Sequential(nn.PReLU(), nn.LayerNorm(8)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layers_initialise_pytorchs_weights(name):
+    torch.manual_seed(0)
+    expected = LAYERS[name](torch.nn).state_dict()
+    tg.manual_seed(0)
+    got = LAYERS[name](tg.nn).state_dict()
+    assert list(got) == list(expected)
+    for key, value in expected.items():
+        np.testing.assert_array_equal(got[key].numpy(), value.numpy(), err_msg=key)
+
+
+INITS = {
+    "xavier_uniform_": lambda init, w: init.xavier_uniform_(w, gain=2.0),
+    "xavier_normal_": lambda init, w: init.xavier_normal_(w),
+    "kaiming_uniform_": lambda init, w: init.kaiming_uniform_(w, nonlinearity="relu"),
+    "kaiming_normal_": lambda init, w: init.kaiming_normal_(w, mode="fan_out"),
+    "trunc_normal_": lambda init, w: init.trunc_normal_(w, std=0.02),
+    "trunc_normal_ tail": lambda init, w: init.trunc_normal_(w, mean=0.0, std=1.0, a=2.0, b=3.0),
+    "sparse_": lambda init, w: init.sparse_(w, 0.3),
+}
+
+
+@pytest.mark.parametrize("name", list(INITS))
+def test_init_functions_draw_what_pytorch_draws(name):
+    _pair(
+        lambda: INITS[name](torch.nn.init, torch.empty(24, 18)),
+        lambda: INITS[name](tg.nn.init, tg.empty(24, 18)),
+    )
+
+
+def test_orthogonal_init_is_pytorchs_to_float32_rounding():
+    torch.manual_seed(0)
+    tg.manual_seed(0)
+    e = torch.nn.init.orthogonal_(torch.empty(6, 10)).numpy()
+    g = tg.nn.init.orthogonal_(tg.empty(6, 10)).numpy()
+    np.testing.assert_allclose(g, e, atol=2e-6)  # the same draws; QR in float64 here
+
+
+@mkl_on_intel
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.77])
+@pytest.mark.parametrize("name", ["dropout", "dropout2d", "alpha_dropout"])
+def test_dropout_drops_pytorchs_elements(name, p):
+    shape = (4, 6, 5, 5) if name == "dropout2d" else (64, 33)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    _pair(
+        lambda: getattr(torch.nn.functional, name)(torch.tensor(x), p, True),
+        lambda: getattr(tg.nn.functional, name)(tg.tensor(x), p, True),
+        seed=7,
+    )
+
+
+@mkl_on_intel
+def test_rrelu_draws_pytorchs_slopes():
+    x = np.random.default_rng(1).standard_normal(200).astype(np.float32)
+    _pair(
+        lambda: torch.nn.functional.rrelu(torch.tensor(x), training=True),
+        lambda: tg.nn.functional.rrelu(tg.tensor(x), training=True),
+    )
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_dataloader_shuffles_in_pytorchs_order(replacement):
+    def order(lib, data):
+        lib.manual_seed(4)
+        dataset = data.TensorDataset(lib.arange(50))
+        sampler = data.RandomSampler(dataset, replacement, num_samples=70)
+        shuffled = data.DataLoader(dataset, batch_size=8, shuffle=True)
+        sampled = data.DataLoader(dataset, batch_size=8, sampler=sampler)
+        epochs = [[b.tolist() for (b,) in loader] for loader in (shuffled, shuffled, sampled)]
+        split = data.random_split(range(10), [0.3, 0.7])
+        subset = list(data.SubsetRandomSampler([3, 5, 7, 9]))
+        return epochs, [list(s.indices) for s in split], subset, lib.rand(2).tolist()
+
+    assert order(tg, tg.data) == order(torch, torch.utils.data)
+
+
+def test_rng_states_load_in_either_library():
+    torch.manual_seed(9)
+    torch.randn(3, dtype=torch.float64)  # leaves a cached normal in the state
+    tg.set_rng_state(tg.tensor(torch.get_rng_state().numpy()))
+    np.testing.assert_array_equal(tg.randn(40).numpy(), torch.randn(40).numpy())
+    tg.randn(5)  # leaves a cached normal
+    state = tg.get_rng_state()
+    torch.set_rng_state(torch.from_numpy(state.numpy()))
+    np.testing.assert_array_equal(torch.get_rng_state().numpy(), state.numpy())
+    np.testing.assert_array_equal(torch.randn(7).numpy(), tg.randn(7).numpy())
+
+
+@pytest.mark.parametrize("draws", [0, 5, 624, 700])
+def test_the_saved_state_is_pytorchs_byte_for_byte(draws):
+    torch.manual_seed(123)
+    tg.manual_seed(123)
+    torch.rand(draws)
+    tg.rand(draws)
+    np.testing.assert_array_equal(tg.get_rng_state().numpy(), torch.get_rng_state().numpy())
+
+
+def test_a_state_saved_before_pytorchs_stream_restarts_from_its_seed():
+    old = np.zeros(48, np.uint8)  # PCG64 state, increment, flags, then the seed 77
+    old[40:48] = np.frombuffer((77).to_bytes(8, "little"), np.uint8)
+    with pytest.warns(UserWarning, match="older tensorgrad"):
+        tg.set_rng_state(tg.tensor(old))
+    assert tg.initial_seed() == 77
+    restarted = tg.rand(4).numpy()
+    tg.manual_seed(77)
+    np.testing.assert_array_equal(restarted, tg.rand(4).numpy())
+
+
+def test_distributed_sampler_shards_pytorchs_permutation():
+    dataset = list(range(23))
+    expected = torch.utils.data.DistributedSampler(dataset, 3, 1, shuffle=True, seed=5)
+    got = tg.distributed.DistributedSampler(dataset, 3, 1, shuffle=True, seed=5)
+    for sampler in (expected, got):
+        sampler.set_epoch(2)
+    assert list(got) == list(expected)
