@@ -18,14 +18,14 @@ CuPy's default memory pool (which holds every CUDA array tensorgrad makes). Thos
 marked "CuPy:"; this package's CPU test machines do not run them.
 
 Random numbers: tensorgrad draws for every device from its one default generator (see
-``tg.random``), so ``manual_seed``/``manual_seed_all`` seed that one (PyTorch's CPU build
-ignores them; seeding the shared generator keeps the usual ``torch.manual_seed(s);
-torch.cuda.manual_seed_all(s)`` pair reproducible) and the CUDA RNG state is its state.
-``seed``/``seed_all`` reseed it from entropy only when CUDA is there, so a CPU run stays
-reproducible as in PyTorch. PyTorch's memory peaks have no CuPy counterpart: the pool only grows
-until ``empty_cache``, so its size (``total_bytes``) stands for the peaks, and
-``reset_peak_memory_stats`` frees the pool's unused blocks so that it restarts from what is in
-use.
+``tg.random``), so with CUDA there ``manual_seed``/``manual_seed_all`` seed that one and the
+CUDA RNG state is its state. Without CUDA they do nothing, as in PyTorch's CPU build, so a
+script that seeds CUDA between draws draws PyTorch's numbers on the CPU; ``seed``/``seed_all``
+likewise reseed from entropy only when CUDA is there.
+
+PyTorch's memory peaks have no CuPy counterpart: the pool only grows until ``empty_cache``, so
+its size (``total_bytes``) stands for the peaks, and ``reset_peak_memory_stats`` frees the
+pool's unused blocks so that it restarts from what is in use.
 """
 
 from __future__ import annotations
@@ -309,13 +309,15 @@ def mem_get_info(device: backend.Device | str | int | None = None) -> tuple[int,
 
 def manual_seed(seed: int) -> None:
     """Seed the generator of CUDA tensors: tensorgrad draws random numbers for every device from
-    its one default generator (``tg.manual_seed``), so this seeds that one."""
-    _random.manual_seed(seed)
+    its one default generator (``tg.manual_seed``), so this seeds that one when CUDA is there;
+    without CUDA it does nothing, as PyTorch's CPU build (its CPU stream goes on untouched)."""
+    if is_available():
+        _random.manual_seed(seed)
 
 
 def manual_seed_all(seed: int) -> None:
-    """Seed the generators of all CUDA devices: the one default generator (as ``manual_seed``)."""
-    _random.manual_seed(seed)
+    """Seed the generators of all CUDA devices: ``manual_seed``."""
+    manual_seed(seed)
 
 
 def seed() -> None:

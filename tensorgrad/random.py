@@ -9,6 +9,7 @@ PyTorch draw. ``get_state``/``set_state`` give the state as PyTorch's 5056-byte 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import warnings
 
@@ -125,6 +126,23 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller="fork_rng", _devices_kw="devices",
+             device_type: str = "cuda"):  # fmt: skip
+    """Run the block on a fork of the default generator: its state is saved on entry and put
+    back on exit, so draws inside leave the stream outside as it was (PyTorch's
+    ``torch.random.fork_rng``; one generator serves every device here, so ``devices`` has
+    nothing more to save)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
 def rng(generator: Generator | None = None) -> Stream:
     return (generator or default_generator).rng
 
@@ -174,7 +192,7 @@ def multinomial(weights, num_samples: int, replacement: bool, generator=None):
             f"prob_dist.size(-1) ({weights.shape[-1]}) samples without replacement"
         )
     xp, device = xp_of(weights), device_of(weights)
-    w = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
+    w = weights.reshape(-1, weights.shape[-1])
     rows, n = w.shape
     out_shape = weights.shape[:-1] + (num_samples,)
     if rows == 0:
@@ -193,27 +211,29 @@ def multinomial(weights, num_samples: int, replacement: bool, generator=None):
             f"multinomial: cannot sample {num_samples} categories without "
             f"replacement from a row with only {positive} non-zero weights"
         )
-    if replacement:
-        # Inverse CDF: category j is drawn when cdf[j-1] <= u < cdf[j]. A zero weight repeats
-        # the cdf value before it, so its interval is empty. The last positive category's
-        # entry (and those after it) is set to 1 so that rounding in the sum cannot leave
-        # a gap below 1.
+    if replacement and num_samples > 1:
+        # ATen's inverse CDF: per row the running sum in the weights' dtype, divided by the
+        # total, its last entry set to 1; each float64 draw u picks the first category whose
+        # cdf >= u (a zero weight repeats the value before it, so it is never picked).
         cdf = xp.cumsum(w, axis=1)
-        cdf = xp.where(cdf >= cdf[:, -1:], 1.0, cdf / cdf[:, -1:])
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1
         u = draw(lambda r: r.random((rows, num_samples)), device, generator)
         # one flat search for all rows: row r's cdf and draws shifted by r
         shift = xp.arange(rows, dtype=np.float64)[:, None]
-        flat = xp.searchsorted((cdf + shift).ravel(), (u + shift).ravel(), side="right")
+        flat = xp.searchsorted((cdf + shift).ravel(), (u + shift).ravel(), side="left")
         index = flat.reshape(rows, num_samples) - xp.arange(rows)[:, None] * n
-        last = n - 1 - xp.argmax(w[:, ::-1] > 0, axis=1)  # the last positive category
-        index = xp.minimum(index, last[:, None])  # u + r rounded up to r + 1 (p ~ 1e-16 r)
     else:
-        # The exponential race: category j finishes at e_j / w_j with e_j ~ Exp(1); the order
-        # of finishing is a draw without replacement (the next one is j with probability
-        # w_j / the sum of the weights still running). Zero weights never finish.
-        e = draw(lambda r: r.standard_exponential((rows, n)), device, generator)
-        keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
-        index = xp.argsort(keys, axis=1)[:, :num_samples]
+        # ATen's exponential race: category j finishes at q_j / w_j with q_j ~ Exp(1) (drawn
+        # in the weights' dtype); the order of finishing is a draw without replacement (the
+        # next one is j with probability w_j / the sum of the weights still running), and the
+        # first to finish is one draw. Zero weights never finish.
+        q = draw(lambda r: r.exponential(1.0, (rows, n), w.dtype), device, generator)
+        race = w / q
+        if num_samples == 1:
+            index = xp.argmax(race, axis=1)[:, None]
+        else:
+            index = xp.argsort(-race, axis=1)[:, :num_samples]
     return index.astype(np.int64).reshape(out_shape)
 
 

@@ -16,6 +16,8 @@ turns the engine's 32-bit words w into numbers as ATen does:
     randperm(n)          Fisher-Yates: swap r[i] with r[i + w_i mod (n - i)], for i < n - 1
     bernoulli(p)         u < p: float64 u for a float p or float64 probabilities, else float32
     exponential(λ)       -log(1 - u) / λ with float64 u
+    cauchy, geometric    median + σ tan(π (u - 1/2)); ceil(log u / log(1 - p)), float64 u
+    log-normal           exp(mean + σ z), z from the scalar float64 normal below
     normal, n >= 16      Box-Muller on blocks of 16 uniforms u: for j < 8, with r_j = sqrt(-2
                          log(1 - u_j)) and θ_j = 2π u_{j+8}, z_j = r_j cos θ_j and z_{j+8} =
                          r_j sin θ_j; when 16 does not divide n, the last 16 values are made
@@ -26,9 +28,10 @@ turns the engine's 32-bit words w into numbers as ATen does:
 Float32 normal blocks repeat ATen's AVX2 routine bit for bit: Cephes' polynomial log and sincos
 (Julien Pommier's ``avx_mathfun``) in float32, with the multiply-adds that the compiler fuses
 computed as one rounding (in float64, then rounded). Three things differ from PyTorch: on Intel
-CPUs PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` draw through MKL's own
-generator, and the samplers PyTorch has but this file does not (gamma, poisson, multinomial...)
-draw from the same stream by NumPy's algorithms (``Stream.numpy``).
+CPUs PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` (so ``multinomial`` without
+replacement or of one sample) draw through MKL's own generator, and the samplers PyTorch has but
+this file does not (gamma, poisson, binomial, so beta, Dirichlet, Student's t) draw from the same
+stream by NumPy's algorithms (``Stream.numpy``).
 """
 
 from __future__ import annotations
@@ -214,6 +217,26 @@ class Stream:
         """Exp(λ): ``-1/λ log(1 - u)`` in float64, then rounded to the dtype."""
         u = self.random(size)
         return ((-1.0 / lambd) * _libm(math.log1p, -u)).astype(dtype)
+
+    def standard_cauchy(self, size=None) -> np.ndarray:
+        return self.cauchy(0.0, 1.0, size)
+
+    def cauchy(self, median=0.0, sigma=1.0, size=None) -> np.ndarray:
+        """Cauchy(median, sigma): ``median + sigma tan(π (u - 1/2))`` with float64 u."""
+        u = self.random(size)
+        return median + sigma * _libm(math.tan, math.pi * (u - 0.5))
+
+    def lognormal(self, mean=0.0, sigma=1.0, size=None) -> np.ndarray:
+        """exp(N(mean, sigma²)), each from ATen's scalar float64 normal (pairs, one cached)."""
+        n = math.prod(_shape(size))
+        z = np.array([self._normal_pair_value() for _ in range(n)], dtype=np.float64)
+        z = _fma64(z, np.full_like(z, sigma), np.full_like(z, mean))
+        return _libm(math.exp, z).reshape(_shape(size))
+
+    def geometric(self, p, size=None) -> np.ndarray:
+        """Trials up to the first success: ``ceil(log u / log(1 - p))`` with float64 u."""
+        u = self.random(size)
+        return np.ceil(_libm(math.log, u) / math.log1p(-p))
 
     def random_int64(self) -> int:
         """``torch.empty((), dtype=torch.int64).random_().item()``: a 64-bit word mod 2^63."""

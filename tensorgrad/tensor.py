@@ -2906,7 +2906,7 @@ class Tensor:
         sigma)^2)); returns self."""
         if not sigma > 0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-        draw = lambda r: median + sigma * r.standard_cauchy(self.shape)  # noqa: E731
+        draw = lambda r: r.cauchy(median, sigma, self.shape)  # noqa: E731
         return self._fill_drawn("cauchy_", draw, generator)
 
     def random_(self, from_=None, to=None, *, generator=None) -> Tensor:

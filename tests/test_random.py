@@ -458,3 +458,14 @@ def test_inference_mode_as_a_decorator():
         z = tg.ones(3)
     z.add_(1)
     assert (z * x).requires_grad
+
+
+def test_fork_rng_puts_the_stream_back():
+    tg.manual_seed(3)
+    with tg.random.fork_rng():
+        inside = tg.randn(4).numpy().copy()
+    after = tg.randn(4).numpy()
+    np.testing.assert_array_equal(after, inside)  # the stream outside did not move
+    with tg.random.fork_rng(enabled=False):
+        tg.randn(4)
+    assert not np.array_equal(tg.randn(4).numpy(), after)

@@ -58,9 +58,26 @@ DRAWS = {
     "random_ bool": lambda lib: lib.empty(9, dtype=lib.bool).random_(),
     "bernoulli tensor": lambda lib: lib.bernoulli(lib.linspace(0, 1, 300)),
     "bernoulli float64": lambda lib: lib.bernoulli(lib.full((50,), 0.4, dtype=lib.float64)),
+    "multinomial replacement": lambda lib: lib.multinomial(lib.rand(3, 7) + 0.1, 20, True),
+    "Normal": lambda lib: lib.distributions.Normal(lib.zeros(3), lib.ones(3) * 2).sample((6,)),
+    "Uniform": lambda lib: lib.distributions.Uniform(-1.0, lib.arange(1.0, 4.0)).sample((5,)),
+    "Bernoulli": lambda lib: lib.distributions.Bernoulli(probs=lib.rand(40)).sample(),
+    "cauchy_": lambda lib: lib.empty(30).cauchy_(1.0, 2.0),
+    "log_normal_": lambda lib: lib.empty(9).log_normal_(0.5, 0.25),
+    "geometric_": lambda lib: lib.empty(30, dtype=lib.float64).geometric_(0.3),
+    "Cauchy": lambda lib: lib.distributions.Cauchy(lib.zeros(3), lib.ones(3)).sample((5,)),
+    "MultivariateNormal": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(3), lib.eye(3) * 2
+    ).sample((5,)),
+    "Geometric": lambda lib: lib.distributions.Geometric(probs=lib.full((3,), 0.3)).sample((5,)),
 }
 
+# bernoulli_(p) and exponential_ (so multinomial's exponential race, one draw or none repeated)
 MKL_DRAWS = {
+    "multinomial one": lambda lib: lib.multinomial(lib.arange(1.0, 30.0), 1, True),
+    "multinomial rows": lambda lib: lib.multinomial(lib.rand(4, 9) * (lib.arange(9) % 3 > 0), 4),
+    "Categorical": lambda lib: lib.distributions.Categorical(logits=lib.randn(3, 5)).sample((2,)),
+    "Exponential": lambda lib: lib.distributions.Exponential(lib.arange(1.0, 4.0)).sample((5,)),
     "bernoulli_": lambda lib: lib.empty(300).bernoulli_(0.3),
     "exponential_": lambda lib: lib.empty(40).exponential_(2.5),
     "exponential_ float64": lambda lib: lib.empty(40, dtype=lib.float64).exponential_(),
