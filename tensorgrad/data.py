@@ -421,7 +421,7 @@ class WeightedRandomSampler(Sampler):
     With ``replacement=False`` each index is drawn at most once: the next one is ``i`` with
     probability ``weights[i]`` over the sum of the weights not drawn yet, as
     ``torch.multinomial`` (and so PyTorch's sampler) does. The draws come from ``generator`` or
-    tensorgrad's default generator, so they repeat under a seed but are not PyTorch's numbers.
+    tensorgrad's default generator, so they repeat under a seed, and are PyTorch's.
     """
 
     def __init__(

@@ -144,6 +144,7 @@ def fork_rng(devices=None, enabled: bool = True, _caller="fork_rng", _devices_kw
 
 
 def rng(generator: Generator | None = None) -> Stream:
+    """The stream of ``generator`` (the default generator's when None)."""
     return (generator or default_generator).rng
 
 
@@ -153,7 +154,7 @@ def rng(generator: Generator | None = None) -> Stream:
 
 
 def draw(sample, device, generator: Generator | None = None):
-    """``sample(rng)`` (a NumPy draw from the generator) moved to ``device``."""
+    """``sample(stream)`` (a host array drawn from the generator's stream) moved to ``device``."""
     return to_device(sample(rng(generator)), device)
 
 

@@ -78,7 +78,22 @@ class Stream:
         self.seeded_key = self.bit_generator.state["state"]["key"]  # to tell a fresh state
 
     def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("numpy", "bit_generator", "c_state"):
+            raise AttributeError(name)  # not set yet (unpickling): never NumPy's
         return getattr(self.numpy, name)
+
+    def __getstate__(self) -> dict:
+        """Pickled by value: ``c_state`` is a view of this process's generator memory."""
+        return {
+            "state": self.bit_generator.state,
+            "normal_cache": self.normal_cache,
+            "seeded_key": self.seeded_key,
+        }
+
+    def __setstate__(self, saved: dict) -> None:
+        self.__init__(0)
+        self.bit_generator.state = saved["state"]
+        self.normal_cache, self.seeded_key = saved["normal_cache"], saved["seeded_key"]
 
     # ------------------------------------------------------------------ words and uniforms
     def words(self, n: int) -> np.ndarray:
@@ -94,7 +109,7 @@ class Stream:
 
     def words64(self, n: int) -> np.ndarray:
         """n 64-bit words, each made of two: (first << 32) | second."""
-        w = self.bit_generator.random_raw(2 * n)
+        w = self.words(2 * n).astype(np.uint64, copy=False)
         return (w[0::2] << np.uint64(32)) | w[1::2]
 
     def random(self, size=None, dtype=np.float64) -> np.ndarray:
@@ -129,7 +144,7 @@ class Stream:
 
     def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float64) -> np.ndarray:
         """N(loc, scale²) filling a fresh array of ``size``, as ATen fills a contiguous
-        tensor: blocks of 16 from 16 n >= 16 values, else one float64 pair at a time."""
+        tensor: blocks of 16 when n >= 16, else one float64 pair at a time."""
         shape, dtype = _shape(size), np.dtype(dtype)
         n = math.prod(shape)
         if n < 16:

@@ -2831,7 +2831,7 @@ class Tensor:
         return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def _fill_drawn(self, name: str, sample, generator, floating: bool = True) -> Tensor:
-        """Fill with ``sample(rng)`` (a NumPy draw of self's shape) cast to self's dtype."""
+        """Fill with ``sample(stream)`` (a host draw of self's shape) cast to self's dtype."""
         if floating and not self.is_floating_point():
             raise RuntimeError(
                 f"{name} draws from a continuous distribution: the tensor must "

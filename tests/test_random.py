@@ -469,3 +469,16 @@ def test_fork_rng_puts_the_stream_back():
     with tg.random.fork_rng(enabled=False):
         tg.randn(4)
     assert not np.array_equal(tg.randn(4).numpy(), after)
+
+
+def test_a_pickled_generator_draws_on_from_where_it_was():
+    import pickle
+
+    g = tg.Generator().manual_seed(8)
+    tg.randn(5, generator=g)  # a cached normal and a position mid-state
+    copy = pickle.loads(pickle.dumps(g))
+    for n in (3, 1000, 7):  # below and above the kernels' threshold
+        np.testing.assert_array_equal(
+            tg.randn(n, generator=copy).numpy(), tg.randn(n, generator=g).numpy()
+        )
+    np.testing.assert_array_equal(copy.get_state().numpy(), g.get_state().numpy())

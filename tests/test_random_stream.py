@@ -195,7 +195,8 @@ def test_dataloader_shuffles_in_pytorchs_order(replacement):
         epochs = [[b.tolist() for (b,) in loader] for loader in (shuffled, shuffled, sampled)]
         split = data.random_split(range(10), [0.3, 0.7])
         subset = list(data.SubsetRandomSampler([3, 5, 7, 9]))
-        return epochs, [list(s.indices) for s in split], subset, lib.rand(2).tolist()
+        weighted = list(data.WeightedRandomSampler([0.5, 2.0, 0.0, 1.0, 3.0], 12))
+        return epochs, [list(s.indices) for s in split], subset, weighted, lib.rand(2).tolist()
 
     assert order(tg, tg.data) == order(torch, torch.utils.data)
 

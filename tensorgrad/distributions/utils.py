@@ -88,8 +88,9 @@ def _draw(sample, dtype, *arrays):
 
 
 def draw(sample, *params: Tensor) -> Tensor:
-    """A draw ``sample(rng, *arrays)`` made by NumPy from the default generator (so
-    ``tg.manual_seed`` repeats it) on the host copies of ``params``' arrays, returned as a
+    """A draw ``sample(rng, *arrays)`` from the default generator's stream (so
+    ``tg.manual_seed`` repeats it; ATen's samplers where the stream has them, else NumPy's
+    algorithms on the same stream) on the host copies of ``params``' arrays, returned as a
     tensor of the first parameter's dtype and device, without gradient. Made through the
     recorder: a tg.compile replay draws again, from the replay's parameter values."""
     dtype = params[0].array.dtype
