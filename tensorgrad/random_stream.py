@@ -24,14 +24,16 @@ turns the engine's 32-bit words w into numbers as ATen does:
                          again from 16 fresh uniforms
     normal, n < 16       Box-Muller on two float64 uniforms (u1, u2): r = sqrt(-2 log(1 - u2)),
                          θ = 2π u1; returns r cos θ and keeps r sin θ for the next draw
+    gamma, poisson       ATen's rejection samplers on those float64 uniforms and normals
+                         (so Gamma, Chi2, Beta, Dirichlet, Student's t and Poisson too)
 
 Float32 normal blocks repeat ATen's AVX2 routine bit for bit: Cephes' polynomial log and sincos
 (Julien Pommier's ``avx_mathfun``) in float32, with the multiply-adds that the compiler fuses
 computed as one rounding (in float64, then rounded). Three things differ from PyTorch: on Intel
 CPUs PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` (so ``multinomial`` without
 replacement or of one sample) draw through MKL's own generator, and the samplers PyTorch has but
-this file does not (gamma, poisson, binomial, so beta, Dirichlet, Student's t) draw from the same
-stream by NumPy's algorithms (``Stream.numpy``).
+this file does not (binomial, von Mises) draw from the same stream by NumPy's algorithms
+(``Stream.numpy``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from .kernels import random as random_kernels
 
 _N = 624  # MT19937's state: 624 words
 _KERNEL_WORDS = 256  # from this many words up, the numba loops draw (with the kernels on)
+_THIRD = np.float32(1.0 / 3.0)  # ATen's 1.0f / 3.0f
+_SQUEEZE = float(np.float32(0.0331))  # ATen's 0.0331f
 
 
 def _shape(size) -> tuple:
@@ -167,7 +171,7 @@ class Stream:
         if self.normal_cache is not None:
             z, self.normal_cache = self.normal_cache, None
             return z
-        u1, u2 = self.random(2).tolist()
+        u1, u2 = self._uniform(), self._uniform()
         r = math.sqrt(-2.0 * math.log1p(-u2))
         theta = 2.0 * math.pi * u1
         self.normal_cache = r * math.sin(theta)
@@ -252,6 +256,89 @@ class Stream:
         """Trials up to the first success: ``ceil(log u / log(1 - p))`` with float64 u."""
         u = self.random(size)
         return np.ceil(_libm(math.log, u) / math.log1p(-p))
+
+    def standard_gamma(self, alpha) -> np.ndarray:
+        """Gamma(alpha, 1) for each value of ``alpha`` in order: ATen's ``sample_gamma``,
+        Marsaglia and Tsang's method. With d = alpha - 1/3 and c = 1 / sqrt(9 d), draw a
+        normal x until y = 1 + c x > 0, then v = y³ and u = 1 - U; accept d v when u < 1 -
+        0.0331 x⁴ (the squeeze) or log u < x²/2 + d (1 - v + log v), else start again. An
+        alpha < 1 is raised by 1 and the draw scaled by (1 - U)^(1/alpha). Float32 alphas
+        take the boost and d in float32, as ATen's float kernel; the result is at least the
+        dtype's smallest normal number."""
+        alpha = np.asarray(alpha)
+        single = alpha.dtype == np.float32
+        draws = [self._gamma(a, single) for a in alpha.ravel().tolist()]
+        out = np.array(draws, dtype=np.float64).astype(alpha.dtype)
+        return np.maximum(out, np.finfo(alpha.dtype).tiny).reshape(alpha.shape)
+
+    def _gamma(self, alpha: float, single: bool) -> float:
+        f = np.float32 if single else float  # the kernel's scalar_t arithmetic
+        scale = 1.0
+        if alpha < 1.0:
+            if alpha == 0.0:
+                return 0.0
+            scale *= (1.0 - self._uniform()) ** float(f(1.0) / f(alpha))
+            alpha = f(alpha) + f(1.0)
+        d = float(f(alpha) - f(_THIRD))
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            x, y = 0.0, 0.0
+            while y <= 0.0:
+                x = self._normal_pair_value()
+                y = 1.0 + c * x
+            v = y * y * y
+            u = 1.0 - self._uniform()
+            xx = x * x
+            if u < 1.0 - _SQUEEZE * xx * xx:
+                return scale * d * v
+            if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                return scale * d * v
+
+    def poisson(self, lam, size=None) -> np.ndarray:
+        """Poisson(lam) for each value of ``lam`` in order (float64 counts): ATen's
+        ``sample_poisson``. From lam = 10 up, Hörmann's transformed rejection (PTRS): with
+        U uniform on [-1/2, 1/2), V on [0, 1) and us = 1/2 - |U|, k = floor((2a / us + b) U +
+        lam + 0.43), accepted at once in the central region, else by comparing log densities;
+        below 10, the number of uniforms whose running product stays above e^-lam."""
+        lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), _shape(size) or np.shape(lam))
+        draws = [self._poisson(x) for x in lam.ravel().tolist()]
+        return np.array(draws, dtype=np.float64).reshape(lam.shape)
+
+    def _poisson(self, lam: float) -> int:
+        if lam < 0:
+            raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        if lam == 0:
+            return 0
+        if lam < 10:
+            count, product, limit = 0, 1.0, math.exp(-lam)
+            while True:
+                product *= self._uniform()
+                if product <= limit:
+                    return count
+                count += 1
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            U = self._uniform() - 0.5
+            V = self._uniform()
+            us = 0.5 - abs(U)
+            k = math.floor((2 * a / us + b) * U + lam + 0.43)
+            if us >= 0.07 and V <= vr:
+                return k
+            if k < 0 or (us < 0.013 and V > us):
+                continue
+            if (math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (
+                -lam + k * loglam - math.lgamma(k + 1.0)
+            ):
+                return k
+
+    def _uniform(self) -> float:
+        """One float64 U[0, 1) as a Python float."""
+        w1, w2 = self.words(2).tolist()
+        return (((w1 & 0x1FFFFF) << 32) | w2) * 2.0**-53
 
     def random_int64(self) -> int:
         """``torch.empty((), dtype=torch.int64).random_().item()``: a 64-bit word mod 2^63."""

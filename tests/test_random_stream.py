@@ -70,6 +70,20 @@ DRAWS = {
         lib.zeros(3), lib.eye(3) * 2
     ).sample((5,)),
     "Geometric": lambda lib: lib.distributions.Geometric(probs=lib.full((3,), 0.3)).sample((5,)),
+    "Gamma": lambda lib: lib.distributions.Gamma(lib.tensor([0.3, 1.0, 2.5, 40.0]), 2.0).sample(
+        (6,)
+    ),
+    "Gamma float64": lambda lib: lib.distributions.Gamma(
+        lib.tensor([0.5, 3.0], dtype=lib.float64), 1.0
+    ).sample((4,)),
+    "Beta": lambda lib: lib.distributions.Beta(
+        lib.tensor([0.5, 2.0]), lib.tensor([1.5, 0.7])
+    ).sample((5,)),
+    "Dirichlet": lambda lib: lib.distributions.Dirichlet(lib.tensor([0.2, 1.0, 3.0])).sample((4,)),
+    "StudentT": lambda lib: lib.distributions.StudentT(lib.tensor([1.5, 4.0])).sample((5,)),
+    "Poisson": lambda lib: lib.distributions.Poisson(
+        lib.tensor([0.0, 0.7, 4.0, 12.0, 300.0])
+    ).sample((6,)),
 }
 
 # bernoulli_(p) and exponential_ (so multinomial's exponential race, one draw or none repeated)

@@ -152,16 +152,15 @@ def _std_cauchy(rng, like):
 
 
 def _std_gamma(rng, concentration):
-    """Gamma(concentration, 1) draws, at least the dtype's smallest normal number (as
-    PyTorch clamps them), so their logs stay finite."""
-    x = rng.standard_gamma(concentration.astype(np.float64))
-    return np.maximum(x, np.finfo(concentration.dtype).tiny)
+    """Gamma(concentration, 1) draws in the concentration's dtype, at least its smallest
+    normal number (as PyTorch clamps them), so their logs stay finite."""
+    return rng.standard_gamma(concentration)
 
 
 def _dirichlet(rng, concentration):
-    """Normalised Gamma draws, clamped to [tiny, 1 - ulp] of the dtype as PyTorch's are."""
+    """Normalised float64 Gamma draws, clamped to [tiny, 1 - ulp] of the dtype as PyTorch's."""
     finfo = np.finfo(concentration.dtype)
-    g = np.maximum(rng.standard_gamma(concentration.astype(np.float64)), finfo.tiny)
+    g = rng.standard_gamma(concentration.astype(np.float64))
     x = (g / g.sum(-1, keepdims=True)).astype(concentration.dtype)
     return np.clip(x, finfo.tiny, np.nextafter(concentration.dtype.type(1), 0))
 
