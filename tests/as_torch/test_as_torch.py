@@ -428,6 +428,18 @@ def test_pdb_steps_from_the_script_into_the_op(tmp_path):
     assert "'ndarray'" in out
 
 
+def _printed_both_ways(program: str) -> tuple[str, str]:
+    """What ``program`` prints under as_torch (in this process), and under real PyTorch (in a
+    subprocess)."""
+    buffer = io.StringIO()
+    with as_torch.installed(), contextlib.redirect_stdout(buffer):
+        exec(program, {})
+    reference = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    return buffer.getvalue(), reference
+
+
 def test_a_script_prints_what_it_prints_under_pytorch():
     """Under as_torch, shapes are torch.Size (printed so, with numel()) and dtypes, Sizes and
     memory formats print as torch.*: the lines a PyTorch script prints are PyTorch's. Outside
@@ -444,13 +456,8 @@ def test_a_script_prints_what_it_prints_under_pytorch():
         print(os.path.isdir(os.path.dirname(torch.__file__)))
         """
     )
-    buffer = io.StringIO()
-    with as_torch.installed(), contextlib.redirect_stdout(buffer):
-        exec(program, {})
-    reference = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True
-    ).stdout
-    assert buffer.getvalue() == reference
+    ours, reference = _printed_both_ways(program)
+    assert ours == reference
     x = tg.zeros(4, 3)
     assert type(x.shape) is tuple and repr(x.dtype) == "tensorgrad.float32"
     assert repr(x.size()) == "tensorgrad.Size([4, 3])"
@@ -501,12 +508,6 @@ def test_a_seeded_script_trains_as_under_pytorch_without_shared_weights():
         print(json.dumps(losses))
         """
     )
-    buffer = io.StringIO()
-    with as_torch.installed(), contextlib.redirect_stdout(buffer):
-        exec(program, {})
-    reference = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True
-    ).stdout
-    ours, theirs = json.loads(buffer.getvalue()), json.loads(reference)
+    ours, theirs = (json.loads(text) for text in _printed_both_ways(program))
     assert len(ours) == 12
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
