@@ -482,10 +482,15 @@ def test_torch_save_writes_a_file_real_pytorch_loads(tmp_path):
         np.testing.assert_array_equal(loaded["model"][name].numpy(), value.numpy())
 
 
-def test_a_seeded_script_trains_as_under_pytorch_without_shared_weights():
+@pytest.mark.skipif(
+    "GenuineIntel" in (Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""),
+    reason="PyTorch draws dropout masks and exponentials through MKL on Intel CPUs",
+)
+def test_a_seeded_script_trains_and_samples_as_under_pytorch_without_shared_weights():
     """Nothing is loaded from PyTorch: after the same torch.manual_seed the script draws its
-    data, initial weights, shuffled batches and dropout masks as PyTorch does, so its losses
-    are PyTorch's (to float32 rounding: the sums run in another order)."""
+    data, initial weights, shuffled batches, dropout masks and multinomial samples as PyTorch
+    does, so its losses are PyTorch's (to float32 rounding: the sums run in another order)
+    and it samples PyTorch's classes."""
     program = textwrap.dedent(
         """
         import json
@@ -505,9 +510,15 @@ def test_a_seeded_script_trains_as_under_pytorch_without_shared_weights():
                 loss.backward()
                 opt.step()
                 losses.append(loss.item())
-        print(json.dumps(losses))
+        model.eval()
+        with torch.no_grad():
+            probs = model(x[:8]).softmax(-1)
+            picks = torch.multinomial(probs, 1).flatten().tolist()
+            picks += torch.multinomial(probs, 5, replacement=True).flatten().tolist()
+        print(json.dumps({"losses": losses, "picks": picks}))
         """
     )
     ours, theirs = (json.loads(text) for text in _printed_both_ways(program))
-    assert len(ours) == 12
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    assert len(ours["losses"]) == 12 and len(ours["picks"]) == 48
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-5)
+    assert ours["picks"] == theirs["picks"]
