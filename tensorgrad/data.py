@@ -682,8 +682,13 @@ class _WorkerError:
 
 def _worker_loop(fetcher, index_queue, result_queue, worker_id, num_workers, seed, init_fn):
     global _worker_info
+    # As PyTorch's workers: tensorgrad's and Python's generators from base seed + worker id,
+    # NumPy's global one from a SeedSequence of (worker id, the base seed's 32-bit halves)
     tg_random.manual_seed(seed)
-    np.random.seed(seed % 2**32)
+    base = seed - worker_id
+    np.random.seed(
+        np.random.SeedSequence([worker_id, base & 0xFFFFFFFF, base >> 32]).generate_state(4)
+    )
     _pyrandom.seed(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, fetcher.dataset)
     try:

@@ -2,6 +2,7 @@
 the weights every layer initialises, DataLoader's order and dropout's masks are PyTorch's, to
 the bit; generator states load in either library."""
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,25 @@ def test_distributed_sampler_shards_pytorchs_permutation():
     for sampler in (expected, got):
         sampler.set_epoch(2)
     assert list(got) == list(expected)
+
+
+class _Noisy:
+    """Items drawn in the workers from each of the three generators a worker seeds."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return [np.random.random(), random.random(), self.lib.rand(1).item()]
+
+
+def test_dataloader_workers_seed_as_pytorchs():
+    def items(lib, data):
+        lib.manual_seed(2)
+        loader = data.DataLoader(_Noisy(lib), batch_size=2, num_workers=2, collate_fn=list)
+        return [item for batch in loader for item in batch]
+
+    assert items(tg, tg.data) == items(torch, torch.utils.data)
