@@ -82,6 +82,9 @@ DRAWS = {
     ).sample((5,)),
     "Dirichlet": lambda lib: lib.distributions.Dirichlet(lib.tensor([0.2, 1.0, 3.0])).sample((4,)),
     "StudentT": lambda lib: lib.distributions.StudentT(lib.tensor([1.5, 4.0])).sample((5,)),
+    "Binomial": lambda lib: lib.distributions.Binomial(
+        lib.tensor([5.0, 100.0, 1000.0, 60.0]), lib.tensor([0.3, 0.3, 0.02, 0.9])
+    ).sample((5,)),
     "Poisson": lambda lib: lib.distributions.Poisson(
         lib.tensor([0.0, 0.7, 4.0, 12.0, 300.0])
     ).sample((6,)),

@@ -170,7 +170,7 @@ def _poisson(rng, rate):
 
 
 def _binomial(rng, total_count, probs):
-    return rng.binomial(np.rint(total_count).astype(np.int64), probs.astype(np.float64))
+    return rng.binomial(total_count, probs)
 
 
 def _von_mises(rng, loc, concentration):
