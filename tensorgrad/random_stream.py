@@ -32,8 +32,9 @@ Float32 normal blocks repeat ATen's AVX2 routine bit for bit: Cephes' polynomial
 computed as one rounding (in float64, then rounded). Three things differ from PyTorch: on Intel
 CPUs PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` (so ``multinomial`` without
 replacement or of one sample) draw through MKL's own generator, and the samplers PyTorch has but
-this file does not (von Mises, negative binomial's gamma-Poisson mixture aside) draw from the
-same stream by NumPy's algorithms (``Stream.numpy``).
+this file does not (negative binomial's gamma-Poisson mixture aside) draw from the same stream
+by NumPy's algorithms (``Stream.numpy``). Von Mises is PyTorch's own Python rejection loop on
+``rand``, copied in ``distributions/von_mises.py``, so its draws are PyTorch's too.
 """
 
 from __future__ import annotations

@@ -88,6 +88,12 @@ DRAWS = {
     "Poisson": lambda lib: lib.distributions.Poisson(
         lib.tensor([0.0, 0.7, 4.0, 12.0, 300.0])
     ).sample((6,)),
+    "VonMises": lambda lib: lib.distributions.VonMises(
+        lib.linspace(-3.0, 3.0, 6), lib.tensor([1e-6, 0.01, 0.5, 4.0, 30.0, 500.0])
+    ).sample((50,)),
+    "VonMises float64": lambda lib: lib.distributions.VonMises(
+        lib.tensor([0.5, -2.0], dtype=lib.float64), lib.tensor([2.0, 0.1], dtype=lib.float64)
+    ).sample((3,)),
 }
 
 # bernoulli_(p) and exponential_ (so multinomial's exponential race, one draw or none repeated)

@@ -171,7 +171,3 @@ def _poisson(rng, rate):
 
 def _binomial(rng, total_count, probs):
     return rng.binomial(total_count, probs)
-
-
-def _von_mises(rng, loc, concentration):
-    return rng.vonmises(loc.astype(np.float64), concentration.astype(np.float64))

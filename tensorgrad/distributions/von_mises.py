@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+from ..creation import rand, zeros
 from ..grad_mode import no_grad
 from ..special import i1
 from ..tensor import Tensor, where
 from . import constraints
 from .distribution import Distribution
-from .utils import _von_mises, broadcast_all, draw, lazy_property
+from .utils import broadcast_all, lazy_property
 
 _SWITCH = 30.0  # below: the power series of i0/i1; above: their asymptotic series
 
@@ -54,12 +55,31 @@ def _i1_over_i0(x: Tensor) -> Tensor:
     return where(x < _SWITCH, i1(small) / small.i0(), large)
 
 
+def _rejection_sample(loc: Tensor, concentration: Tensor, proposal_r: Tensor, x: Tensor) -> Tensor:
+    """Best and Fisher's (1979) wrapped-Cauchy rejection sampler, PyTorch's loop: each round
+    draws uniforms (u1, u2, u3) for every element, proposes f = (1 + r z) / (r + z) with
+    z = cos(pi u1), accepts where c (2 - c) > u2 or log(c / u2) + 1 >= c, c = kappa (r - f),
+    and keeps the first accepted sign(u3 - 1/2) acos(f); until every element has one. Then
+    the angle loc + that, wrapped into [-pi, pi)."""
+    done = zeros(x.shape, dtype=bool, device=loc.device)
+    while not bool(done.all()):
+        u1, u2, u3 = rand((3,) + x.shape, dtype=loc.dtype, device=loc.device).unbind()
+        z = (math.pi * u1).cos()
+        f = (1 + proposal_r * z) / (proposal_r + z)
+        c = concentration * (proposal_r - f)
+        accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
+        if bool(accept.any()):
+            x = where(accept, (u3 - 0.5).sign() * f.acos(), x)
+            done = done | accept
+    return (x + math.pi + loc) % (2 * math.pi) - math.pi
+
+
 class VonMises(Distribution):
     """The von Mises distribution with mean direction ``loc`` and ``concentration`` kappa > 0:
-    density e^(kappa cos(x - loc)) / (2 pi I_0(kappa)) on the circle. ``sample`` draws with
-    NumPy's sampler (in float64, then cast), returning angles in [-pi, pi]; there is no
-    ``rsample``, as in PyTorch. log I_0 is computed to full precision (PyTorch 2.13 uses the
-    Abramowitz & Stegun polynomial fits, good to ~1e-7 relative)."""
+    density e^(kappa cos(x - loc)) / (2 pi I_0(kappa)) on the circle. ``sample`` is PyTorch's
+    rejection loop in float64 on its uniform draws (then cast), returning angles in
+    [-pi, pi); there is no ``rsample``, as in PyTorch. log I_0 is computed to full precision
+    (PyTorch 2.13 uses the Abramowitz & Stegun polynomial fits, good to ~1e-7 relative)."""
 
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
@@ -76,11 +96,33 @@ class VonMises(Distribution):
         log_prob = self.concentration * (value - self.loc).cos()
         return log_prob - math.log(2 * math.pi) - _log_i0(self.concentration)
 
+    @lazy_property
+    def _loc(self) -> Tensor:
+        return self.loc.double()
+
+    @lazy_property
+    def _concentration(self) -> Tensor:
+        return self.concentration.double()
+
+    @lazy_property
+    def _proposal_r(self) -> Tensor:
+        """r = (1 + rho^2) / (2 rho), rho = (tau - sqrt(2 tau)) / (2 kappa), tau = 1 +
+        sqrt(1 + 4 kappa^2): the wrapped Cauchy proposal's; 1 / kappa + kappa (its Taylor
+        expansion) below kappa = 1e-5, where rho's difference cancels."""
+        kappa = self._concentration
+        tau = 1 + (1 + 4 * kappa**2).sqrt()
+        rho = (tau - (2 * tau).sqrt()) / (2 * kappa)
+        proposal_r = (1 + rho**2) / (2 * rho)
+        return where(kappa < 1e-5, 1 / kappa + kappa, proposal_r)
+
     def sample(self, sample_shape=()) -> Tensor:
-        """Angles in [-pi, pi] of shape ``sample_shape + batch_shape``, no gradient."""
+        """Angles in [-pi, pi) of shape ``sample_shape + batch_shape``, no gradient: drawn in
+        float64 (in float32 the loop can hang for kappa below ~1e-4), then cast."""
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return draw(_von_mises, self.loc.expand(shape), self.concentration.expand(shape))
+            x = zeros(shape, dtype=self._loc.dtype, device=self.loc.device)
+            x = _rejection_sample(self._loc, self._concentration, self._proposal_r, x)
+            return x.to(self.loc.dtype)
 
     def expand(self, batch_shape, _instance=None) -> VonMises:
         """The same distribution with its parameters expanded to ``batch_shape``."""
