@@ -93,6 +93,7 @@ CASES = {
     "MixtureSameFamily": lambda lib, D: D.MixtureSameFamily(
         D.Categorical(_t(lib, _W)), D.Normal(_t(lib, _W * 4), _t(lib, _W + 0.5))
     ),
+    "FisherSnedecor": lambda lib, D: D.FisherSnedecor(_t(lib, _C * 2 + 1), _t(lib, _C + 10)),
     "TransformedDistribution": lambda lib, D: D.TransformedDistribution(
         D.Normal(_t(lib, _L), _t(lib, _C / 4)),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(1.0, 2.0)],
