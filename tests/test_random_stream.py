@@ -91,6 +91,9 @@ DRAWS = {
     "FisherSnedecor": lambda lib: lib.distributions.FisherSnedecor(
         lib.tensor([0.5, 2.0, 7.0]), lib.tensor([1.0, 3.0, 30.0])
     ).sample((4,)),
+    "InverseGamma": lambda lib: lib.distributions.InverseGamma(
+        lib.tensor([0.5, 2.0, 7.0]), lib.tensor([1.0, 3.0, 0.2])
+    ).sample((4,)),
     "VonMises": lambda lib: lib.distributions.VonMises(
         lib.linspace(-3.0, 3.0, 6), lib.tensor([1e-6, 0.01, 0.5, 4.0, 30.0, 500.0])
     ).sample((50,)),

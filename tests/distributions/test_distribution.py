@@ -94,6 +94,7 @@ CASES = {
         D.Categorical(_t(lib, _W)), D.Normal(_t(lib, _W * 4), _t(lib, _W + 0.5))
     ),
     "FisherSnedecor": lambda lib, D: D.FisherSnedecor(_t(lib, _C * 2 + 1), _t(lib, _C + 10)),
+    "InverseGamma": lambda lib, D: D.InverseGamma(_t(lib, _C + 5), _t(lib, _C)),
     "TransformedDistribution": lambda lib, D: D.TransformedDistribution(
         D.Normal(_t(lib, _L), _t(lib, _C / 4)),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(1.0, 2.0)],
