@@ -95,6 +95,7 @@ CASES = {
     ),
     "FisherSnedecor": lambda lib, D: D.FisherSnedecor(_t(lib, _C * 2 + 1), _t(lib, _C + 10)),
     "InverseGamma": lambda lib, D: D.InverseGamma(_t(lib, _C + 5), _t(lib, _C)),
+    "Wishart": lambda lib, D: D.Wishart(_t(lib, [4.0, 6.5]), _t(lib, _COV)),
     "TransformedDistribution": lambda lib, D: D.TransformedDistribution(
         D.Normal(_t(lib, _L), _t(lib, _C / 4)),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(1.0, 2.0)],
@@ -107,6 +108,7 @@ NO_MOMENTS |= {"RelaxedOneHotCategorical"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.filterwarnings("ignore:Singular sample detected")  # PyTorch's, on every Wishart
 def test_interface_matches_torch(name):
     ours, ref = CASES[name](tg, tg.distributions), CASES[name](torch, torch.distributions)
     assert type(ours).__name__ == type(ref).__name__
