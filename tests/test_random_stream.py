@@ -105,7 +105,8 @@ DRAWS = {
 # PyTorch's CPU sqrt (its vectorised kernel, float32 and float64) is not always correctly rounded
 # (NumPy's is), and its matmul sums in another order: these draw the same numbers and turn
 # them into samples with those ops, so they are PyTorch's to within k ulps of their largest
-# entry
+# entry (k = 100 for LKJCholesky: its diagonal sqrt(1 - |row|^2) magnifies the rounding of
+# the row where the row's norm is near 1)
 ROUNDED_DRAWS = {
     "Wishart": (
         8,
@@ -119,6 +120,16 @@ ROUNDED_DRAWS = {
         lambda lib: lib.distributions.Wishart(
             lib.tensor(3.5, dtype=lib.float64), scale_tril=lib.eye(3, dtype=lib.float64) * 2
         ).sample((2,)),
+    ),
+    "LKJCholesky": (
+        100,
+        lambda lib: lib.distributions.LKJCholesky(4, lib.tensor([0.5, 1.0, 3.0])).sample((5,)),
+    ),
+    "LKJCholesky float64": (
+        100,
+        lambda lib: lib.distributions.LKJCholesky(3, lib.tensor(2.0, dtype=lib.float64)).sample(
+            (4,)
+        ),
     ),
 }
 

@@ -96,6 +96,7 @@ CASES = {
     "FisherSnedecor": lambda lib, D: D.FisherSnedecor(_t(lib, _C * 2 + 1), _t(lib, _C + 10)),
     "InverseGamma": lambda lib, D: D.InverseGamma(_t(lib, _C + 5), _t(lib, _C)),
     "Wishart": lambda lib, D: D.Wishart(_t(lib, [4.0, 6.5]), _t(lib, _COV)),
+    "LKJCholesky": lambda lib, D: D.LKJCholesky(3, _t(lib, _C)),
     "TransformedDistribution": lambda lib, D: D.TransformedDistribution(
         D.Normal(_t(lib, _L), _t(lib, _C / 4)),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(1.0, 2.0)],
@@ -104,7 +105,7 @@ CASES = {
 NO_MOMENTS = {"Cauchy", "HalfCauchy", "VonMises", "OneHotCategoricalStraightThrough"}
 # a NaN mean (Categorical) or none (NotImplementedError, as in PyTorch)
 NO_MOMENTS |= {"Categorical", "TransformedDistribution", "RelaxedBernoulli"}
-NO_MOMENTS |= {"RelaxedOneHotCategorical"}
+NO_MOMENTS |= {"RelaxedOneHotCategorical", "LKJCholesky"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
