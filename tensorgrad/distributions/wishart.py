@@ -52,9 +52,11 @@ class Wishart(ExponentialFamily):
     differentiable in every parameter. In PyTorch 2.13 the flag by which it redraws singular
     samples is True where a sample is positive definite, so it draws every sample a second
     time (and warns "Singular sample detected." on every call); this does the same, so its
-    samples are PyTorch's, but warns only when a sample was singular. PyTorch's redraw then
-    updates in place the flag its assignment indexed by, so its ``rsample`` cannot
-    backpropagate (autograd's version check fails); here it can."""
+    samples are PyTorch's (to rounding), but warns only when a sample was singular. PyTorch's
+    redraw then updates in place the flag its assignment indexed by, so its ``rsample``
+    cannot backpropagate (autograd's version check fails); here it can. Where samples are
+    near singular (df close to p - 1) the two libraries' Cholesky factorisations can judge
+    one differently, and then their redraws, so their streams, part."""
 
     support = constraints.positive_definite
     has_rsample = True
