@@ -12,7 +12,7 @@ import numpy as np
 from .. import backend
 from .._args import broadcast_shape, to_tensor, wrap_dim
 from ..autograd import views
-from ..autograd.function import Op
+from ..autograd.function import SCRATCH, Op
 from ..backend import xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
@@ -192,11 +192,20 @@ def _add_at(array, index: tuple, value) -> None:
     backend.scatter_add(array, index, value)
 
 
+def _kept(ctx, index: tuple) -> tuple:
+    """``index`` as a backward will read it: while a graph is recorded its arrays are copied,
+    since they can be a user's index tensor or array changed in place before the backward
+    (PyTorch raises then; the copy gives the gradient of what was computed)."""
+    if ctx is SCRATCH:
+        return index
+    return tuple(item.copy() if backend.is_array(item) else item for item in index)
+
+
 class GetItem(Op):
     """``x[index]`` with integer/bool arrays in the index (a copy)."""
 
     def forward(ctx, x, index=()):
-        ctx.index = index
+        ctx.index = _kept(ctx, index)
         return x[index]
 
     def backward(ctx, g):
@@ -246,7 +255,7 @@ class IndexPut(Op):
     """
 
     def forward(ctx, x, v, index=(), accumulate=False):
-        ctx.index, ctx.accumulate = index, accumulate
+        ctx.index, ctx.accumulate = _kept(ctx, index), accumulate
         if accumulate:
             _add_at(x, index, v)
         else:

@@ -695,6 +695,22 @@ def test_setitem_gradient_reaches_value_and_untouched_elements():
     assert v.grad.item() == 6.0
 
 
+def test_an_index_changed_in_place_after_indexing_keeps_the_gradient_of_what_was_computed():
+    """The index tensors and arrays are kept as they were: PyTorch raises when they change
+    before the backward; the gradient here is that of the computation that ran."""
+    x = tg.zeros(3, 2, requires_grad=True)
+    v = tg.ones(2, 2, requires_grad=True)
+    y, mask = x * 1, tg.tensor([True, False, True])
+    y[mask] = v
+    mask[0] = False
+    index = np.array([2, 0])
+    z = (y * tg.arange(6.0).reshape(3, 2))[index]
+    index[0] = 1
+    z.sum().backward()
+    assert v.grad.tolist() == [[0.0, 1.0], [4.0, 5.0]]
+    assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+
+
 def test_scatter_with_src_larger_than_index():
     """Only src[:index.shape] is used; the rest gets a zero gradient. (PyTorch computes the same
     forward but its backward returns a gradient of index's shape, so this is checked here.)"""
