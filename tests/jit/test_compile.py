@@ -390,10 +390,13 @@ def test_profile_times_every_line_of_real_replayed_steps():
     assert all(re.fullmatch(r" *[\d.]+ +[\d.]+%  \S.*", line) for line in slowest)
     assert rest[3].split() == ["us/call", "share", "function", "(lines)"]
     callees = rest[4:]
-    assert len(callees) == 3 and any("_linear_into (2)" in line for line in text.splitlines())
-    # profiling again reuses the recording: only the timed calls run
-    step.profile(x, y, steps=2)
+    assert len(callees) == 3
+    # profiling again reuses the recording: only the timed calls run. With every function
+    # listed, the two Linear layers' lines show under one callee (which are the slowest depends
+    # on the machine: the dropout draw can outrun them)
+    everything = step.profile(x, y, steps=2, top=50)
     assert step.replays == 7
+    assert any("_linear_into (2)" in line for line in everything.splitlines())
 
 
 def test_profile_without_a_replay_to_time_says_why():
