@@ -125,9 +125,10 @@ class Stream:
         wide = dtype == np.float64
         if self._kernel_draws(2 * n if wide else n):
             u = np.empty(n, np.float64 if wide else np.float32)
-            (random_kernels.uniform64 if wide else random_kernels.uniform32)(
-                self.words(2 * n if wide else n), u
-            )
+            if wide:
+                random_kernels.uniform64(self.words(2 * n), u)
+            else:
+                random_kernels.uniform32(self.words(n), np.float32(0.0), np.float32(1.0), u)
         elif wide:
             u = (self.words64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53
         else:
@@ -138,8 +139,13 @@ class Stream:
         """U[low, high): ``low + u (high - low)`` with the bounds rounded to the dtype first."""
         dtype = np.dtype(dtype)
         work = np.float64 if dtype == np.float64 else np.float32
-        u = self.random(size, work)
         lo, hi = work(low), work(high)
+        n = math.prod(_shape(size))
+        if work is np.float32 and self._kernel_draws(n):  # the draw and the FMA in one pass
+            out = np.empty(n, np.float32)
+            random_kernels.uniform32(self.words(n), lo, hi - lo, out)
+            return out.astype(dtype, copy=False).reshape(_shape(size))
+        u = self.random(size, work)
         fma = _fma64 if work is np.float64 else _fma32
         return fma(u, np.full_like(u, hi - lo), np.full_like(u, lo)).astype(dtype, copy=False)
 

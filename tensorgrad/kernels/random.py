@@ -68,10 +68,12 @@ def uniform64(words, out):
 
 
 @kernel(error_model="numpy")
-def uniform32(words, out):
-    """out[i] = (w[i] mod 2^24) / 2^24 (float32)."""
+def uniform32(words, low, span, out):
+    """out[i] = low + u span with u = (w[i] mod 2^24) / 2^24, one rounding as a fused
+    multiply-add (float32; low = 0 and span = 1 give u itself)."""
     for i in prange(out.shape[0]):
-        out[i] = np.float32(words[i] & np.uint32(0xFFFFFF)) * _F24
+        u = np.float32(words[i] & np.uint32(0xFFFFFF)) * _F24
+        out[i] = np.float32(np.float64(u) * np.float64(span) + np.float64(low))
 
 
 @njit(parallel=False, inline="always")

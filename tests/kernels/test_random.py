@@ -16,6 +16,7 @@ DRAWS = {
     "words": lambda s, n: s.words(n).astype(np.uint64),
     "uniform float32": lambda s, n: s.random(n, np.float32),
     "uniform float64": lambda s, n: s.random(n),
+    "uniform float32 bounds": lambda s, n: s.uniform(-0.3, 0.05, n, np.float32),
     "normal float32": lambda s, n: s.normal(0.25, 3.0, n, np.float32),
     "normal float64": lambda s, n: s.standard_normal(min(n, 5000)),
     "integers": lambda s, n: s.integers(-5, 1000, n),
