@@ -153,12 +153,13 @@ class Stream:
     def standard_normal(self, size=None, dtype=np.float64) -> np.ndarray:
         return self.normal(0.0, 1.0, size, dtype)
 
-    def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float64) -> np.ndarray:
+    def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float64, pairs=False) -> np.ndarray:
         """N(loc, scale²) filling a fresh array of ``size``, as ATen fills a contiguous
-        tensor: blocks of 16 when n >= 16, else one float64 pair at a time."""
+        tensor: blocks of 16 when n >= 16, else (or with ``pairs``, as ATen fills a
+        non-contiguous one) one float64 pair at a time."""
         shape, dtype = _shape(size), np.dtype(dtype)
         n = math.prod(shape)
-        if n < 16:
+        if n < 16 or pairs:
             z = np.array([self._normal_pair_value() for _ in range(n)], dtype=np.float64)
             if scale != 1.0 or loc != 0.0:  # z scale + loc, fused as in ATen's build
                 z = _fma64(z, np.full_like(z, scale), np.full_like(z, loc))

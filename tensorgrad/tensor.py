@@ -2821,24 +2821,37 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from U[a, b) (on the CPU generator, so a seed gives
         the same numbers on any device); returns self."""
-        draw = lambda r: r.uniform(a, b, self.shape, self.array.dtype)  # noqa: E731
-        return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
+        dtype = self.array.dtype
+        return self._fill_random(lambda r, shape, _: r.uniform(a, b, shape, dtype), generator)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with draws from N(mean, std^2) (on the CPU generator, so a seed
-        gives the same numbers on any device); returns self."""
-        draw = lambda r: r.normal(mean, std, self.shape, self.array.dtype)  # noqa: E731
-        return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
+        gives the same numbers on any device); returns self. As PyTorch's, a non-contiguous
+        tensor draws its normals one float64 pair at a time (a contiguous one in blocks)."""
+        dtype = self.array.dtype
+
+        def sample(r, shape, contiguous):
+            return r.normal(mean, std, shape, dtype, pairs=not contiguous)
+
+        return self._fill_random(sample, generator)
 
     def _fill_drawn(self, name: str, sample, generator, floating: bool = True) -> Tensor:
-        """Fill with ``sample(stream)`` (a host draw of self's shape) cast to self's dtype."""
+        """Fill with ``sample(stream, shape)`` (a host draw) cast to self's dtype."""
         if floating and not self.is_floating_point():
             raise RuntimeError(
                 f"{name} draws from a continuous distribution: the tensor must "
                 f"have a floating dtype, got {self.dtype}"
             )
         dtype = self.array.dtype
-        draw = lambda r: sample(r).astype(dtype)  # noqa: E731
+        return self._fill_random(lambda r, shape, _: sample(r, shape).astype(dtype), generator)
+
+    def _fill_random(self, sample, generator) -> Tensor:
+        """Fill with ``sample(stream, shape, contiguous)`` as PyTorch's in-place samplers
+        fill: value by value in the order of self's memory, so a transposed view draws in its
+        base's order (``shape`` is self's shape in that order)."""
+        order, back = _memory_order(self)
+        shape, contiguous = tuple(self.shape[d] for d in order), self.is_contiguous()
+        draw = lambda r: np.transpose(np.asarray(sample(r, shape, contiguous)), back)  # noqa: E731
         return views.fill(self, _recorder.call(_random.draw, draw, self.device, generator))
 
     def bernoulli(self, p=None, *, generator=None) -> Tensor:
@@ -2864,8 +2877,8 @@ class Tensor:
                     f"the tensor's shape {self.shape}"
                 )
             p = backend.to_device(p.array, self.device)
-        args = (p, self.shape, self.array.dtype, self.device, generator)
-        return views.fill(self, _recorder.call(_random.bernoulli, *args))
+        args = (p, self.shape, self.array.dtype, self.device, generator, _memory_order(self))
+        return views.fill(self, _recorder.call(_bernoulli_in_memory_order, *args))
 
     def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
         """int64 category indices drawn from the rows of self (1-D or 2-D, non-negative,
@@ -2881,7 +2894,7 @@ class Tensor:
         returns self."""
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        draw = lambda r: r.exponential(lambd, self.shape)  # noqa: E731
+        draw = lambda r, shape: r.exponential(lambd, shape)  # noqa: E731
         return self._fill_drawn("exponential_", draw, generator)
 
     def geometric_(self, p: float, *, generator=None) -> Tensor:
@@ -2890,7 +2903,7 @@ class Tensor:
         returns self."""
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-        draw = lambda r: r.geometric(p, self.shape)  # noqa: E731
+        draw = lambda r, shape: r.geometric(p, shape)  # noqa: E731
         return self._fill_drawn("geometric_", draw, generator, False)
 
     def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
@@ -2898,7 +2911,7 @@ class Tensor:
         the logarithm); returns self."""
         if not std > 0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-        draw = lambda r: r.lognormal(mean, std, self.shape)  # noqa: E731
+        draw = lambda r, shape: r.lognormal(mean, std, shape)  # noqa: E731
         return self._fill_drawn("log_normal_", draw, generator)
 
     def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
@@ -2906,7 +2919,7 @@ class Tensor:
         sigma)^2)); returns self."""
         if not sigma > 0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-        draw = lambda r: r.cauchy(median, sigma, self.shape)  # noqa: E731
+        draw = lambda r, shape: r.cauchy(median, sigma, shape)  # noqa: E731
         return self._fill_drawn("cauchy_", draw, generator)
 
     def random_(self, from_=None, to=None, *, generator=None) -> Tensor:
@@ -2915,11 +2928,29 @@ class Tensor:
         range from 0 for integers. PyTorch's first parameter is named ``from``."""
         dtype = self.array.dtype
         if from_ is None and to is None:  # PyTorch: a word mod (max + 1), or 2^mantissa + 1
-            draw = lambda r: r.full_range(dtype, self.shape)  # noqa: E731
+            draw = lambda r, shape: r.full_range(dtype, shape)  # noqa: E731
         else:
             low, high = _random.integer_range(dtype, from_, to)
-            draw = lambda r: r.integers(low, high + 1, self.shape)  # noqa: E731
+            draw = lambda r, shape: r.integers(low, high + 1, shape)  # noqa: E731
         return self._fill_drawn("random_", draw, generator, False)
+
+
+def _memory_order(x: Tensor) -> tuple:
+    """x's dims from the largest stride of its array to the smallest (the order PyTorch's
+    fills walk memory in), and the permutation that puts them back."""
+    strides = x.array.strides
+    order = sorted(range(x.ndim), key=lambda d: -abs(strides[d]))
+    return tuple(order), tuple(int(i) for i in np.argsort(order))
+
+
+def _bernoulli_in_memory_order(p, shape, dtype, device, generator, orders):
+    """``bernoulli_``'s 0/1 draws for a tensor of ``shape`` made in its memory order (one
+    function, which tg.compile records)."""
+    order, back = orders
+    if backend.is_array(p):
+        p = xp_of(p).broadcast_to(p, shape).transpose(order)
+    drawn = _random.bernoulli(p, tuple(shape[d] for d in order), dtype, device, generator)
+    return drawn.transpose(back)
 
 
 # ---------------------------------------------------------------------- in-place forms

@@ -145,6 +145,39 @@ MKL_DRAWS = {
 }
 
 
+def _filled(lib, shape, view, fill):
+    """``fill`` applied to ``view`` of a fresh tensor of ``shape``; the whole tensor."""
+    base = lib.zeros(*shape)
+    fill(view(base))
+    return base
+
+
+# In-place fills of views walk memory as PyTorch's do: a transposed view draws in its base's
+# order, and a non-contiguous normal_ draws one float64 pair at a time (not in blocks of 16).
+VIEW_FILLS = {
+    "normal_ on a column slice": lambda lib: _filled(
+        lib, (3, 40), lambda w: w[:, :20], lambda v: v.normal_()
+    ),
+    "normal_ on a transpose": lambda lib: _filled(
+        lib, (4, 30), lambda w: w.t(), lambda v: v.normal_(0.5, 2.0)
+    ),
+    "uniform_ on a transpose": lambda lib: _filled(
+        lib, (5, 6), lambda w: w.t(), lambda v: v.uniform_(-1, 1)
+    ),
+    "random_ on a permutation": lambda lib: _filled(
+        lib, (2, 3, 4), lambda w: w.permute(2, 0, 1), lambda v: v.random_(0, 100)
+    ),
+    "bernoulli_ on a transpose": lambda lib: _filled(
+        lib, (6, 5), lambda w: w.t(), lambda v: v.bernoulli_(lib.arange(30.0).reshape(5, 6) / 30)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(VIEW_FILLS))
+def test_fills_of_views_draw_in_pytorchs_order(name):
+    _pair(lambda: VIEW_FILLS[name](torch), lambda: VIEW_FILLS[name](tg), seed=4)
+
+
 @pytest.mark.parametrize("name", list(DRAWS))
 def test_samplers_draw_what_pytorch_draws(name):
     _pair(lambda: DRAWS[name](torch), lambda: DRAWS[name](tg), seed=3)
