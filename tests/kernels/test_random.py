@@ -11,7 +11,7 @@ from tensorgrad.random_stream import Stream
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
-SIZES = [0, 1, 15, 16, 255, 256, 257, 623, 624, 625, 1249, 5000, 100_003]
+SIZES = [0, 1, 15, 16, 255, 256, 257, 623, 624, 625, 1249, 5000, 140_003]  # 2^16 pairs: parallel
 DRAWS = {
     "words": lambda s, n: s.words(n).astype(np.uint64),
     "uniform float32": lambda s, n: s.random(n, np.float32),
