@@ -361,6 +361,32 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     return input.bernoulli(p, generator=generator)
 
 
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson counts, one for each rate in ``input`` (>= 0), in its dtype and on its device:
+    PyTorch's ``sample_poisson`` on its stream (``random_stream.Stream.poisson``). No
+    gradient (PyTorch's is zero)."""
+    return Tensor._make(recorder.call(_counts, "poisson", generator, input.array))
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial(count, prob) successes for each pair of values (``prob`` broadcasts to
+    ``count``), in count's dtype and on its device: PyTorch's ``sample_binomial`` on its
+    stream (``random_stream.Stream.binomial``). No gradient."""
+    if count.dtype != prob.dtype:
+        raise RuntimeError(
+            f"binomial: count and prob must have the same dtype, got {count.dtype} and {prob.dtype}"
+        )
+    return Tensor._make(recorder.call(_counts, "binomial", generator, count.array, prob.array))
+
+
+def _counts(name: str, generator, *arrays):
+    """The stream's sampler ``name`` on host copies of ``arrays``, cast to the first one's
+    dtype and moved to its device: one function, so that tg.compile's replay draws again."""
+    host = [backend.to_numpy(a) for a in arrays]
+    drawn = getattr(_random.rng(generator), name)(*host).astype(host[0].dtype)
+    return backend.to_device(drawn, backend.device_of(arrays[0]))
+
+
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None):
     """int64 category indices drawn from the rows of ``input`` (non-negative weights); see
     ``Tensor.multinomial``."""

@@ -60,6 +60,10 @@ DRAWS = {
     "bernoulli tensor": lambda lib: lib.bernoulli(lib.linspace(0, 1, 300)),
     "bernoulli float64": lambda lib: lib.bernoulli(lib.full((50,), 0.4, dtype=lib.float64)),
     "multinomial replacement": lambda lib: lib.multinomial(lib.rand(3, 7) + 0.1, 20, True),
+    "poisson": lambda lib: lib.poisson(lib.tensor([[0.0, 0.5, 3.0], [9.9, 10.0, 250.0]])),
+    "binomial": lambda lib: lib.binomial(
+        lib.tensor([4.0, 30.0, 900.0]), lib.tensor([0.5, 0.95, 0.1])
+    ),
     "Normal": lambda lib: lib.distributions.Normal(lib.zeros(3), lib.ones(3) * 2).sample((6,)),
     "Uniform": lambda lib: lib.distributions.Uniform(-1.0, lib.arange(1.0, 4.0)).sample((5,)),
     "Bernoulli": lambda lib: lib.distributions.Bernoulli(probs=lib.rand(40)).sample(),
