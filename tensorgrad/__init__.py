@@ -75,7 +75,7 @@ from .backend import (
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .checkpoint import load, load_safetensors, save, save_safetensors
-from .creation import binomial, bernoulli, multinomial, normal, poisson, randint_like  # sampling
+from .creation import bernoulli, binomial, multinomial, normal, poisson, randint_like  # sampling
 from .grad_mode import inference_mode, is_inference_mode_enabled
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # torch.autocast
 from .amp import set_autocast_dtype
