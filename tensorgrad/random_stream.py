@@ -29,12 +29,10 @@ turns the engine's 32-bit words w into numbers as ATen does:
 
 Float32 normal blocks repeat ATen's AVX2 routine bit for bit: Cephes' polynomial log and sincos
 (Julien Pommier's ``avx_mathfun``) in float32, with the multiply-adds that the compiler fuses
-computed as one rounding (in float64, then rounded). Three things differ from PyTorch: on Intel
-CPUs PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` (so ``multinomial`` without
-replacement or of one sample) draw through MKL's own generator, and the samplers PyTorch has but
-this file does not (negative binomial's gamma-Poisson mixture aside) draw from the same stream
-by NumPy's algorithms (``Stream.numpy``). Von Mises is PyTorch's own Python rejection loop on
-``rand``, copied in ``distributions/von_mises.py``, so its draws are PyTorch's too.
+computed as one rounding (in float64, then rounded). What is not copied: on Intel CPUs
+PyTorch's ``bernoulli_(p)`` (so dropout) and ``exponential_`` (so ``multinomial`` without
+replacement or of one sample) draw through MKL's own generator instead. Samplers PyTorch lacks
+stay reachable as ``Stream.numpy``: NumPy's algorithms on the same engine.
 """
 
 from __future__ import annotations
