@@ -45,6 +45,7 @@ MODULES: dict[str, TorchModule] = {
     "torch.nn.utils.parametrize": TorchModule(("tensorgrad.nn.utils.parametrize",)),
     "torch.nn.utils.parametrizations": TorchModule(("tensorgrad.nn.utils.parametrizations",)),
     "torch.nn.utils.fusion": TorchModule(("tensorgrad.nn.utils.fusion",)),
+    "torch.nn.utils.prune": TorchModule(("tensorgrad.nn.utils.prune",)),
     "torch.nn.modules.lazy": TorchModule(("tensorgrad.nn.lazy",)),
     "torch.nn.parameter": TorchModule(("tensorgrad.nn.parameter",)),
     "torch.nn.modules": TorchModule(("tensorgrad.nn",)),

@@ -365,6 +365,7 @@ def test_stand_ins_kept_after_uninstall_never_reach_real_torch():
         ("torch.serialization", "tensorgrad.serialization"),
         ("torch.distributions", "tensorgrad.distributions"),
         ("torch.nn.utils.rnn", "tensorgrad.nn.utils.rnn"),
+        ("torch.nn.utils.prune", "tensorgrad.nn.utils.prune"),
     ],
 )
 def test_modules_written_alongside(torch_name, ours):

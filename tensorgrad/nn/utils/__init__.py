@@ -2,8 +2,8 @@
 packing of variable-length sequences are in ``tensorgrad.nn.utils.rnn``; weight and spectral
 normalisation (``weight_norm``, ``spectral_norm``: forward pre-hooks, and their parametrization
 forms in ``parametrizations``), ``parametrize``, the batch-norm folding of ``fusion``,
-``skip_init`` and ``stateless`` (a module called with other tensors as its parameters) in their
-own modules.
+``skip_init``, ``stateless`` (a module called with other tensors as its parameters) and
+``prune`` (pruning by masks) in their own modules.
 
 ``clip_grad_norm_`` scales every gradient by min(1, max_norm / (total_norm + 1e-6)), where
 total_norm is the p-norm of all the gradients seen as one vector (the p-norm of their p-norms);
@@ -23,7 +23,7 @@ from ...creation import tensor as _tensor
 from ...grad_mode import no_grad
 from ...jit import recorder
 from ...tensor import Tensor, stack
-from . import parametrizations, parametrize, rnn, stateless
+from . import parametrizations, parametrize, prune, rnn, stateless
 from .fusion import (
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -47,6 +47,7 @@ __all__ = [
     "parameters_to_vector",
     "parametrizations",
     "parametrize",
+    "prune",
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
