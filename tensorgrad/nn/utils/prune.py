@@ -579,12 +579,12 @@ def _validate_pruning_dim(t: Tensor, dim: int) -> None:
 
 def _compute_norm(t: Tensor, n, dim: int) -> Tensor:
     """The n-norm of each channel along ``dim``, over every other dimension (shape
-    ``(t.shape[dim],)``); 'nuc' is the matrix nuclear norm over the other two dims, as
-    ``torch.norm`` reads it."""
+    ``(t.shape[dim],)``). As ``torch.norm`` reads it, 'nuc' is the matrix nuclear norm over
+    the other two dims, and 'fro' over more than two is a matrix norm too: an error."""
     dims = list(range(t.dim()))
     dims.remove(dims[dim])
-    if n == "nuc":
-        return matrix_norm(t, "nuc", dim=tuple(dims))
+    if n == "nuc" or (n == "fro" and len(dims) > 2):
+        return matrix_norm(t, n, dim=tuple(dims))
     return t.norm(n, dim=dims)
 
 
