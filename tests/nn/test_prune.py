@@ -277,6 +277,8 @@ def test_a_failed_second_pruning_keeps_the_first():
     prune.l1_unstructured(ours, "weight", amount=2)
     with pytest.raises(ValueError, match="smaller than"):
         prune.l1_unstructured(ours, "weight", amount=26)
+    with pytest.raises(AssertionError, match="same shape"):
+        prune.l1_unstructured(ours, "weight", amount=1, importance_scores=ours.bias)
     (container,) = ours._forward_pre_hooks.values()
     assert len(container) == 2 and int((_np(ours.weight_mask) == 0).sum()) == 5
 

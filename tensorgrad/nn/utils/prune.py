@@ -118,12 +118,6 @@ class BasePruningMethod(ABC):
         old = module._forward_pre_hooks[old_keys[0]] if old_keys else None
         method = cls(*args, **kwargs)
         method._tensor_name = name
-        if isinstance(old, PruningContainer):
-            old.add_pruning_method(method)
-            method = old
-        elif old is not None:
-            method = PruningContainer(old, method)
-
         orig = getattr(module, name)
         if importance_scores is not None:
             if importance_scores.shape != orig.shape:
@@ -133,6 +127,11 @@ class BasePruningMethod(ABC):
                 )
         else:
             importance_scores = orig
+        if isinstance(old, PruningContainer):
+            old.add_pruning_method(method)
+            method = old
+        elif old is not None:
+            method = PruningContainer(old, method)
 
         first = old is None
         if first:
@@ -352,7 +351,8 @@ class RandomStructured(BasePruningMethod):
         if k == 0:
             return default_mask
         prob = rand(size)
-        keep = prob > prob.kthvalue(k).values
+        # drawn by the CPU generator, as PyTorch's rand(size), whatever t's device
+        keep = (prob > prob.kthvalue(k).values).to(t.device)
         mask = _channel_mask(t, self.dim, keep)
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
