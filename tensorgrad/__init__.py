@@ -163,6 +163,7 @@ from .ops.movement import range_ as range  # torch.range, deprecated: the end is
 from .ops.reduce import corrcoef, cov, cumulative_trapezoid, trapezoid, trapz
 from .ops.sorting import histogram, msort
 from .lowrank import pca_lowrank, svd_lowrank  # randomized SVD and PCA (torch/_lowrank.py)
+from .foreach import *  # noqa: F403 (torch._foreach_add_ and the other multi-tensor ops)
 from . import linalg  # torch.linalg's namesake: norms, solve, cholesky, qr, eigh, svd, inv, ...
 from . import special  # torch.special's namesake: erfinv, gammaln, ndtri, xlogy, ...
 from .memory_format import (  # how elements sit in memory (never what they are)
