@@ -38,9 +38,10 @@ def _check(*lists: Sequence) -> int:
     return n
 
 
-def _per_tensor(other, n: int) -> list:
-    """``other`` as one argument per tensor: a list of tensors or of numbers must hold ``n``;
-    a number or a 0-dim tensor is repeated ``n`` times."""
+def _per_tensor(self: Sequence, other) -> list:
+    """``other`` as one argument per tensor of ``self`` (a list it is checked against): a list
+    of tensors or of numbers must be as long; a number or a 0-dim tensor is repeated."""
+    n = _check(self)
     if isinstance(other, Tensor):
         if other.dim() != 0:
             raise RuntimeError(
@@ -50,11 +51,8 @@ def _per_tensor(other, n: int) -> list:
         return [other] * n
     if isinstance(other, (list, tuple)):
         if all(isinstance(o, Tensor) for o in other):
-            if len(other) != n:
-                raise RuntimeError(
-                    f"Tensor lists must have the same number of tensors, got {n} and {len(other)}"
-                )
-        elif all(isinstance(o, (numbers.Number, bool)) for o in other):
+            _check(self, other)
+        elif all(isinstance(o, numbers.Number) for o in other):
             if len(other) != n:
                 raise RuntimeError("Tensor list must have same number of elements as scalar list.")
         else:
@@ -63,7 +61,7 @@ def _per_tensor(other, n: int) -> list:
     return [other] * n
 
 
-def _packed_scalars(scalars, n: int) -> list:
+def _packed_scalars(self: Sequence, scalars) -> list:
     """addcmul's and addcdiv's ``value``: a number, a list of numbers, or a 1-dim tensor of
     them (PyTorch's ``Tensor scalars`` overload, read as numbers)."""
     if isinstance(scalars, Tensor) and scalars.dim() != 0:
@@ -71,13 +69,13 @@ def _packed_scalars(scalars, n: int) -> list:
             raise RuntimeError(
                 f"Expected packed scalar Tensor to be of dimension 1. Got {scalars.dim()} instead."
             )
-        if scalars.numel() != n:
+        if scalars.numel() != len(self):
             raise RuntimeError(
-                f"Expected length of scalars to match input of length {n} but got "
+                f"Expected length of scalars to match input of length {len(self)} but got "
                 f"{scalars.numel()} instead."
             )
         return scalars.tolist()
-    return _per_tensor(scalars, n)
+    return _per_tensor(self, scalars)
 
 
 def _export(fn, name: str, doc: str):
@@ -130,12 +128,10 @@ BINARY = {
 
 def _binary(name: str, maths: str) -> None:
     def out_of_place(self: Sequence[Tensor], other) -> tuple[Tensor, ...]:
-        n = _check(self)
-        return tuple(getattr(t, name)(o) for t, o in zip(self, _per_tensor(other, n)))
+        return tuple(getattr(t, name)(o) for t, o in zip(self, _per_tensor(self, other)))
 
     def in_place(self: Sequence[Tensor], other) -> Sequence[Tensor]:
-        n = _check(self)
-        for t, o in zip(self, _per_tensor(other, n)):
+        for t, o in zip(self, _per_tensor(self, other)):
             if hasattr(Tensor, name + "_"):
                 getattr(t, name + "_")(o)
             else:  # maximum_ and minimum_: PyTorch has no Tensor method of that name either
@@ -157,28 +153,24 @@ del _name, _maths
 def _foreach_add(self: Sequence[Tensor], other, *, alpha=1) -> tuple[Tensor, ...]:
     """``t + alpha * other`` for each t of self; ``other`` a number, a list of numbers, a list
     of tensors or a 0-dim tensor (PyTorch takes ``alpha`` only with tensors)."""
-    n = _check(self)
-    return tuple(t.add(o, alpha=alpha) for t, o in zip(self, _per_tensor(other, n)))
+    return tuple(t.add(o, alpha=alpha) for t, o in zip(self, _per_tensor(self, other)))
 
 
 def _foreach_add_(self: Sequence[Tensor], other, *, alpha=1) -> Sequence[Tensor]:
     """t += alpha * other in place for each t of self; returns self."""
-    n = _check(self)
-    for t, o in zip(self, _per_tensor(other, n)):
+    for t, o in zip(self, _per_tensor(self, other)):
         t.add_(o, alpha=alpha)
     return self
 
 
 def _foreach_sub(self: Sequence[Tensor], other, *, alpha=1) -> tuple[Tensor, ...]:
     """``t - alpha * other`` for each t of self (``other`` as in ``_foreach_add``)."""
-    n = _check(self)
-    return tuple(t.sub(o, alpha=alpha) for t, o in zip(self, _per_tensor(other, n)))
+    return tuple(t.sub(o, alpha=alpha) for t, o in zip(self, _per_tensor(self, other)))
 
 
 def _foreach_sub_(self: Sequence[Tensor], other, *, alpha=1) -> Sequence[Tensor]:
     """t -= alpha * other in place for each t of self; returns self."""
-    n = _check(self)
-    for t, o in zip(self, _per_tensor(other, n)):
+    for t, o in zip(self, _per_tensor(self, other)):
         t.sub_(o, alpha=alpha)
     return self
 
@@ -190,14 +182,12 @@ def _foreach_pow(self, exponent) -> tuple[Tensor, ...]:
     if isinstance(self, numbers.Number):
         _check(exponent)
         return tuple(self**e for e in exponent)
-    n = _check(self)
-    return tuple(t.pow(e) for t, e in zip(self, _per_tensor(exponent, n)))
+    return tuple(t.pow(e) for t, e in zip(self, _per_tensor(self, exponent)))
 
 
 def _foreach_pow_(self: Sequence[Tensor], exponent) -> Sequence[Tensor]:
     """t = t ** exponent in place for each t of self; returns self."""
-    n = _check(self)
-    for t, e in zip(self, _per_tensor(exponent, n)):
+    for t, e in zip(self, _per_tensor(self, exponent)):
         t.pow_(e)
     return self
 
@@ -208,30 +198,30 @@ def _foreach_pow_(self: Sequence[Tensor], exponent) -> Sequence[Tensor]:
 def _foreach_addcmul(self, tensor1, tensor2, value=1) -> tuple[Tensor, ...]:
     """``t + value * t1 * t2`` for each t of self; ``value`` a number, a list of numbers or a
     1-dim tensor of them (one per tensor)."""
-    n = _check(self, tensor1, tensor2)
-    values = _packed_scalars(value, n)
+    _check(self, tensor1, tensor2)
+    values = _packed_scalars(self, value)
     return tuple(t.addcmul(a, b, value=v) for t, a, b, v in zip(self, tensor1, tensor2, values))
 
 
 def _foreach_addcmul_(self, tensor1, tensor2, value=1) -> Sequence[Tensor]:
     """t += value * t1 * t2 in place for each t of self; returns self."""
-    n = _check(self, tensor1, tensor2)
-    for t, a, b, v in zip(self, tensor1, tensor2, _packed_scalars(value, n)):
+    _check(self, tensor1, tensor2)
+    for t, a, b, v in zip(self, tensor1, tensor2, _packed_scalars(self, value)):
         t.addcmul_(a, b, value=v)
     return self
 
 
 def _foreach_addcdiv(self, tensor1, tensor2, value=1) -> tuple[Tensor, ...]:
     """``t + value * t1 / t2`` for each t of self; ``value`` as in ``_foreach_addcmul``."""
-    n = _check(self, tensor1, tensor2)
-    values = _packed_scalars(value, n)
+    _check(self, tensor1, tensor2)
+    values = _packed_scalars(self, value)
     return tuple(t.addcdiv(a, b, value=v) for t, a, b, v in zip(self, tensor1, tensor2, values))
 
 
 def _foreach_addcdiv_(self, tensor1, tensor2, value=1) -> Sequence[Tensor]:
     """t += value * t1 / t2 in place for each t of self; returns self."""
-    n = _check(self, tensor1, tensor2)
-    for t, a, b, v in zip(self, tensor1, tensor2, _packed_scalars(value, n)):
+    _check(self, tensor1, tensor2)
+    for t, a, b, v in zip(self, tensor1, tensor2, _packed_scalars(self, value)):
         t.addcdiv_(a, b, value=v)
     return self
 
@@ -239,14 +229,14 @@ def _foreach_addcdiv_(self, tensor1, tensor2, value=1) -> Sequence[Tensor]:
 def _foreach_lerp(self, end, weight) -> tuple[Tensor, ...]:
     """``t + w * (e - t)`` for each t of self and e of ``end``; ``weight`` a number, a list of
     numbers or a list of tensors."""
-    n = _check(self, end)
-    return tuple(t.lerp(e, w) for t, e, w in zip(self, end, _per_tensor(weight, n)))
+    _check(self, end)
+    return tuple(t.lerp(e, w) for t, e, w in zip(self, end, _per_tensor(self, weight)))
 
 
 def _foreach_lerp_(self, end, weight) -> Sequence[Tensor]:
     """t = t + w * (e - t) in place for each t of self; returns self."""
-    n = _check(self, end)
-    for t, e, w in zip(self, end, _per_tensor(weight, n)):
+    _check(self, end)
+    for t, e, w in zip(self, end, _per_tensor(self, weight)):
         t.lerp_(e, w)
     return self
 
