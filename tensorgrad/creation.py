@@ -365,7 +365,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     """Poisson counts, one for each rate in ``input`` (>= 0), in its dtype and on its device:
     PyTorch's ``sample_poisson`` on its stream (``random_stream.Stream.poisson``). No
     gradient (PyTorch's is zero)."""
-    return Tensor._make(recorder.call(_counts, "poisson", generator, input.array))
+    return Tensor._make(recorder.call(_random.draw_like, _poisson, generator, input.array))
 
 
 def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
@@ -376,15 +376,16 @@ def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
         raise RuntimeError(
             f"binomial: count and prob must have the same dtype, got {count.dtype} and {prob.dtype}"
         )
-    return Tensor._make(recorder.call(_counts, "binomial", generator, count.array, prob.array))
+    arrays = (count.array, prob.array)
+    return Tensor._make(recorder.call(_random.draw_like, _binomial, generator, *arrays))
 
 
-def _counts(name: str, generator, *arrays):
-    """The stream's sampler ``name`` on host copies of ``arrays``, cast to the first one's
-    dtype and moved to its device: one function, so that tg.compile's replay draws again."""
-    host = [backend.to_numpy(a) for a in arrays]
-    drawn = getattr(_random.rng(generator), name)(*host).astype(host[0].dtype)
-    return backend.to_device(drawn, backend.device_of(arrays[0]))
+def _poisson(stream, rates):
+    return stream.poisson(rates)
+
+
+def _binomial(stream, count, prob):
+    return stream.binomial(count, prob)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None):

@@ -158,6 +158,14 @@ def draw(sample, device, generator: Generator | None = None):
     return to_device(sample(rng(generator)), device)
 
 
+def draw_like(sample, generator, *arrays):
+    """``sample(stream, *host copies of arrays)`` in the first array's dtype and on its device:
+    the draws whose parameters are arrays (distributions, ``poisson``, ``binomial``), as one
+    function, so that tg.compile's replay draws again from the replay's arrays."""
+    out = sample(rng(generator), *[backend.to_numpy(a) for a in arrays])
+    return to_device(np.asarray(out, dtype=arrays[0].dtype), device_of(arrays[0]))
+
+
 def bernoulli(p, shape: tuple, dtype, device, generator: Generator | None = None):
     """An array of 0/1 in ``dtype``: 1 with probability ``p`` (a number, or an array on
     ``device`` that broadcasts to ``shape``). ``u < p`` with u ~ U[0, 1) is 1 with

@@ -74,12 +74,12 @@ class Stream:
         key = [int(seed) & 0xFFFFFFFF]
         for i in range(1, _N):
             key.append((1812433253 * (key[-1] ^ (key[-1] >> 30)) + i) & 0xFFFFFFFF)
+        self.seeded_key = np.array(key, dtype=np.uint32)  # also to tell a fresh state
         self.bit_generator.state = {
             "bit_generator": "MT19937",
-            "state": {"key": np.array(key, dtype=np.uint32), "pos": _N},
+            "state": {"key": self.seeded_key, "pos": _N},
         }
         self.normal_cache = None  # the second value of the last float64 Box-Muller pair
-        self.seeded_key = self.bit_generator.state["state"]["key"]  # to tell a fresh state
 
     def __getattr__(self, name: str):
         if name.startswith("__") or name in ("numpy", "bit_generator", "c_state"):

@@ -11,7 +11,7 @@ from .. import backend
 from ..creation import full, tensor
 from ..grad_mode import enable_grad
 from ..jit import recorder
-from ..random import rng
+from ..random import draw_like
 from ..tensor import Tensor, cat
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant, -digamma(1)
@@ -79,22 +79,14 @@ def _sum_rightmost(value, dim: int):
     return value.reshape(value.shape[: value.ndim - dim] + (-1,)).sum(-1)
 
 
-def _draw(sample, dtype, *arrays):
-    """``sample(rng, *host copies of arrays)`` from the default generator, cast to ``dtype`` and
-    moved to the first array's device: one function, so that tg.compile's replay draws again."""
-    device = backend.device_of(arrays[0])
-    out = sample(rng(), *[backend.to_numpy(a) for a in arrays])
-    return backend.to_device(np.asarray(out, dtype=dtype), device)
-
-
 def draw(sample, *params: Tensor) -> Tensor:
     """A draw ``sample(rng, *arrays)`` from the default generator's stream (so
     ``tg.manual_seed`` repeats it; ATen's samplers where the stream has them, else NumPy's
     algorithms on the same stream) on the host copies of ``params``' arrays, returned as a
     tensor of the first parameter's dtype and device, without gradient. Made through the
     recorder: a tg.compile replay draws again, from the replay's parameter values."""
-    dtype = params[0].array.dtype
-    return Tensor._make(recorder.call(_draw, sample, dtype, *[p.array for p in params]))
+    arrays = [p.array for p in params]
+    return Tensor._make(recorder.call(draw_like, sample, None, *arrays))
 
 
 def _tril_table(n: int, diag: int, device):
