@@ -17,6 +17,7 @@ import bench_cnn
 import bench_gpt
 import bench_mlp
 import bench_overhead
+import bench_random
 
 BENCHMARKS = [
     bench_overhead.BENCH,
@@ -24,6 +25,7 @@ BENCHMARKS = [
     bench_cnn.BENCH,
     bench_gpt.BENCH,
     bench_adam.BENCH,
+    bench_random.BENCH,
 ]
 
 
