@@ -60,8 +60,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from . import backend, serialization
 from . import random as _random
-from . import serialization
 from .backend import CPU, Device, cupy, to_device, to_dtype
 from .tensor import Tensor
 
@@ -182,10 +182,13 @@ def _encode(obj: Any, where: str, arrays: list[np.ndarray]) -> Any:
         array = _host_array(obj) if isinstance(obj, Tensor) else np.asarray(obj)
         if array.dtype.hasobject or array.dtype.fields is not None:
             raise TypeError(f"{where}: cannot save an array of dtype {array.dtype}")
+        dtype_name = array.dtype.str
+        if array.dtype is backend.BF16:  # .npy has no bfloat16: its bits as uint16, named
+            array, dtype_name = array.view(np.uint16), "bfloat16"
         node = {
             "type": "tensor" if isinstance(obj, Tensor) else type(obj).__name__,
             "file": f"arrays/{len(arrays)}.npy",
-            "dtype": array.dtype.str,
+            "dtype": dtype_name,
             "shape": list(array.shape),
         }
         if isinstance(obj, np.generic):
@@ -432,9 +435,12 @@ def _decode(node: Any, zf: zipfile.ZipFile, place: Callable[[np.ndarray, str], A
     if kind in ("tensor", "ndarray", "npscalar"):
         # zf.read checks the entry's CRC-32 before NumPy parses a byte of it
         array = np.load(io.BytesIO(zf.read(node["file"])), allow_pickle=False)
-        if array.dtype.str != node["dtype"] or list(array.shape) != node["shape"]:
+        stored = array.dtype.str
+        if node["dtype"] == "bfloat16" and array.dtype == np.uint16:
+            array, stored = array.view(backend.bfloat16_np()), "bfloat16"
+        if stored != node["dtype"] or list(array.shape) != node["shape"]:
             raise ValueError(
-                f"{node['file']} holds {array.dtype.str} {list(array.shape)}, the manifest says "
+                f"{node['file']} holds {stored} {list(array.shape)}, the manifest says "
                 f"{node['dtype']} {node['shape']}"
             )
         if kind == "ndarray":
@@ -619,8 +625,26 @@ def save_safetensors(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise TypeError("safetensors metadata must be a dict of str to str")
-    data = st_save(arrays, metadata=metadata)
+    bf16 = {k for k, a in arrays.items() if a.dtype is backend.BF16}
+    arrays = {k: a.view(np.uint16) if k in bf16 else a for k, a in arrays.items()}
+    data = _retyped(st_save(arrays, metadata=metadata), bf16, "BF16")
     _atomic_write(path, lambda f: f.write(data))
+
+
+def _retyped(data: bytes, names, dtype: str) -> bytes:
+    """The safetensors bytes ``data`` with the header's dtype of the tensors ``names`` set to
+    ``dtype``. ``safetensors.numpy`` knows no bfloat16 ("BF16"): its tensors are written and
+    read as uint16 ("U16", the same bytes) and renamed here; data offsets count from the end of
+    the header, so only the header and its length change."""
+    if not names:
+        return data
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    for name in names:
+        header[name]["dtype"] = dtype
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # safetensors pads the header to 8 bytes
+    return len(text).to_bytes(8, "little") + text + data[8 + n :]
 
 
 def load_safetensors(path: str | os.PathLike, device: str | Device | None = None) -> dict:
@@ -632,8 +656,14 @@ def load_safetensors(path: str | os.PathLike, device: str | Device | None = None
     with open(path, "rb") as fh:
         data = fh.read()
     try:
-        arrays = st_load(data)
-    except Exception as e:  # SafetensorError, or a dtype NumPy lacks (bfloat16)
+        n = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8 : 8 + n])
+        bf16 = {k for k, v in header.items() if k != "__metadata__" and v["dtype"] == "BF16"}
+        arrays = st_load(_retyped(data, bf16, "U16"))
+        if bf16:
+            dtype = backend.bfloat16_np()
+            arrays = {k: a.view(dtype) if k in bf16 else a for k, a in arrays.items()}
+    except Exception as e:  # SafetensorError, a dtype NumPy lacks (float8), a bad header
         raise CheckpointError(f"{path!r} is not a readable safetensors file: {e}") from None
     target = CPU if device is None else Device(device)
     return {k: Tensor._make(to_device(np.array(a), target)) for k, a in arrays.items()}

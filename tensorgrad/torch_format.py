@@ -55,10 +55,10 @@ _STORAGES = {
     "CharStorage": "int8",
     "ByteStorage": "uint8",
     "BoolStorage": "bool",
+    "BFloat16Storage": "bfloat16",  # ml_dtypes' NumPy dtype, imported when a file holds one
 }
 _STORAGE_OF = {v: k for k, v in _STORAGES.items()}
 _UNSUPPORTED_STORAGES = {
-    "BFloat16Storage": "bfloat16",
     "ComplexDoubleStorage": "complex128",
     "ComplexFloatStorage": "complex64",
     "QInt8Storage": "qint8",
@@ -68,10 +68,11 @@ _UNSUPPORTED_STORAGES = {
     "QUInt2x4Storage": "quint2x4",
 }
 _DTYPE_NAMES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+_DTYPE_NAMES |= {"bfloat16"}
 _DTYPE_NAMES |= {"half", "float", "double", "short", "int", "long"}
-# dtypes torch.load admits that tensorgrad has not (NumPy has no bfloat16 or float8 at all)
+# dtypes torch.load admits that tensorgrad has not (NumPy has no float8 at all)
 _UNSUPPORTED_DTYPES = {
-    "bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf",
+    "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf",
     "uint16", "uint32", "uint64", "qint8", "qint32", "quint8", "quint4x2", "quint2x4",
     "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
     "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
@@ -104,14 +105,19 @@ def archive_prefix(names: list[str]) -> str | None:
 class _StorageType:
     """Stands for ``torch.FloatStorage`` & co. inside a persistent id: the storage's dtype."""
 
-    def __init__(self, name: str, np_dtype: np.dtype) -> None:
-        self.name, self.dtype = name, np.dtype(np_dtype)
+    def __init__(self, name: str, dtype_name: str) -> None:
+        self.name, self.dtype_name = name, dtype_name
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype, looked up when a storage is read (bfloat16 imports ml_dtypes)."""
+        return to_dtype(self.dtype_name).np
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
 
 
-_UNTYPED = _StorageType("UntypedStorage", np.uint8)
+_UNTYPED = _StorageType("UntypedStorage", "uint8")
 
 
 class _Storage:
@@ -207,7 +213,7 @@ class _Reader:
         allowed["torch.nn.parameter.Parameter"] = _PARAMETER
         for name, dt in _STORAGES.items():
             for module in ("torch", "torch.cuda"):
-                allowed[f"{module}.{name}"] = _StorageType(name, to_dtype(dt).np)
+                allowed[f"{module}.{name}"] = _StorageType(name, dt)
         allowed["torch.storage.UntypedStorage"] = _UNTYPED
         allowed.update({f"torch.{name}": to_dtype(name) for name in _DTYPE_NAMES})
         return allowed
@@ -225,7 +231,7 @@ class _Reader:
             return None
         hint = (
             "NumPy has no such dtype; convert it in PyTorch (t.float()) before torch.save"
-            if "float8" in what or "bfloat16" in what or "float4" in what
+            if "float8" in what or "float4" in what
             else "convert it in PyTorch before torch.save"
         )
         return CheckpointError(
@@ -252,7 +258,8 @@ class _Reader:
                     f"{kind.dtype}"
                 )
             array = np.frombuffer(bytearray(data), kind.dtype.newbyteorder(self.order))
-            array = array if array.dtype.isnative else array.astype(kind.dtype)
+            # native order: the dtype itself (bfloat16 is compared by identity)
+            array = array.view(kind.dtype) if array.dtype.isnative else array.astype(kind.dtype)
             self.storages[key] = _Storage(array, location)
         return self.storages[key]
 
