@@ -14,7 +14,8 @@ to the ops tensorgrad has, are the guide; the same lists apply on ``'cpu'``):
 Everything else runs in the dtype it is given. Differences from PyTorch: elementwise ops and
 reductions (``exp``, ``log``, ``pow``, ``sum``) are not on the float32 list (it would put a flag
 check in every op); on ``'cpu'`` PyTorch runs softmax and the norms in the input's dtype, we use
-the CUDA list on both devices; ``dtype`` must be float16, because NumPy has no bfloat16.
+the CUDA list on both devices. ``dtype`` is float16 or, on ``'cpu'``, bfloat16 (PyTorch's CPU
+default, here too; it needs the ml_dtypes package, and CuPy has no bfloat16).
 
 The casts are the differentiable ``Cast`` op, so gradients flow back to float32 parameters in
 float32: master weights stay float32. The state is process-global, like grad mode (tensorgrad
@@ -34,6 +35,7 @@ import math
 import numpy as np
 
 from . import backend
+from .backend import is_float
 from .jit import recorder
 from .jit.recorder import replayed
 
@@ -79,26 +81,32 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
 
 
 def get_autocast_dtype(device_type: str = "cuda"):
-    """The dtype autocast uses for ``device_type``: float16, the only one NumPy and CuPy can
-    compute in (PyTorch's CPU default is bfloat16, which NumPy lacks)."""
-    dtypes = AutocastState.dtypes
-    fast = dtypes.get(device_type, AutocastState.defaults.get(device_type, np.dtype(np.float16)))
+    """The dtype autocast uses for ``device_type``: PyTorch's defaults, bfloat16 on ``'cpu'``
+    and float16 on ``'cuda'``, unless ``set_autocast_dtype`` changed them."""
+    fast = AutocastState.dtypes.get(device_type, AutocastState.defaults.get(device_type))
+    if fast is None:
+        return backend.bfloat16 if device_type == "cpu" else backend.float16
     return backend.from_np(fast)
 
 
-def _lower_dtype(dtype, what: str) -> np.dtype:
+def _lower_dtype(dtype, what: str, device_type: str) -> np.dtype:
     d = backend.to_dtype(dtype)
     if d is backend.bfloat16:
+        if device_type != "cpu":
+            raise RuntimeError(
+                f"{what}: bfloat16 is not supported on {device_type!r} (CuPy has no bfloat16 "
+                "type); use dtype=float16"
+            )
+        try:
+            return d.np
+        except TypeError as e:  # ml_dtypes is missing
+            raise RuntimeError(f"{what}: {e}; or pass dtype=tg.float16") from None
+    if d is not backend.float16:
         raise RuntimeError(
-            f"{what}: bfloat16 is not supported (NumPy has no bfloat16); use dtype=float16"
+            f"{what}: only float16 and bfloat16 (on 'cpu') are supported as the "
+            f"lower-precision dtype, got {d}"
         )
-    np_dtype = np.dtype(d.np)
-    if np_dtype != np.float16:
-        raise RuntimeError(
-            f"{what}: only float16 is supported as the lower-precision dtype, got "
-            f"{backend.from_np(np_dtype)}"
-        )
-    return np_dtype
+    return d.np
 
 
 def _check_device_type(device_type, what: str) -> None:
@@ -112,13 +120,11 @@ def _check_device_type(device_type, what: str) -> None:
 
 def set_autocast_dtype(device_type: str, dtype) -> None:
     """Set the dtype an ``autocast(device_type)`` given no ``dtype`` uses (PyTorch's
-    ``torch.set_autocast_dtype``). Only float16 is supported; setting it for ``'cpu'`` lets
-    ``autocast('cpu')`` run without ``dtype=`` (PyTorch's CPU default, bfloat16, does not exist
-    in NumPy)."""
+    ``torch.set_autocast_dtype``): float16, or bfloat16 on ``'cpu'``."""
     _check_device_type(device_type, "set_autocast_dtype")
     AutocastState.defaults = {
         **AutocastState.defaults,
-        device_type: _lower_dtype(dtype, "set_autocast_dtype"),
+        device_type: _lower_dtype(dtype, "set_autocast_dtype", device_type),
     }
 
 
@@ -138,16 +144,10 @@ class autocast:
         _check_device_type(device_type, "autocast")
         if dtype is None:
             dtype = AutocastState.defaults.get(device_type)
-        if dtype is None:
-            if device_type == "cpu" and enabled:  # PyTorch's CPU default is bfloat16
-                raise RuntimeError(
-                    "autocast: the CPU default dtype is bfloat16, which NumPy lacks; pass "
-                    "dtype=tg.float16 explicitly (or set it with "
-                    "tg.set_autocast_dtype('cpu', tg.float16))"
-                )
-            dtype = np.float16
-        # a disabled block never casts: its dtype may be one NumPy lacks (bfloat16)
-        np_dtype = _lower_dtype(dtype, "autocast") if enabled else None
+        if dtype is None:  # PyTorch's defaults
+            dtype = backend.bfloat16 if device_type == "cpu" else backend.float16
+        # a disabled block never casts: its dtype needs no package (bfloat16's ml_dtypes)
+        np_dtype = _lower_dtype(dtype, "autocast", device_type) if enabled else None
         self.device_type, self.fast_dtype, self.enabled = device_type, np_dtype, bool(enabled)
         self._prev: list = []
 
@@ -255,7 +255,7 @@ def autocast_inputs(*tensors, policy: str):
     for t in tensors:
         dt = getattr(t, "array", None)
         dt = getattr(dt, "dtype", None)
-        if dt is not None and dt.kind == "f" and hasattr(t, "device"):
+        if dt is not None and is_float(dt) and hasattr(t, "device"):
             fast = dtypes.get(t.device.type)
             if fast is not None:
                 if policy == LOWER and dt != fast and dt != np.float64:
