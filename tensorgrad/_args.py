@@ -18,7 +18,7 @@ import numpy as np
 
 from . import backend
 from .autograd.function import SCRATCH
-from .backend import Device, xp_of
+from .backend import Device, is_float, xp_of
 from .grad_mode import GradMode
 from .jit import recorder
 from .ops import elementwise
@@ -61,7 +61,7 @@ def to_array(data, dtype=None, device=None, copy=False):
             raise type(e)(f"can't make a tensor from this {type(data).__name__}: {e}") from None
         copy = False
         if np_dtype is None and (inferred is None or inferred.kind == "c"):
-            if array.dtype.kind == "f":  # Python floats: the default float dtype
+            if is_float(array.dtype):  # Python floats: the default float dtype
                 array = array.astype(backend.DEFAULT_FLOAT)
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64)
@@ -134,7 +134,7 @@ def scalar_fits(x, np_dtype) -> bool:
         return True
     if isinstance(x, builtins.int):
         return np_dtype.kind in "iuf"
-    return np_dtype.kind == "f"
+    return is_float(np_dtype)
 
 
 def binary(op, a, b, true_divide: bool = False) -> Tensor:
@@ -182,9 +182,9 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
         if da.shape != db.shape:
             broadcast_shape(op_name(op), da.shape, db.shape)
         dt = da.dtype
-        if dt != db.dtype or (true_divide and dt.kind != "f"):
+        if dt != db.dtype or (true_divide and not is_float(dt)):
             dt = backend.result_type(a, b)
-            if true_divide and dt.kind != "f":
+            if true_divide and not is_float(dt):
                 dt = backend.DEFAULT_FLOAT
         if dt is _HALF and db.size == 1 and (op is _MUL or op is _DIV):
             return half_by_scalar(op, a.to(dt), b)  # b's own value, not rounded to float16
@@ -199,12 +199,14 @@ def binary_checked(op, a, b, true_divide: bool) -> Tensor:
         s = Tensor._from_data(s, device=t.device)
         return binary_checked(op, s if scalar_first else t, t if scalar_first else s, true_divide)
     kind = t.array.dtype.kind
-    if (kind in "biu" and isinstance(s, float)) or (true_divide and kind != "f"):
+    if (kind in "biu" and isinstance(s, float)) or (true_divide and not is_float(t.array.dtype)):
         t = t.to(backend.DEFAULT_FLOAT)
     elif kind == "b" and isinstance(s, builtins.int) and not isinstance(s, bool):
         t = t.to(backend.DEFAULT_INT)
     elif kind in "iu" and type(s) is builtins.int:
         s = wrapped(s, t.array.dtype)
+    if t.array.dtype is backend.BF16 and not isinstance(s, bool):
+        return _bfloat16_by_scalar(op, t, s, scalar_first)
     if t.array.dtype is _HALF and (op is _MUL or op is _DIV):
         if not scalar_first:
             return half_by_scalar(op, t, s)
@@ -232,6 +234,18 @@ def half_by_scalar(op, a: Tensor, b) -> Tensor:
     if isinstance(b, Tensor):
         b = b.to(np.float32)  # a float64 scalar: its value rounded to float32, as PyTorch's
     return op.apply(a.to(np.float32), b).to(_HALF)
+
+
+def _bfloat16_by_scalar(op, t: Tensor, s, scalar_first: bool) -> Tensor:
+    """A bfloat16 tensor and a Python number, as PyTorch's CPU kernels compute them: ``*`` and
+    ``/`` in float32 with the number's own value (rounded to float32), ``s / t`` as
+    ``t.reciprocal() * s``, every other op (``+``, ``-``, ``**``, ``%``) with the number first
+    rounded to bfloat16; each result rounded to bfloat16 once (``Op.apply``)."""
+    if op is _DIV and scalar_first:
+        return _MUL.apply(_DIV.apply(1.0, t), s)
+    if op is not _MUL and op is not _DIV:
+        s = float(np.float32(s).astype(backend.BF16))
+    return op.apply(s, t) if scalar_first else op.apply(t, s)
 
 
 def is_bool(x) -> bool:
@@ -326,7 +340,7 @@ def op_name(op) -> str:
 
 def floating(x: Tensor) -> Tensor:
     """Integer inputs to float ops compute in the default float dtype, as PyTorch."""
-    return x if x.array.dtype.kind == "f" else x.to(backend.DEFAULT_FLOAT)
+    return x if is_float(x.array.dtype) else x.to(backend.DEFAULT_FLOAT)
 
 
 def float_binary(op, a: Tensor, b) -> Tensor:
@@ -334,7 +348,7 @@ def float_binary(op, a: Tensor, b) -> Tensor:
     or number, promoted as ``binary`` does, and a bool or integer result dtype computed in the
     default float dtype, as PyTorch's atan2 (its hypot and logaddexp refuse integers)."""
     b = to_tensor(b, a)
-    if backend.result_type(a, b).kind != "f":
+    if not is_float(backend.result_type(a, b)):
         a, b = a.to(backend.DEFAULT_FLOAT), b.to(backend.DEFAULT_FLOAT)
     return binary(op, a, b)
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from . import backend
+from .backend import is_float
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -68,7 +69,7 @@ class _Formatter:
     """The shared width and notation of every element, chosen from ``values`` (all of them)."""
 
     def __init__(self, values: np.ndarray) -> None:
-        self.floating = values.dtype.kind == "f"
+        self.floating = is_float(values.dtype)
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
@@ -177,8 +178,8 @@ def format_tensor(t) -> str:
             suffixes.append(f"size={tuple(array.shape)}")
         if array.dtype not in (backend.DEFAULT_FLOAT, np.int64, np.bool_):
             suffixes.append(f"dtype={t.dtype}")
-        if array.dtype == np.float16:
-            array = array.astype(np.float32)
+        if array.dtype == np.float16 or array.dtype is backend.BF16:
+            array = array.astype(np.float32)  # exact; their scalars would format otherwise
         summarize = array.size > THRESHOLD
         fmt = _Formatter(_summarized(array) if summarize else array)
         body = _nested(array, len(prefix), summarize, fmt)

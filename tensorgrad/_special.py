@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .backend import is_float
+
 ERX = 8.45062911510467529297e-01  # erf(1) rounded to float32
 # |x| < 0.84375: (erf(x) - x) / x ~ PP(x^2) / QQ(x^2)
 _PP = (
@@ -133,7 +135,7 @@ def _erf_impl(x: Any, xp: Any, complement: bool) -> Any:
     xp.where, which in NumPy is ~10x slower than arithmetic on unpredictable masks."""
     x = xp.asarray(x)
     shape = x.shape  # work on 1-d: ufunc out= needs arrays, and 0-d results are scalars
-    out_dtype = x.dtype if x.dtype.kind == "f" else xp.float64
+    out_dtype = x.dtype if is_float(x.dtype) else xp.float64
     work = xp.float32 if x.dtype == xp.float16 else out_dtype
     x = x.astype(work, copy=False).reshape(-1)
     a = xp.minimum(xp.abs(x), 28.0)  # erfc(28) underflows even in float64
@@ -252,7 +254,7 @@ _BERNOULLI = (
 def _as_float64(x: Any, xp: Any) -> tuple[Any, Any]:
     """x as float64 (a 0-d array stays 0-d) and the dtype the result is returned in."""
     x = xp.asarray(x)
-    out_dtype = x.dtype if x.dtype.kind == "f" else xp.float64
+    out_dtype = x.dtype if is_float(x.dtype) else xp.float64
     return x.astype(xp.float64, copy=False), out_dtype
 
 
@@ -1369,7 +1371,7 @@ def _degrees(n: Any, xp: Any) -> Any:
     """PyTorch's int64 cast of the degree: truncation, and -1 for nan, +-inf and |n| >= 2^63
     (where the C++ cast gives INT64_MIN)."""
     n = xp.asarray(n)
-    if n.dtype.kind != "f":
+    if not is_float(n.dtype):
         return n.astype(xp.int64)
     n64 = n.astype(xp.float64)
     ok = xp.isfinite(n64) & (xp.abs(n64) < 2.0**63)
@@ -1455,7 +1457,7 @@ def _polynomial_args(x: Any, n: Any, xp: Any) -> tuple:
     """x in its working dtype (float16 in float32) and n as int64, broadcast and flattened, with
     the shape and dtype to return."""
     x = xp.asarray(x)
-    out_dtype = x.dtype if x.dtype.kind == "f" else xp.dtype(xp.float64)
+    out_dtype = x.dtype if is_float(x.dtype) else xp.dtype(xp.float64)
     work = xp.float32 if out_dtype == xp.float16 else out_dtype
     x, n = xp.broadcast_arrays(x.astype(work, copy=False), _degrees(n, xp))
     return x.reshape(-1), n.reshape(-1), x.shape, out_dtype

@@ -75,26 +75,70 @@ int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
 
-class _MissingDtype(dtype):
-    """A dtype PyTorch has and NumPy lacks: ``tg.bfloat16`` is a name scripts can mention
-    (``{'bfloat16': torch.bfloat16, ...}`` tables, ``x.dtype == torch.bfloat16``,
-    ``autocast(..., dtype=torch.bfloat16, enabled=False)``); making a tensor of it raises."""
+class _BFloat16(dtype):
+    """``tg.bfloat16``: 1 sign bit, 8 exponent bits (float32's range), 7 mantissa bits.
+
+    NumPy has no bfloat16; the ``ml_dtypes`` package (JAX's and TensorFlow's, the extra
+    ``tensorgrad[bf16]``) adds it as a NumPy dtype, imported on first use, so a script that only
+    mentions the name (``{'bfloat16': torch.bfloat16}`` tables, a disabled autocast) needs no
+    package. Ops compute a bfloat16 tensor in float32 and round the result once, as PyTorch's
+    CPU kernels do (``autograd/function.py``, ``Op.apply``)."""
 
     __slots__ = ()
 
-    def __init__(self, name: str, itemsize: int) -> None:
-        self.name, self.itemsize = name, itemsize
+    def __init__(self) -> None:
+        self.name, self.itemsize = "bfloat16", 2
         self.is_floating_point = self.is_signed = True
 
     @property
     def np(self):
-        raise TypeError(
-            f"{self.name} is not supported: NumPy has no {self.name} type, so tensorgrad has no "
-            "such tensors; use float16 or float32"
-        )
+        return bfloat16_np()
 
 
-bfloat16 = _MissingDtype("bfloat16", 2)
+bfloat16 = _BFloat16()
+BF16: np.dtype | None = None  # the NumPy dtype once ml_dtypes is imported; None until then
+_bf16_listeners: list = []  # called with the dtype when it first exists (Op.apply's upcast)
+
+
+def bfloat16_np() -> np.dtype:
+    """ml_dtypes' bfloat16 NumPy dtype (imported on first call), or a TypeError saying how to
+    get it."""
+    global BF16
+    if BF16 is None:
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise TypeError(
+                "bfloat16 tensors need the ml_dtypes package (NumPy has no bfloat16 type): "
+                "pip install ml_dtypes, or tensorgrad[bf16]"
+            ) from None
+        BF16 = np.dtype(ml_dtypes.bfloat16)
+        _BY_NP[BF16] = bfloat16
+        for listener in _bf16_listeners:
+            listener(BF16)
+    return BF16
+
+
+def on_bfloat16(listener) -> None:
+    """Call ``listener(np_dtype)`` once bfloat16 exists (now, if it already does)."""
+    _bf16_listeners.append(listener)
+    if BF16 is not None:
+        listener(BF16)
+
+
+def np_finfo(d: np.dtype):
+    """``np.finfo`` of a NumPy float dtype, bfloat16 included (ml_dtypes' finfo)."""
+    if d is BF16:
+        import ml_dtypes
+
+        return ml_dtypes.finfo(d)
+    return np.finfo(d)
+
+
+def is_float(d: np.dtype) -> bool:
+    """True for a floating point NumPy dtype, bfloat16 included (its ``kind`` is 'V')."""
+    return d.kind == "f" or d is BF16
+
 
 DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 _BY_NP = {d.np: d for d in DTYPES}
@@ -140,9 +184,9 @@ def to_dtype(d) -> dtype:
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
     try:
-        return _BY_NP[np.dtype(d)]
-    except (TypeError, KeyError):
-        names = ", ".join(n for n, t in _BY_NAME.items() if t is not bfloat16)
+        return from_np(np.dtype(d))
+    except TypeError:
+        names = ", ".join(_BY_NAME)
         raise TypeError(f"unsupported dtype {d!r}; use one of {names}") from None
 
 
@@ -150,19 +194,28 @@ def from_np(np_dtype: np.dtype) -> dtype:
     try:
         return _BY_NP[np_dtype]
     except KeyError:
+        if np_dtype.name == "bfloat16" and BF16 is None:  # ml_dtypes', imported by the user
+            bfloat16_np()
+            return from_np(np_dtype)
         raise TypeError(f"unsupported array dtype {np_dtype}") from None
 
 
 def _category(d: np.dtype) -> int:
     """0 bool, 1 integer, 2 floating point."""
-    return 2 if d.kind == "f" else 0 if d.kind == "b" else 1
+    return 2 if is_float(d) else 0 if d.kind == "b" else 1
 
 
 def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promotion: the higher category wins whole (int64 + float16 -> float16)."""
+    """PyTorch's promotion: the higher category wins whole (int64 + float16 -> float16);
+    bfloat16 with float16 is float32, the smallest type holding both."""
     ca, cb = _category(a), _category(b)
     if ca != cb:
         return a if ca > cb else b
+    if a is b:
+        return a
+    if BF16 is not None and (a is BF16 or b is BF16):
+        other = b if a is BF16 else a
+        return other if other.itemsize > 2 else np.dtype(np.float32)
     return np.promote_types(a, b)
 
 
@@ -184,9 +237,9 @@ def result_type(*operands) -> np.dtype:
     def combine(higher, lower):
         if higher is None:
             return lower
-        if lower is None or higher.kind == "f":
+        if lower is None or is_float(higher):
             return higher
-        if higher.kind == "b" or lower.kind == "f":
+        if higher.kind == "b" or is_float(lower):
             return promote_types(higher, lower)
         return higher
 
@@ -226,7 +279,7 @@ def can_cast(from_, to) -> bool:
     """PyTorch's casting rule for results written into a tensor (``out=``, in-place ops): any
     cast is allowed except floating point to integer or bool, and integer to bool."""
     a, b = to_dtype(from_).np, to_dtype(to).np
-    return _category(a) <= _category(b) or (a.kind == "f" and b.kind == "f")
+    return _category(a) <= _category(b) or (is_float(a) and is_float(b))
 
 
 class finfo:
@@ -242,7 +295,7 @@ class finfo:
             raise TypeError(
                 f"finfo() requires a floating point dtype, got {d}; use tg.iinfo for integers"
             )
-        info = np.finfo(d.np)
+        info = np_finfo(d.np)
         self.bits = builtins.int(info.bits)
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)

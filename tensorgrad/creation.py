@@ -16,7 +16,7 @@ import numpy as np
 from . import backend
 from . import random as _random
 from ._args import size_args, to_array
-from .backend import Device
+from .backend import Device, is_float
 from .jit import recorder
 from .tensor import Tensor
 
@@ -473,7 +473,7 @@ def linspace_values(start, end, steps: int, np_dtype) -> np.ndarray:
         step = h(end - start) / h(steps - 1)
         term = (step * k.astype(h)).astype(h)
         return np.where(first, start + term, end - term).astype(h)
-    float_out = np_dtype.kind == "f"
+    float_out = is_float(np_dtype)
     if not float_out:  # the ends in the integer dtype first
         start, end = builtins.int(start), builtins.int(end)
     work = np_dtype.type if float_out else np.float64

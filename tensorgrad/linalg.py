@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-from .backend import xp_of
+from .backend import np_finfo, xp_of
 from .jit import recorder
 from .ops import linalg as _ops
 from .tensor import Tensor, matmul
@@ -426,13 +426,12 @@ def _eye_like(A: Tensor) -> Tensor:
 def _default_rtol(A: Tensor, atol, rtol):
     """PyTorch's pinv/matrix_rank tolerances: rtol = eps max(m, n) when neither is given, and
     0 when only a positive atol is."""
-    import numpy as np
 
     if rtol is None:
         if atol is not None and (not isinstance(atol, (int, float)) or atol > 0):
             rtol = 0.0
         else:
-            rtol = float(np.finfo(A.array.dtype).eps) * max(A.shape[-2], A.shape[-1])
+            rtol = float(np_finfo(A.array.dtype).eps) * max(A.shape[-2], A.shape[-1])
     return 0.0 if atol is None else atol, rtol
 
 

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import backend
-from .backend import device_of, to_device, xp_of
+from .backend import device_of, is_float, np_finfo, to_device, xp_of
 from .random_stream import Stream
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default seed: runs repeat even without manual_seed
@@ -189,7 +189,7 @@ def multinomial(weights, num_samples: int, replacement: bool, generator=None):
     See ``Tensor.multinomial``."""
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim}")
-    if weights.dtype.kind != "f":
+    if not is_float(weights.dtype):
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: {weights.dtype}"
         )
@@ -256,8 +256,8 @@ def integer_range(np_dtype, low=None, high=None) -> tuple[int, int]:
     if high is None:
         if np_dtype == np.bool_:
             return 0, 1
-        if np_dtype.kind == "f":
-            return 0, 2 ** (np.finfo(np_dtype).nmant + 1)
+        if is_float(np_dtype):
+            return 0, 2 ** (np_finfo(np_dtype).nmant + 1)
         return 0, int(np.iinfo(np_dtype).max)
     high = int(high)
     if low >= high:

@@ -43,6 +43,7 @@ import math
 import numpy as np
 
 from . import kernels
+from .backend import is_float, np_finfo
 from .kernels import random as random_kernels
 
 _N = 624  # MT19937's state: 624 words
@@ -202,8 +203,8 @@ class Stream:
         dtype, n = np.dtype(dtype), math.prod(_shape(size))
         if dtype == np.bool_:
             return (self.words(n) & np.uint64(1)).astype(np.bool_).reshape(_shape(size))
-        if dtype.kind == "f":
-            span = (1 << (np.finfo(dtype).nmant + 1)) + 1
+        if is_float(dtype):
+            span = (1 << (np_finfo(dtype).nmant + 1)) + 1
         else:
             span = int(np.iinfo(dtype).max) + 1
         w = self.words64(n) if dtype in (np.int64, np.float64) else self.words(n)
@@ -276,7 +277,7 @@ class Stream:
         single = alpha.dtype == np.float32
         draws = [self._gamma(a, single) for a in alpha.ravel().tolist()]
         out = np.array(draws, dtype=np.float64).astype(alpha.dtype)
-        return np.maximum(out, np.finfo(alpha.dtype).tiny).reshape(alpha.shape)
+        return np.maximum(out, np_finfo(alpha.dtype).tiny).reshape(alpha.shape)
 
     def _gamma(self, alpha: float, single: bool) -> float:
         f = np.float32 if single else float  # the kernel's scalar_t arithmetic

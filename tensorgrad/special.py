@@ -17,6 +17,7 @@ import math
 
 from . import backend
 from ._args import float_binary, floating, to_tensor
+from .backend import is_float
 from .jit import recorder
 from .ops import elementwise
 from .ops import special as _ops
@@ -249,7 +250,7 @@ def _float_pair(name: str, input, other) -> tuple:
     (PyTorch's promotion for binary special functions)."""
     _check_pair(name, input, other)
     dt = backend.result_type(input, other)
-    if dt.kind != "f":
+    if not is_float(dt):
         dt = backend.DEFAULT_FLOAT
     like = input if isinstance(input, Tensor) else other
     input = to_tensor(input, like) if not isinstance(input, Tensor) else input
@@ -380,7 +381,7 @@ def _polynomial(name: str, input, n) -> Tensor:
     backend.silence_float_warnings()
     _check_pair(name, input, n)
     dt = backend.result_type(input, n)
-    if dt.kind != "f":
+    if not is_float(dt):
         dt = backend.DEFAULT_FLOAT
     x = input if isinstance(input, Tensor) else to_tensor(input, n)
     n = n if isinstance(n, Tensor) else to_tensor(n, x)

@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import backend
-from .backend import Device, dtype, from_np, xp_of
+from .backend import Device, dtype, from_np, is_float, xp_of
 from .hooks import RemovableHandle
 from .jit import recorder as _recorder
 
@@ -334,7 +334,7 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         """True for a floating point dtype (float16, float32, float64)."""
-        return self.array.dtype.kind == "f"
+        return is_float(self.array.dtype)
 
     @property
     def is_leaf(self) -> bool:
@@ -518,7 +518,7 @@ class Tensor:
             if np_dtype != out.array.dtype:
                 # an integer or bool result is off the graph, as PyTorch's: no gradient flows
                 # through a cast to a type that has none
-                source = out if np_dtype.kind in "fc" else out.detach()
+                source = out if is_float(np_dtype) else out.detach()
                 out = elementwise.Cast.apply(source, dtype=np_dtype)
         if copy and out is self:
             out = self.clone()
@@ -584,7 +584,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self; only floating point
         tensors can require grad, and only leaves can stop requiring it."""
-        if requires_grad and self.array.dtype.kind != "f":
+        if requires_grad and not is_float(self.array.dtype):
             raise RuntimeError(
                 "only Tensors of floating point dtype can require gradients, got dtype "
                 f"{self.dtype}"
@@ -905,7 +905,7 @@ class Tensor:
 
     def fmod(self, other) -> Tensor:
         """C's fmod: the remainder has the sign of the dividend."""
-        if backend.result_type(self, other).kind != "f":  # integers stay integers (no gradient)
+        if not is_float(backend.result_type(self, other)):  # integers stay integers (no gradient)
             return no_grad_binary(elementwise.fmod, self, other, "fmod")
         return binary(elementwise.Fmod, self, other)
 
@@ -1430,7 +1430,7 @@ class Tensor:
         """Rounded to ``decimals`` decimal places (a negative count rounds to tens, hundreds,
         ...), half to even, as PyTorch; the gradient is 0. An integer tensor is returned as a
         copy (it takes no ``decimals``, as in PyTorch)."""
-        if decimals and self.array.dtype.kind != "f":
+        if decimals and not is_float(self.array.dtype):
             raise NotImplementedError(
                 f"round: decimals={decimals} needs a floating point tensor, got {self.dtype}"
             )
@@ -1442,16 +1442,17 @@ class Tensor:
 
     def clamp(self, min=None, max=None) -> Tensor:
         """min(max(x, min), max), each bound a number, a tensor or None (``clip`` is
-        PyTorch's alias). With number bounds the gradient is 1 on [min, max], bounds included;
-        an integer tensor with a float bound gives float32."""
+        PyTorch's alias). The gradient is 1 on [min, max], bounds included (a tensor bound
+        gets it where it is the result, strictly outside); an integer tensor with a float bound
+        gives float32; a NaN bound gives NaN."""
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
-                out = out.maximum(to_tensor(min, self))
+                out = _bounded(out, to_tensor(min, self), out.lt)
             if max is not None:
-                out = out.minimum(to_tensor(max, self))
+                out = _bounded(out, to_tensor(max, self), out.gt)
             return out
         x = self
         if x.array.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
@@ -1570,7 +1571,7 @@ class Tensor:
         """self + value * tensor1 * tensor2, broadcast, multiplied in that order as PyTorch's
         kernel does; with integer tensors ``value`` is truncated to an int, as PyTorch casts
         it to the integer dtype."""
-        if isinstance(value, float) and backend.result_type(self, tensor1, tensor2).kind != "f":
+        if isinstance(value, float) and not is_float(backend.result_type(self, tensor1, tensor2)):
             value = builtins.int(value)
         return self + (value * tensor1 if value != 1 else tensor1) * tensor2
 
@@ -1598,7 +1599,7 @@ class Tensor:
         broadcast, in the promoted floating dtype. The gradient is sign(self) sign(other) (0
         where self == 0); ``other`` gets none."""
         dt = backend.result_type(self, other)
-        x = self.to(dt if dt.kind == "f" else backend.DEFAULT_FLOAT)
+        x = self.to(dt if is_float(dt) else backend.DEFAULT_FLOAT)
         magnitude = x.abs()
         if isinstance(other, (builtins.int, builtins.float)):  # the sign bit read on the host
             return -magnitude if math.copysign(1.0, other) < 0 else magnitude
@@ -1719,7 +1720,10 @@ class Tensor:
         """self 2^other, computed as PyTorch's ``self * pow(2.0, other)`` (so a floating
         ``other`` gets a gradient too)."""
         _tensor_arg("ldexp", other)
-        return self * (2.0**other)
+        power = 2.0**other
+        if self.is_floating_point() and not other.is_floating_point():
+            power = power.to(self.dtype)  # exact: 2^n, n an integer; the result keeps self's dtype
+        return self * power
 
     def frexp(self):
         """``(mantissa, exponent)`` with self = mantissa 2^exponent, 0.5 <= |mantissa| < 1
@@ -1983,7 +1987,7 @@ class Tensor:
         elements, else that composition."""
         if _amp.AutocastState.active:
             (self,) = _amp.autocast_inputs(self, policy=_amp.FP32)
-        if self.ndim and self.array.size and self.array.dtype.kind == "f":
+        if self.ndim and self.array.size and is_float(self.array.dtype):
             return fused.LogSoftmax.apply(self, dim=wrap_dim(dim, self.ndim))
         return self - self.logsumexp(dim, keepdim=True)
 
@@ -2973,6 +2977,16 @@ INPLACE_ZERO_GRADIENT = (
 ).split()
 
 
+def _bounded(x: Tensor, bound: Tensor, beyond) -> Tensor:
+    """``bound`` where ``beyond(bound)`` (x < bound, x > bound) or the bound is NaN, else x:
+    clamp's step with a tensor bound, whose ties give x the gradient, as PyTorch's (maximum
+    and minimum would split it)."""
+    outside = beyond(bound)
+    if bound.is_floating_point():
+        outside = outside | bound.isnan()
+    return where(outside, bound, x)
+
+
 def _inplace(self: Tensor, name: str, args: tuple, kwargs: dict) -> Tensor:
     """``self.name(*args, **kwargs)`` written into self (``views.assign``: a leaf that requires
     grad raises, a view writes through to its base, the version counter moves, autograd
@@ -3230,7 +3244,7 @@ def _scaled(self: Tensor, other, alpha):
 _C_TYPE_NAMES = {
     "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
     "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-    "bool": "bool",
+    "bool": "bool", "bfloat16": "c10::BFloat16",
 }  # fmt: skip
 
 

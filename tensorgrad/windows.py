@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from . import creation
+from .backend import is_float
 from .tensor import Tensor
 
 __all__ = ["bartlett_window", "blackman_window", "hamming_window", "hann_window", "kaiser_window"]
@@ -138,7 +139,7 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, formula
     """``formula(n, N)`` for n = 0 .. N - 1 (an array of ``dtype``), N = window_length (+ 1 and
     the last value dropped when ``periodic``), on ``device``."""
     np_dtype = creation._np_dtype(dtype)
-    if np_dtype.kind != "f":
+    if not is_float(np_dtype):
         raise RuntimeError(f"{name} expects a floating point dtype, got {dtype}")
     if window_length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got {window_length}")

@@ -20,7 +20,7 @@ import os
 import sys
 import traceback
 
-from ..backend import xp_of
+from ..backend import is_float, xp_of
 from ..tensor import Tensor
 from .function import add_op_watcher, remove_op_watcher
 
@@ -123,7 +123,7 @@ def _format_stack(stack) -> str:
 
 def _bad(array) -> str | None:
     """'nan', 'inf' or None for an array with neither (non-floating arrays have neither)."""
-    if array.dtype.kind not in "fc":
+    if not is_float(array.dtype):
         return None
     xp = xp_of(array)
     if bool(xp.isfinite(array).all()):

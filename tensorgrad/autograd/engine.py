@@ -21,7 +21,7 @@ from ..grad_mode import GradMode
 from ..jit import recorder
 from ..tensor import Tensor, stack
 from . import anomaly
-from .function import AccumulateGrad, Node, grad_accumulator
+from .function import AccumulateGrad, Node, bfloat16_grads, grad_accumulator
 
 _callbacks: list = []  # run once the outermost backward pass has finished
 _depth = [0]  # backward passes running (a hook may start another)
@@ -347,6 +347,8 @@ def _run(roots, retain_graph, create_graph, capture=None) -> dict:
             in_grads = type(node).backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if node.bf16_inputs is not None:
+                in_grads = bfloat16_grads(node, in_grads)
             if check:
                 anomaly.check_gradients(node, in_grads)
             edges = node.next_functions

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import weakref
 
+from .. import backend
 from ..backend import silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..hooks import RemovableHandle
@@ -36,6 +37,18 @@ _watch = None
 
 
 _recorder = None  # tg.compile's recorder while it records a step (it runs the ops itself)
+
+# bfloat16's NumPy dtype once a bfloat16 tensor can exist (ml_dtypes imported); until then
+# Op.apply pays one global check for it
+_BF16 = None
+
+
+def _bfloat16_exists(np_dtype) -> None:
+    global _BF16
+    _BF16 = np_dtype
+
+
+backend.on_bfloat16(_bfloat16_exists)
 
 
 def add_op_watcher(fn) -> None:
@@ -105,6 +118,7 @@ class Node:
 
     _hooks = None  # {output_nr: {handle id: fn}} once a hook is registered
     _n_outputs = 1
+    bf16_inputs = None  # which inputs were bfloat16 arrays that forward got in float32
 
     def name(self) -> str:
         return type(self).__name__ + "Backward0"  # PyTorch's spelling: MulBackward0
@@ -243,6 +257,9 @@ class Op(Node):
     saves_output = False
     is_view = False
     may_copy = False  # a view op whose forward sometimes has to copy (reshape)
+    # forward takes bfloat16 arrays as they are (views, casts, in-place writes); every other op
+    # gets them as float32 and its float result is rounded to bfloat16 once (``_widen``)
+    takes_bfloat16 = False
 
     @classmethod
     def apply(cls, *inputs, **params) -> Tensor:
@@ -263,13 +280,16 @@ class Op(Node):
                     record = True
             else:
                 datas.append(x)
+        forward = cls.forward
+        if _BF16 is not None and not (cls.is_view or cls.takes_bfloat16):
+            forward = _in_float32(forward, datas, params)
         if not (record and GradMode.enabled):
-            out = cls.forward(SCRATCH, *datas, **params)
+            out = forward(SCRATCH, *datas, **params)
             if cls.is_view:
                 return make_view(out, None, inputs[0], cls, params)
             return _make(out)
         ctx = _new(cls)
-        out = cls.forward(ctx, *datas, **params)
+        out = forward(ctx, *datas, **params)
         if cls.is_view:
             result = make_view(out, ctx, inputs[0], cls, params)
         else:
@@ -317,6 +337,54 @@ class Op(Node):
 
     def backward(ctx, grad: Tensor):
         raise NotImplementedError
+
+
+def _in_float32(forward, datas: list, params: dict):
+    """An op over bfloat16 arrays computes in float32 and rounds its result once, as PyTorch's
+    CPU kernels do (they load bfloat16 into float32 vectors, and reductions and matmuls
+    accumulate in float32): the bfloat16 arrays in ``datas`` are replaced by float32 copies
+    (exact), and the returned forward rounds its float outputs to bfloat16, unless another
+    input was float32 or float64 (the result then has that dtype, as promotion says) or the
+    op was given its result's ``dtype``."""
+    narrow = False
+    was = [False] * len(datas)
+    for i, a in enumerate(datas):
+        d = getattr(a, "dtype", None)
+        if d is _BF16:
+            datas[i] = a.astype("float32")
+            narrow = was[i] = True
+        elif d is not None and d.kind == "f" and getattr(a, "ndim", 0):
+            return forward  # a float32/float64 operand wins: NumPy promotes to it
+    if not narrow or params.get("dtype") is not None:
+        return forward
+
+    def forward_rounded(ctx, *args, **kwargs):
+        if ctx is not SCRATCH:  # backward may compute in float32 too: the engine rounds
+            ctx.bf16_inputs = tuple(was)  # the gradients of these inputs (``bfloat16_grads``)
+        return _to_bfloat16(forward(ctx, *args, **kwargs))
+
+    return forward_rounded
+
+
+def bfloat16_grads(node: Node, grads: tuple) -> tuple:
+    """``node``'s input gradients, those of its bfloat16 inputs cast to bfloat16 (a backward
+    that reads float32 arrays its forward kept gives float32), as PyTorch's engine casts each
+    gradient to its input's dtype."""
+    return (
+        tuple(
+            g.to(_BF16) if bf16 and g is not None and g.array.dtype is not _BF16 else g
+            for g, bf16 in zip(grads, node.bf16_inputs)
+        )
+        + grads[len(node.bf16_inputs) :]
+    )
+
+
+def _to_bfloat16(out):
+    if isinstance(out, (tuple, list)):
+        return type(out)(_to_bfloat16(o) for o in out)
+    if getattr(out, "dtype", None) is not None and out.dtype.kind == "f":
+        return out.astype(_BF16)
+    return out
 
 
 class Function(Node):

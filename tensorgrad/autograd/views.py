@@ -172,6 +172,8 @@ class CopySlices(Op):
     d/d value = 1 at the view's positions, so value's gradient is ``view_fn(g)``.
     """
 
+    takes_bfloat16 = True  # it writes into the base's own memory
+
     def name(self) -> str:
         return "CopySlices"
 

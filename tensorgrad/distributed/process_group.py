@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..backend import is_float
 from ..jit import recorder
 from ..tensor import Tensor
 
@@ -351,7 +352,7 @@ class _MPIGroup:
         return Work(self, what, finish)
 
     def _mpi_op(self, op: str, dtype, what: str):
-        if op == ReduceOp.AVG and dtype.kind not in "fc":
+        if op == ReduceOp.AVG and not is_float(dtype):
             raise TypeError(f"{what}: ReduceOp.AVG needs a floating tensor, got {dtype}")
         MPI = self.MPI
         return {"sum": MPI.SUM, "avg": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]

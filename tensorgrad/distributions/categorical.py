@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ..backend import int64
+from ..backend import int64, np_finfo
 from ..creation import arange, full
 from ..jit import recorder
 from ..random import multinomial
@@ -116,7 +114,7 @@ class Categorical(Distribution):
 
     def entropy(self) -> Tensor:
         """-sum_k p_k log p_k (logits clamped to the dtype's lowest value, so 0 log 0 = 0)."""
-        min_real = float(np.finfo(self.logits.array.dtype).min)
+        min_real = float(np_finfo(self.logits.array.dtype).min)
         return -(self.logits.clamp(min=min_real) * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:

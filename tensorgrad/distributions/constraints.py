@@ -7,10 +7,8 @@ the same.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import linalg
-from ..backend import bool_
+from ..backend import bool_, np_finfo
 from ..creation import full
 from ..tensor import cat as _cat_tensors
 from ..tensor import stack as _stack_tensors
@@ -263,7 +261,7 @@ class CorrCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        tol = float(np.finfo(value.array.dtype).eps) * value.shape[-1] * 10
+        tol = float(np_finfo(value.array.dtype).eps) * value.shape[-1] * 10
         row_norm = (value.detach() ** 2).sum(-1).sqrt()
         unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
         return LowerCholesky().check(value) & unit_row_norm

@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from numbers import Number
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..tensor import Tensor, where
 from . import constraints
 from .distribution import Distribution
@@ -74,7 +73,7 @@ class FisherSnedecor(Distribution):
         shape = self._extended_shape(sample_shape)
         x1 = self._gamma1.rsample(sample_shape).view(shape)
         x2 = self._gamma2.rsample(sample_shape).view(shape)
-        tiny = float(np.finfo(x2.array.dtype).tiny)
+        tiny = float(np_finfo(x2.array.dtype).tiny)
         return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
 
     def log_prob(self, value) -> Tensor:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from numbers import Number
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..creation import tensor
 from ..tensor import Tensor
 from . import constraints
@@ -71,7 +70,7 @@ class Gamma(ExponentialFamily):
         (implicitly in the concentration). At least the dtype's smallest normal number."""
         shape = self._extended_shape(sample_shape)
         value = standard_gamma_rsample(self.concentration.expand(shape)) / self.rate.expand(shape)
-        tiny = float(np.finfo(value.array.dtype).tiny)
+        tiny = float(np_finfo(value.array.dtype).tiny)
         floor = value.detach().clamp(min=tiny) - value.detach()  # 0 unless value underflowed
         return value + floor
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from numbers import Number
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..creation import rand, zeros_like
 from ..grad_mode import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
@@ -82,7 +81,7 @@ class Geometric(Distribution):
     def sample(self, sample_shape=()) -> Tensor:
         """floor(log u / log(1 - p)) with u ~ U[tiny, 1), in the parameter's dtype."""
         shape = self._extended_shape(sample_shape)
-        tiny = float(np.finfo(self.probs.array.dtype).tiny)
+        tiny = float(np_finfo(self.probs.array.dtype).tiny)
         with no_grad():
             u = rand(shape, dtype=self.probs.dtype, device=self.probs.device).clamp(min=tiny)
             return (u.log() / (-self.probs).log1p()).floor()

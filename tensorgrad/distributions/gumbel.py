@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Number
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..creation import full_like, ones_like
 from ..tensor import Tensor
 from . import constraints
@@ -26,7 +25,7 @@ class Gumbel(TransformedDistribution):
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        finfo = np.finfo(self.loc.array.dtype)
+        finfo = np_finfo(self.loc.array.dtype)
         lo, hi = float(finfo.tiny), 1 - float(finfo.eps)
         if isinstance(loc, Number) and isinstance(scale, Number):
             base_dist = Uniform(lo, hi, validate_args=validate_args)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from numbers import Number
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..creation import rand
 from ..tensor import Tensor
 from . import constraints
@@ -60,7 +59,7 @@ class Laplace(Distribution):
         """loc - scale sign(u) log(1 - |u|) with u ~ U[eps - 1, 1) (the inverse CDF):
         differentiable in ``loc`` and ``scale``."""
         shape = self._extended_shape(sample_shape)
-        eps = float(np.finfo(self.loc.array.dtype).eps)
+        eps = float(np_finfo(self.loc.array.dtype).eps)
         u = (eps - 1) + (2 - eps) * rand(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 

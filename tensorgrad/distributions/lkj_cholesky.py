@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from ..backend import np_finfo
 from ..creation import arange, randn
 from ..grad_mode import no_grad
 from ..tensor import Tensor, cat
@@ -74,7 +73,7 @@ class LKJCholesky(Distribution):
             u_hypersphere = u_normal / u_normal.norm(dim=-1, keepdim=True)
             u_hypersphere[..., 0, :] = 0.0  # row 0 is 0 / 0: it has no off-diagonal entries
             w = y.sqrt() * u_hypersphere
-            tiny = float(np.finfo(w.array.dtype).tiny)
+            tiny = float(np_finfo(w.array.dtype).tiny)
             diag_elems = (1 - w.pow(2).sum(-1)).clamp(min=tiny).sqrt()
             return w + diag_elems.diag_embed()
 

@@ -18,6 +18,7 @@ from numbers import Number
 import numpy as np
 
 from .. import linalg
+from ..backend import np_finfo
 from ..creation import arange, eye, full, zeros_like
 from ..nn.functional import logsigmoid, pad, softplus
 from ..tensor import cat, stack
@@ -484,7 +485,7 @@ class PowerTransform(Transform):
 def _clipped_sigmoid(x):
     """sigmoid(x) clamped to [tiny, 1 - eps] of the dtype, so its log and log1p(-.) stay
     finite."""
-    finfo = np.finfo(x.array.dtype)
+    finfo = np_finfo(x.array.dtype)
     return x.sigmoid().clamp(min=float(finfo.tiny), max=1.0 - float(finfo.eps))
 
 
@@ -504,7 +505,7 @@ class SigmoidTransform(Transform):
         return _clipped_sigmoid(x)
 
     def _inverse(self, y):
-        finfo = np.finfo(y.array.dtype)
+        finfo = np_finfo(y.array.dtype)
         y = y.clamp(min=float(finfo.tiny), max=1.0 - float(finfo.eps))
         return y.log() - (-y).log1p()
 
@@ -662,7 +663,7 @@ class CorrCholeskyTransform(Transform):
 
     def _call(self, x):
         x = x.tanh()
-        eps = float(np.finfo(x.array.dtype).eps)
+        eps = float(np_finfo(x.array.dtype).eps)
         x = x.clamp(min=-1 + eps, max=1 - eps)
         r = vec_to_tril_matrix(x, diag=-1)
         z = r**2
@@ -760,7 +761,7 @@ class StickBreakingTransform(Transform):
         k = y_crop.shape[-1]
         offset = k - arange(0, k, dtype=y.dtype, device=y.device)
         sf = 1 - y_crop.cumsum(-1)
-        sf = sf.clamp(min=float(np.finfo(y.array.dtype).tiny))
+        sf = sf.clamp(min=float(np_finfo(y.array.dtype).tiny))
         return y_crop.log() - sf.log() + offset.log()
 
     def log_abs_det_jacobian(self, x, y):

@@ -8,6 +8,7 @@ from numbers import Number
 import numpy as np
 
 from .. import backend
+from ..backend import np_finfo
 from ..creation import full, tensor
 from ..grad_mode import enable_grad
 from ..jit import recorder
@@ -40,7 +41,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
 def clamp_probs(probs: Tensor) -> Tensor:
     """``probs`` clamped to [eps, 1 - eps], eps the dtype's machine epsilon, so their logs
     are finite."""
-    eps = float(np.finfo(probs.array.dtype).eps)
+    eps = float(np_finfo(probs.array.dtype).eps)
     return probs.clamp(min=eps, max=1 - eps)
 
 
@@ -120,7 +121,7 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     ``diag``) filled row by row from the vectors of the last dim."""
     m = vec.shape[-1]
     n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
-    if round(n) - n > float(np.finfo(vec.array.dtype).eps):
+    if round(n) - n > float(np_finfo(vec.array.dtype).eps):
         raise ValueError(
             f"The size of last dimension is {m} which cannot be expressed as the lower "
             "triangular part of a square D x D matrix."
@@ -151,7 +152,7 @@ def _std_gamma(rng, concentration):
 
 def _dirichlet(rng, concentration):
     """Normalised float64 Gamma draws, clamped to [tiny, 1 - ulp] of the dtype as PyTorch's."""
-    finfo = np.finfo(concentration.dtype)
+    finfo = np_finfo(concentration.dtype)
     g = rng.standard_gamma(concentration.astype(np.float64))
     x = (g / g.sum(-1, keepdims=True)).astype(concentration.dtype)
     return np.clip(x, finfo.tiny, np.nextafter(concentration.dtype.type(1), 0))

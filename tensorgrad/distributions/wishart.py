@@ -10,6 +10,7 @@ from numbers import Number
 import numpy as np
 
 from .. import linalg
+from ..backend import np_finfo
 from ..creation import arange, eye, randn, tensor
 from ..ops.indexing import tril_indices
 from ..tensor import Tensor, where
@@ -34,7 +35,7 @@ def _mvdigamma(x: Tensor, p: int) -> Tensor:
 
 def _clamp_above_eps(x: Tensor) -> Tensor:
     """Positive ``x`` at least the dtype's machine epsilon."""
-    return x.clamp(min=float(np.finfo(x.array.dtype).eps))
+    return x.clamp(min=float(np_finfo(x.array.dtype).eps))
 
 
 class Wishart(ExponentialFamily):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 import numpy as np
 
 from .. import backend
+from ..backend import is_float
 from ..grad_mode import no_grad
 from ..hooks import RemovableHandle
 from ..jit import recorder
@@ -467,7 +468,7 @@ class Module:
                 dtype = a
         if dtype is not None:
             dtype = backend.to_dtype(dtype)
-            if np.dtype(dtype.np).kind != "f":
+            if not is_float(np.dtype(dtype.np)):
                 raise TypeError(
                     "nn.Module.to only accepts floating point dtypes, but got desired "
                     f"dtype={dtype}"
@@ -495,6 +496,10 @@ class Module:
 
     def half(self) -> Module:
         return self.to(np.float16)
+
+    def bfloat16(self) -> Module:
+        """Floating point parameters and buffers cast to bfloat16 (needs ml_dtypes)."""
+        return self.to(backend.bfloat16)
 
     # ------------------------------------------------------------------ state dict
 

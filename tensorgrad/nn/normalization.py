@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import amp as _amp
 from .. import creation
+from ..backend import np_finfo
 from ..grad_mode import no_grad
 from ..ops import fused
 from ..tensor import Tensor, cat
@@ -144,7 +145,7 @@ def rms_norm(
     if weight is not None and weight.dtype != input.dtype:
         weight = weight.to(input.dtype)  # PyTorch: the output has the input's dtype
     if eps is None:
-        eps = float(np.finfo(input.array.dtype).eps)
+        eps = float(np_finfo(input.array.dtype).eps)
     return fused.rms_norm(input, len(shape), weight, eps)
 
 

@@ -5,6 +5,7 @@ and the placeholders of lazy modules, ``UninitializedParameter`` and ``Uninitial
 from __future__ import annotations
 
 from .. import creation
+from ..backend import is_float
 from ..tensor import Tensor
 
 __all__ = [
@@ -113,7 +114,7 @@ class UninitializedTensorMixin:
         return Tensor._make(_STORAGE.__get__(self)).device
 
     def is_floating_point(self) -> bool:
-        return _STORAGE.__get__(self).dtype.kind == "f"
+        return is_float(_STORAGE.__get__(self).dtype)
 
     def requires_grad_(self, requires_grad: bool = True):
         if requires_grad and not self.is_floating_point():

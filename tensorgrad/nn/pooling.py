@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..backend import is_float
 from ..jit import recorder
 from ..ops.conv import AvgPool, MaxPool, max_windows
 from ..tensor import Tensor
@@ -363,7 +364,7 @@ def _avg_pool(
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
     dtype = input.array.dtype
-    if dtype.kind != "f":
+    if not is_float(dtype):
         raise RuntimeError(f"{op}: expected a floating point input, got {dtype}")
     x = _as_images(input, spatial, unbatched)
     if divisor_override is not None:

@@ -46,6 +46,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..backend import is_float
 from ..jit import recorder
 from ..tensor import Tensor
 from .module import Module
@@ -328,7 +329,7 @@ def interpolate(
             f"Input and output sizes should be greater than 0, but got input {tuple(spatial)} "
             f"and output {tuple(output_size)} (mode {mode!r})"
         )
-    if mode not in ("nearest", "nearest-exact") and input.array.dtype.kind != "f":
+    if mode not in ("nearest", "nearest-exact") and not is_float(input.array.dtype):
         raise RuntimeError(
             f"interpolate: mode {mode!r} needs a floating-point input, got {input.dtype}"
         )

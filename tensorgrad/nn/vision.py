@@ -36,6 +36,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..backend import is_float
 from ..creation import linspace_values
 from ..jit import recorder
 from ..ops.indexing import Embedding
@@ -141,7 +142,7 @@ def _check_sampler(input: Tensor, grid: Tensor, mode: str) -> None:
             f"grid_sampler(): expected input and grid to have same dtype, but input has "
             f"{input.dtype} and grid has {grid.dtype}"
         )
-    if input.array.dtype.kind != "f":
+    if not is_float(input.array.dtype):
         raise RuntimeError(f"grid_sampler(): expected a floating point input, got {input.dtype}")
     if input.ndim not in (4, 5) or input.ndim != grid.ndim:
         raise RuntimeError(
@@ -273,7 +274,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
-    if theta.array.dtype.kind != "f":
+    if not is_float(theta.array.dtype):
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = [int(s) for s in size]
     if len(size) == 4:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
-from ..backend import xp_of
+from ..backend import is_float, xp_of
 from ..jit import recorder
 from ..kernels import activation
 from ..kernels import bias as _kbias
@@ -841,6 +841,8 @@ class FrexpMantissa(Op):
 class Cast(Op):
     """``x.to(dtype)``; the gradient is cast back to the input's dtype."""
 
+    takes_bfloat16 = True  # it is the cast: to and from bfloat16 itself
+
     def forward(ctx, x, dtype=None):
         ctx.in_dtype = x.dtype
         return x.astype(dtype)
@@ -860,7 +862,7 @@ class Piecewise(Op):
 
 
 def round_half_even(x, decimals: int = 0):
-    if x.dtype.kind != "f":  # integers are rounded already (NumPy's rint would give floats)
+    if not is_float(x.dtype):  # integers are rounded already (NumPy's rint would give floats)
         return x.copy()
     xp = xp_of(x)
     return xp.round(x, decimals) if decimals else xp.rint(x)
@@ -910,7 +912,7 @@ def heaviside(x, values):
 
 def signbit(x):
     """True where the sign bit is set: x < 0, and -0.0 and nan with a set sign bit."""
-    if x.dtype.kind == "f":
+    if is_float(x.dtype):
         return xp_of(x).signbit(x)
     return x < 0  # integers; bool is never negative
 

@@ -13,7 +13,7 @@ from .. import backend
 from .._args import broadcast_shape, to_tensor, wrap_dim
 from ..autograd import views
 from ..autograd.function import SCRATCH, Op
-from ..backend import xp_of
+from ..backend import is_float, xp_of
 from ..grad_mode import GradMode
 from ..jit import recorder
 from ..tensor import Tensor
@@ -414,7 +414,7 @@ def _identity(reduce: str, dtype):
         return 0
     if reduce == "prod":
         return 1
-    if dtype.kind == "f":
+    if is_float(dtype):
         return -np.inf if reduce == "amax" else np.inf
     if dtype.kind == "b":
         return reduce == "amin"
@@ -448,7 +448,7 @@ def reduce_at(out, at: tuple, values, reduce: str, include_self: bool = True):
         count = xp.full(out.shape, 1 if include_self else 0, dtype=np.int64)
         backend.scatter_add(count, at, 1)
         count = xp.maximum(count, 1)
-        if out.dtype.kind == "f":
+        if is_float(out.dtype):
             out /= count.astype(out.dtype)
         else:
             out //= count.astype(out.dtype)

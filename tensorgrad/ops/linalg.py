@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.function import Function, Op
-from ..backend import xp_of
+from ..backend import is_float, xp_of
 from ..jit import recorder
 from ..tensor import Tensor, cat
 
@@ -502,7 +502,7 @@ def _require_square(name: str, a) -> None:
         raise RuntimeError(
             f"{name}: expected a batch of square matrices (..., n, n), got shape {a.shape}"
         )
-    if a.array.dtype.kind != "f":
+    if not is_float(a.array.dtype):
         raise RuntimeError(f"{name}: expected a floating point tensor, got {a.dtype}")
 
 
@@ -1126,7 +1126,7 @@ def _square_factor(name: str, factor) -> None:
             f"{name}: A must be batches of square matrices, but they are {factor.shape[-2]} by "
             f"{factor.shape[-1]} matrices"
         )
-    if factor.array.dtype.kind != "f":
+    if not is_float(factor.array.dtype):
         raise RuntimeError(f"{name}: expected a floating point tensor, got {factor.dtype}")
 
 

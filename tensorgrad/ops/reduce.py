@@ -13,7 +13,7 @@ import numpy as np
 
 from .._args import wrap_dim
 from ..autograd.function import Op
-from ..backend import xp_of
+from ..backend import is_float, np_finfo, xp_of
 from ..jit import recorder
 from ..kernels import cuda as cuda_kernels
 from ..tensor import Tensor, values_indices
@@ -110,7 +110,7 @@ class Median(Amax):
         xp = xp_of(x)
         flat = xp.sort(x.reshape(-1))  # NaN last
         n = flat.size
-        if x.dtype.kind == "f":
+        if is_float(x.dtype):
             if ignore_nan:
                 n = int((~xp.isnan(flat)).sum())
             elif n and xp.isnan(flat[-1]):
@@ -178,7 +178,7 @@ class LogCumSumExp(Op):
         d = ctx.dim
         if x.ndim == 0:
             return g
-        lowest = float(np.finfo(g.array.dtype).min)
+        lowest = float(np_finfo(g.array.dtype).min)
         log_g = g.abs().masked_fill(g == 0, 1.0).log()
 
         def part(mask):
@@ -244,7 +244,7 @@ def _cum_extreme_positions(a, dim: int, largest: bool):
     NaN; the index at j is the latest record up to j."""
     xp = xp_of(a)
     record = a == running(xp.maximum if largest else xp.minimum, a, dim)
-    if a.dtype.kind == "f":
+    if is_float(a.dtype):
         record |= xp.isnan(a)
     shape = [1] * a.ndim
     shape[dim] = a.shape[dim]
@@ -377,7 +377,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
                 f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
                 f"{weights.ndim} dimensions"
             )
-        if weights.array.dtype.kind not in kinds:
+        dt = weights.array.dtype
+        if not (is_float(dt) if kinds == "f" else dt.kind in kinds):
             what = "integral" if kinds == "iu" else "floating point"
             raise RuntimeError(
                 f"cov(): expected {name} to have {what} dtype but got {name} with "

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import backend
 from .._args import wrap_dim
-from ..backend import xp_of
+from ..backend import is_float, xp_of
 from ..creation import linspace_values, zeros
 from ..jit import recorder
 from ..tensor import Tensor, values_indices
@@ -50,8 +50,11 @@ def stable_argsort(a, axis: int, descending: bool = False):
 
 def _argsort(a, axis: int):
     """A stable argsort, int64. CuPy's sort is always stable (older CuPy takes no ``kind``);
-    NumPy's default quicksort is not."""
+    NumPy's default quicksort is not. bfloat16 sorts as float32 (the same order, exactly;
+    ml_dtypes' own compare would not put NaN last)."""
     xp = xp_of(a)
+    if a.dtype is backend.BF16:
+        a = a.astype(np.float32)
     idx = xp.argsort(a, axis=axis, kind="stable") if xp is np else xp.argsort(a, axis=axis)
     return idx.astype(np.int64, copy=False)
 
@@ -197,7 +200,7 @@ def _median_positions(a, dim: int, ignore_nan: bool):
     xp = xp_of(a)
     order = stable_argsort(a, dim)
     n = a.shape[dim]
-    if a.dtype.kind != "f":
+    if not is_float(a.dtype):
         at = xp.full(order.shape[:dim] + (1,) + order.shape[dim + 1 :], (n - 1) // 2, np.int64)
     else:
         count = (~xp.isnan(a)).sum(axis=dim, keepdims=True, dtype=np.int64)
@@ -629,6 +632,8 @@ def _marked_rows(a, dim, consecutive: bool, name: str) -> tuple:
         order = _argsort(rows[:, 0], 0)
     else:  # lexsort's last key is the primary one: column 0 first (bool as uint8 for CuPy)
         keys = rows.T[::-1]
+        if keys.dtype is backend.BF16:
+            keys = keys.astype(np.float32)
         order = xp.lexsort(keys.astype(np.uint8) if keys.dtype == np.bool_ else keys)
     ordered = rows if order is None else rows[order]
     first = xp.ones(n, dtype=bool)
@@ -659,7 +664,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
     are not counted. ``weight`` (input's shape) counts each element by its weight; ``density``
     divides by the total and by each bin's width. No gradient (PyTorch has none)."""
     a = input.array
-    if a.dtype.kind != "f":
+    if not is_float(a.dtype):
         raise NotImplementedError(f'"histogramdd" not implemented for {input.dtype}')
     if weight is not None:
         _same_device("histogram", input, weight)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
-from ..backend import xp_of
+from ..backend import np_finfo, xp_of
 from ..tensor import Tensor
 from ._foreach import lerp
 from .optimizer import Optimizer, check_flags
@@ -97,7 +95,7 @@ class Adafactor(Optimizer):
                 else:
                     state["variance"] = self._zeros_like(p)
             if eps1 is None:  # as PyTorch: the first parameter's dtype sets it for the group
-                eps1 = float(np.finfo(data.dtype).eps)
+                eps1 = float(np_finfo(data.dtype).eps)
             step = self._increment(state)
             # rho, alpha and the update's rms are host numbers, as PyTorch's .item() reads
             one_minus_beta2_t = step**beta2_decay

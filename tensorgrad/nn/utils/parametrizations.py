@@ -28,6 +28,7 @@ from enum import Enum, auto
 import numpy as np
 
 from ... import backend, creation, linalg
+from ...backend import np_finfo
 from ...grad_mode import no_grad
 from ...tensor import Tensor, cat
 from ..distance import normalize
@@ -46,7 +47,7 @@ def _is_orthogonal(Q: Tensor) -> bool:
     """Qᵀ Q = I up to 10 n eps (PyTorch's test)."""
     n, k = Q.shape[-2], Q.shape[-1]
     q = backend.to_numpy(Q.detach().array)
-    eps = 10.0 * n * np.finfo(q.dtype).eps
+    eps = 10.0 * n * np_finfo(q.dtype).eps
     return bool(np.allclose(q.swapaxes(-1, -2) @ q, np.eye(k), rtol=1e-5, atol=eps))
 
 
