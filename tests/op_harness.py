@@ -172,6 +172,91 @@ def compare_with_torch(spec: OpSpec, case: tuple, dtype, contiguous: bool, seed:
         )
 
 
+def _bf16_close(actual, torch_bf16, exact, what: str) -> None:
+    """bfloat16 results: PyTorch rounds each of its kernels once, tensorgrad each of its ops
+    (the same for a primitive, a few roundings apart for a composite), so a value must be
+    within a few units in the 8th bit (3% of itself plus 3% of the largest, or of 1: the tables'
+    inputs and upstream gradients are of order 1, so a sum that cancels to ~0 keeps their
+    rounding) of PyTorch's bfloat16 result or of the exact one (PyTorch in float32 on the same
+    inputs), whichever is nearer: a composite that cancels (sinc's gradient) is rounded
+    differently by each."""
+    a = np.asarray(actual, np.float32)
+    near = np.zeros(a.shape, bool)
+    for b in (torch_bf16, exact):
+        b = np.asarray(b, np.float32)
+        scale = float(np.max(np.abs(b[np.isfinite(b)]), initial=0.0))
+        bound = 3e-2 * np.abs(b) + 3e-2 * max(scale, 1.0)
+        near |= np.isclose(a, b, rtol=0, atol=0, equal_nan=True) | (np.abs(a - b) <= bound)
+    if not near.all():
+        np.testing.assert_allclose(a, np.asarray(torch_bf16, np.float32), rtol=3e-2, err_msg=what)
+
+
+class _torch_lacks_bfloat16:
+    """Skips the test when PyTorch has no bfloat16 kernel for the op (tensorgrad computes it)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        lacks = ("BFloat16", "float and double", "float or double")
+        if isinstance(e, (RuntimeError, NotImplementedError)) and any(w in str(e) for w in lacks):
+            pytest.skip(f"PyTorch has no bfloat16 kernel: {str(e).splitlines()[0]}")
+        return False
+
+
+def compare_with_torch_bfloat16(spec: OpSpec, case: tuple, seed: int = 0):
+    """The spec on bfloat16 inputs in both libraries: outputs' dtypes equal, values and every
+    input's gradient (random bfloat16 upstream gradient) equal to bfloat16 rounding."""
+    arrays = make_arrays(spec, case, np.float32, seed)
+
+    def inputs(lib, dtype):
+        out = []
+        for t in _to_lib(lib, arrays, requires_grad=False):
+            if isinstance(t, (tg.Tensor, torch.Tensor)) and t.is_floating_point():
+                t = t.to(lib.bfloat16).to(dtype).requires_grad_(True)
+            out.append(t)
+        return out
+
+    tg_in, th_in = inputs(tg, tg.bfloat16), inputs(torch, torch.bfloat16)
+    exact_in = inputs(torch, torch.float32)  # the same values, computed without rounding
+    with _torch_lacks_bfloat16():
+        th_out = _outputs(spec.fn(torch, *th_in))
+    tg_out = _outputs(spec.fn(tg, *tg_in))
+    exact_out = _outputs(spec.fn(torch, *exact_in))
+    assert len(tg_out) == len(th_out)
+    rng = np.random.default_rng(seed + 1)
+    roots = ([], [], [])
+    upstream = []
+    for a, b, c in zip(tg_out, th_out, exact_out):
+        assert tuple(a.shape) == tuple(b.shape), f"{spec.name}: shape {a.shape} vs torch {b.shape}"
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (
+            f"{spec.name}: dtype {a.dtype} vs torch {b.dtype}"
+        )
+        _bf16_close(_np(a.float()), _np(b.float()), _np(c), f"{spec.name} forward")
+        if b.requires_grad:
+            g = rng.standard_normal(tuple(b.shape)).astype(np.float32)
+            g = torch.from_numpy(g).to(torch.bfloat16)
+            for r, t in zip(roots, (a, b, c)):
+                r.append(t)
+            upstream.append(g)
+    if not upstream:
+        return
+    tg.autograd.backward(roots[0], [tg.tensor(g.float().numpy()).bfloat16() for g in upstream])
+    with _torch_lacks_bfloat16():
+        torch.autograd.backward(roots[1], upstream)
+    torch.autograd.backward(roots[2], [g.float() for g in upstream])
+    for i, (a, b, c) in enumerate(zip(tg_in, th_in, exact_in)):
+        if not isinstance(b, torch.Tensor) or not b.requires_grad:
+            continue
+        if b.grad is None:
+            assert a.grad is None or not np.any(_np(a.grad.float())), f"{spec.name}: input {i}"
+            continue
+        assert a.grad is not None, f"{spec.name}: input {i} got no gradient"
+        assert a.grad.dtype == a.dtype, f"{spec.name}: input {i} gradient dtype {a.grad.dtype}"
+        exact = _np(c.grad) if c.grad is not None else np.zeros(c.shape, np.float32)
+        _bf16_close(_np(a.grad.float()), _np(b.grad.float()), exact, f"{spec.name} gradient {i}")
+
+
 def check_gradients(spec: OpSpec, case: tuple, contiguous: bool, second_order: bool, seed=0):
     arrays = make_arrays(spec, case, np.float64, seed, contiguous)
     inputs = _to_lib(tg, arrays)
@@ -216,4 +301,10 @@ def make_tests(ops: list) -> tuple:
     def test_gradcheck(spec, case, contiguous):
         check_gradients(spec, case, contiguous, spec.second_order)
 
-    return test_matches_torch, test_gradcheck
+    @pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in ops])
+    def test_matches_torch_bfloat16(spec):
+        pytest.importorskip("ml_dtypes")
+        case = max(spec.cases, key=lambda c: sum(len(i) for i in c if isinstance(i, tuple)))
+        compare_with_torch_bfloat16(spec, case)
+
+    return test_matches_torch, test_gradcheck, test_matches_torch_bfloat16

@@ -431,7 +431,7 @@ OPS = [
     ],
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 def _mpf_ref(fn, *arrays):

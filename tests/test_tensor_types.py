@@ -68,6 +68,9 @@ def test_isinstance_and_type_conversion():
     assert repr(tg.LongTensor) == repr(torch.LongTensor) == "<class 'torch.LongTensor'>"
 
 
-def test_bfloat16_tensor_raises_as_tensorgrads_bfloat16_does():
-    with pytest.raises(TypeError, match="bfloat16"):
-        tg.BFloat16Tensor([1.0])
+def test_bfloat16_tensor_is_a_bfloat16_tensor():
+    pytest.importorskip("ml_dtypes")
+    t = tg.BFloat16Tensor([1.0, 1 / 3])
+    assert t.dtype == tg.bfloat16 and isinstance(t, tg.BFloat16Tensor)
+    assert t.tolist() == torch.BFloat16Tensor([1.0, 1 / 3]).tolist()
+    assert t.type() == "torch.BFloat16Tensor"

@@ -153,7 +153,6 @@ def test_parameters_tensors_requiring_grad_and_plain_values_load(tmp_path):
 @pytest.mark.parametrize(
     "make, name",
     [
-        (lambda: torch.ones(2, dtype=torch.bfloat16), "bfloat16"),
         (lambda: torch.ones(2, dtype=torch.complex64), "complex64"),
         (lambda: torch.ones(2, dtype=torch.uint16), "uint16"),
         (lambda: torch.ones(2, dtype=torch.float8_e4m3fn), "float8_e4m3fn"),

@@ -129,7 +129,7 @@ OPS = [
     OpSpec("clamp_", _clamp_and_masked_fill, [R, T]),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 @pytest.fixture

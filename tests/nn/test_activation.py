@@ -111,7 +111,7 @@ OPS += [
     in_place("rrelu_", gen=avoiding(), lower=0.1, upper=0.2),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 # (name, constructor args, constructor kwargs)
 CASES = [

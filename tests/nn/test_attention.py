@@ -66,7 +66,7 @@ OPS = [
     ),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 def _qkv(lib, shapes=((2, 3, 4), (2, 5, 4), (2, 5, 6)), seed=0):

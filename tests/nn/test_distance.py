@@ -48,7 +48,7 @@ OPS = [
     spec("pdist", [((4, 3),)], p=math.inf),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 @pytest.mark.parametrize(

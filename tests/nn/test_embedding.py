@@ -106,7 +106,7 @@ OPS += (
     ]
 )
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2, -1, 0])

@@ -215,7 +215,7 @@ OPS = [
     OpSpec("nn.functional.pad", pad((2, -1, -1, 1), mode="circular"), [((2, 3, 4),)]),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # ---------------------------------------------------------------------- numerical stability

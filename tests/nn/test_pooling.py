@@ -343,7 +343,7 @@ OPS += [
     with_indices("adaptive_max_pool3d", (2, 3, 2), cases=CASES_3D),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # ----------------------------------------------------------------------------------- layers

@@ -67,7 +67,7 @@ OPS += [
     OpSpec("nn.functional.affine_grid", affine((1, 1, 3, 1, 2), True), [((1, 3, 4),)]),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # -------------------------------------------------------- edges, far outside, rounding ties

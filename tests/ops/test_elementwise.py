@@ -573,7 +573,7 @@ OPS += [
     OpSpec("lib.ldexp", lambda lib, x, e: lib.ldexp(x, e), [((2, 3), exponents((2, 3)))]),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # ---------------------------------------------------------------------- ties and kinks

@@ -88,7 +88,7 @@ OPS = [
     ),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 LARGE = (3, 50, 300)  # 45000 elements: more than one block, the last one partial
 assert np.prod(LARGE) > fused._BLOCK

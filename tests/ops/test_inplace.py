@@ -183,7 +183,7 @@ OPS = [
     OpSpec("baddbmm_", _inplace("baddbmm_", beta=2.0), [((3, 2, 4), (3, 2, 5), (3, 5, 4))]),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # ---------------------------------------------------------------------- autograd and views

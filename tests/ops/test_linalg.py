@@ -644,7 +644,7 @@ def _quiet(method, *args, **kwargs):
         return method(*args, **kwargs)
 
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 @pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((4, 2, 3), (5, 2))])

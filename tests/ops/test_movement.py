@@ -372,7 +372,7 @@ OPS += [
     ),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 def test_split_with_grad_is_one_node_of_views():

@@ -150,7 +150,7 @@ OPS += [
     OpSpec("msort", lambda lib, x: lib.msort(x), [((5, 2),)], gen=distinct),
 ]
 
-test_matches_torch, test_gradcheck = make_tests(OPS)
+test_matches_torch, test_gradcheck, test_matches_torch_bfloat16 = make_tests(OPS)
 
 
 # ---------------------------------------------------------------------- helpers
