@@ -531,6 +531,11 @@ def to_device(array, device: Device):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     if device.type == "cpu":
         return array if type(array) is np.ndarray else array.get()
+    if array.dtype is BF16 and BF16 is not None:
+        raise TypeError(
+            f"can't move a bfloat16 tensor of shape {array.shape} to {device}: CuPy has no "
+            "bfloat16 type; cast it first (.float() or .half())"
+        )
     cp = cupy()
     if type(array) is not np.ndarray and array.device.id == device.index:
         return array

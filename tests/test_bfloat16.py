@@ -258,3 +258,10 @@ def test_tg_compile_runs_a_bfloat16_step_eagerly_and_says_so():
     with pytest.warns(UserWarning, match="bfloat16"):
         values = [step(x).item() for _ in range(4)]
     assert values == [expected] * 4
+
+
+def test_moving_a_bfloat16_tensor_to_cuda_says_cupy_has_none():
+    # the check comes before CuPy is imported, so it runs here without one
+    array = tg.ones(2, 3).bfloat16().array
+    with pytest.raises(TypeError, match=r"bfloat16 tensor of shape \(2, 3\) to cuda.*CuPy"):
+        tg.backend.to_device(array, tg.device("cuda"))

@@ -238,10 +238,12 @@ class Optimizer:
             )
 
     def _buffers(self, p: Tensor, n: int) -> list:
-        """``n`` scratch arrays shaped like ``p``, made once and reused every step."""
+        """``n`` scratch arrays shaped like ``p``, made once and reused every step (float32 for a
+        bfloat16 ``p``, whose update is computed in float32: ``_foreach.run_kernel``)."""
         bufs = self._scratch.get(p)
         if bufs is None or len(bufs) < n or bufs[0].shape != p.array.shape:
-            bufs = [p.array.copy() for _ in range(n)]
+            bf16 = p.array.dtype is backend.BF16
+            bufs = [p.array.astype(np.float32) if bf16 else p.array.copy() for _ in range(n)]
             self._scratch[p] = bufs
         return bufs
 
