@@ -1785,6 +1785,8 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be floating point, "
                 f"got {x.dtype}; use x.float().mean()"
             )
+        if _reduced_precision(x):  # accumulated and divided in float32, rounded once
+            return x.float().mean(dim, keepdim).to(x.dtype)
         dims = reduce_dims(dim, self.ndim)
         return reduce.Sum.apply(x, dims=dims, keepdim=keepdim) / numel_over(self.shape, dims)
 
@@ -1798,6 +1800,8 @@ class Tensor:
             dim, unbiased = None, dim
         if not self.is_floating_point():
             raise RuntimeError(f"var and std only support floating point dtypes, got {self.dtype}")
+        if _reduced_precision(self):  # in float32, rounded once, as PyTorch's kernel
+            return self.float().var(dim, unbiased, keepdim, correction=correction).to(self.dtype)
         if unbiased is not None:
             correction = 1 if unbiased else 0
         dims = reduce_dims(dim, self.ndim)
@@ -1807,6 +1811,8 @@ class Tensor:
 
     def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction: float = 1):
         """sqrt(var); the same overloads as ``var``."""
+        if _reduced_precision(self):
+            return self.float().std(dim, unbiased, keepdim, correction=correction).to(self.dtype)
         v = self.var(dim, unbiased, keepdim, correction=correction)
         zero = v == 0  # sqrt has an infinite slope at 0; PyTorch's std gradient is 0 there
         return v.masked_fill(zero, 1.0).sqrt().masked_fill(zero, 0.0)
@@ -2975,6 +2981,14 @@ INPLACE_ZERO_GRADIENT = (
     "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or "
     "logical_not logical_xor"
 ).split()
+
+
+def _reduced_precision(x: Tensor) -> bool:
+    """float16 or bfloat16: a reduction PyTorch runs as one kernel (mean, var, std)
+    accumulates them in float32 and rounds once; as a composite of ops here it would round
+    after each, so it runs in float32 and casts back (the gradient flows through the casts)."""
+    d = x.array.dtype
+    return d is _HALF or d is backend.BF16
 
 
 def _bounded(x: Tensor, bound: Tensor, beyond) -> Tensor:
