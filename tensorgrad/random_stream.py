@@ -167,8 +167,13 @@ class Stream:
         work = np.float64 if dtype == np.float64 else np.float32
         blocks = _box_muller_f64 if work is np.float64 else _box_muller_f32
         loc, scale = work(loc), work(scale)
-        z = self.random(n, work)
         whole = n - n % 16
+        # float32 and float64 draw all n uniforms first; float16 and bfloat16 draw only the
+        # whole blocks' (PyTorch 2.13's kernel for them fills block by block)
+        reduced = dtype.itemsize == 2
+        z = self.random(whole if reduced else n, work)
+        if reduced and n % 16:
+            z = np.concatenate([z, np.empty(n % 16, work)])
         z[:whole] = blocks(z[:whole].reshape(-1, 16), loc, scale).ravel()
         if n % 16:  # ATen redraws the last 16 values, overlapping the blocks before
             z[n - 16 :] = blocks(self.random(16, work).reshape(1, 16), loc, scale).ravel()

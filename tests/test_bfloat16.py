@@ -80,6 +80,28 @@ def test_casts_round_to_nearest_even_as_pytorch():
         assert np.array_equal(ours.float().numpy(), theirs.float().numpy())
 
 
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda lib: lib.rand(40, dtype=lib.bfloat16),
+        lambda lib: lib.randn(40, dtype=lib.bfloat16),  # the redrawn tail: block by block
+        lambda lib: lib.randn(7, dtype=lib.bfloat16),
+        lambda lib: lib.empty(1003, dtype=lib.bfloat16).normal_(0.5, 2.5),
+        lambda lib: lib.empty(30, dtype=lib.bfloat16).uniform_(-2, 3),
+        lambda lib: lib.randint(0, 10, (20,), dtype=lib.bfloat16),
+        lambda lib: lib.nn.functional.dropout(lib.ones(40, dtype=lib.bfloat16), 0.5),
+        lambda lib: lib.nn.Linear(6, 8, dtype=lib.bfloat16).weight.detach(),
+        lambda lib: lib.empty(30, dtype=lib.bfloat16).exponential_(),
+    ],
+)
+def test_random_draws_are_pytorchs(draw):
+    for seed in (0, 3):
+        torch.manual_seed(seed)
+        tg.manual_seed(seed)
+        for _ in range(2):  # the stream moves on as PyTorch's
+            assert np.array_equal(_bits(draw(tg)), _bits(draw(torch)))
+
+
 def test_printing_is_pytorchs():
     v = [-0.490234375, -0.255859375, 1.5859375, 3.0]
     assert repr(tg.tensor(v).bfloat16()) == repr(torch.tensor(v).bfloat16()).replace(

@@ -37,6 +37,10 @@ DRAWS = {
     "randn short": lambda lib: lib.randn(5),  # float64 pairs, the second value kept
     "randn float64 blocks": lambda lib: lib.randn(301, dtype=lib.float64),
     "randn float64 short": lambda lib: lib.randn(3, dtype=lib.float64),
+    # float16 (and bfloat16, tests/test_bfloat16.py) fill block by block: the redrawn tail's
+    # uniforms follow the whole blocks', not all n
+    "randn float16 blocks": lambda lib: lib.randn(40, dtype=lib.float16),
+    "normal_ float16": lambda lib: lib.empty(1003, dtype=lib.float16).normal_(0.5, 2.5),
     "randn_like": lambda lib: lib.randn_like(lib.zeros(40, 2)),
     "normal_": lambda lib: lib.empty(33, 5).normal_(0.5, 0.02),
     "normal_ float64": lambda lib: lib.empty(40, dtype=lib.float64).normal_(-1.0, 3.0),
