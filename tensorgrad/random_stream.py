@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from . import kernels
+from . import fma, kernels
 from .backend import is_float, np_finfo
 from .kernels import random as random_kernels
 
@@ -492,20 +492,10 @@ def _box_muller_f32(u: np.ndarray, loc, scale) -> np.ndarray:
 
 def _fma32(a, b, c):
     """a b + c rounded once (float32: the product is exact in float64)."""
-    return (np.asarray(a, np.float64) * np.float64(b) + np.float64(c)).astype(np.float32)
+    return fma.fma_via_float64(a, b, c).astype(np.float32)
 
 
-def _fma64(a, b, c):
-    """a b + c rounded once, in float64: Dekker's exact product a b = p + e, then p + c + e
-    summed with the rounding error of p + c kept (Knuth's two-sum)."""
-    p = a * b
-    split = 134217729.0  # 2^27 + 1: splits a float64 into two 26-bit halves
-    ah = a * split - (a * split - a)
-    bh = b * split - (b * split - b)
-    e = ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
-    s = p + c
-    t = (p - (s - (s - p))) + (c - (s - p))
-    return s + (t + e)
+_fma64 = fma.fma64
 
 
 # Cephes' float32 log and sin/cos, as in Pommier's avx_mathfun (which ATen's AVX2 normal uses)

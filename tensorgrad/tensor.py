@@ -1479,8 +1479,18 @@ class Tensor:
         return where(mask, to_tensor(value, self).to(self.dtype), self)
 
     def lerp(self, end, weight) -> Tensor:
-        """self + weight * (end - self): from self at weight 0 to ``end`` at weight 1."""
-        return self + weight * (end - self)
+        """self + weight (end - self): from self at weight 0 to ``end`` at weight 1, a tensor
+        or a number ``weight``, computed as PyTorch does (``elementwise.Lerp``: one fused
+        multiply-add, from the nearer end), so an EMA update gives PyTorch's bits."""
+        end = to_tensor(end, self)
+        dt = backend.result_type(self, end, weight)
+        if not is_float(dt):
+            dt = backend.DEFAULT_FLOAT
+        if isinstance(weight, Tensor):
+            weight = weight.to(dt)
+        elif not isinstance(weight, (builtins.int, builtins.float)):
+            raise TypeError(f"lerp: weight must be a tensor or a number, got {type(weight)}")
+        return elementwise.Lerp.apply(self.to(dt), end.to(dt), weight)
 
     def isnan(self) -> Tensor:
         """A bool tensor, True where the element is NaN; no gradient."""

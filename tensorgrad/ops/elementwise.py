@@ -14,6 +14,7 @@ import numpy as np
 from .. import _special, kernels
 from ..autograd.function import Op, unbroadcast
 from ..backend import is_float, xp_of
+from ..fma import fma
 from ..jit import recorder
 from ..kernels import activation
 from ..kernels import bias as _kbias
@@ -801,6 +802,33 @@ class Softplus(Op):
         (x,) = ctx.saved_tensors
         bx = x * ctx.beta
         return g * bx.sigmoid().where(bx <= ctx.threshold, 1.0)
+
+
+class Lerp(Op):
+    """start + w (end - start), as PyTorch's CPU kernel computes it (``lerp_vec``): one fused
+    multiply-add, fma(w, end - start, start) for |w| < 0.5 and fma(w - 1, end - start, end)
+    otherwise, which is exact at both ends (w = 0 gives start, w = 1 gives end).
+
+    d/d start = 1 - w, d/d end = w, d/d w = end - start. ``weight`` is an array or a Python
+    number (no gradient)."""
+
+    saves_inputs = True
+
+    def forward(ctx, start, end, weight):
+        xp = xp_of(start)
+        diff = end - start
+        weight = xp.asarray(weight, dtype=diff.dtype)  # a number: rounded first, as in PyTorch
+        small = xp.abs(weight) < 0.5
+        coeff = xp.where(small, weight, weight - 1)
+        return fma(coeff, diff, xp.where(small, start, end))
+
+    def backward(ctx, g):
+        start, end, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        g_start = g * (1 - weight) if needs[0] else None
+        g_end = g * weight if needs[1] else None
+        g_weight = g * (end - start) if needs[2] else None
+        return unbroadcast(ctx, g_start, g_end, g_weight)
 
 
 class Clamp(Op):

@@ -897,6 +897,21 @@ def test_remainder_and_fmod_signs():
     _same(tg.tensor([5, -5, 5, -5]).fmod(3), torch.tensor([5, -5, 5, -5]).fmod(3))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight", [0.001, 0.1, 0.4999, 0.5, 0.75, 0.999, -0.3, 1.5, "tensor"])
+def test_lerp_gives_pytorchs_bits(dtype, weight):
+    """PyTorch's lerp is one fused multiply-add from the nearer end (an EMA's ``lerp_`` with
+    a small weight, Adam's moments): the same bits, not just close."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(4096).astype(dtype) * 10 for _ in range(2))
+    w = rng.uniform(-1, 2, 4096).astype(dtype) if weight == "tensor" else weight
+    ours = tg.tensor(a).lerp(tg.tensor(b), tg.tensor(w) if weight == "tensor" else w)
+    theirs = torch.from_numpy(a).lerp(
+        torch.from_numpy(b), torch.from_numpy(w) if weight == "tensor" else w
+    )
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_round_half_to_even():
     values = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.25, 0.35]
     _same(tg.tensor(values).round(), torch.tensor(values).round())
