@@ -1492,6 +1492,23 @@ class Tensor:
             raise TypeError(f"lerp: weight must be a tensor or a number, got {type(weight)}")
         return elementwise.Lerp.apply(self.to(dt), end.to(dt), weight)
 
+    def lerp_(self, end, weight) -> Tensor:
+        """``lerp`` in place: self += weight (end - self); returns self. Outside autograd (an
+        EMA of weights under ``no_grad``), a number ``weight`` and a float32 ``end`` of self's
+        shape go straight through the kernel into self's memory."""
+        if (
+            type(weight) is builtins.float
+            and isinstance(end, Tensor)
+            and _recorder.ACTIVE is None
+            and not views.recording(self, end)
+            and self._base is None
+            and _kernels.takes(self.array, end.array)
+            and _klerp.lerp(self.array, end.array, weight, out=self.array) is not None
+        ):
+            self._version_counter[0] += 1
+            return self
+        return _inplace(self, "lerp", (end, weight), {})
+
     def isnan(self) -> Tensor:
         """A bool tensor, True where the element is NaN; no gradient."""
         return Tensor._make(_recorder.call(xp_of(self.array).isnan, self.array))
@@ -2982,7 +2999,7 @@ INPLACE = (
     "reciprocal sigmoid tanh relu sin cos tan asin acos atan arcsin arccos arctan sinh cosh "
     "asinh acosh atanh arcsinh arccosh arctanh atan2 arctan2 hypot ceil floor round trunc fix "
     "frac sign sgn erf erfc erfinv lgamma digamma polygamma mvlgamma i0 logit xlogy sinc "
-    "deg2rad rad2deg nan_to_num lerp addcmul addcdiv clamp_min clamp_max copysign fmod "
+    "deg2rad rad2deg nan_to_num addcmul addcdiv clamp_min clamp_max copysign fmod "
     "remainder floor_divide heaviside gcd lcm ldexp nextafter bitwise_and bitwise_or "
     "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm addmm addmv addr "
     "addbmm baddbmm"
@@ -3363,6 +3380,7 @@ def einsum(equation: str, *operands) -> Tensor:
 # The ops and the argument helpers import Tensor from this module, so they are imported last
 # (the cycle is one-way at import time: by now Tensor exists).
 from . import amp as _amp
+from . import kernels as _kernels
 from . import memory_format as _layout
 from . import random as _random
 from ._args import (
@@ -3388,6 +3406,7 @@ from .autograd import engine, function, views
 from .autograd.function import RetainGrad
 from .creation import empty, full, ones, zeros
 from .grad_mode import GradMode
+from .kernels import lerp as _klerp
 from .ops import elementwise, fused, indexing, linalg, movement, reduce, sorting
 from .ops.movement import Clone, ToDevice
 from .tensor_types import TensorType

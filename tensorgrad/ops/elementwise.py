@@ -18,6 +18,7 @@ from ..fma import fma
 from ..jit import recorder
 from ..kernels import activation
 from ..kernels import bias as _kbias
+from ..kernels import lerp as _klerp
 from ..kernels import where as _kwhere
 from ..tensor import Tensor
 
@@ -815,9 +816,16 @@ class Lerp(Op):
     saves_inputs = True
 
     def forward(ctx, start, end, weight):
+        if type(weight) is float and kernels.takes(start, end):
+            out = _klerp.lerp(start, end, weight)
+            if out is not None:
+                return out
         xp = xp_of(start)
         diff = end - start
         weight = xp.asarray(weight, dtype=diff.dtype)  # a number: rounded first, as in PyTorch
+        if weight.ndim == 0:  # one branch for all (an EMA's lerp_)
+            small = bool(abs(weight) < 0.5)
+            return fma(weight if small else weight - 1, diff, start if small else end)
         small = xp.abs(weight) < 0.5
         coeff = xp.where(small, weight, weight - 1)
         return fma(coeff, diff, xp.where(small, start, end))
