@@ -258,7 +258,7 @@ class Op(Node):
     is_view = False
     may_copy = False  # a view op whose forward sometimes has to copy (reshape)
     # forward takes bfloat16 arrays as they are (views, casts, in-place writes); every other op
-    # gets them as float32 and its float result is rounded to bfloat16 once (``_widen``)
+    # gets them as float32 and its float result is rounded to bfloat16 once (``_in_float32``)
     takes_bfloat16 = False
 
     @classmethod
