@@ -289,8 +289,8 @@ def _seconds(timeout: Any) -> float:
 
 class _MPIGroup:
     """Collectives over MPI on host arrays. A CuPy array travels through a host copy (the
-    MPICH wheel is not CUDA-aware); float16 is reduced in float32 and bool as uint8, types
-    MPI's MAX/MIN/SUM do not define."""
+    MPICH wheel is not CUDA-aware); float16 and bfloat16 are reduced in float32 and bool as
+    uint8, types MPI's MAX/MIN/SUM do not define (bfloat16 is moved as uint16 otherwise)."""
 
     name = "mpi"
 
@@ -328,8 +328,10 @@ class _MPIGroup:
     def _host(self, array, reduce: bool):
         """``array`` itself, or a C-contiguous host copy of it that MPI can move (and reduce)."""
         host = backend.to_numpy(array) if not isinstance(array, np.ndarray) else array
-        if host.dtype == np.float16 and reduce:
+        if (host.dtype == np.float16 or host.dtype is backend.BF16) and reduce:
             return host.astype(np.float32)
+        if host.dtype is backend.BF16:  # MPI has no bfloat16: moved as its bits
+            host = host.view(np.uint16)
         if host.dtype == np.bool_:
             return host.astype(np.uint8)
         if not host.flags.c_contiguous or not host.flags.writeable:
@@ -345,7 +347,10 @@ class _MPIGroup:
             if average:
                 buf[...] /= self.world_size
             if buf is not array:
-                array[...] = backend.xp_of(array).asarray(buf).astype(array.dtype, copy=False)
+                moved = buf
+                if buf.dtype == np.uint16 and array.dtype is backend.BF16:
+                    moved = buf.view(array.dtype)  # bfloat16 bits (``_host``)
+                array[...] = backend.xp_of(array).asarray(moved).astype(array.dtype, copy=False)
             if then is not None:
                 then()
 

@@ -170,6 +170,17 @@ def scenario_collectives(outdir: str) -> None:
         dist.all_reduce(t)
         ok = np.array_equal(t.numpy(), sum(value(r, dtype) for r in range(world)))
         results[f"all_reduce_{np.dtype(dtype).name}"] = bool(ok and t.numpy().dtype == dtype)
+    # bfloat16 (MPI has none): reduced in float32, moved as its bits
+    t = tg.tensor(value(rank, np.float32)).bfloat16()
+    dist.all_reduce(t)
+    expect = sum(value(r, np.float32) for r in range(world))
+    results["all_reduce_bfloat16"] = t.dtype == tg.bfloat16 and bool(
+        np.array_equal(t.float().numpy(), expect)
+    )
+    t = tg.tensor(value(rank, np.float32) + 0.5).bfloat16()
+    dist.broadcast(t, src=world - 1)
+    expect = (value(world - 1, np.float32) + 0.5).tolist()
+    results["broadcast_bfloat16"] = t.dtype == tg.bfloat16 and t.float().tolist() == expect
     base = tg.tensor(np.arange(12.0).reshape(3, 4) + rank)
     view = base[:, ::2]  # not contiguous: reduced through a copy, written back into base
     dist.all_reduce(view)
