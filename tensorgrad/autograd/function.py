@@ -16,10 +16,13 @@ from __future__ import annotations
 import functools
 import weakref
 
-from .. import backend
+import numpy as np
+
+from .. import backend, kernels
 from ..backend import silence_float_warnings, xp_of
 from ..grad_mode import GradMode
 from ..hooks import RemovableHandle
+from ..kernels import bfloat16 as _kbf16
 from ..tensor import Tensor
 
 FREED_MESSAGE = (
@@ -351,7 +354,7 @@ def _in_float32(forward, datas: list, params: dict):
     for i, a in enumerate(datas):
         d = getattr(a, "dtype", None)
         if d is _BF16:
-            datas[i] = a.astype("float32")
+            datas[i] = a.astype(np.float32)
             narrow = was[i] = True
         elif d is not None and d.kind == "f" and getattr(a, "ndim", 0):
             return forward  # a float32/float64 operand wins: NumPy promotes to it
@@ -383,8 +386,18 @@ def _to_bfloat16(out):
     if isinstance(out, (tuple, list)):
         return type(out)(_to_bfloat16(o) for o in out)
     if getattr(out, "dtype", None) is not None and out.dtype.kind == "f":
-        return out.astype(_BF16)
+        return to_bfloat16(out)
     return out
+
+
+def to_bfloat16(array):
+    """A float array rounded to bfloat16 (nearest, ties to even): the kernel
+    (``kernels/bfloat16.py``) for a C-contiguous float32 one, else ml_dtypes' cast."""
+    if kernels.ENABLED and type(array) is np.ndarray:
+        out = _kbf16.narrow(array, _BF16)
+        if out is not None:
+            return out
+    return array.astype(_BF16)
 
 
 class Function(Node):

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .. import _special, kernels
-from ..autograd.function import Op, unbroadcast
+from .. import _special, backend, kernels
+from ..autograd.function import Op, to_bfloat16, unbroadcast
 from ..backend import is_float, xp_of
 from ..fma import fma
 from ..jit import recorder
@@ -881,6 +881,8 @@ class Cast(Op):
 
     def forward(ctx, x, dtype=None):
         ctx.in_dtype = x.dtype
+        if dtype is backend.BF16 and dtype is not None:
+            return to_bfloat16(x)  # the kernel for float32, else ml_dtypes' cast
         return x.astype(dtype)
 
     def backward(ctx, g):

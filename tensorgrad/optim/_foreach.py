@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..backend import xp_of
+from ..kernels import bfloat16 as _kbf16
 from ..threads import get_num_threads
 
 _MIN_PARALLEL = 1 << 17  # elements per step below which thread hand-offs cost more than they save
@@ -81,12 +82,13 @@ def _in_float32(kernel: Callable, arrays: tuple, scalars: tuple) -> None:
     the two agree to about one bfloat16 unit; ml_dtypes' own arithmetic, rounding per NumPy
     call, is 5x slower). The scratch arrays are float32 already (``Optimizer._buffers``), and
     the gradient, ``arrays[1]``, is only read."""
-    wide = [
-        a.astype(np.float32) if a is not None and a.dtype is backend.BF16 else a for a in arrays
-    ]
+    bf16 = backend.BF16
+    wide = [a.astype(np.float32) if a is not None and a.dtype is bf16 else a for a in arrays]
     kernel(np, *wide, *scalars)
     for i, (a, w) in enumerate(zip(arrays, wide)):
-        if w is not a and i != 1:
+        if w is a or i == 1:
+            continue
+        if not kernels.ENABLED or _kbf16.narrow(w, bf16, out=a) is None:
             a[...] = w
 
 
