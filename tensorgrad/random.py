@@ -36,7 +36,12 @@ class Generator:
         self._seed = DEFAULT_SEED
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed with an integer in [-2^63, 2^64); a negative one is kept as its 64-bit two's
+        complement (``initial_seed()`` of -1 is 2^64 - 1), as PyTorch's uint64 seed."""
         seed = int(seed)
+        if not -(1 << 63) <= seed < 1 << 64:
+            raise ValueError(f"manual_seed: {seed} is outside [-2^63, 2^64) (Overflow)")
+        seed &= (1 << 64) - 1
         self._seed = seed
         self.rng.seed(seed)
         return self

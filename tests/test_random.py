@@ -61,6 +61,20 @@ def test_manual_seed_returns_the_default_generator_and_sets_initial_seed():
     assert tg.initial_seed() == 42 and g.initial_seed() == 42
 
 
+def test_negative_and_large_seeds_are_pytorchs_uint64():
+    torch = pytest.importorskip("torch")
+    for seed in (-1, -5, -(2**63), 2**63, 2**64 - 1):
+        torch.manual_seed(seed)
+        tg.manual_seed(seed)
+        assert tg.initial_seed() == torch.initial_seed()
+        assert tg.rand(3).tolist() == torch.rand(3).tolist()
+        assert tg.Generator().manual_seed(seed).initial_seed() == torch.initial_seed()
+    for seed in (2**64, -(2**63) - 1):
+        with pytest.raises(ValueError, match="Overflow"):
+            tg.manual_seed(seed)
+    tg.manual_seed(0)
+
+
 def test_seed_reseeds_from_entropy():
     s = tg.seed()
     assert isinstance(s, int) and tg.initial_seed() == s
