@@ -70,6 +70,7 @@ MODULES: dict[str, TorchModule] = {
     "torch.autograd": TorchModule(("tensorgrad.autograd",)),
     "torch.autograd.function": TorchModule(("tensorgrad.autograd.function",)),
     "torch.autograd.functional": TorchModule(("tensorgrad.autograd.functional",)),
+    "torch.autograd.graph": TorchModule(("tensorgrad.autograd.graph",)),
     "torch.func": TorchModule(("tensorgrad.func",)),
     "torch.nn.utils.stateless": TorchModule(("tensorgrad.nn.utils.stateless",)),
     "torch.amp": TorchModule(("tensorgrad.amp",)),

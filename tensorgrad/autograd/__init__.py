@@ -1,6 +1,7 @@
 """Reverse-mode automatic differentiation: graph nodes, the backward engine, grad mode, checks."""
 
 from ..grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import AccumulateGrad, Function, Node, Op
@@ -19,6 +20,7 @@ __all__ = [
     "functional",
     "grad",
     "gradcheck",
+    "graph",
     "gradgradcheck",
     "inference_mode",
     "is_anomaly_enabled",

@@ -105,6 +105,53 @@ class _SavedOutput:
         self.version = tensor._version_counter
 
 
+# saved_tensors_hooks (autograd/graph.py): (pack, unpack) pairs of the open blocks, innermost
+# last; Op.apply checks the list only when it saves tensors
+saved_hooks: list = []
+hooks_disabled_message = None  # disable_saved_tensors_hooks' error message while it is open
+
+
+class _Packed:
+    """A saved tensor as a pack hook returned it: ``unpack(value)`` gives it back. As in
+    PyTorch its version is not checked (the hook may have kept a copy, which an in-place
+    change does not touch); ``output_nr`` is set for the node's own output, rebuilt with the
+    node as its grad_fn and ``version`` as its version counter."""
+
+    __slots__ = ("value", "unpack", "version", "output_nr")
+
+    def __init__(self, x, hooks: tuple) -> None:
+        pack, self.unpack = hooks
+        if type(x) is _SavedOutput:
+            self.version, self.output_nr = x.version, x.output_nr
+            x = Tensor._make(x.array)  # what the hook sees: the values, without the graph
+        else:
+            self.version, self.output_nr = x._version_counter, None
+        global saved_hooks
+        outer, saved_hooks = saved_hooks, []  # the hook's own ops save without it
+        try:
+            self.value = pack(x)
+        finally:
+            saved_hooks = outer
+
+    def get(self, node: Node) -> Tensor:
+        t = self.unpack(self.value)
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"saved_tensors_hooks: the unpack hook must return a Tensor, got {type(t).__name__}"
+            )
+        if self.output_nr is not None:
+            return Tensor._make(t.array, node, True, self.output_nr, self.version)
+        return t
+
+
+def _packed(saved: tuple) -> tuple:
+    """The saved tensors through the innermost pack hook (other saved values as they are)."""
+    hooks = saved_hooks[-1]
+    return tuple(
+        _Packed(x, hooks) if isinstance(x, Tensor) or type(x) is _SavedOutput else x for x in saved
+    )
+
+
 class Node:
     """A backward node; subclasses define ``backward(ctx, *grad_outputs)``."""
 
@@ -136,6 +183,9 @@ class Node:
             raise RuntimeError(FREED_MESSAGE)
         out = []
         for i, (x, version) in enumerate(zip(saved, self._saved_versions)):
+            if type(x) is _Packed:  # the hook's value is what was saved: no version to check
+                out.append(x.get(self))
+                continue
             if version is not None:
                 box = x.version if type(x) is _SavedOutput else x._version_counter
                 if box[0] != version:
@@ -322,8 +372,8 @@ class Op(Node):
             saved = cls.inputs_to_save(ctx.needs_input_grad, inputs) if cls.saves_inputs else ()
             if cls.saves_output:
                 saved = (*saved, _SavedOutput(result))
-            ctx._saved = saved
             ctx._saved_versions = _versions(saved)
+            ctx._saved = _packed(saved) if saved_hooks else saved
         else:
             ctx._saved = ()
         return result
@@ -511,8 +561,8 @@ class Function(Node):
             saved = tuple(
                 _SavedOutput(out_index[id(t)]) if id(t) in out_index else t for t in ctx._to_save
             )
-            ctx._saved = saved
             ctx._saved_versions = _versions(saved)
+            ctx._saved = _packed(saved) if saved_hooks else saved
         ctx._to_save = None
         return wrapped[0] if single else tuple(wrapped)
 

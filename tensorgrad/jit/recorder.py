@@ -199,6 +199,9 @@ class Recorder:
             return _unhooked(apply, cls, inputs, params)
         if self.paused:
             return _unhooked(apply, cls, inputs, params)
+        if function.saved_hooks:  # the hooks are the user's Python, run per saved tensor
+            self.unsupported("saved_tensors_hooks")
+            return _unhooked(apply, cls, inputs, params)
         bf16 = backend.BF16
         if bf16 is not None and any(
             getattr(getattr(x, "array", None), "dtype", None) is bf16 for x in inputs
