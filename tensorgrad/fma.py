@@ -1,6 +1,6 @@
 """Fused multiply-add on arrays: a b + c rounded once, as the FMA instructions in PyTorch's CPU
 kernels compute it (``lerp``, ``uniform_``'s a + u (b - a), the normal samplers). NumPy has no
-FMA ufunc; these give its result from ordinary float64 arithmetic."""
+FMA ufunc; these give its result from ordinary float64 arithmetic, on NumPy or CuPy arrays."""
 
 from __future__ import annotations
 
@@ -19,8 +19,12 @@ def fma_via_float64(a, b, c):
     """a b + c for float32 (or float16) values, as float64: their product is exact there (24 +
     24 bits < 53), so only the sum rounds, to 53 bits; rounded again to float32 it is the
     once-rounded result but for sums within 2^-29 of a float32 tie."""
-    wide = np.float64
-    return np.asarray(a, wide) * np.asarray(b, wide) + np.asarray(c, wide)
+    return _wide(a) * _wide(b) + _wide(c)
+
+
+def _wide(x):
+    """x as float64: an array (NumPy's or CuPy's) or a scalar."""
+    return x.astype(np.float64) if hasattr(x, "astype") else np.float64(x)
 
 
 def fma64(a, b, c):
