@@ -523,3 +523,48 @@ def test_a_seeded_script_trains_and_samples_as_under_pytorch_without_shared_weig
     assert len(ours["losses"]) == 12 and len(ours["picks"]) == 48
     np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-5)
     assert ours["picks"] == theirs["picks"]
+
+
+def test_a_seeded_bfloat16_script_trains_as_under_pytorch():
+    """An unchanged script that trains under CPU autocast (bfloat16, PyTorch's CPU default)
+    and then as a bfloat16 model, with an EMA of the weights (lerp_), printing its losses, the
+    bfloat16 model's outputs and the EMA: losses within 1e-4, outputs within a bfloat16 unit."""
+    pytest.importorskip("ml_dtypes")
+    program = textwrap.dedent(
+        """
+        import copy
+        import json
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        x, y = torch.randn(64, 12), torch.randint(0, 3, (64,))
+        model = nn.Sequential(nn.Linear(12, 32), nn.GELU(), nn.LayerNorm(32), nn.Linear(32, 3))
+        ema = copy.deepcopy(model)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+        losses = []
+        for step in range(6):
+            with torch.autocast("cpu"):
+                logits = model(x)
+            loss = nn.functional.cross_entropy(logits.float(), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), model.parameters()):
+                    e.lerp_(p, 0.1)
+            losses.append(loss.item())
+        half = model.to(torch.bfloat16)
+        with torch.no_grad():
+            out = half(x.to(torch.bfloat16))
+        print(json.dumps({
+            "dtype": str(logits.dtype), "losses": losses, "bf16": out.float().tolist(),
+            "ema": ema[0].weight.flatten().tolist(),
+        }))
+        """
+    )
+    ours, theirs = (json.loads(text) for text in _printed_both_ways(program))
+    assert ours["dtype"] == theirs["dtype"] == "torch.bfloat16"
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-3)  # 1e-4 measured
+    np.testing.assert_allclose(ours["bf16"], theirs["bf16"], rtol=2e-2, atol=2e-2)  # an ulp
+    np.testing.assert_allclose(ours["ema"], theirs["ema"], rtol=1e-3, atol=5e-4)
