@@ -272,14 +272,38 @@ def test_a_bfloat16_grad_flows_back_through_casts():
     assert m.weight.grad.dtype == tg.bfloat16
 
 
-def test_tg_compile_runs_a_bfloat16_step_eagerly_and_says_so():
-    m = nn.Linear(4, 3).bfloat16()
-    x = tg.randn(5, 4).bfloat16()
-    step = tg.compile(lambda x: m(x).float().sum())
-    expected = m(x).float().sum().item()
-    with pytest.warns(UserWarning, match="bfloat16"):
-        values = [step(x).item() for _ in range(4)]
-    assert values == [expected] * 4
+def _compiled_training(compiled: bool, fuse: bool = True, steps: int = 6):
+    tg.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(8, 16), nn.GELU(), nn.LayerNorm(16), nn.Dropout(0.1), nn.Linear(16, 3)
+    ).bfloat16()
+    opt = tg.optim.AdamW(model.parameters(), lr=1e-2)
+    x, y = tg.randn(10, 8).bfloat16(), tg.randint(0, 3, (10,))
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).float(), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if compiled:
+        step = tg.compile(step, fuse=fuse)
+    losses = [step(x, y).item() for _ in range(steps)]
+    return losses, [p.detach().float().numpy() for p in model.parameters()], step
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_tg_compile_replays_a_bfloat16_step_bit_for_bit(fuse, recwarn):
+    """A replay runs each op as Op.apply does on bfloat16 (float32 copies in, rounded out):
+    the same losses and weights as eager, with dropout, AdamW and no eager fallback."""
+    eager_losses, eager_params, _ = _compiled_training(False)
+    losses, params, step = _compiled_training(True, fuse)
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+    assert not [w for w in recwarn if "eagerly" in str(w.message)]
+    assert "bfloat16" in str(step.explain())
 
 
 def test_moving_a_bfloat16_tensor_to_cuda_says_cupy_has_none():

@@ -419,6 +419,19 @@ def _in_float32(forward, datas: list, params: dict):
     return forward_rounded
 
 
+@functools.cache
+def in_float32_op(cls):
+    """The op a tg.compile recording replays for ``cls`` on bfloat16 arrays: a subclass whose
+    ``forward`` widens and rounds around ``cls.forward`` as ``Op.apply`` does (fusion and
+    buffer planning pass it by: they know ``cls``, not it)."""
+
+    def forward(ctx, *datas, **params):
+        datas = list(datas)
+        return _in_float32(cls.forward, datas, params)(ctx, *datas, **params)
+
+    return type(cls.__name__, (cls,), {"forward": staticmethod(forward)})
+
+
 def bfloat16_grads(node: Node, grads: tuple) -> tuple:
     """``node``'s input gradients, those of its bfloat16 inputs cast to bfloat16 (a backward
     that reads float32 arrays its forward kept gives float32), as PyTorch's engine casts each

@@ -202,12 +202,14 @@ class Recorder:
         if function.saved_hooks:  # the hooks are the user's Python, run per saved tensor
             self.unsupported("saved_tensors_hooks")
             return _unhooked(apply, cls, inputs, params)
+        replayed = cls
         bf16 = backend.BF16
-        if bf16 is not None and any(
-            getattr(getattr(x, "array", None), "dtype", None) is bf16 for x in inputs
-        ):  # its forward gets float32 copies and rounds (Op.apply), which no step records yet
-            self.unsupported("a bfloat16 tensor")
-            return _unhooked(apply, cls, inputs, params)
+        if (
+            bf16 is not None
+            and not (cls.is_view or cls.takes_bfloat16)
+            and any(getattr(getattr(x, "array", None), "dtype", None) is bf16 for x in inputs)
+        ):  # Op.apply gives its forward float32 copies and rounds: so does the replay
+            replayed = function.in_float32_op(cls)
         scratch = function.SCRATCH.__dict__
         scratch.clear()
         out = _unhooked(apply, cls, inputs, params)
@@ -223,7 +225,8 @@ class Recorder:
                 arrays.append(a)
             else:
                 arrays.append(x)
-        step = Step("op", cls.forward, self.ref(tuple(arrays)), self.ref(params), None, op=cls)
+        args = self.ref(tuple(arrays))
+        step = Step("op", replayed.forward, args, self.ref(params), None, op=replayed)
         ctx = out.grad_fn if type(out.grad_fn) is cls else function.SCRATCH
         attrs = vars(ctx) if ctx is not function.SCRATCH else scratch
         self.steps.append(step)
