@@ -429,7 +429,7 @@ def in_float32_op(cls):
         datas = list(datas)
         return _in_float32(cls.forward, datas, params)(ctx, *datas, **params)
 
-    return type(cls.__name__, (cls,), {"forward": staticmethod(forward)})
+    return type(cls.__name__, (cls,), {"forward": staticmethod(forward), "replays": cls})
 
 
 def bfloat16_grads(node: Node, grads: tuple) -> tuple:
