@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
+from tests.autograd.test_gradcheck import Square  # x * x, saving x with save_for_backward
 
 torch = pytest.importorskip("torch")
 
@@ -88,17 +89,6 @@ def test_what_pack_returned_is_what_was_saved_as_in_pytorch():
 
 
 def test_custom_functions_double_backward_and_save_on_cpu():
-    class Square(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 2 * x * g
-
     calls = []
     x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
     with tg.autograd.graph.saved_tensors_hooks(lambda t: calls.append("p") or t, lambda t: t):
