@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness
 import bench_adam
+import bench_bf16
 import bench_cnn
 import bench_gpt
 import bench_mlp
@@ -26,6 +27,7 @@ BENCHMARKS = [
     bench_gpt.BENCH,
     bench_adam.BENCH,
     bench_random.BENCH,
+    bench_bf16.BENCH,
 ]
 
 
