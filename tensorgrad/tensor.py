@@ -1384,7 +1384,9 @@ class Tensor:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def silu(self) -> Tensor:
-        """x sigmoid(x)"""
+        """x sigmoid(x) (float16 and bfloat16 in float32, rounded once, as PyTorch's kernel)"""
+        if _reduced_precision(self):
+            return self.float().silu().to(self.dtype)
         return self * self.sigmoid()
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

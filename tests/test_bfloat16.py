@@ -130,6 +130,13 @@ def test_printing_is_pytorchs():
         lambda x: x @ x.T,
         lambda x: x.softmax(-1),
         lambda x: x.sort(-1).values,
+        lambda x: (x[:, :24] * 0.1 + 1).prod(-1),  # rounded after each factor (longer
+        # rows: PyTorch multiplies in vector lanes, in another order)
+        lambda x: x.mean(-1),
+        lambda x: x.std(0),
+        lambda x: torch_or_tg(x).nn.functional.silu(x),
+        lambda x: torch_or_tg(x).nn.functional.layer_norm(x, (64,)),
+        lambda x: torch_or_tg(x).nn.functional.gelu(x),
         lambda x: x * torch_or_tg(x).tensor(2.5),
         lambda x: x + torch_or_tg(x).ones(3, 64),
     ],

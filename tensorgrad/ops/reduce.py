@@ -48,6 +48,9 @@ class Prod(Op):
 
     saves_inputs = True
     saves_output = True
+    # PyTorch's CPU prod multiplies bfloat16 in bfloat16, rounding after each factor; so does
+    # NumPy's multiply.reduce over ml_dtypes' bfloat16 (each multiply in float32, rounded)
+    takes_bfloat16 = True
 
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.dim, ctx.keepdim = dim, keepdim
