@@ -138,6 +138,7 @@ def test_printing_is_pytorchs():
         lambda x: torch_or_tg(x).nn.functional.layer_norm(x, (64,)),
         lambda x: torch_or_tg(x).nn.functional.gelu(x),
         lambda x: x.log_softmax(-1),  # two bfloat16 intermediates, as PyTorch's kernel
+        lambda x: x.log_softmax(0),  # one rounding: PyTorch's kernel for inner dims
         lambda x: torch_or_tg(x).nn.functional.cross_entropy(
             x, torch_or_tg(x).tensor([3, 0, 63]), reduction="none"
         ),
