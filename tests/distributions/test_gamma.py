@@ -14,16 +14,22 @@ from .helpers import DTYPES, SHAPES2, TorchGammaReparam, compare, torch
 
 @pytest.mark.parametrize("dtype, tol", DTYPES)
 @pytest.mark.parametrize("a_shape, b_shape, value_shape", SHAPES2)
-def test_gamma_matches_torch(a_shape, b_shape, value_shape, dtype, tol):
+@pytest.mark.parametrize(
+    "name, concentrations",
+    [("Gamma", (0.5, 3.0)), ("InverseGamma", (2.5, 5.0))],  # InverseGamma: finite moments
+)
+def test_gamma_and_inverse_gamma_match_torch(
+    name, concentrations, a_shape, b_shape, value_shape, dtype, tol
+):
     rng = np.random.default_rng(0)
     params = [
-        rng.uniform(0.5, 3.0, a_shape),
+        rng.uniform(*concentrations, a_shape),
         rng.uniform(0.5, 2.5, b_shape),
         rng.uniform(0.1, 4.0, value_shape),
     ]
 
     def build(lib, D, a, b, value):
-        d = D.Gamma(a, b)
+        d = getattr(D, name)(a, b)
         return {
             "log_prob": d.log_prob(value),
             "entropy": d.entropy(),
@@ -31,7 +37,7 @@ def test_gamma_matches_torch(a_shape, b_shape, value_shape, dtype, tol):
             "mode": d.mode,
             "variance": d.variance,
             # PyTorch has no gradient of igamma in its first argument
-            "cdf": D.Gamma(a.detach(), b).cdf(value),
+            "cdf": getattr(D, name)(a.detach(), b).cdf(value),
         }
 
     compare(build, params, dtype, tol)
